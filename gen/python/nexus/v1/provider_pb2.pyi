@@ -1,0 +1,207 @@
+import datetime
+
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class AuthType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AUTH_TYPE_UNSPECIFIED: _ClassVar[AuthType]
+    AUTH_TYPE_OAUTH2: _ClassVar[AuthType]
+    AUTH_TYPE_API_KEY: _ClassVar[AuthType]
+    AUTH_TYPE_BASIC_AUTH: _ClassVar[AuthType]
+    AUTH_TYPE_AWS_SIGV4: _ClassVar[AuthType]
+    AUTH_TYPE_BEARER: _ClassVar[AuthType]
+
+class ClientAuthMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CLIENT_AUTH_METHOD_UNSPECIFIED: _ClassVar[ClientAuthMethod]
+    CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC: _ClassVar[ClientAuthMethod]
+    CLIENT_AUTH_METHOD_CLIENT_SECRET_POST: _ClassVar[ClientAuthMethod]
+    CLIENT_AUTH_METHOD_NONE: _ClassVar[ClientAuthMethod]
+
+class ApiKeyLocation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    API_KEY_LOCATION_UNSPECIFIED: _ClassVar[ApiKeyLocation]
+    API_KEY_LOCATION_HEADER: _ClassVar[ApiKeyLocation]
+    API_KEY_LOCATION_QUERY: _ClassVar[ApiKeyLocation]
+AUTH_TYPE_UNSPECIFIED: AuthType
+AUTH_TYPE_OAUTH2: AuthType
+AUTH_TYPE_API_KEY: AuthType
+AUTH_TYPE_BASIC_AUTH: AuthType
+AUTH_TYPE_AWS_SIGV4: AuthType
+AUTH_TYPE_BEARER: AuthType
+CLIENT_AUTH_METHOD_UNSPECIFIED: ClientAuthMethod
+CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC: ClientAuthMethod
+CLIENT_AUTH_METHOD_CLIENT_SECRET_POST: ClientAuthMethod
+CLIENT_AUTH_METHOD_NONE: ClientAuthMethod
+API_KEY_LOCATION_UNSPECIFIED: ApiKeyLocation
+API_KEY_LOCATION_HEADER: ApiKeyLocation
+API_KEY_LOCATION_QUERY: ApiKeyLocation
+
+class OAuth2Settings(_message.Message):
+    __slots__ = ("client_id", "client_secret", "client_secret_set", "authorization_url", "token_url", "revocation_url", "issuer", "default_scopes", "scope_separator", "authorize_params", "client_auth_method")
+    class AuthorizeParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_SET_FIELD_NUMBER: _ClassVar[int]
+    AUTHORIZATION_URL_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_URL_FIELD_NUMBER: _ClassVar[int]
+    REVOCATION_URL_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_SCOPES_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_SEPARATOR_FIELD_NUMBER: _ClassVar[int]
+    AUTHORIZE_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    client_secret: str
+    client_secret_set: bool
+    authorization_url: str
+    token_url: str
+    revocation_url: str
+    issuer: str
+    default_scopes: _containers.RepeatedScalarFieldContainer[str]
+    scope_separator: str
+    authorize_params: _containers.ScalarMap[str, str]
+    client_auth_method: ClientAuthMethod
+    def __init__(self, client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., client_secret_set: _Optional[bool] = ..., authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., revocation_url: _Optional[str] = ..., issuer: _Optional[str] = ..., default_scopes: _Optional[_Iterable[str]] = ..., scope_separator: _Optional[str] = ..., authorize_params: _Optional[_Mapping[str, str]] = ..., client_auth_method: _Optional[_Union[ClientAuthMethod, str]] = ...) -> None: ...
+
+class ApiKeySettings(_message.Message):
+    __slots__ = ("location", "name", "prefix", "field")
+    LOCATION_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PREFIX_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    location: ApiKeyLocation
+    name: str
+    prefix: str
+    field: str
+    def __init__(self, location: _Optional[_Union[ApiKeyLocation, str]] = ..., name: _Optional[str] = ..., prefix: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
+
+class AwsSigV4Settings(_message.Message):
+    __slots__ = ("service", "default_region")
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_REGION_FIELD_NUMBER: _ClassVar[int]
+    service: str
+    default_region: str
+    def __init__(self, service: _Optional[str] = ..., default_region: _Optional[str] = ...) -> None: ...
+
+class Provider(_message.Message):
+    __slots__ = ("id", "name", "display_name", "description", "logo_url", "categories", "auth_type", "enabled", "oauth2", "credential_schema", "post_oauth_fields_schema", "api_key", "aws_sigv4", "create_time", "update_time")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    LOGO_URL_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    AUTH_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    OAUTH2_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    POST_OAUTH_FIELDS_SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_FIELD_NUMBER: _ClassVar[int]
+    AWS_SIGV4_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    display_name: str
+    description: str
+    logo_url: str
+    categories: _containers.RepeatedScalarFieldContainer[str]
+    auth_type: AuthType
+    enabled: bool
+    oauth2: OAuth2Settings
+    credential_schema: _struct_pb2.Struct
+    post_oauth_fields_schema: _struct_pb2.Struct
+    api_key: ApiKeySettings
+    aws_sigv4: AwsSigV4Settings
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., logo_url: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., auth_type: _Optional[_Union[AuthType, str]] = ..., enabled: _Optional[bool] = ..., oauth2: _Optional[_Union[OAuth2Settings, _Mapping]] = ..., credential_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., post_oauth_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., api_key: _Optional[_Union[ApiKeySettings, _Mapping]] = ..., aws_sigv4: _Optional[_Union[AwsSigV4Settings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListProvidersRequest(_message.Message):
+    __slots__ = ("project_id", "page_size", "page_token", "category")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    page_size: int
+    page_token: str
+    category: str
+    def __init__(self, project_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., category: _Optional[str] = ...) -> None: ...
+
+class ListProvidersResponse(_message.Message):
+    __slots__ = ("providers", "next_page_token")
+    PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    providers: _containers.RepeatedCompositeFieldContainer[Provider]
+    next_page_token: str
+    def __init__(self, providers: _Optional[_Iterable[_Union[Provider, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetProviderRequest(_message.Message):
+    __slots__ = ("project_id", "id_or_name")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    ID_OR_NAME_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    id_or_name: str
+    def __init__(self, project_id: _Optional[str] = ..., id_or_name: _Optional[str] = ...) -> None: ...
+
+class GetProviderResponse(_message.Message):
+    __slots__ = ("provider",)
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    provider: Provider
+    def __init__(self, provider: _Optional[_Union[Provider, _Mapping]] = ...) -> None: ...
+
+class CreateProviderRequest(_message.Message):
+    __slots__ = ("provider",)
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    provider: Provider
+    def __init__(self, provider: _Optional[_Union[Provider, _Mapping]] = ...) -> None: ...
+
+class CreateProviderResponse(_message.Message):
+    __slots__ = ("provider",)
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    provider: Provider
+    def __init__(self, provider: _Optional[_Union[Provider, _Mapping]] = ...) -> None: ...
+
+class UpdateProviderRequest(_message.Message):
+    __slots__ = ("provider", "update_mask")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    provider: Provider
+    update_mask: _field_mask_pb2.FieldMask
+    def __init__(self, provider: _Optional[_Union[Provider, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ...) -> None: ...
+
+class UpdateProviderResponse(_message.Message):
+    __slots__ = ("provider",)
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    provider: Provider
+    def __init__(self, provider: _Optional[_Union[Provider, _Mapping]] = ...) -> None: ...
+
+class DeleteProviderRequest(_message.Message):
+    __slots__ = ("id_or_name", "force")
+    ID_OR_NAME_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    id_or_name: str
+    force: bool
+    def __init__(self, id_or_name: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class DeleteProviderResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
