@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Regenerates gen/{ts,go,python} from proto/ with buf.gen.yaml, from scratch.
-# Hand-written files in gen/ (gen/go/go.mod, gen/go/go.sum) are kept.
+# Regenerates gen/{ts,go,python} from scratch: buf.gen.yaml (proto/, all three languages),
+# then every other buf.gen.*.yaml template at the repo root, in name order (for example
+# TypeScript for vendored third-party protos). Everything under gen/ts, gen/go/nexus and
+# gen/python/nexus is generated and deleted first; hand-written files in gen/ (gen/go/go.mod,
+# gen/go/go.sum) are kept.
 # Needs node_modules (npm ci); installs the pinned Go/Python generators if missing.
 set -euo pipefail
 
@@ -14,9 +17,13 @@ cd "$ROOT"
 
 bash scripts/install-generators.sh
 
-# Generated trees only: everything buf.gen.yaml writes lives under these.
 rm -rf gen/ts gen/go/nexus gen/python/nexus
 
 node_modules/.bin/buf generate
+shopt -s nullglob
+for template in buf.gen.*.yaml; do
+  echo "generate: buf generate --template $template" >&2
+  node_modules/.bin/buf generate --template "$template"
+done
 
-echo "generate: wrote $(find gen/ts gen/go/nexus gen/python/nexus -type f | wc -l) files under gen/" >&2
+echo "generate: wrote $(find gen -type f ! -path gen/go/go.mod ! -path gen/go/go.sum | wc -l) files under gen/" >&2
