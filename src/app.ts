@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { ApiKeys } from './domain/api-keys.js';
+import { ConnectionService } from './domain/connections/connection-service.js';
+import { OAuthClient } from './domain/oauth/oauth-client.js';
+import { bootstrap } from './domain/projects.js';
+import { ProviderService } from './domain/providers/provider-service.js';
+import { ReturnUrlPolicy } from './domain/return-url-policy.js';
+import { TokenService } from './domain/tokens/token-service.js';
+import { build } from './server.js';
+import { openDatabase, type Database } from './storage/data-source.js';
+import { Store } from './storage/store.js';
+import { Authenticator } from './transport/authenticate.js';
+import { ConnectionHandler } from './transport/handlers/connection-handler.js';
+import { ProviderHandler } from './transport/handlers/provider-handler.js';
+import { TokenHandler } from './transport/handlers/token-handler.js';
+
+export interface App {
+  server: FastifyInstance;
+  store: Store;
+  database: Database;
+  apiKeys: ApiKeys;
+  providers: ProviderService;
+  connections: ConnectionService;
+  tokens: TokenService;
+  /** Set when this start generated the default project's admin key. */
+  generatedAdminKey: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Wires storage, domain and transport together. The server is built but not listening. */
+export async function createApp(config: Config, logger: Logger): Promise<App> {
+  // An empty data directory keeps the embedded database in memory (tests).
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined });
+  try {
+    const store = new Store(database.dataSource);
+    const apiKeys = new ApiKeys(store);
+    const { generatedAdminKey } = await bootstrap(store, apiKeys, config.adminApiKey);
+    const oauth = new OAuthClient({ timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production });
+    let connections: ConnectionService | undefined;
+    const providers = new ProviderService(store, config.keyRing, !config.production, (projectId, providerId) =>
+      connections!.deleteAllForProvider(projectId, providerId),
+    );
+    connections = new ConnectionService({
+      store,
+      keyRing: config.keyRing,
+      providers,
+      oauth,
+      returnUrls: new ReturnUrlPolicy(config.allowedReturnUrls),
+      baseUrl: config.baseUrl,
+      warn: (message, context) => logger.warn(context, message),
+    });
+    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, oauth });
+    const auth = new Authenticator(apiKeys);
+    const server = await build({
+      logger,
+      store,
+      connections,
+      handlers: {
+        providers: new ProviderHandler(auth, providers),
+        connections: new ConnectionHandler(auth, connections),
+        tokens: new TokenHandler(auth, tokens),
+      },
+    });
+    return {
+      server,
+      store,
+      database,
+      apiKeys,
+      providers,
+      connections,
+      tokens,
+      generatedAdminKey,
+      async close() {
+        await server.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}

@@ -1,0 +1,117 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import pino from 'pino';
+import { createApp } from '../app.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { resealAll } from '../domain/key-rotation.js';
+import { DEFAULT_PROJECT_ID } from '../domain/projects.js';
+import { parseScopes } from '../domain/principal.js';
+import { NexusError } from '../domain/errors.js';
+import { readProvidersFile } from './providers-file.js';
+import { start } from './start.js';
+
+const program = new Command('nexus').description('Nexus: a credential broker for AI agents');
+// One-shot commands log only warnings, to stderr.
+const quietLogger = () => pino({ level: 'warn' }, pino.destination(2));
+
+program
+  .command('start', { isDefault: true })
+  .description('run the server (migrations run first)')
+  .action(async () => start(loadConfig()));
+
+program
+  .command('migrate')
+  .description('run database migrations and exit')
+  .action(async () => {
+    const app = await createApp(loadConfig(), quietLogger());
+    await app.close();
+    console.log('migrations are up to date');
+  });
+
+program
+  .command('api-keys:create')
+  .description('create an API key and print it once')
+  .requiredOption('--name <name>', 'a label for the key')
+  .option('--scopes <scopes>', 'comma-separated: admin, connections, tokens', 'connections,tokens')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (opts: { name: string; scopes: string; project: string }) => {
+    const scopes = parseScopes(opts.scopes.split(',').map((s) => s.trim()).filter(Boolean));
+    const app = await createApp(loadConfig(), quietLogger());
+    try {
+      if (!(await app.store.projects.findById(opts.project))) throw new Error(`project ${opts.project} does not exist`);
+      const { id, key } = await app.apiKeys.create(opts.project, opts.name, scopes);
+      console.log(`created ${id} (${scopes.join(', ')}):\n${key}`);
+    } finally {
+      await app.close();
+    }
+  });
+
+program
+  .command('providers:apply')
+  .description('create or update providers from a YAML file')
+  .requiredOption('-f, --file <path>', 'providers YAML file')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (opts: { file: string; project: string }) => {
+    const inputs = readProvidersFile(opts.file);
+    const app = await createApp(loadConfig(), quietLogger());
+    const admin = { projectId: opts.project, keyId: 'cli', scopes: new Set(['admin'] as const) };
+    try {
+      for (const input of inputs) {
+        const existing = await app.store.providers.findByName(opts.project, input.name);
+        if (existing) {
+          await app.providers.update(admin, input.name, input, []);
+          console.log(`updated ${input.name}`);
+        } else {
+          const row = await app.providers.create(admin, input);
+          console.log(`created ${input.name} (${row.id})`);
+        }
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+program
+  .command('keys:rotate')
+  .description('add a new primary encryption key and re-seal every secret under it')
+  .action(async () => {
+    const config = loadConfig();
+    const next = config.keyRing.withNewPrimary();
+    if (config.keyRingSource === 'env') {
+      // The ring lives in the environment of every replica; only the operator can change it.
+      console.log(
+        `Put this ring in NEXUS_ENCRYPTION_KEYS on every replica, restart them, then run "nexus keys:reseal":\n${next.toSpec()}`,
+      );
+      return;
+    }
+    const file = path.join(config.dataDir, 'encryption-keys');
+    writeFileSync(file, `${next.toSpec()}\n`, { mode: 0o600 });
+    const app = await createApp({ ...config, keyRing: next }, quietLogger());
+    try {
+      const report = await resealAll(app.store, next);
+      console.log(`new primary key ${next.primary.id}; re-sealed ${report.connections} connection(s), ${report.providerSecrets} provider secret(s)`);
+    } finally {
+      await app.close();
+    }
+  });
+
+program
+  .command('keys:reseal')
+  .description('re-seal every secret not yet under the primary encryption key')
+  .action(async () => {
+    const config = loadConfig();
+    const app = await createApp(config, quietLogger());
+    try {
+      const report = await resealAll(app.store, config.keyRing);
+      console.log(`re-sealed ${report.connections} connection(s), ${report.providerSecrets} provider secret(s) under ${config.keyRing.primary.id}`);
+    } finally {
+      await app.close();
+    }
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof NexusError) console.error(`nexus: ${err.message}`);
+  else console.error('nexus:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

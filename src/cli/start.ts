@@ -1,0 +1,41 @@
+import type { Config } from '../config/config.js';
+import { createApp } from '../app.js';
+import { createLogger } from '../logging.js';
+
+/** Runs the server until SIGINT/SIGTERM, then drains in-flight requests and closes the database. */
+export async function start(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  if (config.keyRingSource === 'generated') {
+    logger.warn(
+      { file: `${config.dataDir}/encryption-keys` },
+      'NEXUS_ENCRYPTION_KEYS is not set: generated a development key ring in the data directory. Set it in production.',
+    );
+  }
+  const app = await createApp(config, logger);
+  if (app.generatedAdminKey) {
+    // Printed once, to the terminal rather than the log stream, and never again.
+    process.stderr.write(
+      `\nAdmin API key for the default project (shown once, store it now):\n\n  ${app.generatedAdminKey}\n\n`,
+    );
+  }
+  await app.server.listen({ port: config.port, host: config.host });
+  logger.info(
+    { baseUrl: config.baseUrl, database: app.database.embedded ? `embedded (${config.dataDir})` : 'postgresql' },
+    'nexus is ready',
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await app.close();
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

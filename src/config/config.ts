@@ -1,0 +1,80 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { KeyRing } from '../crypto/index.js';
+
+/** Everything the server reads from its environment. The variable names are a contract (ARCHITECTURE.md). */
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  baseUrl: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  keyRing: KeyRing;
+  /** Where the key ring came from, for the start-up log. */
+  keyRingSource: 'env' | 'generated' | 'data-dir';
+  adminApiKey: string | undefined;
+  allowedReturnUrls: string[];
+  logLevel: string;
+  /** Upper bound on an outbound call to a provider. */
+  providerTimeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const port = parsePort(env.PORT ?? '8080');
+  const host = env.HOST ?? '127.0.0.1';
+  const baseUrl = (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const dataDir = path.resolve(env.NEXUS_DATA_DIR ?? './.nexus');
+  const { keyRing, source } = loadKeyRing(env.NEXUS_ENCRYPTION_KEYS, production, dataDir);
+  const allowed = env.NEXUS_ALLOWED_RETURN_URLS;
+  if (production && !allowed) {
+    throw new ConfigError('NEXUS_ALLOWED_RETURN_URLS is required when NODE_ENV=production');
+  }
+  return {
+    production,
+    port,
+    host,
+    baseUrl,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir,
+    keyRing,
+    keyRingSource: source,
+    adminApiKey: env.NEXUS_ADMIN_API_KEY || undefined,
+    allowedReturnUrls: (allowed ?? 'http://localhost:*')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    providerTimeoutMs: Number(env.NEXUS_PROVIDER_TIMEOUT_MS ?? 10_000),
+  };
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT "${value}" is not a port`);
+  return port;
+}
+
+/**
+ * Production must be given its keys. In development a key ring is generated
+ * once and kept in the data directory, so sealed credentials survive a
+ * restart; the caller logs a warning.
+ */
+function loadKeyRing(
+  spec: string | undefined,
+  production: boolean,
+  dataDir: string,
+): { keyRing: KeyRing; source: Config['keyRingSource'] } {
+  if (spec) return { keyRing: KeyRing.parse(spec), source: 'env' };
+  if (production) throw new ConfigError('NEXUS_ENCRYPTION_KEYS is required when NODE_ENV=production');
+  const file = path.join(dataDir, 'encryption-keys');
+  if (existsSync(file)) return { keyRing: KeyRing.parse(readFileSync(file, 'utf8').trim()), source: 'data-dir' };
+  const ring = KeyRing.generate('dev1');
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, `${ring.toSpec()}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { keyRing: ring, source: 'generated' };
+}

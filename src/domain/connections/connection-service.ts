@@ -1,0 +1,392 @@
+import { newId, open as openSealed, openJson, pkceChallengeS256, pkceVerifier, seal, sealJson, type KeyRing } from '../../crypto/index.js';
+import type { ConnectionRow, ConnectionStatusName } from '../../storage/entities/connection.js';
+import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { Tx } from '../../storage/data-source.js';
+import type { Store } from '../../storage/store.js';
+import { defaultCredentialSchema, validateAgainst } from '../credential-schema.js';
+import {
+  ConnectionNotFoundError,
+  InvalidFieldError,
+  NoPendingFieldsError,
+  ProviderDisabledError,
+  ScopesInvalidError,
+  StateAlreadyUsedError,
+} from '../errors.js';
+import { OAuthClient } from '../oauth/oauth-client.js';
+import { OAuthRejectedError } from '../oauth/oauth-errors.js';
+import type { TokenSet } from '../oauth/token-set.js';
+import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
+import type { Principal } from '../principal.js';
+import type { ProviderService } from '../providers/provider-service.js';
+import { scope as checkScope } from '../providers/provider-validation.js';
+import type { ReturnUrlPolicy } from '../return-url-policy.js';
+import { codeVerifierAad, credentialsAad, returnUrlWith } from './connection-urls.js';
+import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
+
+export interface ConnectionView extends ConnectionRow {
+  providerName: string;
+}
+
+export interface CreateConnectionInput {
+  workspaceId: string;
+  providerId: string;
+  providerName: string;
+  scopes: string[];
+  returnUrl: string;
+}
+
+/** Where the callback sends the browser: the app's return_url, or an error page when it cannot be trusted. */
+export type CallbackOutcome = { redirectUrl: string; connection: ConnectionView };
+
+export interface ConnectionServiceDeps {
+  store: Store;
+  keyRing: KeyRing;
+  providers: ProviderService;
+  oauth: OAuthClient;
+  returnUrls: ReturnUrlPolicy;
+  /** Public base URL; the OAuth redirect URI is BASE_URL/oauth/callback. */
+  baseUrl: string;
+  /** Best-effort failures that must not fail the caller (revocation at the provider). */
+  warn: (message: string, context: Record<string, unknown>) => void;
+}
+
+const FIELDS_REQUIRED = 'fields_required';
+
+/**
+ * The connection life cycle: start (OAuth consent or static capture), the
+ * OAuth callback, post-OAuth fields, reads and deletion. Every read and
+ * write is scoped by the caller's project.
+ */
+export class ConnectionService {
+  private readonly state: StateTokens;
+
+  constructor(private readonly deps: ConnectionServiceDeps) {
+    this.state = new StateTokens(deps.store, deps.keyRing);
+  }
+
+  get redirectUri(): string {
+    return `${this.deps.baseUrl}/oauth/callback`;
+  }
+
+  async create(caller: Principal, input: CreateConnectionInput): Promise<{ connection: ConnectionView; authUrl: string; state: string }> {
+    const workspaceId = checkWorkspaceId(input.workspaceId);
+    if (!input.returnUrl) throw new InvalidFieldError('return_url', 'is required');
+    this.deps.returnUrls.check(input.returnUrl);
+    const ref = input.providerId || input.providerName;
+    if (!ref) throw new InvalidFieldError('provider', 'provider_id or provider_name is required');
+    const provider = await this.deps.providers.require(caller.projectId, ref);
+    if (!provider.enabled) throw new ProviderDisabledError(provider.name);
+    if (input.scopes.length > 100) throw new ScopesInvalidError('at most 100 scopes');
+    for (const s of input.scopes) {
+      try {
+        checkScope('scopes', s);
+      } catch {
+        throw new ScopesInvalidError('each scope must be 1-256 printable characters without spaces');
+      }
+    }
+    const oauth2 = provider.authType === 'OAUTH2';
+    const scopes = oauth2 ? (input.scopes.length ? [...new Set(input.scopes)] : provider.oauth2!.defaultScopes) : [];
+
+    const connectionId = newId('conn');
+    const stateId = newId('st');
+    const kind = oauth2 ? 'oauth' : 'capture';
+    const state = await this.state.sign({ jti: stateId, sub: connectionId, prj: caller.projectId, kind });
+    let authUrl: string;
+    let verifier: string | undefined;
+    if (oauth2) {
+      verifier = pkceVerifier();
+      // Built before anything is stored: a provider whose discovery fails leaves no row behind.
+      authUrl = await this.deps.oauth.authorizationUrl(provider, {
+        redirectUri: this.redirectUri,
+        scopes,
+        state,
+        codeChallenge: pkceChallengeS256(verifier),
+      });
+    } else {
+      authUrl = `${this.deps.baseUrl}/connect/capture?state=${encodeURIComponent(state)}`;
+    }
+    const connection = await this.deps.store.transaction(async (tx) => {
+      const row = await this.deps.store.connections.insert(
+        {
+          id: connectionId,
+          projectId: caller.projectId,
+          workspaceId,
+          providerId: provider.id,
+          status: 'PENDING',
+          statusReason: oauth2 ? 'consent_required' : 'credentials_required',
+          scopes,
+          returnUrl: input.returnUrl,
+          fields: null,
+          supersededBy: null,
+          credentialsSealed: null,
+          tokenExpiresAt: null,
+        },
+        tx,
+      );
+      await this.deps.store.authStates.insert(
+        {
+          id: stateId,
+          projectId: caller.projectId,
+          connectionId,
+          kind,
+          codeVerifierSealed: verifier ? seal(this.deps.keyRing, verifier, codeVerifierAad(stateId)) : null,
+          expiresAt: new Date(Date.now() + STATE_TTL_SECONDS * 1000),
+        },
+        tx,
+      );
+      return row;
+    });
+    return { connection: view(connection, provider), authUrl, state };
+  }
+
+  /**
+   * GET /oauth/callback. Invalid, expired and replayed states throw (the
+   * route shows an error page and nothing changes); from a valid state on,
+   * the outcome is a redirect to the app's return_url.
+   */
+  async handleCallback(params: URLSearchParams): Promise<CallbackOutcome> {
+    const stateToken = params.get('state') ?? '';
+    const { claims, row: stateRow } = await this.state.check(stateToken, 'oauth');
+    // Consumed first, before talking to the provider: a code is exchanged at most once.
+    if (!(await this.deps.store.authStates.consume(stateRow.id))) throw new StateAlreadyUsedError();
+    const connection = await this.deps.store.connections.findById(claims.prj, claims.sub);
+    if (!connection || connection.status !== 'PENDING') throw new StateAlreadyUsedError();
+    const provider = await this.deps.providers.require(claims.prj, connection.providerId);
+
+    const fail = async (reason: string): Promise<CallbackOutcome> => {
+      const failed = await this.setStatus(connection, 'FAILED', reason);
+      return {
+        connection: view(failed, provider),
+        redirectUrl: returnUrlWith(connection.returnUrl, { status: 'error', error: reason, connection_id: connection.id }),
+      };
+    };
+
+    let tokens: TokenSet;
+    try {
+      const verifier = openSealed(this.deps.keyRing, stateRow.codeVerifierSealed!, codeVerifierAad(stateRow.id)).toString('utf8');
+      tokens = await this.deps.oauth.exchangeCode(provider, this.deps.providers.clientSecret(provider), {
+        callbackParams: params,
+        state: stateToken,
+        redirectUri: this.redirectUri,
+        codeVerifier: verifier,
+      });
+    } catch (err) {
+      if (err instanceof OAuthRejectedError) return fail(err.error);
+      this.deps.warn('code exchange failed', { connection_id: connection.id, error: (err as Error).message });
+      return fail('temporarily_unavailable');
+    }
+
+    const needsFields = provider.postOauthFieldsSchema !== null;
+    const updated = await this.deps.store.transaction(async (tx) => {
+      const patch = {
+        credentialsSealed: sealJson(this.deps.keyRing, tokens, credentialsAad(connection.id)),
+        tokenExpiresAt: tokens.expiresAt ? new Date(tokens.expiresAt) : null,
+      };
+      if (needsFields) {
+        return this.deps.store.connections.update(connection.projectId, connection.id, { ...patch, statusReason: FIELDS_REQUIRED }, tx);
+      }
+      return this.activate(connection, patch, tx);
+    });
+    return {
+      connection: view(updated, provider),
+      redirectUrl: returnUrlWith(connection.returnUrl, {
+        status: needsFields ? 'pending' : 'success',
+        connection_id: connection.id,
+      }),
+    };
+  }
+
+  async getCredentialSchema(stateToken: string): Promise<{ schema: Record<string, unknown>; provider: ProviderRow; connectionId: string }> {
+    const { claims } = await this.state.check(stateToken, 'capture');
+    const connection = await this.requireConnection(claims.prj, claims.sub);
+    const provider = await this.deps.providers.require(claims.prj, connection.providerId);
+    return { schema: credentialSchemaOf(provider), provider, connectionId: connection.id };
+  }
+
+  /** Validates before consuming the state, so a user who mistyped can submit again. */
+  async submitCredentials(stateToken: string, credentials: unknown): Promise<{ connection: ConnectionView; redirectUrl: string }> {
+    const { claims, row: stateRow } = await this.state.check(stateToken, 'capture');
+    const connection = await this.requireConnection(claims.prj, claims.sub);
+    const provider = await this.deps.providers.require(claims.prj, connection.providerId);
+    if (JSON.stringify(credentials ?? {}).length > 16_384) {
+      throw new InvalidFieldError('credentials', 'must be at most 16 KiB');
+    }
+    validateAgainst(credentialSchemaOf(provider), credentials ?? {}, 'credentials');
+    const activated = await this.deps.store.transaction(async (tx) => {
+      if (!(await this.deps.store.authStates.consume(stateRow.id, tx))) throw new StateAlreadyUsedError();
+      const locked = await this.deps.store.connections.findByIdForUpdate(claims.prj, claims.sub, tx);
+      if (!locked || locked.status !== 'PENDING') throw new StateAlreadyUsedError();
+      return this.activate(
+        locked,
+        { credentialsSealed: sealJson(this.deps.keyRing, credentials, credentialsAad(locked.id)), tokenExpiresAt: null },
+        tx,
+      );
+    });
+    return {
+      connection: view(activated, provider),
+      redirectUrl: returnUrlWith(activated.returnUrl, { status: 'success', connection_id: activated.id }),
+    };
+  }
+
+  async getPendingFields(caller: Principal, id: string): Promise<Record<string, unknown>> {
+    const connection = await this.requireConnection(caller.projectId, id);
+    const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
+    if (!awaitsFields(connection) || !provider.postOauthFieldsSchema) throw new NoPendingFieldsError(connection.id);
+    return provider.postOauthFieldsSchema;
+  }
+
+  async finalize(caller: Principal, id: string, fields: unknown): Promise<{ connection: ConnectionView; redirectUrl: string }> {
+    const connection = await this.requireConnection(caller.projectId, id);
+    const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
+    if (!awaitsFields(connection) || !provider.postOauthFieldsSchema) throw new NoPendingFieldsError(connection.id);
+    if (JSON.stringify(fields ?? {}).length > 16_384) throw new InvalidFieldError('fields', 'must be at most 16 KiB');
+    validateAgainst(provider.postOauthFieldsSchema, fields ?? {}, 'fields');
+    const activated = await this.deps.store.transaction(async (tx) => {
+      const locked = await this.deps.store.connections.findByIdForUpdate(caller.projectId, id, tx);
+      if (!locked || !awaitsFields(locked)) throw new NoPendingFieldsError(id);
+      return this.activate(locked, { fields: fields as Record<string, unknown> }, tx);
+    });
+    return {
+      connection: view(activated, provider),
+      redirectUrl: returnUrlWith(activated.returnUrl, { status: 'success', connection_id: activated.id }),
+    };
+  }
+
+  async get(caller: Principal, id: string): Promise<ConnectionView> {
+    const connection = await this.requireConnection(caller.projectId, id);
+    const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
+    return view(connection, provider);
+  }
+
+  async list(
+    caller: Principal,
+    q: { pageSize: number; pageToken: string; workspaceId: string; provider: string; status: ConnectionStatusName | undefined },
+  ): Promise<{ connections: ConnectionView[]; nextPageToken: string }> {
+    const limit = pageSize(q.pageSize);
+    const filters = { p: caller.projectId, w: q.workspaceId, v: q.provider, s: q.status };
+    const beforeId = decodePageToken(q.pageToken, filters);
+    let providerId: string | undefined;
+    if (q.provider) {
+      const provider = await this.deps.store.providers.findByIdOrName(caller.projectId, q.provider);
+      if (!provider) return { connections: [], nextPageToken: '' };
+      providerId = provider.id;
+    }
+    const rows = await this.deps.store.connections.list({
+      projectId: caller.projectId,
+      workspaceId: q.workspaceId || undefined,
+      providerId,
+      status: q.status,
+      beforeId,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const names = await this.providerNames(caller.projectId, page);
+    return {
+      connections: page.map((r) => ({ ...r, providerName: names.get(r.providerId) ?? '' })),
+      nextPageToken: rows.length > limit ? encodePageToken(page[page.length - 1]!.id, filters) : '',
+    };
+  }
+
+  /**
+   * Revokes at the provider (best effort, RFC 7009) while holding the row
+   * lock, so no refresh can slip a new token in between; then erases the
+   * sealed credentials. Deleting twice is harmless.
+   */
+  async delete(caller: Principal, id: string): Promise<{ connection: ConnectionView; revokedAtProvider: boolean }> {
+    const existing = await this.requireConnection(caller.projectId, id);
+    const provider = await this.deps.providers.require(caller.projectId, existing.providerId);
+    return this.deps.store.transaction(async (tx) => {
+      const locked = (await this.deps.store.connections.findByIdForUpdate(caller.projectId, id, tx))!;
+      if (locked.status === 'REVOKED') return { connection: view(locked, provider), revokedAtProvider: false };
+      const revokedAtProvider = await this.revokeAtProvider(locked, provider);
+      const updated = await this.deps.store.connections.update(
+        caller.projectId,
+        id,
+        { status: 'REVOKED', statusReason: 'deleted', credentialsSealed: null, tokenExpiresAt: null },
+        tx,
+      );
+      return { connection: view(updated, provider), revokedAtProvider };
+    });
+  }
+
+  /** Used by DeleteProvider with force. */
+  async deleteAllForProvider(projectId: string, providerId: string): Promise<void> {
+    const caller: Principal = { projectId, keyId: 'internal', scopes: new Set(['admin']) };
+    for (;;) {
+      const rows = await this.deps.store.connections.list({ projectId, providerId, limit: 100 });
+      const live = rows.filter((r) => r.status !== 'REVOKED');
+      for (const row of live) await this.delete(caller, row.id);
+      if (rows.length < 100) return;
+      if (live.length === 0) return;
+    }
+  }
+
+  private async revokeAtProvider(connection: ConnectionRow, provider: ProviderRow): Promise<boolean> {
+    if (provider.authType !== 'OAUTH2' || !connection.credentialsSealed) return false;
+    try {
+      const tokens = openJson<TokenSet>(this.deps.keyRing, connection.credentialsSealed, credentialsAad(connection.id));
+      const [token, hint] = tokens.refreshToken
+        ? [tokens.refreshToken, 'refresh_token' as const]
+        : [tokens.accessToken, 'access_token' as const];
+      return await this.deps.oauth.revoke(provider, this.deps.providers.clientSecret(provider), token, hint);
+    } catch (err) {
+      this.deps.warn('revocation at the provider failed; credentials are erased anyway', {
+        connection_id: connection.id,
+        error: (err as Error).message,
+      });
+      return false;
+    }
+  }
+
+  /** ACTIVE, and every older live connection of the same workspace and provider superseded. */
+  private async activate(connection: ConnectionRow, patch: Partial<ConnectionRow>, tx: Tx): Promise<ConnectionRow> {
+    const updated = await this.deps.store.connections.update(
+      connection.projectId,
+      connection.id,
+      { ...patch, status: 'ACTIVE', statusReason: '' },
+      tx,
+    );
+    await this.deps.store.connections.supersede(connection.projectId, connection.workspaceId, connection.providerId, connection.id, tx);
+    return updated;
+  }
+
+  private setStatus(connection: ConnectionRow, status: ConnectionStatusName, reason: string): Promise<ConnectionRow> {
+    return this.deps.store.connections.update(connection.projectId, connection.id, { status, statusReason: reason });
+  }
+
+  private async requireConnection(projectId: string, id: string): Promise<ConnectionRow> {
+    if (!id) throw new InvalidFieldError('id', 'is required');
+    if (id.length > 64) throw new InvalidFieldError('id', 'is not a connection id');
+    const row = await this.deps.store.connections.findById(projectId, id);
+    if (!row) throw new ConnectionNotFoundError(id);
+    return row;
+  }
+
+  private async providerNames(projectId: string, rows: ConnectionRow[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    for (const id of new Set(rows.map((r) => r.providerId))) {
+      const p = await this.deps.store.providers.findById(projectId, id);
+      if (p) names.set(id, p.name);
+    }
+    return names;
+  }
+}
+
+export function credentialSchemaOf(provider: ProviderRow): Record<string, unknown> {
+  return provider.credentialSchema ?? defaultCredentialSchema(provider.authType) ?? { type: 'object', properties: {} };
+}
+
+function awaitsFields(c: ConnectionRow): boolean {
+  return c.status === 'PENDING' && c.statusReason === FIELDS_REQUIRED;
+}
+
+function view(row: ConnectionRow, provider: ProviderRow): ConnectionView {
+  return { ...row, providerName: provider.name };
+}
+
+function checkWorkspaceId(value: string): string {
+  if (!value) throw new InvalidFieldError('workspace_id', 'is required');
+  if (value.length > 256) throw new InvalidFieldError('workspace_id', 'must be at most 256 characters');
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidFieldError('workspace_id', 'must not contain control characters');
+  return value;
+}

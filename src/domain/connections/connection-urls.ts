@@ -1,0 +1,14 @@
+/** Appends the outcome to the app's return_url, keeping its own query. */
+export function returnUrlWith(returnUrl: string, params: Record<string, string>): string {
+  const url = new URL(returnUrl);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.href;
+}
+
+export function credentialsAad(connectionId: string): string {
+  return `connection:${connectionId}:credentials`;
+}
+
+export function codeVerifierAad(stateId: string): string {
+  return `auth_state:${stateId}:code_verifier`;
+}

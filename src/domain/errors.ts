@@ -1,0 +1,210 @@
+/**
+ * Typed domain errors. Each failure has its own class; the transport layer
+ * maps `kind` to a Connect code and `reason` to `ErrorInfo.reason`
+ * (`ERROR_REASON_<reason>`). Messages are written for the caller and never
+ * contain a secret.
+ */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'already_exists'
+  | 'failed_precondition'
+  | 'unauthenticated'
+  | 'permission_denied'
+  | 'unavailable'
+  | 'resource_exhausted';
+
+export abstract class NexusError extends Error {
+  abstract readonly kind: ErrorKind;
+  abstract readonly reason: string;
+  readonly metadata: Record<string, string>;
+
+  constructor(message: string, metadata: Record<string, string> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.metadata = metadata;
+  }
+}
+
+export class UnauthenticatedError extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'UNAUTHENTICATED';
+}
+
+export class ScopeMissingError extends NexusError {
+  readonly kind = 'permission_denied';
+  readonly reason = 'SCOPE_MISSING';
+  constructor(scope: string) {
+    super(`this call needs an API key with the "${scope}" scope`, { scope });
+  }
+}
+
+export class InvalidFieldError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'INVALID_FIELD';
+  constructor(field: string, problem: string) {
+    super(`${field}: ${problem}`, { field });
+  }
+}
+
+export class PageTokenInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'PAGE_TOKEN_INVALID';
+  constructor() {
+    super('page_token is malformed or belongs to another query', { field: 'page_token' });
+  }
+}
+
+export class ProviderNotFoundError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'PROVIDER_NOT_FOUND';
+  constructor(idOrName: string) {
+    super(`provider "${idOrName}" not found`, { provider: idOrName });
+  }
+}
+
+export class ProviderAlreadyExistsError extends NexusError {
+  readonly kind = 'already_exists';
+  readonly reason = 'PROVIDER_ALREADY_EXISTS';
+  constructor(name: string) {
+    super(`a provider named "${name}" already exists`, { provider: name });
+  }
+}
+
+export class ProviderDisabledError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'PROVIDER_DISABLED';
+  constructor(name: string) {
+    super(`provider "${name}" is disabled`, { provider: name });
+  }
+}
+
+export class ProviderMisconfiguredError extends NexusError {
+  readonly kind: ErrorKind;
+  readonly reason = 'PROVIDER_MISCONFIGURED';
+  /** On write it is the caller's input (invalid argument); at use it is a precondition. */
+  constructor(problem: string, kind: 'invalid_argument' | 'failed_precondition' = 'invalid_argument') {
+    super(problem);
+    this.kind = kind;
+  }
+}
+
+export class ProviderInUseError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'INVALID_FIELD';
+  constructor(name: string, count: number) {
+    super(`provider "${name}" still has ${count} connection(s); pass force to revoke them`, {
+      provider: name,
+      field: 'force',
+    });
+  }
+}
+
+export class ProviderUnavailableError extends NexusError {
+  readonly kind = 'unavailable';
+  readonly reason = 'PROVIDER_UNAVAILABLE';
+  constructor(what: string, detail: string) {
+    super(`the provider could not ${what}: ${detail}; retry later`);
+  }
+}
+
+export class ConnectionNotFoundError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'CONNECTION_NOT_FOUND';
+  constructor(id: string) {
+    super(`connection "${id}" not found`, { connection_id: id });
+  }
+}
+
+export class ConnectionNotActiveError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'CONNECTION_NOT_ACTIVE';
+  constructor(id: string, status: string) {
+    super(`connection "${id}" is ${status}, not ACTIVE`, { connection_id: id, status });
+  }
+}
+
+export class AttentionRequiredError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'ATTENTION_REQUIRED';
+  constructor(id: string) {
+    super(`connection "${id}" needs the user to reconnect: the provider rejected its refresh`, {
+      connection_id: id,
+    });
+  }
+}
+
+export class StaticCredentialError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'STATIC_CREDENTIAL';
+  constructor(id: string) {
+    super(`connection "${id}" uses a static credential, which cannot be refreshed`, { connection_id: id });
+  }
+}
+
+export class NoPendingFieldsError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'NO_PENDING_FIELDS';
+  constructor(id: string) {
+    super(`connection "${id}" is not waiting for post-OAuth fields`, { connection_id: id });
+  }
+}
+
+export class StateInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'STATE_INVALID';
+  constructor() {
+    super('state is malformed or its signature does not verify', { field: 'state' });
+  }
+}
+
+export class StateExpiredError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'STATE_EXPIRED';
+  constructor() {
+    super('state has expired; start the connection again', { field: 'state' });
+  }
+}
+
+export class StateAlreadyUsedError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'STATE_ALREADY_USED';
+  constructor() {
+    super('state was already used', { field: 'state' });
+  }
+}
+
+export class ReturnUrlNotAllowedError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'RETURN_URL_NOT_ALLOWED';
+  constructor() {
+    super('return_url is not on the allow-list (NEXUS_ALLOWED_RETURN_URLS)', { field: 'return_url' });
+  }
+}
+
+export class CredentialsInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'CREDENTIALS_INVALID';
+  readonly violations: string[];
+  /** `violations` are JSON-pointer + keyword descriptions: never the submitted values. */
+  constructor(violations: string[], field = 'credentials') {
+    super(`${field} do not match the schema: ${violations.join('; ')}`, {
+      field,
+      violations: violations.join('; '),
+    });
+    this.violations = violations;
+  }
+}
+
+export class ScopesInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'SCOPES_INVALID';
+  constructor(problem: string) {
+    super(`scopes: ${problem}`, { field: 'scopes' });
+  }
+}
+
+export class ServiceUnavailableError extends NexusError {
+  readonly kind = 'unavailable';
+  readonly reason = 'SERVICE_UNAVAILABLE';
+}

@@ -1,0 +1,39 @@
+import { needsReseal, reseal, type KeyRing } from '../crypto/index.js';
+import type { Store } from '../storage/store.js';
+import { credentialsAad } from './connections/connection-urls.js';
+import { clientSecretAad } from './providers/provider-service.js';
+
+export interface ResealReport {
+  connections: number;
+  providerSecrets: number;
+}
+
+/**
+ * Re-seals every stored secret not yet under the ring's primary key. Run it
+ * after putting a new key first in the ring (every replica restarted with
+ * it); once it reports zero, older keys can leave the ring. Each row is
+ * re-read under lock so a concurrent refresh is never overwritten.
+ */
+export async function resealAll(store: Store, ring: KeyRing): Promise<ResealReport> {
+  const report: ResealReport = { connections: 0, providerSecrets: 0 };
+  for (const row of await store.connections.listWithCredentials()) {
+    if (!needsReseal(ring, row.credentialsSealed!)) continue;
+    await store.transaction(async (tx) => {
+      const locked = await store.connections.findByIdForUpdate(row.projectId, row.id, tx);
+      if (!locked?.credentialsSealed || !needsReseal(ring, locked.credentialsSealed)) return;
+      await store.connections.update(
+        row.projectId,
+        row.id,
+        { credentialsSealed: reseal(ring, locked.credentialsSealed, credentialsAad(row.id)) },
+        tx,
+      );
+      report.connections++;
+    });
+  }
+  for (const row of await store.providers.listWithSecrets()) {
+    if (!needsReseal(ring, row.clientSecretSealed!)) continue;
+    await store.providers.save({ ...row, clientSecretSealed: reseal(ring, row.clientSecretSealed!, clientSecretAad(row.id)) });
+    report.providerSecrets++;
+  }
+  return report;
+}

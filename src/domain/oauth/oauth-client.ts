@@ -1,0 +1,231 @@
+import * as oauth from 'oauth4webapi';
+import type { OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
+import { ProviderMisconfiguredError, ProviderUnavailableError } from '../errors.js';
+import { OAuthRejectedError, safeErrorCode } from './oauth-errors.js';
+import type { TokenSet } from './token-set.js';
+
+export interface OAuthClientOptions {
+  /** Upper bound on each call to an authorization server. */
+  timeoutMs: number;
+  /** Admit http:// endpoints (development and tests). */
+  allowInsecureRequests: boolean;
+  /** How long a discovery document is reused. */
+  discoveryTtlMs?: number;
+}
+
+interface CachedServer {
+  server: oauth.AuthorizationServer;
+  until: number;
+}
+
+/**
+ * The OAuth 2.0 client side of Nexus, on oauth4webapi: discovery, the
+ * authorization URL (PKCE S256 always), code exchange, refresh and RFC 7009
+ * revocation. Every failure becomes either OAuthRejectedError (the server
+ * said no) or ProviderUnavailableError (it could not answer), so callers can
+ * tell a user problem from a transient one.
+ */
+export class OAuthClient {
+  private readonly discovered = new Map<string, CachedServer>();
+
+  constructor(private readonly options: OAuthClientOptions) {}
+
+  async authorizationUrl(
+    provider: ProviderRow,
+    p: { redirectUri: string; scopes: string[]; state: string; codeChallenge: string },
+  ): Promise<string> {
+    const cfg = oauth2Of(provider);
+    const server = await this.server(cfg);
+    if (!server.authorization_endpoint) throw misconfigured('has no authorization endpoint');
+    const url = new URL(server.authorization_endpoint);
+    for (const [k, v] of Object.entries(cfg.authorizeParams)) url.searchParams.set(k, v);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('client_id', cfg.clientId);
+    url.searchParams.set('redirect_uri', p.redirectUri);
+    if (p.scopes.length > 0) url.searchParams.set('scope', p.scopes.join(cfg.scopeSeparator));
+    url.searchParams.set('state', p.state);
+    url.searchParams.set('code_challenge', p.codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+    return url.href;
+  }
+
+  /** Exchanges the code from a callback whose state the caller has already verified. */
+  async exchangeCode(
+    provider: ProviderRow,
+    clientSecret: string,
+    p: { callbackParams: URLSearchParams; state: string; redirectUri: string; codeVerifier: string },
+  ): Promise<TokenSet> {
+    const cfg = oauth2Of(provider);
+    const server = await this.server(cfg);
+    const client: oauth.Client = { client_id: cfg.clientId };
+    let params: URLSearchParams;
+    try {
+      params = oauth.validateAuthResponse(server, client, p.callbackParams, p.state);
+    } catch (err) {
+      if (err instanceof oauth.AuthorizationResponseError) throw new OAuthRejectedError(safeErrorCode(err.error), 400);
+      throw new OAuthRejectedError('invalid_request', 400);
+    }
+    return this.tokenCall('exchange the authorization code', async () => {
+      const response = await oauth.authorizationCodeGrantRequest(
+        server,
+        client,
+        clientAuth(cfg, clientSecret),
+        params,
+        p.redirectUri,
+        p.codeVerifier,
+        this.httpOptions(cfg),
+      );
+      return oauth.processAuthorizationCodeResponse(server, client, response);
+    });
+  }
+
+  async refresh(provider: ProviderRow, clientSecret: string, refreshToken: string): Promise<TokenSet> {
+    const cfg = oauth2Of(provider);
+    const server = await this.server(cfg);
+    const client: oauth.Client = { client_id: cfg.clientId };
+    return this.tokenCall('refresh the token', async () => {
+      const response = await oauth.refreshTokenGrantRequest(
+        server,
+        client,
+        clientAuth(cfg, clientSecret),
+        refreshToken,
+        this.httpOptions(cfg),
+      );
+      return oauth.processRefreshTokenResponse(server, client, response);
+    });
+  }
+
+  /** RFC 7009. Returns false when the provider has no revocation endpoint. */
+  async revoke(provider: ProviderRow, clientSecret: string, token: string, hint: 'refresh_token' | 'access_token'): Promise<boolean> {
+    const cfg = oauth2Of(provider);
+    const server = await this.server(cfg);
+    if (!server.revocation_endpoint) return false;
+    try {
+      const response = await oauth.revocationRequest(server, { client_id: cfg.clientId }, clientAuth(cfg, clientSecret), token, {
+        ...this.httpOptions(),
+        additionalParameters: { token_type_hint: hint },
+      });
+      await oauth.processRevocationResponse(response);
+      return true;
+    } catch (err) {
+      throw this.classify('revoke the token', err);
+    }
+  }
+
+  private async tokenCall(
+    what: string,
+    call: () => Promise<oauth.TokenEndpointResponse>,
+  ): Promise<TokenSet> {
+    let response: oauth.TokenEndpointResponse;
+    try {
+      response = await call();
+    } catch (err) {
+      throw this.classify(what, err);
+    }
+    return {
+      accessToken: response.access_token,
+      tokenType: response.token_type,
+      refreshToken: response.refresh_token,
+      expiresAt: typeof response.expires_in === 'number' ? Date.now() + response.expires_in * 1000 : undefined,
+      scopes: typeof response.scope === 'string' ? response.scope.split(/[\s,]+/).filter(Boolean) : undefined,
+      idToken: response.id_token,
+    };
+  }
+
+  /** 4xx with an OAuth error body → rejected; anything else (5xx, timeout, garbage) → unavailable. */
+  private classify(what: string, err: unknown): Error {
+    if (err instanceof oauth.ResponseBodyError && err.status >= 400 && err.status < 500) {
+      return new OAuthRejectedError(safeErrorCode(err.error), err.status);
+    }
+    if (err instanceof ProviderUnavailableError || err instanceof ProviderMisconfiguredError) return err;
+    const e = err as { name?: string; status?: number; code?: string };
+    let detail = 'the response was not a valid token response';
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') detail = 'it timed out';
+    else if (e instanceof oauth.ResponseBodyError || typeof e.status === 'number') detail = `HTTP ${e.status}`;
+    else if (e.name === 'TypeError') detail = 'it could not be reached';
+    else if (e.code === oauth.RESPONSE_IS_NOT_CONFORM && typeof (err as { cause?: Response }).cause?.status === 'number') {
+      const status = (err as { cause: Response }).cause.status;
+      // A 4xx without an OAuth error body is still the server refusing.
+      if (status >= 400 && status < 500) return new OAuthRejectedError(`http_${status}`, status);
+      detail = `HTTP ${status}`;
+    }
+    return new ProviderUnavailableError(what, detail);
+  }
+
+  private httpOptions(cfg?: OAuth2Config) {
+    return {
+      signal: () => AbortSignal.timeout(this.options.timeoutMs),
+      [oauth.allowInsecureRequests]: this.options.allowInsecureRequests,
+      ...(cfg && !cfg.issuer ? { [oauth.customFetch]: withoutIdToken } : {}),
+    };
+  }
+
+  /** The authorization server: explicit endpoints, completed by discovery when an issuer is set. */
+  private async server(cfg: OAuth2Config): Promise<oauth.AuthorizationServer> {
+    if (!cfg.issuer) {
+      return {
+        // oauth4webapi needs an issuer identifier; with explicit endpoints there is none to check.
+        issuer: new URL(cfg.tokenUrl!).origin,
+        authorization_endpoint: cfg.authorizationUrl,
+        token_endpoint: cfg.tokenUrl,
+        revocation_endpoint: cfg.revocationUrl,
+      };
+    }
+    const discovered = await this.discover(cfg.issuer);
+    return {
+      ...discovered,
+      ...(cfg.authorizationUrl ? { authorization_endpoint: cfg.authorizationUrl } : {}),
+      ...(cfg.tokenUrl ? { token_endpoint: cfg.tokenUrl } : {}),
+      ...(cfg.revocationUrl ? { revocation_endpoint: cfg.revocationUrl } : {}),
+    };
+  }
+
+  private async discover(issuer: string): Promise<oauth.AuthorizationServer> {
+    const cached = this.discovered.get(issuer);
+    if (cached && cached.until > Date.now()) return cached.server;
+    const issuerUrl = new URL(issuer);
+    let server: oauth.AuthorizationServer;
+    try {
+      const response = await oauth.discoveryRequest(issuerUrl, { algorithm: 'oidc', ...this.httpOptions() });
+      server = await oauth.processDiscoveryResponse(issuerUrl, response);
+    } catch (err) {
+      const e = err as { name?: string };
+      throw new ProviderUnavailableError(
+        'be discovered',
+        e.name === 'TimeoutError' ? 'it timed out' : 'its OpenID configuration could not be read',
+      );
+    }
+    this.discovered.set(issuer, { server, until: Date.now() + (this.options.discoveryTtlMs ?? 10 * 60_000) });
+    return server;
+  }
+}
+
+/**
+ * A provider configured by endpoints rather than an OIDC issuer gives us no
+ * issuer or keys to validate an ID token against, and Nexus does not use it,
+ * so it is dropped from the token response before oauth4webapi would try.
+ */
+async function withoutIdToken(url: string, init: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  if (!response.ok || !response.headers.get('content-type')?.includes('json')) return response;
+  const body = (await response.json()) as Record<string, unknown>;
+  delete body.id_token;
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  return new Response(JSON.stringify(body), { status: response.status, headers });
+}
+
+function oauth2Of(provider: ProviderRow): OAuth2Config {
+  if (provider.authType !== 'OAUTH2' || !provider.oauth2) throw misconfigured('is not an OAUTH2 provider');
+  return provider.oauth2;
+}
+
+function clientAuth(cfg: OAuth2Config, secret: string): oauth.ClientAuth {
+  if (cfg.clientAuthMethod === 'none' || !secret) return oauth.None();
+  return cfg.clientAuthMethod === 'client_secret_post' ? oauth.ClientSecretPost(secret) : oauth.ClientSecretBasic(secret);
+}
+
+function misconfigured(problem: string): ProviderMisconfiguredError {
+  return new ProviderMisconfiguredError(`the provider ${problem}`, 'failed_precondition');
+}

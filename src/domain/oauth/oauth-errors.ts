@@ -1,0 +1,20 @@
+/**
+ * The authorization server answered with an OAuth error (4xx, e.g.
+ * invalid_grant): a definite "no", never retried automatically. `error` is
+ * the OAuth error code, safe to show; the description is not kept because
+ * some servers echo request parameters into it.
+ */
+export class OAuthRejectedError extends Error {
+  constructor(
+    readonly error: string,
+    readonly status: number,
+  ) {
+    super(`authorization server rejected the request: ${error}`);
+    this.name = 'OAuthRejectedError';
+  }
+}
+
+/** Only OAuth error codes that look like codes are repeated to callers. */
+export function safeErrorCode(value: unknown): string {
+  return typeof value === 'string' && /^[a-z0-9_.-]{1,64}$/i.test(value) ? value : 'invalid_response';
+}

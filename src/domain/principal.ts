@@ -1,0 +1,29 @@
+import type { ApiKeyScope } from '../storage/entities/api-key.js';
+import { ScopeMissingError, UnauthenticatedError } from './errors.js';
+
+/** Who is calling: the project an API key belongs to and what it may do. */
+export interface Principal {
+  projectId: string;
+  keyId: string;
+  scopes: ReadonlySet<ApiKeyScope>;
+}
+
+export const ALL_SCOPES: readonly ApiKeyScope[] = ['admin', 'connections', 'tokens'];
+
+/** `admin` implies every other scope. */
+export function requireScope(principal: Principal | undefined, scope: ApiKeyScope): Principal {
+  if (!principal) throw new UnauthenticatedError('this call needs an API key (Authorization: Bearer or X-API-Key)');
+  if (!principal.scopes.has(scope) && !principal.scopes.has('admin')) throw new ScopeMissingError(scope);
+  return principal;
+}
+
+export function parseScopes(values: string[]): ApiKeyScope[] {
+  const scopes = new Set<ApiKeyScope>();
+  for (const value of values) {
+    if (!(ALL_SCOPES as readonly string[]).includes(value)) {
+      throw new Error(`unknown scope "${value}" (expected ${ALL_SCOPES.join(', ')})`);
+    }
+    scopes.add(value as ApiKeyScope);
+  }
+  return [...scopes];
+}

@@ -1,0 +1,28 @@
+import type { Store } from '../storage/store.js';
+import type { ApiKeys } from './api-keys.js';
+import { ALL_SCOPES } from './principal.js';
+
+/** The project every fresh installation starts with, and the one public calls default to. */
+export const DEFAULT_PROJECT_ID = 'prj_default';
+export const DEFAULT_PROJECT_NAME = 'default';
+
+export interface BootstrapResult {
+  /** A freshly generated admin key, to print once; undefined when none was made. */
+  generatedAdminKey: string | undefined;
+}
+
+/**
+ * Ensures the default project exists and has an admin key: the operator's
+ * NEXUS_ADMIN_API_KEY when given, else one generated on the very first start.
+ */
+export async function bootstrap(store: Store, apiKeys: ApiKeys, adminApiKey: string | undefined): Promise<BootstrapResult> {
+  await store.projects.ensure(DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME);
+  if (adminApiKey) {
+    await apiKeys.register(DEFAULT_PROJECT_ID, 'NEXUS_ADMIN_API_KEY', adminApiKey, [...ALL_SCOPES]);
+    return { generatedAdminKey: undefined };
+  }
+  const existing = await store.apiKeys.listByProject(DEFAULT_PROJECT_ID);
+  if (existing.some((k) => k.scopes.includes('admin') && !k.revokedAt)) return { generatedAdminKey: undefined };
+  const { key } = await apiKeys.create(DEFAULT_PROJECT_ID, 'generated admin key', ['admin']);
+  return { generatedAdminKey: key };
+}

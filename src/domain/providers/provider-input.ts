@@ -1,0 +1,62 @@
+import type {
+  ApiKeyConfig,
+  AuthTypeName,
+  AwsSigV4Config,
+  ClientAuthMethodName,
+  JsonSchema,
+} from '../../storage/entities/provider.js';
+
+/** A provider as written by an admin, already mapped from the wire. */
+export interface ProviderInput {
+  name: string;
+  displayName: string;
+  description: string;
+  logoUrl: string;
+  categories: string[];
+  authType: AuthTypeName | undefined;
+  enabled: boolean;
+  oauth2: OAuth2Input | undefined;
+  credentialSchema: JsonSchema | undefined;
+  postOauthFieldsSchema: JsonSchema | undefined;
+  apiKey: Partial<ApiKeyConfig> | undefined;
+  awsSigv4: Partial<AwsSigV4Config> | undefined;
+}
+
+export interface OAuth2Input {
+  clientId: string;
+  /** Write-only; empty means "leave as is" on update. */
+  clientSecret: string;
+  authorizationUrl: string;
+  tokenUrl: string;
+  revocationUrl: string;
+  issuer: string;
+  defaultScopes: string[];
+  scopeSeparator: string;
+  authorizeParams: Record<string, string>;
+  clientAuthMethod: ClientAuthMethodName | undefined;
+}
+
+/** Fields an update mask may name. `oauth2` replaces the whole block; `oauth2.x` one setting. */
+export const UPDATABLE_FIELDS = [
+  'display_name',
+  'description',
+  'logo_url',
+  'categories',
+  'enabled',
+  'oauth2',
+  'oauth2.client_id',
+  'oauth2.client_secret',
+  'oauth2.authorization_url',
+  'oauth2.token_url',
+  'oauth2.revocation_url',
+  'oauth2.issuer',
+  'oauth2.default_scopes',
+  'oauth2.scope_separator',
+  'oauth2.authorize_params',
+  'oauth2.client_auth_method',
+  'credential_schema',
+  'post_oauth_fields_schema',
+  'api_key',
+  'aws_sigv4',
+] as const;
+export type UpdatableField = (typeof UPDATABLE_FIELDS)[number];

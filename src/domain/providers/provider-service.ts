@@ -1,0 +1,197 @@
+import { newId, open as openSealed, seal, type KeyRing } from '../../crypto/index.js';
+import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { Store } from '../../storage/store.js';
+import { InvalidFieldError, ProviderAlreadyExistsError, ProviderInUseError, ProviderNotFoundError } from '../errors.js';
+import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
+import { DEFAULT_PROJECT_ID } from '../projects.js';
+import type { Principal } from '../principal.js';
+import { UPDATABLE_FIELDS, type ProviderInput, type UpdatableField } from './provider-input.js';
+import { validateProvider } from './provider-validation.js';
+
+export interface ProviderPage {
+  providers: ProviderRow[];
+  nextPageToken: string;
+}
+
+/** Removes every connection of a provider, revoking at the provider where it can. */
+export type ConnectionsRevoker = (projectId: string, providerId: string) => Promise<void>;
+
+export function clientSecretAad(providerId: string): string {
+  return `provider:${providerId}:client_secret`;
+}
+
+/**
+ * Provider registration. Public reads see enabled providers only; an admin
+ * key sees all of its project's. The client secret is sealed on write and
+ * only ever opened by the OAuth client.
+ */
+export class ProviderService {
+  constructor(
+    private readonly store: Store,
+    private readonly keyRing: KeyRing,
+    private readonly allowInsecureUrls: boolean,
+    private readonly revokeConnections: ConnectionsRevoker,
+  ) {}
+
+  async list(
+    caller: Principal | undefined,
+    req: { projectId: string; pageSize: number; pageToken: string; category: string },
+  ): Promise<ProviderPage> {
+    const projectId = caller?.projectId ?? publicProjectId(req.projectId);
+    const enabledOnly = !caller?.scopes.has('admin');
+    const limit = pageSize(req.pageSize);
+    const filters = { projectId, category: req.category, enabledOnly };
+    const afterName = decodePageToken(req.pageToken, filters);
+    const rows = await this.store.providers.list({ projectId, enabledOnly, category: req.category || undefined, afterName, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    const more = rows.length > limit;
+    return { providers: page, nextPageToken: more ? encodePageToken(page[page.length - 1]!.name, filters) : '' };
+  }
+
+  async get(caller: Principal | undefined, projectIdParam: string, idOrName: string): Promise<ProviderRow> {
+    if (!idOrName) throw new InvalidFieldError('id_or_name', 'is required');
+    const projectId = caller?.projectId ?? publicProjectId(projectIdParam);
+    const row = await this.store.providers.findByIdOrName(projectId, idOrName);
+    if (!row || (!row.enabled && !caller?.scopes.has('admin'))) throw new ProviderNotFoundError(idOrName);
+    return row;
+  }
+
+  /** For internal use: any provider of the project, enabled or not. */
+  async require(projectId: string, idOrName: string): Promise<ProviderRow> {
+    const row = await this.store.providers.findByIdOrName(projectId, idOrName);
+    if (!row) throw new ProviderNotFoundError(idOrName);
+    return row;
+  }
+
+  async create(caller: Principal, input: ProviderInput): Promise<ProviderRow> {
+    const valid = validateProvider(input, this.allowInsecureUrls);
+    const id = newId('prv');
+    return this.store.transaction(async (tx) => {
+      if (await this.store.providers.findByName(caller.projectId, valid.name, tx)) {
+        throw new ProviderAlreadyExistsError(valid.name);
+      }
+      const secret = valid.authType === 'OAUTH2' ? input.oauth2?.clientSecret : '';
+      return this.store.providers.insert(
+        {
+          ...valid,
+          id,
+          projectId: caller.projectId,
+          clientSecretSealed: secret ? seal(this.keyRing, secret, clientSecretAad(id)) : null,
+        },
+        tx,
+      );
+    });
+  }
+
+  async update(caller: Principal, idOrName: string, input: ProviderInput, mask: string[]): Promise<ProviderRow> {
+    for (const path of mask) {
+      if (!(UPDATABLE_FIELDS as readonly string[]).includes(path)) {
+        throw new InvalidFieldError('update_mask', `"${path}" cannot be updated (name and auth_type are fixed)`);
+      }
+    }
+    return this.store.transaction(async (tx) => {
+      const current = await this.store.providers.findByIdOrName(caller.projectId, idOrName, tx);
+      if (!current) throw new ProviderNotFoundError(idOrName);
+      const merged = applyMask(toInput(current), input, mask as UpdatableField[]);
+      const valid = validateProvider(merged, this.allowInsecureUrls);
+      let sealed = current.clientSecretSealed;
+      const secretNamed = mask.length === 0 || mask.includes('oauth2') || mask.includes('oauth2.client_secret');
+      if (valid.authType !== 'OAUTH2') sealed = null;
+      else if (secretNamed && input.oauth2?.clientSecret) {
+        sealed = seal(this.keyRing, input.oauth2.clientSecret, clientSecretAad(current.id));
+      } else if (mask.includes('oauth2.client_secret')) {
+        sealed = null; // explicitly cleared: a public client from now on
+      }
+      return this.store.providers.save({ ...current, ...valid, clientSecretSealed: sealed }, tx);
+    });
+  }
+
+  async delete(caller: Principal, idOrName: string, force: boolean): Promise<void> {
+    const row = await this.store.providers.findByIdOrName(caller.projectId, idOrName);
+    if (!row) throw new ProviderNotFoundError(idOrName);
+    const live = await this.store.connections.countLive(caller.projectId, row.id);
+    if (live > 0 && !force) throw new ProviderInUseError(row.name, live);
+    if (live > 0) await this.revokeConnections(caller.projectId, row.id);
+    await this.store.providers.delete(caller.projectId, row.id);
+  }
+
+  /** Opens the provider's client secret; empty for public clients. */
+  clientSecret(row: ProviderRow): string {
+    if (!row.clientSecretSealed) return '';
+    return openSealed(this.keyRing, row.clientSecretSealed, clientSecretAad(row.id)).toString('utf8');
+  }
+}
+
+function publicProjectId(requested: string): string {
+  if (requested.length > 64) throw new InvalidFieldError('project_id', 'must be at most 64 characters');
+  return requested || DEFAULT_PROJECT_ID;
+}
+
+function toInput(row: ProviderRow): ProviderInput {
+  return {
+    name: row.name,
+    displayName: row.displayName,
+    description: row.description,
+    logoUrl: row.logoUrl,
+    categories: row.categories,
+    authType: row.authType,
+    enabled: row.enabled,
+    oauth2: row.oauth2
+      ? {
+          clientId: row.oauth2.clientId,
+          clientSecret: '',
+          authorizationUrl: row.oauth2.authorizationUrl ?? '',
+          tokenUrl: row.oauth2.tokenUrl ?? '',
+          revocationUrl: row.oauth2.revocationUrl ?? '',
+          issuer: row.oauth2.issuer ?? '',
+          defaultScopes: row.oauth2.defaultScopes,
+          scopeSeparator: row.oauth2.scopeSeparator,
+          authorizeParams: row.oauth2.authorizeParams,
+          clientAuthMethod: row.oauth2.clientAuthMethod,
+        }
+      : undefined,
+    credentialSchema: row.credentialSchema ?? undefined,
+    postOauthFieldsSchema: row.postOauthFieldsSchema ?? undefined,
+    apiKey: row.apiKey ?? undefined,
+    awsSigv4: row.awsSigv4 ?? undefined,
+  };
+}
+
+const OAUTH2_KEYS: Record<string, keyof NonNullable<ProviderInput['oauth2']>> = {
+  'oauth2.client_id': 'clientId',
+  'oauth2.client_secret': 'clientSecret',
+  'oauth2.authorization_url': 'authorizationUrl',
+  'oauth2.token_url': 'tokenUrl',
+  'oauth2.revocation_url': 'revocationUrl',
+  'oauth2.issuer': 'issuer',
+  'oauth2.default_scopes': 'defaultScopes',
+  'oauth2.scope_separator': 'scopeSeparator',
+  'oauth2.authorize_params': 'authorizeParams',
+  'oauth2.client_auth_method': 'clientAuthMethod',
+};
+
+/** An empty mask replaces every mutable field (name and auth type stay). */
+function applyMask(current: ProviderInput, input: ProviderInput, mask: UpdatableField[]): ProviderInput {
+  if (mask.length === 0) return { ...input, name: current.name, authType: current.authType };
+  const next: ProviderInput = { ...current, oauth2: current.oauth2 ? { ...current.oauth2 } : undefined };
+  for (const path of mask) {
+    switch (path) {
+      case 'display_name': next.displayName = input.displayName; break;
+      case 'description': next.description = input.description; break;
+      case 'logo_url': next.logoUrl = input.logoUrl; break;
+      case 'categories': next.categories = input.categories; break;
+      case 'enabled': next.enabled = input.enabled; break;
+      case 'oauth2': next.oauth2 = input.oauth2; break;
+      case 'credential_schema': next.credentialSchema = input.credentialSchema; break;
+      case 'post_oauth_fields_schema': next.postOauthFieldsSchema = input.postOauthFieldsSchema; break;
+      case 'api_key': next.apiKey = input.apiKey; break;
+      case 'aws_sigv4': next.awsSigv4 = input.awsSigv4; break;
+      default: {
+        const key = OAUTH2_KEYS[path]!;
+        if (!next.oauth2) throw new InvalidFieldError('update_mask', `"${path}" needs an OAUTH2 provider`);
+        (next.oauth2 as unknown as Record<string, unknown>)[key] = input.oauth2?.[key] ?? '';
+      }
+    }
+  }
+  return next;
+}

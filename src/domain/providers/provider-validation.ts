@@ -1,0 +1,165 @@
+import type { ApiKeyConfig, AwsSigV4Config, OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
+import { checkSchema } from '../credential-schema.js';
+import { InvalidFieldError, ProviderMisconfiguredError } from '../errors.js';
+import type { OAuth2Input, ProviderInput } from './provider-input.js';
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const CATEGORY = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+// Protocol parameters Nexus sets itself; an extra authorize param must not replace them.
+const RESERVED_AUTHORIZE_PARAMS = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'scope',
+  'code_challenge',
+  'code_challenge_method',
+]);
+
+export type ValidatedProvider = Omit<ProviderRow, 'id' | 'projectId' | 'createdAt' | 'updatedAt' | 'clientSecretSealed'>;
+
+/** Checks a whole provider and returns it in stored form. `allowInsecureUrls` admits http endpoints (development). */
+export function validateProvider(input: ProviderInput, allowInsecureUrls: boolean): ValidatedProvider {
+  if (!NAME.test(input.name)) {
+    throw new InvalidFieldError('provider.name', 'must be 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit');
+  }
+  const displayName = input.displayName.trim() || input.name;
+  text('provider.display_name', displayName, 200);
+  text('provider.description', input.description, 2000);
+  if (input.logoUrl) url('provider.logo_url', input.logoUrl, true, ['https:', 'data:', ...(allowInsecureUrls ? ['http:'] : [])]);
+  if (input.categories.length > 20) throw new InvalidFieldError('provider.categories', 'at most 20');
+  for (const c of input.categories) {
+    if (!CATEGORY.test(c)) throw new InvalidFieldError('provider.categories', `"${c}" must be a lowercase slug`);
+  }
+  if (!input.authType) throw new InvalidFieldError('provider.auth_type', 'is required');
+
+  const stored: ValidatedProvider = {
+    name: input.name,
+    displayName,
+    description: input.description,
+    logoUrl: input.logoUrl,
+    categories: [...new Set(input.categories)],
+    authType: input.authType,
+    enabled: input.enabled,
+    oauth2: null,
+    credentialSchema: null,
+    postOauthFieldsSchema: null,
+    apiKey: null,
+    awsSigv4: null,
+  };
+
+  if (input.authType === 'OAUTH2') {
+    if (!input.oauth2) throw new ProviderMisconfiguredError('an OAUTH2 provider needs oauth2 settings');
+    stored.oauth2 = validateOAuth2(input.oauth2, allowInsecureUrls);
+    if (input.credentialSchema) throw new ProviderMisconfiguredError('credential_schema is for static auth types, not OAUTH2');
+    if (input.postOauthFieldsSchema) {
+      checkSchema(input.postOauthFieldsSchema, 'provider.post_oauth_fields_schema');
+      stored.postOauthFieldsSchema = input.postOauthFieldsSchema;
+    }
+  } else {
+    if (input.oauth2 && (input.oauth2.clientId || input.oauth2.tokenUrl || input.oauth2.issuer)) {
+      throw new ProviderMisconfiguredError(`oauth2 settings do not apply to ${input.authType}`);
+    }
+    if (input.postOauthFieldsSchema) {
+      throw new ProviderMisconfiguredError('post_oauth_fields_schema applies to OAUTH2 providers only');
+    }
+    if (input.credentialSchema) {
+      checkSchema(input.credentialSchema, 'provider.credential_schema');
+      stored.credentialSchema = input.credentialSchema;
+    }
+  }
+  if (input.authType === 'API_KEY') stored.apiKey = validateApiKey(input.apiKey ?? {}, stored.credentialSchema);
+  else if (input.apiKey && Object.values(input.apiKey).some(Boolean)) {
+    throw new ProviderMisconfiguredError(`api_key settings do not apply to ${input.authType}`);
+  }
+  if (input.authType === 'AWS_SIGV4') stored.awsSigv4 = validateAws(input.awsSigv4 ?? {});
+  return stored;
+}
+
+function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean): OAuth2Config {
+  if (!o.clientId) throw new InvalidFieldError('provider.oauth2.client_id', 'is required');
+  text('provider.oauth2.client_id', o.clientId, 512);
+  const protocols = ['https:', ...(allowInsecureUrls ? ['http:'] : [])];
+  for (const [field, value] of [
+    ['authorization_url', o.authorizationUrl],
+    ['token_url', o.tokenUrl],
+    ['revocation_url', o.revocationUrl],
+    ['issuer', o.issuer],
+  ] as const) {
+    if (value) url(`provider.oauth2.${field}`, value, false, protocols);
+  }
+  if (!o.issuer && (!o.authorizationUrl || !o.tokenUrl)) {
+    throw new ProviderMisconfiguredError('oauth2 needs authorization_url and token_url, or an issuer for discovery');
+  }
+  if (o.defaultScopes.length > 100) throw new InvalidFieldError('provider.oauth2.default_scopes', 'at most 100');
+  for (const s of o.defaultScopes) scope('provider.oauth2.default_scopes', s);
+  if (o.scopeSeparator.length > 4) throw new InvalidFieldError('provider.oauth2.scope_separator', 'at most 4 characters');
+  for (const [k, v] of Object.entries(o.authorizeParams)) {
+    if (RESERVED_AUTHORIZE_PARAMS.has(k)) {
+      throw new InvalidFieldError('provider.oauth2.authorize_params', `"${k}" is set by Nexus and cannot be overridden`);
+    }
+    text('provider.oauth2.authorize_params', k, 128);
+    text('provider.oauth2.authorize_params', v, 1024);
+  }
+  const method = o.clientAuthMethod ?? 'client_secret_basic';
+  return {
+    clientId: o.clientId,
+    ...(o.authorizationUrl ? { authorizationUrl: o.authorizationUrl } : {}),
+    ...(o.tokenUrl ? { tokenUrl: o.tokenUrl } : {}),
+    ...(o.revocationUrl ? { revocationUrl: o.revocationUrl } : {}),
+    ...(o.issuer ? { issuer: o.issuer } : {}),
+    defaultScopes: o.defaultScopes,
+    scopeSeparator: o.scopeSeparator || ' ',
+    authorizeParams: o.authorizeParams,
+    clientAuthMethod: method,
+  };
+}
+
+function validateApiKey(a: Partial<ApiKeyConfig>, schema: ProviderRow['credentialSchema']): ApiKeyConfig {
+  const location = a.location ?? 'header';
+  const name = a.name || (location === 'header' ? 'Authorization' : 'api_key');
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/.test(name)) {
+    throw new InvalidFieldError('provider.api_key.name', 'must be a valid header or parameter name');
+  }
+  const field = a.field || 'api_key';
+  const props = (schema?.properties ?? { api_key: {} }) as Record<string, unknown>;
+  if (!(field in props)) {
+    throw new ProviderMisconfiguredError(`api_key.field "${field}" is not a property of the credential schema`);
+  }
+  text('provider.api_key.prefix', a.prefix ?? '', 64);
+  return { location, name, prefix: a.prefix ?? '', field };
+}
+
+function validateAws(a: Partial<AwsSigV4Config>): AwsSigV4Config {
+  if (!a.service || !/^[a-z0-9-]{1,64}$/.test(a.service)) {
+    throw new InvalidFieldError('provider.aws_sigv4.service', 'is required: the AWS service name, e.g. "s3"');
+  }
+  const region = a.defaultRegion ?? '';
+  if (!/^[a-z0-9-]{0,32}$/.test(region)) throw new InvalidFieldError('provider.aws_sigv4.default_region', 'is not a region');
+  return { service: a.service, defaultRegion: region };
+}
+
+export function scope(field: string, s: string): void {
+  if (!/^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/.test(s)) {
+    throw new InvalidFieldError(field, 'each scope must be 1-256 printable characters without spaces, quotes or backslashes');
+  }
+}
+
+function text(field: string, value: string, max: number): void {
+  if (value.length > max) throw new InvalidFieldError(field, `must be at most ${max} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidFieldError(field, 'must not contain control characters');
+}
+
+function url(field: string, value: string, allowData: boolean, protocols: string[]): void {
+  if (value.length > (allowData ? 65_536 : 2048)) throw new InvalidFieldError(field, 'is too long');
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new InvalidFieldError(field, 'must be an absolute URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new InvalidFieldError(field, `must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}`);
+  }
+  if (parsed.username || parsed.password) throw new InvalidFieldError(field, 'must not carry credentials');
+}

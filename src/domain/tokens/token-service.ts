@@ -1,0 +1,163 @@
+import { openJson, sealJson, type KeyRing } from '../../crypto/index.js';
+import type { ConnectionRow } from '../../storage/entities/connection.js';
+import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { Store } from '../../storage/store.js';
+import { credentialsAad } from '../connections/connection-urls.js';
+import {
+  AttentionRequiredError,
+  ConnectionNotActiveError,
+  ConnectionNotFoundError,
+  InvalidFieldError,
+  StaticCredentialError,
+} from '../errors.js';
+import type { OAuthClient } from '../oauth/oauth-client.js';
+import { OAuthRejectedError } from '../oauth/oauth-errors.js';
+import type { TokenSet } from '../oauth/token-set.js';
+import type { Principal } from '../principal.js';
+import type { ProviderService } from '../providers/provider-service.js';
+import type { IssuedCredential } from './issued-credential.js';
+import { SingleFlight } from './single-flight.js';
+import { staticCredential } from './static-credentials.js';
+
+export const DEFAULT_MIN_REMAINING_MS = 60_000;
+export const MAX_MIN_REMAINING_MS = 3_600_000;
+
+export interface TokenServiceDeps {
+  store: Store;
+  keyRing: KeyRing;
+  providers: ProviderService;
+  oauth: OAuthClient;
+}
+
+type RefreshOutcome = { ok: true; tokens: TokenSet } | { ok: false; error: Error };
+
+/**
+ * Hands out credentials and refreshes OAuth tokens on demand.
+ *
+ * A refresh token is used at most once: concurrent callers in this process
+ * share one refresh (SingleFlight); across processes the refresh runs under
+ * a row lock and re-reads the row after acquiring it, so a second process
+ * finds the token already fresh and returns it instead of refreshing again.
+ */
+export class TokenService {
+  private readonly flights = new SingleFlight<RefreshOutcome>();
+
+  constructor(private readonly deps: TokenServiceDeps) {}
+
+  async getToken(caller: Principal, connectionId: string, minRemainingMs: number | undefined): Promise<IssuedCredential> {
+    const margin = checkMargin(minRemainingMs);
+    const connection = await this.requireUsable(caller.projectId, connectionId);
+    const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
+    if (provider.authType !== 'OAUTH2') {
+      return staticCredential(provider, openJson(this.deps.keyRing, connection.credentialsSealed!, credentialsAad(connection.id)));
+    }
+    const tokens = openJson<TokenSet>(this.deps.keyRing, connection.credentialsSealed!, credentialsAad(connection.id));
+    if (isFresh(tokens, margin)) return issued(tokens);
+    return issued(await this.refresh(connection, provider, margin, false));
+  }
+
+  async refreshToken(caller: Principal, connectionId: string): Promise<IssuedCredential> {
+    const connection = await this.requireUsable(caller.projectId, connectionId);
+    const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
+    if (provider.authType !== 'OAUTH2') throw new StaticCredentialError(connection.id);
+    return issued(await this.refresh(connection, provider, 0, true));
+  }
+
+  private async refresh(connection: ConnectionRow, provider: ProviderRow, margin: number, force: boolean): Promise<TokenSet> {
+    const outcome = await this.flights.run(connection.id, () => this.refreshLocked(connection, provider, margin, force));
+    if (!outcome.ok) throw outcome.error;
+    return outcome.tokens;
+  }
+
+  /**
+   * Runs inside a transaction holding the connection's row lock. A rejection
+   * is committed (ATTENTION_REQUIRED) and then reported; an unavailable
+   * provider rolls back, leaving the status as it was.
+   */
+  private async refreshLocked(connection: ConnectionRow, provider: ProviderRow, margin: number, force: boolean): Promise<RefreshOutcome> {
+    const { store, keyRing, oauth, providers } = this.deps;
+    return store.transaction(async (tx) => {
+      const locked = await store.connections.findByIdForUpdate(connection.projectId, connection.id, tx);
+      if (!locked) return { ok: false, error: new ConnectionNotFoundError(connection.id) };
+      const unusable = usabilityError(locked);
+      if (unusable) return { ok: false, error: unusable };
+      const current = openJson<TokenSet>(keyRing, locked.credentialsSealed!, credentialsAad(locked.id));
+      // Another caller (or replica) may have refreshed while we waited for the lock.
+      if (!force && isFresh(current, margin)) return { ok: true, tokens: current };
+      if (force && locked.updatedAt.getTime() > connection.updatedAt.getTime()) return { ok: true, tokens: current };
+      if (!current.refreshToken) {
+        // Nothing to refresh with: hand out what is left, and once it has
+        // expired only the user can fix it by reconnecting.
+        if (current.expiresAt === undefined || current.expiresAt > Date.now()) return { ok: true, tokens: current };
+        await store.connections.update(locked.projectId, locked.id, { status: 'ATTENTION_REQUIRED', statusReason: 'no_refresh_token' }, tx);
+        return { ok: false, error: new AttentionRequiredError(locked.id) };
+      }
+
+      let fresh: TokenSet;
+      try {
+        fresh = await oauth.refresh(provider, providers.clientSecret(provider), current.refreshToken);
+      } catch (err) {
+        if (err instanceof OAuthRejectedError) {
+          await store.connections.update(
+            locked.projectId,
+            locked.id,
+            { status: 'ATTENTION_REQUIRED', statusReason: err.error },
+            tx,
+          );
+          return { ok: false, error: new AttentionRequiredError(locked.id) };
+        }
+        throw err; // unavailable: the transaction rolls back, nothing changes
+      }
+      // A provider that does not rotate refresh tokens returns none: keep the old one.
+      const merged: TokenSet = { ...fresh, refreshToken: fresh.refreshToken ?? current.refreshToken, scopes: fresh.scopes ?? current.scopes };
+      await store.connections.update(
+        locked.projectId,
+        locked.id,
+        {
+          credentialsSealed: sealJson(keyRing, merged, credentialsAad(locked.id)),
+          tokenExpiresAt: merged.expiresAt ? new Date(merged.expiresAt) : null,
+        },
+        tx,
+      );
+      return { ok: true, tokens: merged };
+    });
+  }
+
+  private async requireUsable(projectId: string, id: string): Promise<ConnectionRow> {
+    if (!id) throw new InvalidFieldError('connection_id', 'is required');
+    if (id.length > 64) throw new InvalidFieldError('connection_id', 'is not a connection id');
+    const row = await this.deps.store.connections.findById(projectId, id);
+    if (!row) throw new ConnectionNotFoundError(id);
+    const unusable = usabilityError(row);
+    if (unusable) throw unusable;
+    return row;
+  }
+}
+
+function usabilityError(row: ConnectionRow): Error | undefined {
+  if (row.status === 'ATTENTION_REQUIRED') return new AttentionRequiredError(row.id);
+  if (row.status !== 'ACTIVE' || !row.credentialsSealed) return new ConnectionNotActiveError(row.id, row.status);
+  return undefined;
+}
+
+function isFresh(tokens: TokenSet, marginMs: number): boolean {
+  return tokens.expiresAt === undefined || tokens.expiresAt - Date.now() > marginMs;
+}
+
+function checkMargin(ms: number | undefined): number {
+  if (ms === undefined) return DEFAULT_MIN_REMAINING_MS;
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_MIN_REMAINING_MS) {
+    throw new InvalidFieldError('min_remaining', 'must be between 0 and 1 hour');
+  }
+  return ms;
+}
+
+function issued(tokens: TokenSet): IssuedCredential {
+  return {
+    type: 'oauth2',
+    accessToken: tokens.accessToken,
+    tokenType: tokens.tokenType,
+    scopes: tokens.scopes ?? [],
+    expiresAt: tokens.expiresAt ? new Date(tokens.expiresAt) : undefined,
+  };
+}

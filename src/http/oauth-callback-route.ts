@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { ConnectionService } from '../domain/connections/connection-service.js';
+import { NexusError } from '../domain/errors.js';
+import { escapeHtml, page } from './html.js';
+
+/**
+ * GET /oauth/callback: where providers send the user back. A valid state
+ * ends in a redirect to the app's return_url (success or error); a state we
+ * cannot trust (tampered, expired, replayed) gets an error page and changes
+ * nothing, because its return_url cannot be trusted either.
+ */
+export function registerOAuthCallbackRoute(app: FastifyInstance, connections: ConnectionService): void {
+  app.get('/oauth/callback', async (request, reply) => {
+    const params = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1 || request.url.length));
+    try {
+      const outcome = await connections.handleCallback(params);
+      return reply.redirect(outcome.redirectUrl, 302);
+    } catch (err) {
+      if (!(err instanceof NexusError)) throw err;
+      return reply
+        .code(400)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(
+          page(
+            'Connection failed',
+            `<h1>This link cannot be used</h1><p>${escapeHtml(err.message)}.</p>
+<p class="hint">Return to the application and start connecting again. (reason: ERROR_REASON_${escapeHtml(err.reason)})</p>`,
+          ),
+        );
+    }
+  });
+}

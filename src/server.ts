@@ -1,0 +1,50 @@
+import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
+import type http from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ConnectionService } from './domain/connections/connection-service.js';
+import { DualProtocolServer } from './http/dual-protocol-server.js';
+import { registerCapturePageRoute } from './http/capture-page-route.js';
+import { registerHealthRoutes } from './http/health-routes.js';
+import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
+import type { Store } from './storage/store.js';
+import { connectRoutes, type Handlers } from './transport/connect-routes.js';
+import { errorInterceptor } from './transport/error-interceptor.js';
+
+/** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
+export const READ_MAX_BYTES = 1024 * 1024;
+
+export interface ServerDeps {
+  logger: Logger;
+  store: Store;
+  handlers: Handlers;
+  connections: ConnectionService;
+  /** How long in-flight RPCs may finish on close before they are aborted. */
+  shutdownTimeoutMs?: number;
+}
+
+/**
+ * The HTTP server: Connect, gRPC and gRPC-Web for the three services, the
+ * OAuth callback, the capture page and health checks, on one port that
+ * speaks HTTP/1.1 and HTTP/2 cleartext. Does not listen; the caller does.
+ */
+export async function build(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Typed as the HTTP/1.1 server fastify expects; HTTP/2 requests share the compat API.
+    serverFactory: (handler) => new DualProtocolServer(handler) as unknown as http.Server,
+    bodyLimit: READ_MAX_BYTES,
+  });
+  await app.register(fastifyConnectPlugin, {
+    routes: connectRoutes(deps.handlers),
+    interceptors: [
+      errorInterceptor((err, procedure) => deps.logger.error({ err, procedure }, 'unexpected error in RPC')),
+    ],
+    readMaxBytes: READ_MAX_BYTES,
+    shutdownTimeoutMs: deps.shutdownTimeoutMs ?? 10_000,
+  });
+  registerOAuthCallbackRoute(app, deps.connections);
+  registerCapturePageRoute(app);
+  registerHealthRoutes(app, deps.store);
+  return app;
+}

@@ -1,0 +1,90 @@
+import { DataSource, type EntityManager } from 'typeorm';
+import { entities } from './entities/index.js';
+import { migrations } from './migrations/index.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
+
+/** A transaction handle; domain code passes it through without looking inside. */
+export type Tx = EntityManager;
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; unset means embedded PGlite. */
+  url?: string | undefined;
+  /** Where the embedded database lives; unset keeps it in memory. */
+  dataDir?: string | undefined;
+  /** Pool size for a real PostgreSQL. */
+  poolSize?: number;
+}
+
+export interface Database {
+  dataSource: DataSource;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+// Any constant works; it only has to be the same in every replica.
+const MIGRATION_LOCK_KEY = 7_242_019_001;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = options.url;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(options.dataDir);
+    url = embedded.url;
+  }
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    entities,
+    migrations,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: {
+      // PGlite is one session: two pooled clients would interleave their
+      // transactions inside it, so the embedded database gets exactly one.
+      max: embedded ? 1 : (options.poolSize ?? 10),
+      connectionTimeoutMillis: 5_000,
+      // A query stuck behind a lost lock must not hang a request forever.
+      statement_timeout: 15_000,
+    },
+  });
+  try {
+    await dataSource.initialize();
+    await runMigrations(dataSource, !embedded);
+  } catch (err) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await embedded?.stop();
+    throw err;
+  }
+  return {
+    dataSource,
+    embedded: embedded !== undefined,
+    async close() {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await embedded?.stop();
+    },
+  };
+}
+
+/**
+ * Replicas may start together; an advisory lock makes one of them migrate
+ * while the others wait and then find nothing left to do.
+ */
+async function runMigrations(dataSource: DataSource, lock: boolean): Promise<void> {
+  if (!lock) {
+    await dataSource.runMigrations({ transaction: 'each' });
+    return;
+  }
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,76 @@
+import { EntitySchema } from 'typeorm';
+
+export type AuthTypeName = 'OAUTH2' | 'API_KEY' | 'BASIC_AUTH' | 'AWS_SIGV4' | 'BEARER';
+export type ClientAuthMethodName = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/** OAuth2 settings as stored: everything but the client secret. */
+export interface OAuth2Config {
+  clientId: string;
+  authorizationUrl?: string;
+  tokenUrl?: string;
+  revocationUrl?: string;
+  issuer?: string;
+  defaultScopes: string[];
+  scopeSeparator: string;
+  authorizeParams: Record<string, string>;
+  clientAuthMethod: ClientAuthMethodName;
+}
+
+export interface ApiKeyConfig {
+  location: 'header' | 'query';
+  name: string;
+  prefix: string;
+  field: string;
+}
+
+export interface AwsSigV4Config {
+  service: string;
+  defaultRegion: string;
+}
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface ProviderRow {
+  id: string;
+  projectId: string;
+  name: string;
+  displayName: string;
+  description: string;
+  logoUrl: string;
+  categories: string[];
+  authType: AuthTypeName;
+  enabled: boolean;
+  oauth2: OAuth2Config | null;
+  /** The OAuth2 client secret, sealed with AAD bound to this provider id. */
+  clientSecretSealed: string | null;
+  credentialSchema: JsonSchema | null;
+  postOauthFieldsSchema: JsonSchema | null;
+  apiKey: ApiKeyConfig | null;
+  awsSigv4: AwsSigV4Config | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const ProviderEntity = new EntitySchema<ProviderRow>({
+  name: 'Provider',
+  tableName: 'providers',
+  columns: {
+    id: { type: 'text', primary: true },
+    projectId: { name: 'project_id', type: 'text' },
+    name: { type: 'text' },
+    displayName: { name: 'display_name', type: 'text' },
+    description: { type: 'text' },
+    logoUrl: { name: 'logo_url', type: 'text' },
+    categories: { type: 'text', array: true },
+    authType: { name: 'auth_type', type: 'text' },
+    enabled: { type: 'boolean' },
+    oauth2: { type: 'jsonb', nullable: true },
+    clientSecretSealed: { name: 'client_secret_sealed', type: 'text', nullable: true },
+    credentialSchema: { name: 'credential_schema', type: 'jsonb', nullable: true },
+    postOauthFieldsSchema: { name: 'post_oauth_fields_schema', type: 'jsonb', nullable: true },
+    apiKey: { name: 'api_key', type: 'jsonb', nullable: true },
+    awsSigv4: { name: 'aws_sigv4', type: 'jsonb', nullable: true },
+    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+    updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
+  },
+});

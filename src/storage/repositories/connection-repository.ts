@@ -1,0 +1,90 @@
+import { LessThan, Not, type DataSource, type FindOptionsWhere } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm';
+import type { Tx } from '../data-source.js';
+import { ConnectionEntity, type ConnectionRow, type ConnectionStatusName } from '../entities/connection.js';
+import { BaseRepository } from './base.js';
+
+export interface ConnectionListQuery {
+  projectId: string;
+  workspaceId?: string | undefined;
+  providerId?: string | undefined;
+  status?: ConnectionStatusName | undefined;
+  /** Keyset cursor: ids strictly before this one (ids grow with time). */
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+export type ConnectionPatch = Partial<Omit<ConnectionRow, 'id' | 'projectId' | 'createdAt' | 'updatedAt'>>;
+
+export class ConnectionRepository extends BaseRepository<ConnectionRow> {
+  constructor(dataSource: DataSource) {
+    super(dataSource, ConnectionEntity);
+  }
+
+  async insert(row: Omit<ConnectionRow, 'createdAt' | 'updatedAt'>, tx?: Tx): Promise<ConnectionRow> {
+    // jsonb columns are typed as open records, which TypeORM's deep-partial type rejects.
+    await this.repo(tx).insert(row as QueryDeepPartialEntity<ConnectionRow>);
+    return (await this.findById(row.projectId, row.id, tx))!;
+  }
+
+  findById(projectId: string, id: string, tx?: Tx): Promise<ConnectionRow | null> {
+    return this.repo(tx).findOneBy({ projectId, id });
+  }
+
+  /**
+   * Reads the row and locks it until the transaction ends: the database-wide
+   * mutex that makes a refresh single-flight across processes.
+   */
+  findByIdForUpdate(projectId: string, id: string, tx: Tx): Promise<ConnectionRow | null> {
+    return this.repo(tx)
+      .createQueryBuilder('c')
+      .setLock('pessimistic_write')
+      .where('c.project_id = :projectId AND c.id = :id', { projectId, id })
+      .getOne();
+  }
+
+  list(query: ConnectionListQuery, tx?: Tx): Promise<ConnectionRow[]> {
+    const where: FindOptionsWhere<ConnectionRow> = { projectId: query.projectId };
+    if (query.workspaceId) where.workspaceId = query.workspaceId;
+    if (query.providerId) where.providerId = query.providerId;
+    if (query.status) where.status = query.status;
+    if (query.beforeId) where.id = LessThan(query.beforeId);
+    return this.repo(tx).find({ where, order: { id: 'DESC' }, take: query.limit });
+  }
+
+  async update(projectId: string, id: string, patch: ConnectionPatch, tx?: Tx): Promise<ConnectionRow> {
+    await this.repo(tx).update({ projectId, id }, { ...patch, updatedAt: new Date() } as QueryDeepPartialEntity<ConnectionRow>);
+    return (await this.findById(projectId, id, tx))!;
+  }
+
+  /**
+   * Revokes the workspace's other ACTIVE / ATTENTION_REQUIRED connections to
+   * the provider in favour of `newId`, erasing their credentials locally.
+   */
+  async supersede(projectId: string, workspaceId: string, providerId: string, newId: string, tx: Tx): Promise<string[]> {
+    const older = await this.repo(tx).find({
+      where: [
+        { projectId, workspaceId, providerId, id: Not(newId), status: 'ACTIVE' },
+        { projectId, workspaceId, providerId, id: Not(newId), status: 'ATTENTION_REQUIRED' },
+      ],
+    });
+    for (const row of older) {
+      await this.update(
+        projectId,
+        row.id,
+        { status: 'REVOKED', statusReason: 'superseded', supersededBy: newId, credentialsSealed: null, tokenExpiresAt: null },
+        tx,
+      );
+    }
+    return older.map((r) => r.id);
+  }
+
+  async countLive(projectId: string, providerId: string, tx?: Tx): Promise<number> {
+    return this.repo(tx).count({ where: { projectId, providerId, status: Not('REVOKED') } });
+  }
+
+  /** Every row holding sealed credentials, for key rotation. */
+  listWithCredentials(tx?: Tx): Promise<ConnectionRow[]> {
+    return this.repo(tx).createQueryBuilder('c').where('c.credentials_sealed IS NOT NULL').getMany();
+  }
+}

@@ -1,0 +1,118 @@
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import {
+  CreateConnectionResponseSchema,
+  DeleteConnectionResponseSchema,
+  FinalizeConnectionResponseSchema,
+  GetConnectionResponseSchema,
+  GetCredentialSchemaResponseSchema,
+  GetPendingFieldsResponseSchema,
+  ListConnectionsResponseSchema,
+  SubmitCredentialsResponseSchema,
+  type ConnectionService as ConnectionServiceDesc,
+  type CreateConnectionRequest,
+  type DeleteConnectionRequest,
+  type FinalizeConnectionRequest,
+  type GetConnectionRequest,
+  type GetCredentialSchemaRequest,
+  type GetPendingFieldsRequest,
+  type ListConnectionsRequest,
+  type SubmitCredentialsRequest,
+} from '../../../gen/ts/nexus/v1/connection_pb.js';
+import type { ConnectionService } from '../../domain/connections/connection-service.js';
+import { requireScope } from '../../domain/principal.js';
+import type { Authenticator } from '../authenticate.js';
+import { connectionToProto } from '../mappers/connection-mapper.js';
+import { statusToDomain } from '../mappers/enums.js';
+
+type JsonObject = NonNullable<SubmitCredentialsRequest['credentials']>;
+
+export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDesc> {
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly connections: ConnectionService,
+  ) {}
+
+  private async caller(ctx: HandlerContext) {
+    return requireScope(await this.auth.principal(ctx), 'connections');
+  }
+
+  async createConnection(req: CreateConnectionRequest, ctx: HandlerContext) {
+    const caller = await this.caller(ctx);
+    const result = await this.connections.create(caller, {
+      workspaceId: req.workspaceId,
+      providerId: req.provider.case === 'providerId' ? req.provider.value : '',
+      providerName: req.provider.case === 'providerName' ? req.provider.value : '',
+      scopes: req.scopes,
+      returnUrl: req.returnUrl,
+    });
+    return create(CreateConnectionResponseSchema, {
+      connection: connectionToProto(result.connection),
+      authUrl: result.authUrl,
+      state: result.state,
+    });
+  }
+
+  async getConnection(req: GetConnectionRequest, ctx: HandlerContext) {
+    const caller = await this.caller(ctx);
+    return create(GetConnectionResponseSchema, { connection: connectionToProto(await this.connections.get(caller, req.id)) });
+  }
+
+  async listConnections(req: ListConnectionsRequest, ctx: HandlerContext) {
+    const caller = await this.caller(ctx);
+    const page = await this.connections.list(caller, {
+      pageSize: req.pageSize,
+      pageToken: req.pageToken,
+      workspaceId: req.workspaceId,
+      provider: req.provider,
+      status: statusToDomain(req.status),
+    });
+    return create(ListConnectionsResponseSchema, {
+      connections: page.connections.map(connectionToProto),
+      nextPageToken: page.nextPageToken,
+    });
+  }
+
+  async deleteConnection(req: DeleteConnectionRequest, ctx: HandlerContext) {
+    const caller = await this.caller(ctx);
+    const result = await this.connections.delete(caller, req.id);
+    return create(DeleteConnectionResponseSchema, {
+      connection: connectionToProto(result.connection),
+      revokedAtProvider: result.revokedAtProvider,
+    });
+  }
+
+  /** Authorized by the state alone: it is what the capture page holds. */
+  async getCredentialSchema(req: GetCredentialSchemaRequest) {
+    const result = await this.connections.getCredentialSchema(req.state);
+    return create(GetCredentialSchemaResponseSchema, {
+      schema: result.schema as JsonObject,
+      providerName: result.provider.name,
+      providerDisplayName: result.provider.displayName,
+      connectionId: result.connectionId,
+    });
+  }
+
+  async submitCredentials(req: SubmitCredentialsRequest) {
+    const result = await this.connections.submitCredentials(req.state, req.credentials ?? {});
+    return create(SubmitCredentialsResponseSchema, {
+      connection: connectionToProto(result.connection),
+      redirectUrl: result.redirectUrl,
+    });
+  }
+
+  async getPendingFields(req: GetPendingFieldsRequest, ctx: HandlerContext) {
+    const caller = await this.caller(ctx);
+    const schema = await this.connections.getPendingFields(caller, req.connectionId);
+    return create(GetPendingFieldsResponseSchema, { schema: schema as JsonObject });
+  }
+
+  async finalizeConnection(req: FinalizeConnectionRequest, ctx: HandlerContext) {
+    const caller = await this.caller(ctx);
+    const result = await this.connections.finalize(caller, req.connectionId, req.fields ?? {});
+    return create(FinalizeConnectionResponseSchema, {
+      connection: connectionToProto(result.connection),
+      redirectUrl: result.redirectUrl,
+    });
+  }
+}

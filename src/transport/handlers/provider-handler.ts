@@ -1,0 +1,64 @@
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import {
+  CreateProviderResponseSchema,
+  DeleteProviderResponseSchema,
+  GetProviderResponseSchema,
+  ListProvidersResponseSchema,
+  UpdateProviderResponseSchema,
+  type CreateProviderRequest,
+  type DeleteProviderRequest,
+  type GetProviderRequest,
+  type ListProvidersRequest,
+  type ProviderService as ProviderServiceDesc,
+  type UpdateProviderRequest,
+} from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { InvalidFieldError } from '../../domain/errors.js';
+import { requireScope } from '../../domain/principal.js';
+import type { ProviderService } from '../../domain/providers/provider-service.js';
+import type { Authenticator } from '../authenticate.js';
+import { providerInputFromProto, providerToProto } from '../mappers/provider-mapper.js';
+
+export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> {
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly providers: ProviderService,
+  ) {}
+
+  async listProviders(req: ListProvidersRequest, ctx: HandlerContext) {
+    const caller = await this.auth.principal(ctx);
+    const page = await this.providers.list(caller, req);
+    return create(ListProvidersResponseSchema, {
+      providers: page.providers.map(providerToProto),
+      nextPageToken: page.nextPageToken,
+    });
+  }
+
+  async getProvider(req: GetProviderRequest, ctx: HandlerContext) {
+    const caller = await this.auth.principal(ctx);
+    const row = await this.providers.get(caller, req.projectId, req.idOrName);
+    return create(GetProviderResponseSchema, { provider: providerToProto(row) });
+  }
+
+  async createProvider(req: CreateProviderRequest, ctx: HandlerContext) {
+    const caller = requireScope(await this.auth.principal(ctx), 'admin');
+    const row = await this.providers.create(caller, providerInputFromProto(req.provider));
+    return create(CreateProviderResponseSchema, { provider: providerToProto(row) });
+  }
+
+  async updateProvider(req: UpdateProviderRequest, ctx: HandlerContext) {
+    const caller = requireScope(await this.auth.principal(ctx), 'admin');
+    const input = providerInputFromProto(req.provider);
+    const ref = req.provider?.id || req.provider?.name;
+    if (!ref) throw new InvalidFieldError('provider.id', 'id or name identifies the provider to update');
+    const row = await this.providers.update(caller, ref, input, req.updateMask?.paths ?? []);
+    return create(UpdateProviderResponseSchema, { provider: providerToProto(row) });
+  }
+
+  async deleteProvider(req: DeleteProviderRequest, ctx: HandlerContext) {
+    const caller = requireScope(await this.auth.principal(ctx), 'admin');
+    if (!req.idOrName) throw new InvalidFieldError('id_or_name', 'is required');
+    await this.providers.delete(caller, req.idOrName, req.force);
+    return create(DeleteProviderResponseSchema, {});
+  }
+}

@@ -1,0 +1,33 @@
+import { create } from '@bufbuild/protobuf';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import {
+  RefreshTokenResponseSchema,
+  type GetTokenRequest,
+  type RefreshTokenRequest,
+  type TokenService as TokenServiceDesc,
+} from '../../../gen/ts/nexus/v1/token_pb.js';
+import { requireScope } from '../../domain/principal.js';
+import type { TokenService } from '../../domain/tokens/token-service.js';
+import type { Authenticator } from '../authenticate.js';
+import { tokenToProto } from '../mappers/token-mapper.js';
+
+export class TokenHandler implements ServiceImpl<typeof TokenServiceDesc> {
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly tokens: TokenService,
+  ) {}
+
+  async getToken(req: GetTokenRequest, ctx: HandlerContext) {
+    const caller = requireScope(await this.auth.principal(ctx), 'tokens');
+    const margin = req.minRemaining
+      ? Number(req.minRemaining.seconds) * 1000 + Math.floor(req.minRemaining.nanos / 1e6)
+      : undefined;
+    return tokenToProto(req.connectionId, await this.tokens.getToken(caller, req.connectionId, margin));
+  }
+
+  async refreshToken(req: RefreshTokenRequest, ctx: HandlerContext) {
+    const caller = requireScope(await this.auth.principal(ctx), 'tokens');
+    const token = tokenToProto(req.connectionId, await this.tokens.refreshToken(caller, req.connectionId));
+    return create(RefreshTokenResponseSchema, { token });
+  }
+}

@@ -1,0 +1,89 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { ProviderSchema, type Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { InvalidFieldError } from '../../domain/errors.js';
+import type { ProviderInput } from '../../domain/providers/provider-input.js';
+import type { ProviderRow } from '../../storage/entities/provider.js';
+import {
+  apiKeyLocationToDomain,
+  apiKeyLocationToWire,
+  authTypeToDomain,
+  authTypeToWire,
+  clientAuthToDomain,
+  clientAuthToWire,
+} from './enums.js';
+
+/** The public face of a provider: never the client secret, only whether one is set. */
+export function providerToProto(row: ProviderRow): Provider {
+  return create(ProviderSchema, {
+    id: row.id,
+    name: row.name,
+    displayName: row.displayName,
+    description: row.description,
+    logoUrl: row.logoUrl,
+    categories: row.categories,
+    authType: authTypeToWire(row.authType),
+    enabled: row.enabled,
+    oauth2: row.oauth2
+      ? {
+          clientId: row.oauth2.clientId,
+          clientSecretSet: row.clientSecretSealed !== null,
+          authorizationUrl: row.oauth2.authorizationUrl ?? '',
+          tokenUrl: row.oauth2.tokenUrl ?? '',
+          revocationUrl: row.oauth2.revocationUrl ?? '',
+          issuer: row.oauth2.issuer ?? '',
+          defaultScopes: row.oauth2.defaultScopes,
+          scopeSeparator: row.oauth2.scopeSeparator,
+          authorizeParams: row.oauth2.authorizeParams,
+          clientAuthMethod: clientAuthToWire(row.oauth2.clientAuthMethod),
+        }
+      : undefined,
+    credentialSchema: (row.credentialSchema ?? undefined) as Provider['credentialSchema'],
+    postOauthFieldsSchema: (row.postOauthFieldsSchema ?? undefined) as Provider['postOauthFieldsSchema'],
+    apiKey: row.apiKey
+      ? { location: apiKeyLocationToWire(row.apiKey.location), name: row.apiKey.name, prefix: row.apiKey.prefix, field: row.apiKey.field }
+      : undefined,
+    awsSigv4: row.awsSigv4 ? { service: row.awsSigv4.service, defaultRegion: row.awsSigv4.defaultRegion } : undefined,
+    createTime: timestampFromDate(row.createdAt),
+    updateTime: timestampFromDate(row.updatedAt),
+  });
+}
+
+export function providerInputFromProto(p: Provider | undefined): ProviderInput {
+  if (!p) throw new InvalidFieldError('provider', 'is required');
+  const o = p.oauth2;
+  return {
+    name: p.name,
+    displayName: p.displayName,
+    description: p.description,
+    logoUrl: p.logoUrl,
+    categories: p.categories,
+    authType: authTypeToDomain(p.authType),
+    enabled: p.enabled,
+    oauth2: o
+      ? {
+          clientId: o.clientId,
+          clientSecret: o.clientSecret,
+          authorizationUrl: o.authorizationUrl,
+          tokenUrl: o.tokenUrl,
+          revocationUrl: o.revocationUrl,
+          issuer: o.issuer,
+          defaultScopes: o.defaultScopes,
+          scopeSeparator: o.scopeSeparator,
+          authorizeParams: o.authorizeParams,
+          clientAuthMethod: clientAuthToDomain(o.clientAuthMethod),
+        }
+      : undefined,
+    credentialSchema: p.credentialSchema,
+    postOauthFieldsSchema: p.postOauthFieldsSchema,
+    apiKey: p.apiKey
+      ? {
+          ...(apiKeyLocationToDomain(p.apiKey.location) ? { location: apiKeyLocationToDomain(p.apiKey.location)! } : {}),
+          name: p.apiKey.name,
+          prefix: p.apiKey.prefix,
+          field: p.apiKey.field,
+        }
+      : undefined,
+    awsSigv4: p.awsSigv4 ? { service: p.awsSigv4.service, defaultRegion: p.awsSigv4.defaultRegion } : undefined,
+  };
+}

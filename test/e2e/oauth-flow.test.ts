@@ -1,0 +1,239 @@
+import { toJsonString } from '@bufbuild/protobuf';
+import { Code } from '@connectrpc/connect';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
+import { GetTokenResponseSchema, StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
+import { BACKENDS } from '../support/databases.js';
+import { expectConnectError } from '../support/errors.js';
+import { oauthProvider } from '../support/fixtures.js';
+import { TestAuthServer } from '../support/oauth-server.js';
+import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
+
+/** Follows the callback URL on Nexus without following its redirect; returns the Location. */
+async function callback(url: string): Promise<{ status: number; location: string | null; body: string }> {
+  const res = await fetch(url, { redirect: 'manual' });
+  return { status: res.status, location: res.headers.get('location'), body: await res.text() };
+}
+
+describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
+  let auth: TestAuthServer;
+  let nexus: TestApp;
+  let api: Clients;
+
+  beforeAll(async () => {
+    auth = await TestAuthServer.start();
+    nexus = await startTestApp({ backend });
+    api = clients(nexus.baseUrl, ADMIN_KEY);
+    await api.providers.createProvider({ provider: oauthProvider(auth) });
+  });
+  afterAll(async () => {
+    await nexus?.close();
+    await auth?.stop();
+  });
+
+  async function connect(workspaceId: string) {
+    const created = await api.connections.createConnection({
+      workspaceId,
+      provider: { case: 'providerName', value: 'local-oauth' },
+      returnUrl: RETURN_URL,
+    });
+    const callbackUrl = await auth.consent(created.authUrl);
+    return { created, callbackUrl, result: await callback(callbackUrl) };
+  }
+
+  it('takes a user from consent to an active connection and a token, then refreshes and revokes', async () => {
+    auth.expiresIn = 3600;
+    const { created, result } = await connect('user-1');
+    const authUrl = new URL(created.authUrl);
+    expect(authUrl.origin + authUrl.pathname).toBe(auth.authorizationUrl);
+    expect(authUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authUrl.searchParams.get('redirect_uri')).toBe(`${nexus.baseUrl}/oauth/callback`);
+    expect(authUrl.searchParams.get('scope')).toBe('openid email');
+    expect(created.connection?.status).toBe(ConnectionStatus.PENDING);
+
+    expect(result.status).toBe(302);
+    const back = new URL(result.location!);
+    expect(back.origin + back.pathname).toBe(RETURN_URL);
+    expect(back.searchParams.get('status')).toBe('success');
+    const id = back.searchParams.get('connection_id')!;
+    expect(id).toBe(created.connection!.id);
+
+    const got = await api.connections.getConnection({ id });
+    expect(got.connection?.status).toBe(ConnectionStatus.ACTIVE);
+
+    const token = await api.tokens.getToken({ connectionId: id });
+    expect(token.strategy?.type).toBe(StrategyType.OAUTH2);
+    expect(token.credentials.case).toBe('oauth2');
+    const first = token.credentials.value as { accessToken: string };
+    expect(first.accessToken.split('.')).toHaveLength(3); // the server's JWT, passed through
+    expect(toJsonString(GetTokenResponseSchema, token)).not.toMatch(/refresh/i);
+    expect(auth.refreshRequests).toBe(0);
+
+    // Ask for more lifetime than the token has left: Nexus refreshes on demand.
+    const before = auth.refreshRequests;
+    const refreshed = await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 3600n, nanos: 0 } });
+    expect(auth.refreshRequests).toBe(before + 1);
+    expect((refreshed.credentials.value as { accessToken: string }).accessToken).not.toBe(first.accessToken);
+
+    // A fresh token is served from storage without calling the provider.
+    await api.tokens.getToken({ connectionId: id });
+    expect(auth.refreshRequests).toBe(before + 1);
+
+    // Forced refresh.
+    const forced = await api.tokens.refreshToken({ connectionId: id });
+    expect(auth.refreshRequests).toBe(before + 2);
+    expect(forced.token?.credentials.case).toBe('oauth2');
+
+    // Delete revokes at the provider (RFC 7009) and erases the credentials.
+    const deleted = await api.connections.deleteConnection({ id });
+    expect(deleted.revokedAtProvider).toBe(true);
+    expect(deleted.connection?.status).toBe(ConnectionStatus.REVOKED);
+    expect(auth.revoked.at(-1)?.hint).toBe('refresh_token');
+    const row = await nexus.app.store.connections.findById(deleted.connection!.projectId, id);
+    expect(row?.credentialsSealed).toBeNull();
+    await expectConnectError(api.tokens.getToken({ connectionId: id }), Code.FailedPrecondition, 'CONNECTION_NOT_ACTIVE');
+  });
+
+  it('keeps the old refresh token when the provider returns none', async () => {
+    const { result } = await connect('user-keep');
+    const id = new URL(result.location!).searchParams.get('connection_id')!;
+    auth.rotateRefreshTokens = false;
+    try {
+      await api.tokens.refreshToken({ connectionId: id });
+      await api.tokens.refreshToken({ connectionId: id });
+      const token = await api.tokens.refreshToken({ connectionId: id });
+      expect(token.token?.credentials.case).toBe('oauth2');
+      const conn = await api.connections.getConnection({ id });
+      expect(conn.connection?.status).toBe(ConnectionStatus.ACTIVE);
+    } finally {
+      auth.rotateRefreshTokens = true;
+    }
+  });
+
+  it('marks the connection ATTENTION_REQUIRED when the provider rejects the refresh, and never retries', async () => {
+    const { result } = await connect('user-rejected');
+    const id = new URL(result.location!).searchParams.get('connection_id')!;
+    auth.forgetRefreshTokens(); // the user revoked the app at the provider
+    const before = auth.refreshRequests;
+    await expectConnectError(api.tokens.refreshToken({ connectionId: id }), Code.FailedPrecondition, 'ATTENTION_REQUIRED');
+    expect(auth.refreshRequests).toBe(before + 1);
+    const conn = await api.connections.getConnection({ id });
+    expect(conn.connection?.status).toBe(ConnectionStatus.ATTENTION_REQUIRED);
+    expect(conn.connection?.statusReason).toBe('invalid_grant');
+    await expectConnectError(api.tokens.getToken({ connectionId: id }), Code.FailedPrecondition, 'ATTENTION_REQUIRED');
+    expect(auth.refreshRequests).toBe(before + 1);
+  });
+
+  it('answers UNAVAILABLE and leaves the connection ACTIVE when the provider fails with 5xx', async () => {
+    const { result } = await connect('user-5xx');
+    const id = new URL(result.location!).searchParams.get('connection_id')!;
+    auth.refreshMode = 'server_error';
+    try {
+      await expectConnectError(api.tokens.refreshToken({ connectionId: id }), Code.Unavailable, 'PROVIDER_UNAVAILABLE');
+    } finally {
+      auth.refreshMode = 'ok';
+    }
+    expect((await api.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    // The old refresh token was not consumed: the next refresh succeeds.
+    const token = await api.tokens.refreshToken({ connectionId: id });
+    expect(token.token?.credentials.case).toBe('oauth2');
+  });
+
+  it('sends the user back with status=error when consent is denied, and marks the connection FAILED', async () => {
+    auth.denyConsent = true;
+    let outcome;
+    try {
+      outcome = await connect('user-denied');
+    } finally {
+      auth.denyConsent = false;
+    }
+    const back = new URL(outcome.result.location!);
+    expect(back.searchParams.get('status')).toBe('error');
+    expect(back.searchParams.get('error')).toBe('access_denied');
+    const conn = await api.connections.getConnection({ id: outcome.created.connection!.id });
+    expect(conn.connection?.status).toBe(ConnectionStatus.FAILED);
+    expect(conn.connection?.statusReason).toBe('access_denied');
+  });
+
+  it('refuses a replayed callback and changes nothing', async () => {
+    const { created, callbackUrl, result } = await connect('user-replay');
+    expect(result.status).toBe(302);
+    const exchanges = auth.codeExchanges;
+    const replay = await callback(callbackUrl);
+    expect(replay.status).toBe(400);
+    expect(replay.body).toContain('ERROR_REASON_STATE_ALREADY_USED');
+    expect(auth.codeExchanges).toBe(exchanges); // the code was not sent again
+    const conn = await api.connections.getConnection({ id: created.connection!.id });
+    expect(conn.connection?.status).toBe(ConnectionStatus.ACTIVE);
+  });
+
+  it('refuses a tampered state', async () => {
+    const created = await api.connections.createConnection({
+      workspaceId: 'user-tamper',
+      provider: { case: 'providerName', value: 'local-oauth' },
+      returnUrl: RETURN_URL,
+    });
+    const callbackUrl = new URL(await auth.consent(created.authUrl));
+    const state = callbackUrl.searchParams.get('state')!;
+    const [h, p, s] = state.split('.');
+    const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    claims.sub = 'conn_someone_else';
+    callbackUrl.searchParams.set('state', `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`);
+    const res = await callback(callbackUrl.href);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('ERROR_REASON_STATE_INVALID');
+    const garbage = await callback(`${nexus.baseUrl}/oauth/callback?state=not-a-token&code=x`);
+    expect(garbage.body).toContain('ERROR_REASON_STATE_INVALID');
+    const conn = await api.connections.getConnection({ id: created.connection!.id });
+    expect(conn.connection?.status).toBe(ConnectionStatus.PENDING);
+  });
+
+  it('refuses an expired state', async () => {
+    const created = await api.connections.createConnection({
+      workspaceId: 'user-expired',
+      provider: { case: 'providerName', value: 'local-oauth' },
+      returnUrl: RETURN_URL,
+    });
+    const callbackUrl = await auth.consent(created.authUrl);
+    // Age the server-side state row past its lifetime.
+    await nexus.app.database.dataSource.query(`UPDATE auth_states SET expires_at = now() - interval '1 second' WHERE connection_id = $1`, [
+      created.connection!.id,
+    ]);
+    const res = await callback(callbackUrl);
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('ERROR_REASON_STATE_EXPIRED');
+    expect((await api.connections.getConnection({ id: created.connection!.id })).connection?.status).toBe(ConnectionStatus.PENDING);
+  });
+
+  it('refuses a return_url off the allow-list', async () => {
+    for (const returnUrl of [
+      'https://evil.example.com/connections/return',
+      'https://app.example.com.evil.io/connections/',
+      'https://app.example.com/other/path',
+      'https://user@app.example.com/connections/return',
+    ]) {
+      await expectConnectError(
+        api.connections.createConnection({ workspaceId: 'w', provider: { case: 'providerName', value: 'local-oauth' }, returnUrl }),
+        Code.InvalidArgument,
+        'RETURN_URL_NOT_ALLOWED',
+      );
+    }
+    await expectConnectError(
+      api.connections.createConnection({ workspaceId: 'w', provider: { case: 'providerName', value: 'local-oauth' }, returnUrl: 'javascript:alert(1)' }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
+  });
+
+  it('supersedes the older connection of the same workspace and provider', async () => {
+    const first = await connect('user-twice');
+    const second = await connect('user-twice');
+    const firstId = first.created.connection!.id;
+    const old = await api.connections.getConnection({ id: firstId });
+    expect(old.connection?.status).toBe(ConnectionStatus.REVOKED);
+    expect(old.connection?.statusReason).toBe('superseded');
+    expect(old.connection?.supersededBy).toBe(second.created.connection!.id);
+    expect((await api.connections.getConnection({ id: second.created.connection!.id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+  });
+});

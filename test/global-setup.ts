@@ -1,0 +1,87 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+/**
+ * Provides `databaseUrl`: a real PostgreSQL for the integration suites.
+ * CI starts the system cluster and sets NEXUS_TEST_DATABASE_URL; without it
+ * (a developer's machine) a throwaway cluster is created from the installed
+ * PostgreSQL binaries and removed afterwards, so `npm test` needs no setup.
+ */
+let child: ChildProcess | undefined;
+let dataDir: string | undefined;
+
+export default async function setup(project: TestProject) {
+  let url = process.env.NEXUS_TEST_DATABASE_URL;
+  if (!url) url = await startThrowawayCluster();
+  project.provide('databaseUrl', url);
+  return async () => {
+    if (child) {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child!.once('exit', resolve));
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+}
+
+async function startThrowawayCluster(): Promise<string> {
+  const bin = findPostgresBin();
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'nexus-pg-'));
+  // PostgreSQL refuses to run as root; run it as the postgres user then.
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) =>
+    asRoot ? (['runuser', ['-u', 'postgres', '--', cmd, ...args]] as const) : ([cmd, args] as const);
+  if (asRoot) chownSync(dataDir, uid('postgres'), uid('postgres'));
+  const [initCmd, initArgs] = run(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'nexus', '--auth=trust', '-E', 'UTF8']);
+  execFileSync(initCmd, [...initArgs], { stdio: 'ignore' });
+  const port = await freePort();
+  const [pgCmd, pgArgs] = run(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off']);
+  child = spawn(pgCmd, [...pgArgs], { stdio: 'ignore' });
+  const url = `postgres://nexus@127.0.0.1:${port}/postgres`;
+  const pg = await import('pg');
+  for (let i = 0; i < 100; i++) {
+    const client = new pg.default.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return url;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error('throwaway PostgreSQL did not start; set NEXUS_TEST_DATABASE_URL to a server you run');
+}
+
+function findPostgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const bin = path.join(root, v, 'bin');
+    if (existsSync(path.join(bin, 'initdb'))) return bin;
+  }
+  throw new Error('no PostgreSQL server binaries found: install postgresql or set NEXUS_TEST_DATABASE_URL');
+}
+
+function uid(user: string): number {
+  return Number(execFileSync('id', ['-u', user]).toString().trim());
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+  }
+}

@@ -1,0 +1,119 @@
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
+import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
+import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
+import { createApp, type App } from '../../src/app.js';
+import type { Config } from '../../src/config/config.js';
+import { KeyRing } from '../../src/crypto/index.js';
+import { createLogger } from '../../src/logging.js';
+import { createTestDatabase, type Backend, type TestDatabase } from './databases.js';
+
+export const RETURN_URL = 'https://app.example.com/connections/return';
+export const ADMIN_KEY = 'nxs_test_admin_key_for_the_default_project';
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  baseUrl: string;
+  /** Every log line the server wrote, for the no-secrets checks. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  backend: Backend;
+  /** Share a database between apps (two replicas); created fresh otherwise. */
+  databaseUrl?: string;
+  keyRing?: KeyRing;
+  config?: Partial<Config>;
+}
+
+export async function startTestApp(options: StartOptions): Promise<TestApp> {
+  let db: TestDatabase | undefined;
+  let databaseUrl = options.databaseUrl;
+  if (options.backend === 'postgres' && !databaseUrl) {
+    db = await createTestDatabase();
+    databaseUrl = db.url;
+  }
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const config: Config = {
+    production: false,
+    port,
+    host: '127.0.0.1',
+    baseUrl,
+    databaseUrl: options.backend === 'postgres' ? databaseUrl : undefined,
+    dataDir: '',
+    keyRing: options.keyRing ?? KeyRing.generate('t1'),
+    keyRingSource: 'env',
+    adminApiKey: ADMIN_KEY,
+    allowedReturnUrls: ['https://app.example.com/connections/'],
+    logLevel: 'debug',
+    providerTimeoutMs: 2_000,
+    ...options.config,
+  };
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const app = await createApp(config, createLogger('debug', sink));
+  await app.server.listen({ port, host: '127.0.0.1' });
+  return {
+    app,
+    config,
+    baseUrl,
+    logs,
+    async close() {
+      await app.close();
+      await db?.drop();
+    },
+  };
+}
+
+export type TransportKind = 'connect' | 'grpc' | 'grpc-web';
+
+export function transport(baseUrl: string, kind: TransportKind, apiKey?: string): Transport {
+  const interceptors: Interceptor[] = apiKey
+    ? [
+        (next) => (req) => {
+          req.header.set('authorization', `Bearer ${apiKey}`);
+          return next(req);
+        },
+      ]
+    : [];
+  if (kind === 'grpc') return createGrpcTransport({ baseUrl, interceptors });
+  if (kind === 'grpc-web') return createGrpcWebTransport({ baseUrl, httpVersion: '1.1', interceptors });
+  return createConnectTransport({ baseUrl, httpVersion: '1.1', interceptors });
+}
+
+export interface Clients {
+  providers: Client<typeof ProviderService>;
+  connections: Client<typeof ConnectionService>;
+  tokens: Client<typeof TokenService>;
+}
+
+export function clients(baseUrl: string, apiKey?: string, kind: TransportKind = 'connect'): Clients {
+  const t = transport(baseUrl, kind, apiKey);
+  return {
+    providers: createClient(ProviderService, t),
+    connections: createClient(ConnectionService, t),
+    tokens: createClient(TokenService, t),
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
