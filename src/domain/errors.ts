@@ -12,7 +12,8 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'permission_denied'
   | 'unavailable'
-  | 'resource_exhausted';
+  | 'resource_exhausted'
+  | 'data_loss';
 
 export abstract class NexusError extends Error {
   abstract readonly kind: ErrorKind;
@@ -139,6 +140,14 @@ export class StaticCredentialError extends NexusError {
   readonly reason = 'STATIC_CREDENTIAL';
   constructor(id: string) {
     super(`connection "${id}" uses a static credential, which cannot be refreshed`, { connection_id: id });
+  }
+}
+
+export class CredentialUnreadableError extends NexusError {
+  readonly kind = 'data_loss';
+  readonly reason = 'CREDENTIAL_UNREADABLE';
+  constructor(id: string) {
+    super(`the stored credential of connection "${id}" cannot be decrypted; the user must reconnect`, { connection_id: id });
   }
 }
 

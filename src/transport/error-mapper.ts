@@ -15,6 +15,7 @@ const CODES: Record<ErrorKind, Code> = {
   permission_denied: Code.PermissionDenied,
   unavailable: Code.Unavailable,
   resource_exhausted: Code.ResourceExhausted,
+  data_loss: Code.DataLoss,
 };
 
 export function errorInfo(reason: string, metadata: Record<string, string> = {}) {

@@ -1,4 +1,4 @@
-import { newId, open as openSealed, openJson, pkceChallengeS256, pkceVerifier, seal, sealJson, type KeyRing } from '../../crypto/index.js';
+import { newId, open as openSealed, pkceChallengeS256, pkceVerifier, seal, type KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow, ConnectionStatusName } from '../../storage/entities/connection.js';
 import type { ProviderRow } from '../../storage/entities/provider.js';
 import type { Tx } from '../../storage/data-source.js';
@@ -20,7 +20,8 @@ import type { Principal } from '../principal.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import { scope as checkScope } from '../providers/provider-validation.js';
 import type { ReturnUrlPolicy } from '../return-url-policy.js';
-import { codeVerifierAad, credentialsAad, returnUrlWith } from './connection-urls.js';
+import { codeVerifierAad, returnUrlWith } from './connection-urls.js';
+import { openCredentials, sealCredentials } from './sealed-credentials.js';
 import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
 
 export interface ConnectionView extends ConnectionRow {
@@ -179,7 +180,7 @@ export class ConnectionService {
     const needsFields = provider.postOauthFieldsSchema !== null;
     const updated = await this.deps.store.transaction(async (tx) => {
       const patch = {
-        credentialsSealed: sealJson(this.deps.keyRing, tokens, credentialsAad(connection.id)),
+        credentialsSealed: sealCredentials(this.deps.keyRing, connection.id, tokens),
         tokenExpiresAt: tokens.expiresAt ? new Date(tokens.expiresAt) : null,
       };
       if (needsFields) {
@@ -218,7 +219,7 @@ export class ConnectionService {
       if (!locked || locked.status !== 'PENDING') throw new StateAlreadyUsedError();
       return this.activate(
         locked,
-        { credentialsSealed: sealJson(this.deps.keyRing, credentials, credentialsAad(locked.id)), tokenExpiresAt: null },
+        { credentialsSealed: sealCredentials(this.deps.keyRing, locked.id, credentials), tokenExpiresAt: null },
         tx,
       );
     });
@@ -324,7 +325,7 @@ export class ConnectionService {
   private async revokeAtProvider(connection: ConnectionRow, provider: ProviderRow): Promise<boolean> {
     if (provider.authType !== 'OAUTH2' || !connection.credentialsSealed) return false;
     try {
-      const tokens = openJson<TokenSet>(this.deps.keyRing, connection.credentialsSealed, credentialsAad(connection.id));
+      const tokens = openCredentials<TokenSet>(this.deps.keyRing, connection);
       const [token, hint] = tokens.refreshToken
         ? [tokens.refreshToken, 'refresh_token' as const]
         : [tokens.accessToken, 'access_token' as const];

@@ -1,8 +1,8 @@
-import { openJson, sealJson, type KeyRing } from '../../crypto/index.js';
+import type { KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow } from '../../storage/entities/connection.js';
 import type { ProviderRow } from '../../storage/entities/provider.js';
 import type { Store } from '../../storage/store.js';
-import { credentialsAad } from '../connections/connection-urls.js';
+import { openCredentials, sealCredentials } from '../connections/sealed-credentials.js';
 import {
   AttentionRequiredError,
   ConnectionNotActiveError,
@@ -49,9 +49,9 @@ export class TokenService {
     const connection = await this.requireUsable(caller.projectId, connectionId);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
     if (provider.authType !== 'OAUTH2') {
-      return staticCredential(provider, openJson(this.deps.keyRing, connection.credentialsSealed!, credentialsAad(connection.id)));
+      return staticCredential(provider, openCredentials(this.deps.keyRing, connection));
     }
-    const tokens = openJson<TokenSet>(this.deps.keyRing, connection.credentialsSealed!, credentialsAad(connection.id));
+    const tokens = openCredentials<TokenSet>(this.deps.keyRing, connection);
     if (isFresh(tokens, margin)) return issued(tokens);
     return issued(await this.refresh(connection, provider, margin, false));
   }
@@ -81,7 +81,7 @@ export class TokenService {
       if (!locked) return { ok: false, error: new ConnectionNotFoundError(connection.id) };
       const unusable = usabilityError(locked);
       if (unusable) return { ok: false, error: unusable };
-      const current = openJson<TokenSet>(keyRing, locked.credentialsSealed!, credentialsAad(locked.id));
+      const current = openCredentials<TokenSet>(keyRing, locked);
       // Another caller (or replica) may have refreshed while we waited for the lock.
       if (!force && isFresh(current, margin)) return { ok: true, tokens: current };
       if (force && locked.updatedAt.getTime() > connection.updatedAt.getTime()) return { ok: true, tokens: current };
@@ -114,7 +114,7 @@ export class TokenService {
         locked.projectId,
         locked.id,
         {
-          credentialsSealed: sealJson(keyRing, merged, credentialsAad(locked.id)),
+          credentialsSealed: sealCredentials(keyRing, locked.id, merged),
           tokenExpiresAt: merged.expiresAt ? new Date(merged.expiresAt) : null,
         },
         tx,

@@ -66,6 +66,10 @@ const (
 	ErrorReason_ERROR_REASON_STATIC_CREDENTIAL ErrorReason = 23
 	// The connection does not wait for post-OAuth fields.
 	ErrorReason_ERROR_REASON_NO_PENDING_FIELDS ErrorReason = 24
+	// The stored credential cannot be decrypted: its key left the key ring, or
+	// the stored value was altered. Sent with DATA_LOSS; the user must
+	// reconnect.
+	ErrorReason_ERROR_REASON_CREDENTIAL_UNREADABLE ErrorReason = 25
 	// The state token is malformed or its signature does not verify.
 	ErrorReason_ERROR_REASON_STATE_INVALID ErrorReason = 30
 	// The state token is older than its lifetime (10 minutes).
@@ -102,6 +106,7 @@ var (
 		22: "ERROR_REASON_ATTENTION_REQUIRED",
 		23: "ERROR_REASON_STATIC_CREDENTIAL",
 		24: "ERROR_REASON_NO_PENDING_FIELDS",
+		25: "ERROR_REASON_CREDENTIAL_UNREADABLE",
 		30: "ERROR_REASON_STATE_INVALID",
 		31: "ERROR_REASON_STATE_EXPIRED",
 		32: "ERROR_REASON_STATE_ALREADY_USED",
@@ -127,6 +132,7 @@ var (
 		"ERROR_REASON_ATTENTION_REQUIRED":      22,
 		"ERROR_REASON_STATIC_CREDENTIAL":       23,
 		"ERROR_REASON_NO_PENDING_FIELDS":       24,
+		"ERROR_REASON_CREDENTIAL_UNREADABLE":   25,
 		"ERROR_REASON_STATE_INVALID":           30,
 		"ERROR_REASON_STATE_EXPIRED":           31,
 		"ERROR_REASON_STATE_ALREADY_USED":      32,
@@ -168,7 +174,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xd0\x06\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xf8\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -186,7 +192,8 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\"ERROR_REASON_CONNECTION_NOT_ACTIVE\x10\x15\x12#\n" +
 	"\x1fERROR_REASON_ATTENTION_REQUIRED\x10\x16\x12\"\n" +
 	"\x1eERROR_REASON_STATIC_CREDENTIAL\x10\x17\x12\"\n" +
-	"\x1eERROR_REASON_NO_PENDING_FIELDS\x10\x18\x12\x1e\n" +
+	"\x1eERROR_REASON_NO_PENDING_FIELDS\x10\x18\x12&\n" +
+	"\"ERROR_REASON_CREDENTIAL_UNREADABLE\x10\x19\x12\x1e\n" +
 	"\x1aERROR_REASON_STATE_INVALID\x10\x1e\x12\x1e\n" +
 	"\x1aERROR_REASON_STATE_EXPIRED\x10\x1f\x12#\n" +
 	"\x1fERROR_REASON_STATE_ALREADY_USED\x10 \x12'\n" +

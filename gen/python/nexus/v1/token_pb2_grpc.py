@@ -40,6 +40,8 @@ class TokenServiceStub:
     rejected a refresh; the user must reconnect. Do not retry.
     - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: the provider failed or
     timed out during a refresh; the status is unchanged, retry later.
+    - DATA_LOSS, ERROR_REASON_CREDENTIAL_UNREADABLE: the stored credential
+    cannot be decrypted; the user must reconnect.
     """
 
     def __init__(self, channel):
@@ -75,6 +77,8 @@ class TokenServiceServicer:
     rejected a refresh; the user must reconnect. Do not retry.
     - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: the provider failed or
     timed out during a refresh; the status is unchanged, retry later.
+    - DATA_LOSS, ERROR_REASON_CREDENTIAL_UNREADABLE: the stored credential
+    cannot be decrypted; the user must reconnect.
     """
 
     def GetToken(self, request, context):
@@ -133,6 +137,8 @@ class TokenService:
     rejected a refresh; the user must reconnect. Do not retry.
     - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: the provider failed or
     timed out during a refresh; the status is unchanged, retry later.
+    - DATA_LOSS, ERROR_REASON_CREDENTIAL_UNREADABLE: the stored credential
+    cannot be decrypted; the user must reconnect.
     """
 
     @staticmethod

@@ -430,6 +430,8 @@ export const StrategyTypeSchema: GenEnum<StrategyType> = /*@__PURE__*/
  *   rejected a refresh; the user must reconnect. Do not retry.
  * - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: the provider failed or
  *   timed out during a refresh; the status is unchanged, retry later.
+ * - DATA_LOSS, ERROR_REASON_CREDENTIAL_UNREADABLE: the stored credential
+ *   cannot be decrypted; the user must reconnect.
  *
  * @generated from service nexus.v1.TokenService
  */
