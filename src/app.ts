@@ -30,13 +30,18 @@ export interface App {
 }
 
 /** Wires storage, domain and transport together. The server is built but not listening. */
-export async function createApp(config: Config, logger: Logger): Promise<App> {
+export interface AppOptions {
+  /** Generate (and report) an admin key when the default project has none: `nexus start` only. */
+  generateAdminKey?: boolean;
+}
+
+export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // An empty data directory keeps the embedded database in memory (tests).
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined });
   try {
     const store = new Store(database.dataSource);
     const apiKeys = new ApiKeys(store);
-    const { generatedAdminKey } = await bootstrap(store, apiKeys, config.adminApiKey);
+    const { generatedAdminKey } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
     const oauth = new OAuthClient({ timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production });
     let connections: ConnectionService | undefined;
     const providers = new ProviderService(store, config.keyRing, !config.production, (projectId, providerId) =>

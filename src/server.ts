@@ -34,6 +34,8 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     // Typed as the HTTP/1.1 server fastify expects; HTTP/2 requests share the compat API.
     serverFactory: (handler) => new DualProtocolServer(handler) as unknown as http.Server,
     bodyLimit: READ_MAX_BYTES,
+    // On close, idle keep-alive sockets go at once and HTTP/2 sessions get a GOAWAY; busy ones finish.
+    forceCloseConnections: 'idle',
   });
   await app.register(fastifyConnectPlugin, {
     routes: connectRoutes(deps.handlers),

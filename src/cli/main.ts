@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import pino from 'pino';
 import { createApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config/config.js';
+import { EmbeddedDatabaseLockedError } from '../storage/embedded-postgres.js';
 import { resealAll } from '../domain/key-rotation.js';
 import { DEFAULT_PROJECT_ID } from '../domain/projects.js';
 import { parseScopes } from '../domain/principal.js';
@@ -79,9 +80,16 @@ program
     const config = loadConfig();
     const next = config.keyRing.withNewPrimary();
     if (config.keyRingSource === 'env') {
-      // The ring lives in the environment of every replica; only the operator can change it.
+      // The ring lives in the environment of every replica; only the operator can change it, in
+      // steps, so no replica ever meets a key it does not hold during a rolling restart.
+      const newKey = next.toSpec().split(',')[0]!;
       console.log(
-        `Put this ring in NEXUS_ENCRYPTION_KEYS on every replica, restart them, then run "nexus keys:reseal":\n${next.toSpec()}`,
+        [
+          'Rotate in three rolling restarts:',
+          `1. append the new key to NEXUS_ENCRYPTION_KEYS on every replica (it can decrypt, does not yet encrypt): ${config.keyRing.toSpec()},${newKey}`,
+          `2. move it first on every replica (it now encrypts): ${next.toSpec()}`,
+          '3. run "nexus keys:reseal"; once it reports nothing left, the old keys may be removed.',
+        ].join('\n'),
       );
       return;
     }
@@ -90,7 +98,7 @@ program
     const app = await createApp({ ...config, keyRing: next }, quietLogger());
     try {
       const report = await resealAll(app.store, next);
-      console.log(`new primary key ${next.primary.id}; re-sealed ${report.connections} connection(s), ${report.providerSecrets} provider secret(s)`);
+      console.log(`new primary key ${next.primary.id}; ${describe(report)}`);
     } finally {
       await app.close();
     }
@@ -104,14 +112,19 @@ program
     const app = await createApp(config, quietLogger());
     try {
       const report = await resealAll(app.store, config.keyRing);
-      console.log(`re-sealed ${report.connections} connection(s), ${report.providerSecrets} provider secret(s) under ${config.keyRing.primary.id}`);
+      console.log(`under ${config.keyRing.primary.id}: ${describe(report)}`);
     } finally {
       await app.close();
     }
   });
 
+function describe(report: { connections: number; providerSecrets: number; unreadable: string[] }): string {
+  const unreadable = report.unreadable.length ? `; ${report.unreadable.length} unreadable row(s) left as they were: ${report.unreadable.join(', ')}` : '';
+  return `re-sealed ${report.connections} connection(s), ${report.providerSecrets} provider secret(s)${unreadable}`;
+}
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof NexusError) console.error(`nexus: ${err.message}`);
+  if (err instanceof ConfigError || err instanceof NexusError || err instanceof EmbeddedDatabaseLockedError) console.error(`nexus: ${err.message}`);
   else console.error('nexus:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

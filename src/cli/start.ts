@@ -11,7 +11,7 @@ export async function start(config: Config): Promise<void> {
       'NEXUS_ENCRYPTION_KEYS is not set: generated a development key ring in the data directory. Set it in production.',
     );
   }
-  const app = await createApp(config, logger);
+  const app = await createApp(config, logger, { generateAdminKey: true });
   if (app.generatedAdminKey) {
     // Printed once, to the terminal rather than the log stream, and never again.
     process.stderr.write(

@@ -48,8 +48,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     logLevel: env.LOG_LEVEL ?? 'info',
-    providerTimeoutMs: Number(env.NEXUS_PROVIDER_TIMEOUT_MS ?? 10_000),
+    providerTimeoutMs: parseTimeout(env.NEXUS_PROVIDER_TIMEOUT_MS ?? '10000'),
   };
+}
+
+function parseTimeout(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 100 || ms > 120_000) {
+    throw new ConfigError(`NEXUS_PROVIDER_TIMEOUT_MS "${value}" must be a whole number of milliseconds from 100 to 120000`);
+  }
+  return ms;
 }
 
 function parsePort(value: string): number {

@@ -1,4 +1,4 @@
-import { needsReseal, reseal, type KeyRing } from '../crypto/index.js';
+import { DecryptionError, needsReseal, reseal, type KeyRing } from '../crypto/index.js';
 import type { Store } from '../storage/store.js';
 import { credentialsAad } from './connections/connection-urls.js';
 import { clientSecretAad } from './providers/provider-service.js';
@@ -6,6 +6,8 @@ import { clientSecretAad } from './providers/provider-service.js';
 export interface ResealReport {
   connections: number;
   providerSecrets: number;
+  /** Rows whose sealed value does not open with any key in the ring: left as they are, listed for the operator. */
+  unreadable: string[];
 }
 
 /**
@@ -15,10 +17,19 @@ export interface ResealReport {
  * re-read under lock so a concurrent refresh is never overwritten.
  */
 export async function resealAll(store: Store, ring: KeyRing): Promise<ResealReport> {
-  const report: ResealReport = { connections: 0, providerSecrets: 0 };
+  const report: ResealReport = { connections: 0, providerSecrets: 0, unreadable: [] };
+  // One altered or orphaned row must not stop the rotation of all the others.
+  const attempt = async (id: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err;
+      report.unreadable.push(id);
+    }
+  };
   for (const row of await store.connections.listWithCredentials()) {
     if (!needsReseal(ring, row.credentialsSealed!)) continue;
-    await store.transaction(async (tx) => {
+    await attempt(row.id, () => store.transaction(async (tx) => {
       const locked = await store.connections.findByIdForUpdate(row.projectId, row.id, tx);
       if (!locked?.credentialsSealed || !needsReseal(ring, locked.credentialsSealed)) return;
       await store.connections.update(
@@ -28,12 +39,14 @@ export async function resealAll(store: Store, ring: KeyRing): Promise<ResealRepo
         tx,
       );
       report.connections++;
-    });
+    }));
   }
   for (const row of await store.providers.listWithSecrets()) {
     if (!needsReseal(ring, row.clientSecretSealed!)) continue;
-    await store.providers.save({ ...row, clientSecretSealed: reseal(ring, row.clientSecretSealed!, clientSecretAad(row.id)) });
-    report.providerSecrets++;
+    await attempt(row.id, async () => {
+      await store.providers.save({ ...row, clientSecretSealed: reseal(ring, row.clientSecretSealed!, clientSecretAad(row.id)) });
+      report.providerSecrets++;
+    });
   }
   return report;
 }

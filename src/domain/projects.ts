@@ -15,12 +15,19 @@ export interface BootstrapResult {
  * Ensures the default project exists and has an admin key: the operator's
  * NEXUS_ADMIN_API_KEY when given, else one generated on the very first start.
  */
-export async function bootstrap(store: Store, apiKeys: ApiKeys, adminApiKey: string | undefined): Promise<BootstrapResult> {
+export async function bootstrap(
+  store: Store,
+  apiKeys: ApiKeys,
+  adminApiKey: string | undefined,
+  /** Only `nexus start` generates one, because only it can show the key to someone. */
+  generateAdminKey: boolean,
+): Promise<BootstrapResult> {
   await store.projects.ensure(DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME);
   if (adminApiKey) {
     await apiKeys.register(DEFAULT_PROJECT_ID, 'NEXUS_ADMIN_API_KEY', adminApiKey, [...ALL_SCOPES]);
     return { generatedAdminKey: undefined };
   }
+  if (!generateAdminKey) return { generatedAdminKey: undefined };
   const existing = await store.apiKeys.listByProject(DEFAULT_PROJECT_ID);
   if (existing.some((k) => k.scopes.includes('admin') && !k.revokedAt)) return { generatedAdminKey: undefined };
   const { key } = await apiKeys.create(DEFAULT_PROJECT_ID, 'generated admin key', ['admin']);

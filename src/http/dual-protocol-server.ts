@@ -1,6 +1,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 
 /** fastify's request handler; it serves HTTP/2 compat requests through the same API. */
 type Handler = http.RequestListener;
@@ -37,10 +38,13 @@ export class DualProtocolServer extends net.Server {
       if (!decidable) return;
       socket.off('data', onData);
       socket.pause();
-      socket.unshift(seen);
-      const isH2 = seen.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START);
-      (isH2 ? this.http2 : this.http1).emit('connection', socket);
-      socket.resume();
+      if (seen.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START)) {
+        this.http2.emit('connection', replaying(socket, seen));
+      } else {
+        socket.unshift(seen);
+        this.http1.emit('connection', socket);
+        socket.resume();
+      }
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
@@ -70,4 +74,40 @@ export class DualProtocolServer extends net.Server {
   get requestTimeout(): number {
     return this.http1.requestTimeout;
   }
+}
+
+/**
+ * The HTTP/2 session reads from the socket's native handle, so bytes already
+ * read (the sniffed preface) cannot simply be unshifted back. This stream
+ * replays them first and then relays the socket both ways.
+ */
+function replaying(socket: net.Socket, head: Buffer): Duplex {
+  const relay = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, callback);
+    },
+    final(callback) {
+      socket.end(callback);
+    },
+    destroy(err, callback) {
+      socket.destroy(err ?? undefined);
+      callback(err);
+    },
+  });
+  relay.push(head);
+  socket.on('data', (chunk: Buffer) => {
+    if (!relay.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => relay.push(null));
+  socket.on('error', (err) => relay.destroy(err));
+  socket.on('close', () => relay.destroy());
+  // Request logging and request.ip read these from the connection.
+  for (const key of ['remoteAddress', 'remotePort', 'remoteFamily', 'localAddress', 'localPort'] as const) {
+    Object.defineProperty(relay, key, { get: () => socket[key] });
+  }
+  socket.resume();
+  return relay;
 }

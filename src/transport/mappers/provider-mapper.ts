@@ -59,7 +59,7 @@ export function providerInputFromProto(p: Provider | undefined): ProviderInput {
     logoUrl: p.logoUrl,
     categories: p.categories,
     authType: authTypeToDomain(p.authType),
-    enabled: p.enabled,
+    enabled: p.enabled ?? true,
     oauth2: o
       ? {
           clientId: o.clientId,

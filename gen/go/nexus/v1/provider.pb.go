@@ -484,8 +484,8 @@ type Provider struct {
 	// How the provider authenticates.
 	AuthType AuthType `protobuf:"varint,7,opt,name=auth_type,json=authType,proto3,enum=nexus.v1.AuthType" json:"auth_type,omitempty"`
 	// Disabled providers are hidden from public listing and refuse new
-	// connections; existing connections keep working.
-	Enabled bool `protobuf:"varint,8,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// connections; existing connections keep working. True when unset.
+	Enabled *bool `protobuf:"varint,8,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
 	// Settings for OAUTH2 providers.
 	Oauth2 *OAuth2Settings `protobuf:"bytes,9,opt,name=oauth2,proto3" json:"oauth2,omitempty"`
 	// JSON Schema (draft 2020-12) of the static credentials captured for
@@ -589,8 +589,8 @@ func (x *Provider) GetAuthType() AuthType {
 }
 
 func (x *Provider) GetEnabled() bool {
-	if x != nil {
-		return x.Enabled
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
 	}
 	return false
 }
@@ -1188,7 +1188,7 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x05field\x18\x04 \x01(\tR\x05field\"S\n" +
 	"\x10AwsSigV4Settings\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12%\n" +
-	"\x0edefault_region\x18\x02 \x01(\tR\rdefaultRegion\"\xa9\x05\n" +
+	"\x0edefault_region\x18\x02 \x01(\tR\rdefaultRegion\"\xba\x05\n" +
 	"\bProvider\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -1198,8 +1198,8 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\n" +
 	"categories\x18\x06 \x03(\tR\n" +
 	"categories\x12/\n" +
-	"\tauth_type\x18\a \x01(\x0e2\x12.nexus.v1.AuthTypeR\bauthType\x12\x18\n" +
-	"\aenabled\x18\b \x01(\bR\aenabled\x120\n" +
+	"\tauth_type\x18\a \x01(\x0e2\x12.nexus.v1.AuthTypeR\bauthType\x12\x1d\n" +
+	"\aenabled\x18\b \x01(\bH\x00R\aenabled\x88\x01\x01\x120\n" +
 	"\x06oauth2\x18\t \x01(\v2\x18.nexus.v1.OAuth2SettingsR\x06oauth2\x12D\n" +
 	"\x11credential_schema\x18\n" +
 	" \x01(\v2\x17.google.protobuf.StructR\x10credentialSchema\x12P\n" +
@@ -1209,7 +1209,9 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x8d\x01\n" +
+	"updateTimeB\n" +
+	"\n" +
+	"\b_enabled\"\x8d\x01\n" +
 	"\x14ListProvidersRequest\x12\x1d\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x1b\n" +
@@ -1343,6 +1345,7 @@ func file_nexus_v1_provider_proto_init() {
 	if File_nexus_v1_provider_proto != nil {
 		return
 	}
+	file_nexus_v1_provider_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

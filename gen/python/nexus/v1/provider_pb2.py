@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17nexus/v1/provider.proto\x12\x08nexus.v1\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x04\n\x0eOAuth2Settings\x12\x1b\n\tclient_id\x18\x01 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x02 \x01(\tR\x0c\x63lientSecret\x12*\n\x11\x63lient_secret_set\x18\x03 \x01(\x08R\x0f\x63lientSecretSet\x12+\n\x11\x61uthorization_url\x18\x04 \x01(\tR\x10\x61uthorizationUrl\x12\x1b\n\ttoken_url\x18\x05 \x01(\tR\x08tokenUrl\x12%\n\x0erevocation_url\x18\x06 \x01(\tR\rrevocationUrl\x12\x16\n\x06issuer\x18\x07 \x01(\tR\x06issuer\x12%\n\x0e\x64\x65\x66\x61ult_scopes\x18\x08 \x03(\tR\rdefaultScopes\x12\'\n\x0fscope_separator\x18\t \x01(\tR\x0escopeSeparator\x12X\n\x10\x61uthorize_params\x18\n \x03(\x0b\x32-.nexus.v1.OAuth2Settings.AuthorizeParamsEntryR\x0f\x61uthorizeParams\x12H\n\x12\x63lient_auth_method\x18\x0b \x01(\x0e\x32\x1a.nexus.v1.ClientAuthMethodR\x10\x63lientAuthMethod\x1a\x42\n\x14\x41uthorizeParamsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\x88\x01\n\x0e\x41piKeySettings\x12\x34\n\x08location\x18\x01 \x01(\x0e\x32\x18.nexus.v1.ApiKeyLocationR\x08location\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n\x06prefix\x18\x03 \x01(\tR\x06prefix\x12\x14\n\x05\x66ield\x18\x04 \x01(\tR\x05\x66ield\"S\n\x10\x41wsSigV4Settings\x12\x18\n\x07service\x18\x01 \x01(\tR\x07service\x12%\n\x0e\x64\x65\x66\x61ult_region\x18\x02 \x01(\tR\rdefaultRegion\"\xa9\x05\n\x08Provider\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12 \n\x0b\x64\x65scription\x18\x04 \x01(\tR\x0b\x64\x65scription\x12\x19\n\x08logo_url\x18\x05 \x01(\tR\x07logoUrl\x12\x1e\n\ncategories\x18\x06 \x03(\tR\ncategories\x12/\n\tauth_type\x18\x07 \x01(\x0e\x32\x12.nexus.v1.AuthTypeR\x08\x61uthType\x12\x18\n\x07\x65nabled\x18\x08 \x01(\x08R\x07\x65nabled\x12\x30\n\x06oauth2\x18\t \x01(\x0b\x32\x18.nexus.v1.OAuth2SettingsR\x06oauth2\x12\x44\n\x11\x63redential_schema\x18\n \x01(\x0b\x32\x17.google.protobuf.StructR\x10\x63redentialSchema\x12P\n\x18post_oauth_fields_schema\x18\x0b \x01(\x0b\x32\x17.google.protobuf.StructR\x15postOauthFieldsSchema\x12\x31\n\x07\x61pi_key\x18\x0c \x01(\x0b\x32\x18.nexus.v1.ApiKeySettingsR\x06\x61piKey\x12\x37\n\taws_sigv4\x18\r \x01(\x0b\x32\x1a.nexus.v1.AwsSigV4SettingsR\x08\x61wsSigv4\x12;\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"\x8d\x01\n\x14ListProvidersRequest\x12\x1d\n\nproject_id\x18\x01 \x01(\tR\tprojectId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12\x1a\n\x08\x63\x61tegory\x18\x04 \x01(\tR\x08\x63\x61tegory\"q\n\x15ListProvidersResponse\x12\x30\n\tproviders\x18\x01 \x03(\x0b\x32\x12.nexus.v1.ProviderR\tproviders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Q\n\x12GetProviderRequest\x12\x1d\n\nproject_id\x18\x01 \x01(\tR\tprojectId\x12\x1c\n\nid_or_name\x18\x02 \x01(\tR\x08idOrName\"E\n\x13GetProviderResponse\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\"G\n\x15\x43reateProviderRequest\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\"H\n\x16\x43reateProviderResponse\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\"\x84\x01\n\x15UpdateProviderRequest\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"H\n\x16UpdateProviderResponse\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\"K\n\x15\x44\x65leteProviderRequest\x12\x1c\n\nid_or_name\x18\x01 \x01(\tR\x08idOrName\x12\x14\n\x05\x66orce\x18\x02 \x01(\x08R\x05\x66orce\"\x18\n\x16\x44\x65leteProviderResponse*\x9b\x01\n\x08\x41uthType\x12\x19\n\x15\x41UTH_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UTH_TYPE_OAUTH2\x10\x01\x12\x15\n\x11\x41UTH_TYPE_API_KEY\x10\x02\x12\x18\n\x14\x41UTH_TYPE_BASIC_AUTH\x10\x03\x12\x17\n\x13\x41UTH_TYPE_AWS_SIGV4\x10\x04\x12\x14\n\x10\x41UTH_TYPE_BEARER\x10\x05*\xaa\x01\n\x10\x43lientAuthMethod\x12\"\n\x1e\x43LIENT_AUTH_METHOD_UNSPECIFIED\x10\x00\x12*\n&CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC\x10\x01\x12)\n%CLIENT_AUTH_METHOD_CLIENT_SECRET_POST\x10\x02\x12\x1b\n\x17\x43LIENT_AUTH_METHOD_NONE\x10\x03*k\n\x0e\x41piKeyLocation\x12 \n\x1c\x41PI_KEY_LOCATION_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PI_KEY_LOCATION_HEADER\x10\x01\x12\x1a\n\x16\x41PI_KEY_LOCATION_QUERY\x10\x02\x32\xbe\x03\n\x0fProviderService\x12U\n\rListProviders\x12\x1e.nexus.v1.ListProvidersRequest\x1a\x1f.nexus.v1.ListProvidersResponse\"\x03\x90\x02\x01\x12O\n\x0bGetProvider\x12\x1c.nexus.v1.GetProviderRequest\x1a\x1d.nexus.v1.GetProviderResponse\"\x03\x90\x02\x01\x12U\n\x0e\x43reateProvider\x12\x1f.nexus.v1.CreateProviderRequest\x1a .nexus.v1.CreateProviderResponse\"\x00\x12U\n\x0eUpdateProvider\x12\x1f.nexus.v1.UpdateProviderRequest\x1a .nexus.v1.UpdateProviderResponse\"\x00\x12U\n\x0e\x44\x65leteProvider\x12\x1f.nexus.v1.DeleteProviderRequest\x1a .nexus.v1.DeleteProviderResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17nexus/v1/provider.proto\x12\x08nexus.v1\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x04\n\x0eOAuth2Settings\x12\x1b\n\tclient_id\x18\x01 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x02 \x01(\tR\x0c\x63lientSecret\x12*\n\x11\x63lient_secret_set\x18\x03 \x01(\x08R\x0f\x63lientSecretSet\x12+\n\x11\x61uthorization_url\x18\x04 \x01(\tR\x10\x61uthorizationUrl\x12\x1b\n\ttoken_url\x18\x05 \x01(\tR\x08tokenUrl\x12%\n\x0erevocation_url\x18\x06 \x01(\tR\rrevocationUrl\x12\x16\n\x06issuer\x18\x07 \x01(\tR\x06issuer\x12%\n\x0e\x64\x65\x66\x61ult_scopes\x18\x08 \x03(\tR\rdefaultScopes\x12\'\n\x0fscope_separator\x18\t \x01(\tR\x0escopeSeparator\x12X\n\x10\x61uthorize_params\x18\n \x03(\x0b\x32-.nexus.v1.OAuth2Settings.AuthorizeParamsEntryR\x0f\x61uthorizeParams\x12H\n\x12\x63lient_auth_method\x18\x0b \x01(\x0e\x32\x1a.nexus.v1.ClientAuthMethodR\x10\x63lientAuthMethod\x1a\x42\n\x14\x41uthorizeParamsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\x88\x01\n\x0e\x41piKeySettings\x12\x34\n\x08location\x18\x01 \x01(\x0e\x32\x18.nexus.v1.ApiKeyLocationR\x08location\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n\x06prefix\x18\x03 \x01(\tR\x06prefix\x12\x14\n\x05\x66ield\x18\x04 \x01(\tR\x05\x66ield\"S\n\x10\x41wsSigV4Settings\x12\x18\n\x07service\x18\x01 \x01(\tR\x07service\x12%\n\x0e\x64\x65\x66\x61ult_region\x18\x02 \x01(\tR\rdefaultRegion\"\xba\x05\n\x08Provider\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12 \n\x0b\x64\x65scription\x18\x04 \x01(\tR\x0b\x64\x65scription\x12\x19\n\x08logo_url\x18\x05 \x01(\tR\x07logoUrl\x12\x1e\n\ncategories\x18\x06 \x03(\tR\ncategories\x12/\n\tauth_type\x18\x07 \x01(\x0e\x32\x12.nexus.v1.AuthTypeR\x08\x61uthType\x12\x1d\n\x07\x65nabled\x18\x08 \x01(\x08H\x00R\x07\x65nabled\x88\x01\x01\x12\x30\n\x06oauth2\x18\t \x01(\x0b\x32\x18.nexus.v1.OAuth2SettingsR\x06oauth2\x12\x44\n\x11\x63redential_schema\x18\n \x01(\x0b\x32\x17.google.protobuf.StructR\x10\x63redentialSchema\x12P\n\x18post_oauth_fields_schema\x18\x0b \x01(\x0b\x32\x17.google.protobuf.StructR\x15postOauthFieldsSchema\x12\x31\n\x07\x61pi_key\x18\x0c \x01(\x0b\x32\x18.nexus.v1.ApiKeySettingsR\x06\x61piKey\x12\x37\n\taws_sigv4\x18\r \x01(\x0b\x32\x1a.nexus.v1.AwsSigV4SettingsR\x08\x61wsSigv4\x12;\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTimeB\n\n\x08_enabled\"\x8d\x01\n\x14ListProvidersRequest\x12\x1d\n\nproject_id\x18\x01 \x01(\tR\tprojectId\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12\x1a\n\x08\x63\x61tegory\x18\x04 \x01(\tR\x08\x63\x61tegory\"q\n\x15ListProvidersResponse\x12\x30\n\tproviders\x18\x01 \x03(\x0b\x32\x12.nexus.v1.ProviderR\tproviders\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Q\n\x12GetProviderRequest\x12\x1d\n\nproject_id\x18\x01 \x01(\tR\tprojectId\x12\x1c\n\nid_or_name\x18\x02 \x01(\tR\x08idOrName\"E\n\x13GetProviderResponse\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\"G\n\x15\x43reateProviderRequest\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\"H\n\x16\x43reateProviderResponse\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\"\x84\x01\n\x15UpdateProviderRequest\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"H\n\x16UpdateProviderResponse\x12.\n\x08provider\x18\x01 \x01(\x0b\x32\x12.nexus.v1.ProviderR\x08provider\"K\n\x15\x44\x65leteProviderRequest\x12\x1c\n\nid_or_name\x18\x01 \x01(\tR\x08idOrName\x12\x14\n\x05\x66orce\x18\x02 \x01(\x08R\x05\x66orce\"\x18\n\x16\x44\x65leteProviderResponse*\x9b\x01\n\x08\x41uthType\x12\x19\n\x15\x41UTH_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UTH_TYPE_OAUTH2\x10\x01\x12\x15\n\x11\x41UTH_TYPE_API_KEY\x10\x02\x12\x18\n\x14\x41UTH_TYPE_BASIC_AUTH\x10\x03\x12\x17\n\x13\x41UTH_TYPE_AWS_SIGV4\x10\x04\x12\x14\n\x10\x41UTH_TYPE_BEARER\x10\x05*\xaa\x01\n\x10\x43lientAuthMethod\x12\"\n\x1e\x43LIENT_AUTH_METHOD_UNSPECIFIED\x10\x00\x12*\n&CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC\x10\x01\x12)\n%CLIENT_AUTH_METHOD_CLIENT_SECRET_POST\x10\x02\x12\x1b\n\x17\x43LIENT_AUTH_METHOD_NONE\x10\x03*k\n\x0e\x41piKeyLocation\x12 \n\x1c\x41PI_KEY_LOCATION_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PI_KEY_LOCATION_HEADER\x10\x01\x12\x1a\n\x16\x41PI_KEY_LOCATION_QUERY\x10\x02\x32\xbe\x03\n\x0fProviderService\x12U\n\rListProviders\x12\x1e.nexus.v1.ListProvidersRequest\x1a\x1f.nexus.v1.ListProvidersResponse\"\x03\x90\x02\x01\x12O\n\x0bGetProvider\x12\x1c.nexus.v1.GetProviderRequest\x1a\x1d.nexus.v1.GetProviderResponse\"\x03\x90\x02\x01\x12U\n\x0e\x43reateProvider\x12\x1f.nexus.v1.CreateProviderRequest\x1a .nexus.v1.CreateProviderResponse\"\x00\x12U\n\x0eUpdateProvider\x12\x1f.nexus.v1.UpdateProviderRequest\x1a .nexus.v1.UpdateProviderResponse\"\x00\x12U\n\x0e\x44\x65leteProvider\x12\x1f.nexus.v1.DeleteProviderRequest\x1a .nexus.v1.DeleteProviderResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,12 +41,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROVIDERSERVICE'].methods_by_name['ListProviders']._serialized_options = b'\220\002\001'
   _globals['_PROVIDERSERVICE'].methods_by_name['GetProvider']._loaded_options = None
   _globals['_PROVIDERSERVICE'].methods_by_name['GetProvider']._serialized_options = b'\220\002\001'
-  _globals['_AUTHTYPE']._serialized_start=2493
-  _globals['_AUTHTYPE']._serialized_end=2648
-  _globals['_CLIENTAUTHMETHOD']._serialized_start=2651
-  _globals['_CLIENTAUTHMETHOD']._serialized_end=2821
-  _globals['_APIKEYLOCATION']._serialized_start=2823
-  _globals['_APIKEYLOCATION']._serialized_end=2930
+  _globals['_AUTHTYPE']._serialized_start=2510
+  _globals['_AUTHTYPE']._serialized_end=2665
+  _globals['_CLIENTAUTHMETHOD']._serialized_start=2668
+  _globals['_CLIENTAUTHMETHOD']._serialized_end=2838
+  _globals['_APIKEYLOCATION']._serialized_start=2840
+  _globals['_APIKEYLOCATION']._serialized_end=2947
   _globals['_OAUTH2SETTINGS']._serialized_start=135
   _globals['_OAUTH2SETTINGS']._serialized_end=710
   _globals['_OAUTH2SETTINGS_AUTHORIZEPARAMSENTRY']._serialized_start=644
@@ -56,27 +56,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AWSSIGV4SETTINGS']._serialized_start=851
   _globals['_AWSSIGV4SETTINGS']._serialized_end=934
   _globals['_PROVIDER']._serialized_start=937
-  _globals['_PROVIDER']._serialized_end=1618
-  _globals['_LISTPROVIDERSREQUEST']._serialized_start=1621
-  _globals['_LISTPROVIDERSREQUEST']._serialized_end=1762
-  _globals['_LISTPROVIDERSRESPONSE']._serialized_start=1764
-  _globals['_LISTPROVIDERSRESPONSE']._serialized_end=1877
-  _globals['_GETPROVIDERREQUEST']._serialized_start=1879
-  _globals['_GETPROVIDERREQUEST']._serialized_end=1960
-  _globals['_GETPROVIDERRESPONSE']._serialized_start=1962
-  _globals['_GETPROVIDERRESPONSE']._serialized_end=2031
-  _globals['_CREATEPROVIDERREQUEST']._serialized_start=2033
-  _globals['_CREATEPROVIDERREQUEST']._serialized_end=2104
-  _globals['_CREATEPROVIDERRESPONSE']._serialized_start=2106
-  _globals['_CREATEPROVIDERRESPONSE']._serialized_end=2178
-  _globals['_UPDATEPROVIDERREQUEST']._serialized_start=2181
-  _globals['_UPDATEPROVIDERREQUEST']._serialized_end=2313
-  _globals['_UPDATEPROVIDERRESPONSE']._serialized_start=2315
-  _globals['_UPDATEPROVIDERRESPONSE']._serialized_end=2387
-  _globals['_DELETEPROVIDERREQUEST']._serialized_start=2389
-  _globals['_DELETEPROVIDERREQUEST']._serialized_end=2464
-  _globals['_DELETEPROVIDERRESPONSE']._serialized_start=2466
-  _globals['_DELETEPROVIDERRESPONSE']._serialized_end=2490
-  _globals['_PROVIDERSERVICE']._serialized_start=2933
-  _globals['_PROVIDERSERVICE']._serialized_end=3379
+  _globals['_PROVIDER']._serialized_end=1635
+  _globals['_LISTPROVIDERSREQUEST']._serialized_start=1638
+  _globals['_LISTPROVIDERSREQUEST']._serialized_end=1779
+  _globals['_LISTPROVIDERSRESPONSE']._serialized_start=1781
+  _globals['_LISTPROVIDERSRESPONSE']._serialized_end=1894
+  _globals['_GETPROVIDERREQUEST']._serialized_start=1896
+  _globals['_GETPROVIDERREQUEST']._serialized_end=1977
+  _globals['_GETPROVIDERRESPONSE']._serialized_start=1979
+  _globals['_GETPROVIDERRESPONSE']._serialized_end=2048
+  _globals['_CREATEPROVIDERREQUEST']._serialized_start=2050
+  _globals['_CREATEPROVIDERREQUEST']._serialized_end=2121
+  _globals['_CREATEPROVIDERRESPONSE']._serialized_start=2123
+  _globals['_CREATEPROVIDERRESPONSE']._serialized_end=2195
+  _globals['_UPDATEPROVIDERREQUEST']._serialized_start=2198
+  _globals['_UPDATEPROVIDERREQUEST']._serialized_end=2330
+  _globals['_UPDATEPROVIDERRESPONSE']._serialized_start=2332
+  _globals['_UPDATEPROVIDERRESPONSE']._serialized_end=2404
+  _globals['_DELETEPROVIDERREQUEST']._serialized_start=2406
+  _globals['_DELETEPROVIDERREQUEST']._serialized_end=2481
+  _globals['_DELETEPROVIDERRESPONSE']._serialized_start=2483
+  _globals['_DELETEPROVIDERRESPONSE']._serialized_end=2507
+  _globals['_PROVIDERSERVICE']._serialized_start=2950
+  _globals['_PROVIDERSERVICE']._serialized_end=3396
 # @@protoc_insertion_point(module_scope)
