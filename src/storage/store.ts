@@ -26,13 +26,20 @@ export class Store {
     return this.dataSource.transaction(work);
   }
 
-  /** True when the database answers. */
-  async ping(): Promise<boolean> {
+  /** True when the database answers within `timeoutMs`: a readiness probe must not hang. */
+  async ping(timeoutMs = 2_000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const query = this.dataSource.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
     try {
-      await this.dataSource.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
+      return await Promise.race([query, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
