@@ -1,3 +1,4 @@
+import type { UniversalHandler } from '@connectrpc/connect/protocol';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import type http from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -10,6 +11,7 @@ import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
 import type { Store } from './storage/store.js';
 import { connectRoutes, type Handlers } from './transport/connect-routes.js';
 import { errorInterceptor } from './transport/error-interceptor.js';
+import { withSafeProtocolErrors } from './transport/protocol-errors.js';
 
 /** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
 export const READ_MAX_BYTES = 1024 * 1024;
@@ -38,7 +40,12 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   });
   await app.register(fastifyConnectPlugin, {
-    routes: connectRoutes(deps.handlers),
+    routes: (router) => {
+      connectRoutes(deps.handlers)(router);
+      // Connect's own decoding and size errors get the same error contract as ours.
+      const handlers = router.handlers as UniversalHandler[];
+      handlers.splice(0, handlers.length, ...handlers.map(withSafeProtocolErrors));
+    },
     interceptors: [
       errorInterceptor((err, procedure) => deps.logger.error({ err, procedure }, 'unexpected error in RPC')),
     ],

@@ -19,9 +19,13 @@ export default async function setup(project: TestProject) {
   if (!url) url = await startThrowawayCluster();
   project.provide('databaseUrl', url);
   return async () => {
-    if (child) {
+    if (child && child.exitCode === null) {
+      // SIGINT is PostgreSQL's fast shutdown; SIGKILL if it has not gone in 10 s.
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
       child.kill('SIGINT');
-      await new Promise((resolve) => child!.once('exit', resolve));
+      const timer = setTimeout(() => child!.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
     }
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
@@ -30,16 +34,22 @@ export default async function setup(project: TestProject) {
 async function startThrowawayCluster(): Promise<string> {
   const bin = findPostgresBin();
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'nexus-pg-'));
-  // PostgreSQL refuses to run as root; run it as the postgres user then.
+  // PostgreSQL refuses to run as root; run it as the postgres user then. Spawned with that
+  // uid directly (not through runuser), so the shutdown signal reaches postgres itself.
   const asRoot = process.getuid?.() === 0;
-  const run = (cmd: string, args: string[]) =>
-    asRoot ? (['runuser', ['-u', 'postgres', '--', cmd, ...args]] as const) : ([cmd, args] as const);
-  if (asRoot) chownSync(dataDir, uid('postgres'), uid('postgres'));
-  const [initCmd, initArgs] = run(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'nexus', '--auth=trust', '-E', 'UTF8']);
-  execFileSync(initCmd, [...initArgs], { stdio: 'ignore' });
+  const ids = asRoot ? { uid: uid('postgres', '-u'), gid: uid('postgres', '-g') } : {};
+  if (asRoot) chownSync(dataDir, ids.uid!, ids.gid!);
+  execFileSync(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'nexus', '--auth=trust', '-E', 'UTF8'], {
+    stdio: 'ignore',
+    cwd: dataDir,
+    ...ids,
+  });
   const port = await freePort();
-  const [pgCmd, pgArgs] = run(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off']);
-  child = spawn(pgCmd, [...pgArgs], { stdio: 'ignore' });
+  child = spawn(
+    path.join(bin, 'postgres'),
+    ['-D', dataDir, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
+    { stdio: 'ignore', cwd: dataDir, ...ids },
+  );
   const url = `postgres://nexus@127.0.0.1:${port}/postgres`;
   const pg = await import('pg');
   for (let i = 0; i < 100; i++) {
@@ -65,8 +75,8 @@ function findPostgresBin(): string {
   throw new Error('no PostgreSQL server binaries found: install postgresql or set NEXUS_TEST_DATABASE_URL');
 }
 
-function uid(user: string): number {
-  return Number(execFileSync('id', ['-u', user]).toString().trim());
+function uid(user: string, flag: '-u' | '-g'): number {
+  return Number(execFileSync('id', [flag, user]).toString().trim());
 }
 
 function freePort(): Promise<number> {

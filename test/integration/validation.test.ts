@@ -226,9 +226,8 @@ describe.each(BACKENDS)('input validation (%s)', (backend) => {
     );
   });
 
-  // SRC BUG (reported, fails until fixed): the size limit is enforced by Connect's readMaxBytes
-  // in the protocol layer, before the error interceptor runs, so this error leaves without the
-  // ErrorInfo that errors.proto promises on every error (REQUEST_TOO_LARGE).
+  // Connect enforces readMaxBytes before any interceptor runs; src/transport/protocol-errors.ts
+  // gives the error its ErrorInfo.
   it('tags the too-large error with ErrorInfo REQUEST_TOO_LARGE', async () => {
     const err = await oversized('too-big-2');
     await expectConnectError(Promise.reject(err), Code.ResourceExhausted, 'REQUEST_TOO_LARGE');
@@ -266,19 +265,18 @@ describe.each(BACKENDS)('input validation (%s)', (backend) => {
     expect(res.json.code).toBe('invalid_argument');
   });
 
-  // SRC BUG (reported, fails until fixed): body decoding fails in Connect's protocol layer,
-  // before the error interceptor, so these INVALID_ARGUMENTs carry no ErrorInfo
-  // (error-mapper.ts would add INVALID_FIELD, but never sees them).
+  // Body decoding fails in Connect's protocol layer, before the error interceptor;
+  // src/transport/protocol-errors.ts adds the ErrorInfo.
   it('tags a malformed-body error with an ErrorInfo', async () => {
     for (const [path, body, headers] of MALFORMED) {
       const res = await postRaw(path, body, headers);
-      expect.soft(res.json.details?.map((d) => d.type) ?? [], `${path} ${body}: ${res.text}`).toContain('google.rpc.ErrorInfo');
+      expect(res.json.details?.map((d) => d.type) ?? [], `${path} ${body}: ${res.text}`).toContain('google.rpc.ErrorInfo');
     }
   });
 
-  // SRC BUG (reported, fails until fixed): Connect's JSON decoder quotes the offending value in
-  // its message ('cannot decode message google.protobuf.Struct from JSON "sk_live_..."'), and the
-  // message is sent as is. ARCHITECTURE.md: no error message ever contains a secret.
+  // Connect's JSON decoder quotes the offending value in its message ('cannot decode message
+  // google.protobuf.Struct from JSON "sk_live_..."'); ARCHITECTURE.md: no error message ever
+  // contains a secret, so protocol-errors.ts replaces it with a generic one.
   it('does not echo a secret from a malformed body back in the error', async () => {
     const secret = 'sk_live_malformed_7f3e9a1b5c';
     const bodies = [
@@ -290,7 +288,7 @@ describe.each(BACKENDS)('input validation (%s)', (backend) => {
       const res = await postRaw('ConnectionService/SubmitCredentials', body);
       expect(res.status).toBe(400);
       expect(res.json.code).toBe('invalid_argument');
-      expect.soft(res.text, body).not.toContain(secret);
+      expect(res.text, body).not.toContain(secret);
     }
     expect(nexus.logs.join('\n')).not.toContain(secret);
   });

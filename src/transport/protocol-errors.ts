@@ -1,0 +1,101 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { createAsyncIterable, encodeEnvelope, readAllBytes, type UniversalHandler, type UniversalServerResponse } from '@connectrpc/connect/protocol';
+import { codeToHttpStatus, errorFromJsonBytes, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
+import { findTrailerError, setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
+import { trailerFlag, trailerParse, trailerSerialize } from '@connectrpc/connect/protocol-grpc-web';
+import { ErrorInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
+import { errorInfo } from './error-mapper.js';
+
+/**
+ * Connect decodes and size-checks a request before any interceptor runs, so
+ * its own errors would leave without an ErrorInfo, sometimes as INTERNAL,
+ * and with messages that quote the offending input (which may be a secret).
+ * This wraps each unary handler and rewrites exactly those errors (the ones
+ * without an ErrorInfo) into a generic message, the right code and a reason,
+ * in whichever protocol the call used. Errors from our handlers already
+ * carry an ErrorInfo and pass through untouched.
+ */
+export function withSafeProtocolErrors(handler: UniversalHandler): UniversalHandler {
+  if (handler.method.methodKind !== 'unary') return handler;
+  const inputName = handler.method.input.typeName;
+  const wrapped = async (req: Parameters<UniversalHandler>[0]): Promise<UniversalServerResponse> => {
+    const res = await handler(req);
+    const contentType = req.header.get('content-type') ?? '';
+    if (contentType.startsWith('application/grpc-web')) return rewriteGrpcWeb(res, inputName);
+    if (contentType.startsWith('application/grpc')) return rewriteGrpc(res, inputName);
+    return rewriteConnect(res, inputName);
+  };
+  return Object.assign(wrapped, handler);
+}
+
+/** The replacement for an error that came from decoding or limits, or undefined to keep it. */
+function safeError(err: ConnectError, inputName: string): ConnectError | undefined {
+  if (err.findDetails(ErrorInfoSchema).length > 0) return undefined;
+  switch (err.code) {
+    case Code.ResourceExhausted:
+      return new ConnectError('the request message is too large', Code.ResourceExhausted, undefined, [errorInfo('REQUEST_TOO_LARGE')]);
+    case Code.InvalidArgument:
+    case Code.Internal:
+      // Our own unexpected failures are INTERNAL "internal error" and stay so; anything else
+      // without details here is Connect failing to read the request.
+      if (err.rawMessage === 'internal error') return undefined;
+      return new ConnectError(`the request body is not a valid ${inputName}`, Code.InvalidArgument, undefined, [
+        errorInfo('INVALID_FIELD', { field: 'body' }),
+      ]);
+    default:
+      return undefined;
+  }
+}
+
+async function bodyBytes(res: UniversalServerResponse): Promise<Uint8Array> {
+  if (res.body === undefined) return new Uint8Array(0);
+  return readAllBytes(res.body, Number.MAX_SAFE_INTEGER);
+}
+
+/** A response body must stay an async iterable of chunks. */
+function asBody(bytes: Uint8Array): UniversalServerResponse['body'] {
+  return createAsyncIterable([bytes]);
+}
+
+async function rewriteConnect(res: UniversalServerResponse, inputName: string): Promise<UniversalServerResponse> {
+  if (res.status === 200) return res;
+  const bytes = await bodyBytes(res);
+  const original = errorFromJsonBytes(bytes, undefined, new ConnectError('', Code.Unknown));
+  const replacement = safeError(original, inputName);
+  if (!replacement) return { ...res, body: asBody(bytes) };
+  const body = errorToJsonBytes(replacement, {});
+  const header = new Headers(res.header);
+  header.set('content-length', String(body.byteLength));
+  return { ...res, status: codeToHttpStatus(replacement.code), header, body: asBody(body) };
+}
+
+function rewriteGrpc(res: UniversalServerResponse, inputName: string): UniversalServerResponse {
+  for (const key of ['trailer', 'header'] as const) {
+    const headers = res[key] ? new Headers(res[key]) : undefined;
+    const err = headers && findTrailerError(headers);
+    const replacement = err && safeError(err, inputName);
+    if (replacement) return { ...res, [key]: setTrailerStatus(headers, replacement) };
+  }
+  return res;
+}
+
+/** gRPC-Web carries its status in a trailer frame at the end of the body. */
+async function rewriteGrpcWeb(res: UniversalServerResponse, inputName: string): Promise<UniversalServerResponse> {
+  const bytes = await bodyBytes(res);
+  const frames: { flags: number; data: Uint8Array }[] = [];
+  for (let offset = 0; offset + 5 <= bytes.byteLength; ) {
+    const length = new DataView(bytes.buffer, bytes.byteOffset + offset + 1, 4).getUint32(0);
+    frames.push({ flags: bytes[offset]!, data: bytes.subarray(offset + 5, offset + 5 + length) });
+    offset += 5 + length;
+  }
+  const last = frames.at(-1);
+  if (!last || (last.flags & trailerFlag) !== trailerFlag) return { ...res, body: asBody(bytes) };
+  const trailer = trailerParse(last.data);
+  const err = findTrailerError(trailer);
+  const replacement = err && safeError(err, inputName);
+  if (!replacement) return { ...res, body: asBody(bytes) };
+  const rewritten = encodeEnvelope(trailerFlag, trailerSerialize(setTrailerStatus(trailer, replacement)));
+  const kept = frames.slice(0, -1).map((f) => encodeEnvelope(f.flags, f.data));
+  const body = new Uint8Array([...kept.flatMap((k) => [...k]), ...rewritten]);
+  return { ...res, body: asBody(body) };
+}
