@@ -1,0 +1,210 @@
+// Hand-written. Credential injection: a cached token source and a fetch wrapper that
+// applies GetToken's credentials to outgoing requests according to the strategy.
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { GetTokenResponse } from './gen/nexus/v1/token_pb.js';
+import { StrategyType } from './gen/nexus/v1/token_pb.js';
+import { ApiKeyLocation } from './gen/nexus/v1/provider_pb.js';
+import { createNexusClient, type NexusClient, type NexusClientOptions } from './client.js';
+import { toNexusError } from './errors.js';
+
+export interface TokenSourceOptions extends NexusClientOptions {
+  /** The connection whose credentials to use. */
+  connectionId: string;
+  /** A client to reuse instead of building one from baseUrl/apiKey/transport. */
+  client?: NexusClient;
+  /** Fetch a new token when the cached one expires within this many seconds (default 60). */
+  refreshMarginSeconds?: number;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * Gets a connection's credentials with GetToken and caches them until `refreshMarginSeconds`
+ * before they expire (static credentials, which do not expire, until `invalidate()`).
+ * Concurrent callers share one request.
+ */
+export class TokenSource {
+  readonly connectionId: string;
+  readonly client: NexusClient;
+  private readonly marginMs: number;
+  private readonly now: () => number;
+  private cached: GetTokenResponse | undefined;
+  private inflight: Promise<GetTokenResponse> | undefined;
+
+  constructor(options: TokenSourceOptions) {
+    this.connectionId = options.connectionId;
+    this.client = options.client ?? createNexusClient(options);
+    this.marginMs = (options.refreshMarginSeconds ?? 60) * 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The current credentials, from the cache when they are fresh enough. Throws NexusError subclasses. */
+  async token(): Promise<GetTokenResponse> {
+    if (this.cached && this.fresh(this.cached)) return this.cached;
+    return this.share(async () => {
+      const minRemaining = Math.min(3600, Math.ceil(this.marginMs / 1000) + 30);
+      return this.client.tokens.getToken({ connectionId: this.connectionId, minRemaining: { seconds: BigInt(minRemaining), nanos: 0 } });
+    });
+  }
+
+  /**
+   * Forces new credentials: RefreshToken for OAuth2 connections, a fresh GetToken for static ones.
+   * ATTENTION_REQUIRED (the user must reconnect) is thrown as AttentionRequiredError.
+   */
+  async refresh(): Promise<GetTokenResponse> {
+    const previous = this.cached;
+    this.cached = undefined;
+    return this.share(async () => {
+      if (previous && previous.strategy?.type !== StrategyType.OAUTH2) {
+        return this.client.tokens.getToken({ connectionId: this.connectionId });
+      }
+      const res = await this.client.tokens.refreshToken({ connectionId: this.connectionId });
+      if (!res.token) throw new Error('nexus: RefreshToken returned no token');
+      return res.token;
+    });
+  }
+
+  /** Drops the cached credentials. */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  private fresh(token: GetTokenResponse): boolean {
+    if (!token.expireTime) return true;
+    const expiresAt = Number(token.expireTime.seconds) * 1000 + Math.floor(token.expireTime.nanos / 1e6);
+    return expiresAt - this.marginMs > this.now();
+  }
+
+  private share(load: () => Promise<GetTokenResponse>): Promise<GetTokenResponse> {
+    if (this.inflight) return this.inflight;
+    const p = (async () => {
+      try {
+        const token = await load();
+        this.cached = token;
+        return token;
+      } catch (err) {
+        throw toNexusError(err);
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    this.inflight = p;
+    return p;
+  }
+}
+
+/** A request about to be sent: the URL (query parameters may be added) and headers (may be set). */
+export interface OutgoingRequest {
+  method: string;
+  url: URL;
+  headers: Headers;
+  /** The exact body bytes, for signing. */
+  body?: Uint8Array;
+}
+
+function base64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+/** Applies `token` to `req` in place, according to its strategy. */
+export async function applyCredentials(req: OutgoingRequest, token: GetTokenResponse): Promise<void> {
+  const type = token.strategy?.type;
+  const creds = token.credentials;
+  switch (creds.case) {
+    case 'oauth2':
+      req.headers.set('authorization', `Bearer ${creds.value.accessToken}`);
+      return;
+    case 'bearer':
+      req.headers.set('authorization', `Bearer ${creds.value.token}`);
+      return;
+    case 'basicAuth':
+      req.headers.set('authorization', `Basic ${base64(`${creds.value.username}:${creds.value.password}`)}`);
+      return;
+    case 'apiKey': {
+      const placement = token.strategy?.apiKey;
+      const value = `${placement?.prefix ?? ''}${creds.value.apiKey}`;
+      if (placement?.location === ApiKeyLocation.QUERY) {
+        req.url.searchParams.set(placement.name || 'api_key', value);
+      } else {
+        req.headers.set(placement?.name || 'x-api-key', value);
+      }
+      return;
+    }
+    case 'awsSigv4': {
+      const c = creds.value;
+      const signer = new SignatureV4({
+        service: c.service,
+        region: c.region,
+        sha256: Sha256,
+        credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken || undefined },
+      });
+      const headers: Record<string, string> = { host: req.url.host };
+      req.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
+      const query: Record<string, string | string[]> = {};
+      for (const [k, v] of req.url.searchParams) {
+        const prev = query[k];
+        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      const signed = await signer.sign({
+        method: req.method,
+        protocol: req.url.protocol,
+        hostname: req.url.hostname,
+        port: req.url.port ? Number(req.url.port) : undefined,
+        path: req.url.pathname,
+        query,
+        headers,
+        body: req.body,
+      });
+      for (const [name, value] of Object.entries(signed.headers)) {
+        // fetch sets Host itself, to the same value.
+        if (name.toLowerCase() !== 'host') req.headers.set(name, value);
+      }
+      return;
+    }
+    default:
+      throw new Error(`nexus: unsupported strategy ${type === undefined ? 'none' : StrategyType[type]}`);
+  }
+}
+
+export interface NexusFetchOptions extends TokenSourceOptions {
+  /** The fetch to wrap (default: globalThis.fetch). */
+  fetch?: typeof fetch;
+}
+
+/**
+ * A fetch that injects the connection's credentials into every request. On a 401 from the
+ * provider it forces one refresh and retries once. Nexus errors are thrown as NexusError
+ * subclasses; AttentionRequiredError means the user must reconnect and is never retried.
+ */
+export function nexusFetch(options: NexusFetchOptions | TokenSource): typeof fetch {
+  const source = options instanceof TokenSource ? options : new TokenSource(options);
+  const inner = (options instanceof TokenSource ? undefined : options.fetch) ?? globalThis.fetch.bind(globalThis);
+  return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const original = new Request(input, init);
+    const body = original.method === 'GET' || original.method === 'HEAD' ? undefined : new Uint8Array(await original.arrayBuffer());
+    const send = async (token: GetTokenResponse): Promise<Response> => {
+      const req: OutgoingRequest = { method: original.method, url: new URL(original.url), headers: new Headers(original.headers), body };
+      await applyCredentials(req, token);
+      return inner(req.url, {
+        method: req.method,
+        headers: req.headers,
+        body: req.body as BodyInit | undefined,
+        redirect: original.redirect,
+        signal: original.signal,
+        credentials: original.credentials,
+        cache: original.cache,
+        mode: original.mode,
+      });
+    };
+    const first = await send(await source.token());
+    if (first.status !== 401) return first;
+    await first.body?.cancel();
+    return send(await source.refresh());
+  };
+}

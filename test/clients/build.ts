@@ -1,0 +1,31 @@
+// Builds and installs the client packages the way a user would, in temporary directories.
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const pexec = promisify(execFile);
+
+export async function run(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<string> {
+  try {
+    const { stdout } = await pexec(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} (in ${opts.cwd}) failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Copies a source tree, leaving out build output and installed dependencies. */
+export function copySource(from: string, to: string): void {
+  const skip = new Set(['node_modules', 'dist', 'build', '.venv', '__pycache__']);
+  cpSync(from, to, {
+    recursive: true,
+    filter: (src) => !skip.has(path.basename(src)) && !src.endsWith('.tgz') && !src.endsWith('.egg-info') && !src.includes(`${path.sep}src${path.sep}gen`),
+  });
+}
