@@ -310,15 +310,15 @@ export class ConnectionService {
     });
   }
 
-  /** Used by DeleteProvider with force. */
+  /** Used by DeleteProvider with force: every connection not yet REVOKED is deleted as DeleteConnection would. */
   async deleteAllForProvider(projectId: string, providerId: string): Promise<void> {
     const caller: Principal = { projectId, keyId: 'internal', scopes: new Set(['admin']) };
-    for (;;) {
-      const rows = await this.deps.store.connections.list({ projectId, providerId, limit: 100 });
-      const live = rows.filter((r) => r.status !== 'REVOKED');
-      for (const row of live) await this.delete(caller, row.id);
-      if (rows.length < 100) return;
-      if (live.length === 0) return;
+    for (const status of ['PENDING', 'ACTIVE', 'ATTENTION_REQUIRED', 'FAILED'] as const) {
+      for (;;) {
+        const rows = await this.deps.store.connections.list({ projectId, providerId, status, limit: 100 });
+        if (rows.length === 0) break;
+        for (const row of rows) await this.delete(caller, row.id);
+      }
     }
   }
 
