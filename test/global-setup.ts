@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { freePort } from './support/ports.js';
 
 /**
  * Provides `databaseUrl`: a real PostgreSQL for the integration suites.
@@ -79,16 +79,6 @@ function uid(user: string, flag: '-u' | '-g'): number {
   return Number(execFileSync('id', [flag, user]).toString().trim());
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 declare module 'vitest' {
   export interface ProvidedContext {

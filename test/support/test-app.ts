@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
@@ -9,6 +8,7 @@ import { createApp, type App } from '../../src/app.js';
 import type { Config } from '../../src/config/config.js';
 import { KeyRing } from '../../src/crypto/index.js';
 import { createLogger } from '../../src/logging.js';
+import { freePort } from './ports.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './databases.js';
 
 export const RETURN_URL = 'https://app.example.com/connections/return';
@@ -107,13 +107,4 @@ export function clients(baseUrl: string, apiKey?: string, kind: TransportKind = 
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+export { freePort };
