@@ -18,4 +18,9 @@ describe('client package versions', () => {
     expect(JSON.parse(read('clients/ts/package-lock.json')).version).toBe(version);
     expect(read('clients/ts/src/version.ts')).toContain(`VERSION = '${version}'`);
   });
+
+  it('is the version of the Python package', () => {
+    expect(read('clients/python/pyproject.toml')).toMatch(new RegExp(`^version = "${version.replace(/\./g, '\\.')}"$`, 'm'));
+    expect(read('clients/python/src/nexus_broker/_version.py')).toContain(`__version__ = "${version}"`);
+  });
 });
