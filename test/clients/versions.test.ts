@@ -23,4 +23,8 @@ describe('client package versions', () => {
     expect(read('clients/python/pyproject.toml')).toMatch(new RegExp(`^version = "${version.replace(/\./g, '\\.')}"$`, 'm'));
     expect(read('clients/python/src/nexus_broker/_version.py')).toContain(`__version__ = "${version}"`);
   });
+
+  it('is the version of the Go package', () => {
+    expect(read('gen/go/nexusauth/version.go')).toContain(`const Version = "${version}"`);
+  });
 });

@@ -1,0 +1,95 @@
+package nexusauth
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"strings"
+
+	"connectrpc.com/connect"
+
+	"github.com/nexus-broker/nexus/gen/go/nexus/v1/nexusv1connect"
+)
+
+// Client holds the generated Nexus service clients, authenticated with an API key.
+// Their errors are *Error values (see FromError and the Err* sentinels).
+type Client struct {
+	Providers   nexusv1connect.ProviderServiceClient
+	Connections nexusv1connect.ConnectionServiceClient
+	Tokens      nexusv1connect.TokenServiceClient
+}
+
+type options struct {
+	httpClient  connect.HTTPClient
+	connectOpts []connect.ClientOption
+	protocol    string
+}
+
+// Option configures NewClient.
+type Option func(*options)
+
+// WithHTTPClient sets the HTTP client used to reach Nexus.
+func WithHTTPClient(c connect.HTTPClient) Option { return func(o *options) { o.httpClient = c } }
+
+// WithConnectProtocol talks the Connect protocol over HTTP/1.1 instead of gRPC.
+func WithConnectProtocol() Option { return func(o *options) { o.protocol = "connect" } }
+
+// WithClientOptions adds connect-go client options.
+func WithClientOptions(opts ...connect.ClientOption) Option {
+	return func(o *options) { o.connectOpts = append(o.connectOpts, opts...) }
+}
+
+// NewClient returns clients for Nexus at baseURL (e.g. "http://localhost:8080"), sending
+// apiKey as a bearer token. By default it speaks gRPC: over cleartext HTTP/2 (h2c) for
+// http:// URLs, over TLS for https:// URLs.
+func NewClient(baseURL, apiKey string, opts ...Option) *Client {
+	o := &options{protocol: "grpc"}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if !strings.Contains(baseURL, "://") {
+		baseURL = "http://" + baseURL
+	}
+	if o.httpClient == nil {
+		o.httpClient = defaultHTTPClient(baseURL, o.protocol)
+	}
+	clientOpts := []connect.ClientOption{connect.WithInterceptors(authInterceptor(apiKey))}
+	if o.protocol == "grpc" {
+		clientOpts = append(clientOpts, connect.WithGRPC())
+	}
+	clientOpts = append(clientOpts, o.connectOpts...)
+	return &Client{
+		Providers:   nexusv1connect.NewProviderServiceClient(o.httpClient, baseURL, clientOpts...),
+		Connections: nexusv1connect.NewConnectionServiceClient(o.httpClient, baseURL, clientOpts...),
+		Tokens:      nexusv1connect.NewTokenServiceClient(o.httpClient, baseURL, clientOpts...),
+	}
+}
+
+func defaultHTTPClient(baseURL, protocol string) *http.Client {
+	if protocol != "grpc" || strings.HasPrefix(baseURL, "https://") {
+		return &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}}
+	}
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: &http.Transport{
+		Protocols:   &protocols,
+		DialContext: (&net.Dialer{}).DialContext,
+	}}
+}
+
+// authInterceptor sends the API key and turns failures into *Error.
+func authInterceptor(apiKey string) connect.UnaryInterceptorFunc {
+	return func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			if apiKey != "" {
+				req.Header().Set("Authorization", "Bearer "+apiKey)
+			}
+			res, err := next(ctx, req)
+			if err != nil {
+				return nil, FromError(err)
+			}
+			return res, nil
+		}
+	}
+}
