@@ -226,6 +226,26 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     );
   });
 
+  it('discovers the endpoints of a provider configured by its OIDC issuer', async () => {
+    const provider = oauthProvider(auth, { name: 'local-oidc' });
+    provider.oauth2 = { ...provider.oauth2!, authorizationUrl: '', tokenUrl: '', revocationUrl: '', issuer: auth.issuer };
+    await api.providers.createProvider({ provider });
+    const created = await api.connections.createConnection({
+      workspaceId: 'user-oidc',
+      provider: { case: 'providerName', value: 'local-oidc' },
+      returnUrl: RETURN_URL,
+    });
+    const authUrl = new URL(created.authUrl);
+    expect(authUrl.origin + authUrl.pathname).toBe(`${auth.issuer}/authorize`);
+    const result = await callback(await auth.consent(created.authUrl));
+    expect(new URL(result.location!).searchParams.get('status')).toBe('success');
+    const token = await api.tokens.getToken({ connectionId: created.connection!.id });
+    expect(token.credentials.case).toBe('oauth2');
+    // Revocation uses the discovered revocation endpoint.
+    const deleted = await api.connections.deleteConnection({ id: created.connection!.id });
+    expect(deleted.revokedAtProvider).toBe(true);
+  });
+
   it('supersedes the older connection of the same workspace and provider', async () => {
     const first = await connect('user-twice');
     const second = await connect('user-twice');

@@ -11,7 +11,8 @@ export type RefreshMode = 'ok' | 'invalid_grant' | 'server_error';
  * what Nexus sent.
  */
 export class TestAuthServer {
-  readonly clientId = 'nexus-test-client';
+  // Alphanumeric: oauth2-mock-server puts the Basic client id into the ID token's aud without form-decoding it.
+  readonly clientId = 'nexusTestClient';
   readonly clientSecret = 'test-client-secret-9f8e7d';
   refreshRequests = 0;
   codeExchanges = 0;
