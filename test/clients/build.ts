@@ -7,9 +7,18 @@ import { promisify } from 'node:util';
 
 const pexec = promisify(execFile);
 
+/**
+ * The environment for tools run on a user's behalf: without the npm_* variables that `npm test`
+ * sets (npm_config_local_prefix and friends would point a nested npm at this repository).
+ */
+export function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+  return { ...env, ...extra };
+}
+
 export async function run(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<string> {
   try {
-    const { stdout } = await pexec(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await pexec(cmd, args, { cwd: opts.cwd, env: userEnv(opts.env), maxBuffer: 64 * 1024 * 1024 });
     return stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };

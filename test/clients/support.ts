@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { expect } from 'vitest';
+import { userEnv } from './build.js';
 import { ApiKeyLocation, AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
@@ -237,7 +238,7 @@ export class Agent {
   private child: ChildProcess;
 
   constructor(cmd: string, args: string[], opts: { cwd: string; env: Record<string, string> }) {
-    this.child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(cmd, args, { cwd: opts.cwd, env: userEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let buf = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
       buf += chunk.toString();
