@@ -5,7 +5,7 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, tempDir } from './build.js';
+import { removeTempDirs, run, tempDir } from './build.js';
 import { Agent, REPO_ROOT, runScenario, startEnv, type Env } from './support.js';
 
 describe('Go client module', () => {
@@ -34,6 +34,7 @@ describe('Go client module', () => {
   }, 300_000);
   afterAll(async () => {
     await env?.close();
+    removeTempDirs();
   });
 
   it('builds against the module and reports its version', async () => {

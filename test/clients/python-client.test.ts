@@ -3,7 +3,7 @@
 import { copyFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copySource, run, tempDir } from './build.js';
+import { copySource, removeTempDirs, run, tempDir } from './build.js';
 import { Agent, REPO_ROOT, runScenario, startEnv, type Env } from './support.js';
 
 const PYTHON = process.env.PYTHON ?? 'python3';
@@ -35,6 +35,7 @@ describe('Python client package', () => {
   }, 300_000);
   afterAll(async () => {
     await env?.close();
+    removeTempDirs();
   });
 
   it('installs a typed package with the generated stubs', async () => {

@@ -4,7 +4,7 @@
 import { readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copySource, run, tempDir } from './build.js';
+import { copySource, removeTempDirs, run, tempDir } from './build.js';
 import { Agent, REPO_ROOT, runScenario, startEnv, type Env } from './support.js';
 
 describe('TypeScript client package', () => {
@@ -41,6 +41,7 @@ describe('TypeScript client package', () => {
   }, 300_000);
   afterAll(async () => {
     await env?.close();
+    removeTempDirs();
   });
 
   it('exposes ESM entry points with types, for Node and browsers', async () => {
