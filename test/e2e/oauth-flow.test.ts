@@ -3,17 +3,12 @@ import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { GetTokenResponseSchema, StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
+import { callback, connectViaConsent } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
-
-/** Follows the callback URL on Nexus without following its redirect; returns the Location. */
-async function callback(url: string): Promise<{ status: number; location: string | null; body: string }> {
-  const res = await fetch(url, { redirect: 'manual' });
-  return { status: res.status, location: res.headers.get('location'), body: await res.text() };
-}
 
 describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
   let auth: TestAuthServer;
@@ -31,15 +26,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     await auth?.stop();
   });
 
-  async function connect(workspaceId: string) {
-    const created = await api.connections.createConnection({
-      workspaceId,
-      provider: { case: 'providerName', value: 'local-oauth' },
-      returnUrl: RETURN_URL,
-    });
-    const callbackUrl = await auth.consent(created.authUrl);
-    return { created, callbackUrl, result: await callback(callbackUrl) };
-  }
+  const connect = (workspaceId: string) => connectViaConsent(auth, api, workspaceId);
 
   it('takes a user from consent to an active connection and a token, then refreshes and revokes', async () => {
     auth.expiresIn = 3600;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { KeyRing } from '../../src/crypto/index.js';
+import { connectViaConsent } from '../support/consent.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
@@ -12,13 +13,8 @@ const CALLERS = 50;
 /** Connects a workspace with a token that expires in one second, so the next GetToken must refresh. */
 async function connectWithExpiringToken(auth: TestAuthServer, api: Clients, workspaceId: string): Promise<string> {
   auth.expiresIn = 1;
-  const created = await api.connections.createConnection({
-    workspaceId,
-    provider: { case: 'providerName', value: 'local-oauth' },
-    returnUrl: RETURN_URL,
-  });
-  const res = await fetch(await auth.consent(created.authUrl), { redirect: 'manual' });
-  expect(new URL(res.headers.get('location')!).searchParams.get('status')).toBe('success');
+  const { created, result } = await connectViaConsent(auth, api, workspaceId);
+  expect(new URL(result.location!).searchParams.get('status')).toBe('success');
   auth.expiresIn = 3600;
   return created.connection!.id;
 }
