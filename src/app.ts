@@ -6,7 +6,7 @@ import { ConnectionService } from './domain/connections/connection-service.js';
 import { OAuthClient } from './domain/oauth/oauth-client.js';
 import { bootstrap } from './domain/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
-import { ReturnUrlPolicy } from './domain/return-url-policy.js';
+import { UrlAllowList } from './domain/url-allow-list.js';
 import { TokenService } from './domain/tokens/token-service.js';
 import { build } from './server.js';
 import { openDatabase, type Database } from './storage/data-source.js';
@@ -52,7 +52,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       keyRing: config.keyRing,
       providers,
       oauth,
-      returnUrls: new ReturnUrlPolicy(config.allowedReturnUrls),
+      returnUrls: new UrlAllowList(config.allowedReturnUrls),
       baseUrl: config.baseUrl,
       warn: (message, context) => logger.warn(context, message),
     });
@@ -60,6 +60,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     const auth = new Authenticator(apiKeys);
     const server = await build({
       logger,
+      corsOrigins: config.corsOrigins,
       store,
       connections,
       handlers: {

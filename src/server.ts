@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ConnectionService } from './domain/connections/connection-service.js';
 import { DualProtocolServer } from './http/dual-protocol-server.js';
 import { registerCapturePageRoute } from './http/capture-page-route.js';
+import { registerCors } from './http/cors.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
 import type { Store } from './storage/store.js';
@@ -18,6 +19,8 @@ export const READ_MAX_BYTES = 1024 * 1024;
 
 export interface ServerDeps {
   logger: Logger;
+  /** Browser origins allowed to call the API cross-origin. */
+  corsOrigins: string[];
   store: Store;
   handlers: Handlers;
   connections: ConnectionService;
@@ -39,6 +42,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     // On close, idle keep-alive sockets go at once and HTTP/2 sessions get a GOAWAY; busy ones finish.
     forceCloseConnections: 'idle',
   });
+  await registerCors(app, deps.corsOrigins);
   await app.register(fastifyConnectPlugin, {
     routes: (router) => {
       connectRoutes(deps.handlers)(router);

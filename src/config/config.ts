@@ -15,6 +15,8 @@ export interface Config {
   keyRingSource: 'env' | 'generated' | 'data-dir';
   adminApiKey: string | undefined;
   allowedReturnUrls: string[];
+  /** Browser origins allowed to call the API cross-origin (Connect-Web). */
+  corsOrigins: string[];
   logLevel: string;
   /** Upper bound on an outbound call to a provider. */
   providerTimeoutMs: number;
@@ -43,13 +45,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyRing,
     keyRingSource: source,
     adminApiKey: env.NEXUS_ADMIN_API_KEY || undefined,
-    allowedReturnUrls: (allowed ?? 'http://localhost:*')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    allowedReturnUrls: list(allowed ?? 'http://localhost:*'),
+    corsOrigins: list(env.NEXUS_CORS_ORIGINS ?? (production ? '' : 'http://localhost:*,http://127.0.0.1:*')),
     logLevel: env.LOG_LEVEL ?? 'info',
     providerTimeoutMs: parseTimeout(env.NEXUS_PROVIDER_TIMEOUT_MS ?? '10000'),
   };
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function parseTimeout(value: string): number {

@@ -58,9 +58,15 @@ function asBody(bytes: Uint8Array): UniversalServerResponse['body'] {
 }
 
 async function rewriteConnect(res: UniversalServerResponse, inputName: string): Promise<UniversalServerResponse> {
-  if (res.status === 200) return res;
+  // Only Connect error bodies (JSON) are rewritten; 404/405/415 answers have none.
+  if (res.status === 200 || !new Headers(res.header).get('content-type')?.startsWith('application/json')) return res;
   const bytes = await bodyBytes(res);
-  const original = errorFromJsonBytes(bytes, undefined, new ConnectError('', Code.Unknown));
+  let original: ConnectError;
+  try {
+    original = errorFromJsonBytes(bytes, undefined, new ConnectError('', Code.Unknown));
+  } catch {
+    return { ...res, body: asBody(bytes) };
+  }
   const replacement = safeError(original, inputName);
   if (!replacement) return { ...res, body: asBody(bytes) };
   const body = errorToJsonBytes(replacement, {});

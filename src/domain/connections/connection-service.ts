@@ -19,7 +19,7 @@ import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { Principal } from '../principal.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import { scope as checkScope } from '../providers/provider-validation.js';
-import type { ReturnUrlPolicy } from '../return-url-policy.js';
+import type { UrlAllowList } from '../url-allow-list.js';
 import { codeVerifierAad, returnUrlWith } from './connection-urls.js';
 import { openCredentials, sealCredentials } from './sealed-credentials.js';
 import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
@@ -44,7 +44,7 @@ export interface ConnectionServiceDeps {
   keyRing: KeyRing;
   providers: ProviderService;
   oauth: OAuthClient;
-  returnUrls: ReturnUrlPolicy;
+  returnUrls: UrlAllowList;
   /** Public base URL; the OAuth redirect URI is BASE_URL/oauth/callback. */
   baseUrl: string;
   /** Best-effort failures that must not fail the caller (revocation at the provider). */

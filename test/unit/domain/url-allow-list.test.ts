@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidFieldError, ReturnUrlNotAllowedError } from '../../../src/domain/errors.js';
-import { ReturnUrlPolicy } from '../../../src/domain/return-url-policy.js';
+import { UrlAllowList } from '../../../src/domain/url-allow-list.js';
 
-describe('ReturnUrlPolicy', () => {
-  const policy = ReturnUrlPolicy.parseList('https://app.example.com, https://admin.example.com/oauth/done, http://localhost:*');
+describe('UrlAllowList', () => {
+  const policy = UrlAllowList.parseList('https://app.example.com, https://admin.example.com/oauth/done, http://localhost:*');
 
   it.each([
     'https://app.example.com/',
@@ -38,6 +38,6 @@ describe('ReturnUrlPolicy', () => {
   });
 
   it('rejects a non-http allow-list entry at start-up', () => {
-    expect(() => ReturnUrlPolicy.parseList('ftp://x.example.com')).toThrow(/must be http or https/);
+    expect(() => UrlAllowList.parseList('ftp://x.example.com')).toThrow(/must be http or https/);
   });
 });

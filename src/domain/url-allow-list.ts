@@ -1,7 +1,8 @@
 import { InvalidFieldError, ReturnUrlNotAllowedError } from './errors.js';
 
 /**
- * The allow-list for `return_url`. An entry is an exact origin
+ * An allow-list of URLs: for `return_url` (NEXUS_ALLOWED_RETURN_URLS) and
+ * for browser origins (NEXUS_CORS_ORIGINS). An entry is an exact origin
  * (`https://app.example.com`), an origin with a path prefix
  * (`https://app.example.com/oauth/`), and the port may be `*`
  * (`http://localhost:*`). Matching is on parsed URLs, never on strings, so
@@ -16,20 +17,30 @@ interface Entry {
   pathPrefix: string;
 }
 
-export class ReturnUrlPolicy {
+export class UrlAllowList {
   private readonly entries: Entry[];
 
   constructor(patterns: string[]) {
     this.entries = patterns.map(parseEntry);
   }
 
-  static parseList(spec: string): ReturnUrlPolicy {
-    return new ReturnUrlPolicy(
+  static parseList(spec: string): UrlAllowList {
+    return new UrlAllowList(
       spec
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
     );
+  }
+
+  /** Whether `value` (a URL or an origin) is on the list; never throws. */
+  allows(value: string): boolean {
+    try {
+      this.check(value);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Throws unless `value` is an absolute http(s) URL on the allow-list. */

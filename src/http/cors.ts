@@ -1,0 +1,22 @@
+import cors from '@fastify/cors';
+import { cors as connectCors } from '@connectrpc/connect';
+import type { FastifyInstance } from 'fastify';
+import { UrlAllowList } from '../domain/url-allow-list.js';
+
+/**
+ * Lets browsers on the listed origins call the API with Connect-Web or
+ * gRPC-Web: the methods and headers Connect needs, and its response headers
+ * exposed. Credentials are API keys in headers, never cookies, so no
+ * `credentials` mode is enabled. An origin off the list gets no CORS headers
+ * and the browser refuses the response.
+ */
+export async function registerCors(app: FastifyInstance, origins: string[]): Promise<void> {
+  const allowList = new UrlAllowList(origins);
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && allowList.allows(origin)),
+    methods: [...connectCors.allowedMethods],
+    allowedHeaders: [...connectCors.allowedHeaders, 'Authorization', 'X-API-Key'],
+    exposedHeaders: [...connectCors.exposedHeaders],
+    maxAge: 7200,
+  });
+}
