@@ -51,6 +51,7 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     keyRingSource: 'env',
     adminApiKey: ADMIN_KEY,
     allowedReturnUrls: ['https://app.example.com/connections/'],
+    corsOrigins: [],
     logLevel: 'debug',
     providerTimeoutMs: 2_000,
     ...options.config,
