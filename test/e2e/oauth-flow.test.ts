@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { toJsonString } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +126,36 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     // The old refresh token was not consumed: the next refresh succeeds.
     const token = await api.tokens.refreshToken({ connectionId: id });
     expect(token.token?.credentials.case).toBe('oauth2');
+  });
+
+  it('answers UNAVAILABLE when the token endpoint times out, at exchange and at refresh, changing nothing it should not', async () => {
+    // A token endpoint that accepts connections and never answers.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hangingTokenUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/token`;
+    try {
+      // Refresh: the connection was made while the endpoint answered; then it stops answering.
+      const { result } = await connect('user-timeout');
+      const id = new URL(result.location!).searchParams.get('connection_id')!;
+      const provider = oauthProvider(auth, { name: 'local-oauth' });
+      provider.oauth2!.tokenUrl = hangingTokenUrl;
+      await api.providers.updateProvider({ provider, updateMask: { paths: ['oauth2.token_url'] } });
+      const started = Date.now();
+      await expectConnectError(api.tokens.refreshToken({ connectionId: id }), Code.Unavailable, 'PROVIDER_UNAVAILABLE');
+      expect(Date.now() - started).toBeLessThan(nexus.config.providerTimeoutMs + 3_000);
+      expect((await api.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+
+      // Exchange: the code cannot be redeemed, so the connection fails with a retryable reason.
+      const attempt = await connect('user-timeout-exchange');
+      expect(new URL(attempt.result.location!).searchParams.get('error')).toBe('temporarily_unavailable');
+      expect((await api.connections.getConnection({ id: attempt.created.connection!.id })).connection?.status).toBe(ConnectionStatus.FAILED);
+    } finally {
+      const restored = oauthProvider(auth, { name: 'local-oauth' });
+      await api.providers.updateProvider({ provider: restored, updateMask: { paths: ['oauth2.token_url'] } });
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
   });
 
   it('sends the user back with status=error when consent is denied, and marks the connection FAILED', async () => {
