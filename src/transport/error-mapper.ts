@@ -47,11 +47,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  */
 export function toConnectError(err: unknown, logUnexpected: (err: unknown) => void): ConnectError {
   if (err instanceof NexusError) return connectErrorFrom(err);
-  if (err instanceof ConnectError) {
-    if (err.findDetails(ErrorInfoSchema).length > 0) return err;
-    const reason = err.code === Code.ResourceExhausted ? 'REQUEST_TOO_LARGE' : err.code === Code.InvalidArgument ? 'INVALID_FIELD' : undefined;
-    return reason ? new ConnectError(err.rawMessage, err.code, err.metadata, [errorInfo(reason)]) : err;
-  }
+  // A ConnectError without an ErrorInfo is given one, with a safe message, by
+  // protocol-errors.ts on the way out, whichever layer raised it.
+  if (err instanceof ConnectError) return err;
   if (isDatabaseUnavailable(err)) {
     return new ConnectError('the database is unavailable; retry shortly', Code.Unavailable, undefined, [
       errorInfo('SERVICE_UNAVAILABLE'),

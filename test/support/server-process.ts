@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from './test-app.js';
+import { freePort } from './ports.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 

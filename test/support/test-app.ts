@@ -107,5 +107,3 @@ export function clients(baseUrl: string, apiKey?: string, kind: TransportKind = 
     tokens: createClient(TokenService, t),
   };
 }
-
-export { freePort };

@@ -20,6 +20,7 @@ import type { Principal } from '../principal.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import { scope as checkScope } from '../providers/provider-validation.js';
 import type { UrlAllowList } from '../url-allow-list.js';
+import { checkConnectionId } from './connection-id.js';
 import { codeVerifierAad, returnUrlWith } from './connection-urls.js';
 import { openCredentials, sealCredentials } from './sealed-credentials.js';
 import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
@@ -356,8 +357,7 @@ export class ConnectionService {
   }
 
   private async requireConnection(projectId: string, id: string): Promise<ConnectionRow> {
-    if (!id) throw new InvalidFieldError('id', 'is required');
-    if (id.length > 64) throw new InvalidFieldError('id', 'is not a connection id');
+    checkConnectionId('id', id);
     const row = await this.deps.store.connections.findById(projectId, id);
     if (!row) throw new ConnectionNotFoundError(id);
     return row;

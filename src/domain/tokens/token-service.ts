@@ -2,6 +2,7 @@ import type { KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow } from '../../storage/entities/connection.js';
 import type { ProviderRow } from '../../storage/entities/provider.js';
 import type { Store } from '../../storage/store.js';
+import { checkConnectionId } from '../connections/connection-id.js';
 import { openCredentials, sealCredentials } from '../connections/sealed-credentials.js';
 import {
   AttentionRequiredError,
@@ -124,8 +125,7 @@ export class TokenService {
   }
 
   private async requireUsable(projectId: string, id: string): Promise<ConnectionRow> {
-    if (!id) throw new InvalidFieldError('connection_id', 'is required');
-    if (id.length > 64) throw new InvalidFieldError('connection_id', 'is not a connection id');
+    checkConnectionId('connection_id', id);
     const row = await this.deps.store.connections.findById(projectId, id);
     if (!row) throw new ConnectionNotFoundError(id);
     const unusable = usabilityError(row);
