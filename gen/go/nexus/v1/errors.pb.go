@@ -85,6 +85,60 @@ const (
 	ErrorReason_ERROR_REASON_SCOPES_INVALID ErrorReason = 35
 	// The server is not ready (for example the database is unreachable).
 	ErrorReason_ERROR_REASON_SERVICE_UNAVAILABLE ErrorReason = 40
+	// OAuth client authentication failed: unknown client_id, missing or wrong
+	// client_secret, or a secret sent for a public client. Sent with
+	// UNAUTHENTICATED; the message never says which part was wrong.
+	ErrorReason_ERROR_REASON_CLIENT_AUTHENTICATION_FAILED ErrorReason = 70
+	// No OAuth client with that id exists in the caller's project.
+	ErrorReason_ERROR_REASON_CLIENT_NOT_FOUND ErrorReason = 71
+	// The redirect URI is not one of the client's registered redirect URIs
+	// (exact string match).
+	ErrorReason_ERROR_REASON_REDIRECT_URI_NOT_ALLOWED ErrorReason = 72
+	// The Sign-In with Ethereum (EIP-4361) message cannot be parsed, or a
+	// field of it is malformed. ErrorInfo metadata "field" names it when known.
+	ErrorReason_ERROR_REASON_SIWE_MESSAGE_INVALID ErrorReason = 73
+	// The SIWE signature is malformed or was not made by the message's address.
+	ErrorReason_ERROR_REASON_SIWE_SIGNATURE_INVALID ErrorReason = 74
+	// The SIWE message's domain or URI is not one the client allows.
+	// ErrorInfo metadata "field" is "domain" or "uri".
+	ErrorReason_ERROR_REASON_SIWE_DOMAIN_MISMATCH ErrorReason = 75
+	// The SIWE message's chain id is not one the client allows.
+	ErrorReason_ERROR_REASON_SIWE_CHAIN_MISMATCH ErrorReason = 76
+	// The SIWE message is expired (expiration time passed), not yet valid
+	// (not-before in the future) or issued in the future.
+	ErrorReason_ERROR_REASON_SIWE_EXPIRED ErrorReason = 77
+	// The SIWE nonce was not issued by GetNonce for this client, expired, or
+	// was already used.
+	ErrorReason_ERROR_REASON_NONCE_INVALID ErrorReason = 78
+	// The session to continue does not exist, was revoked, has expired, or
+	// belongs to another account or client.
+	ErrorReason_ERROR_REASON_SESSION_NOT_FOUND ErrorReason = 79
+	// ExchangeToken's grant_type is not `authorization_code` or
+	// `refresh_token`.
+	ErrorReason_ERROR_REASON_UNSUPPORTED_GRANT_TYPE ErrorReason = 80
+	// The authorization code is unknown, expired, already used, or was issued
+	// to another client.
+	ErrorReason_ERROR_REASON_AUTHORIZATION_CODE_INVALID ErrorReason = 81
+	// The PKCE code_verifier does not match the code_challenge.
+	ErrorReason_ERROR_REASON_PKCE_VERIFICATION_FAILED ErrorReason = 82
+	// The redirect_uri differs from the one the authorization code was issued
+	// for.
+	ErrorReason_ERROR_REASON_REDIRECT_URI_MISMATCH ErrorReason = 83
+	// The refresh token is unknown, expired, revoked, issued to another client,
+	// or was already used (reuse revokes the whole session).
+	ErrorReason_ERROR_REASON_REFRESH_TOKEN_INVALID ErrorReason = 84
+	// The handoff code is unknown (never issued, or malformed).
+	ErrorReason_ERROR_REASON_HANDOFF_CODE_INVALID ErrorReason = 85
+	// The handoff code is older than its lifetime (30 seconds).
+	ErrorReason_ERROR_REASON_HANDOFF_CODE_EXPIRED ErrorReason = 86
+	// The handoff code was already redeemed once.
+	ErrorReason_ERROR_REASON_HANDOFF_CODE_ALREADY_USED ErrorReason = 87
+	// The handoff code is redeemed from another IP address than the one that
+	// initiated it, and the client does not relax the IP binding.
+	ErrorReason_ERROR_REASON_HANDOFF_IP_MISMATCH ErrorReason = 88
+	// A signed-in user's token tried to reach another workspace or another
+	// project than its own. Sent with PERMISSION_DENIED.
+	ErrorReason_ERROR_REASON_WORKSPACE_FORBIDDEN ErrorReason = 89
 )
 
 // Enum value maps for ErrorReason.
@@ -114,32 +168,72 @@ var (
 		34: "ERROR_REASON_CREDENTIALS_INVALID",
 		35: "ERROR_REASON_SCOPES_INVALID",
 		40: "ERROR_REASON_SERVICE_UNAVAILABLE",
+		70: "ERROR_REASON_CLIENT_AUTHENTICATION_FAILED",
+		71: "ERROR_REASON_CLIENT_NOT_FOUND",
+		72: "ERROR_REASON_REDIRECT_URI_NOT_ALLOWED",
+		73: "ERROR_REASON_SIWE_MESSAGE_INVALID",
+		74: "ERROR_REASON_SIWE_SIGNATURE_INVALID",
+		75: "ERROR_REASON_SIWE_DOMAIN_MISMATCH",
+		76: "ERROR_REASON_SIWE_CHAIN_MISMATCH",
+		77: "ERROR_REASON_SIWE_EXPIRED",
+		78: "ERROR_REASON_NONCE_INVALID",
+		79: "ERROR_REASON_SESSION_NOT_FOUND",
+		80: "ERROR_REASON_UNSUPPORTED_GRANT_TYPE",
+		81: "ERROR_REASON_AUTHORIZATION_CODE_INVALID",
+		82: "ERROR_REASON_PKCE_VERIFICATION_FAILED",
+		83: "ERROR_REASON_REDIRECT_URI_MISMATCH",
+		84: "ERROR_REASON_REFRESH_TOKEN_INVALID",
+		85: "ERROR_REASON_HANDOFF_CODE_INVALID",
+		86: "ERROR_REASON_HANDOFF_CODE_EXPIRED",
+		87: "ERROR_REASON_HANDOFF_CODE_ALREADY_USED",
+		88: "ERROR_REASON_HANDOFF_IP_MISMATCH",
+		89: "ERROR_REASON_WORKSPACE_FORBIDDEN",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":             0,
-		"ERROR_REASON_UNAUTHENTICATED":         1,
-		"ERROR_REASON_SCOPE_MISSING":           2,
-		"ERROR_REASON_INVALID_FIELD":           3,
-		"ERROR_REASON_REQUEST_TOO_LARGE":       4,
-		"ERROR_REASON_PAGE_TOKEN_INVALID":      5,
-		"ERROR_REASON_PROVIDER_NOT_FOUND":      10,
-		"ERROR_REASON_PROVIDER_ALREADY_EXISTS": 11,
-		"ERROR_REASON_PROVIDER_DISABLED":       12,
-		"ERROR_REASON_PROVIDER_MISCONFIGURED":  13,
-		"ERROR_REASON_PROVIDER_UNAVAILABLE":    14,
-		"ERROR_REASON_CONNECTION_NOT_FOUND":    20,
-		"ERROR_REASON_CONNECTION_NOT_ACTIVE":   21,
-		"ERROR_REASON_ATTENTION_REQUIRED":      22,
-		"ERROR_REASON_STATIC_CREDENTIAL":       23,
-		"ERROR_REASON_NO_PENDING_FIELDS":       24,
-		"ERROR_REASON_CREDENTIAL_UNREADABLE":   25,
-		"ERROR_REASON_STATE_INVALID":           30,
-		"ERROR_REASON_STATE_EXPIRED":           31,
-		"ERROR_REASON_STATE_ALREADY_USED":      32,
-		"ERROR_REASON_RETURN_URL_NOT_ALLOWED":  33,
-		"ERROR_REASON_CREDENTIALS_INVALID":     34,
-		"ERROR_REASON_SCOPES_INVALID":          35,
-		"ERROR_REASON_SERVICE_UNAVAILABLE":     40,
+		"ERROR_REASON_UNSPECIFIED":                  0,
+		"ERROR_REASON_UNAUTHENTICATED":              1,
+		"ERROR_REASON_SCOPE_MISSING":                2,
+		"ERROR_REASON_INVALID_FIELD":                3,
+		"ERROR_REASON_REQUEST_TOO_LARGE":            4,
+		"ERROR_REASON_PAGE_TOKEN_INVALID":           5,
+		"ERROR_REASON_PROVIDER_NOT_FOUND":           10,
+		"ERROR_REASON_PROVIDER_ALREADY_EXISTS":      11,
+		"ERROR_REASON_PROVIDER_DISABLED":            12,
+		"ERROR_REASON_PROVIDER_MISCONFIGURED":       13,
+		"ERROR_REASON_PROVIDER_UNAVAILABLE":         14,
+		"ERROR_REASON_CONNECTION_NOT_FOUND":         20,
+		"ERROR_REASON_CONNECTION_NOT_ACTIVE":        21,
+		"ERROR_REASON_ATTENTION_REQUIRED":           22,
+		"ERROR_REASON_STATIC_CREDENTIAL":            23,
+		"ERROR_REASON_NO_PENDING_FIELDS":            24,
+		"ERROR_REASON_CREDENTIAL_UNREADABLE":        25,
+		"ERROR_REASON_STATE_INVALID":                30,
+		"ERROR_REASON_STATE_EXPIRED":                31,
+		"ERROR_REASON_STATE_ALREADY_USED":           32,
+		"ERROR_REASON_RETURN_URL_NOT_ALLOWED":       33,
+		"ERROR_REASON_CREDENTIALS_INVALID":          34,
+		"ERROR_REASON_SCOPES_INVALID":               35,
+		"ERROR_REASON_SERVICE_UNAVAILABLE":          40,
+		"ERROR_REASON_CLIENT_AUTHENTICATION_FAILED": 70,
+		"ERROR_REASON_CLIENT_NOT_FOUND":             71,
+		"ERROR_REASON_REDIRECT_URI_NOT_ALLOWED":     72,
+		"ERROR_REASON_SIWE_MESSAGE_INVALID":         73,
+		"ERROR_REASON_SIWE_SIGNATURE_INVALID":       74,
+		"ERROR_REASON_SIWE_DOMAIN_MISMATCH":         75,
+		"ERROR_REASON_SIWE_CHAIN_MISMATCH":          76,
+		"ERROR_REASON_SIWE_EXPIRED":                 77,
+		"ERROR_REASON_NONCE_INVALID":                78,
+		"ERROR_REASON_SESSION_NOT_FOUND":            79,
+		"ERROR_REASON_UNSUPPORTED_GRANT_TYPE":       80,
+		"ERROR_REASON_AUTHORIZATION_CODE_INVALID":   81,
+		"ERROR_REASON_PKCE_VERIFICATION_FAILED":     82,
+		"ERROR_REASON_REDIRECT_URI_MISMATCH":        83,
+		"ERROR_REASON_REFRESH_TOKEN_INVALID":        84,
+		"ERROR_REASON_HANDOFF_CODE_INVALID":         85,
+		"ERROR_REASON_HANDOFF_CODE_EXPIRED":         86,
+		"ERROR_REASON_HANDOFF_CODE_ALREADY_USED":    87,
+		"ERROR_REASON_HANDOFF_IP_MISMATCH":          88,
+		"ERROR_REASON_WORKSPACE_FORBIDDEN":          89,
 	}
 )
 
@@ -174,7 +268,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xf8\x06\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\x8c\r\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -200,7 +294,27 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"#ERROR_REASON_RETURN_URL_NOT_ALLOWED\x10!\x12$\n" +
 	" ERROR_REASON_CREDENTIALS_INVALID\x10\"\x12\x1f\n" +
 	"\x1bERROR_REASON_SCOPES_INVALID\x10#\x12$\n" +
-	" ERROR_REASON_SERVICE_UNAVAILABLE\x10(B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	" ERROR_REASON_SERVICE_UNAVAILABLE\x10(\x12-\n" +
+	")ERROR_REASON_CLIENT_AUTHENTICATION_FAILED\x10F\x12!\n" +
+	"\x1dERROR_REASON_CLIENT_NOT_FOUND\x10G\x12)\n" +
+	"%ERROR_REASON_REDIRECT_URI_NOT_ALLOWED\x10H\x12%\n" +
+	"!ERROR_REASON_SIWE_MESSAGE_INVALID\x10I\x12'\n" +
+	"#ERROR_REASON_SIWE_SIGNATURE_INVALID\x10J\x12%\n" +
+	"!ERROR_REASON_SIWE_DOMAIN_MISMATCH\x10K\x12$\n" +
+	" ERROR_REASON_SIWE_CHAIN_MISMATCH\x10L\x12\x1d\n" +
+	"\x19ERROR_REASON_SIWE_EXPIRED\x10M\x12\x1e\n" +
+	"\x1aERROR_REASON_NONCE_INVALID\x10N\x12\"\n" +
+	"\x1eERROR_REASON_SESSION_NOT_FOUND\x10O\x12'\n" +
+	"#ERROR_REASON_UNSUPPORTED_GRANT_TYPE\x10P\x12+\n" +
+	"'ERROR_REASON_AUTHORIZATION_CODE_INVALID\x10Q\x12)\n" +
+	"%ERROR_REASON_PKCE_VERIFICATION_FAILED\x10R\x12&\n" +
+	"\"ERROR_REASON_REDIRECT_URI_MISMATCH\x10S\x12&\n" +
+	"\"ERROR_REASON_REFRESH_TOKEN_INVALID\x10T\x12%\n" +
+	"!ERROR_REASON_HANDOFF_CODE_INVALID\x10U\x12%\n" +
+	"!ERROR_REASON_HANDOFF_CODE_EXPIRED\x10V\x12*\n" +
+	"&ERROR_REASON_HANDOFF_CODE_ALREADY_USED\x10W\x12$\n" +
+	" ERROR_REASON_HANDOFF_IP_MISMATCH\x10X\x12$\n" +
+	" ERROR_REASON_WORKSPACE_FORBIDDEN\x10YB7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_errors_proto_rawDescOnce sync.Once

@@ -9,7 +9,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file nexus/v1/errors.proto.
  */
 export const file_nexus_v1_errors: GenFile = /*@__PURE__*/
-  fileDesc("ChVuZXh1cy92MS9lcnJvcnMucHJvdG8SCG5leHVzLnYxKvgGCgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABIgChxFUlJPUl9SRUFTT05fVU5BVVRIRU5USUNBVEVEEAESHgoaRVJST1JfUkVBU09OX1NDT1BFX01JU1NJTkcQAhIeChpFUlJPUl9SRUFTT05fSU5WQUxJRF9GSUVMRBADEiIKHkVSUk9SX1JFQVNPTl9SRVFVRVNUX1RPT19MQVJHRRAEEiMKH0VSUk9SX1JFQVNPTl9QQUdFX1RPS0VOX0lOVkFMSUQQBRIjCh9FUlJPUl9SRUFTT05fUFJPVklERVJfTk9UX0ZPVU5EEAoSKAokRVJST1JfUkVBU09OX1BST1ZJREVSX0FMUkVBRFlfRVhJU1RTEAsSIgoeRVJST1JfUkVBU09OX1BST1ZJREVSX0RJU0FCTEVEEAwSJwojRVJST1JfUkVBU09OX1BST1ZJREVSX01JU0NPTkZJR1VSRUQQDRIlCiFFUlJPUl9SRUFTT05fUFJPVklERVJfVU5BVkFJTEFCTEUQDhIlCiFFUlJPUl9SRUFTT05fQ09OTkVDVElPTl9OT1RfRk9VTkQQFBImCiJFUlJPUl9SRUFTT05fQ09OTkVDVElPTl9OT1RfQUNUSVZFEBUSIwofRVJST1JfUkVBU09OX0FUVEVOVElPTl9SRVFVSVJFRBAWEiIKHkVSUk9SX1JFQVNPTl9TVEFUSUNfQ1JFREVOVElBTBAXEiIKHkVSUk9SX1JFQVNPTl9OT19QRU5ESU5HX0ZJRUxEUxAYEiYKIkVSUk9SX1JFQVNPTl9DUkVERU5USUFMX1VOUkVBREFCTEUQGRIeChpFUlJPUl9SRUFTT05fU1RBVEVfSU5WQUxJRBAeEh4KGkVSUk9SX1JFQVNPTl9TVEFURV9FWFBJUkVEEB8SIwofRVJST1JfUkVBU09OX1NUQVRFX0FMUkVBRFlfVVNFRBAgEicKI0VSUk9SX1JFQVNPTl9SRVRVUk5fVVJMX05PVF9BTExPV0VEECESJAogRVJST1JfUkVBU09OX0NSRURFTlRJQUxTX0lOVkFMSUQQIhIfChtFUlJPUl9SRUFTT05fU0NPUEVTX0lOVkFMSUQQIxIkCiBFUlJPUl9SRUFTT05fU0VSVklDRV9VTkFWQUlMQUJMRRAoQjdaNWdpdGh1Yi5jb20vbmV4dXMtYnJva2VyL25leHVzL2dlbi9nby9uZXh1cy92MTtuZXh1c3YxYgZwcm90bzM");
+  fileDesc("ChVuZXh1cy92MS9lcnJvcnMucHJvdG8SCG5leHVzLnYxKowNCgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABIgChxFUlJPUl9SRUFTT05fVU5BVVRIRU5USUNBVEVEEAESHgoaRVJST1JfUkVBU09OX1NDT1BFX01JU1NJTkcQAhIeChpFUlJPUl9SRUFTT05fSU5WQUxJRF9GSUVMRBADEiIKHkVSUk9SX1JFQVNPTl9SRVFVRVNUX1RPT19MQVJHRRAEEiMKH0VSUk9SX1JFQVNPTl9QQUdFX1RPS0VOX0lOVkFMSUQQBRIjCh9FUlJPUl9SRUFTT05fUFJPVklERVJfTk9UX0ZPVU5EEAoSKAokRVJST1JfUkVBU09OX1BST1ZJREVSX0FMUkVBRFlfRVhJU1RTEAsSIgoeRVJST1JfUkVBU09OX1BST1ZJREVSX0RJU0FCTEVEEAwSJwojRVJST1JfUkVBU09OX1BST1ZJREVSX01JU0NPTkZJR1VSRUQQDRIlCiFFUlJPUl9SRUFTT05fUFJPVklERVJfVU5BVkFJTEFCTEUQDhIlCiFFUlJPUl9SRUFTT05fQ09OTkVDVElPTl9OT1RfRk9VTkQQFBImCiJFUlJPUl9SRUFTT05fQ09OTkVDVElPTl9OT1RfQUNUSVZFEBUSIwofRVJST1JfUkVBU09OX0FUVEVOVElPTl9SRVFVSVJFRBAWEiIKHkVSUk9SX1JFQVNPTl9TVEFUSUNfQ1JFREVOVElBTBAXEiIKHkVSUk9SX1JFQVNPTl9OT19QRU5ESU5HX0ZJRUxEUxAYEiYKIkVSUk9SX1JFQVNPTl9DUkVERU5USUFMX1VOUkVBREFCTEUQGRIeChpFUlJPUl9SRUFTT05fU1RBVEVfSU5WQUxJRBAeEh4KGkVSUk9SX1JFQVNPTl9TVEFURV9FWFBJUkVEEB8SIwofRVJST1JfUkVBU09OX1NUQVRFX0FMUkVBRFlfVVNFRBAgEicKI0VSUk9SX1JFQVNPTl9SRVRVUk5fVVJMX05PVF9BTExPV0VEECESJAogRVJST1JfUkVBU09OX0NSRURFTlRJQUxTX0lOVkFMSUQQIhIfChtFUlJPUl9SRUFTT05fU0NPUEVTX0lOVkFMSUQQIxIkCiBFUlJPUl9SRUFTT05fU0VSVklDRV9VTkFWQUlMQUJMRRAoEi0KKUVSUk9SX1JFQVNPTl9DTElFTlRfQVVUSEVOVElDQVRJT05fRkFJTEVEEEYSIQodRVJST1JfUkVBU09OX0NMSUVOVF9OT1RfRk9VTkQQRxIpCiVFUlJPUl9SRUFTT05fUkVESVJFQ1RfVVJJX05PVF9BTExPV0VEEEgSJQohRVJST1JfUkVBU09OX1NJV0VfTUVTU0FHRV9JTlZBTElEEEkSJwojRVJST1JfUkVBU09OX1NJV0VfU0lHTkFUVVJFX0lOVkFMSUQQShIlCiFFUlJPUl9SRUFTT05fU0lXRV9ET01BSU5fTUlTTUFUQ0gQSxIkCiBFUlJPUl9SRUFTT05fU0lXRV9DSEFJTl9NSVNNQVRDSBBMEh0KGUVSUk9SX1JFQVNPTl9TSVdFX0VYUElSRUQQTRIeChpFUlJPUl9SRUFTT05fTk9OQ0VfSU5WQUxJRBBOEiIKHkVSUk9SX1JFQVNPTl9TRVNTSU9OX05PVF9GT1VORBBPEicKI0VSUk9SX1JFQVNPTl9VTlNVUFBPUlRFRF9HUkFOVF9UWVBFEFASKwonRVJST1JfUkVBU09OX0FVVEhPUklaQVRJT05fQ09ERV9JTlZBTElEEFESKQolRVJST1JfUkVBU09OX1BLQ0VfVkVSSUZJQ0FUSU9OX0ZBSUxFRBBSEiYKIkVSUk9SX1JFQVNPTl9SRURJUkVDVF9VUklfTUlTTUFUQ0gQUxImCiJFUlJPUl9SRUFTT05fUkVGUkVTSF9UT0tFTl9JTlZBTElEEFQSJQohRVJST1JfUkVBU09OX0hBTkRPRkZfQ09ERV9JTlZBTElEEFUSJQohRVJST1JfUkVBU09OX0hBTkRPRkZfQ09ERV9FWFBJUkVEEFYSKgomRVJST1JfUkVBU09OX0hBTkRPRkZfQ09ERV9BTFJFQURZX1VTRUQQVxIkCiBFUlJPUl9SRUFTT05fSEFORE9GRl9JUF9NSVNNQVRDSBBYEiQKIEVSUk9SX1JFQVNPTl9XT1JLU1BBQ0VfRk9SQklEREVOEFlCN1o1Z2l0aHViLmNvbS9uZXh1cy1icm9rZXIvbmV4dXMvZ2VuL2dvL25leHVzL3YxO25leHVzdjFiBnByb3RvMw");
 
 /**
  * ErrorReason is the machine-readable reason attached to every error Nexus
@@ -196,6 +196,160 @@ export enum ErrorReason {
    * @generated from enum value: ERROR_REASON_SERVICE_UNAVAILABLE = 40;
    */
   SERVICE_UNAVAILABLE = 40,
+
+  /**
+   * OAuth client authentication failed: unknown client_id, missing or wrong
+   * client_secret, or a secret sent for a public client. Sent with
+   * UNAUTHENTICATED; the message never says which part was wrong.
+   *
+   * @generated from enum value: ERROR_REASON_CLIENT_AUTHENTICATION_FAILED = 70;
+   */
+  CLIENT_AUTHENTICATION_FAILED = 70,
+
+  /**
+   * No OAuth client with that id exists in the caller's project.
+   *
+   * @generated from enum value: ERROR_REASON_CLIENT_NOT_FOUND = 71;
+   */
+  CLIENT_NOT_FOUND = 71,
+
+  /**
+   * The redirect URI is not one of the client's registered redirect URIs
+   * (exact string match).
+   *
+   * @generated from enum value: ERROR_REASON_REDIRECT_URI_NOT_ALLOWED = 72;
+   */
+  REDIRECT_URI_NOT_ALLOWED = 72,
+
+  /**
+   * The Sign-In with Ethereum (EIP-4361) message cannot be parsed, or a
+   * field of it is malformed. ErrorInfo metadata "field" names it when known.
+   *
+   * @generated from enum value: ERROR_REASON_SIWE_MESSAGE_INVALID = 73;
+   */
+  SIWE_MESSAGE_INVALID = 73,
+
+  /**
+   * The SIWE signature is malformed or was not made by the message's address.
+   *
+   * @generated from enum value: ERROR_REASON_SIWE_SIGNATURE_INVALID = 74;
+   */
+  SIWE_SIGNATURE_INVALID = 74,
+
+  /**
+   * The SIWE message's domain or URI is not one the client allows.
+   * ErrorInfo metadata "field" is "domain" or "uri".
+   *
+   * @generated from enum value: ERROR_REASON_SIWE_DOMAIN_MISMATCH = 75;
+   */
+  SIWE_DOMAIN_MISMATCH = 75,
+
+  /**
+   * The SIWE message's chain id is not one the client allows.
+   *
+   * @generated from enum value: ERROR_REASON_SIWE_CHAIN_MISMATCH = 76;
+   */
+  SIWE_CHAIN_MISMATCH = 76,
+
+  /**
+   * The SIWE message is expired (expiration time passed), not yet valid
+   * (not-before in the future) or issued in the future.
+   *
+   * @generated from enum value: ERROR_REASON_SIWE_EXPIRED = 77;
+   */
+  SIWE_EXPIRED = 77,
+
+  /**
+   * The SIWE nonce was not issued by GetNonce for this client, expired, or
+   * was already used.
+   *
+   * @generated from enum value: ERROR_REASON_NONCE_INVALID = 78;
+   */
+  NONCE_INVALID = 78,
+
+  /**
+   * The session to continue does not exist, was revoked, has expired, or
+   * belongs to another account or client.
+   *
+   * @generated from enum value: ERROR_REASON_SESSION_NOT_FOUND = 79;
+   */
+  SESSION_NOT_FOUND = 79,
+
+  /**
+   * ExchangeToken's grant_type is not `authorization_code` or
+   * `refresh_token`.
+   *
+   * @generated from enum value: ERROR_REASON_UNSUPPORTED_GRANT_TYPE = 80;
+   */
+  UNSUPPORTED_GRANT_TYPE = 80,
+
+  /**
+   * The authorization code is unknown, expired, already used, or was issued
+   * to another client.
+   *
+   * @generated from enum value: ERROR_REASON_AUTHORIZATION_CODE_INVALID = 81;
+   */
+  AUTHORIZATION_CODE_INVALID = 81,
+
+  /**
+   * The PKCE code_verifier does not match the code_challenge.
+   *
+   * @generated from enum value: ERROR_REASON_PKCE_VERIFICATION_FAILED = 82;
+   */
+  PKCE_VERIFICATION_FAILED = 82,
+
+  /**
+   * The redirect_uri differs from the one the authorization code was issued
+   * for.
+   *
+   * @generated from enum value: ERROR_REASON_REDIRECT_URI_MISMATCH = 83;
+   */
+  REDIRECT_URI_MISMATCH = 83,
+
+  /**
+   * The refresh token is unknown, expired, revoked, issued to another client,
+   * or was already used (reuse revokes the whole session).
+   *
+   * @generated from enum value: ERROR_REASON_REFRESH_TOKEN_INVALID = 84;
+   */
+  REFRESH_TOKEN_INVALID = 84,
+
+  /**
+   * The handoff code is unknown (never issued, or malformed).
+   *
+   * @generated from enum value: ERROR_REASON_HANDOFF_CODE_INVALID = 85;
+   */
+  HANDOFF_CODE_INVALID = 85,
+
+  /**
+   * The handoff code is older than its lifetime (30 seconds).
+   *
+   * @generated from enum value: ERROR_REASON_HANDOFF_CODE_EXPIRED = 86;
+   */
+  HANDOFF_CODE_EXPIRED = 86,
+
+  /**
+   * The handoff code was already redeemed once.
+   *
+   * @generated from enum value: ERROR_REASON_HANDOFF_CODE_ALREADY_USED = 87;
+   */
+  HANDOFF_CODE_ALREADY_USED = 87,
+
+  /**
+   * The handoff code is redeemed from another IP address than the one that
+   * initiated it, and the client does not relax the IP binding.
+   *
+   * @generated from enum value: ERROR_REASON_HANDOFF_IP_MISMATCH = 88;
+   */
+  HANDOFF_IP_MISMATCH = 88,
+
+  /**
+   * A signed-in user's token tried to reach another workspace or another
+   * project than its own. Sent with PERMISSION_DENIED.
+   *
+   * @generated from enum value: ERROR_REASON_WORKSPACE_FORBIDDEN = 89;
+   */
+  WORKSPACE_FORBIDDEN = 89,
 }
 
 /**
