@@ -1,3 +1,4 @@
+import type { ConnectRouter } from '@connectrpc/connect';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
@@ -33,6 +34,8 @@ export interface App {
 export interface AppOptions {
   /** Generate (and report) an admin key when the default project has none: `nexus start` only. */
   generateAdminKey?: boolean;
+  /** Services registered next to the published API (benchmarks only; see ServerDeps.extraServices). */
+  extraServices?: (router: ConnectRouter) => void;
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
@@ -63,6 +66,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       corsOrigins: config.corsOrigins,
       store,
       connections,
+      extraServices: options.extraServices,
       handlers: {
         providers: new ProviderHandler(auth, providers),
         connections: new ConnectionHandler(auth, connections),

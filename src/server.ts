@@ -1,3 +1,4 @@
+import type { ConnectRouter } from '@connectrpc/connect';
 import type { UniversalHandler } from '@connectrpc/connect/protocol';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import type http from 'node:http';
@@ -26,6 +27,12 @@ export interface ServerDeps {
   connections: ConnectionService;
   /** How long in-flight RPCs may finish on close before they are aborted. */
   shutdownTimeoutMs?: number;
+  /**
+   * Registers services beyond the published API on the same router (and so
+   * the same interceptors and protocol handling). Benchmarks use it for their
+   * reference echo RPC; `nexus start` registers none.
+   */
+  extraServices?: (router: ConnectRouter) => void;
 }
 
 /**
@@ -46,6 +53,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(fastifyConnectPlugin, {
     routes: (router) => {
       connectRoutes(deps.handlers)(router);
+      deps.extraServices?.(router);
       // Connect's own decoding and size errors get the same error contract as ours.
       const handlers = router.handlers as UniversalHandler[];
       handlers.splice(0, handlers.length, ...handlers.map(withSafeProtocolErrors));

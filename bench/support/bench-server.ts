@@ -1,0 +1,20 @@
+/**
+ * A Nexus server process for benchmarks: `nexus start` plus the reference echo
+ * service. Configured by the same environment as `nexus start`; runs until SIGTERM.
+ * It is its own process so the load generator never shares its event loop.
+ */
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/logging.js';
+import { registerEcho } from './echo-service.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+const app = await createApp(config, logger, { extraServices: registerEcho });
+await app.server.listen({ port: config.port, host: config.host });
+const stop = async () => {
+  await app.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
