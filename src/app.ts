@@ -9,6 +9,7 @@ import { bootstrap } from './domain/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
 import { UrlAllowList } from './domain/url-allow-list.js';
 import { TokenService } from './domain/tokens/token-service.js';
+import { Metrics } from './observability/metrics.js';
 import { build } from './server.js';
 import { openDatabase, type Database } from './storage/data-source.js';
 import { Store } from './storage/store.js';
@@ -25,6 +26,8 @@ export interface App {
   providers: ProviderService;
   connections: ConnectionService;
   tokens: TokenService;
+  /** This app's metrics registry (one per app). */
+  metrics: Metrics;
   /** Set when this start generated the default project's admin key. */
   generatedAdminKey: string | undefined;
   close(): Promise<void>;
@@ -43,6 +46,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined });
   try {
     const store = new Store(database.dataSource);
+    const metrics = new Metrics();
+    metrics.observePool(database.dataSource);
     const apiKeys = new ApiKeys(store);
     const { generatedAdminKey } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
     const oauth = new OAuthClient({ timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production });
@@ -59,7 +64,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       baseUrl: config.baseUrl,
       warn: (message, context) => logger.warn(context, message),
     });
-    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, oauth });
+    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, oauth, observer: metrics });
     const auth = new Authenticator(apiKeys);
     const server = await build({
       logger,
@@ -67,6 +72,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       store,
       connections,
       extraServices: options.extraServices,
+      metrics,
+      metricsToken: config.metricsToken,
       handlers: {
         providers: new ProviderHandler(auth, providers),
         connections: new ConnectionHandler(auth, connections),
@@ -81,6 +88,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       providers,
       connections,
       tokens,
+      metrics,
       generatedAdminKey,
       async close() {
         await server.close();

@@ -9,7 +9,9 @@ import { DualProtocolServer } from './http/dual-protocol-server.js';
 import { registerCapturePageRoute } from './http/capture-page-route.js';
 import { registerCors } from './http/cors.js';
 import { registerHealthRoutes } from './http/health-routes.js';
+import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
+import type { Metrics } from './observability/metrics.js';
 import type { Store } from './storage/store.js';
 import { connectRoutes, type Handlers } from './transport/connect-routes.js';
 import { errorInterceptor } from './transport/error-interceptor.js';
@@ -33,11 +35,14 @@ export interface ServerDeps {
    * reference echo RPC; `nexus start` registers none.
    */
   extraServices?: (router: ConnectRouter) => void;
+  metrics: Metrics;
+  /** Bearer token required by GET /metrics; unset leaves it open. */
+  metricsToken?: string | undefined;
 }
 
 /**
  * The HTTP server: Connect, gRPC and gRPC-Web for the three services, the
- * OAuth callback, the capture page and health checks, on one port that
+ * OAuth callback, the capture page, health checks and /metrics, on one port that
  * speaks HTTP/1.1 and HTTP/2 cleartext. Does not listen; the caller does.
  */
 export async function build(deps: ServerDeps): Promise<FastifyInstance> {
@@ -58,7 +63,9 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
       const handlers = router.handlers as UniversalHandler[];
       handlers.splice(0, handlers.length, ...handlers.map(withSafeProtocolErrors));
     },
+    // The metrics interceptor is outermost, so it sees the code the error interceptor settled on.
     interceptors: [
+      deps.metrics.interceptor(),
       errorInterceptor((err, procedure) => deps.logger.error({ err, procedure }, 'unexpected error in RPC')),
     ],
     readMaxBytes: READ_MAX_BYTES,
@@ -67,5 +74,6 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   registerOAuthCallbackRoute(app, deps.connections);
   registerCapturePageRoute(app);
   registerHealthRoutes(app, deps.store);
+  registerMetricsRoute(app, deps.metrics, deps.metricsToken);
   return app;
 }

@@ -20,6 +20,8 @@ export interface Config {
   logLevel: string;
   /** Upper bound on an outbound call to a provider. */
   providerTimeoutMs: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`; unset, it is open. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -49,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: list(env.NEXUS_CORS_ORIGINS ?? (production ? '' : 'http://localhost:*,http://127.0.0.1:*')),
     logLevel: env.LOG_LEVEL ?? 'info',
     providerTimeoutMs: parseTimeout(env.NEXUS_PROVIDER_TIMEOUT_MS ?? '10000'),
+    metricsToken: env.NEXUS_METRICS_TOKEN || undefined,
   };
 }
 

@@ -54,6 +54,7 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     corsOrigins: [],
     logLevel: 'debug',
     providerTimeoutMs: 2_000,
+    metricsToken: undefined,
     ...options.config,
   };
   const logs: string[] = [];

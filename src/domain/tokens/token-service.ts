@@ -17,6 +17,7 @@ import type { TokenSet } from '../oauth/token-set.js';
 import type { Principal } from '../principal.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import type { IssuedCredential } from './issued-credential.js';
+import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.js';
 import { SingleFlight } from './single-flight.js';
 import { staticCredential } from './static-credentials.js';
 
@@ -28,6 +29,8 @@ export interface TokenServiceDeps {
   keyRing: KeyRing;
   providers: ProviderService;
   oauth: OAuthClient;
+  /** Told the outcome of every refresh attempt (metrics). */
+  observer?: RefreshObserver;
 }
 
 type RefreshOutcome = { ok: true; tokens: TokenSet } | { ok: false; error: Error };
@@ -77,6 +80,7 @@ export class TokenService {
    */
   private async refreshLocked(connection: ConnectionRow, provider: ProviderRow, margin: number, force: boolean): Promise<RefreshOutcome> {
     const { store, keyRing, oauth, providers } = this.deps;
+    const observer = this.deps.observer ?? NO_OBSERVER;
     return store.transaction(async (tx) => {
       const locked = await store.connections.findByIdForUpdate(connection.projectId, connection.id, tx);
       if (!locked) return { ok: false, error: new ConnectionNotFoundError(connection.id) };
@@ -91,13 +95,17 @@ export class TokenService {
         // expired only the user can fix it by reconnecting.
         if (current.expiresAt === undefined || current.expiresAt > Date.now()) return { ok: true, tokens: current };
         await store.connections.update(locked.projectId, locked.id, { status: 'ATTENTION_REQUIRED', statusReason: 'no_refresh_token' }, tx);
+        observer.refreshed('no_refresh_token', 'on_demand', 0);
         return { ok: false, error: new AttentionRequiredError(locked.id) };
       }
 
       let fresh: TokenSet;
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
       try {
         fresh = await oauth.refresh(provider, providers.clientSecret(provider), current.refreshToken);
       } catch (err) {
+        observer.refreshed(err instanceof OAuthRejectedError ? 'rejected' : 'transient_failure', 'on_demand', seconds());
         if (err instanceof OAuthRejectedError) {
           await store.connections.update(
             locked.projectId,
@@ -109,6 +117,7 @@ export class TokenService {
         }
         throw err; // unavailable: the transaction rolls back, nothing changes
       }
+      observer.refreshed('success', 'on_demand', seconds());
       // A provider that does not rotate refresh tokens returns none: keep the old one.
       const merged: TokenSet = { ...fresh, refreshToken: fresh.refreshToken ?? current.refreshToken, scopes: fresh.scopes ?? current.scopes };
       await store.connections.update(
