@@ -22,6 +22,10 @@ export interface Config {
   providerTimeoutMs: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`; unset, it is open. */
   metricsToken: string | undefined;
+  /** Opened credentials kept per process for GetToken (0 turns the cache off). */
+  tokenCacheSize: number;
+  /** Longest a cached credential is served without re-reading its row (bounds a missed invalidation). */
+  tokenCacheMaxAgeMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -52,6 +56,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     providerTimeoutMs: parseTimeout(env.NEXUS_PROVIDER_TIMEOUT_MS ?? '10000'),
     metricsToken: env.NEXUS_METRICS_TOKEN || undefined,
+    tokenCacheSize: parseWhole('NEXUS_TOKEN_CACHE_SIZE', env.NEXUS_TOKEN_CACHE_SIZE ?? '10000', 0, 10_000_000),
+    tokenCacheMaxAgeMs: parseWhole('NEXUS_TOKEN_CACHE_MAX_AGE_MS', env.NEXUS_TOKEN_CACHE_MAX_AGE_MS ?? '5000', 100, 60_000),
   };
 }
 
@@ -68,6 +74,12 @@ function parseTimeout(value: string): number {
     throw new ConfigError(`NEXUS_PROVIDER_TIMEOUT_MS "${value}" must be a whole number of milliseconds from 100 to 120000`);
   }
   return ms;
+}
+
+function parseWhole(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} "${value}" must be a whole number from ${min} to ${max}`);
+  return n;
 }
 
 function parsePort(value: string): number {

@@ -55,6 +55,8 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     logLevel: 'debug',
     providerTimeoutMs: 2_000,
     metricsToken: undefined,
+    tokenCacheSize: 10_000,
+    tokenCacheMaxAgeMs: 5_000,
     ...options.config,
   };
   const logs: string[] = [];

@@ -20,6 +20,7 @@ import type { IssuedCredential } from './issued-credential.js';
 import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.js';
 import { SingleFlight } from './single-flight.js';
 import { staticCredential } from './static-credentials.js';
+import type { TokenCache } from './token-cache.js';
 
 export const DEFAULT_MIN_REMAINING_MS = 60_000;
 export const MAX_MIN_REMAINING_MS = 3_600_000;
@@ -31,6 +32,8 @@ export interface TokenServiceDeps {
   oauth: OAuthClient;
   /** Told the outcome of every refresh attempt (metrics). */
   observer?: RefreshObserver;
+  /** Opened credentials kept per process; invalidated by connection events (see TokenCache). */
+  cache?: TokenCache;
 }
 
 type RefreshOutcome = { ok: true; tokens: TokenSet } | { ok: false; error: Error };
@@ -50,6 +53,17 @@ export class TokenService {
 
   async getToken(caller: Principal, connectionId: string, minRemainingMs: number | undefined): Promise<IssuedCredential> {
     const margin = checkMargin(minRemainingMs);
+    checkConnectionId('connection_id', connectionId);
+    const { cache } = this.deps;
+    const cached = cache?.get(caller.projectId, connectionId, margin);
+    if (cached) return cached;
+    const mark = cache?.mark() ?? 0;
+    const credential = await this.readToken(caller, connectionId, margin);
+    cache?.set(caller.projectId, connectionId, credential, mark);
+    return credential;
+  }
+
+  private async readToken(caller: Principal, connectionId: string, margin: number): Promise<IssuedCredential> {
     const connection = await this.requireUsable(caller.projectId, connectionId);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
     if (provider.authType !== 'OAUTH2') {
@@ -64,12 +78,21 @@ export class TokenService {
     const connection = await this.requireUsable(caller.projectId, connectionId);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
     if (provider.authType !== 'OAUTH2') throw new StaticCredentialError(connection.id);
-    return issued(await this.refresh(connection, provider, 0, true));
+    // The cached token is the one being replaced; later GetTokens must not see it.
+    this.deps.cache?.invalidate(connection.id);
+    const mark = this.deps.cache?.mark() ?? 0;
+    const credential = issued(await this.refresh(connection, provider, 0, true));
+    this.deps.cache?.set(caller.projectId, connection.id, credential, mark);
+    return credential;
   }
 
   private async refresh(connection: ConnectionRow, provider: ProviderRow, margin: number, force: boolean): Promise<TokenSet> {
     const outcome = await this.flights.run(connection.id, () => this.refreshLocked(connection, provider, margin, force));
-    if (!outcome.ok) throw outcome.error;
+    if (!outcome.ok) {
+      // The connection may now need attention: no caller here gets its old token from the cache either.
+      this.deps.cache?.invalidate(connection.id);
+      throw outcome.error;
+    }
     return outcome.tokens;
   }
 

@@ -1,0 +1,91 @@
+import { LRUCache } from 'lru-cache';
+import type { IssuedCredential } from './issued-credential.js';
+
+export interface TokenCacheOptions {
+  /** Most entries kept (least recently used go first); 0 turns the cache off. */
+  maxEntries: number;
+  /**
+   * Longest an entry is served without reading the row again. Invalidation
+   * normally comes from connection events within milliseconds; this bounds
+   * how long a missed notification can keep a changed connection served.
+   */
+  maxAgeMs: number;
+}
+
+interface Entry {
+  projectId: string;
+  credential: IssuedCredential;
+  /** Epoch ms of the access token's expiry; undefined for static credentials. */
+  expiresAt: number | undefined;
+}
+
+/**
+ * Per-process cache of opened, still-valid credentials, so a hot GetToken
+ * needs no database round trip and no decryption.
+ *
+ * Correct across replicas only together with invalidation: every status or
+ * credential change is published as a connection event, and each process
+ * drops the entry (`invalidate`) or everything when it may have missed
+ * events (`clear`). An entry is never served past its token's expiry minus
+ * the caller's margin, nor past `maxAgeMs`.
+ *
+ * Entries are keyed by connection id and remember their project: a caller
+ * from another project never gets one (it falls through to the database,
+ * which answers NOT_FOUND).
+ */
+export class TokenCache {
+  private readonly entries: LRUCache<string, Entry> | undefined;
+  /**
+   * Bumped by every invalidation. A reader notes it before going to the
+   * database and stores its result only if it has not moved, so a value read
+   * before a change can never be cached after the change's invalidation.
+   */
+  private generation = 0;
+
+  constructor(private readonly options: TokenCacheOptions) {
+    if (options.maxEntries > 0) {
+      this.entries = new LRUCache<string, Entry>({ max: options.maxEntries, ttl: options.maxAgeMs, ttlAutopurge: false });
+    }
+  }
+
+  get enabled(): boolean {
+    return this.entries !== undefined;
+  }
+
+  get size(): number {
+    return this.entries?.size ?? 0;
+  }
+
+  /** The cached credential, if it belongs to the project and stays valid for `marginMs` more. */
+  get(projectId: string, connectionId: string, marginMs: number, now = Date.now()): IssuedCredential | undefined {
+    const entry = this.entries?.get(connectionId);
+    if (!entry || entry.projectId !== projectId) return undefined;
+    if (entry.expiresAt !== undefined && entry.expiresAt - now <= marginMs) return undefined;
+    return entry.credential;
+  }
+
+  /** Call before reading the row; pass the value to `set`. */
+  mark(): number {
+    return this.generation;
+  }
+
+  set(projectId: string, connectionId: string, credential: IssuedCredential, mark: number, now = Date.now()): void {
+    if (!this.entries || mark !== this.generation) return;
+    const expiresAt = credential.type === 'oauth2' ? credential.expiresAt?.getTime() : undefined;
+    if (expiresAt !== undefined && expiresAt <= now) return;
+    const ttl = Math.min(this.options.maxAgeMs, expiresAt === undefined ? Infinity : expiresAt - now);
+    this.entries.set(connectionId, { projectId, credential, expiresAt }, { ttl });
+  }
+
+  /** The connection changed (status, credentials, deleted) somewhere. */
+  invalidate(connectionId: string): void {
+    this.generation++;
+    this.entries?.delete(connectionId);
+  }
+
+  /** Events may have been missed (the event listener reconnected): forget everything. */
+  clear(): void {
+    this.generation++;
+    this.entries?.clear();
+  }
+}
