@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { ApiKeys } from './domain/api-keys.js';
+import { ConnectionEvents } from './domain/connections/connection-events.js';
 import { ConnectionService } from './domain/connections/connection-service.js';
+import { ConnectionWatch } from './domain/connections/connection-watch.js';
 import { OAuthClient } from './domain/oauth/oauth-client.js';
 import { bootstrap } from './domain/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
@@ -12,6 +14,7 @@ import { TokenService } from './domain/tokens/token-service.js';
 import { Metrics } from './observability/metrics.js';
 import { build } from './server.js';
 import { openDatabase, type Database } from './storage/data-source.js';
+import { createEventListener } from './storage/event-listener.js';
 import { Store } from './storage/store.js';
 import { Authenticator } from './transport/authenticate.js';
 import { ConnectionHandler } from './transport/handlers/connection-handler.js';
@@ -28,6 +31,9 @@ export interface App {
   tokens: TokenService;
   /** This app's metrics registry (one per app). */
   metrics: Metrics;
+  /** Connection events: publish inside a status-changing transaction, subscribe in memory (any replica's changes). */
+  events: ConnectionEvents;
+  watch: ConnectionWatch;
   /** Set when this start generated the default project's admin key. */
   generatedAdminKey: string | undefined;
   close(): Promise<void>;
@@ -44,10 +50,17 @@ export interface AppOptions {
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // An empty data directory keeps the embedded database in memory (tests).
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined });
+  let closeEvents = async () => {};
   try {
     const store = new Store(database.dataSource);
     const metrics = new Metrics();
     metrics.observePool(database.dataSource);
+    const events = new ConnectionEvents(store, createEventListener(database, logger), {
+      retentionMs: config.eventRetentionMs,
+      log: logger,
+    });
+    await events.start();
+    closeEvents = () => events.close();
     const apiKeys = new ApiKeys(store);
     const { generatedAdminKey } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
     const oauth = new OAuthClient({ timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production });
@@ -60,11 +73,20 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       keyRing: config.keyRing,
       providers,
       oauth,
+      events,
       returnUrls: new UrlAllowList(config.allowedReturnUrls),
       baseUrl: config.baseUrl,
       warn: (message, context) => logger.warn(context, message),
     });
-    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, oauth, observer: metrics });
+    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, oauth, observer: metrics, events });
+    const watch = new ConnectionWatch(store, events, {
+      heartbeatMs: config.streamHeartbeatMs,
+      maxStreams: config.maxStreams,
+      retentionMs: config.eventRetentionMs,
+    }, {
+      inc: (method) => metrics.streamsOpen.inc({ method }),
+      dec: (method) => metrics.streamsOpen.dec({ method }),
+    });
     const auth = new Authenticator(apiKeys);
     const server = await build({
       logger,
@@ -76,7 +98,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       metricsToken: config.metricsToken,
       handlers: {
         providers: new ProviderHandler(auth, providers),
-        connections: new ConnectionHandler(auth, connections),
+        connections: new ConnectionHandler(auth, connections, watch),
         tokens: new TokenHandler(auth, tokens),
       },
     });
@@ -89,13 +111,19 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       connections,
       tokens,
       metrics,
+      events,
+      watch,
       generatedAdminKey,
       async close() {
+        // Open streams end first (UNAVAILABLE, SERVER_SHUTTING_DOWN: clients resume elsewhere with their
+        // cursor); otherwise they would hold the drain until its timeout.
+        await events.close();
         await server.close();
         await database.close();
       },
     };
   } catch (err) {
+    await closeEvents();
     await database.close();
     throw err;
   }

@@ -26,6 +26,12 @@ export interface Config {
   tokenCacheSize: number;
   /** Longest a cached credential is served without re-reading its row (bounds a missed invalidation). */
   tokenCacheMaxAgeMs: number;
+  /** Interval between heartbeats on WatchConnection(s) streams. */
+  streamHeartbeatMs: number;
+  /** Open streams one process accepts before answering RESOURCE_EXHAUSTED. */
+  maxStreams: number;
+  /** How long connection events (resume cursors) are kept. */
+  eventRetentionMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -58,6 +64,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: env.NEXUS_METRICS_TOKEN || undefined,
     tokenCacheSize: parseWhole('NEXUS_TOKEN_CACHE_SIZE', env.NEXUS_TOKEN_CACHE_SIZE ?? '10000', 0, 10_000_000),
     tokenCacheMaxAgeMs: parseWhole('NEXUS_TOKEN_CACHE_MAX_AGE_MS', env.NEXUS_TOKEN_CACHE_MAX_AGE_MS ?? '5000', 100, 60_000),
+    streamHeartbeatMs: parseWhole('NEXUS_STREAM_HEARTBEAT_MS', env.NEXUS_STREAM_HEARTBEAT_MS ?? '15000', 100, 600_000),
+    maxStreams: parseWhole('NEXUS_MAX_STREAMS', env.NEXUS_MAX_STREAMS ?? '20000', 1, 1_000_000),
+    eventRetentionMs: parseWhole('NEXUS_EVENT_RETENTION_HOURS', env.NEXUS_EVENT_RETENTION_HOURS ?? '24', 1, 24 * 90) * 3_600_000,
   };
 }
 

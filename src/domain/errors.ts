@@ -217,3 +217,45 @@ export class ServiceUnavailableError extends NexusError {
   readonly kind = 'unavailable';
   readonly reason = 'SERVICE_UNAVAILABLE';
 }
+
+export class ResumeCursorInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'RESUME_CURSOR_INVALID';
+  constructor() {
+    super('resume_cursor is malformed: pass the cursor of an event or heartbeat exactly as received', { field: 'resume_cursor' });
+  }
+}
+
+export class ResumeCursorExpiredError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'RESUME_CURSOR_EXPIRED';
+  constructor() {
+    super('the events after resume_cursor are no longer kept; watch again without a cursor for a fresh snapshot', {
+      field: 'resume_cursor',
+    });
+  }
+}
+
+export class TooManyStreamsError extends NexusError {
+  readonly kind = 'resource_exhausted';
+  readonly reason = 'TOO_MANY_STREAMS';
+  constructor(max: number) {
+    super(`this server already holds its maximum of ${max} open streams; retry later or on another replica`, { max: String(max) });
+  }
+}
+
+export class ServerShuttingDownError extends NexusError {
+  readonly kind = 'unavailable';
+  readonly reason = 'SERVER_SHUTTING_DOWN';
+  constructor() {
+    super('the server is shutting down; reconnect with the last cursor');
+  }
+}
+
+export class StreamBehindError extends NexusError {
+  readonly kind = 'unavailable';
+  readonly reason = 'SERVICE_UNAVAILABLE';
+  constructor() {
+    super('the stream fell too far behind; reconnect with the last cursor');
+  }
+}

@@ -18,6 +18,8 @@ export interface DatabaseOptions {
 export interface Database {
   dataSource: DataSource;
   embedded: boolean;
+  /** The PostgreSQL URL in use (the embedded server's loopback URL when embedded). */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       // PGlite is one session: two pooled clients would interleave their
       // transactions inside it, so the embedded database gets exactly one.
       max: embedded ? 1 : (options.poolSize ?? 10),
+      // The embedded session also carries the event LISTEN (event-listener.ts): keep it, never recycle it.
+      ...(embedded ? { idleTimeoutMillis: 0 } : {}),
       connectionTimeoutMillis: 5_000,
       // A query stuck behind a lost lock must not hang a request forever.
       statement_timeout: 15_000,
@@ -59,6 +63,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return {
     dataSource,
     embedded: embedded !== undefined,
+    url,
     async close() {
       if (dataSource.isInitialized) await dataSource.destroy();
       await embedded?.stop();

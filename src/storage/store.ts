@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Tx } from './data-source.js';
 import { ApiKeyRepository } from './repositories/api-key-repository.js';
 import { AuthStateRepository } from './repositories/auth-state-repository.js';
+import { ConnectionEventRepository } from './repositories/connection-event-repository.js';
 import { ConnectionRepository } from './repositories/connection-repository.js';
 import { ProjectRepository } from './repositories/project-repository.js';
 import { ProviderRepository } from './repositories/provider-repository.js';
@@ -13,6 +14,7 @@ export class Store {
   readonly providers: ProviderRepository;
   readonly connections: ConnectionRepository;
   readonly authStates: AuthStateRepository;
+  readonly events: ConnectionEventRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.projects = new ProjectRepository(dataSource);
@@ -20,10 +22,12 @@ export class Store {
     this.providers = new ProviderRepository(dataSource);
     this.connections = new ConnectionRepository(dataSource);
     this.authStates = new AuthStateRepository(dataSource);
+    this.events = new ConnectionEventRepository(dataSource);
   }
 
-  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(work);
+  /** `repeatableRead` gives every read in `work` one consistent snapshot (a watch's snapshot and its cursor). */
+  transaction<T>(work: (tx: Tx) => Promise<T>, options: { repeatableRead?: boolean } = {}): Promise<T> {
+    return options.repeatableRead ? this.dataSource.transaction('REPEATABLE READ', work) : this.dataSource.transaction(work);
   }
 
   /** True when the database answers within `timeoutMs`: a readiness probe must not hang. */

@@ -57,6 +57,9 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     metricsToken: undefined,
     tokenCacheSize: 10_000,
     tokenCacheMaxAgeMs: 5_000,
+    streamHeartbeatMs: 15_000,
+    maxStreams: 20_000,
+    eventRetentionMs: 24 * 3_600_000,
     ...options.config,
   };
   const logs: string[] = [];

@@ -21,6 +21,7 @@ import type { ProviderService } from '../providers/provider-service.js';
 import { scope as checkScope } from '../providers/provider-validation.js';
 import type { UrlAllowList } from '../url-allow-list.js';
 import { checkConnectionId } from './connection-id.js';
+import type { ConnectionEvents } from './connection-events.js';
 import { codeVerifierAad, returnUrlWith } from './connection-urls.js';
 import { openCredentials, sealCredentials } from './sealed-credentials.js';
 import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
@@ -45,6 +46,8 @@ export interface ConnectionServiceDeps {
   keyRing: KeyRing;
   providers: ProviderService;
   oauth: OAuthClient;
+  /** Every status change is published in its own transaction (WatchConnection(s)). */
+  events: ConnectionEvents;
   returnUrls: UrlAllowList;
   /** Public base URL; the OAuth redirect URI is BASE_URL/oauth/callback. */
   baseUrl: string;
@@ -136,6 +139,7 @@ export class ConnectionService {
         },
         tx,
       );
+      await this.deps.events.publish(tx, 'CREATED', view(row, provider));
       return row;
     });
     return { connection: view(connection, provider), authUrl, state };
@@ -156,7 +160,7 @@ export class ConnectionService {
     const provider = await this.deps.providers.require(claims.prj, connection.providerId);
 
     const fail = async (reason: string): Promise<CallbackOutcome> => {
-      const failed = await this.setStatus(connection, 'FAILED', reason);
+      const failed = await this.setStatus(connection, provider, 'FAILED', reason);
       return {
         connection: view(failed, provider),
         redirectUrl: returnUrlWith(connection.returnUrl, { status: 'error', error: reason, connection_id: connection.id }),
@@ -185,9 +189,11 @@ export class ConnectionService {
         tokenExpiresAt: tokens.expiresAt ? new Date(tokens.expiresAt) : null,
       };
       if (needsFields) {
-        return this.deps.store.connections.update(connection.projectId, connection.id, { ...patch, statusReason: FIELDS_REQUIRED }, tx);
+        const row = await this.deps.store.connections.update(connection.projectId, connection.id, { ...patch, statusReason: FIELDS_REQUIRED }, tx);
+        await this.deps.events.publish(tx, 'UPDATED', view(row, provider));
+        return row;
       }
-      return this.activate(connection, patch, tx);
+      return this.activate(connection, provider, patch, tx);
     });
     return {
       connection: view(updated, provider),
@@ -220,6 +226,7 @@ export class ConnectionService {
       if (!locked || locked.status !== 'PENDING') throw new StateAlreadyUsedError();
       return this.activate(
         locked,
+        provider,
         { credentialsSealed: sealCredentials(this.deps.keyRing, locked.id, credentials), tokenExpiresAt: null },
         tx,
       );
@@ -246,7 +253,7 @@ export class ConnectionService {
     const activated = await this.deps.store.transaction(async (tx) => {
       const locked = await this.deps.store.connections.findByIdForUpdate(caller.projectId, id, tx);
       if (!locked || !awaitsFields(locked)) throw new NoPendingFieldsError(id);
-      return this.activate(locked, { fields: fields as Record<string, unknown> }, tx);
+      return this.activate(locked, provider, { fields: fields as Record<string, unknown> }, tx);
     });
     return {
       connection: view(activated, provider),
@@ -307,6 +314,7 @@ export class ConnectionService {
         { status: 'REVOKED', statusReason: 'deleted', credentialsSealed: null, tokenExpiresAt: null },
         tx,
       );
+      await this.deps.events.publish(tx, 'DELETED', view(updated, provider));
       return { connection: view(updated, provider), revokedAtProvider };
     });
   }
@@ -340,20 +348,29 @@ export class ConnectionService {
     }
   }
 
-  /** ACTIVE, and every older live connection of the same workspace and provider superseded. */
-  private async activate(connection: ConnectionRow, patch: Partial<ConnectionRow>, tx: Tx): Promise<ConnectionRow> {
+  /**
+   * ACTIVE, and every older live connection of the same workspace and
+   * provider superseded. The events come last: all row locks are taken by then.
+   */
+  private async activate(connection: ConnectionRow, provider: ProviderRow, patch: Partial<ConnectionRow>, tx: Tx): Promise<ConnectionRow> {
     const updated = await this.deps.store.connections.update(
       connection.projectId,
       connection.id,
       { ...patch, status: 'ACTIVE', statusReason: '' },
       tx,
     );
-    await this.deps.store.connections.supersede(connection.projectId, connection.workspaceId, connection.providerId, connection.id, tx);
+    const superseded = await this.deps.store.connections.supersede(connection.projectId, connection.workspaceId, connection.providerId, connection.id, tx);
+    await this.deps.events.publish(tx, 'ACTIVE', view(updated, provider));
+    for (const row of superseded) await this.deps.events.publish(tx, 'REVOKED', view(row, provider));
     return updated;
   }
 
-  private setStatus(connection: ConnectionRow, status: ConnectionStatusName, reason: string): Promise<ConnectionRow> {
-    return this.deps.store.connections.update(connection.projectId, connection.id, { status, statusReason: reason });
+  private setStatus(connection: ConnectionRow, provider: ProviderRow, status: 'FAILED', reason: string): Promise<ConnectionRow> {
+    return this.deps.store.transaction(async (tx) => {
+      const row = await this.deps.store.connections.update(connection.projectId, connection.id, { status, statusReason: reason }, tx);
+      await this.deps.events.publish(tx, status, view(row, provider));
+      return row;
+    });
   }
 
   private async requireConnection(projectId: string, id: string): Promise<ConnectionRow> {

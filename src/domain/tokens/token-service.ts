@@ -1,4 +1,5 @@
 import type { KeyRing } from '../../crypto/index.js';
+import type { Tx } from '../../storage/data-source.js';
 import type { ConnectionRow } from '../../storage/entities/connection.js';
 import type { ProviderRow } from '../../storage/entities/provider.js';
 import type { Store } from '../../storage/store.js';
@@ -11,6 +12,7 @@ import {
   InvalidFieldError,
   StaticCredentialError,
 } from '../errors.js';
+import type { ConnectionEvents } from '../connections/connection-events.js';
 import type { OAuthClient } from '../oauth/oauth-client.js';
 import { OAuthRejectedError } from '../oauth/oauth-errors.js';
 import type { TokenSet } from '../oauth/token-set.js';
@@ -34,6 +36,8 @@ export interface TokenServiceDeps {
   observer?: RefreshObserver;
   /** Opened credentials kept per process; invalidated by connection events (see TokenCache). */
   cache?: TokenCache;
+  /** Refreshes and rejections are published in their transaction (WatchConnection(s)). */
+  events: ConnectionEvents;
 }
 
 type RefreshOutcome = { ok: true; tokens: TokenSet } | { ok: false; error: Error };
@@ -102,8 +106,10 @@ export class TokenService {
    * provider rolls back, leaving the status as it was.
    */
   private async refreshLocked(connection: ConnectionRow, provider: ProviderRow, margin: number, force: boolean): Promise<RefreshOutcome> {
-    const { store, keyRing, oauth, providers } = this.deps;
+    const { store, keyRing, oauth, providers, events } = this.deps;
     const observer = this.deps.observer ?? NO_OBSERVER;
+    const publish = (tx: Tx, type: 'ATTENTION_REQUIRED' | 'REFRESHED', row: ConnectionRow) =>
+      events.publish(tx, type, { ...row, providerName: provider.name });
     return store.transaction(async (tx) => {
       const locked = await store.connections.findByIdForUpdate(connection.projectId, connection.id, tx);
       if (!locked) return { ok: false, error: new ConnectionNotFoundError(connection.id) };
@@ -117,8 +123,9 @@ export class TokenService {
         // Nothing to refresh with: hand out what is left, and once it has
         // expired only the user can fix it by reconnecting.
         if (current.expiresAt === undefined || current.expiresAt > Date.now()) return { ok: true, tokens: current };
-        await store.connections.update(locked.projectId, locked.id, { status: 'ATTENTION_REQUIRED', statusReason: 'no_refresh_token' }, tx);
         observer.refreshed('no_refresh_token', 'on_demand', 0);
+        const row = await store.connections.update(locked.projectId, locked.id, { status: 'ATTENTION_REQUIRED', statusReason: 'no_refresh_token' }, tx);
+        await publish(tx, 'ATTENTION_REQUIRED', row);
         return { ok: false, error: new AttentionRequiredError(locked.id) };
       }
 
@@ -130,12 +137,13 @@ export class TokenService {
       } catch (err) {
         observer.refreshed(err instanceof OAuthRejectedError ? 'rejected' : 'transient_failure', 'on_demand', seconds());
         if (err instanceof OAuthRejectedError) {
-          await store.connections.update(
+          const row = await store.connections.update(
             locked.projectId,
             locked.id,
             { status: 'ATTENTION_REQUIRED', statusReason: err.error },
             tx,
           );
+          await publish(tx, 'ATTENTION_REQUIRED', row);
           return { ok: false, error: new AttentionRequiredError(locked.id) };
         }
         throw err; // unavailable: the transaction rolls back, nothing changes
@@ -143,7 +151,7 @@ export class TokenService {
       observer.refreshed('success', 'on_demand', seconds());
       // A provider that does not rotate refresh tokens returns none: keep the old one.
       const merged: TokenSet = { ...fresh, refreshToken: fresh.refreshToken ?? current.refreshToken, scopes: fresh.scopes ?? current.scopes };
-      await store.connections.update(
+      const row = await store.connections.update(
         locked.projectId,
         locked.id,
         {
@@ -152,6 +160,7 @@ export class TokenService {
         },
         tx,
       );
+      await publish(tx, 'REFRESHED', row);
       return { ok: true, tokens: merged };
     });
   }

@@ -1,4 +1,5 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema.js';
+import { ConnectionEvents1795440453879 } from './1795440453879-connection-events.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
-export const migrations = [InitialSchema1763900000000];
+export const migrations = [InitialSchema1763900000000, ConnectionEvents1795440453879];

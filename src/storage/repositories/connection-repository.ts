@@ -60,23 +60,26 @@ export class ConnectionRepository extends BaseRepository<ConnectionRow> {
   /**
    * Revokes the workspace's other ACTIVE / ATTENTION_REQUIRED connections to
    * the provider in favour of `newId`, erasing their credentials locally.
+   * Returns the revoked rows as they are now.
    */
-  async supersede(projectId: string, workspaceId: string, providerId: string, newId: string, tx: Tx): Promise<string[]> {
+  async supersede(projectId: string, workspaceId: string, providerId: string, newId: string, tx: Tx): Promise<ConnectionRow[]> {
     const older = await this.repo(tx).find({
       where: [
         { projectId, workspaceId, providerId, id: Not(newId), status: 'ACTIVE' },
         { projectId, workspaceId, providerId, id: Not(newId), status: 'ATTENTION_REQUIRED' },
       ],
     });
+    const revoked: ConnectionRow[] = [];
     for (const row of older) {
-      await this.update(
+      const updated = await this.update(
         projectId,
         row.id,
         { status: 'REVOKED', statusReason: 'superseded', supersededBy: newId, credentialsSealed: null, tokenExpiresAt: null },
         tx,
       );
+      revoked.push(updated);
     }
-    return older.map((r) => r.id);
+    return revoked;
   }
 
   async countLive(projectId: string, providerId: string, tx?: Tx): Promise<number> {

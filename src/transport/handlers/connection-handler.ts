@@ -18,12 +18,16 @@ import {
   type GetPendingFieldsRequest,
   type ListConnectionsRequest,
   type SubmitCredentialsRequest,
+  type WatchConnectionRequest,
+  type WatchConnectionsRequest,
 } from '../../../gen/ts/nexus/v1/connection_pb.js';
 import type { ConnectionService } from '../../domain/connections/connection-service.js';
+import type { ConnectionWatch } from '../../domain/connections/connection-watch.js';
 import { requireScope } from '../../domain/principal.js';
 import type { Authenticator } from '../authenticate.js';
 import { connectionToProto } from '../mappers/connection-mapper.js';
 import { statusToDomain } from '../mappers/enums.js';
+import { watchConnectionResponse, watchConnectionsResponse } from '../mappers/watch-mapper.js';
 
 type JsonObject = NonNullable<SubmitCredentialsRequest['credentials']>;
 
@@ -31,6 +35,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
   constructor(
     private readonly auth: Authenticator,
     private readonly connections: ConnectionService,
+    private readonly watcher: ConnectionWatch,
   ) {}
 
   private async caller(ctx: HandlerContext) {
@@ -114,5 +119,17 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
       connection: connectionToProto(result.connection),
       redirectUrl: result.redirectUrl,
     });
+  }
+
+  async *watchConnection(req: WatchConnectionRequest, ctx: HandlerContext) {
+    const caller = await this.caller(ctx);
+    const query = { connectionId: req.id, resumeCursor: req.resumeCursor };
+    for await (const item of this.watcher.watch(caller, query, ctx.signal)) yield watchConnectionResponse(item);
+  }
+
+  async *watchConnections(req: WatchConnectionsRequest, ctx: HandlerContext) {
+    const caller = await this.caller(ctx);
+    const query = { workspaceId: req.workspaceId, provider: req.provider, resumeCursor: req.resumeCursor };
+    for await (const item of this.watcher.watch(caller, query, ctx.signal)) yield watchConnectionsResponse(item);
   }
 }

@@ -89,6 +89,89 @@ func (ConnectionStatus) EnumDescriptor() ([]byte, []int) {
 	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{0}
 }
 
+// ConnectionEventType says what happened to a connection.
+type ConnectionEventType int32
+
+const (
+	// Never sent.
+	ConnectionEventType_CONNECTION_EVENT_TYPE_UNSPECIFIED ConnectionEventType = 0
+	// The connection's state when the stream started (not a change).
+	ConnectionEventType_CONNECTION_EVENT_TYPE_SNAPSHOT ConnectionEventType = 1
+	// The connection was created (PENDING).
+	ConnectionEventType_CONNECTION_EVENT_TYPE_CREATED ConnectionEventType = 2
+	// The connection became ACTIVE.
+	ConnectionEventType_CONNECTION_EVENT_TYPE_ACTIVE ConnectionEventType = 3
+	// The provider rejected a refresh: ATTENTION_REQUIRED.
+	ConnectionEventType_CONNECTION_EVENT_TYPE_ATTENTION_REQUIRED ConnectionEventType = 4
+	// The initial exchange failed or consent was denied: FAILED.
+	ConnectionEventType_CONNECTION_EVENT_TYPE_FAILED ConnectionEventType = 5
+	// The connection was superseded by a newer one: REVOKED.
+	ConnectionEventType_CONNECTION_EVENT_TYPE_REVOKED ConnectionEventType = 6
+	// The access token was refreshed; the status is unchanged.
+	ConnectionEventType_CONNECTION_EVENT_TYPE_REFRESHED ConnectionEventType = 7
+	// The connection was deleted (DeleteConnection, or its provider was
+	// deleted with force): REVOKED with status_reason "deleted".
+	ConnectionEventType_CONNECTION_EVENT_TYPE_DELETED ConnectionEventType = 8
+	// Anything else that changed the connection without changing its status
+	// (for example consent done, post-OAuth fields still due).
+	ConnectionEventType_CONNECTION_EVENT_TYPE_UPDATED ConnectionEventType = 9
+)
+
+// Enum value maps for ConnectionEventType.
+var (
+	ConnectionEventType_name = map[int32]string{
+		0: "CONNECTION_EVENT_TYPE_UNSPECIFIED",
+		1: "CONNECTION_EVENT_TYPE_SNAPSHOT",
+		2: "CONNECTION_EVENT_TYPE_CREATED",
+		3: "CONNECTION_EVENT_TYPE_ACTIVE",
+		4: "CONNECTION_EVENT_TYPE_ATTENTION_REQUIRED",
+		5: "CONNECTION_EVENT_TYPE_FAILED",
+		6: "CONNECTION_EVENT_TYPE_REVOKED",
+		7: "CONNECTION_EVENT_TYPE_REFRESHED",
+		8: "CONNECTION_EVENT_TYPE_DELETED",
+		9: "CONNECTION_EVENT_TYPE_UPDATED",
+	}
+	ConnectionEventType_value = map[string]int32{
+		"CONNECTION_EVENT_TYPE_UNSPECIFIED":        0,
+		"CONNECTION_EVENT_TYPE_SNAPSHOT":           1,
+		"CONNECTION_EVENT_TYPE_CREATED":            2,
+		"CONNECTION_EVENT_TYPE_ACTIVE":             3,
+		"CONNECTION_EVENT_TYPE_ATTENTION_REQUIRED": 4,
+		"CONNECTION_EVENT_TYPE_FAILED":             5,
+		"CONNECTION_EVENT_TYPE_REVOKED":            6,
+		"CONNECTION_EVENT_TYPE_REFRESHED":          7,
+		"CONNECTION_EVENT_TYPE_DELETED":            8,
+		"CONNECTION_EVENT_TYPE_UPDATED":            9,
+	}
+)
+
+func (x ConnectionEventType) Enum() *ConnectionEventType {
+	p := new(ConnectionEventType)
+	*p = x
+	return p
+}
+
+func (x ConnectionEventType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConnectionEventType) Descriptor() protoreflect.EnumDescriptor {
+	return file_nexus_v1_connection_proto_enumTypes[1].Descriptor()
+}
+
+func (ConnectionEventType) Type() protoreflect.EnumType {
+	return &file_nexus_v1_connection_proto_enumTypes[1]
+}
+
+func (x ConnectionEventType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConnectionEventType.Descriptor instead.
+func (ConnectionEventType) EnumDescriptor() ([]byte, []int) {
+	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{1}
+}
+
 // Connection is one workspace's link to one provider. It never carries a
 // credential.
 type Connection struct {
@@ -1196,6 +1279,430 @@ func (x *FinalizeConnectionResponse) GetRedirectUrl() string {
 	return ""
 }
 
+// ConnectionEvent is one change to a connection, or its state when a stream
+// started.
+type ConnectionEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What happened.
+	Type ConnectionEventType `protobuf:"varint,1,opt,name=type,proto3,enum=nexus.v1.ConnectionEventType" json:"type,omitempty"`
+	// The connection as it was right after the change (never a credential).
+	Connection *Connection `protobuf:"bytes,2,opt,name=connection,proto3" json:"connection,omitempty"`
+	// When the change was committed (for SNAPSHOT: when the snapshot was
+	// read).
+	EventTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=event_time,json=eventTime,proto3" json:"event_time,omitempty"`
+	// Opaque: pass it as resume_cursor to continue after this event.
+	Cursor        string `protobuf:"bytes,4,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectionEvent) Reset() {
+	*x = ConnectionEvent{}
+	mi := &file_nexus_v1_connection_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectionEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectionEvent) ProtoMessage() {}
+
+func (x *ConnectionEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_connection_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectionEvent.ProtoReflect.Descriptor instead.
+func (*ConnectionEvent) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ConnectionEvent) GetType() ConnectionEventType {
+	if x != nil {
+		return x.Type
+	}
+	return ConnectionEventType_CONNECTION_EVENT_TYPE_UNSPECIFIED
+}
+
+func (x *ConnectionEvent) GetConnection() *Connection {
+	if x != nil {
+		return x.Connection
+	}
+	return nil
+}
+
+func (x *ConnectionEvent) GetEventTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EventTime
+	}
+	return nil
+}
+
+func (x *ConnectionEvent) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+// Heartbeat keeps the stream alive through proxies and tells the client the
+// stream is healthy.
+type Heartbeat struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The server's time.
+	Time *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
+	// Opaque: resuming with it continues after everything delivered so far.
+	Cursor        string `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Heartbeat) Reset() {
+	*x = Heartbeat{}
+	mi := &file_nexus_v1_connection_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Heartbeat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Heartbeat) ProtoMessage() {}
+
+func (x *Heartbeat) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_connection_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
+func (*Heartbeat) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Heartbeat) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *Heartbeat) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+// WatchConnectionRequest names the connection to watch.
+type WatchConnectionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The connection id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The cursor of the last event or heartbeat seen; empty for a snapshot.
+	ResumeCursor  string `protobuf:"bytes,2,opt,name=resume_cursor,json=resumeCursor,proto3" json:"resume_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConnectionRequest) Reset() {
+	*x = WatchConnectionRequest{}
+	mi := &file_nexus_v1_connection_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConnectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConnectionRequest) ProtoMessage() {}
+
+func (x *WatchConnectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_connection_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConnectionRequest.ProtoReflect.Descriptor instead.
+func (*WatchConnectionRequest) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *WatchConnectionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WatchConnectionRequest) GetResumeCursor() string {
+	if x != nil {
+		return x.ResumeCursor
+	}
+	return ""
+}
+
+// WatchConnectionResponse is one item of a WatchConnection stream.
+type WatchConnectionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// An event or a heartbeat.
+	//
+	// Types that are valid to be assigned to Item:
+	//
+	//	*WatchConnectionResponse_Event
+	//	*WatchConnectionResponse_Heartbeat
+	Item          isWatchConnectionResponse_Item `protobuf_oneof:"item"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConnectionResponse) Reset() {
+	*x = WatchConnectionResponse{}
+	mi := &file_nexus_v1_connection_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConnectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConnectionResponse) ProtoMessage() {}
+
+func (x *WatchConnectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_connection_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConnectionResponse.ProtoReflect.Descriptor instead.
+func (*WatchConnectionResponse) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *WatchConnectionResponse) GetItem() isWatchConnectionResponse_Item {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+func (x *WatchConnectionResponse) GetEvent() *ConnectionEvent {
+	if x != nil {
+		if x, ok := x.Item.(*WatchConnectionResponse_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+func (x *WatchConnectionResponse) GetHeartbeat() *Heartbeat {
+	if x != nil {
+		if x, ok := x.Item.(*WatchConnectionResponse_Heartbeat); ok {
+			return x.Heartbeat
+		}
+	}
+	return nil
+}
+
+type isWatchConnectionResponse_Item interface {
+	isWatchConnectionResponse_Item()
+}
+
+type WatchConnectionResponse_Event struct {
+	// A change, or the snapshot.
+	Event *ConnectionEvent `protobuf:"bytes,1,opt,name=event,proto3,oneof"`
+}
+
+type WatchConnectionResponse_Heartbeat struct {
+	// A heartbeat.
+	Heartbeat *Heartbeat `protobuf:"bytes,2,opt,name=heartbeat,proto3,oneof"`
+}
+
+func (*WatchConnectionResponse_Event) isWatchConnectionResponse_Item() {}
+
+func (*WatchConnectionResponse_Heartbeat) isWatchConnectionResponse_Item() {}
+
+// WatchConnectionsRequest selects the connections to watch.
+type WatchConnectionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only this workspace's connections.
+	WorkspaceId string `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// Only connections to this provider (id or name).
+	Provider string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	// The cursor of the last event or heartbeat seen; empty for a snapshot.
+	ResumeCursor  string `protobuf:"bytes,3,opt,name=resume_cursor,json=resumeCursor,proto3" json:"resume_cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConnectionsRequest) Reset() {
+	*x = WatchConnectionsRequest{}
+	mi := &file_nexus_v1_connection_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConnectionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConnectionsRequest) ProtoMessage() {}
+
+func (x *WatchConnectionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_connection_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConnectionsRequest.ProtoReflect.Descriptor instead.
+func (*WatchConnectionsRequest) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *WatchConnectionsRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *WatchConnectionsRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *WatchConnectionsRequest) GetResumeCursor() string {
+	if x != nil {
+		return x.ResumeCursor
+	}
+	return ""
+}
+
+// WatchConnectionsResponse is one item of a WatchConnections stream.
+type WatchConnectionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// An event or a heartbeat.
+	//
+	// Types that are valid to be assigned to Item:
+	//
+	//	*WatchConnectionsResponse_Event
+	//	*WatchConnectionsResponse_Heartbeat
+	Item          isWatchConnectionsResponse_Item `protobuf_oneof:"item"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConnectionsResponse) Reset() {
+	*x = WatchConnectionsResponse{}
+	mi := &file_nexus_v1_connection_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConnectionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConnectionsResponse) ProtoMessage() {}
+
+func (x *WatchConnectionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_connection_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConnectionsResponse.ProtoReflect.Descriptor instead.
+func (*WatchConnectionsResponse) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *WatchConnectionsResponse) GetItem() isWatchConnectionsResponse_Item {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+func (x *WatchConnectionsResponse) GetEvent() *ConnectionEvent {
+	if x != nil {
+		if x, ok := x.Item.(*WatchConnectionsResponse_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+func (x *WatchConnectionsResponse) GetHeartbeat() *Heartbeat {
+	if x != nil {
+		if x, ok := x.Item.(*WatchConnectionsResponse_Heartbeat); ok {
+			return x.Heartbeat
+		}
+	}
+	return nil
+}
+
+type isWatchConnectionsResponse_Item interface {
+	isWatchConnectionsResponse_Item()
+}
+
+type WatchConnectionsResponse_Event struct {
+	// A change, or the snapshot of one connection.
+	Event *ConnectionEvent `protobuf:"bytes,1,opt,name=event,proto3,oneof"`
+}
+
+type WatchConnectionsResponse_Heartbeat struct {
+	// A heartbeat.
+	Heartbeat *Heartbeat `protobuf:"bytes,2,opt,name=heartbeat,proto3,oneof"`
+}
+
+func (*WatchConnectionsResponse_Event) isWatchConnectionsResponse_Item() {}
+
+func (*WatchConnectionsResponse_Heartbeat) isWatchConnectionsResponse_Item() {}
+
 var File_nexus_v1_connection_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_connection_proto_rawDesc = "" +
@@ -1288,14 +1795,51 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\n" +
 	"connection\x18\x01 \x01(\v2\x14.nexus.v1.ConnectionR\n" +
 	"connection\x12!\n" +
-	"\fredirect_url\x18\x02 \x01(\tR\vredirectUrl*\xd9\x01\n" +
+	"\fredirect_url\x18\x02 \x01(\tR\vredirectUrl\"\xcd\x01\n" +
+	"\x0fConnectionEvent\x121\n" +
+	"\x04type\x18\x01 \x01(\x0e2\x1d.nexus.v1.ConnectionEventTypeR\x04type\x124\n" +
+	"\n" +
+	"connection\x18\x02 \x01(\v2\x14.nexus.v1.ConnectionR\n" +
+	"connection\x129\n" +
+	"\n" +
+	"event_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\teventTime\x12\x16\n" +
+	"\x06cursor\x18\x04 \x01(\tR\x06cursor\"S\n" +
+	"\tHeartbeat\x12.\n" +
+	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
+	"\x06cursor\x18\x02 \x01(\tR\x06cursor\"M\n" +
+	"\x16WatchConnectionRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
+	"\rresume_cursor\x18\x02 \x01(\tR\fresumeCursor\"\x89\x01\n" +
+	"\x17WatchConnectionResponse\x121\n" +
+	"\x05event\x18\x01 \x01(\v2\x19.nexus.v1.ConnectionEventH\x00R\x05event\x123\n" +
+	"\theartbeat\x18\x02 \x01(\v2\x13.nexus.v1.HeartbeatH\x00R\theartbeatB\x06\n" +
+	"\x04item\"}\n" +
+	"\x17WatchConnectionsRequest\x12!\n" +
+	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x1a\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\x12#\n" +
+	"\rresume_cursor\x18\x03 \x01(\tR\fresumeCursor\"\x8a\x01\n" +
+	"\x18WatchConnectionsResponse\x121\n" +
+	"\x05event\x18\x01 \x01(\v2\x19.nexus.v1.ConnectionEventH\x00R\x05event\x123\n" +
+	"\theartbeat\x18\x02 \x01(\v2\x13.nexus.v1.HeartbeatH\x00R\theartbeatB\x06\n" +
+	"\x04item*\xd9\x01\n" +
 	"\x10ConnectionStatus\x12!\n" +
 	"\x1dCONNECTION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19CONNECTION_STATUS_PENDING\x10\x01\x12\x1c\n" +
 	"\x18CONNECTION_STATUS_ACTIVE\x10\x02\x12(\n" +
 	"$CONNECTION_STATUS_ATTENTION_REQUIRED\x10\x03\x12\x1c\n" +
 	"\x18CONNECTION_STATUS_FAILED\x10\x04\x12\x1d\n" +
-	"\x19CONNECTION_STATUS_REVOKED\x10\x052\x8d\x06\n" +
+	"\x19CONNECTION_STATUS_REVOKED\x10\x05*\x83\x03\n" +
+	"\x13ConnectionEventType\x12%\n" +
+	"!CONNECTION_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eCONNECTION_EVENT_TYPE_SNAPSHOT\x10\x01\x12!\n" +
+	"\x1dCONNECTION_EVENT_TYPE_CREATED\x10\x02\x12 \n" +
+	"\x1cCONNECTION_EVENT_TYPE_ACTIVE\x10\x03\x12,\n" +
+	"(CONNECTION_EVENT_TYPE_ATTENTION_REQUIRED\x10\x04\x12 \n" +
+	"\x1cCONNECTION_EVENT_TYPE_FAILED\x10\x05\x12!\n" +
+	"\x1dCONNECTION_EVENT_TYPE_REVOKED\x10\x06\x12#\n" +
+	"\x1fCONNECTION_EVENT_TYPE_REFRESHED\x10\a\x12!\n" +
+	"\x1dCONNECTION_EVENT_TYPE_DELETED\x10\b\x12!\n" +
+	"\x1dCONNECTION_EVENT_TYPE_UPDATED\x10\t2\xce\a\n" +
 	"\x11ConnectionService\x12[\n" +
 	"\x10CreateConnection\x12!.nexus.v1.CreateConnectionRequest\x1a\".nexus.v1.CreateConnectionResponse\"\x00\x12U\n" +
 	"\rGetConnection\x12\x1e.nexus.v1.GetConnectionRequest\x1a\x1f.nexus.v1.GetConnectionResponse\"\x03\x90\x02\x01\x12[\n" +
@@ -1304,7 +1848,9 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\x13GetCredentialSchema\x12$.nexus.v1.GetCredentialSchemaRequest\x1a%.nexus.v1.GetCredentialSchemaResponse\"\x03\x90\x02\x01\x12^\n" +
 	"\x11SubmitCredentials\x12\".nexus.v1.SubmitCredentialsRequest\x1a#.nexus.v1.SubmitCredentialsResponse\"\x00\x12^\n" +
 	"\x10GetPendingFields\x12!.nexus.v1.GetPendingFieldsRequest\x1a\".nexus.v1.GetPendingFieldsResponse\"\x03\x90\x02\x01\x12a\n" +
-	"\x12FinalizeConnection\x12#.nexus.v1.FinalizeConnectionRequest\x1a$.nexus.v1.FinalizeConnectionResponse\"\x00B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"\x12FinalizeConnection\x12#.nexus.v1.FinalizeConnectionRequest\x1a$.nexus.v1.FinalizeConnectionResponse\"\x00\x12]\n" +
+	"\x0fWatchConnection\x12 .nexus.v1.WatchConnectionRequest\x1a!.nexus.v1.WatchConnectionResponse\"\x03\x90\x02\x010\x01\x12`\n" +
+	"\x10WatchConnections\x12!.nexus.v1.WatchConnectionsRequest\x1a\".nexus.v1.WatchConnectionsResponse\"\x03\x90\x02\x010\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_connection_proto_rawDescOnce sync.Once
@@ -1318,68 +1864,87 @@ func file_nexus_v1_connection_proto_rawDescGZIP() []byte {
 	return file_nexus_v1_connection_proto_rawDescData
 }
 
-var file_nexus_v1_connection_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nexus_v1_connection_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_nexus_v1_connection_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_nexus_v1_connection_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_nexus_v1_connection_proto_goTypes = []any{
 	(ConnectionStatus)(0),               // 0: nexus.v1.ConnectionStatus
-	(*Connection)(nil),                  // 1: nexus.v1.Connection
-	(*CreateConnectionRequest)(nil),     // 2: nexus.v1.CreateConnectionRequest
-	(*CreateConnectionResponse)(nil),    // 3: nexus.v1.CreateConnectionResponse
-	(*GetConnectionRequest)(nil),        // 4: nexus.v1.GetConnectionRequest
-	(*GetConnectionResponse)(nil),       // 5: nexus.v1.GetConnectionResponse
-	(*ListConnectionsRequest)(nil),      // 6: nexus.v1.ListConnectionsRequest
-	(*ListConnectionsResponse)(nil),     // 7: nexus.v1.ListConnectionsResponse
-	(*DeleteConnectionRequest)(nil),     // 8: nexus.v1.DeleteConnectionRequest
-	(*DeleteConnectionResponse)(nil),    // 9: nexus.v1.DeleteConnectionResponse
-	(*GetCredentialSchemaRequest)(nil),  // 10: nexus.v1.GetCredentialSchemaRequest
-	(*GetCredentialSchemaResponse)(nil), // 11: nexus.v1.GetCredentialSchemaResponse
-	(*SubmitCredentialsRequest)(nil),    // 12: nexus.v1.SubmitCredentialsRequest
-	(*SubmitCredentialsResponse)(nil),   // 13: nexus.v1.SubmitCredentialsResponse
-	(*GetPendingFieldsRequest)(nil),     // 14: nexus.v1.GetPendingFieldsRequest
-	(*GetPendingFieldsResponse)(nil),    // 15: nexus.v1.GetPendingFieldsResponse
-	(*FinalizeConnectionRequest)(nil),   // 16: nexus.v1.FinalizeConnectionRequest
-	(*FinalizeConnectionResponse)(nil),  // 17: nexus.v1.FinalizeConnectionResponse
-	(*structpb.Struct)(nil),             // 18: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
+	(ConnectionEventType)(0),            // 1: nexus.v1.ConnectionEventType
+	(*Connection)(nil),                  // 2: nexus.v1.Connection
+	(*CreateConnectionRequest)(nil),     // 3: nexus.v1.CreateConnectionRequest
+	(*CreateConnectionResponse)(nil),    // 4: nexus.v1.CreateConnectionResponse
+	(*GetConnectionRequest)(nil),        // 5: nexus.v1.GetConnectionRequest
+	(*GetConnectionResponse)(nil),       // 6: nexus.v1.GetConnectionResponse
+	(*ListConnectionsRequest)(nil),      // 7: nexus.v1.ListConnectionsRequest
+	(*ListConnectionsResponse)(nil),     // 8: nexus.v1.ListConnectionsResponse
+	(*DeleteConnectionRequest)(nil),     // 9: nexus.v1.DeleteConnectionRequest
+	(*DeleteConnectionResponse)(nil),    // 10: nexus.v1.DeleteConnectionResponse
+	(*GetCredentialSchemaRequest)(nil),  // 11: nexus.v1.GetCredentialSchemaRequest
+	(*GetCredentialSchemaResponse)(nil), // 12: nexus.v1.GetCredentialSchemaResponse
+	(*SubmitCredentialsRequest)(nil),    // 13: nexus.v1.SubmitCredentialsRequest
+	(*SubmitCredentialsResponse)(nil),   // 14: nexus.v1.SubmitCredentialsResponse
+	(*GetPendingFieldsRequest)(nil),     // 15: nexus.v1.GetPendingFieldsRequest
+	(*GetPendingFieldsResponse)(nil),    // 16: nexus.v1.GetPendingFieldsResponse
+	(*FinalizeConnectionRequest)(nil),   // 17: nexus.v1.FinalizeConnectionRequest
+	(*FinalizeConnectionResponse)(nil),  // 18: nexus.v1.FinalizeConnectionResponse
+	(*ConnectionEvent)(nil),             // 19: nexus.v1.ConnectionEvent
+	(*Heartbeat)(nil),                   // 20: nexus.v1.Heartbeat
+	(*WatchConnectionRequest)(nil),      // 21: nexus.v1.WatchConnectionRequest
+	(*WatchConnectionResponse)(nil),     // 22: nexus.v1.WatchConnectionResponse
+	(*WatchConnectionsRequest)(nil),     // 23: nexus.v1.WatchConnectionsRequest
+	(*WatchConnectionsResponse)(nil),    // 24: nexus.v1.WatchConnectionsResponse
+	(*structpb.Struct)(nil),             // 25: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),       // 26: google.protobuf.Timestamp
 }
 var file_nexus_v1_connection_proto_depIdxs = []int32{
 	0,  // 0: nexus.v1.Connection.status:type_name -> nexus.v1.ConnectionStatus
-	18, // 1: nexus.v1.Connection.fields:type_name -> google.protobuf.Struct
-	19, // 2: nexus.v1.Connection.token_expire_time:type_name -> google.protobuf.Timestamp
-	19, // 3: nexus.v1.Connection.create_time:type_name -> google.protobuf.Timestamp
-	19, // 4: nexus.v1.Connection.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 5: nexus.v1.CreateConnectionResponse.connection:type_name -> nexus.v1.Connection
-	1,  // 6: nexus.v1.GetConnectionResponse.connection:type_name -> nexus.v1.Connection
+	25, // 1: nexus.v1.Connection.fields:type_name -> google.protobuf.Struct
+	26, // 2: nexus.v1.Connection.token_expire_time:type_name -> google.protobuf.Timestamp
+	26, // 3: nexus.v1.Connection.create_time:type_name -> google.protobuf.Timestamp
+	26, // 4: nexus.v1.Connection.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 5: nexus.v1.CreateConnectionResponse.connection:type_name -> nexus.v1.Connection
+	2,  // 6: nexus.v1.GetConnectionResponse.connection:type_name -> nexus.v1.Connection
 	0,  // 7: nexus.v1.ListConnectionsRequest.status:type_name -> nexus.v1.ConnectionStatus
-	1,  // 8: nexus.v1.ListConnectionsResponse.connections:type_name -> nexus.v1.Connection
-	1,  // 9: nexus.v1.DeleteConnectionResponse.connection:type_name -> nexus.v1.Connection
-	18, // 10: nexus.v1.GetCredentialSchemaResponse.schema:type_name -> google.protobuf.Struct
-	18, // 11: nexus.v1.SubmitCredentialsRequest.credentials:type_name -> google.protobuf.Struct
-	1,  // 12: nexus.v1.SubmitCredentialsResponse.connection:type_name -> nexus.v1.Connection
-	18, // 13: nexus.v1.GetPendingFieldsResponse.schema:type_name -> google.protobuf.Struct
-	18, // 14: nexus.v1.FinalizeConnectionRequest.fields:type_name -> google.protobuf.Struct
-	1,  // 15: nexus.v1.FinalizeConnectionResponse.connection:type_name -> nexus.v1.Connection
-	2,  // 16: nexus.v1.ConnectionService.CreateConnection:input_type -> nexus.v1.CreateConnectionRequest
-	4,  // 17: nexus.v1.ConnectionService.GetConnection:input_type -> nexus.v1.GetConnectionRequest
-	6,  // 18: nexus.v1.ConnectionService.ListConnections:input_type -> nexus.v1.ListConnectionsRequest
-	8,  // 19: nexus.v1.ConnectionService.DeleteConnection:input_type -> nexus.v1.DeleteConnectionRequest
-	10, // 20: nexus.v1.ConnectionService.GetCredentialSchema:input_type -> nexus.v1.GetCredentialSchemaRequest
-	12, // 21: nexus.v1.ConnectionService.SubmitCredentials:input_type -> nexus.v1.SubmitCredentialsRequest
-	14, // 22: nexus.v1.ConnectionService.GetPendingFields:input_type -> nexus.v1.GetPendingFieldsRequest
-	16, // 23: nexus.v1.ConnectionService.FinalizeConnection:input_type -> nexus.v1.FinalizeConnectionRequest
-	3,  // 24: nexus.v1.ConnectionService.CreateConnection:output_type -> nexus.v1.CreateConnectionResponse
-	5,  // 25: nexus.v1.ConnectionService.GetConnection:output_type -> nexus.v1.GetConnectionResponse
-	7,  // 26: nexus.v1.ConnectionService.ListConnections:output_type -> nexus.v1.ListConnectionsResponse
-	9,  // 27: nexus.v1.ConnectionService.DeleteConnection:output_type -> nexus.v1.DeleteConnectionResponse
-	11, // 28: nexus.v1.ConnectionService.GetCredentialSchema:output_type -> nexus.v1.GetCredentialSchemaResponse
-	13, // 29: nexus.v1.ConnectionService.SubmitCredentials:output_type -> nexus.v1.SubmitCredentialsResponse
-	15, // 30: nexus.v1.ConnectionService.GetPendingFields:output_type -> nexus.v1.GetPendingFieldsResponse
-	17, // 31: nexus.v1.ConnectionService.FinalizeConnection:output_type -> nexus.v1.FinalizeConnectionResponse
-	24, // [24:32] is the sub-list for method output_type
-	16, // [16:24] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	2,  // 8: nexus.v1.ListConnectionsResponse.connections:type_name -> nexus.v1.Connection
+	2,  // 9: nexus.v1.DeleteConnectionResponse.connection:type_name -> nexus.v1.Connection
+	25, // 10: nexus.v1.GetCredentialSchemaResponse.schema:type_name -> google.protobuf.Struct
+	25, // 11: nexus.v1.SubmitCredentialsRequest.credentials:type_name -> google.protobuf.Struct
+	2,  // 12: nexus.v1.SubmitCredentialsResponse.connection:type_name -> nexus.v1.Connection
+	25, // 13: nexus.v1.GetPendingFieldsResponse.schema:type_name -> google.protobuf.Struct
+	25, // 14: nexus.v1.FinalizeConnectionRequest.fields:type_name -> google.protobuf.Struct
+	2,  // 15: nexus.v1.FinalizeConnectionResponse.connection:type_name -> nexus.v1.Connection
+	1,  // 16: nexus.v1.ConnectionEvent.type:type_name -> nexus.v1.ConnectionEventType
+	2,  // 17: nexus.v1.ConnectionEvent.connection:type_name -> nexus.v1.Connection
+	26, // 18: nexus.v1.ConnectionEvent.event_time:type_name -> google.protobuf.Timestamp
+	26, // 19: nexus.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	19, // 20: nexus.v1.WatchConnectionResponse.event:type_name -> nexus.v1.ConnectionEvent
+	20, // 21: nexus.v1.WatchConnectionResponse.heartbeat:type_name -> nexus.v1.Heartbeat
+	19, // 22: nexus.v1.WatchConnectionsResponse.event:type_name -> nexus.v1.ConnectionEvent
+	20, // 23: nexus.v1.WatchConnectionsResponse.heartbeat:type_name -> nexus.v1.Heartbeat
+	3,  // 24: nexus.v1.ConnectionService.CreateConnection:input_type -> nexus.v1.CreateConnectionRequest
+	5,  // 25: nexus.v1.ConnectionService.GetConnection:input_type -> nexus.v1.GetConnectionRequest
+	7,  // 26: nexus.v1.ConnectionService.ListConnections:input_type -> nexus.v1.ListConnectionsRequest
+	9,  // 27: nexus.v1.ConnectionService.DeleteConnection:input_type -> nexus.v1.DeleteConnectionRequest
+	11, // 28: nexus.v1.ConnectionService.GetCredentialSchema:input_type -> nexus.v1.GetCredentialSchemaRequest
+	13, // 29: nexus.v1.ConnectionService.SubmitCredentials:input_type -> nexus.v1.SubmitCredentialsRequest
+	15, // 30: nexus.v1.ConnectionService.GetPendingFields:input_type -> nexus.v1.GetPendingFieldsRequest
+	17, // 31: nexus.v1.ConnectionService.FinalizeConnection:input_type -> nexus.v1.FinalizeConnectionRequest
+	21, // 32: nexus.v1.ConnectionService.WatchConnection:input_type -> nexus.v1.WatchConnectionRequest
+	23, // 33: nexus.v1.ConnectionService.WatchConnections:input_type -> nexus.v1.WatchConnectionsRequest
+	4,  // 34: nexus.v1.ConnectionService.CreateConnection:output_type -> nexus.v1.CreateConnectionResponse
+	6,  // 35: nexus.v1.ConnectionService.GetConnection:output_type -> nexus.v1.GetConnectionResponse
+	8,  // 36: nexus.v1.ConnectionService.ListConnections:output_type -> nexus.v1.ListConnectionsResponse
+	10, // 37: nexus.v1.ConnectionService.DeleteConnection:output_type -> nexus.v1.DeleteConnectionResponse
+	12, // 38: nexus.v1.ConnectionService.GetCredentialSchema:output_type -> nexus.v1.GetCredentialSchemaResponse
+	14, // 39: nexus.v1.ConnectionService.SubmitCredentials:output_type -> nexus.v1.SubmitCredentialsResponse
+	16, // 40: nexus.v1.ConnectionService.GetPendingFields:output_type -> nexus.v1.GetPendingFieldsResponse
+	18, // 41: nexus.v1.ConnectionService.FinalizeConnection:output_type -> nexus.v1.FinalizeConnectionResponse
+	22, // 42: nexus.v1.ConnectionService.WatchConnection:output_type -> nexus.v1.WatchConnectionResponse
+	24, // 43: nexus.v1.ConnectionService.WatchConnections:output_type -> nexus.v1.WatchConnectionsResponse
+	34, // [34:44] is the sub-list for method output_type
+	24, // [24:34] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_nexus_v1_connection_proto_init() }
@@ -1391,13 +1956,21 @@ func file_nexus_v1_connection_proto_init() {
 		(*CreateConnectionRequest_ProviderId)(nil),
 		(*CreateConnectionRequest_ProviderName)(nil),
 	}
+	file_nexus_v1_connection_proto_msgTypes[20].OneofWrappers = []any{
+		(*WatchConnectionResponse_Event)(nil),
+		(*WatchConnectionResponse_Heartbeat)(nil),
+	}
+	file_nexus_v1_connection_proto_msgTypes[22].OneofWrappers = []any{
+		(*WatchConnectionsResponse_Event)(nil),
+		(*WatchConnectionsResponse_Heartbeat)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nexus_v1_connection_proto_rawDesc), len(file_nexus_v1_connection_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   17,
+			NumEnums:      2,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

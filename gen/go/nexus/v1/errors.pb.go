@@ -85,6 +85,19 @@ const (
 	ErrorReason_ERROR_REASON_SCOPES_INVALID ErrorReason = 35
 	// The server is not ready (for example the database is unreachable).
 	ErrorReason_ERROR_REASON_SERVICE_UNAVAILABLE ErrorReason = 40
+	// A resume cursor is malformed. Sent with INVALID_ARGUMENT.
+	ErrorReason_ERROR_REASON_RESUME_CURSOR_INVALID ErrorReason = 60
+	// The events after a resume cursor were pruned (older than
+	// NEXUS_EVENT_RETENTION_HOURS). Sent with FAILED_PRECONDITION: watch again
+	// without a cursor for a fresh snapshot.
+	ErrorReason_ERROR_REASON_RESUME_CURSOR_EXPIRED ErrorReason = 61
+	// This server already holds its maximum number of open streams. Sent with
+	// RESOURCE_EXHAUSTED; retry later or on another replica.
+	ErrorReason_ERROR_REASON_TOO_MANY_STREAMS ErrorReason = 62
+	// The server is shutting down and ended the stream. Sent with UNAVAILABLE:
+	// reconnect (the load balancer picks another replica) with the last
+	// cursor.
+	ErrorReason_ERROR_REASON_SERVER_SHUTTING_DOWN ErrorReason = 63
 	// OAuth client authentication failed: unknown client_id, missing or wrong
 	// client_secret, or a secret sent for a public client. Sent with
 	// UNAUTHENTICATED; the message never says which part was wrong.
@@ -168,6 +181,10 @@ var (
 		34: "ERROR_REASON_CREDENTIALS_INVALID",
 		35: "ERROR_REASON_SCOPES_INVALID",
 		40: "ERROR_REASON_SERVICE_UNAVAILABLE",
+		60: "ERROR_REASON_RESUME_CURSOR_INVALID",
+		61: "ERROR_REASON_RESUME_CURSOR_EXPIRED",
+		62: "ERROR_REASON_TOO_MANY_STREAMS",
+		63: "ERROR_REASON_SERVER_SHUTTING_DOWN",
 		70: "ERROR_REASON_CLIENT_AUTHENTICATION_FAILED",
 		71: "ERROR_REASON_CLIENT_NOT_FOUND",
 		72: "ERROR_REASON_REDIRECT_URI_NOT_ALLOWED",
@@ -214,6 +231,10 @@ var (
 		"ERROR_REASON_CREDENTIALS_INVALID":          34,
 		"ERROR_REASON_SCOPES_INVALID":               35,
 		"ERROR_REASON_SERVICE_UNAVAILABLE":          40,
+		"ERROR_REASON_RESUME_CURSOR_INVALID":        60,
+		"ERROR_REASON_RESUME_CURSOR_EXPIRED":        61,
+		"ERROR_REASON_TOO_MANY_STREAMS":             62,
+		"ERROR_REASON_SERVER_SHUTTING_DOWN":         63,
 		"ERROR_REASON_CLIENT_AUTHENTICATION_FAILED": 70,
 		"ERROR_REASON_CLIENT_NOT_FOUND":             71,
 		"ERROR_REASON_REDIRECT_URI_NOT_ALLOWED":     72,
@@ -268,7 +289,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\x8c\r\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xa6\x0e\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -294,7 +315,11 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"#ERROR_REASON_RETURN_URL_NOT_ALLOWED\x10!\x12$\n" +
 	" ERROR_REASON_CREDENTIALS_INVALID\x10\"\x12\x1f\n" +
 	"\x1bERROR_REASON_SCOPES_INVALID\x10#\x12$\n" +
-	" ERROR_REASON_SERVICE_UNAVAILABLE\x10(\x12-\n" +
+	" ERROR_REASON_SERVICE_UNAVAILABLE\x10(\x12&\n" +
+	"\"ERROR_REASON_RESUME_CURSOR_INVALID\x10<\x12&\n" +
+	"\"ERROR_REASON_RESUME_CURSOR_EXPIRED\x10=\x12!\n" +
+	"\x1dERROR_REASON_TOO_MANY_STREAMS\x10>\x12%\n" +
+	"!ERROR_REASON_SERVER_SHUTTING_DOWN\x10?\x12-\n" +
 	")ERROR_REASON_CLIENT_AUTHENTICATION_FAILED\x10F\x12!\n" +
 	"\x1dERROR_REASON_CLIENT_NOT_FOUND\x10G\x12)\n" +
 	"%ERROR_REASON_REDIRECT_URI_NOT_ALLOWED\x10H\x12%\n" +

@@ -19,12 +19,35 @@ class ConnectionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONNECTION_STATUS_ATTENTION_REQUIRED: _ClassVar[ConnectionStatus]
     CONNECTION_STATUS_FAILED: _ClassVar[ConnectionStatus]
     CONNECTION_STATUS_REVOKED: _ClassVar[ConnectionStatus]
+
+class ConnectionEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONNECTION_EVENT_TYPE_UNSPECIFIED: _ClassVar[ConnectionEventType]
+    CONNECTION_EVENT_TYPE_SNAPSHOT: _ClassVar[ConnectionEventType]
+    CONNECTION_EVENT_TYPE_CREATED: _ClassVar[ConnectionEventType]
+    CONNECTION_EVENT_TYPE_ACTIVE: _ClassVar[ConnectionEventType]
+    CONNECTION_EVENT_TYPE_ATTENTION_REQUIRED: _ClassVar[ConnectionEventType]
+    CONNECTION_EVENT_TYPE_FAILED: _ClassVar[ConnectionEventType]
+    CONNECTION_EVENT_TYPE_REVOKED: _ClassVar[ConnectionEventType]
+    CONNECTION_EVENT_TYPE_REFRESHED: _ClassVar[ConnectionEventType]
+    CONNECTION_EVENT_TYPE_DELETED: _ClassVar[ConnectionEventType]
+    CONNECTION_EVENT_TYPE_UPDATED: _ClassVar[ConnectionEventType]
 CONNECTION_STATUS_UNSPECIFIED: ConnectionStatus
 CONNECTION_STATUS_PENDING: ConnectionStatus
 CONNECTION_STATUS_ACTIVE: ConnectionStatus
 CONNECTION_STATUS_ATTENTION_REQUIRED: ConnectionStatus
 CONNECTION_STATUS_FAILED: ConnectionStatus
 CONNECTION_STATUS_REVOKED: ConnectionStatus
+CONNECTION_EVENT_TYPE_UNSPECIFIED: ConnectionEventType
+CONNECTION_EVENT_TYPE_SNAPSHOT: ConnectionEventType
+CONNECTION_EVENT_TYPE_CREATED: ConnectionEventType
+CONNECTION_EVENT_TYPE_ACTIVE: ConnectionEventType
+CONNECTION_EVENT_TYPE_ATTENTION_REQUIRED: ConnectionEventType
+CONNECTION_EVENT_TYPE_FAILED: ConnectionEventType
+CONNECTION_EVENT_TYPE_REVOKED: ConnectionEventType
+CONNECTION_EVENT_TYPE_REFRESHED: ConnectionEventType
+CONNECTION_EVENT_TYPE_DELETED: ConnectionEventType
+CONNECTION_EVENT_TYPE_UPDATED: ConnectionEventType
 
 class Connection(_message.Message):
     __slots__ = ("id", "project_id", "workspace_id", "provider_id", "provider_name", "status", "status_reason", "scopes", "return_url", "fields", "superseded_by", "token_expire_time", "create_time", "update_time")
@@ -191,3 +214,57 @@ class FinalizeConnectionResponse(_message.Message):
     connection: Connection
     redirect_url: str
     def __init__(self, connection: _Optional[_Union[Connection, _Mapping]] = ..., redirect_url: _Optional[str] = ...) -> None: ...
+
+class ConnectionEvent(_message.Message):
+    __slots__ = ("type", "connection", "event_time", "cursor")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    type: ConnectionEventType
+    connection: Connection
+    event_time: _timestamp_pb2.Timestamp
+    cursor: str
+    def __init__(self, type: _Optional[_Union[ConnectionEventType, str]] = ..., connection: _Optional[_Union[Connection, _Mapping]] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ("time", "cursor")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    CURSOR_FIELD_NUMBER: _ClassVar[int]
+    time: _timestamp_pb2.Timestamp
+    cursor: str
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cursor: _Optional[str] = ...) -> None: ...
+
+class WatchConnectionRequest(_message.Message):
+    __slots__ = ("id", "resume_cursor")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RESUME_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    resume_cursor: str
+    def __init__(self, id: _Optional[str] = ..., resume_cursor: _Optional[str] = ...) -> None: ...
+
+class WatchConnectionResponse(_message.Message):
+    __slots__ = ("event", "heartbeat")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    event: ConnectionEvent
+    heartbeat: Heartbeat
+    def __init__(self, event: _Optional[_Union[ConnectionEvent, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
+
+class WatchConnectionsRequest(_message.Message):
+    __slots__ = ("workspace_id", "provider", "resume_cursor")
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    RESUME_CURSOR_FIELD_NUMBER: _ClassVar[int]
+    workspace_id: str
+    provider: str
+    resume_cursor: str
+    def __init__(self, workspace_id: _Optional[str] = ..., provider: _Optional[str] = ..., resume_cursor: _Optional[str] = ...) -> None: ...
+
+class WatchConnectionsResponse(_message.Message):
+    __slots__ = ("event", "heartbeat")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    event: ConnectionEvent
+    heartbeat: Heartbeat
+    def __init__(self, event: _Optional[_Union[ConnectionEvent, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...

@@ -83,6 +83,16 @@ class ConnectionServiceStub:
                 request_serializer=nexus_dot_v1_dot_connection__pb2.FinalizeConnectionRequest.SerializeToString,
                 response_deserializer=nexus_dot_v1_dot_connection__pb2.FinalizeConnectionResponse.FromString,
                 _registered_method=True)
+        self.WatchConnection = channel.unary_stream(
+                '/nexus.v1.ConnectionService/WatchConnection',
+                request_serializer=nexus_dot_v1_dot_connection__pb2.WatchConnectionRequest.SerializeToString,
+                response_deserializer=nexus_dot_v1_dot_connection__pb2.WatchConnectionResponse.FromString,
+                _registered_method=True)
+        self.WatchConnections = channel.unary_stream(
+                '/nexus.v1.ConnectionService/WatchConnections',
+                request_serializer=nexus_dot_v1_dot_connection__pb2.WatchConnectionsRequest.SerializeToString,
+                response_deserializer=nexus_dot_v1_dot_connection__pb2.WatchConnectionsResponse.FromString,
+                _registered_method=True)
 
 
 class ConnectionServiceServicer:
@@ -202,6 +212,54 @@ class ConnectionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchConnection(self, request, context):
+        """WatchConnection streams one connection's status. Without a
+        resume_cursor the stream first sends the connection's current state (an
+        event of type SNAPSHOT), then a heartbeat marking the switch to live
+        events, then every change as it happens. With the resume_cursor of the
+        last event or heartbeat a previous stream delivered, it sends every
+        change after that cursor instead of the snapshot, then live changes:
+        nothing is missed and nothing is sent twice. Heartbeats arrive every
+        NEXUS_STREAM_HEARTBEAT_MS (15 s by default). Never carries a credential.
+
+        Errors:
+        - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: missing or malformed id.
+        - NOT_FOUND, ERROR_REASON_CONNECTION_NOT_FOUND: no such connection in
+        the caller's project.
+        - INVALID_ARGUMENT, ERROR_REASON_RESUME_CURSOR_INVALID.
+        - FAILED_PRECONDITION, ERROR_REASON_RESUME_CURSOR_EXPIRED: events after
+        the cursor were pruned (NEXUS_EVENT_RETENTION_HOURS); watch again
+        without a cursor to get a fresh snapshot.
+        - RESOURCE_EXHAUSTED, ERROR_REASON_TOO_MANY_STREAMS: this server holds
+        its maximum of open streams (NEXUS_MAX_STREAMS); retry, ideally on
+        another replica.
+        - UNAVAILABLE, ERROR_REASON_SERVICE_UNAVAILABLE: the database is
+        unreachable when the stream starts; retry with the same cursor.
+        - UNAVAILABLE, ERROR_REASON_SERVER_SHUTTING_DOWN: ends an open stream
+        when the server stops; reconnect with the last cursor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchConnections(self, request, context):
+        """WatchConnections streams the status of every connection of the
+        caller's project, optionally only one workspace's or one provider's,
+        with the same snapshot, heartbeat and resume behaviour as
+        WatchConnection. The snapshot holds every matching connection,
+        whatever its status.
+
+        Errors:
+        - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: malformed workspace_id.
+        - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND: the provider filter names
+        no provider of the caller's project.
+        - the cursor, stream-limit, database and shutdown errors of
+        WatchConnection.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConnectionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -244,6 +302,16 @@ def add_ConnectionServiceServicer_to_server(servicer, server):
                     servicer.FinalizeConnection,
                     request_deserializer=nexus_dot_v1_dot_connection__pb2.FinalizeConnectionRequest.FromString,
                     response_serializer=nexus_dot_v1_dot_connection__pb2.FinalizeConnectionResponse.SerializeToString,
+            ),
+            'WatchConnection': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchConnection,
+                    request_deserializer=nexus_dot_v1_dot_connection__pb2.WatchConnectionRequest.FromString,
+                    response_serializer=nexus_dot_v1_dot_connection__pb2.WatchConnectionResponse.SerializeToString,
+            ),
+            'WatchConnections': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchConnections,
+                    request_deserializer=nexus_dot_v1_dot_connection__pb2.WatchConnectionsRequest.FromString,
+                    response_serializer=nexus_dot_v1_dot_connection__pb2.WatchConnectionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -471,6 +539,60 @@ class ConnectionService:
             '/nexus.v1.ConnectionService/FinalizeConnection',
             nexus_dot_v1_dot_connection__pb2.FinalizeConnectionRequest.SerializeToString,
             nexus_dot_v1_dot_connection__pb2.FinalizeConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/nexus.v1.ConnectionService/WatchConnection',
+            nexus_dot_v1_dot_connection__pb2.WatchConnectionRequest.SerializeToString,
+            nexus_dot_v1_dot_connection__pb2.WatchConnectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchConnections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/nexus.v1.ConnectionService/WatchConnections',
+            nexus_dot_v1_dot_connection__pb2.WatchConnectionsRequest.SerializeToString,
+            nexus_dot_v1_dot_connection__pb2.WatchConnectionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file nexus/v1/connection.proto.
  */
 export const file_nexus_v1_connection: GenFile = /*@__PURE__*/
-  fileDesc("ChluZXh1cy92MS9jb25uZWN0aW9uLnByb3RvEghuZXh1cy52MSKuAwoKQ29ubmVjdGlvbhIKCgJpZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhQKDHdvcmtzcGFjZV9pZBgDIAEoCRITCgtwcm92aWRlcl9pZBgEIAEoCRIVCg1wcm92aWRlcl9uYW1lGAUgASgJEioKBnN0YXR1cxgGIAEoDjIaLm5leHVzLnYxLkNvbm5lY3Rpb25TdGF0dXMSFQoNc3RhdHVzX3JlYXNvbhgHIAEoCRIOCgZzY29wZXMYCCADKAkSEgoKcmV0dXJuX3VybBgJIAEoCRInCgZmaWVsZHMYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhUKDXN1cGVyc2VkZWRfYnkYCyABKAkSNQoRdG9rZW5fZXhwaXJlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijwEKF0NyZWF0ZUNvbm5lY3Rpb25SZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIVCgtwcm92aWRlcl9pZBgCIAEoCUgAEhcKDXByb3ZpZGVyX25hbWUYAyABKAlIABIOCgZzY29wZXMYBCADKAkSEgoKcmV0dXJuX3VybBgFIAEoCUIKCghwcm92aWRlciJlChhDcmVhdGVDb25uZWN0aW9uUmVzcG9uc2USKAoKY29ubmVjdGlvbhgBIAEoCzIULm5leHVzLnYxLkNvbm5lY3Rpb24SEAoIYXV0aF91cmwYAiABKAkSDQoFc3RhdGUYAyABKAkiIgoUR2V0Q29ubmVjdGlvblJlcXVlc3QSCgoCaWQYASABKAkiQQoVR2V0Q29ubmVjdGlvblJlc3BvbnNlEigKCmNvbm5lY3Rpb24YASABKAsyFC5uZXh1cy52MS5Db25uZWN0aW9uIpMBChZMaXN0Q29ubmVjdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhQKDHdvcmtzcGFjZV9pZBgDIAEoCRIQCghwcm92aWRlchgEIAEoCRIqCgZzdGF0dXMYBSABKA4yGi5uZXh1cy52MS5Db25uZWN0aW9uU3RhdHVzIl0KF0xpc3RDb25uZWN0aW9uc1Jlc3BvbnNlEikKC2Nvbm5lY3Rpb25zGAEgAygLMhQubmV4dXMudjEuQ29ubmVjdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJQoXRGVsZXRlQ29ubmVjdGlvblJlcXVlc3QSCgoCaWQYASABKAkiYQoYRGVsZXRlQ29ubmVjdGlvblJlc3BvbnNlEigKCmNvbm5lY3Rpb24YASABKAsyFC5uZXh1cy52MS5Db25uZWN0aW9uEhsKE3Jldm9rZWRfYXRfcHJvdmlkZXIYAiABKAgiKwoaR2V0Q3JlZGVudGlhbFNjaGVtYVJlcXVlc3QSDQoFc3RhdGUYASABKAkikwEKG0dldENyZWRlbnRpYWxTY2hlbWFSZXNwb25zZRInCgZzY2hlbWEYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhUKDXByb3ZpZGVyX25hbWUYAiABKAkSHQoVcHJvdmlkZXJfZGlzcGxheV9uYW1lGAMgASgJEhUKDWNvbm5lY3Rpb25faWQYBCABKAkiVwoYU3VibWl0Q3JlZGVudGlhbHNSZXF1ZXN0Eg0KBXN0YXRlGAEgASgJEiwKC2NyZWRlbnRpYWxzGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJbChlTdWJtaXRDcmVkZW50aWFsc1Jlc3BvbnNlEigKCmNvbm5lY3Rpb24YASABKAsyFC5uZXh1cy52MS5Db25uZWN0aW9uEhQKDHJlZGlyZWN0X3VybBgCIAEoCSIwChdHZXRQZW5kaW5nRmllbGRzUmVxdWVzdBIVCg1jb25uZWN0aW9uX2lkGAEgASgJIkMKGEdldFBlbmRpbmdGaWVsZHNSZXNwb25zZRInCgZzY2hlbWEYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IlsKGUZpbmFsaXplQ29ubmVjdGlvblJlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCRInCgZmaWVsZHMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IlwKGkZpbmFsaXplQ29ubmVjdGlvblJlc3BvbnNlEigKCmNvbm5lY3Rpb24YASABKAsyFC5uZXh1cy52MS5Db25uZWN0aW9uEhQKDHJlZGlyZWN0X3VybBgCIAEoCSrZAQoQQ29ubmVjdGlvblN0YXR1cxIhCh1DT05ORUNUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGUNPTk5FQ1RJT05fU1RBVFVTX1BFTkRJTkcQARIcChhDT05ORUNUSU9OX1NUQVRVU19BQ1RJVkUQAhIoCiRDT05ORUNUSU9OX1NUQVRVU19BVFRFTlRJT05fUkVRVUlSRUQQAxIcChhDT05ORUNUSU9OX1NUQVRVU19GQUlMRUQQBBIdChlDT05ORUNUSU9OX1NUQVRVU19SRVZPS0VEEAUyjQYKEUNvbm5lY3Rpb25TZXJ2aWNlElsKEENyZWF0ZUNvbm5lY3Rpb24SIS5uZXh1cy52MS5DcmVhdGVDb25uZWN0aW9uUmVxdWVzdBoiLm5leHVzLnYxLkNyZWF0ZUNvbm5lY3Rpb25SZXNwb25zZSIAElUKDUdldENvbm5lY3Rpb24SHi5uZXh1cy52MS5HZXRDb25uZWN0aW9uUmVxdWVzdBofLm5leHVzLnYxLkdldENvbm5lY3Rpb25SZXNwb25zZSIDkAIBElsKD0xpc3RDb25uZWN0aW9ucxIgLm5leHVzLnYxLkxpc3RDb25uZWN0aW9uc1JlcXVlc3QaIS5uZXh1cy52MS5MaXN0Q29ubmVjdGlvbnNSZXNwb25zZSIDkAIBElsKEERlbGV0ZUNvbm5lY3Rpb24SIS5uZXh1cy52MS5EZWxldGVDb25uZWN0aW9uUmVxdWVzdBoiLm5leHVzLnYxLkRlbGV0ZUNvbm5lY3Rpb25SZXNwb25zZSIAEmcKE0dldENyZWRlbnRpYWxTY2hlbWESJC5uZXh1cy52MS5HZXRDcmVkZW50aWFsU2NoZW1hUmVxdWVzdBolLm5leHVzLnYxLkdldENyZWRlbnRpYWxTY2hlbWFSZXNwb25zZSIDkAIBEl4KEVN1Ym1pdENyZWRlbnRpYWxzEiIubmV4dXMudjEuU3VibWl0Q3JlZGVudGlhbHNSZXF1ZXN0GiMubmV4dXMudjEuU3VibWl0Q3JlZGVudGlhbHNSZXNwb25zZSIAEl4KEEdldFBlbmRpbmdGaWVsZHMSIS5uZXh1cy52MS5HZXRQZW5kaW5nRmllbGRzUmVxdWVzdBoiLm5leHVzLnYxLkdldFBlbmRpbmdGaWVsZHNSZXNwb25zZSIDkAIBEmEKEkZpbmFsaXplQ29ubmVjdGlvbhIjLm5leHVzLnYxLkZpbmFsaXplQ29ubmVjdGlvblJlcXVlc3QaJC5uZXh1cy52MS5GaW5hbGl6ZUNvbm5lY3Rpb25SZXNwb25zZSIAQjdaNWdpdGh1Yi5jb20vbmV4dXMtYnJva2VyL25leHVzL2dlbi9nby9uZXh1cy92MTtuZXh1c3YxYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChluZXh1cy92MS9jb25uZWN0aW9uLnByb3RvEghuZXh1cy52MSKuAwoKQ29ubmVjdGlvbhIKCgJpZBgBIAEoCRISCgpwcm9qZWN0X2lkGAIgASgJEhQKDHdvcmtzcGFjZV9pZBgDIAEoCRITCgtwcm92aWRlcl9pZBgEIAEoCRIVCg1wcm92aWRlcl9uYW1lGAUgASgJEioKBnN0YXR1cxgGIAEoDjIaLm5leHVzLnYxLkNvbm5lY3Rpb25TdGF0dXMSFQoNc3RhdHVzX3JlYXNvbhgHIAEoCRIOCgZzY29wZXMYCCADKAkSEgoKcmV0dXJuX3VybBgJIAEoCRInCgZmaWVsZHMYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhUKDXN1cGVyc2VkZWRfYnkYCyABKAkSNQoRdG9rZW5fZXhwaXJlX3RpbWUYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijwEKF0NyZWF0ZUNvbm5lY3Rpb25SZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIVCgtwcm92aWRlcl9pZBgCIAEoCUgAEhcKDXByb3ZpZGVyX25hbWUYAyABKAlIABIOCgZzY29wZXMYBCADKAkSEgoKcmV0dXJuX3VybBgFIAEoCUIKCghwcm92aWRlciJlChhDcmVhdGVDb25uZWN0aW9uUmVzcG9uc2USKAoKY29ubmVjdGlvbhgBIAEoCzIULm5leHVzLnYxLkNvbm5lY3Rpb24SEAoIYXV0aF91cmwYAiABKAkSDQoFc3RhdGUYAyABKAkiIgoUR2V0Q29ubmVjdGlvblJlcXVlc3QSCgoCaWQYASABKAkiQQoVR2V0Q29ubmVjdGlvblJlc3BvbnNlEigKCmNvbm5lY3Rpb24YASABKAsyFC5uZXh1cy52MS5Db25uZWN0aW9uIpMBChZMaXN0Q29ubmVjdGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhQKDHdvcmtzcGFjZV9pZBgDIAEoCRIQCghwcm92aWRlchgEIAEoCRIqCgZzdGF0dXMYBSABKA4yGi5uZXh1cy52MS5Db25uZWN0aW9uU3RhdHVzIl0KF0xpc3RDb25uZWN0aW9uc1Jlc3BvbnNlEikKC2Nvbm5lY3Rpb25zGAEgAygLMhQubmV4dXMudjEuQ29ubmVjdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJQoXRGVsZXRlQ29ubmVjdGlvblJlcXVlc3QSCgoCaWQYASABKAkiYQoYRGVsZXRlQ29ubmVjdGlvblJlc3BvbnNlEigKCmNvbm5lY3Rpb24YASABKAsyFC5uZXh1cy52MS5Db25uZWN0aW9uEhsKE3Jldm9rZWRfYXRfcHJvdmlkZXIYAiABKAgiKwoaR2V0Q3JlZGVudGlhbFNjaGVtYVJlcXVlc3QSDQoFc3RhdGUYASABKAkikwEKG0dldENyZWRlbnRpYWxTY2hlbWFSZXNwb25zZRInCgZzY2hlbWEYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhUKDXByb3ZpZGVyX25hbWUYAiABKAkSHQoVcHJvdmlkZXJfZGlzcGxheV9uYW1lGAMgASgJEhUKDWNvbm5lY3Rpb25faWQYBCABKAkiVwoYU3VibWl0Q3JlZGVudGlhbHNSZXF1ZXN0Eg0KBXN0YXRlGAEgASgJEiwKC2NyZWRlbnRpYWxzGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJbChlTdWJtaXRDcmVkZW50aWFsc1Jlc3BvbnNlEigKCmNvbm5lY3Rpb24YASABKAsyFC5uZXh1cy52MS5Db25uZWN0aW9uEhQKDHJlZGlyZWN0X3VybBgCIAEoCSIwChdHZXRQZW5kaW5nRmllbGRzUmVxdWVzdBIVCg1jb25uZWN0aW9uX2lkGAEgASgJIkMKGEdldFBlbmRpbmdGaWVsZHNSZXNwb25zZRInCgZzY2hlbWEYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IlsKGUZpbmFsaXplQ29ubmVjdGlvblJlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCRInCgZmaWVsZHMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IlwKGkZpbmFsaXplQ29ubmVjdGlvblJlc3BvbnNlEigKCmNvbm5lY3Rpb24YASABKAsyFC5uZXh1cy52MS5Db25uZWN0aW9uEhQKDHJlZGlyZWN0X3VybBgCIAEoCSKoAQoPQ29ubmVjdGlvbkV2ZW50EisKBHR5cGUYASABKA4yHS5uZXh1cy52MS5Db25uZWN0aW9uRXZlbnRUeXBlEigKCmNvbm5lY3Rpb24YAiABKAsyFC5uZXh1cy52MS5Db25uZWN0aW9uEi4KCmV2ZW50X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmN1cnNvchgEIAEoCSJFCglIZWFydGJlYXQSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3Vyc29yGAIgASgJIjsKFldhdGNoQ29ubmVjdGlvblJlcXVlc3QSCgoCaWQYASABKAkSFQoNcmVzdW1lX2N1cnNvchgCIAEoCSJ3ChdXYXRjaENvbm5lY3Rpb25SZXNwb25zZRIqCgVldmVudBgBIAEoCzIZLm5leHVzLnYxLkNvbm5lY3Rpb25FdmVudEgAEigKCWhlYXJ0YmVhdBgCIAEoCzITLm5leHVzLnYxLkhlYXJ0YmVhdEgAQgYKBGl0ZW0iWAoXV2F0Y2hDb25uZWN0aW9uc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhUKDXJlc3VtZV9jdXJzb3IYAyABKAkieAoYV2F0Y2hDb25uZWN0aW9uc1Jlc3BvbnNlEioKBWV2ZW50GAEgASgLMhkubmV4dXMudjEuQ29ubmVjdGlvbkV2ZW50SAASKAoJaGVhcnRiZWF0GAIgASgLMhMubmV4dXMudjEuSGVhcnRiZWF0SABCBgoEaXRlbSrZAQoQQ29ubmVjdGlvblN0YXR1cxIhCh1DT05ORUNUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGUNPTk5FQ1RJT05fU1RBVFVTX1BFTkRJTkcQARIcChhDT05ORUNUSU9OX1NUQVRVU19BQ1RJVkUQAhIoCiRDT05ORUNUSU9OX1NUQVRVU19BVFRFTlRJT05fUkVRVUlSRUQQAxIcChhDT05ORUNUSU9OX1NUQVRVU19GQUlMRUQQBBIdChlDT05ORUNUSU9OX1NUQVRVU19SRVZPS0VEEAUqgwMKE0Nvbm5lY3Rpb25FdmVudFR5cGUSJQohQ09OTkVDVElPTl9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASIgoeQ09OTkVDVElPTl9FVkVOVF9UWVBFX1NOQVBTSE9UEAESIQodQ09OTkVDVElPTl9FVkVOVF9UWVBFX0NSRUFURUQQAhIgChxDT05ORUNUSU9OX0VWRU5UX1RZUEVfQUNUSVZFEAMSLAooQ09OTkVDVElPTl9FVkVOVF9UWVBFX0FUVEVOVElPTl9SRVFVSVJFRBAEEiAKHENPTk5FQ1RJT05fRVZFTlRfVFlQRV9GQUlMRUQQBRIhCh1DT05ORUNUSU9OX0VWRU5UX1RZUEVfUkVWT0tFRBAGEiMKH0NPTk5FQ1RJT05fRVZFTlRfVFlQRV9SRUZSRVNIRUQQBxIhCh1DT05ORUNUSU9OX0VWRU5UX1RZUEVfREVMRVRFRBAIEiEKHUNPTk5FQ1RJT05fRVZFTlRfVFlQRV9VUERBVEVEEAkyzgcKEUNvbm5lY3Rpb25TZXJ2aWNlElsKEENyZWF0ZUNvbm5lY3Rpb24SIS5uZXh1cy52MS5DcmVhdGVDb25uZWN0aW9uUmVxdWVzdBoiLm5leHVzLnYxLkNyZWF0ZUNvbm5lY3Rpb25SZXNwb25zZSIAElUKDUdldENvbm5lY3Rpb24SHi5uZXh1cy52MS5HZXRDb25uZWN0aW9uUmVxdWVzdBofLm5leHVzLnYxLkdldENvbm5lY3Rpb25SZXNwb25zZSIDkAIBElsKD0xpc3RDb25uZWN0aW9ucxIgLm5leHVzLnYxLkxpc3RDb25uZWN0aW9uc1JlcXVlc3QaIS5uZXh1cy52MS5MaXN0Q29ubmVjdGlvbnNSZXNwb25zZSIDkAIBElsKEERlbGV0ZUNvbm5lY3Rpb24SIS5uZXh1cy52MS5EZWxldGVDb25uZWN0aW9uUmVxdWVzdBoiLm5leHVzLnYxLkRlbGV0ZUNvbm5lY3Rpb25SZXNwb25zZSIAEmcKE0dldENyZWRlbnRpYWxTY2hlbWESJC5uZXh1cy52MS5HZXRDcmVkZW50aWFsU2NoZW1hUmVxdWVzdBolLm5leHVzLnYxLkdldENyZWRlbnRpYWxTY2hlbWFSZXNwb25zZSIDkAIBEl4KEVN1Ym1pdENyZWRlbnRpYWxzEiIubmV4dXMudjEuU3VibWl0Q3JlZGVudGlhbHNSZXF1ZXN0GiMubmV4dXMudjEuU3VibWl0Q3JlZGVudGlhbHNSZXNwb25zZSIAEl4KEEdldFBlbmRpbmdGaWVsZHMSIS5uZXh1cy52MS5HZXRQZW5kaW5nRmllbGRzUmVxdWVzdBoiLm5leHVzLnYxLkdldFBlbmRpbmdGaWVsZHNSZXNwb25zZSIDkAIBEmEKEkZpbmFsaXplQ29ubmVjdGlvbhIjLm5leHVzLnYxLkZpbmFsaXplQ29ubmVjdGlvblJlcXVlc3QaJC5uZXh1cy52MS5GaW5hbGl6ZUNvbm5lY3Rpb25SZXNwb25zZSIAEl0KD1dhdGNoQ29ubmVjdGlvbhIgLm5leHVzLnYxLldhdGNoQ29ubmVjdGlvblJlcXVlc3QaIS5uZXh1cy52MS5XYXRjaENvbm5lY3Rpb25SZXNwb25zZSIDkAIBMAESYAoQV2F0Y2hDb25uZWN0aW9ucxIhLm5leHVzLnYxLldhdGNoQ29ubmVjdGlvbnNSZXF1ZXN0GiIubmV4dXMudjEuV2F0Y2hDb25uZWN0aW9uc1Jlc3BvbnNlIgOQAgEwAUI3WjVnaXRodWIuY29tL25leHVzLWJyb2tlci9uZXh1cy9nZW4vZ28vbmV4dXMvdjE7bmV4dXN2MWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * Connection is one workspace's link to one provider. It never carries a
@@ -610,6 +610,216 @@ export const FinalizeConnectionResponseSchema: GenMessage<FinalizeConnectionResp
   messageDesc(file_nexus_v1_connection, 16);
 
 /**
+ * ConnectionEvent is one change to a connection, or its state when a stream
+ * started.
+ *
+ * @generated from message nexus.v1.ConnectionEvent
+ */
+export type ConnectionEvent = Message<"nexus.v1.ConnectionEvent"> & {
+  /**
+   * What happened.
+   *
+   * @generated from field: nexus.v1.ConnectionEventType type = 1;
+   */
+  type: ConnectionEventType;
+
+  /**
+   * The connection as it was right after the change (never a credential).
+   *
+   * @generated from field: nexus.v1.Connection connection = 2;
+   */
+  connection?: Connection | undefined;
+
+  /**
+   * When the change was committed (for SNAPSHOT: when the snapshot was
+   * read).
+   *
+   * @generated from field: google.protobuf.Timestamp event_time = 3;
+   */
+  eventTime?: Timestamp | undefined;
+
+  /**
+   * Opaque: pass it as resume_cursor to continue after this event.
+   *
+   * @generated from field: string cursor = 4;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message nexus.v1.ConnectionEvent.
+ * Use `create(ConnectionEventSchema)` to create a new message.
+ */
+export const ConnectionEventSchema: GenMessage<ConnectionEvent> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_connection, 17);
+
+/**
+ * Heartbeat keeps the stream alive through proxies and tells the client the
+ * stream is healthy.
+ *
+ * @generated from message nexus.v1.Heartbeat
+ */
+export type Heartbeat = Message<"nexus.v1.Heartbeat"> & {
+  /**
+   * The server's time.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * Opaque: resuming with it continues after everything delivered so far.
+   *
+   * @generated from field: string cursor = 2;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message nexus.v1.Heartbeat.
+ * Use `create(HeartbeatSchema)` to create a new message.
+ */
+export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_connection, 18);
+
+/**
+ * WatchConnectionRequest names the connection to watch.
+ *
+ * @generated from message nexus.v1.WatchConnectionRequest
+ */
+export type WatchConnectionRequest = Message<"nexus.v1.WatchConnectionRequest"> & {
+  /**
+   * The connection id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The cursor of the last event or heartbeat seen; empty for a snapshot.
+   *
+   * @generated from field: string resume_cursor = 2;
+   */
+  resumeCursor: string;
+};
+
+/**
+ * Describes the message nexus.v1.WatchConnectionRequest.
+ * Use `create(WatchConnectionRequestSchema)` to create a new message.
+ */
+export const WatchConnectionRequestSchema: GenMessage<WatchConnectionRequest> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_connection, 19);
+
+/**
+ * WatchConnectionResponse is one item of a WatchConnection stream.
+ *
+ * @generated from message nexus.v1.WatchConnectionResponse
+ */
+export type WatchConnectionResponse = Message<"nexus.v1.WatchConnectionResponse"> & {
+  /**
+   * An event or a heartbeat.
+   *
+   * @generated from oneof nexus.v1.WatchConnectionResponse.item
+   */
+  item: {
+    /**
+     * A change, or the snapshot.
+     *
+     * @generated from field: nexus.v1.ConnectionEvent event = 1;
+     */
+    value: ConnectionEvent;
+    case: "event";
+  } | {
+    /**
+     * A heartbeat.
+     *
+     * @generated from field: nexus.v1.Heartbeat heartbeat = 2;
+     */
+    value: Heartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message nexus.v1.WatchConnectionResponse.
+ * Use `create(WatchConnectionResponseSchema)` to create a new message.
+ */
+export const WatchConnectionResponseSchema: GenMessage<WatchConnectionResponse> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_connection, 20);
+
+/**
+ * WatchConnectionsRequest selects the connections to watch.
+ *
+ * @generated from message nexus.v1.WatchConnectionsRequest
+ */
+export type WatchConnectionsRequest = Message<"nexus.v1.WatchConnectionsRequest"> & {
+  /**
+   * Only this workspace's connections.
+   *
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * Only connections to this provider (id or name).
+   *
+   * @generated from field: string provider = 2;
+   */
+  provider: string;
+
+  /**
+   * The cursor of the last event or heartbeat seen; empty for a snapshot.
+   *
+   * @generated from field: string resume_cursor = 3;
+   */
+  resumeCursor: string;
+};
+
+/**
+ * Describes the message nexus.v1.WatchConnectionsRequest.
+ * Use `create(WatchConnectionsRequestSchema)` to create a new message.
+ */
+export const WatchConnectionsRequestSchema: GenMessage<WatchConnectionsRequest> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_connection, 21);
+
+/**
+ * WatchConnectionsResponse is one item of a WatchConnections stream.
+ *
+ * @generated from message nexus.v1.WatchConnectionsResponse
+ */
+export type WatchConnectionsResponse = Message<"nexus.v1.WatchConnectionsResponse"> & {
+  /**
+   * An event or a heartbeat.
+   *
+   * @generated from oneof nexus.v1.WatchConnectionsResponse.item
+   */
+  item: {
+    /**
+     * A change, or the snapshot of one connection.
+     *
+     * @generated from field: nexus.v1.ConnectionEvent event = 1;
+     */
+    value: ConnectionEvent;
+    case: "event";
+  } | {
+    /**
+     * A heartbeat.
+     *
+     * @generated from field: nexus.v1.Heartbeat heartbeat = 2;
+     */
+    value: Heartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message nexus.v1.WatchConnectionsResponse.
+ * Use `create(WatchConnectionsResponseSchema)` to create a new message.
+ */
+export const WatchConnectionsResponseSchema: GenMessage<WatchConnectionsResponse> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_connection, 22);
+
+/**
  * ConnectionStatus is where a connection is in its life.
  *
  * @generated from enum nexus.v1.ConnectionStatus
@@ -664,6 +874,91 @@ export enum ConnectionStatus {
  */
 export const ConnectionStatusSchema: GenEnum<ConnectionStatus> = /*@__PURE__*/
   enumDesc(file_nexus_v1_connection, 0);
+
+/**
+ * ConnectionEventType says what happened to a connection.
+ *
+ * @generated from enum nexus.v1.ConnectionEventType
+ */
+export enum ConnectionEventType {
+  /**
+   * Never sent.
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The connection's state when the stream started (not a change).
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_SNAPSHOT = 1;
+   */
+  SNAPSHOT = 1,
+
+  /**
+   * The connection was created (PENDING).
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_CREATED = 2;
+   */
+  CREATED = 2,
+
+  /**
+   * The connection became ACTIVE.
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_ACTIVE = 3;
+   */
+  ACTIVE = 3,
+
+  /**
+   * The provider rejected a refresh: ATTENTION_REQUIRED.
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_ATTENTION_REQUIRED = 4;
+   */
+  ATTENTION_REQUIRED = 4,
+
+  /**
+   * The initial exchange failed or consent was denied: FAILED.
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_FAILED = 5;
+   */
+  FAILED = 5,
+
+  /**
+   * The connection was superseded by a newer one: REVOKED.
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_REVOKED = 6;
+   */
+  REVOKED = 6,
+
+  /**
+   * The access token was refreshed; the status is unchanged.
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_REFRESHED = 7;
+   */
+  REFRESHED = 7,
+
+  /**
+   * The connection was deleted (DeleteConnection, or its provider was
+   * deleted with force): REVOKED with status_reason "deleted".
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_DELETED = 8;
+   */
+  DELETED = 8,
+
+  /**
+   * Anything else that changed the connection without changing its status
+   * (for example consent done, post-OAuth fields still due).
+   *
+   * @generated from enum value: CONNECTION_EVENT_TYPE_UPDATED = 9;
+   */
+  UPDATED = 9,
+}
+
+/**
+ * Describes the enum nexus.v1.ConnectionEventType.
+ */
+export const ConnectionEventTypeSchema: GenEnum<ConnectionEventType> = /*@__PURE__*/
+  enumDesc(file_nexus_v1_connection, 1);
 
 /**
  * ConnectionService creates and manages connections: one workspace's
@@ -807,6 +1102,60 @@ export const ConnectionService: GenService<{
     methodKind: "unary";
     input: typeof FinalizeConnectionRequestSchema;
     output: typeof FinalizeConnectionResponseSchema;
+  },
+  /**
+   * WatchConnection streams one connection's status. Without a
+   * resume_cursor the stream first sends the connection's current state (an
+   * event of type SNAPSHOT), then a heartbeat marking the switch to live
+   * events, then every change as it happens. With the resume_cursor of the
+   * last event or heartbeat a previous stream delivered, it sends every
+   * change after that cursor instead of the snapshot, then live changes:
+   * nothing is missed and nothing is sent twice. Heartbeats arrive every
+   * NEXUS_STREAM_HEARTBEAT_MS (15 s by default). Never carries a credential.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: missing or malformed id.
+   * - NOT_FOUND, ERROR_REASON_CONNECTION_NOT_FOUND: no such connection in
+   *   the caller's project.
+   * - INVALID_ARGUMENT, ERROR_REASON_RESUME_CURSOR_INVALID.
+   * - FAILED_PRECONDITION, ERROR_REASON_RESUME_CURSOR_EXPIRED: events after
+   *   the cursor were pruned (NEXUS_EVENT_RETENTION_HOURS); watch again
+   *   without a cursor to get a fresh snapshot.
+   * - RESOURCE_EXHAUSTED, ERROR_REASON_TOO_MANY_STREAMS: this server holds
+   *   its maximum of open streams (NEXUS_MAX_STREAMS); retry, ideally on
+   *   another replica.
+   * - UNAVAILABLE, ERROR_REASON_SERVICE_UNAVAILABLE: the database is
+   *   unreachable when the stream starts; retry with the same cursor.
+   * - UNAVAILABLE, ERROR_REASON_SERVER_SHUTTING_DOWN: ends an open stream
+   *   when the server stops; reconnect with the last cursor.
+   *
+   * @generated from rpc nexus.v1.ConnectionService.WatchConnection
+   */
+  watchConnection: {
+    methodKind: "server_streaming";
+    input: typeof WatchConnectionRequestSchema;
+    output: typeof WatchConnectionResponseSchema;
+  },
+  /**
+   * WatchConnections streams the status of every connection of the
+   * caller's project, optionally only one workspace's or one provider's,
+   * with the same snapshot, heartbeat and resume behaviour as
+   * WatchConnection. The snapshot holds every matching connection,
+   * whatever its status.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: malformed workspace_id.
+   * - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND: the provider filter names
+   *   no provider of the caller's project.
+   * - the cursor, stream-limit, database and shutdown errors of
+   *   WatchConnection.
+   *
+   * @generated from rpc nexus.v1.ConnectionService.WatchConnections
+   */
+  watchConnections: {
+    methodKind: "server_streaming";
+    input: typeof WatchConnectionsRequestSchema;
+    output: typeof WatchConnectionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_nexus_v1_connection, 0);

@@ -57,6 +57,12 @@ const (
 	// ConnectionServiceFinalizeConnectionProcedure is the fully-qualified name of the
 	// ConnectionService's FinalizeConnection RPC.
 	ConnectionServiceFinalizeConnectionProcedure = "/nexus.v1.ConnectionService/FinalizeConnection"
+	// ConnectionServiceWatchConnectionProcedure is the fully-qualified name of the ConnectionService's
+	// WatchConnection RPC.
+	ConnectionServiceWatchConnectionProcedure = "/nexus.v1.ConnectionService/WatchConnection"
+	// ConnectionServiceWatchConnectionsProcedure is the fully-qualified name of the ConnectionService's
+	// WatchConnections RPC.
+	ConnectionServiceWatchConnectionsProcedure = "/nexus.v1.ConnectionService/WatchConnections"
 )
 
 // ConnectionServiceClient is a client for the nexus.v1.ConnectionService service.
@@ -126,6 +132,44 @@ type ConnectionServiceClient interface {
 	// - FAILED_PRECONDITION, ERROR_REASON_NO_PENDING_FIELDS.
 	// - INVALID_ARGUMENT, ERROR_REASON_CREDENTIALS_INVALID.
 	FinalizeConnection(context.Context, *connect.Request[v1.FinalizeConnectionRequest]) (*connect.Response[v1.FinalizeConnectionResponse], error)
+	// WatchConnection streams one connection's status. Without a
+	// resume_cursor the stream first sends the connection's current state (an
+	// event of type SNAPSHOT), then a heartbeat marking the switch to live
+	// events, then every change as it happens. With the resume_cursor of the
+	// last event or heartbeat a previous stream delivered, it sends every
+	// change after that cursor instead of the snapshot, then live changes:
+	// nothing is missed and nothing is sent twice. Heartbeats arrive every
+	// NEXUS_STREAM_HEARTBEAT_MS (15 s by default). Never carries a credential.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: missing or malformed id.
+	//   - NOT_FOUND, ERROR_REASON_CONNECTION_NOT_FOUND: no such connection in
+	//     the caller's project.
+	//   - INVALID_ARGUMENT, ERROR_REASON_RESUME_CURSOR_INVALID.
+	//   - FAILED_PRECONDITION, ERROR_REASON_RESUME_CURSOR_EXPIRED: events after
+	//     the cursor were pruned (NEXUS_EVENT_RETENTION_HOURS); watch again
+	//     without a cursor to get a fresh snapshot.
+	//   - RESOURCE_EXHAUSTED, ERROR_REASON_TOO_MANY_STREAMS: this server holds
+	//     its maximum of open streams (NEXUS_MAX_STREAMS); retry, ideally on
+	//     another replica.
+	//   - UNAVAILABLE, ERROR_REASON_SERVICE_UNAVAILABLE: the database is
+	//     unreachable when the stream starts; retry with the same cursor.
+	//   - UNAVAILABLE, ERROR_REASON_SERVER_SHUTTING_DOWN: ends an open stream
+	//     when the server stops; reconnect with the last cursor.
+	WatchConnection(context.Context, *connect.Request[v1.WatchConnectionRequest]) (*connect.ServerStreamForClient[v1.WatchConnectionResponse], error)
+	// WatchConnections streams the status of every connection of the
+	// caller's project, optionally only one workspace's or one provider's,
+	// with the same snapshot, heartbeat and resume behaviour as
+	// WatchConnection. The snapshot holds every matching connection,
+	// whatever its status.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: malformed workspace_id.
+	//   - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND: the provider filter names
+	//     no provider of the caller's project.
+	//   - the cursor, stream-limit, database and shutdown errors of
+	//     WatchConnection.
+	WatchConnections(context.Context, *connect.Request[v1.WatchConnectionsRequest]) (*connect.ServerStreamForClient[v1.WatchConnectionsResponse], error)
 }
 
 // NewConnectionServiceClient constructs a client for the nexus.v1.ConnectionService service. By
@@ -191,6 +235,20 @@ func NewConnectionServiceClient(httpClient connect.HTTPClient, baseURL string, o
 			connect.WithSchema(connectionServiceMethods.ByName("FinalizeConnection")),
 			connect.WithClientOptions(opts...),
 		),
+		watchConnection: connect.NewClient[v1.WatchConnectionRequest, v1.WatchConnectionResponse](
+			httpClient,
+			baseURL+ConnectionServiceWatchConnectionProcedure,
+			connect.WithSchema(connectionServiceMethods.ByName("WatchConnection")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		watchConnections: connect.NewClient[v1.WatchConnectionsRequest, v1.WatchConnectionsResponse](
+			httpClient,
+			baseURL+ConnectionServiceWatchConnectionsProcedure,
+			connect.WithSchema(connectionServiceMethods.ByName("WatchConnections")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -204,6 +262,8 @@ type connectionServiceClient struct {
 	submitCredentials   *connect.Client[v1.SubmitCredentialsRequest, v1.SubmitCredentialsResponse]
 	getPendingFields    *connect.Client[v1.GetPendingFieldsRequest, v1.GetPendingFieldsResponse]
 	finalizeConnection  *connect.Client[v1.FinalizeConnectionRequest, v1.FinalizeConnectionResponse]
+	watchConnection     *connect.Client[v1.WatchConnectionRequest, v1.WatchConnectionResponse]
+	watchConnections    *connect.Client[v1.WatchConnectionsRequest, v1.WatchConnectionsResponse]
 }
 
 // CreateConnection calls nexus.v1.ConnectionService.CreateConnection.
@@ -244,6 +304,16 @@ func (c *connectionServiceClient) GetPendingFields(ctx context.Context, req *con
 // FinalizeConnection calls nexus.v1.ConnectionService.FinalizeConnection.
 func (c *connectionServiceClient) FinalizeConnection(ctx context.Context, req *connect.Request[v1.FinalizeConnectionRequest]) (*connect.Response[v1.FinalizeConnectionResponse], error) {
 	return c.finalizeConnection.CallUnary(ctx, req)
+}
+
+// WatchConnection calls nexus.v1.ConnectionService.WatchConnection.
+func (c *connectionServiceClient) WatchConnection(ctx context.Context, req *connect.Request[v1.WatchConnectionRequest]) (*connect.ServerStreamForClient[v1.WatchConnectionResponse], error) {
+	return c.watchConnection.CallServerStream(ctx, req)
+}
+
+// WatchConnections calls nexus.v1.ConnectionService.WatchConnections.
+func (c *connectionServiceClient) WatchConnections(ctx context.Context, req *connect.Request[v1.WatchConnectionsRequest]) (*connect.ServerStreamForClient[v1.WatchConnectionsResponse], error) {
+	return c.watchConnections.CallServerStream(ctx, req)
 }
 
 // ConnectionServiceHandler is an implementation of the nexus.v1.ConnectionService service.
@@ -313,6 +383,44 @@ type ConnectionServiceHandler interface {
 	// - FAILED_PRECONDITION, ERROR_REASON_NO_PENDING_FIELDS.
 	// - INVALID_ARGUMENT, ERROR_REASON_CREDENTIALS_INVALID.
 	FinalizeConnection(context.Context, *connect.Request[v1.FinalizeConnectionRequest]) (*connect.Response[v1.FinalizeConnectionResponse], error)
+	// WatchConnection streams one connection's status. Without a
+	// resume_cursor the stream first sends the connection's current state (an
+	// event of type SNAPSHOT), then a heartbeat marking the switch to live
+	// events, then every change as it happens. With the resume_cursor of the
+	// last event or heartbeat a previous stream delivered, it sends every
+	// change after that cursor instead of the snapshot, then live changes:
+	// nothing is missed and nothing is sent twice. Heartbeats arrive every
+	// NEXUS_STREAM_HEARTBEAT_MS (15 s by default). Never carries a credential.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: missing or malformed id.
+	//   - NOT_FOUND, ERROR_REASON_CONNECTION_NOT_FOUND: no such connection in
+	//     the caller's project.
+	//   - INVALID_ARGUMENT, ERROR_REASON_RESUME_CURSOR_INVALID.
+	//   - FAILED_PRECONDITION, ERROR_REASON_RESUME_CURSOR_EXPIRED: events after
+	//     the cursor were pruned (NEXUS_EVENT_RETENTION_HOURS); watch again
+	//     without a cursor to get a fresh snapshot.
+	//   - RESOURCE_EXHAUSTED, ERROR_REASON_TOO_MANY_STREAMS: this server holds
+	//     its maximum of open streams (NEXUS_MAX_STREAMS); retry, ideally on
+	//     another replica.
+	//   - UNAVAILABLE, ERROR_REASON_SERVICE_UNAVAILABLE: the database is
+	//     unreachable when the stream starts; retry with the same cursor.
+	//   - UNAVAILABLE, ERROR_REASON_SERVER_SHUTTING_DOWN: ends an open stream
+	//     when the server stops; reconnect with the last cursor.
+	WatchConnection(context.Context, *connect.Request[v1.WatchConnectionRequest], *connect.ServerStream[v1.WatchConnectionResponse]) error
+	// WatchConnections streams the status of every connection of the
+	// caller's project, optionally only one workspace's or one provider's,
+	// with the same snapshot, heartbeat and resume behaviour as
+	// WatchConnection. The snapshot holds every matching connection,
+	// whatever its status.
+	//
+	// Errors:
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: malformed workspace_id.
+	//   - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND: the provider filter names
+	//     no provider of the caller's project.
+	//   - the cursor, stream-limit, database and shutdown errors of
+	//     WatchConnection.
+	WatchConnections(context.Context, *connect.Request[v1.WatchConnectionsRequest], *connect.ServerStream[v1.WatchConnectionsResponse]) error
 }
 
 // NewConnectionServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -374,6 +482,20 @@ func NewConnectionServiceHandler(svc ConnectionServiceHandler, opts ...connect.H
 		connect.WithSchema(connectionServiceMethods.ByName("FinalizeConnection")),
 		connect.WithHandlerOptions(opts...),
 	)
+	connectionServiceWatchConnectionHandler := connect.NewServerStreamHandler(
+		ConnectionServiceWatchConnectionProcedure,
+		svc.WatchConnection,
+		connect.WithSchema(connectionServiceMethods.ByName("WatchConnection")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	connectionServiceWatchConnectionsHandler := connect.NewServerStreamHandler(
+		ConnectionServiceWatchConnectionsProcedure,
+		svc.WatchConnections,
+		connect.WithSchema(connectionServiceMethods.ByName("WatchConnections")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/nexus.v1.ConnectionService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ConnectionServiceCreateConnectionProcedure:
@@ -392,6 +514,10 @@ func NewConnectionServiceHandler(svc ConnectionServiceHandler, opts ...connect.H
 			connectionServiceGetPendingFieldsHandler.ServeHTTP(w, r)
 		case ConnectionServiceFinalizeConnectionProcedure:
 			connectionServiceFinalizeConnectionHandler.ServeHTTP(w, r)
+		case ConnectionServiceWatchConnectionProcedure:
+			connectionServiceWatchConnectionHandler.ServeHTTP(w, r)
+		case ConnectionServiceWatchConnectionsProcedure:
+			connectionServiceWatchConnectionsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -431,4 +557,12 @@ func (UnimplementedConnectionServiceHandler) GetPendingFields(context.Context, *
 
 func (UnimplementedConnectionServiceHandler) FinalizeConnection(context.Context, *connect.Request[v1.FinalizeConnectionRequest]) (*connect.Response[v1.FinalizeConnectionResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("nexus.v1.ConnectionService.FinalizeConnection is not implemented"))
+}
+
+func (UnimplementedConnectionServiceHandler) WatchConnection(context.Context, *connect.Request[v1.WatchConnectionRequest], *connect.ServerStream[v1.WatchConnectionResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("nexus.v1.ConnectionService.WatchConnection is not implemented"))
+}
+
+func (UnimplementedConnectionServiceHandler) WatchConnections(context.Context, *connect.Request[v1.WatchConnectionsRequest], *connect.ServerStream[v1.WatchConnectionsResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("nexus.v1.ConnectionService.WatchConnections is not implemented"))
 }

@@ -1,0 +1,267 @@
+import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../../storage/entities/connection-event.js';
+import type { Tx } from '../../storage/data-source.js';
+import type { EventListener } from '../../storage/event-listener.js';
+import type { Store } from '../../storage/store.js';
+import type { ConnectionView } from './connection-service.js';
+
+export type { ConnectionEventRow, ConnectionEventTypeName };
+
+/** What a subscriber wants; projectId undefined means every project (internal consumers only, e.g. a cache). */
+export interface SubscriptionFilter {
+  projectId?: string | undefined;
+  workspaceId?: string | undefined;
+  providerId?: string | undefined;
+  connectionId?: string | undefined;
+}
+
+export interface Subscriber {
+  filter: SubscriptionFilter;
+  /** Each matching event, in commit order within a project. May repeat an event already seen: dedupe by id. */
+  onEvent(event: ConnectionEventRow): void;
+  /**
+   * The id this subscriber has seen everything up to (in its project), or
+   * undefined while it is still reading its snapshot. After the listening
+   * session was lost, the hub replays the table from here.
+   */
+  position?(): number | undefined;
+  /** Events may have been missed while position() was undefined: replay from the table before going live. */
+  onMissed?(): void;
+  /** For all-project subscribers: events may have been missed and are not replayed; start over (e.g. flush a cache). */
+  onResync?(): void;
+  /** The hub is shutting down. */
+  onClose?(): void;
+}
+
+export interface EventMark {
+  id: number;
+  at: Date;
+}
+
+export interface ConnectionEventsLog {
+  warn(context: Record<string, unknown>, message: string): void;
+}
+
+const FETCH_RETRY_MS = 500;
+const REPLAY_PAGE = 500;
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+/**
+ * Connection events across replicas. `publish` appends the event (and its
+ * NOTIFY) inside the transaction that changed the connection, so an event
+ * exists if and only if the change committed. Each process holds one
+ * listening session (EventListener); a notification names the project and
+ * event id, the hub reads the events of the projects someone here watches
+ * (one query per batch, not per subscriber) and fans them out in memory.
+ * Fetches and replays run one at a time, so subscribers get each project's
+ * events in commit order.
+ */
+export class ConnectionEvents {
+  private readonly byProject = new Map<string, Set<Subscriber>>();
+  private readonly everyProject = new Set<Subscriber>();
+  private readonly marks = new Map<string, EventMark>();
+  private pendingIds: string[] = [];
+  private catchUpPending = false;
+  private running = false;
+  private closed = false;
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly listener: EventListener,
+    private readonly options: { retentionMs: number; log: ConnectionEventsLog },
+  ) {}
+
+  async start(): Promise<void> {
+    await this.listener.start({
+      notify: (payload) => this.onNotify(payload),
+      reconnected: () => {
+        this.catchUpPending = true;
+        this.kick();
+      },
+    });
+    void this.prune();
+    this.pruneTimer = setInterval(() => void this.prune(), Math.min(PRUNE_EVERY_MS, this.options.retentionMs));
+    this.pruneTimer.unref();
+  }
+
+  /** Records a change to `connection` in the caller's transaction; watchers everywhere see it after commit. */
+  publish(tx: Tx, type: ConnectionEventTypeName, connection: ConnectionView): Promise<ConnectionEventRow> {
+    return this.store.events.append({ type, connection: snapshotOf(connection) }, tx);
+  }
+
+  subscribe(subscriber: Subscriber): () => void {
+    if (this.closed) throw new Error('connection events are shut down');
+    const projectId = subscriber.filter.projectId;
+    if (projectId === undefined) {
+      this.everyProject.add(subscriber);
+    } else {
+      let set = this.byProject.get(projectId);
+      if (!set) this.byProject.set(projectId, (set = new Set()));
+      set.add(subscriber);
+    }
+    return () => {
+      if (projectId === undefined) {
+        this.everyProject.delete(subscriber);
+        return;
+      }
+      const set = this.byProject.get(projectId);
+      set?.delete(subscriber);
+      if (set?.size === 0) this.byProject.delete(projectId);
+    };
+  }
+
+  /** The newest event of the project this process has dispatched: a caught-up subscriber has seen everything up to it. */
+  mark(projectId: string): EventMark | undefined {
+    return this.marks.get(projectId);
+  }
+
+  get subscriberCount(): number {
+    let n = this.everyProject.size;
+    for (const set of this.byProject.values()) n += set.size;
+    return n;
+  }
+
+  /** Ends every subscription (streams end so clients reconnect elsewhere) and stops listening. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.pruneTimer);
+    const all = [...this.everyProject, ...[...this.byProject.values()].flatMap((s) => [...s])];
+    this.everyProject.clear();
+    this.byProject.clear();
+    for (const s of all) s.onClose?.();
+    await this.listener.stop();
+  }
+
+  /** Deletes events older than the retention; every replica does it, which is harmless. */
+  async prune(): Promise<number> {
+    try {
+      return await this.store.events.pruneBefore(new Date(Date.now() - this.options.retentionMs));
+    } catch (err) {
+      this.options.log.warn({ error: (err as Error).message }, 'pruning connection events failed; will retry');
+      return 0;
+    }
+  }
+
+  private onNotify(payload: string): void {
+    const sep = payload.lastIndexOf(':');
+    const projectId = payload.slice(0, sep);
+    const id = payload.slice(sep + 1);
+    if (sep <= 0 || !/^\d+$/.test(id)) return;
+    if (this.everyProject.size === 0 && !this.byProject.has(projectId)) return;
+    this.pendingIds.push(id);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.running || this.closed) return;
+    this.running = true;
+    void this.drain().finally(() => {
+      this.running = false;
+      if (!this.closed && (this.pendingIds.length > 0 || this.catchUpPending)) this.kick();
+    });
+  }
+
+  /** One task at a time; a failed read (database down) is retried, never dropped. */
+  private async drain(): Promise<void> {
+    while (!this.closed && (this.catchUpPending || this.pendingIds.length > 0)) {
+      try {
+        if (this.catchUpPending) {
+          // Notifications that arrived after the reconnect queue up behind this replay.
+          this.catchUpPending = false;
+          try {
+            await this.catchUp();
+          } catch (err) {
+            this.catchUpPending = true;
+            throw err;
+          }
+        } else {
+          const ids = this.pendingIds.slice(0, 1000);
+          const rows = await this.store.events.findByIds(ids);
+          this.pendingIds.splice(0, ids.length);
+          for (const row of rows) this.dispatch(row);
+        }
+      } catch (err) {
+        this.options.log.warn({ error: (err as Error).message }, 'reading connection events failed; retrying');
+        await new Promise((r) => setTimeout(r, FETCH_RETRY_MS));
+      }
+    }
+  }
+
+  private async catchUp(): Promise<void> {
+    for (const s of this.everyProject) s.onResync?.();
+    for (const [projectId, subs] of [...this.byProject]) {
+      let from: number | undefined;
+      for (const s of subs) {
+        const p = s.position?.();
+        if (p === undefined) s.onMissed?.();
+        else from = from === undefined ? p : Math.min(from, p);
+      }
+      if (from === undefined) continue;
+      for (let after = from; ; ) {
+        const page = await this.store.events.listAfter({ projectId }, String(after), REPLAY_PAGE);
+        for (const row of page) this.dispatch(row);
+        if (page.length < REPLAY_PAGE) break;
+        after = Number(page[page.length - 1]!.id);
+      }
+    }
+  }
+
+  private dispatch(row: ConnectionEventRow): void {
+    const id = Number(row.id);
+    const mark = this.marks.get(row.projectId);
+    if (!mark || mark.id < id) this.marks.set(row.projectId, { id, at: row.createdAt });
+    for (const s of this.byProject.get(row.projectId) ?? []) if (matches(s.filter, row)) s.onEvent(row);
+    for (const s of this.everyProject) if (matches(s.filter, row)) s.onEvent(row);
+  }
+}
+
+export function matches(f: SubscriptionFilter, e: { projectId: string; workspaceId: string; providerId: string; connectionId: string }): boolean {
+  return (
+    (f.projectId === undefined || f.projectId === e.projectId) &&
+    (!f.workspaceId || f.workspaceId === e.workspaceId) &&
+    (!f.providerId || f.providerId === e.providerId) &&
+    (!f.connectionId || f.connectionId === e.connectionId)
+  );
+}
+
+/** Everything about a connection except its sealed credentials. */
+export function snapshotOf(c: ConnectionView): ConnectionSnapshot {
+  return {
+    id: c.id,
+    projectId: c.projectId,
+    workspaceId: c.workspaceId,
+    providerId: c.providerId,
+    providerName: c.providerName,
+    status: c.status,
+    statusReason: c.statusReason,
+    scopes: c.scopes,
+    returnUrl: c.returnUrl,
+    fields: c.fields,
+    supersededBy: c.supersededBy,
+    tokenExpiresAt: c.tokenExpiresAt ? c.tokenExpiresAt.toISOString() : null,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}
+
+/** The connection view an event carries (no credentials: they were never stored in the event). */
+export function viewOf(s: ConnectionSnapshot): ConnectionView {
+  return {
+    id: s.id,
+    projectId: s.projectId,
+    workspaceId: s.workspaceId,
+    providerId: s.providerId,
+    providerName: s.providerName,
+    status: s.status as ConnectionView['status'],
+    statusReason: s.statusReason,
+    scopes: s.scopes,
+    returnUrl: s.returnUrl,
+    fields: s.fields,
+    supersededBy: s.supersededBy,
+    credentialsSealed: null,
+    tokenExpiresAt: s.tokenExpiresAt ? new Date(s.tokenExpiresAt) : null,
+    createdAt: new Date(s.createdAt),
+    updatedAt: new Date(s.updatedAt),
+  };
+}

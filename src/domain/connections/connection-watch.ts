@@ -1,0 +1,203 @@
+import type { ConnectionRow } from '../../storage/entities/connection.js';
+import type { Tx } from '../../storage/data-source.js';
+import type { Store } from '../../storage/store.js';
+import {
+  ConnectionNotFoundError,
+  InvalidFieldError,
+  ProviderNotFoundError,
+  ResumeCursorExpiredError,
+  ServerShuttingDownError,
+  StreamBehindError,
+  TooManyStreamsError,
+} from '../errors.js';
+import type { Principal } from '../principal.js';
+import { checkConnectionId } from './connection-id.js';
+import { viewOf, type ConnectionEventTypeName, type ConnectionEvents, type EventMark, type SubscriptionFilter } from './connection-events.js';
+import type { ConnectionView } from './connection-service.js';
+import { decodeCursor, encodeCursor } from './event-cursor.js';
+import { WatchQueue } from './watch-queue.js';
+
+export type WatchItem =
+  | { kind: 'event'; type: ConnectionEventTypeName | 'SNAPSHOT'; connection: ConnectionView; at: Date; cursor: string }
+  | { kind: 'heartbeat'; at: Date; cursor: string };
+
+export interface WatchQuery {
+  /** WatchConnection: exactly this connection. */
+  connectionId?: string;
+  workspaceId?: string;
+  /** Provider id or name. */
+  provider?: string;
+  resumeCursor: string;
+}
+
+export interface WatchOptions {
+  heartbeatMs: number;
+  maxStreams: number;
+  /** Events older than this are pruned; a cursor that old is refused. */
+  retentionMs: number;
+}
+
+// A cursor is refused a little before its events are due for pruning, so
+// the replay never races the pruner.
+const EXPIRY_MARGIN_MS = 5 * 60_000;
+const REPLAY_PAGE = 500;
+const SNAPSHOT_PAGE = 500;
+
+/** Counts open streams by method (the nexus_streams_open gauge). */
+export interface StreamGauge {
+  inc(method: string): void;
+  dec(method: string): void;
+}
+
+/**
+ * WatchConnection(s): the current state (or the events after a resume
+ * cursor), then live events from the hub, with heartbeats. Scoped to the
+ * caller's project like every other read.
+ */
+export class ConnectionWatch {
+  private open = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: ConnectionEvents,
+    private readonly options: WatchOptions,
+    private readonly gauge?: StreamGauge,
+  ) {}
+
+  get openStreams(): number {
+    return this.open;
+  }
+
+  async *watch(caller: Principal, query: WatchQuery, signal: AbortSignal): AsyncGenerator<WatchItem> {
+    if (this.open >= this.options.maxStreams) throw new TooManyStreamsError(this.options.maxStreams);
+    const method = query.connectionId === undefined ? 'WatchConnections' : 'WatchConnection';
+    this.open++;
+    this.gauge?.inc(method);
+    try {
+      yield* this.run(caller, query, signal);
+    } finally {
+      this.open--;
+      this.gauge?.dec(method);
+    }
+  }
+
+  private async *run(caller: Principal, query: WatchQuery, signal: AbortSignal): AsyncGenerator<WatchItem> {
+    const filter = await this.resolve(caller.projectId, query);
+    const resume = query.resumeCursor ? decodeCursor(query.resumeCursor) : undefined;
+    if (resume && resume.at.getTime() < Date.now() - this.options.retentionMs + EXPIRY_MARGIN_MS) {
+      throw new ResumeCursorExpiredError();
+    }
+    let queue: WatchQueue;
+    try {
+      queue = new WatchQueue(this.events, filter, this.options.heartbeatMs, signal);
+    } catch {
+      throw new ServerShuttingDownError();
+    }
+    try {
+      let mark: EventMark;
+      if (resume) {
+        mark = resume;
+      } else {
+        const snapshot = await this.snapshot(filter);
+        mark = snapshot.mark;
+        const cursor = encodeCursor(mark);
+        for (const connection of snapshot.connections) yield { kind: 'event', type: 'SNAPSHOT', connection, at: snapshot.at, cursor };
+      }
+      // Replay from the table until no listener outage happened meanwhile.
+      do {
+        queue.missed = false;
+        for (;;) {
+          const page = await this.store.events.listAfter(filter, String(mark.id), REPLAY_PAGE);
+          for (const e of page) {
+            mark = { id: Number(e.id), at: e.createdAt };
+            yield { kind: 'event', type: e.type, connection: viewOf(e.connection), at: e.createdAt, cursor: encodeCursor(mark) };
+          }
+          if (page.length < REPLAY_PAGE) break;
+        }
+      } while (queue.missed);
+      queue.goLive(mark);
+      // The first heartbeat says: the snapshot (or replay) is complete, live events follow.
+      yield { kind: 'heartbeat', at: new Date(), cursor: encodeCursor(queue.position()) };
+      for (;;) {
+        const item = await queue.next();
+        if (signal.aborted) return;
+        switch (item.kind) {
+          case 'closed':
+            throw new ServerShuttingDownError();
+          case 'overflow':
+            throw new StreamBehindError();
+          case 'heartbeat':
+            yield { kind: 'heartbeat', at: new Date(), cursor: encodeCursor(queue.position()) };
+            break;
+          case 'event': {
+            const e = item.event;
+            yield { kind: 'event', type: e.type, connection: viewOf(e.connection), at: e.createdAt, cursor: encodeCursor({ id: Number(e.id), at: e.createdAt }) };
+          }
+        }
+      }
+    } finally {
+      queue.close();
+    }
+  }
+
+  private async resolve(projectId: string, query: WatchQuery): Promise<SubscriptionFilter & { projectId: string }> {
+    if (query.connectionId !== undefined) {
+      checkConnectionId('id', query.connectionId);
+      const row = await this.store.connections.findById(projectId, query.connectionId);
+      if (!row) throw new ConnectionNotFoundError(query.connectionId);
+      return { projectId, connectionId: row.id };
+    }
+    const filter: SubscriptionFilter & { projectId: string } = { projectId };
+    if (query.workspaceId) {
+      if (query.workspaceId.length > 256) throw new InvalidFieldError('workspace_id', 'must be at most 256 characters');
+      filter.workspaceId = query.workspaceId;
+    }
+    if (query.provider) {
+      const provider = await this.store.providers.findByIdOrName(projectId, query.provider);
+      if (!provider) throw new ProviderNotFoundError(query.provider);
+      filter.providerId = provider.id;
+    }
+    return filter;
+  }
+
+  /**
+   * The matching connections and the newest event id, read in one
+   * REPEATABLE READ snapshot: events commit in id order within a project,
+   * so exactly the events up to that id are reflected in the rows.
+   */
+  private snapshot(filter: SubscriptionFilter & { projectId: string }): Promise<{ connections: ConnectionView[]; mark: EventMark; at: Date }> {
+    return this.store.transaction(
+      async (tx) => {
+        const at = new Date();
+        const latest = await this.store.events.latest(filter.projectId, tx);
+        const rows = await this.matchingRows(filter, tx);
+        const names = new Map<string, string>();
+        for (const providerId of new Set(rows.map((r) => r.providerId))) {
+          names.set(providerId, (await this.store.providers.findById(filter.projectId, providerId, tx))?.name ?? '');
+        }
+        return {
+          connections: rows.map((r) => ({ ...r, credentialsSealed: null, providerName: names.get(r.providerId) ?? '' })),
+          mark: latest ? { id: Number(latest.id), at: latest.createdAt } : { id: 0, at },
+          at,
+        };
+      },
+      { repeatableRead: true },
+    );
+  }
+
+  private async matchingRows(filter: SubscriptionFilter & { projectId: string }, tx: Tx): Promise<ConnectionRow[]> {
+    if (filter.connectionId) {
+      const row = await this.store.connections.findById(filter.projectId, filter.connectionId, tx);
+      return row ? [row] : [];
+    }
+    const rows: ConnectionRow[] = [];
+    for (let beforeId: string | undefined; ; ) {
+      const page = await this.store.connections.list({ ...filter, beforeId, limit: SNAPSHOT_PAGE }, tx);
+      rows.push(...page);
+      if (page.length < SNAPSHOT_PAGE) break;
+      beforeId = page[page.length - 1]!.id;
+    }
+    // Oldest first, like the events that follow.
+    return rows.reverse();
+  }
+}

@@ -1,0 +1,37 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import {
+  ConnectionEventType,
+  WatchConnectionResponseSchema,
+  WatchConnectionsResponseSchema,
+  type WatchConnectionResponse,
+  type WatchConnectionsResponse,
+} from '../../../gen/ts/nexus/v1/connection_pb.js';
+import type { WatchItem } from '../../domain/connections/connection-watch.js';
+import { connectionToProto } from './connection-mapper.js';
+
+const TYPES: Record<Extract<WatchItem, { kind: 'event' }>['type'], ConnectionEventType> = {
+  SNAPSHOT: ConnectionEventType.SNAPSHOT,
+  CREATED: ConnectionEventType.CREATED,
+  ACTIVE: ConnectionEventType.ACTIVE,
+  ATTENTION_REQUIRED: ConnectionEventType.ATTENTION_REQUIRED,
+  FAILED: ConnectionEventType.FAILED,
+  REVOKED: ConnectionEventType.REVOKED,
+  REFRESHED: ConnectionEventType.REFRESHED,
+  DELETED: ConnectionEventType.DELETED,
+  UPDATED: ConnectionEventType.UPDATED,
+};
+
+function item(w: WatchItem) {
+  if (w.kind === 'heartbeat') {
+    return { case: 'heartbeat' as const, value: { time: timestampFromDate(w.at), cursor: w.cursor } };
+  }
+  return {
+    case: 'event' as const,
+    value: { type: TYPES[w.type], connection: connectionToProto(w.connection), eventTime: timestampFromDate(w.at), cursor: w.cursor },
+  };
+}
+
+/** Both watch responses share one shape: an event (never a credential) or a heartbeat. */
+export const watchConnectionResponse = (w: WatchItem): WatchConnectionResponse => create(WatchConnectionResponseSchema, { item: item(w) });
+export const watchConnectionsResponse = (w: WatchItem): WatchConnectionsResponse => create(WatchConnectionsResponseSchema, { item: item(w) });
