@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -10,6 +11,7 @@ import { DEFAULT_PROJECT_ID } from '../domain/projects.js';
 import { parseScopes } from '../domain/principal.js';
 import { NexusError } from '../domain/errors.js';
 import { readProvidersFile } from './providers-file.js';
+import { parseWorkers, runPrimary } from './cluster.js';
 import { start } from './start.js';
 
 const program = new Command('nexus').description('Nexus: a credential broker for AI agents');
@@ -19,7 +21,14 @@ const quietLogger = () => pino({ level: 'warn' }, pino.destination(2));
 program
   .command('start', { isDefault: true })
   .description('run the server (migrations run first)')
-  .action(async () => start(loadConfig()));
+  .option('--workers <n>', 'server processes sharing the port: a number or "auto" (one per core); default NEXUS_WORKERS or 1')
+  .action(async (opts: { workers?: string }) => {
+    const config = loadConfig();
+    // A cluster worker runs this same command line: it serves, the primary did the set-up.
+    if (cluster.isWorker) return start(config, { generateAdminKey: false });
+    const workers = parseWorkers(opts.workers ?? process.env.NEXUS_WORKERS);
+    return workers > 1 ? runPrimary(config, workers) : start(config);
+  });
 
 program
   .command('migrate')

@@ -2,8 +2,13 @@ import type { Config } from '../config/config.js';
 import { createApp } from '../app.js';
 import { createLogger } from '../logging.js';
 
+export interface StartOptions {
+  /** Generate and print the default project's admin key on first start (false in cluster workers: the primary did it). */
+  generateAdminKey?: boolean;
+}
+
 /** Runs the server until SIGINT/SIGTERM, then drains in-flight requests and closes the database. */
-export async function start(config: Config): Promise<void> {
+export async function start(config: Config, options: StartOptions = {}): Promise<void> {
   const logger = createLogger(config.logLevel);
   if (config.keyRingSource === 'generated') {
     logger.warn(
@@ -11,13 +16,8 @@ export async function start(config: Config): Promise<void> {
       'NEXUS_ENCRYPTION_KEYS is not set: generated a development key ring in the data directory. Set it in production.',
     );
   }
-  const app = await createApp(config, logger, { generateAdminKey: true });
-  if (app.generatedAdminKey) {
-    // Printed once, to the terminal rather than the log stream, and never again.
-    process.stderr.write(
-      `\nAdmin API key for the default project (shown once, store it now):\n\n  ${app.generatedAdminKey}\n\n`,
-    );
-  }
+  const app = await createApp(config, logger, { generateAdminKey: options.generateAdminKey ?? true });
+  if (app.generatedAdminKey) printAdminKey(app.generatedAdminKey);
   await app.server.listen({ port: config.port, host: config.host });
   logger.info(
     { baseUrl: config.baseUrl, database: app.database.embedded ? `embedded (${config.dataDir})` : 'postgresql' },
@@ -38,4 +38,9 @@ export async function start(config: Config): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Printed once, to the terminal rather than the log stream, and never again. */
+export function printAdminKey(key: string): void {
+  process.stderr.write(`\nAdmin API key for the default project (shown once, store it now):\n\n  ${key}\n\n`);
 }

@@ -1,0 +1,94 @@
+import cluster, { type Worker } from 'node:cluster';
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { createApp } from '../app.js';
+import { ConfigError, type Config } from '../config/config.js';
+import { createLogger } from '../logging.js';
+import { printAdminKey } from './start.js';
+
+/** How long the primary waits for draining workers before killing them. */
+const DRAIN_TIMEOUT_MS = 30_000;
+/** A worker that dies sooner than this after starting is replaced only after a pause (no crash loop). */
+const RESTART_BACKOFF_MS = 1_000;
+
+/**
+ * `--workers` / NEXUS_WORKERS: a number of processes, or `auto` for one per
+ * core. Undefined means 1 (a single process, no cluster).
+ */
+export function parseWorkers(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  if (value === 'auto') return os.availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new ConfigError(`workers "${value}" must be "auto" or a whole number from 1 to 256`);
+  return n;
+}
+
+/**
+ * The node:cluster primary: prepares the database once (migrations, the
+ * first-start admin key), forks `workers` server processes that share the
+ * listening port (the primary hands out connections round-robin), replaces a
+ * worker that dies, and on SIGTERM/SIGINT lets every worker drain and exits
+ * when they have.
+ *
+ * The embedded database (PGlite) lives in one process, so it is refused here:
+ * several processes need DATABASE_URL.
+ */
+export async function runPrimary(config: Config, workers: number): Promise<void> {
+  if (!config.databaseUrl) {
+    throw new ConfigError(
+      `${workers} workers need DATABASE_URL: the embedded database (PGlite) can only be used by one process. Set DATABASE_URL or run one worker.`,
+    );
+  }
+  const logger = createLogger(config.logLevel);
+  await prepareDatabase(config, logger);
+
+  let stopping = false;
+  const startedAt = new Map<number, number>();
+  const fork = () => {
+    const worker = cluster.fork();
+    startedAt.set(worker.id, Date.now());
+  };
+  cluster.on('exit', (worker: Worker, code: number | null, signal: string | null) => {
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    if (stopping) return;
+    logger.warn({ worker: worker.process.pid, code, signal }, 'worker exited; starting a replacement');
+    setTimeout(fork, lived < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0);
+  });
+  for (let i = 0; i < workers; i++) fork();
+  logger.info({ workers, baseUrl: config.baseUrl }, 'nexus cluster primary started');
+
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down workers');
+    const clean = await stopWorkers(Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined));
+    process.exit(clean ? 0 : 1);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Migrations and the admin key once, before any worker starts, so workers never race to create them. */
+async function prepareDatabase(config: Config, logger: Logger): Promise<void> {
+  const app = await createApp(config, logger, { generateAdminKey: true });
+  await app.close();
+  if (app.generatedAdminKey) printAdminKey(app.generatedAdminKey);
+}
+
+/** SIGTERM to each worker (each drains its requests); SIGKILL after DRAIN_TIMEOUT_MS. True when all exited cleanly. */
+async function stopWorkers(workers: Worker[]): Promise<boolean> {
+  const exits = workers.map(
+    (worker) =>
+      new Promise<boolean>((resolve) => {
+        if (worker.isDead()) return resolve(true);
+        const timer = setTimeout(() => worker.process.kill('SIGKILL'), DRAIN_TIMEOUT_MS);
+        worker.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code === 0);
+        });
+        worker.process.kill('SIGTERM');
+      }),
+  );
+  return (await Promise.all(exits)).every(Boolean);
+}
