@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { ApiKeys } from './domain/api-keys.js';
 import { ConnectionEvents } from './domain/connections/connection-events.js';
+import { ProviderCatalog } from './domain/catalog/provider-catalog.js';
 import { ConnectionService } from './domain/connections/connection-service.js';
 import { ConnectionWatch } from './domain/connections/connection-watch.js';
 import { OAuthClient } from './domain/oauth/oauth-client.js';
@@ -27,6 +28,7 @@ export interface App {
   database: Database;
   apiKeys: ApiKeys;
   providers: ProviderService;
+  catalog: ProviderCatalog;
   connections: ConnectionService;
   tokens: TokenService;
   /** This app's metrics registry (one per app). */
@@ -49,6 +51,7 @@ export interface AppOptions {
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // An empty data directory keeps the embedded database in memory (tests).
+  const catalog = ProviderCatalog.builtin();
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined });
   let closeEvents = async () => {};
   try {
@@ -97,7 +100,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       metrics,
       metricsToken: config.metricsToken,
       handlers: {
-        providers: new ProviderHandler(auth, providers),
+        providers: new ProviderHandler(auth, providers, catalog),
         connections: new ConnectionHandler(auth, connections, watch),
         tokens: new TokenHandler(auth, tokens),
       },
@@ -108,6 +111,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       database,
       apiKeys,
       providers,
+      catalog,
       connections,
       tokens,
       metrics,

@@ -12,6 +12,8 @@ import { parseScopes } from '../domain/principal.js';
 import { NexusError } from '../domain/errors.js';
 import { readProvidersFile } from './providers-file.js';
 import { parseWorkers, runPrimary } from './cluster.js';
+import { ProviderCatalog } from '../domain/catalog/provider-catalog.js';
+import { applyPlan, describePlan, hasChanges, planProviders } from '../domain/providers/provider-plan.js';
 import { start } from './start.js';
 
 const program = new Command('nexus').description('Nexus: a credential broker for AI agents');
@@ -57,30 +59,49 @@ program
     }
   });
 
-program
-  .command('providers:apply')
-  .description('create or update providers from a YAML file')
-  .requiredOption('-f, --file <path>', 'providers YAML file')
-  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
-  .action(async (opts: { file: string; project: string }) => {
-    const inputs = readProvidersFile(opts.file);
-    const app = await createApp(loadConfig(), quietLogger());
-    const admin = { projectId: opts.project, keyId: 'cli', scopes: new Set(['admin'] as const) };
-    try {
-      for (const input of inputs) {
-        const existing = await app.store.providers.findByName(opts.project, input.name);
-        if (existing) {
-          await app.providers.update(admin, input.name, input, []);
-          console.log(`updated ${input.name}`);
-        } else {
-          const row = await app.providers.create(admin, input);
-          console.log(`created ${input.name} (${row.id})`);
-        }
-      }
-    } finally {
-      await app.close();
+interface ApplyOptions {
+  file: string;
+  project: string;
+  dryRun?: boolean;
+  prune?: boolean;
+}
+
+/** Plan, print, apply: the file is read and every provider validated before the database is touched. */
+async function applyProviders(opts: ApplyOptions): Promise<void> {
+  const config = loadConfig();
+  const desired = readProvidersFile(opts.file, ProviderCatalog.builtin());
+  const app = await createApp(config, quietLogger());
+  const admin = { projectId: opts.project, keyId: 'cli', scopes: new Set(['admin'] as const) };
+  try {
+    if (!(await app.store.projects.findById(opts.project))) throw new Error(`project ${opts.project} does not exist`);
+    const steps = await planProviders(app.store, app.providers, opts.project, desired, {
+      prune: opts.prune ?? false,
+      allowInsecureUrls: !config.production,
+    });
+    console.log(`Plan for project ${opts.project} from ${opts.file}:\n${describePlan(steps)}`);
+    if (!hasChanges(steps)) console.log('No changes.');
+    else if (opts.dryRun) console.log('Dry run: nothing applied.');
+    else {
+      await applyPlan(app.providers, admin, steps);
+      console.log('Applied.');
     }
-  });
+  } finally {
+    await app.close();
+  }
+}
+
+const applyCommand = (command: Command) =>
+  command
+    .description('make the project\'s providers match a YAML file: print the plan, then apply it')
+    .requiredOption('-f, --file <path>', 'providers YAML file')
+    .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+    .option('--dry-run', 'print the plan only')
+    .option('--prune', 'delete providers that are not in the file (refused while connections use them)')
+    .action(applyProviders);
+
+applyCommand(program.command('providers').description('manage providers').command('apply'));
+// The session-1 spelling, kept for existing scripts.
+applyCommand(program.command('providers:apply'));
 
 program
   .command('keys:rotate')

@@ -259,3 +259,19 @@ export class StreamBehindError extends NexusError {
     super('the stream fell too far behind; reconnect with the last cursor');
   }
 }
+
+export class UrlTemplateInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'URL_TEMPLATE_INVALID';
+  constructor(field: string, problem: string, placeholder = '') {
+    super(`${field}: ${problem}`, placeholder ? { field, placeholder } : { field });
+  }
+}
+
+export class CatalogEntryNotFoundError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'CATALOG_ENTRY_NOT_FOUND';
+  constructor(name: string) {
+    super(`the provider catalog has no entry "${name}"`, { catalog_name: name });
+  }
+}

@@ -36,11 +36,12 @@ describe('nexus CLI', () => {
     expect((await nexus('migrate')).stdout).toContain('migrations are up to date');
 
     const first = await nexus('providers:apply', '-f', 'demo/providers.yaml');
-    expect(first.stdout).toMatch(/created demo-oauth/);
-    expect(first.stdout).toMatch(/created demo-api-key/);
+    expect(first.stdout).toMatch(/\+ demo-oauth \(create OAUTH2\)/);
+    expect(first.stdout).toMatch(/\+ demo-api-key \(create API_KEY\)/);
+    expect(first.stdout).toMatch(/Applied\./);
     const second = await nexus('providers:apply', '-f', 'demo/providers.yaml');
-    expect(second.stdout).toMatch(/updated demo-oauth/);
-    expect(second.stdout).not.toMatch(/created/);
+    expect(second.stdout).toMatch(/= demo-oauth \(unchanged\)/);
+    expect(second.stdout).toMatch(/No changes\./);
 
     const created = await nexus('api-keys:create', '--name', 'agent', '--scopes', 'tokens');
     const key = created.stdout.trim().split('\n').at(-1)!;

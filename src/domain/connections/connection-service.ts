@@ -36,6 +36,8 @@ export interface CreateConnectionInput {
   providerName: string;
   scopes: string[];
   returnUrl: string;
+  /** Values for the provider's connection_fields_schema; undefined when none were sent. */
+  fields?: Record<string, unknown> | undefined;
 }
 
 /** Where the callback sends the browser: the app's return_url, or an error page when it cannot be trusted. */
@@ -89,6 +91,7 @@ export class ConnectionService {
         throw new ScopesInvalidError('each scope must be 1-256 printable characters without spaces');
       }
     }
+    const fields = connectionFields(provider, input.fields);
     const oauth2 = provider.authType === 'OAUTH2';
     const scopes = oauth2 ? (input.scopes.length ? [...new Set(input.scopes)] : provider.oauth2!.defaultScopes) : [];
 
@@ -106,6 +109,7 @@ export class ConnectionService {
         scopes,
         state,
         codeChallenge: pkceChallengeS256(verifier),
+        fields,
       });
     } else {
       authUrl = `${this.deps.baseUrl}/connect/capture?state=${encodeURIComponent(state)}`;
@@ -121,7 +125,7 @@ export class ConnectionService {
           statusReason: oauth2 ? 'consent_required' : 'credentials_required',
           scopes,
           returnUrl: input.returnUrl,
-          fields: null,
+          fields,
           supersededBy: null,
           credentialsSealed: null,
           tokenExpiresAt: null,
@@ -175,6 +179,7 @@ export class ConnectionService {
         state: stateToken,
         redirectUri: this.redirectUri,
         codeVerifier: verifier,
+        fields: connection.fields,
       });
     } catch (err) {
       if (err instanceof OAuthRejectedError) return fail(err.error);
@@ -253,7 +258,8 @@ export class ConnectionService {
     const activated = await this.deps.store.transaction(async (tx) => {
       const locked = await this.deps.store.connections.findByIdForUpdate(caller.projectId, id, tx);
       if (!locked || !awaitsFields(locked)) throw new NoPendingFieldsError(id);
-      return this.activate(locked, provider, { fields: fields as Record<string, unknown> }, tx);
+      // Schemas of the two kinds of fields never overlap (checked on provider write).
+      return this.activate(locked, provider, { fields: { ...locked.fields, ...(fields as Record<string, unknown>) } }, tx);
     });
     return {
       connection: view(activated, provider),
@@ -338,7 +344,7 @@ export class ConnectionService {
       const [token, hint] = tokens.refreshToken
         ? [tokens.refreshToken, 'refresh_token' as const]
         : [tokens.accessToken, 'access_token' as const];
-      return await this.deps.oauth.revoke(provider, this.deps.providers.clientSecret(provider), token, hint);
+      return await this.deps.oauth.revoke(provider, this.deps.providers.clientSecret(provider), token, hint, connection.fields);
     } catch (err) {
       this.deps.warn('revocation at the provider failed; credentials are erased anyway', {
         connection_id: connection.id,
@@ -392,6 +398,18 @@ export class ConnectionService {
 
 export function credentialSchemaOf(provider: ProviderRow): Record<string, unknown> {
   return provider.credentialSchema ?? defaultCredentialSchema(provider.authType) ?? { type: 'object', properties: {} };
+}
+
+/** Connection fields are checked against the provider's schema before anything is built from them. */
+function connectionFields(provider: ProviderRow, fields: Record<string, unknown> | undefined): Record<string, unknown> | null {
+  const schema = provider.connectionFieldsSchema;
+  if (!schema) {
+    if (fields && Object.keys(fields).length > 0) throw new InvalidFieldError('fields', `provider "${provider.name}" takes no connection fields`);
+    return null;
+  }
+  if (JSON.stringify(fields ?? {}).length > 16_384) throw new InvalidFieldError('fields', 'must be at most 16 KiB');
+  validateAgainst(schema, fields ?? {}, 'fields');
+  return fields ?? {};
 }
 
 function awaitsFields(c: ConnectionRow): boolean {

@@ -2,7 +2,12 @@ import * as oauth from 'oauth4webapi';
 import type { OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
 import { ProviderMisconfiguredError, ProviderUnavailableError } from '../errors.js';
 import { OAuthRejectedError, safeErrorCode } from './oauth-errors.js';
+import { tokenResponseAdapter } from './token-response.js';
 import type { TokenSet } from './token-set.js';
+import { fillUrlTemplate } from './url-template.js';
+
+/** Connection fields (pre-connect and post-OAuth) that fill the provider's URL templates. */
+export type ConnectionFields = Record<string, unknown> | null | undefined;
 
 export interface OAuthClientOptions {
   /** Upper bound on each call to an authorization server. */
@@ -32,9 +37,9 @@ export class OAuthClient {
 
   async authorizationUrl(
     provider: ProviderRow,
-    p: { redirectUri: string; scopes: string[]; state: string; codeChallenge: string },
+    p: { redirectUri: string; scopes: string[]; state: string; codeChallenge: string; fields?: ConnectionFields },
   ): Promise<string> {
-    const cfg = oauth2Of(provider);
+    const cfg = oauth2Of(provider, p.fields);
     const server = await this.server(cfg);
     if (!server.authorization_endpoint) throw misconfigured('has no authorization endpoint');
     const url = new URL(server.authorization_endpoint);
@@ -53,9 +58,9 @@ export class OAuthClient {
   async exchangeCode(
     provider: ProviderRow,
     clientSecret: string,
-    p: { callbackParams: URLSearchParams; state: string; redirectUri: string; codeVerifier: string },
+    p: { callbackParams: URLSearchParams; state: string; redirectUri: string; codeVerifier: string; fields?: ConnectionFields },
   ): Promise<TokenSet> {
-    const cfg = oauth2Of(provider);
+    const cfg = oauth2Of(provider, p.fields);
     const server = await this.server(cfg);
     const client: oauth.Client = { client_id: cfg.clientId };
     let params: URLSearchParams;
@@ -73,14 +78,14 @@ export class OAuthClient {
         params,
         p.redirectUri,
         p.codeVerifier,
-        this.httpOptions(cfg),
+        this.tokenOptions(cfg),
       );
       return oauth.processAuthorizationCodeResponse(server, client, response);
     });
   }
 
-  async refresh(provider: ProviderRow, clientSecret: string, refreshToken: string): Promise<TokenSet> {
-    const cfg = oauth2Of(provider);
+  async refresh(provider: ProviderRow, clientSecret: string, refreshToken: string, fields?: ConnectionFields): Promise<TokenSet> {
+    const cfg = oauth2Of(provider, fields);
     const server = await this.server(cfg);
     const client: oauth.Client = { client_id: cfg.clientId };
     return this.tokenCall('refresh the token', async () => {
@@ -89,15 +94,21 @@ export class OAuthClient {
         client,
         clientAuth(cfg, clientSecret),
         refreshToken,
-        this.httpOptions(cfg),
+        this.tokenOptions(cfg),
       );
       return oauth.processRefreshTokenResponse(server, client, response);
     });
   }
 
   /** RFC 7009. Returns false when the provider has no revocation endpoint. */
-  async revoke(provider: ProviderRow, clientSecret: string, token: string, hint: 'refresh_token' | 'access_token'): Promise<boolean> {
-    const cfg = oauth2Of(provider);
+  async revoke(
+    provider: ProviderRow,
+    clientSecret: string,
+    token: string,
+    hint: 'refresh_token' | 'access_token',
+    fields?: ConnectionFields,
+  ): Promise<boolean> {
+    const cfg = oauth2Of(provider, fields);
     const server = await this.server(cfg);
     if (!server.revocation_endpoint) return false;
     try {
@@ -152,11 +163,20 @@ export class OAuthClient {
     return new ProviderUnavailableError(what, detail);
   }
 
-  private httpOptions(cfg?: OAuth2Config) {
+  private httpOptions() {
     return {
       signal: () => AbortSignal.timeout(this.options.timeoutMs),
       [oauth.allowInsecureRequests]: this.options.allowInsecureRequests,
-      ...(cfg && !cfg.issuer ? { [oauth.customFetch]: withoutIdToken } : {}),
+    };
+  }
+
+  /** Token requests: extra parameters, and the answer rewritten to standard JSON (see token-response.ts). */
+  private tokenOptions(cfg: OAuth2Config) {
+    const params = cfg.tokenParams ?? {};
+    return {
+      ...this.httpOptions(),
+      [oauth.customFetch]: tokenResponseAdapter(cfg),
+      ...(Object.keys(params).length ? { additionalParameters: params } : {}),
     };
   }
 
@@ -200,25 +220,15 @@ export class OAuthClient {
   }
 }
 
-/**
- * A provider configured by endpoints rather than an OIDC issuer gives us no
- * issuer or keys to validate an ID token against, and Nexus does not use it,
- * so it is dropped from the token response before oauth4webapi would try.
- */
-async function withoutIdToken(url: string, init: RequestInit): Promise<Response> {
-  const response = await fetch(url, init);
-  if (!response.ok || !response.headers.get('content-type')?.includes('json')) return response;
-  const body = (await response.json()) as Record<string, unknown>;
-  delete body.id_token;
-  const headers = new Headers(response.headers);
-  headers.delete('content-length');
-  headers.delete('content-encoding');
-  return new Response(JSON.stringify(body), { status: response.status, headers });
-}
-
-function oauth2Of(provider: ProviderRow): OAuth2Config {
+/** The provider's OAuth2 settings with its URL templates filled from the connection's fields. */
+function oauth2Of(provider: ProviderRow, fields?: ConnectionFields): OAuth2Config {
   if (provider.authType !== 'OAUTH2' || !provider.oauth2) throw misconfigured('is not an OAUTH2 provider');
-  return provider.oauth2;
+  const cfg = { ...provider.oauth2 };
+  for (const key of ['authorizationUrl', 'tokenUrl', 'revocationUrl', 'issuer'] as const) {
+    const template = cfg[key];
+    if (template?.includes('{')) cfg[key] = fillUrlTemplate(`oauth2.${key}`, template, fields);
+  }
+  return cfg;
 }
 
 function clientAuth(cfg: OAuth2Config, secret: string): oauth.ClientAuth {

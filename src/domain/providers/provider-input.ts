@@ -4,6 +4,8 @@ import type {
   AwsSigV4Config,
   ClientAuthMethodName,
   JsonSchema,
+  TokenResponseFormatName,
+  TokenResponsePaths,
 } from '../../storage/entities/provider.js';
 
 /** A provider as written by an admin, already mapped from the wire. */
@@ -20,6 +22,9 @@ export interface ProviderInput {
   postOauthFieldsSchema: JsonSchema | undefined;
   apiKey: Partial<ApiKeyConfig> | undefined;
   awsSigv4: Partial<AwsSigV4Config> | undefined;
+  connectionFieldsSchema?: JsonSchema | undefined;
+  /** Set only when the provider comes from the built-in catalog (never by the API's CreateProvider). */
+  catalogName?: string | undefined;
 }
 
 export interface OAuth2Input {
@@ -34,6 +39,9 @@ export interface OAuth2Input {
   scopeSeparator: string;
   authorizeParams: Record<string, string>;
   clientAuthMethod: ClientAuthMethodName | undefined;
+  tokenResponseFormat?: TokenResponseFormatName | undefined;
+  tokenParams?: Record<string, string> | undefined;
+  tokenResponsePaths?: TokenResponsePaths | undefined;
 }
 
 /** Fields an update mask may name. `oauth2` replaces the whole block; `oauth2.x` one setting. */
@@ -54,8 +62,12 @@ export const UPDATABLE_FIELDS = [
   'oauth2.scope_separator',
   'oauth2.authorize_params',
   'oauth2.client_auth_method',
+  'oauth2.token_response_format',
+  'oauth2.token_params',
+  'oauth2.token_response_paths',
   'credential_schema',
   'post_oauth_fields_schema',
+  'connection_fields_schema',
   'api_key',
   'aws_sigv4',
 ] as const;

@@ -1,4 +1,4 @@
-import { newId, open as openSealed, seal, type KeyRing } from '../../crypto/index.js';
+import { hashSecret, newId, open as openSealed, seal, secretMatches, type KeyRing } from '../../crypto/index.js';
 import type { ProviderRow } from '../../storage/entities/provider.js';
 import type { Store } from '../../storage/store.js';
 import { InvalidFieldError, ProviderAlreadyExistsError, ProviderInUseError, ProviderNotFoundError } from '../errors.js';
@@ -76,6 +76,7 @@ export class ProviderService {
           ...valid,
           id,
           projectId: caller.projectId,
+          catalogName: input.catalogName ?? null,
           clientSecretSealed: secret ? seal(this.keyRing, secret, clientSecretAad(id)) : null,
         },
         tx,
@@ -102,7 +103,8 @@ export class ProviderService {
       } else if (mask.includes('oauth2.client_secret')) {
         sealed = null; // explicitly cleared: a public client from now on
       }
-      return this.store.providers.save({ ...current, ...valid, clientSecretSealed: sealed }, tx);
+      const catalogName = input.catalogName ?? current.catalogName;
+      return this.store.providers.save({ ...current, ...valid, catalogName, clientSecretSealed: sealed }, tx);
     });
   }
 
@@ -113,6 +115,19 @@ export class ProviderService {
     if (live > 0 && !force) throw new ProviderInUseError(row.name, live);
     if (live > 0) await this.revokeConnections(caller.projectId, row.id);
     await this.store.providers.delete(caller.projectId, row.id);
+  }
+
+  /**
+   * Whether `secret` is the stored client secret, compared in constant time
+   * in memory; nothing but the sealed value is ever stored. An unreadable
+   * stored secret (its key left the ring) does not match.
+   */
+  clientSecretMatches(row: ProviderRow, secret: string): boolean {
+    try {
+      return secretMatches(secret, hashSecret(this.clientSecret(row)));
+    } catch {
+      return false;
+    }
   }
 
   /** Opens the provider's client secret; empty for public clients. */
@@ -148,12 +163,16 @@ function toInput(row: ProviderRow): ProviderInput {
           scopeSeparator: row.oauth2.scopeSeparator,
           authorizeParams: row.oauth2.authorizeParams,
           clientAuthMethod: row.oauth2.clientAuthMethod,
+          tokenResponseFormat: row.oauth2.tokenResponseFormat,
+          tokenParams: row.oauth2.tokenParams,
+          tokenResponsePaths: row.oauth2.tokenResponsePaths,
         }
       : undefined,
     credentialSchema: row.credentialSchema ?? undefined,
     postOauthFieldsSchema: row.postOauthFieldsSchema ?? undefined,
     apiKey: row.apiKey ?? undefined,
     awsSigv4: row.awsSigv4 ?? undefined,
+    connectionFieldsSchema: row.connectionFieldsSchema ?? undefined,
   };
 }
 
@@ -168,7 +187,13 @@ const OAUTH2_KEYS: Record<string, keyof NonNullable<ProviderInput['oauth2']>> = 
   'oauth2.scope_separator': 'scopeSeparator',
   'oauth2.authorize_params': 'authorizeParams',
   'oauth2.client_auth_method': 'clientAuthMethod',
+  'oauth2.token_response_format': 'tokenResponseFormat',
+  'oauth2.token_params': 'tokenParams',
+  'oauth2.token_response_paths': 'tokenResponsePaths',
 };
+
+/** What a masked OAuth2 setting becomes when the request leaves it out. */
+const EMPTY_OAUTH2: Record<string, unknown> = { defaultScopes: [], authorizeParams: {}, tokenParams: {}, tokenResponsePaths: {} };
 
 /** An empty mask replaces every mutable field (name and auth type stay). */
 function applyMask(current: ProviderInput, input: ProviderInput, mask: UpdatableField[]): ProviderInput {
@@ -184,12 +209,13 @@ function applyMask(current: ProviderInput, input: ProviderInput, mask: Updatable
       case 'oauth2': next.oauth2 = input.oauth2; break;
       case 'credential_schema': next.credentialSchema = input.credentialSchema; break;
       case 'post_oauth_fields_schema': next.postOauthFieldsSchema = input.postOauthFieldsSchema; break;
+      case 'connection_fields_schema': next.connectionFieldsSchema = input.connectionFieldsSchema; break;
       case 'api_key': next.apiKey = input.apiKey; break;
       case 'aws_sigv4': next.awsSigv4 = input.awsSigv4; break;
       default: {
         const key = OAUTH2_KEYS[path]!;
         if (!next.oauth2) throw new InvalidFieldError('update_mask', `"${path}" needs an OAUTH2 provider`);
-        (next.oauth2 as unknown as Record<string, unknown>)[key] = input.oauth2?.[key] ?? '';
+        (next.oauth2 as unknown as Record<string, unknown>)[key] = input.oauth2?.[key] ?? EMPTY_OAUTH2[key] ?? '';
       }
     }
   }

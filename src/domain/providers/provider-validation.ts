@@ -1,6 +1,7 @@
 import type { ApiKeyConfig, AwsSigV4Config, OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
 import { checkSchema } from '../credential-schema.js';
 import { InvalidFieldError, ProviderMisconfiguredError } from '../errors.js';
+import { checkUrlTemplate } from '../oauth/url-template.js';
 import type { OAuth2Input, ProviderInput } from './provider-input.js';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -15,8 +16,24 @@ const RESERVED_AUTHORIZE_PARAMS = new Set([
   'code_challenge',
   'code_challenge_method',
 ]);
+// Parameters of the token requests Nexus sets itself (or client authentication does).
+const RESERVED_TOKEN_PARAMS = new Set([
+  'grant_type',
+  'code',
+  'redirect_uri',
+  'code_verifier',
+  'refresh_token',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+]);
+const TOKEN_PATH = /^[A-Za-z0-9_-]{1,64}(?:\.[A-Za-z0-9_-]{1,64}){0,7}$/;
 
-export type ValidatedProvider = Omit<ProviderRow, 'id' | 'projectId' | 'createdAt' | 'updatedAt' | 'clientSecretSealed'>;
+export type ValidatedProvider = Omit<
+  ProviderRow,
+  'id' | 'projectId' | 'createdAt' | 'updatedAt' | 'clientSecretSealed' | 'catalogName'
+>;
 
 /** Checks a whole provider and returns it in stored form. `allowInsecureUrls` admits http endpoints (development). */
 export function validateProvider(input: ProviderInput, allowInsecureUrls: boolean): ValidatedProvider {
@@ -46,15 +63,26 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
     postOauthFieldsSchema: null,
     apiKey: null,
     awsSigv4: null,
+    connectionFieldsSchema: null,
   };
 
   if (input.authType === 'OAUTH2') {
     if (!input.oauth2) throw new ProviderMisconfiguredError('an OAUTH2 provider needs oauth2 settings');
-    stored.oauth2 = validateOAuth2(input.oauth2, allowInsecureUrls);
+    if (input.connectionFieldsSchema) {
+      checkSchema(input.connectionFieldsSchema, 'provider.connection_fields_schema');
+      stored.connectionFieldsSchema = input.connectionFieldsSchema;
+    }
+    stored.oauth2 = validateOAuth2(input.oauth2, allowInsecureUrls, stored.connectionFieldsSchema);
     if (input.credentialSchema) throw new ProviderMisconfiguredError('credential_schema is for static auth types, not OAUTH2');
     if (input.postOauthFieldsSchema) {
       checkSchema(input.postOauthFieldsSchema, 'provider.post_oauth_fields_schema');
       stored.postOauthFieldsSchema = input.postOauthFieldsSchema;
+      // Both end up in Connection.fields; a post-OAuth value must not replace a field the URLs were built from.
+      const before = Object.keys((stored.connectionFieldsSchema?.properties ?? {}) as object);
+      const overlap = before.filter((k) => k in (input.postOauthFieldsSchema!.properties as object));
+      if (overlap.length) {
+        throw new ProviderMisconfiguredError(`"${overlap[0]}" is in both connection_fields_schema and post_oauth_fields_schema`);
+      }
     }
   } else {
     if (input.oauth2 && (input.oauth2.clientId || input.oauth2.tokenUrl || input.oauth2.issuer)) {
@@ -62,6 +90,9 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
     }
     if (input.postOauthFieldsSchema) {
       throw new ProviderMisconfiguredError('post_oauth_fields_schema applies to OAUTH2 providers only');
+    }
+    if (input.connectionFieldsSchema) {
+      throw new ProviderMisconfiguredError('connection_fields_schema applies to OAUTH2 providers only');
     }
     if (input.credentialSchema) {
       checkSchema(input.credentialSchema, 'provider.credential_schema');
@@ -76,7 +107,7 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
   return stored;
 }
 
-function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean): OAuth2Config {
+function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema: ProviderRow['connectionFieldsSchema']): OAuth2Config {
   if (!o.clientId) throw new InvalidFieldError('provider.oauth2.client_id', 'is required');
   text('provider.oauth2.client_id', o.clientId, 512);
   const protocols = ['https:', ...(allowInsecureUrls ? ['http:'] : [])];
@@ -86,7 +117,7 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean): OAuth2Confi
     ['revocation_url', o.revocationUrl],
     ['issuer', o.issuer],
   ] as const) {
-    if (value) url(`provider.oauth2.${field}`, value, false, protocols);
+    if (value) url(`provider.oauth2.${field}`, checkUrlTemplate(`provider.oauth2.${field}`, value, fieldsSchema), false, protocols);
   }
   if (!o.issuer && (!o.authorizationUrl || !o.tokenUrl)) {
     throw new ProviderMisconfiguredError('oauth2 needs authorization_url and token_url, or an issuer for discovery');
@@ -101,6 +132,20 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean): OAuth2Confi
     text('provider.oauth2.authorize_params', k, 128);
     text('provider.oauth2.authorize_params', v, 1024);
   }
+  const tokenParams = o.tokenParams ?? {};
+  for (const [k, v] of Object.entries(tokenParams)) {
+    if (RESERVED_TOKEN_PARAMS.has(k)) {
+      throw new InvalidFieldError('provider.oauth2.token_params', `"${k}" is set by Nexus and cannot be overridden`);
+    }
+    text('provider.oauth2.token_params', k, 128);
+    text('provider.oauth2.token_params', v, 1024);
+  }
+  const paths = Object.fromEntries(Object.entries(o.tokenResponsePaths ?? {}).filter(([, v]) => v));
+  for (const [k, v] of Object.entries(paths)) {
+    if (!TOKEN_PATH.test(v)) {
+      throw new InvalidFieldError(`provider.oauth2.token_response_paths.${k}`, 'must be dot-separated member names, e.g. "authed_user.access_token"');
+    }
+  }
   const method = o.clientAuthMethod ?? 'client_secret_basic';
   return {
     clientId: o.clientId,
@@ -112,6 +157,9 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean): OAuth2Confi
     scopeSeparator: o.scopeSeparator || ' ',
     authorizeParams: o.authorizeParams,
     clientAuthMethod: method,
+    tokenResponseFormat: o.tokenResponseFormat ?? 'json',
+    tokenParams,
+    tokenResponsePaths: paths,
   };
 }
 

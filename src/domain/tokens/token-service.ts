@@ -133,7 +133,7 @@ export class TokenService {
       const started = performance.now();
       const seconds = () => (performance.now() - started) / 1000;
       try {
-        fresh = await oauth.refresh(provider, providers.clientSecret(provider), current.refreshToken);
+        fresh = await oauth.refresh(provider, providers.clientSecret(provider), current.refreshToken, locked.fields);
       } catch (err) {
         observer.refreshed(err instanceof OAuthRejectedError ? 'rejected' : 'transient_failure', 'on_demand', seconds());
         if (err instanceof OAuthRejectedError) {

@@ -14,6 +14,21 @@ export interface OAuth2Config {
   scopeSeparator: string;
   authorizeParams: Record<string, string>;
   clientAuthMethod: ClientAuthMethodName;
+  /** Quirks; absent in rows written before they existed, meaning the standard behaviour. */
+  tokenResponseFormat?: TokenResponseFormatName;
+  /** Extra token-request parameters (code exchange and refresh). */
+  tokenParams?: Record<string, string>;
+  /** Dot paths of tokens nested in the token response. */
+  tokenResponsePaths?: TokenResponsePaths;
+}
+
+export type TokenResponseFormatName = 'json' | 'form';
+
+export interface TokenResponsePaths {
+  accessToken?: string;
+  refreshToken?: string;
+  expiresIn?: string;
+  scope?: string;
 }
 
 export interface ApiKeyConfig {
@@ -47,6 +62,10 @@ export interface ProviderRow {
   postOauthFieldsSchema: JsonSchema | null;
   apiKey: ApiKeyConfig | null;
   awsSigv4: AwsSigV4Config | null;
+  /** The built-in catalog entry this provider was enabled from. */
+  catalogName: string | null;
+  /** Fields collected before the redirect; the OAuth2 URLs may use them as {name}. */
+  connectionFieldsSchema: JsonSchema | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -70,6 +89,8 @@ export const ProviderEntity = new EntitySchema<ProviderRow>({
     postOauthFieldsSchema: { name: 'post_oauth_fields_schema', type: 'jsonb', nullable: true },
     apiKey: { name: 'api_key', type: 'jsonb', nullable: true },
     awsSigv4: { name: 'aws_sigv4', type: 'jsonb', nullable: true },
+    catalogName: { name: 'catalog_name', type: 'text', nullable: true },
+    connectionFieldsSchema: { name: 'connection_fields_schema', type: 'jsonb', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

@@ -1,5 +1,6 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema.js';
 import { ConnectionEvents1795440453879 } from './1795440453879-connection-events.js';
+import { ProviderCatalogAndConnectionFields1795441953870 } from './1795441953870-provider-catalog-and-connection-fields.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
-export const migrations = [InitialSchema1763900000000, ConnectionEvents1795440453879];
+export const migrations = [InitialSchema1763900000000, ConnectionEvents1795440453879, ProviderCatalogAndConnectionFields1795441953870];

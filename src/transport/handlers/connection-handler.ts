@@ -50,6 +50,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
       providerName: req.provider.case === 'providerName' ? req.provider.value : '',
       scopes: req.scopes,
       returnUrl: req.returnUrl,
+      fields: req.fields as Record<string, unknown> | undefined,
     });
     return create(CreateConnectionResponseSchema, {
       connection: connectionToProto(result.connection),

@@ -2,27 +2,35 @@ import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
   CreateProviderResponseSchema,
+  EnableCatalogProviderResponseSchema,
+  GetCatalogProviderResponseSchema,
+  ListCatalogProvidersResponseSchema,
   DeleteProviderResponseSchema,
   GetProviderResponseSchema,
   ListProvidersResponseSchema,
   UpdateProviderResponseSchema,
   type CreateProviderRequest,
   type DeleteProviderRequest,
+  type EnableCatalogProviderRequest,
+  type GetCatalogProviderRequest,
+  type ListCatalogProvidersRequest,
   type GetProviderRequest,
   type ListProvidersRequest,
   type ProviderService as ProviderServiceDesc,
   type UpdateProviderRequest,
 } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import type { ProviderCatalog } from '../../domain/catalog/provider-catalog.js';
 import { InvalidFieldError } from '../../domain/errors.js';
 import { requireScope } from '../../domain/principal.js';
 import type { ProviderService } from '../../domain/providers/provider-service.js';
 import type { Authenticator } from '../authenticate.js';
-import { providerInputFromProto, providerToProto } from '../mappers/provider-mapper.js';
+import { catalogEntryToProto, providerInputFromProto, providerToProto } from '../mappers/provider-mapper.js';
 
 export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> {
   constructor(
     private readonly auth: Authenticator,
     private readonly providers: ProviderService,
+    private readonly catalog: ProviderCatalog,
   ) {}
 
   async listProviders(req: ListProvidersRequest, ctx: HandlerContext) {
@@ -60,5 +68,24 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
     if (!req.idOrName) throw new InvalidFieldError('id_or_name', 'is required');
     await this.providers.delete(caller, req.idOrName, req.force);
     return create(DeleteProviderResponseSchema, {});
+  }
+
+  listCatalogProviders(req: ListCatalogProvidersRequest) {
+    const page = this.catalog.list(req);
+    return create(ListCatalogProvidersResponseSchema, {
+      providers: page.entries.map(catalogEntryToProto),
+      nextPageToken: page.nextPageToken,
+    });
+  }
+
+  getCatalogProvider(req: GetCatalogProviderRequest) {
+    return create(GetCatalogProviderResponseSchema, { provider: catalogEntryToProto(this.catalog.get(req.name)) });
+  }
+
+  async enableCatalogProvider(req: EnableCatalogProviderRequest, ctx: HandlerContext) {
+    const caller = requireScope(await this.auth.principal(ctx), 'admin');
+    const input = this.catalog.providerInput(req.catalogName, req);
+    const row = await this.providers.create(caller, input);
+    return create(EnableCatalogProviderResponseSchema, { provider: providerToProto(row) });
   }
 }

@@ -1,7 +1,7 @@
 import { ConnectionStatus } from '../../../gen/ts/nexus/v1/connection_pb.js';
-import { ApiKeyLocation, AuthType, ClientAuthMethod } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { ApiKeyLocation, AuthType, ClientAuthMethod, TokenResponseFormat } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import type { ConnectionStatusName } from '../../storage/entities/connection.js';
-import type { AuthTypeName, ClientAuthMethodName } from '../../storage/entities/provider.js';
+import type { AuthTypeName, ClientAuthMethodName, TokenResponseFormatName } from '../../storage/entities/provider.js';
 
 /** Wire enums <-> domain names, in one place so both directions stay in step. */
 const AUTH_TYPES: [AuthType, AuthTypeName][] = [
@@ -38,3 +38,7 @@ export const apiKeyLocationToDomain = (v: ApiKeyLocation): 'header' | 'query' | 
   v === ApiKeyLocation.QUERY ? 'query' : v === ApiKeyLocation.HEADER ? 'header' : undefined;
 export const apiKeyLocationToWire = (v: 'header' | 'query'): ApiKeyLocation =>
   v === 'query' ? ApiKeyLocation.QUERY : ApiKeyLocation.HEADER;
+export const tokenFormatToDomain = (v: TokenResponseFormat): TokenResponseFormatName | undefined =>
+  v === TokenResponseFormat.FORM ? 'form' : v === TokenResponseFormat.JSON ? 'json' : undefined;
+export const tokenFormatToWire = (v: TokenResponseFormatName | undefined): TokenResponseFormat =>
+  v === 'form' ? TokenResponseFormat.FORM : TokenResponseFormat.JSON;

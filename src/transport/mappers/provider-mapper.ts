@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { ProviderSchema, type Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { CatalogProviderSchema, ProviderSchema, type CatalogProvider, type Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { catalogTemplateRow, type CatalogEntry } from '../../domain/catalog/provider-catalog.js';
 import { InvalidFieldError } from '../../domain/errors.js';
 import type { ProviderInput } from '../../domain/providers/provider-input.js';
 import type { ProviderRow } from '../../storage/entities/provider.js';
@@ -11,6 +12,8 @@ import {
   authTypeToWire,
   clientAuthToDomain,
   clientAuthToWire,
+  tokenFormatToDomain,
+  tokenFormatToWire,
 } from './enums.js';
 
 /** The public face of a provider: never the client secret, only whether one is set. */
@@ -36,6 +39,9 @@ export function providerToProto(row: ProviderRow): Provider {
           scopeSeparator: row.oauth2.scopeSeparator,
           authorizeParams: row.oauth2.authorizeParams,
           clientAuthMethod: clientAuthToWire(row.oauth2.clientAuthMethod),
+          tokenResponseFormat: tokenFormatToWire(row.oauth2.tokenResponseFormat),
+          tokenParams: row.oauth2.tokenParams ?? {},
+          tokenResponsePaths: row.oauth2.tokenResponsePaths ?? {},
         }
       : undefined,
     credentialSchema: (row.credentialSchema ?? undefined) as Provider['credentialSchema'],
@@ -46,6 +52,8 @@ export function providerToProto(row: ProviderRow): Provider {
     awsSigv4: row.awsSigv4 ? { service: row.awsSigv4.service, defaultRegion: row.awsSigv4.defaultRegion } : undefined,
     createTime: timestampFromDate(row.createdAt),
     updateTime: timestampFromDate(row.updatedAt),
+    catalogName: row.catalogName ?? '',
+    connectionFieldsSchema: (row.connectionFieldsSchema ?? undefined) as Provider['connectionFieldsSchema'],
   });
 }
 
@@ -72,6 +80,16 @@ export function providerInputFromProto(p: Provider | undefined): ProviderInput {
           scopeSeparator: o.scopeSeparator,
           authorizeParams: o.authorizeParams,
           clientAuthMethod: clientAuthToDomain(o.clientAuthMethod),
+          tokenResponseFormat: tokenFormatToDomain(o.tokenResponseFormat),
+          tokenParams: o.tokenParams,
+          tokenResponsePaths: o.tokenResponsePaths
+            ? {
+                accessToken: o.tokenResponsePaths.accessToken,
+                refreshToken: o.tokenResponsePaths.refreshToken,
+                expiresIn: o.tokenResponsePaths.expiresIn,
+                scope: o.tokenResponsePaths.scope,
+              }
+            : undefined,
         }
       : undefined,
     credentialSchema: p.credentialSchema,
@@ -85,5 +103,14 @@ export function providerInputFromProto(p: Provider | undefined): ProviderInput {
         }
       : undefined,
     awsSigv4: p.awsSigv4 ? { service: p.awsSigv4.service, defaultRegion: p.awsSigv4.defaultRegion } : undefined,
+    connectionFieldsSchema: p.connectionFieldsSchema,
   };
+}
+
+/** A catalog entry: the provider template, without id, client id or times. */
+export function catalogEntryToProto(entry: CatalogEntry): CatalogProvider {
+  const provider = providerToProto(catalogTemplateRow(entry));
+  provider.createTime = undefined;
+  provider.updateTime = undefined;
+  return create(CatalogProviderSchema, { name: entry.name, docsUrl: entry.docsUrl, provider });
 }

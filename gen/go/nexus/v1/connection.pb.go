@@ -195,7 +195,8 @@ type Connection struct {
 	Scopes []string `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	// Where the user returns after consent or capture.
 	ReturnUrl string `protobuf:"bytes,9,opt,name=return_url,json=returnUrl,proto3" json:"return_url,omitempty"`
-	// Post-OAuth field values (never secret).
+	// Connection fields given at creation and post-OAuth field values (never
+	// secret).
 	Fields *structpb.Struct `protobuf:"bytes,10,opt,name=fields,proto3" json:"fields,omitempty"`
 	// When this connection was superseded, the id of its successor.
 	SupersededBy string `protobuf:"bytes,11,opt,name=superseded_by,json=supersededBy,proto3" json:"superseded_by,omitempty"`
@@ -352,7 +353,11 @@ type CreateConnectionRequest struct {
 	// Scopes to request; the provider's default scopes when empty.
 	Scopes []string `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	// Required: where the user returns; must match NEXUS_ALLOWED_RETURN_URLS.
-	ReturnUrl     string `protobuf:"bytes,5,opt,name=return_url,json=returnUrl,proto3" json:"return_url,omitempty"`
+	ReturnUrl string `protobuf:"bytes,5,opt,name=return_url,json=returnUrl,proto3" json:"return_url,omitempty"`
+	// Values for the provider's connection_fields_schema (for example the
+	// subdomain its OAuth2 URLs are built from), validated before the
+	// redirect and kept in Connection.fields. Never secret.
+	Fields        *structpb.Struct `protobuf:"bytes,40,opt,name=fields,proto3" json:"fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -431,6 +436,13 @@ func (x *CreateConnectionRequest) GetReturnUrl() string {
 		return x.ReturnUrl
 	}
 	return ""
+}
+
+func (x *CreateConnectionRequest) GetFields() *structpb.Struct {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
 }
 
 type isCreateConnectionRequest_Provider interface {
@@ -1729,7 +1741,7 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xc9\x01\n" +
+	"updateTime\"\xfa\x01\n" +
 	"\x17CreateConnectionRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12!\n" +
 	"\vprovider_id\x18\x02 \x01(\tH\x00R\n" +
@@ -1737,7 +1749,8 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\rprovider_name\x18\x03 \x01(\tH\x00R\fproviderName\x12\x16\n" +
 	"\x06scopes\x18\x04 \x03(\tR\x06scopes\x12\x1d\n" +
 	"\n" +
-	"return_url\x18\x05 \x01(\tR\treturnUrlB\n" +
+	"return_url\x18\x05 \x01(\tR\treturnUrl\x12/\n" +
+	"\x06fields\x18( \x01(\v2\x17.google.protobuf.StructR\x06fieldsB\n" +
 	"\n" +
 	"\bprovider\"\x81\x01\n" +
 	"\x18CreateConnectionResponse\x124\n" +
@@ -1901,50 +1914,51 @@ var file_nexus_v1_connection_proto_depIdxs = []int32{
 	26, // 2: nexus.v1.Connection.token_expire_time:type_name -> google.protobuf.Timestamp
 	26, // 3: nexus.v1.Connection.create_time:type_name -> google.protobuf.Timestamp
 	26, // 4: nexus.v1.Connection.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 5: nexus.v1.CreateConnectionResponse.connection:type_name -> nexus.v1.Connection
-	2,  // 6: nexus.v1.GetConnectionResponse.connection:type_name -> nexus.v1.Connection
-	0,  // 7: nexus.v1.ListConnectionsRequest.status:type_name -> nexus.v1.ConnectionStatus
-	2,  // 8: nexus.v1.ListConnectionsResponse.connections:type_name -> nexus.v1.Connection
-	2,  // 9: nexus.v1.DeleteConnectionResponse.connection:type_name -> nexus.v1.Connection
-	25, // 10: nexus.v1.GetCredentialSchemaResponse.schema:type_name -> google.protobuf.Struct
-	25, // 11: nexus.v1.SubmitCredentialsRequest.credentials:type_name -> google.protobuf.Struct
-	2,  // 12: nexus.v1.SubmitCredentialsResponse.connection:type_name -> nexus.v1.Connection
-	25, // 13: nexus.v1.GetPendingFieldsResponse.schema:type_name -> google.protobuf.Struct
-	25, // 14: nexus.v1.FinalizeConnectionRequest.fields:type_name -> google.protobuf.Struct
-	2,  // 15: nexus.v1.FinalizeConnectionResponse.connection:type_name -> nexus.v1.Connection
-	1,  // 16: nexus.v1.ConnectionEvent.type:type_name -> nexus.v1.ConnectionEventType
-	2,  // 17: nexus.v1.ConnectionEvent.connection:type_name -> nexus.v1.Connection
-	26, // 18: nexus.v1.ConnectionEvent.event_time:type_name -> google.protobuf.Timestamp
-	26, // 19: nexus.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
-	19, // 20: nexus.v1.WatchConnectionResponse.event:type_name -> nexus.v1.ConnectionEvent
-	20, // 21: nexus.v1.WatchConnectionResponse.heartbeat:type_name -> nexus.v1.Heartbeat
-	19, // 22: nexus.v1.WatchConnectionsResponse.event:type_name -> nexus.v1.ConnectionEvent
-	20, // 23: nexus.v1.WatchConnectionsResponse.heartbeat:type_name -> nexus.v1.Heartbeat
-	3,  // 24: nexus.v1.ConnectionService.CreateConnection:input_type -> nexus.v1.CreateConnectionRequest
-	5,  // 25: nexus.v1.ConnectionService.GetConnection:input_type -> nexus.v1.GetConnectionRequest
-	7,  // 26: nexus.v1.ConnectionService.ListConnections:input_type -> nexus.v1.ListConnectionsRequest
-	9,  // 27: nexus.v1.ConnectionService.DeleteConnection:input_type -> nexus.v1.DeleteConnectionRequest
-	11, // 28: nexus.v1.ConnectionService.GetCredentialSchema:input_type -> nexus.v1.GetCredentialSchemaRequest
-	13, // 29: nexus.v1.ConnectionService.SubmitCredentials:input_type -> nexus.v1.SubmitCredentialsRequest
-	15, // 30: nexus.v1.ConnectionService.GetPendingFields:input_type -> nexus.v1.GetPendingFieldsRequest
-	17, // 31: nexus.v1.ConnectionService.FinalizeConnection:input_type -> nexus.v1.FinalizeConnectionRequest
-	21, // 32: nexus.v1.ConnectionService.WatchConnection:input_type -> nexus.v1.WatchConnectionRequest
-	23, // 33: nexus.v1.ConnectionService.WatchConnections:input_type -> nexus.v1.WatchConnectionsRequest
-	4,  // 34: nexus.v1.ConnectionService.CreateConnection:output_type -> nexus.v1.CreateConnectionResponse
-	6,  // 35: nexus.v1.ConnectionService.GetConnection:output_type -> nexus.v1.GetConnectionResponse
-	8,  // 36: nexus.v1.ConnectionService.ListConnections:output_type -> nexus.v1.ListConnectionsResponse
-	10, // 37: nexus.v1.ConnectionService.DeleteConnection:output_type -> nexus.v1.DeleteConnectionResponse
-	12, // 38: nexus.v1.ConnectionService.GetCredentialSchema:output_type -> nexus.v1.GetCredentialSchemaResponse
-	14, // 39: nexus.v1.ConnectionService.SubmitCredentials:output_type -> nexus.v1.SubmitCredentialsResponse
-	16, // 40: nexus.v1.ConnectionService.GetPendingFields:output_type -> nexus.v1.GetPendingFieldsResponse
-	18, // 41: nexus.v1.ConnectionService.FinalizeConnection:output_type -> nexus.v1.FinalizeConnectionResponse
-	22, // 42: nexus.v1.ConnectionService.WatchConnection:output_type -> nexus.v1.WatchConnectionResponse
-	24, // 43: nexus.v1.ConnectionService.WatchConnections:output_type -> nexus.v1.WatchConnectionsResponse
-	34, // [34:44] is the sub-list for method output_type
-	24, // [24:34] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	25, // 5: nexus.v1.CreateConnectionRequest.fields:type_name -> google.protobuf.Struct
+	2,  // 6: nexus.v1.CreateConnectionResponse.connection:type_name -> nexus.v1.Connection
+	2,  // 7: nexus.v1.GetConnectionResponse.connection:type_name -> nexus.v1.Connection
+	0,  // 8: nexus.v1.ListConnectionsRequest.status:type_name -> nexus.v1.ConnectionStatus
+	2,  // 9: nexus.v1.ListConnectionsResponse.connections:type_name -> nexus.v1.Connection
+	2,  // 10: nexus.v1.DeleteConnectionResponse.connection:type_name -> nexus.v1.Connection
+	25, // 11: nexus.v1.GetCredentialSchemaResponse.schema:type_name -> google.protobuf.Struct
+	25, // 12: nexus.v1.SubmitCredentialsRequest.credentials:type_name -> google.protobuf.Struct
+	2,  // 13: nexus.v1.SubmitCredentialsResponse.connection:type_name -> nexus.v1.Connection
+	25, // 14: nexus.v1.GetPendingFieldsResponse.schema:type_name -> google.protobuf.Struct
+	25, // 15: nexus.v1.FinalizeConnectionRequest.fields:type_name -> google.protobuf.Struct
+	2,  // 16: nexus.v1.FinalizeConnectionResponse.connection:type_name -> nexus.v1.Connection
+	1,  // 17: nexus.v1.ConnectionEvent.type:type_name -> nexus.v1.ConnectionEventType
+	2,  // 18: nexus.v1.ConnectionEvent.connection:type_name -> nexus.v1.Connection
+	26, // 19: nexus.v1.ConnectionEvent.event_time:type_name -> google.protobuf.Timestamp
+	26, // 20: nexus.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	19, // 21: nexus.v1.WatchConnectionResponse.event:type_name -> nexus.v1.ConnectionEvent
+	20, // 22: nexus.v1.WatchConnectionResponse.heartbeat:type_name -> nexus.v1.Heartbeat
+	19, // 23: nexus.v1.WatchConnectionsResponse.event:type_name -> nexus.v1.ConnectionEvent
+	20, // 24: nexus.v1.WatchConnectionsResponse.heartbeat:type_name -> nexus.v1.Heartbeat
+	3,  // 25: nexus.v1.ConnectionService.CreateConnection:input_type -> nexus.v1.CreateConnectionRequest
+	5,  // 26: nexus.v1.ConnectionService.GetConnection:input_type -> nexus.v1.GetConnectionRequest
+	7,  // 27: nexus.v1.ConnectionService.ListConnections:input_type -> nexus.v1.ListConnectionsRequest
+	9,  // 28: nexus.v1.ConnectionService.DeleteConnection:input_type -> nexus.v1.DeleteConnectionRequest
+	11, // 29: nexus.v1.ConnectionService.GetCredentialSchema:input_type -> nexus.v1.GetCredentialSchemaRequest
+	13, // 30: nexus.v1.ConnectionService.SubmitCredentials:input_type -> nexus.v1.SubmitCredentialsRequest
+	15, // 31: nexus.v1.ConnectionService.GetPendingFields:input_type -> nexus.v1.GetPendingFieldsRequest
+	17, // 32: nexus.v1.ConnectionService.FinalizeConnection:input_type -> nexus.v1.FinalizeConnectionRequest
+	21, // 33: nexus.v1.ConnectionService.WatchConnection:input_type -> nexus.v1.WatchConnectionRequest
+	23, // 34: nexus.v1.ConnectionService.WatchConnections:input_type -> nexus.v1.WatchConnectionsRequest
+	4,  // 35: nexus.v1.ConnectionService.CreateConnection:output_type -> nexus.v1.CreateConnectionResponse
+	6,  // 36: nexus.v1.ConnectionService.GetConnection:output_type -> nexus.v1.GetConnectionResponse
+	8,  // 37: nexus.v1.ConnectionService.ListConnections:output_type -> nexus.v1.ListConnectionsResponse
+	10, // 38: nexus.v1.ConnectionService.DeleteConnection:output_type -> nexus.v1.DeleteConnectionResponse
+	12, // 39: nexus.v1.ConnectionService.GetCredentialSchema:output_type -> nexus.v1.GetCredentialSchemaResponse
+	14, // 40: nexus.v1.ConnectionService.SubmitCredentials:output_type -> nexus.v1.SubmitCredentialsResponse
+	16, // 41: nexus.v1.ConnectionService.GetPendingFields:output_type -> nexus.v1.GetPendingFieldsResponse
+	18, // 42: nexus.v1.ConnectionService.FinalizeConnection:output_type -> nexus.v1.FinalizeConnectionResponse
+	22, // 43: nexus.v1.ConnectionService.WatchConnection:output_type -> nexus.v1.WatchConnectionResponse
+	24, // 44: nexus.v1.ConnectionService.WatchConnections:output_type -> nexus.v1.WatchConnectionsResponse
+	35, // [35:45] is the sub-list for method output_type
+	25, // [25:35] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_nexus_v1_connection_proto_init() }

@@ -146,6 +146,60 @@ func (ClientAuthMethod) EnumDescriptor() ([]byte, []int) {
 	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{1}
 }
 
+// TokenResponseFormat is how a provider's token endpoint encodes its answer.
+type TokenResponseFormat int32
+
+const (
+	// JSON, as RFC 6749 requires.
+	TokenResponseFormat_TOKEN_RESPONSE_FORMAT_UNSPECIFIED TokenResponseFormat = 0
+	// JSON.
+	TokenResponseFormat_TOKEN_RESPONSE_FORMAT_JSON TokenResponseFormat = 1
+	// application/x-www-form-urlencoded, even though Nexus always sends
+	// `Accept: application/json`. A JSON answer is still accepted.
+	TokenResponseFormat_TOKEN_RESPONSE_FORMAT_FORM TokenResponseFormat = 2
+)
+
+// Enum value maps for TokenResponseFormat.
+var (
+	TokenResponseFormat_name = map[int32]string{
+		0: "TOKEN_RESPONSE_FORMAT_UNSPECIFIED",
+		1: "TOKEN_RESPONSE_FORMAT_JSON",
+		2: "TOKEN_RESPONSE_FORMAT_FORM",
+	}
+	TokenResponseFormat_value = map[string]int32{
+		"TOKEN_RESPONSE_FORMAT_UNSPECIFIED": 0,
+		"TOKEN_RESPONSE_FORMAT_JSON":        1,
+		"TOKEN_RESPONSE_FORMAT_FORM":        2,
+	}
+)
+
+func (x TokenResponseFormat) Enum() *TokenResponseFormat {
+	p := new(TokenResponseFormat)
+	*p = x
+	return p
+}
+
+func (x TokenResponseFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TokenResponseFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_nexus_v1_provider_proto_enumTypes[2].Descriptor()
+}
+
+func (TokenResponseFormat) Type() protoreflect.EnumType {
+	return &file_nexus_v1_provider_proto_enumTypes[2]
+}
+
+func (x TokenResponseFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TokenResponseFormat.Descriptor instead.
+func (TokenResponseFormat) EnumDescriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{2}
+}
+
 // ApiKeyLocation is where an API key travels in a request.
 type ApiKeyLocation int32
 
@@ -183,11 +237,11 @@ func (x ApiKeyLocation) String() string {
 }
 
 func (ApiKeyLocation) Descriptor() protoreflect.EnumDescriptor {
-	return file_nexus_v1_provider_proto_enumTypes[2].Descriptor()
+	return file_nexus_v1_provider_proto_enumTypes[3].Descriptor()
 }
 
 func (ApiKeyLocation) Type() protoreflect.EnumType {
-	return &file_nexus_v1_provider_proto_enumTypes[2]
+	return &file_nexus_v1_provider_proto_enumTypes[3]
 }
 
 func (x ApiKeyLocation) Number() protoreflect.EnumNumber {
@@ -196,7 +250,83 @@ func (x ApiKeyLocation) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApiKeyLocation.Descriptor instead.
 func (ApiKeyLocation) EnumDescriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{2}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{3}
+}
+
+// TokenResponsePaths locates tokens a provider nests inside its token
+// response, as dot-separated paths (for example Slack's user token at
+// "authed_user.access_token"). An empty path, or one that is absent from a
+// response, means the standard top-level member.
+type TokenResponsePaths struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Path of the access token. A token found here is used as a Bearer token.
+	AccessToken string `protobuf:"bytes,1,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	// Path of the refresh token.
+	RefreshToken string `protobuf:"bytes,2,opt,name=refresh_token,json=refreshToken,proto3" json:"refresh_token,omitempty"`
+	// Path of expires_in (seconds; a numeric string is accepted).
+	ExpiresIn string `protobuf:"bytes,3,opt,name=expires_in,json=expiresIn,proto3" json:"expires_in,omitempty"`
+	// Path of the granted scope.
+	Scope         string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TokenResponsePaths) Reset() {
+	*x = TokenResponsePaths{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TokenResponsePaths) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TokenResponsePaths) ProtoMessage() {}
+
+func (x *TokenResponsePaths) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TokenResponsePaths.ProtoReflect.Descriptor instead.
+func (*TokenResponsePaths) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *TokenResponsePaths) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
+func (x *TokenResponsePaths) GetRefreshToken() string {
+	if x != nil {
+		return x.RefreshToken
+	}
+	return ""
+}
+
+func (x *TokenResponsePaths) GetExpiresIn() string {
+	if x != nil {
+		return x.ExpiresIn
+	}
+	return ""
+}
+
+func (x *TokenResponsePaths) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
 }
 
 // OAuth2Settings configures an OAUTH2 provider. PKCE S256 is always used.
@@ -224,15 +354,23 @@ type OAuth2Settings struct {
 	// Extra query parameters added to the authorize URL (for example
 	// access_type=offline). They cannot override the protocol parameters.
 	AuthorizeParams map[string]string `protobuf:"bytes,10,rep,name=authorize_params,json=authorizeParams,proto3" json:"authorize_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// How Nexus authenticates at the token endpoint.
+	// How Nexus authenticates at the token endpoint, for the code exchange,
+	// refresh and revocation alike.
 	ClientAuthMethod ClientAuthMethod `protobuf:"varint,11,opt,name=client_auth_method,json=clientAuthMethod,proto3,enum=nexus.v1.ClientAuthMethod" json:"client_auth_method,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// How the token endpoint encodes its answer.
+	TokenResponseFormat TokenResponseFormat `protobuf:"varint,20,opt,name=token_response_format,json=tokenResponseFormat,proto3,enum=nexus.v1.TokenResponseFormat" json:"token_response_format,omitempty"`
+	// Extra parameters sent to the token endpoint with the code exchange and
+	// every refresh. They cannot override the protocol parameters.
+	TokenParams map[string]string `protobuf:"bytes,21,rep,name=token_params,json=tokenParams,proto3" json:"token_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Where tokens sit in a nested token response.
+	TokenResponsePaths *TokenResponsePaths `protobuf:"bytes,22,opt,name=token_response_paths,json=tokenResponsePaths,proto3" json:"token_response_paths,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *OAuth2Settings) Reset() {
 	*x = OAuth2Settings{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[0]
+	mi := &file_nexus_v1_provider_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +382,7 @@ func (x *OAuth2Settings) String() string {
 func (*OAuth2Settings) ProtoMessage() {}
 
 func (x *OAuth2Settings) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[0]
+	mi := &file_nexus_v1_provider_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +395,7 @@ func (x *OAuth2Settings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OAuth2Settings.ProtoReflect.Descriptor instead.
 func (*OAuth2Settings) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{0}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *OAuth2Settings) GetClientId() string {
@@ -337,6 +475,27 @@ func (x *OAuth2Settings) GetClientAuthMethod() ClientAuthMethod {
 	return ClientAuthMethod_CLIENT_AUTH_METHOD_UNSPECIFIED
 }
 
+func (x *OAuth2Settings) GetTokenResponseFormat() TokenResponseFormat {
+	if x != nil {
+		return x.TokenResponseFormat
+	}
+	return TokenResponseFormat_TOKEN_RESPONSE_FORMAT_UNSPECIFIED
+}
+
+func (x *OAuth2Settings) GetTokenParams() map[string]string {
+	if x != nil {
+		return x.TokenParams
+	}
+	return nil
+}
+
+func (x *OAuth2Settings) GetTokenResponsePaths() *TokenResponsePaths {
+	if x != nil {
+		return x.TokenResponsePaths
+	}
+	return nil
+}
+
 // ApiKeySettings says how an API_KEY provider expects its key.
 type ApiKeySettings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -355,7 +514,7 @@ type ApiKeySettings struct {
 
 func (x *ApiKeySettings) Reset() {
 	*x = ApiKeySettings{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[1]
+	mi := &file_nexus_v1_provider_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -367,7 +526,7 @@ func (x *ApiKeySettings) String() string {
 func (*ApiKeySettings) ProtoMessage() {}
 
 func (x *ApiKeySettings) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[1]
+	mi := &file_nexus_v1_provider_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -380,7 +539,7 @@ func (x *ApiKeySettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKeySettings.ProtoReflect.Descriptor instead.
 func (*ApiKeySettings) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{1}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ApiKeySettings) GetLocation() ApiKeyLocation {
@@ -424,7 +583,7 @@ type AwsSigV4Settings struct {
 
 func (x *AwsSigV4Settings) Reset() {
 	*x = AwsSigV4Settings{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[2]
+	mi := &file_nexus_v1_provider_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +595,7 @@ func (x *AwsSigV4Settings) String() string {
 func (*AwsSigV4Settings) ProtoMessage() {}
 
 func (x *AwsSigV4Settings) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[2]
+	mi := &file_nexus_v1_provider_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +608,7 @@ func (x *AwsSigV4Settings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwsSigV4Settings.ProtoReflect.Descriptor instead.
 func (*AwsSigV4Settings) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{2}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *AwsSigV4Settings) GetService() string {
@@ -504,14 +663,23 @@ type Provider struct {
 	// Output only: creation time.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only: last update time.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only: the catalog entry this provider was enabled from, if any.
+	CatalogName string `protobuf:"bytes,20,opt,name=catalog_name,json=catalogName,proto3" json:"catalog_name,omitempty"`
+	// JSON Schema (draft 2020-12) of fields an OAUTH2 connection needs before
+	// the redirect (CreateConnectionRequest.fields), for example a subdomain.
+	// The OAuth2 URLs may reference its required string properties as
+	// `{name}`, e.g. "https://{subdomain}.zendesk.com/oauth/tokens"; a
+	// placeholder in the host must be followed by a fixed domain. Its
+	// properties must not overlap post_oauth_fields_schema.
+	ConnectionFieldsSchema *structpb.Struct `protobuf:"bytes,21,opt,name=connection_fields_schema,json=connectionFieldsSchema,proto3" json:"connection_fields_schema,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *Provider) Reset() {
 	*x = Provider{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[3]
+	mi := &file_nexus_v1_provider_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -523,7 +691,7 @@ func (x *Provider) String() string {
 func (*Provider) ProtoMessage() {}
 
 func (x *Provider) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[3]
+	mi := &file_nexus_v1_provider_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -536,7 +704,7 @@ func (x *Provider) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Provider.ProtoReflect.Descriptor instead.
 func (*Provider) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{3}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Provider) GetId() string {
@@ -644,6 +812,434 @@ func (x *Provider) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Provider) GetCatalogName() string {
+	if x != nil {
+		return x.CatalogName
+	}
+	return ""
+}
+
+func (x *Provider) GetConnectionFieldsSchema() *structpb.Struct {
+	if x != nil {
+		return x.ConnectionFieldsSchema
+	}
+	return nil
+}
+
+// CatalogProvider is one entry of the built-in catalog: a provider template
+// without client credentials.
+type CatalogProvider struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entry name, also the default provider name when enabled.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The service's documentation of the endpoints and settings used here.
+	DocsUrl string `protobuf:"bytes,2,opt,name=docs_url,json=docsUrl,proto3" json:"docs_url,omitempty"`
+	// The provider template: endpoints, default scopes, quirks, schemas. It
+	// has no id, client id or secret.
+	Provider      *Provider `protobuf:"bytes,3,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CatalogProvider) Reset() {
+	*x = CatalogProvider{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CatalogProvider) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CatalogProvider) ProtoMessage() {}
+
+func (x *CatalogProvider) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CatalogProvider.ProtoReflect.Descriptor instead.
+func (*CatalogProvider) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CatalogProvider) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CatalogProvider) GetDocsUrl() string {
+	if x != nil {
+		return x.DocsUrl
+	}
+	return ""
+}
+
+func (x *CatalogProvider) GetProvider() *Provider {
+	if x != nil {
+		return x.Provider
+	}
+	return nil
+}
+
+// ListCatalogProvidersRequest selects a page of catalog entries.
+type ListCatalogProvidersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Maximum results, 1 to 500; 50 when zero.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// next_page_token from a previous response.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only entries with this category.
+	Category      string `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCatalogProvidersRequest) Reset() {
+	*x = ListCatalogProvidersRequest{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCatalogProvidersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCatalogProvidersRequest) ProtoMessage() {}
+
+func (x *ListCatalogProvidersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCatalogProvidersRequest.ProtoReflect.Descriptor instead.
+func (*ListCatalogProvidersRequest) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListCatalogProvidersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCatalogProvidersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListCatalogProvidersRequest) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+// ListCatalogProvidersResponse is one page of catalog entries.
+type ListCatalogProvidersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entries, ordered by name.
+	Providers []*CatalogProvider `protobuf:"bytes,1,rep,name=providers,proto3" json:"providers,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCatalogProvidersResponse) Reset() {
+	*x = ListCatalogProvidersResponse{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCatalogProvidersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCatalogProvidersResponse) ProtoMessage() {}
+
+func (x *ListCatalogProvidersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCatalogProvidersResponse.ProtoReflect.Descriptor instead.
+func (*ListCatalogProvidersResponse) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListCatalogProvidersResponse) GetProviders() []*CatalogProvider {
+	if x != nil {
+		return x.Providers
+	}
+	return nil
+}
+
+func (x *ListCatalogProvidersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// GetCatalogProviderRequest names a catalog entry.
+type GetCatalogProviderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entry name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCatalogProviderRequest) Reset() {
+	*x = GetCatalogProviderRequest{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCatalogProviderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCatalogProviderRequest) ProtoMessage() {}
+
+func (x *GetCatalogProviderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCatalogProviderRequest.ProtoReflect.Descriptor instead.
+func (*GetCatalogProviderRequest) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetCatalogProviderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetCatalogProviderResponse carries the entry.
+type GetCatalogProviderResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entry.
+	Provider      *CatalogProvider `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCatalogProviderResponse) Reset() {
+	*x = GetCatalogProviderResponse{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCatalogProviderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCatalogProviderResponse) ProtoMessage() {}
+
+func (x *GetCatalogProviderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCatalogProviderResponse.ProtoReflect.Descriptor instead.
+func (*GetCatalogProviderResponse) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetCatalogProviderResponse) GetProvider() *CatalogProvider {
+	if x != nil {
+		return x.Provider
+	}
+	return nil
+}
+
+// EnableCatalogProviderRequest creates a provider from a catalog entry.
+type EnableCatalogProviderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The catalog entry name, for example "github".
+	CatalogName string `protobuf:"bytes,1,opt,name=catalog_name,json=catalogName,proto3" json:"catalog_name,omitempty"`
+	// The new provider's name; the entry name when empty.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The OAuth2 client id registered at the service (OAUTH2 entries only).
+	ClientId string `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// Input only: the OAuth2 client secret; sealed, never returned.
+	ClientSecret string `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	// Scopes requested by default instead of the entry's.
+	DefaultScopes []string `protobuf:"bytes,5,rep,name=default_scopes,json=defaultScopes,proto3" json:"default_scopes,omitempty"`
+	// Whether the provider is enabled; true when unset.
+	Enabled       *bool `protobuf:"varint,6,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnableCatalogProviderRequest) Reset() {
+	*x = EnableCatalogProviderRequest{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnableCatalogProviderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnableCatalogProviderRequest) ProtoMessage() {}
+
+func (x *EnableCatalogProviderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnableCatalogProviderRequest.ProtoReflect.Descriptor instead.
+func (*EnableCatalogProviderRequest) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *EnableCatalogProviderRequest) GetCatalogName() string {
+	if x != nil {
+		return x.CatalogName
+	}
+	return ""
+}
+
+func (x *EnableCatalogProviderRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EnableCatalogProviderRequest) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *EnableCatalogProviderRequest) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *EnableCatalogProviderRequest) GetDefaultScopes() []string {
+	if x != nil {
+		return x.DefaultScopes
+	}
+	return nil
+}
+
+func (x *EnableCatalogProviderRequest) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+// EnableCatalogProviderResponse carries the stored provider.
+type EnableCatalogProviderResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The provider, without secrets.
+	Provider      *Provider `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnableCatalogProviderResponse) Reset() {
+	*x = EnableCatalogProviderResponse{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnableCatalogProviderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnableCatalogProviderResponse) ProtoMessage() {}
+
+func (x *EnableCatalogProviderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnableCatalogProviderResponse.ProtoReflect.Descriptor instead.
+func (*EnableCatalogProviderResponse) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *EnableCatalogProviderResponse) GetProvider() *Provider {
+	if x != nil {
+		return x.Provider
+	}
+	return nil
+}
+
 // ListProvidersRequest selects a page of providers.
 type ListProvidersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -662,7 +1258,7 @@ type ListProvidersRequest struct {
 
 func (x *ListProvidersRequest) Reset() {
 	*x = ListProvidersRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[4]
+	mi := &file_nexus_v1_provider_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -674,7 +1270,7 @@ func (x *ListProvidersRequest) String() string {
 func (*ListProvidersRequest) ProtoMessage() {}
 
 func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[4]
+	mi := &file_nexus_v1_provider_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -687,7 +1283,7 @@ func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{4}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListProvidersRequest) GetProjectId() string {
@@ -731,7 +1327,7 @@ type ListProvidersResponse struct {
 
 func (x *ListProvidersResponse) Reset() {
 	*x = ListProvidersResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[5]
+	mi := &file_nexus_v1_provider_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +1339,7 @@ func (x *ListProvidersResponse) String() string {
 func (*ListProvidersResponse) ProtoMessage() {}
 
 func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[5]
+	mi := &file_nexus_v1_provider_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -756,7 +1352,7 @@ func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{5}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListProvidersResponse) GetProviders() []*Provider {
@@ -786,7 +1382,7 @@ type GetProviderRequest struct {
 
 func (x *GetProviderRequest) Reset() {
 	*x = GetProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[6]
+	mi := &file_nexus_v1_provider_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -798,7 +1394,7 @@ func (x *GetProviderRequest) String() string {
 func (*GetProviderRequest) ProtoMessage() {}
 
 func (x *GetProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[6]
+	mi := &file_nexus_v1_provider_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -811,7 +1407,7 @@ func (x *GetProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderRequest.ProtoReflect.Descriptor instead.
 func (*GetProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{6}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetProviderRequest) GetProjectId() string {
@@ -839,7 +1435,7 @@ type GetProviderResponse struct {
 
 func (x *GetProviderResponse) Reset() {
 	*x = GetProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[7]
+	mi := &file_nexus_v1_provider_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +1447,7 @@ func (x *GetProviderResponse) String() string {
 func (*GetProviderResponse) ProtoMessage() {}
 
 func (x *GetProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[7]
+	mi := &file_nexus_v1_provider_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -864,7 +1460,7 @@ func (x *GetProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderResponse.ProtoReflect.Descriptor instead.
 func (*GetProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{7}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetProviderResponse) GetProvider() *Provider {
@@ -885,7 +1481,7 @@ type CreateProviderRequest struct {
 
 func (x *CreateProviderRequest) Reset() {
 	*x = CreateProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[8]
+	mi := &file_nexus_v1_provider_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -897,7 +1493,7 @@ func (x *CreateProviderRequest) String() string {
 func (*CreateProviderRequest) ProtoMessage() {}
 
 func (x *CreateProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[8]
+	mi := &file_nexus_v1_provider_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -910,7 +1506,7 @@ func (x *CreateProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProviderRequest.ProtoReflect.Descriptor instead.
 func (*CreateProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{8}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateProviderRequest) GetProvider() *Provider {
@@ -931,7 +1527,7 @@ type CreateProviderResponse struct {
 
 func (x *CreateProviderResponse) Reset() {
 	*x = CreateProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[9]
+	mi := &file_nexus_v1_provider_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -943,7 +1539,7 @@ func (x *CreateProviderResponse) String() string {
 func (*CreateProviderResponse) ProtoMessage() {}
 
 func (x *CreateProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[9]
+	mi := &file_nexus_v1_provider_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -956,7 +1552,7 @@ func (x *CreateProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProviderResponse.ProtoReflect.Descriptor instead.
 func (*CreateProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{9}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateProviderResponse) GetProvider() *Provider {
@@ -980,7 +1576,7 @@ type UpdateProviderRequest struct {
 
 func (x *UpdateProviderRequest) Reset() {
 	*x = UpdateProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[10]
+	mi := &file_nexus_v1_provider_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -992,7 +1588,7 @@ func (x *UpdateProviderRequest) String() string {
 func (*UpdateProviderRequest) ProtoMessage() {}
 
 func (x *UpdateProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[10]
+	mi := &file_nexus_v1_provider_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1005,7 +1601,7 @@ func (x *UpdateProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{10}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateProviderRequest) GetProvider() *Provider {
@@ -1033,7 +1629,7 @@ type UpdateProviderResponse struct {
 
 func (x *UpdateProviderResponse) Reset() {
 	*x = UpdateProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[11]
+	mi := &file_nexus_v1_provider_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1641,7 @@ func (x *UpdateProviderResponse) String() string {
 func (*UpdateProviderResponse) ProtoMessage() {}
 
 func (x *UpdateProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[11]
+	mi := &file_nexus_v1_provider_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1654,7 @@ func (x *UpdateProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{11}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateProviderResponse) GetProvider() *Provider {
@@ -1081,7 +1677,7 @@ type DeleteProviderRequest struct {
 
 func (x *DeleteProviderRequest) Reset() {
 	*x = DeleteProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[12]
+	mi := &file_nexus_v1_provider_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1093,7 +1689,7 @@ func (x *DeleteProviderRequest) String() string {
 func (*DeleteProviderRequest) ProtoMessage() {}
 
 func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[12]
+	mi := &file_nexus_v1_provider_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1106,7 +1702,7 @@ func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{12}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteProviderRequest) GetIdOrName() string {
@@ -1132,7 +1728,7 @@ type DeleteProviderResponse struct {
 
 func (x *DeleteProviderResponse) Reset() {
 	*x = DeleteProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[13]
+	mi := &file_nexus_v1_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1144,7 +1740,7 @@ func (x *DeleteProviderResponse) String() string {
 func (*DeleteProviderResponse) ProtoMessage() {}
 
 func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[13]
+	mi := &file_nexus_v1_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1157,14 +1753,20 @@ func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{13}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{21}
 }
 
 var File_nexus_v1_provider_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\n" +
-	"\x17nexus/v1/provider.proto\x12\bnexus.v1\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x04\n" +
+	"\x17nexus/v1/provider.proto\x12\bnexus.v1\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n" +
+	"\x12TokenResponsePaths\x12!\n" +
+	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12#\n" +
+	"\rrefresh_token\x18\x02 \x01(\tR\frefreshToken\x12\x1d\n" +
+	"\n" +
+	"expires_in\x18\x03 \x01(\tR\texpiresIn\x12\x14\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"\xf0\x06\n" +
 	"\x0eOAuth2Settings\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12#\n" +
 	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\x12*\n" +
@@ -1177,8 +1779,14 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x0fscope_separator\x18\t \x01(\tR\x0escopeSeparator\x12X\n" +
 	"\x10authorize_params\x18\n" +
 	" \x03(\v2-.nexus.v1.OAuth2Settings.AuthorizeParamsEntryR\x0fauthorizeParams\x12H\n" +
-	"\x12client_auth_method\x18\v \x01(\x0e2\x1a.nexus.v1.ClientAuthMethodR\x10clientAuthMethod\x1aB\n" +
+	"\x12client_auth_method\x18\v \x01(\x0e2\x1a.nexus.v1.ClientAuthMethodR\x10clientAuthMethod\x12Q\n" +
+	"\x15token_response_format\x18\x14 \x01(\x0e2\x1d.nexus.v1.TokenResponseFormatR\x13tokenResponseFormat\x12L\n" +
+	"\ftoken_params\x18\x15 \x03(\v2).nexus.v1.OAuth2Settings.TokenParamsEntryR\vtokenParams\x12N\n" +
+	"\x14token_response_paths\x18\x16 \x01(\v2\x1c.nexus.v1.TokenResponsePathsR\x12tokenResponsePaths\x1aB\n" +
 	"\x14AuthorizeParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10TokenParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x88\x01\n" +
 	"\x0eApiKeySettings\x124\n" +
@@ -1188,7 +1796,7 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x05field\x18\x04 \x01(\tR\x05field\"S\n" +
 	"\x10AwsSigV4Settings\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12%\n" +
-	"\x0edefault_region\x18\x02 \x01(\tR\rdefaultRegion\"\xba\x05\n" +
+	"\x0edefault_region\x18\x02 \x01(\tR\rdefaultRegion\"\xb0\x06\n" +
 	"\bProvider\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -1209,9 +1817,38 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTimeB\n" +
+	"updateTime\x12!\n" +
+	"\fcatalog_name\x18\x14 \x01(\tR\vcatalogName\x12Q\n" +
+	"\x18connection_fields_schema\x18\x15 \x01(\v2\x17.google.protobuf.StructR\x16connectionFieldsSchemaB\n" +
 	"\n" +
-	"\b_enabled\"\x8d\x01\n" +
+	"\b_enabled\"p\n" +
+	"\x0fCatalogProvider\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n" +
+	"\bdocs_url\x18\x02 \x01(\tR\adocsUrl\x12.\n" +
+	"\bprovider\x18\x03 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"u\n" +
+	"\x1bListCatalogProvidersRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1a\n" +
+	"\bcategory\x18\x03 \x01(\tR\bcategory\"\x7f\n" +
+	"\x1cListCatalogProvidersResponse\x127\n" +
+	"\tproviders\x18\x01 \x03(\v2\x19.nexus.v1.CatalogProviderR\tproviders\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n" +
+	"\x19GetCatalogProviderRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"S\n" +
+	"\x1aGetCatalogProviderResponse\x125\n" +
+	"\bprovider\x18\x01 \x01(\v2\x19.nexus.v1.CatalogProviderR\bprovider\"\xe9\x01\n" +
+	"\x1cEnableCatalogProviderRequest\x12!\n" +
+	"\fcatalog_name\x18\x01 \x01(\tR\vcatalogName\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
+	"\tclient_id\x18\x03 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x04 \x01(\tR\fclientSecret\x12%\n" +
+	"\x0edefault_scopes\x18\x05 \x03(\tR\rdefaultScopes\x12\x1d\n" +
+	"\aenabled\x18\x06 \x01(\bH\x00R\aenabled\x88\x01\x01B\n" +
+	"\n" +
+	"\b_enabled\"O\n" +
+	"\x1dEnableCatalogProviderResponse\x12.\n" +
+	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"\x8d\x01\n" +
 	"\x14ListProvidersRequest\x12\x1d\n" +
 	"\n" +
 	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x1b\n" +
@@ -1255,17 +1892,24 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x1eCLIENT_AUTH_METHOD_UNSPECIFIED\x10\x00\x12*\n" +
 	"&CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC\x10\x01\x12)\n" +
 	"%CLIENT_AUTH_METHOD_CLIENT_SECRET_POST\x10\x02\x12\x1b\n" +
-	"\x17CLIENT_AUTH_METHOD_NONE\x10\x03*k\n" +
+	"\x17CLIENT_AUTH_METHOD_NONE\x10\x03*|\n" +
+	"\x13TokenResponseFormat\x12%\n" +
+	"!TOKEN_RESPONSE_FORMAT_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aTOKEN_RESPONSE_FORMAT_JSON\x10\x01\x12\x1e\n" +
+	"\x1aTOKEN_RESPONSE_FORMAT_FORM\x10\x02*k\n" +
 	"\x0eApiKeyLocation\x12 \n" +
 	"\x1cAPI_KEY_LOCATION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17API_KEY_LOCATION_HEADER\x10\x01\x12\x1a\n" +
-	"\x16API_KEY_LOCATION_QUERY\x10\x022\xbe\x03\n" +
+	"\x16API_KEY_LOCATION_QUERY\x10\x022\xfc\x05\n" +
 	"\x0fProviderService\x12U\n" +
 	"\rListProviders\x12\x1e.nexus.v1.ListProvidersRequest\x1a\x1f.nexus.v1.ListProvidersResponse\"\x03\x90\x02\x01\x12O\n" +
 	"\vGetProvider\x12\x1c.nexus.v1.GetProviderRequest\x1a\x1d.nexus.v1.GetProviderResponse\"\x03\x90\x02\x01\x12U\n" +
 	"\x0eCreateProvider\x12\x1f.nexus.v1.CreateProviderRequest\x1a .nexus.v1.CreateProviderResponse\"\x00\x12U\n" +
 	"\x0eUpdateProvider\x12\x1f.nexus.v1.UpdateProviderRequest\x1a .nexus.v1.UpdateProviderResponse\"\x00\x12U\n" +
-	"\x0eDeleteProvider\x12\x1f.nexus.v1.DeleteProviderRequest\x1a .nexus.v1.DeleteProviderResponse\"\x00B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"\x0eDeleteProvider\x12\x1f.nexus.v1.DeleteProviderRequest\x1a .nexus.v1.DeleteProviderResponse\"\x00\x12j\n" +
+	"\x14ListCatalogProviders\x12%.nexus.v1.ListCatalogProvidersRequest\x1a&.nexus.v1.ListCatalogProvidersResponse\"\x03\x90\x02\x01\x12d\n" +
+	"\x12GetCatalogProvider\x12#.nexus.v1.GetCatalogProviderRequest\x1a$.nexus.v1.GetCatalogProviderResponse\"\x03\x90\x02\x01\x12j\n" +
+	"\x15EnableCatalogProvider\x12&.nexus.v1.EnableCatalogProviderRequest\x1a'.nexus.v1.EnableCatalogProviderResponse\"\x00B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_provider_proto_rawDescOnce sync.Once
@@ -1279,65 +1923,89 @@ func file_nexus_v1_provider_proto_rawDescGZIP() []byte {
 	return file_nexus_v1_provider_proto_rawDescData
 }
 
-var file_nexus_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_nexus_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_nexus_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_nexus_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_nexus_v1_provider_proto_goTypes = []any{
-	(AuthType)(0),                  // 0: nexus.v1.AuthType
-	(ClientAuthMethod)(0),          // 1: nexus.v1.ClientAuthMethod
-	(ApiKeyLocation)(0),            // 2: nexus.v1.ApiKeyLocation
-	(*OAuth2Settings)(nil),         // 3: nexus.v1.OAuth2Settings
-	(*ApiKeySettings)(nil),         // 4: nexus.v1.ApiKeySettings
-	(*AwsSigV4Settings)(nil),       // 5: nexus.v1.AwsSigV4Settings
-	(*Provider)(nil),               // 6: nexus.v1.Provider
-	(*ListProvidersRequest)(nil),   // 7: nexus.v1.ListProvidersRequest
-	(*ListProvidersResponse)(nil),  // 8: nexus.v1.ListProvidersResponse
-	(*GetProviderRequest)(nil),     // 9: nexus.v1.GetProviderRequest
-	(*GetProviderResponse)(nil),    // 10: nexus.v1.GetProviderResponse
-	(*CreateProviderRequest)(nil),  // 11: nexus.v1.CreateProviderRequest
-	(*CreateProviderResponse)(nil), // 12: nexus.v1.CreateProviderResponse
-	(*UpdateProviderRequest)(nil),  // 13: nexus.v1.UpdateProviderRequest
-	(*UpdateProviderResponse)(nil), // 14: nexus.v1.UpdateProviderResponse
-	(*DeleteProviderRequest)(nil),  // 15: nexus.v1.DeleteProviderRequest
-	(*DeleteProviderResponse)(nil), // 16: nexus.v1.DeleteProviderResponse
-	nil,                            // 17: nexus.v1.OAuth2Settings.AuthorizeParamsEntry
-	(*structpb.Struct)(nil),        // 18: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),  // 19: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),  // 20: google.protobuf.FieldMask
+	(AuthType)(0),                         // 0: nexus.v1.AuthType
+	(ClientAuthMethod)(0),                 // 1: nexus.v1.ClientAuthMethod
+	(TokenResponseFormat)(0),              // 2: nexus.v1.TokenResponseFormat
+	(ApiKeyLocation)(0),                   // 3: nexus.v1.ApiKeyLocation
+	(*TokenResponsePaths)(nil),            // 4: nexus.v1.TokenResponsePaths
+	(*OAuth2Settings)(nil),                // 5: nexus.v1.OAuth2Settings
+	(*ApiKeySettings)(nil),                // 6: nexus.v1.ApiKeySettings
+	(*AwsSigV4Settings)(nil),              // 7: nexus.v1.AwsSigV4Settings
+	(*Provider)(nil),                      // 8: nexus.v1.Provider
+	(*CatalogProvider)(nil),               // 9: nexus.v1.CatalogProvider
+	(*ListCatalogProvidersRequest)(nil),   // 10: nexus.v1.ListCatalogProvidersRequest
+	(*ListCatalogProvidersResponse)(nil),  // 11: nexus.v1.ListCatalogProvidersResponse
+	(*GetCatalogProviderRequest)(nil),     // 12: nexus.v1.GetCatalogProviderRequest
+	(*GetCatalogProviderResponse)(nil),    // 13: nexus.v1.GetCatalogProviderResponse
+	(*EnableCatalogProviderRequest)(nil),  // 14: nexus.v1.EnableCatalogProviderRequest
+	(*EnableCatalogProviderResponse)(nil), // 15: nexus.v1.EnableCatalogProviderResponse
+	(*ListProvidersRequest)(nil),          // 16: nexus.v1.ListProvidersRequest
+	(*ListProvidersResponse)(nil),         // 17: nexus.v1.ListProvidersResponse
+	(*GetProviderRequest)(nil),            // 18: nexus.v1.GetProviderRequest
+	(*GetProviderResponse)(nil),           // 19: nexus.v1.GetProviderResponse
+	(*CreateProviderRequest)(nil),         // 20: nexus.v1.CreateProviderRequest
+	(*CreateProviderResponse)(nil),        // 21: nexus.v1.CreateProviderResponse
+	(*UpdateProviderRequest)(nil),         // 22: nexus.v1.UpdateProviderRequest
+	(*UpdateProviderResponse)(nil),        // 23: nexus.v1.UpdateProviderResponse
+	(*DeleteProviderRequest)(nil),         // 24: nexus.v1.DeleteProviderRequest
+	(*DeleteProviderResponse)(nil),        // 25: nexus.v1.DeleteProviderResponse
+	nil,                                   // 26: nexus.v1.OAuth2Settings.AuthorizeParamsEntry
+	nil,                                   // 27: nexus.v1.OAuth2Settings.TokenParamsEntry
+	(*structpb.Struct)(nil),               // 28: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),         // 29: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 30: google.protobuf.FieldMask
 }
 var file_nexus_v1_provider_proto_depIdxs = []int32{
-	17, // 0: nexus.v1.OAuth2Settings.authorize_params:type_name -> nexus.v1.OAuth2Settings.AuthorizeParamsEntry
+	26, // 0: nexus.v1.OAuth2Settings.authorize_params:type_name -> nexus.v1.OAuth2Settings.AuthorizeParamsEntry
 	1,  // 1: nexus.v1.OAuth2Settings.client_auth_method:type_name -> nexus.v1.ClientAuthMethod
-	2,  // 2: nexus.v1.ApiKeySettings.location:type_name -> nexus.v1.ApiKeyLocation
-	0,  // 3: nexus.v1.Provider.auth_type:type_name -> nexus.v1.AuthType
-	3,  // 4: nexus.v1.Provider.oauth2:type_name -> nexus.v1.OAuth2Settings
-	18, // 5: nexus.v1.Provider.credential_schema:type_name -> google.protobuf.Struct
-	18, // 6: nexus.v1.Provider.post_oauth_fields_schema:type_name -> google.protobuf.Struct
-	4,  // 7: nexus.v1.Provider.api_key:type_name -> nexus.v1.ApiKeySettings
-	5,  // 8: nexus.v1.Provider.aws_sigv4:type_name -> nexus.v1.AwsSigV4Settings
-	19, // 9: nexus.v1.Provider.create_time:type_name -> google.protobuf.Timestamp
-	19, // 10: nexus.v1.Provider.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 11: nexus.v1.ListProvidersResponse.providers:type_name -> nexus.v1.Provider
-	6,  // 12: nexus.v1.GetProviderResponse.provider:type_name -> nexus.v1.Provider
-	6,  // 13: nexus.v1.CreateProviderRequest.provider:type_name -> nexus.v1.Provider
-	6,  // 14: nexus.v1.CreateProviderResponse.provider:type_name -> nexus.v1.Provider
-	6,  // 15: nexus.v1.UpdateProviderRequest.provider:type_name -> nexus.v1.Provider
-	20, // 16: nexus.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	6,  // 17: nexus.v1.UpdateProviderResponse.provider:type_name -> nexus.v1.Provider
-	7,  // 18: nexus.v1.ProviderService.ListProviders:input_type -> nexus.v1.ListProvidersRequest
-	9,  // 19: nexus.v1.ProviderService.GetProvider:input_type -> nexus.v1.GetProviderRequest
-	11, // 20: nexus.v1.ProviderService.CreateProvider:input_type -> nexus.v1.CreateProviderRequest
-	13, // 21: nexus.v1.ProviderService.UpdateProvider:input_type -> nexus.v1.UpdateProviderRequest
-	15, // 22: nexus.v1.ProviderService.DeleteProvider:input_type -> nexus.v1.DeleteProviderRequest
-	8,  // 23: nexus.v1.ProviderService.ListProviders:output_type -> nexus.v1.ListProvidersResponse
-	10, // 24: nexus.v1.ProviderService.GetProvider:output_type -> nexus.v1.GetProviderResponse
-	12, // 25: nexus.v1.ProviderService.CreateProvider:output_type -> nexus.v1.CreateProviderResponse
-	14, // 26: nexus.v1.ProviderService.UpdateProvider:output_type -> nexus.v1.UpdateProviderResponse
-	16, // 27: nexus.v1.ProviderService.DeleteProvider:output_type -> nexus.v1.DeleteProviderResponse
-	23, // [23:28] is the sub-list for method output_type
-	18, // [18:23] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	2,  // 2: nexus.v1.OAuth2Settings.token_response_format:type_name -> nexus.v1.TokenResponseFormat
+	27, // 3: nexus.v1.OAuth2Settings.token_params:type_name -> nexus.v1.OAuth2Settings.TokenParamsEntry
+	4,  // 4: nexus.v1.OAuth2Settings.token_response_paths:type_name -> nexus.v1.TokenResponsePaths
+	3,  // 5: nexus.v1.ApiKeySettings.location:type_name -> nexus.v1.ApiKeyLocation
+	0,  // 6: nexus.v1.Provider.auth_type:type_name -> nexus.v1.AuthType
+	5,  // 7: nexus.v1.Provider.oauth2:type_name -> nexus.v1.OAuth2Settings
+	28, // 8: nexus.v1.Provider.credential_schema:type_name -> google.protobuf.Struct
+	28, // 9: nexus.v1.Provider.post_oauth_fields_schema:type_name -> google.protobuf.Struct
+	6,  // 10: nexus.v1.Provider.api_key:type_name -> nexus.v1.ApiKeySettings
+	7,  // 11: nexus.v1.Provider.aws_sigv4:type_name -> nexus.v1.AwsSigV4Settings
+	29, // 12: nexus.v1.Provider.create_time:type_name -> google.protobuf.Timestamp
+	29, // 13: nexus.v1.Provider.update_time:type_name -> google.protobuf.Timestamp
+	28, // 14: nexus.v1.Provider.connection_fields_schema:type_name -> google.protobuf.Struct
+	8,  // 15: nexus.v1.CatalogProvider.provider:type_name -> nexus.v1.Provider
+	9,  // 16: nexus.v1.ListCatalogProvidersResponse.providers:type_name -> nexus.v1.CatalogProvider
+	9,  // 17: nexus.v1.GetCatalogProviderResponse.provider:type_name -> nexus.v1.CatalogProvider
+	8,  // 18: nexus.v1.EnableCatalogProviderResponse.provider:type_name -> nexus.v1.Provider
+	8,  // 19: nexus.v1.ListProvidersResponse.providers:type_name -> nexus.v1.Provider
+	8,  // 20: nexus.v1.GetProviderResponse.provider:type_name -> nexus.v1.Provider
+	8,  // 21: nexus.v1.CreateProviderRequest.provider:type_name -> nexus.v1.Provider
+	8,  // 22: nexus.v1.CreateProviderResponse.provider:type_name -> nexus.v1.Provider
+	8,  // 23: nexus.v1.UpdateProviderRequest.provider:type_name -> nexus.v1.Provider
+	30, // 24: nexus.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	8,  // 25: nexus.v1.UpdateProviderResponse.provider:type_name -> nexus.v1.Provider
+	16, // 26: nexus.v1.ProviderService.ListProviders:input_type -> nexus.v1.ListProvidersRequest
+	18, // 27: nexus.v1.ProviderService.GetProvider:input_type -> nexus.v1.GetProviderRequest
+	20, // 28: nexus.v1.ProviderService.CreateProvider:input_type -> nexus.v1.CreateProviderRequest
+	22, // 29: nexus.v1.ProviderService.UpdateProvider:input_type -> nexus.v1.UpdateProviderRequest
+	24, // 30: nexus.v1.ProviderService.DeleteProvider:input_type -> nexus.v1.DeleteProviderRequest
+	10, // 31: nexus.v1.ProviderService.ListCatalogProviders:input_type -> nexus.v1.ListCatalogProvidersRequest
+	12, // 32: nexus.v1.ProviderService.GetCatalogProvider:input_type -> nexus.v1.GetCatalogProviderRequest
+	14, // 33: nexus.v1.ProviderService.EnableCatalogProvider:input_type -> nexus.v1.EnableCatalogProviderRequest
+	17, // 34: nexus.v1.ProviderService.ListProviders:output_type -> nexus.v1.ListProvidersResponse
+	19, // 35: nexus.v1.ProviderService.GetProvider:output_type -> nexus.v1.GetProviderResponse
+	21, // 36: nexus.v1.ProviderService.CreateProvider:output_type -> nexus.v1.CreateProviderResponse
+	23, // 37: nexus.v1.ProviderService.UpdateProvider:output_type -> nexus.v1.UpdateProviderResponse
+	25, // 38: nexus.v1.ProviderService.DeleteProvider:output_type -> nexus.v1.DeleteProviderResponse
+	11, // 39: nexus.v1.ProviderService.ListCatalogProviders:output_type -> nexus.v1.ListCatalogProvidersResponse
+	13, // 40: nexus.v1.ProviderService.GetCatalogProvider:output_type -> nexus.v1.GetCatalogProviderResponse
+	15, // 41: nexus.v1.ProviderService.EnableCatalogProvider:output_type -> nexus.v1.EnableCatalogProviderResponse
+	34, // [34:42] is the sub-list for method output_type
+	26, // [26:34] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_nexus_v1_provider_proto_init() }
@@ -1345,14 +2013,15 @@ func file_nexus_v1_provider_proto_init() {
 	if File_nexus_v1_provider_proto != nil {
 		return
 	}
-	file_nexus_v1_provider_proto_msgTypes[3].OneofWrappers = []any{}
+	file_nexus_v1_provider_proto_msgTypes[4].OneofWrappers = []any{}
+	file_nexus_v1_provider_proto_msgTypes[10].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nexus_v1_provider_proto_rawDesc), len(file_nexus_v1_provider_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   15,
+			NumEnums:      4,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

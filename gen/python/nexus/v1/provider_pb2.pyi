@@ -28,6 +28,12 @@ class ClientAuthMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CLIENT_AUTH_METHOD_CLIENT_SECRET_POST: _ClassVar[ClientAuthMethod]
     CLIENT_AUTH_METHOD_NONE: _ClassVar[ClientAuthMethod]
 
+class TokenResponseFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TOKEN_RESPONSE_FORMAT_UNSPECIFIED: _ClassVar[TokenResponseFormat]
+    TOKEN_RESPONSE_FORMAT_JSON: _ClassVar[TokenResponseFormat]
+    TOKEN_RESPONSE_FORMAT_FORM: _ClassVar[TokenResponseFormat]
+
 class ApiKeyLocation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     API_KEY_LOCATION_UNSPECIFIED: _ClassVar[ApiKeyLocation]
@@ -43,13 +49,35 @@ CLIENT_AUTH_METHOD_UNSPECIFIED: ClientAuthMethod
 CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC: ClientAuthMethod
 CLIENT_AUTH_METHOD_CLIENT_SECRET_POST: ClientAuthMethod
 CLIENT_AUTH_METHOD_NONE: ClientAuthMethod
+TOKEN_RESPONSE_FORMAT_UNSPECIFIED: TokenResponseFormat
+TOKEN_RESPONSE_FORMAT_JSON: TokenResponseFormat
+TOKEN_RESPONSE_FORMAT_FORM: TokenResponseFormat
 API_KEY_LOCATION_UNSPECIFIED: ApiKeyLocation
 API_KEY_LOCATION_HEADER: ApiKeyLocation
 API_KEY_LOCATION_QUERY: ApiKeyLocation
 
+class TokenResponsePaths(_message.Message):
+    __slots__ = ("access_token", "refresh_token", "expires_in", "scope")
+    ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    REFRESH_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    access_token: str
+    refresh_token: str
+    expires_in: str
+    scope: str
+    def __init__(self, access_token: _Optional[str] = ..., refresh_token: _Optional[str] = ..., expires_in: _Optional[str] = ..., scope: _Optional[str] = ...) -> None: ...
+
 class OAuth2Settings(_message.Message):
-    __slots__ = ("client_id", "client_secret", "client_secret_set", "authorization_url", "token_url", "revocation_url", "issuer", "default_scopes", "scope_separator", "authorize_params", "client_auth_method")
+    __slots__ = ("client_id", "client_secret", "client_secret_set", "authorization_url", "token_url", "revocation_url", "issuer", "default_scopes", "scope_separator", "authorize_params", "client_auth_method", "token_response_format", "token_params", "token_response_paths")
     class AuthorizeParamsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class TokenParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +95,9 @@ class OAuth2Settings(_message.Message):
     SCOPE_SEPARATOR_FIELD_NUMBER: _ClassVar[int]
     AUTHORIZE_PARAMS_FIELD_NUMBER: _ClassVar[int]
     CLIENT_AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_RESPONSE_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_RESPONSE_PATHS_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     client_secret: str
     client_secret_set: bool
@@ -78,7 +109,10 @@ class OAuth2Settings(_message.Message):
     scope_separator: str
     authorize_params: _containers.ScalarMap[str, str]
     client_auth_method: ClientAuthMethod
-    def __init__(self, client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., client_secret_set: _Optional[bool] = ..., authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., revocation_url: _Optional[str] = ..., issuer: _Optional[str] = ..., default_scopes: _Optional[_Iterable[str]] = ..., scope_separator: _Optional[str] = ..., authorize_params: _Optional[_Mapping[str, str]] = ..., client_auth_method: _Optional[_Union[ClientAuthMethod, str]] = ...) -> None: ...
+    token_response_format: TokenResponseFormat
+    token_params: _containers.ScalarMap[str, str]
+    token_response_paths: TokenResponsePaths
+    def __init__(self, client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., client_secret_set: _Optional[bool] = ..., authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., revocation_url: _Optional[str] = ..., issuer: _Optional[str] = ..., default_scopes: _Optional[_Iterable[str]] = ..., scope_separator: _Optional[str] = ..., authorize_params: _Optional[_Mapping[str, str]] = ..., client_auth_method: _Optional[_Union[ClientAuthMethod, str]] = ..., token_response_format: _Optional[_Union[TokenResponseFormat, str]] = ..., token_params: _Optional[_Mapping[str, str]] = ..., token_response_paths: _Optional[_Union[TokenResponsePaths, _Mapping]] = ...) -> None: ...
 
 class ApiKeySettings(_message.Message):
     __slots__ = ("location", "name", "prefix", "field")
@@ -101,7 +135,7 @@ class AwsSigV4Settings(_message.Message):
     def __init__(self, service: _Optional[str] = ..., default_region: _Optional[str] = ...) -> None: ...
 
 class Provider(_message.Message):
-    __slots__ = ("id", "name", "display_name", "description", "logo_url", "categories", "auth_type", "enabled", "oauth2", "credential_schema", "post_oauth_fields_schema", "api_key", "aws_sigv4", "create_time", "update_time")
+    __slots__ = ("id", "name", "display_name", "description", "logo_url", "categories", "auth_type", "enabled", "oauth2", "credential_schema", "post_oauth_fields_schema", "api_key", "aws_sigv4", "create_time", "update_time", "catalog_name", "connection_fields_schema")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +151,8 @@ class Provider(_message.Message):
     AWS_SIGV4_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CATALOG_NAME_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_FIELDS_SCHEMA_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     display_name: str
@@ -132,7 +168,71 @@ class Provider(_message.Message):
     aws_sigv4: AwsSigV4Settings
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., logo_url: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., auth_type: _Optional[_Union[AuthType, str]] = ..., enabled: _Optional[bool] = ..., oauth2: _Optional[_Union[OAuth2Settings, _Mapping]] = ..., credential_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., post_oauth_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., api_key: _Optional[_Union[ApiKeySettings, _Mapping]] = ..., aws_sigv4: _Optional[_Union[AwsSigV4Settings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    catalog_name: str
+    connection_fields_schema: _struct_pb2.Struct
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., logo_url: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., auth_type: _Optional[_Union[AuthType, str]] = ..., enabled: _Optional[bool] = ..., oauth2: _Optional[_Union[OAuth2Settings, _Mapping]] = ..., credential_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., post_oauth_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., api_key: _Optional[_Union[ApiKeySettings, _Mapping]] = ..., aws_sigv4: _Optional[_Union[AwsSigV4Settings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., catalog_name: _Optional[str] = ..., connection_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class CatalogProvider(_message.Message):
+    __slots__ = ("name", "docs_url", "provider")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DOCS_URL_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    docs_url: str
+    provider: Provider
+    def __init__(self, name: _Optional[str] = ..., docs_url: _Optional[str] = ..., provider: _Optional[_Union[Provider, _Mapping]] = ...) -> None: ...
+
+class ListCatalogProvidersRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "category")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    category: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., category: _Optional[str] = ...) -> None: ...
+
+class ListCatalogProvidersResponse(_message.Message):
+    __slots__ = ("providers", "next_page_token")
+    PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    providers: _containers.RepeatedCompositeFieldContainer[CatalogProvider]
+    next_page_token: str
+    def __init__(self, providers: _Optional[_Iterable[_Union[CatalogProvider, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetCatalogProviderRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetCatalogProviderResponse(_message.Message):
+    __slots__ = ("provider",)
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    provider: CatalogProvider
+    def __init__(self, provider: _Optional[_Union[CatalogProvider, _Mapping]] = ...) -> None: ...
+
+class EnableCatalogProviderRequest(_message.Message):
+    __slots__ = ("catalog_name", "name", "client_id", "client_secret", "default_scopes", "enabled")
+    CATALOG_NAME_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_SCOPES_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    catalog_name: str
+    name: str
+    client_id: str
+    client_secret: str
+    default_scopes: _containers.RepeatedScalarFieldContainer[str]
+    enabled: bool
+    def __init__(self, catalog_name: _Optional[str] = ..., name: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., default_scopes: _Optional[_Iterable[str]] = ..., enabled: _Optional[bool] = ...) -> None: ...
+
+class EnableCatalogProviderResponse(_message.Message):
+    __slots__ = ("provider",)
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    provider: Provider
+    def __init__(self, provider: _Optional[_Union[Provider, _Mapping]] = ...) -> None: ...
 
 class ListProvidersRequest(_message.Message):
     __slots__ = ("project_id", "page_size", "page_token", "category")

@@ -63,6 +63,21 @@ class ProviderServiceStub:
                 request_serializer=nexus_dot_v1_dot_provider__pb2.DeleteProviderRequest.SerializeToString,
                 response_deserializer=nexus_dot_v1_dot_provider__pb2.DeleteProviderResponse.FromString,
                 _registered_method=True)
+        self.ListCatalogProviders = channel.unary_unary(
+                '/nexus.v1.ProviderService/ListCatalogProviders',
+                request_serializer=nexus_dot_v1_dot_provider__pb2.ListCatalogProvidersRequest.SerializeToString,
+                response_deserializer=nexus_dot_v1_dot_provider__pb2.ListCatalogProvidersResponse.FromString,
+                _registered_method=True)
+        self.GetCatalogProvider = channel.unary_unary(
+                '/nexus.v1.ProviderService/GetCatalogProvider',
+                request_serializer=nexus_dot_v1_dot_provider__pb2.GetCatalogProviderRequest.SerializeToString,
+                response_deserializer=nexus_dot_v1_dot_provider__pb2.GetCatalogProviderResponse.FromString,
+                _registered_method=True)
+        self.EnableCatalogProvider = channel.unary_unary(
+                '/nexus.v1.ProviderService/EnableCatalogProvider',
+                request_serializer=nexus_dot_v1_dot_provider__pb2.EnableCatalogProviderRequest.SerializeToString,
+                response_deserializer=nexus_dot_v1_dot_provider__pb2.EnableCatalogProviderResponse.FromString,
+                _registered_method=True)
 
 
 class ProviderServiceServicer:
@@ -139,6 +154,48 @@ class ProviderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCatalogProviders(self, request, context):
+        """ListCatalogProviders lists the built-in catalog: well-known services with
+        their published endpoints, default scopes and quirks, ordered by name.
+        Public: it needs no credentials and holds no secret.
+
+        Errors:
+        - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: page_size out of range.
+        - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID: malformed page token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCatalogProvider(self, request, context):
+        """GetCatalogProvider returns one catalog entry by name. Public.
+
+        Errors:
+        - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: name is empty.
+        - NOT_FOUND, ERROR_REASON_CATALOG_ENTRY_NOT_FOUND: no such entry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnableCatalogProvider(self, request, context):
+        """EnableCatalogProvider creates a provider in the caller's project from a
+        catalog entry: an OAUTH2 entry needs only the client id and secret
+        registered at the service; a static entry needs nothing. The stored
+        provider records the entry in `catalog_name`.
+
+        Errors:
+        - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
+        - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: key lacks `admin`.
+        - NOT_FOUND, ERROR_REASON_CATALOG_ENTRY_NOT_FOUND: no such entry.
+        - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: client_id missing for an
+        OAUTH2 entry, client credentials given for a static one, or a bad name.
+        - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProviderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -166,6 +223,21 @@ def add_ProviderServiceServicer_to_server(servicer, server):
                     servicer.DeleteProvider,
                     request_deserializer=nexus_dot_v1_dot_provider__pb2.DeleteProviderRequest.FromString,
                     response_serializer=nexus_dot_v1_dot_provider__pb2.DeleteProviderResponse.SerializeToString,
+            ),
+            'ListCatalogProviders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCatalogProviders,
+                    request_deserializer=nexus_dot_v1_dot_provider__pb2.ListCatalogProvidersRequest.FromString,
+                    response_serializer=nexus_dot_v1_dot_provider__pb2.ListCatalogProvidersResponse.SerializeToString,
+            ),
+            'GetCatalogProvider': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCatalogProvider,
+                    request_deserializer=nexus_dot_v1_dot_provider__pb2.GetCatalogProviderRequest.FromString,
+                    response_serializer=nexus_dot_v1_dot_provider__pb2.GetCatalogProviderResponse.SerializeToString,
+            ),
+            'EnableCatalogProvider': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnableCatalogProvider,
+                    request_deserializer=nexus_dot_v1_dot_provider__pb2.EnableCatalogProviderRequest.FromString,
+                    response_serializer=nexus_dot_v1_dot_provider__pb2.EnableCatalogProviderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -307,6 +379,87 @@ class ProviderService:
             '/nexus.v1.ProviderService/DeleteProvider',
             nexus_dot_v1_dot_provider__pb2.DeleteProviderRequest.SerializeToString,
             nexus_dot_v1_dot_provider__pb2.DeleteProviderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCatalogProviders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nexus.v1.ProviderService/ListCatalogProviders',
+            nexus_dot_v1_dot_provider__pb2.ListCatalogProvidersRequest.SerializeToString,
+            nexus_dot_v1_dot_provider__pb2.ListCatalogProvidersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCatalogProvider(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nexus.v1.ProviderService/GetCatalogProvider',
+            nexus_dot_v1_dot_provider__pb2.GetCatalogProviderRequest.SerializeToString,
+            nexus_dot_v1_dot_provider__pb2.GetCatalogProviderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnableCatalogProvider(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/nexus.v1.ProviderService/EnableCatalogProvider',
+            nexus_dot_v1_dot_provider__pb2.EnableCatalogProviderRequest.SerializeToString,
+            nexus_dot_v1_dot_provider__pb2.EnableCatalogProviderResponse.FromString,
             options,
             channel_credentials,
             insecure,

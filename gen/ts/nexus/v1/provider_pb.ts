@@ -12,7 +12,52 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file nexus/v1/provider.proto.
  */
 export const file_nexus_v1_provider: GenFile = /*@__PURE__*/
-  fileDesc("ChduZXh1cy92MS9wcm92aWRlci5wcm90bxIIbmV4dXMudjEilQMKDk9BdXRoMlNldHRpbmdzEhEKCWNsaWVudF9pZBgBIAEoCRIVCg1jbGllbnRfc2VjcmV0GAIgASgJEhkKEWNsaWVudF9zZWNyZXRfc2V0GAMgASgIEhkKEWF1dGhvcml6YXRpb25fdXJsGAQgASgJEhEKCXRva2VuX3VybBgFIAEoCRIWCg5yZXZvY2F0aW9uX3VybBgGIAEoCRIOCgZpc3N1ZXIYByABKAkSFgoOZGVmYXVsdF9zY29wZXMYCCADKAkSFwoPc2NvcGVfc2VwYXJhdG9yGAkgASgJEkcKEGF1dGhvcml6ZV9wYXJhbXMYCiADKAsyLS5uZXh1cy52MS5PQXV0aDJTZXR0aW5ncy5BdXRob3JpemVQYXJhbXNFbnRyeRI2ChJjbGllbnRfYXV0aF9tZXRob2QYCyABKA4yGi5uZXh1cy52MS5DbGllbnRBdXRoTWV0aG9kGjYKFEF1dGhvcml6ZVBhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiaQoOQXBpS2V5U2V0dGluZ3MSKgoIbG9jYXRpb24YASABKA4yGC5uZXh1cy52MS5BcGlLZXlMb2NhdGlvbhIMCgRuYW1lGAIgASgJEg4KBnByZWZpeBgDIAEoCRINCgVmaWVsZBgEIAEoCSI7ChBBd3NTaWdWNFNldHRpbmdzEg8KB3NlcnZpY2UYASABKAkSFgoOZGVmYXVsdF9yZWdpb24YAiABKAkikwQKCFByb3ZpZGVyEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhAKCGxvZ29fdXJsGAUgASgJEhIKCmNhdGVnb3JpZXMYBiADKAkSJQoJYXV0aF90eXBlGAcgASgOMhIubmV4dXMudjEuQXV0aFR5cGUSFAoHZW5hYmxlZBgIIAEoCEgAiAEBEigKBm9hdXRoMhgJIAEoCzIYLm5leHVzLnYxLk9BdXRoMlNldHRpbmdzEjIKEWNyZWRlbnRpYWxfc2NoZW1hGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI5Chhwb3N0X29hdXRoX2ZpZWxkc19zY2hlbWEYCyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKB2FwaV9rZXkYDCABKAsyGC5uZXh1cy52MS5BcGlLZXlTZXR0aW5ncxItCglhd3Nfc2lndjQYDSABKAsyGi5uZXh1cy52MS5Bd3NTaWdWNFNldHRpbmdzEi8KC2NyZWF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCCgoIX2VuYWJsZWQiYwoUTGlzdFByb3ZpZGVyc1JlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIQCghjYXRlZ29yeRgEIAEoCSJXChVMaXN0UHJvdmlkZXJzUmVzcG9uc2USJQoJcHJvdmlkZXJzGAEgAygLMhIubmV4dXMudjEuUHJvdmlkZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjwKEkdldFByb3ZpZGVyUmVxdWVzdBISCgpwcm9qZWN0X2lkGAEgASgJEhIKCmlkX29yX25hbWUYAiABKAkiOwoTR2V0UHJvdmlkZXJSZXNwb25zZRIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyIj0KFUNyZWF0ZVByb3ZpZGVyUmVxdWVzdBIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyIj4KFkNyZWF0ZVByb3ZpZGVyUmVzcG9uc2USJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciJuChVVcGRhdGVQcm92aWRlclJlcXVlc3QSJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlchIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siPgoWVXBkYXRlUHJvdmlkZXJSZXNwb25zZRIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyIjoKFURlbGV0ZVByb3ZpZGVyUmVxdWVzdBISCgppZF9vcl9uYW1lGAEgASgJEg0KBWZvcmNlGAIgASgIIhgKFkRlbGV0ZVByb3ZpZGVyUmVzcG9uc2UqmwEKCEF1dGhUeXBlEhkKFUFVVEhfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEFVVEhfVFlQRV9PQVVUSDIQARIVChFBVVRIX1RZUEVfQVBJX0tFWRACEhgKFEFVVEhfVFlQRV9CQVNJQ19BVVRIEAMSFwoTQVVUSF9UWVBFX0FXU19TSUdWNBAEEhQKEEFVVEhfVFlQRV9CRUFSRVIQBSqqAQoQQ2xpZW50QXV0aE1ldGhvZBIiCh5DTElFTlRfQVVUSF9NRVRIT0RfVU5TUEVDSUZJRUQQABIqCiZDTElFTlRfQVVUSF9NRVRIT0RfQ0xJRU5UX1NFQ1JFVF9CQVNJQxABEikKJUNMSUVOVF9BVVRIX01FVEhPRF9DTElFTlRfU0VDUkVUX1BPU1QQAhIbChdDTElFTlRfQVVUSF9NRVRIT0RfTk9ORRADKmsKDkFwaUtleUxvY2F0aW9uEiAKHEFQSV9LRVlfTE9DQVRJT05fVU5TUEVDSUZJRUQQABIbChdBUElfS0VZX0xPQ0FUSU9OX0hFQURFUhABEhoKFkFQSV9LRVlfTE9DQVRJT05fUVVFUlkQAjK+AwoPUHJvdmlkZXJTZXJ2aWNlElUKDUxpc3RQcm92aWRlcnMSHi5uZXh1cy52MS5MaXN0UHJvdmlkZXJzUmVxdWVzdBofLm5leHVzLnYxLkxpc3RQcm92aWRlcnNSZXNwb25zZSIDkAIBEk8KC0dldFByb3ZpZGVyEhwubmV4dXMudjEuR2V0UHJvdmlkZXJSZXF1ZXN0Gh0ubmV4dXMudjEuR2V0UHJvdmlkZXJSZXNwb25zZSIDkAIBElUKDkNyZWF0ZVByb3ZpZGVyEh8ubmV4dXMudjEuQ3JlYXRlUHJvdmlkZXJSZXF1ZXN0GiAubmV4dXMudjEuQ3JlYXRlUHJvdmlkZXJSZXNwb25zZSIAElUKDlVwZGF0ZVByb3ZpZGVyEh8ubmV4dXMudjEuVXBkYXRlUHJvdmlkZXJSZXF1ZXN0GiAubmV4dXMudjEuVXBkYXRlUHJvdmlkZXJSZXNwb25zZSIAElUKDkRlbGV0ZVByb3ZpZGVyEh8ubmV4dXMudjEuRGVsZXRlUHJvdmlkZXJSZXF1ZXN0GiAubmV4dXMudjEuRGVsZXRlUHJvdmlkZXJSZXNwb25zZSIAQjdaNWdpdGh1Yi5jb20vbmV4dXMtYnJva2VyL25leHVzL2dlbi9nby9uZXh1cy92MTtuZXh1c3YxYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChduZXh1cy92MS9wcm92aWRlci5wcm90bxIIbmV4dXMudjEiZAoSVG9rZW5SZXNwb25zZVBhdGhzEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEhIKCmV4cGlyZXNfaW4YAyABKAkSDQoFc2NvcGUYBCABKAkihAUKDk9BdXRoMlNldHRpbmdzEhEKCWNsaWVudF9pZBgBIAEoCRIVCg1jbGllbnRfc2VjcmV0GAIgASgJEhkKEWNsaWVudF9zZWNyZXRfc2V0GAMgASgIEhkKEWF1dGhvcml6YXRpb25fdXJsGAQgASgJEhEKCXRva2VuX3VybBgFIAEoCRIWCg5yZXZvY2F0aW9uX3VybBgGIAEoCRIOCgZpc3N1ZXIYByABKAkSFgoOZGVmYXVsdF9zY29wZXMYCCADKAkSFwoPc2NvcGVfc2VwYXJhdG9yGAkgASgJEkcKEGF1dGhvcml6ZV9wYXJhbXMYCiADKAsyLS5uZXh1cy52MS5PQXV0aDJTZXR0aW5ncy5BdXRob3JpemVQYXJhbXNFbnRyeRI2ChJjbGllbnRfYXV0aF9tZXRob2QYCyABKA4yGi5uZXh1cy52MS5DbGllbnRBdXRoTWV0aG9kEjwKFXRva2VuX3Jlc3BvbnNlX2Zvcm1hdBgUIAEoDjIdLm5leHVzLnYxLlRva2VuUmVzcG9uc2VGb3JtYXQSPwoMdG9rZW5fcGFyYW1zGBUgAygLMikubmV4dXMudjEuT0F1dGgyU2V0dGluZ3MuVG9rZW5QYXJhbXNFbnRyeRI6ChR0b2tlbl9yZXNwb25zZV9wYXRocxgWIAEoCzIcLm5leHVzLnYxLlRva2VuUmVzcG9uc2VQYXRocxo2ChRBdXRob3JpemVQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjIKEFRva2VuUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJpCg5BcGlLZXlTZXR0aW5ncxIqCghsb2NhdGlvbhgBIAEoDjIYLm5leHVzLnYxLkFwaUtleUxvY2F0aW9uEgwKBG5hbWUYAiABKAkSDgoGcHJlZml4GAMgASgJEg0KBWZpZWxkGAQgASgJIjsKEEF3c1NpZ1Y0U2V0dGluZ3MSDwoHc2VydmljZRgBIAEoCRIWCg5kZWZhdWx0X3JlZ2lvbhgCIAEoCSLkBAoIUHJvdmlkZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSEAoIbG9nb191cmwYBSABKAkSEgoKY2F0ZWdvcmllcxgGIAMoCRIlCglhdXRoX3R5cGUYByABKA4yEi5uZXh1cy52MS5BdXRoVHlwZRIUCgdlbmFibGVkGAggASgISACIAQESKAoGb2F1dGgyGAkgASgLMhgubmV4dXMudjEuT0F1dGgyU2V0dGluZ3MSMgoRY3JlZGVudGlhbF9zY2hlbWEYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjkKGHBvc3Rfb2F1dGhfZmllbGRzX3NjaGVtYRgLIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKQoHYXBpX2tleRgMIAEoCzIYLm5leHVzLnYxLkFwaUtleVNldHRpbmdzEi0KCWF3c19zaWd2NBgNIAEoCzIaLm5leHVzLnYxLkF3c1NpZ1Y0U2V0dGluZ3MSLwoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjYXRhbG9nX25hbWUYFCABKAkSOQoYY29ubmVjdGlvbl9maWVsZHNfc2NoZW1hGBUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEIKCghfZW5hYmxlZCJXCg9DYXRhbG9nUHJvdmlkZXISDAoEbmFtZRgBIAEoCRIQCghkb2NzX3VybBgCIAEoCRIkCghwcm92aWRlchgDIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyIlYKG0xpc3RDYXRhbG9nUHJvdmlkZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCSJlChxMaXN0Q2F0YWxvZ1Byb3ZpZGVyc1Jlc3BvbnNlEiwKCXByb3ZpZGVycxgBIAMoCzIZLm5leHVzLnYxLkNhdGFsb2dQcm92aWRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKQoZR2V0Q2F0YWxvZ1Byb3ZpZGVyUmVxdWVzdBIMCgRuYW1lGAEgASgJIkkKGkdldENhdGFsb2dQcm92aWRlclJlc3BvbnNlEisKCHByb3ZpZGVyGAEgASgLMhkubmV4dXMudjEuQ2F0YWxvZ1Byb3ZpZGVyIqYBChxFbmFibGVDYXRhbG9nUHJvdmlkZXJSZXF1ZXN0EhQKDGNhdGFsb2dfbmFtZRgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJEhYKDmRlZmF1bHRfc2NvcGVzGAUgAygJEhQKB2VuYWJsZWQYBiABKAhIAIgBAUIKCghfZW5hYmxlZCJFCh1FbmFibGVDYXRhbG9nUHJvdmlkZXJSZXNwb25zZRIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyImMKFExpc3RQcm92aWRlcnNSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEAoIY2F0ZWdvcnkYBCABKAkiVwoVTGlzdFByb3ZpZGVyc1Jlc3BvbnNlEiUKCXByb3ZpZGVycxgBIAMoCzISLm5leHVzLnYxLlByb3ZpZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChJHZXRQcm92aWRlclJlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRISCgppZF9vcl9uYW1lGAIgASgJIjsKE0dldFByb3ZpZGVyUmVzcG9uc2USJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciI9ChVDcmVhdGVQcm92aWRlclJlcXVlc3QSJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciI+ChZDcmVhdGVQcm92aWRlclJlc3BvbnNlEiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXIibgoVVXBkYXRlUHJvdmlkZXJSZXF1ZXN0EiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIj4KFlVwZGF0ZVByb3ZpZGVyUmVzcG9uc2USJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciI6ChVEZWxldGVQcm92aWRlclJlcXVlc3QSEgoKaWRfb3JfbmFtZRgBIAEoCRINCgVmb3JjZRgCIAEoCCIYChZEZWxldGVQcm92aWRlclJlc3BvbnNlKpsBCghBdXRoVHlwZRIZChVBVVRIX1RZUEVfVU5TUEVDSUZJRUQQABIUChBBVVRIX1RZUEVfT0FVVEgyEAESFQoRQVVUSF9UWVBFX0FQSV9LRVkQAhIYChRBVVRIX1RZUEVfQkFTSUNfQVVUSBADEhcKE0FVVEhfVFlQRV9BV1NfU0lHVjQQBBIUChBBVVRIX1RZUEVfQkVBUkVSEAUqqgEKEENsaWVudEF1dGhNZXRob2QSIgoeQ0xJRU5UX0FVVEhfTUVUSE9EX1VOU1BFQ0lGSUVEEAASKgomQ0xJRU5UX0FVVEhfTUVUSE9EX0NMSUVOVF9TRUNSRVRfQkFTSUMQARIpCiVDTElFTlRfQVVUSF9NRVRIT0RfQ0xJRU5UX1NFQ1JFVF9QT1NUEAISGwoXQ0xJRU5UX0FVVEhfTUVUSE9EX05PTkUQAyp8ChNUb2tlblJlc3BvbnNlRm9ybWF0EiUKIVRPS0VOX1JFU1BPTlNFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh4KGlRPS0VOX1JFU1BPTlNFX0ZPUk1BVF9KU09OEAESHgoaVE9LRU5fUkVTUE9OU0VfRk9STUFUX0ZPUk0QAiprCg5BcGlLZXlMb2NhdGlvbhIgChxBUElfS0VZX0xPQ0FUSU9OX1VOU1BFQ0lGSUVEEAASGwoXQVBJX0tFWV9MT0NBVElPTl9IRUFERVIQARIaChZBUElfS0VZX0xPQ0FUSU9OX1FVRVJZEAIy/AUKD1Byb3ZpZGVyU2VydmljZRJVCg1MaXN0UHJvdmlkZXJzEh4ubmV4dXMudjEuTGlzdFByb3ZpZGVyc1JlcXVlc3QaHy5uZXh1cy52MS5MaXN0UHJvdmlkZXJzUmVzcG9uc2UiA5ACARJPCgtHZXRQcm92aWRlchIcLm5leHVzLnYxLkdldFByb3ZpZGVyUmVxdWVzdBodLm5leHVzLnYxLkdldFByb3ZpZGVyUmVzcG9uc2UiA5ACARJVCg5DcmVhdGVQcm92aWRlchIfLm5leHVzLnYxLkNyZWF0ZVByb3ZpZGVyUmVxdWVzdBogLm5leHVzLnYxLkNyZWF0ZVByb3ZpZGVyUmVzcG9uc2UiABJVCg5VcGRhdGVQcm92aWRlchIfLm5leHVzLnYxLlVwZGF0ZVByb3ZpZGVyUmVxdWVzdBogLm5leHVzLnYxLlVwZGF0ZVByb3ZpZGVyUmVzcG9uc2UiABJVCg5EZWxldGVQcm92aWRlchIfLm5leHVzLnYxLkRlbGV0ZVByb3ZpZGVyUmVxdWVzdBogLm5leHVzLnYxLkRlbGV0ZVByb3ZpZGVyUmVzcG9uc2UiABJqChRMaXN0Q2F0YWxvZ1Byb3ZpZGVycxIlLm5leHVzLnYxLkxpc3RDYXRhbG9nUHJvdmlkZXJzUmVxdWVzdBomLm5leHVzLnYxLkxpc3RDYXRhbG9nUHJvdmlkZXJzUmVzcG9uc2UiA5ACARJkChJHZXRDYXRhbG9nUHJvdmlkZXISIy5uZXh1cy52MS5HZXRDYXRhbG9nUHJvdmlkZXJSZXF1ZXN0GiQubmV4dXMudjEuR2V0Q2F0YWxvZ1Byb3ZpZGVyUmVzcG9uc2UiA5ACARJqChVFbmFibGVDYXRhbG9nUHJvdmlkZXISJi5uZXh1cy52MS5FbmFibGVDYXRhbG9nUHJvdmlkZXJSZXF1ZXN0GicubmV4dXMudjEuRW5hYmxlQ2F0YWxvZ1Byb3ZpZGVyUmVzcG9uc2UiAEI3WjVnaXRodWIuY29tL25leHVzLWJyb2tlci9uZXh1cy9nZW4vZ28vbmV4dXMvdjE7bmV4dXN2MWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+
+/**
+ * TokenResponsePaths locates tokens a provider nests inside its token
+ * response, as dot-separated paths (for example Slack's user token at
+ * "authed_user.access_token"). An empty path, or one that is absent from a
+ * response, means the standard top-level member.
+ *
+ * @generated from message nexus.v1.TokenResponsePaths
+ */
+export type TokenResponsePaths = Message<"nexus.v1.TokenResponsePaths"> & {
+  /**
+   * Path of the access token. A token found here is used as a Bearer token.
+   *
+   * @generated from field: string access_token = 1;
+   */
+  accessToken: string;
+
+  /**
+   * Path of the refresh token.
+   *
+   * @generated from field: string refresh_token = 2;
+   */
+  refreshToken: string;
+
+  /**
+   * Path of expires_in (seconds; a numeric string is accepted).
+   *
+   * @generated from field: string expires_in = 3;
+   */
+  expiresIn: string;
+
+  /**
+   * Path of the granted scope.
+   *
+   * @generated from field: string scope = 4;
+   */
+  scope: string;
+};
+
+/**
+ * Describes the message nexus.v1.TokenResponsePaths.
+ * Use `create(TokenResponsePathsSchema)` to create a new message.
+ */
+export const TokenResponsePathsSchema: GenMessage<TokenResponsePaths> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 0);
 
 /**
  * OAuth2Settings configures an OAUTH2 provider. PKCE S256 is always used.
@@ -93,11 +138,34 @@ export type OAuth2Settings = Message<"nexus.v1.OAuth2Settings"> & {
   authorizeParams: { [key: string]: string };
 
   /**
-   * How Nexus authenticates at the token endpoint.
+   * How Nexus authenticates at the token endpoint, for the code exchange,
+   * refresh and revocation alike.
    *
    * @generated from field: nexus.v1.ClientAuthMethod client_auth_method = 11;
    */
   clientAuthMethod: ClientAuthMethod;
+
+  /**
+   * How the token endpoint encodes its answer.
+   *
+   * @generated from field: nexus.v1.TokenResponseFormat token_response_format = 20;
+   */
+  tokenResponseFormat: TokenResponseFormat;
+
+  /**
+   * Extra parameters sent to the token endpoint with the code exchange and
+   * every refresh. They cannot override the protocol parameters.
+   *
+   * @generated from field: map<string, string> token_params = 21;
+   */
+  tokenParams: { [key: string]: string };
+
+  /**
+   * Where tokens sit in a nested token response.
+   *
+   * @generated from field: nexus.v1.TokenResponsePaths token_response_paths = 22;
+   */
+  tokenResponsePaths?: TokenResponsePaths | undefined;
 };
 
 /**
@@ -105,7 +173,7 @@ export type OAuth2Settings = Message<"nexus.v1.OAuth2Settings"> & {
  * Use `create(OAuth2SettingsSchema)` to create a new message.
  */
 export const OAuth2SettingsSchema: GenMessage<OAuth2Settings> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 0);
+  messageDesc(file_nexus_v1_provider, 1);
 
 /**
  * ApiKeySettings says how an API_KEY provider expects its key.
@@ -148,7 +216,7 @@ export type ApiKeySettings = Message<"nexus.v1.ApiKeySettings"> & {
  * Use `create(ApiKeySettingsSchema)` to create a new message.
  */
 export const ApiKeySettingsSchema: GenMessage<ApiKeySettings> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 1);
+  messageDesc(file_nexus_v1_provider, 2);
 
 /**
  * AwsSigV4Settings gives the signing scope of an AWS_SIGV4 provider.
@@ -176,7 +244,7 @@ export type AwsSigV4Settings = Message<"nexus.v1.AwsSigV4Settings"> & {
  * Use `create(AwsSigV4SettingsSchema)` to create a new message.
  */
 export const AwsSigV4SettingsSchema: GenMessage<AwsSigV4Settings> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 2);
+  messageDesc(file_nexus_v1_provider, 3);
 
 /**
  * Provider is a third-party service a workspace can connect to.
@@ -294,6 +362,25 @@ export type Provider = Message<"nexus.v1.Provider"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 15;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Output only: the catalog entry this provider was enabled from, if any.
+   *
+   * @generated from field: string catalog_name = 20;
+   */
+  catalogName: string;
+
+  /**
+   * JSON Schema (draft 2020-12) of fields an OAUTH2 connection needs before
+   * the redirect (CreateConnectionRequest.fields), for example a subdomain.
+   * The OAuth2 URLs may reference its required string properties as
+   * `{name}`, e.g. "https://{subdomain}.zendesk.com/oauth/tokens"; a
+   * placeholder in the host must be followed by a fixed domain. Its
+   * properties must not overlap post_oauth_fields_schema.
+   *
+   * @generated from field: google.protobuf.Struct connection_fields_schema = 21;
+   */
+  connectionFieldsSchema?: JsonObject | undefined;
 };
 
 /**
@@ -301,7 +388,226 @@ export type Provider = Message<"nexus.v1.Provider"> & {
  * Use `create(ProviderSchema)` to create a new message.
  */
 export const ProviderSchema: GenMessage<Provider> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 3);
+  messageDesc(file_nexus_v1_provider, 4);
+
+/**
+ * CatalogProvider is one entry of the built-in catalog: a provider template
+ * without client credentials.
+ *
+ * @generated from message nexus.v1.CatalogProvider
+ */
+export type CatalogProvider = Message<"nexus.v1.CatalogProvider"> & {
+  /**
+   * The entry name, also the default provider name when enabled.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The service's documentation of the endpoints and settings used here.
+   *
+   * @generated from field: string docs_url = 2;
+   */
+  docsUrl: string;
+
+  /**
+   * The provider template: endpoints, default scopes, quirks, schemas. It
+   * has no id, client id or secret.
+   *
+   * @generated from field: nexus.v1.Provider provider = 3;
+   */
+  provider?: Provider | undefined;
+};
+
+/**
+ * Describes the message nexus.v1.CatalogProvider.
+ * Use `create(CatalogProviderSchema)` to create a new message.
+ */
+export const CatalogProviderSchema: GenMessage<CatalogProvider> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 5);
+
+/**
+ * ListCatalogProvidersRequest selects a page of catalog entries.
+ *
+ * @generated from message nexus.v1.ListCatalogProvidersRequest
+ */
+export type ListCatalogProvidersRequest = Message<"nexus.v1.ListCatalogProvidersRequest"> & {
+  /**
+   * Maximum results, 1 to 500; 50 when zero.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * next_page_token from a previous response.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Only entries with this category.
+   *
+   * @generated from field: string category = 3;
+   */
+  category: string;
+};
+
+/**
+ * Describes the message nexus.v1.ListCatalogProvidersRequest.
+ * Use `create(ListCatalogProvidersRequestSchema)` to create a new message.
+ */
+export const ListCatalogProvidersRequestSchema: GenMessage<ListCatalogProvidersRequest> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 6);
+
+/**
+ * ListCatalogProvidersResponse is one page of catalog entries.
+ *
+ * @generated from message nexus.v1.ListCatalogProvidersResponse
+ */
+export type ListCatalogProvidersResponse = Message<"nexus.v1.ListCatalogProvidersResponse"> & {
+  /**
+   * The entries, ordered by name.
+   *
+   * @generated from field: repeated nexus.v1.CatalogProvider providers = 1;
+   */
+  providers: CatalogProvider[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message nexus.v1.ListCatalogProvidersResponse.
+ * Use `create(ListCatalogProvidersResponseSchema)` to create a new message.
+ */
+export const ListCatalogProvidersResponseSchema: GenMessage<ListCatalogProvidersResponse> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 7);
+
+/**
+ * GetCatalogProviderRequest names a catalog entry.
+ *
+ * @generated from message nexus.v1.GetCatalogProviderRequest
+ */
+export type GetCatalogProviderRequest = Message<"nexus.v1.GetCatalogProviderRequest"> & {
+  /**
+   * The entry name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message nexus.v1.GetCatalogProviderRequest.
+ * Use `create(GetCatalogProviderRequestSchema)` to create a new message.
+ */
+export const GetCatalogProviderRequestSchema: GenMessage<GetCatalogProviderRequest> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 8);
+
+/**
+ * GetCatalogProviderResponse carries the entry.
+ *
+ * @generated from message nexus.v1.GetCatalogProviderResponse
+ */
+export type GetCatalogProviderResponse = Message<"nexus.v1.GetCatalogProviderResponse"> & {
+  /**
+   * The entry.
+   *
+   * @generated from field: nexus.v1.CatalogProvider provider = 1;
+   */
+  provider?: CatalogProvider | undefined;
+};
+
+/**
+ * Describes the message nexus.v1.GetCatalogProviderResponse.
+ * Use `create(GetCatalogProviderResponseSchema)` to create a new message.
+ */
+export const GetCatalogProviderResponseSchema: GenMessage<GetCatalogProviderResponse> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 9);
+
+/**
+ * EnableCatalogProviderRequest creates a provider from a catalog entry.
+ *
+ * @generated from message nexus.v1.EnableCatalogProviderRequest
+ */
+export type EnableCatalogProviderRequest = Message<"nexus.v1.EnableCatalogProviderRequest"> & {
+  /**
+   * The catalog entry name, for example "github".
+   *
+   * @generated from field: string catalog_name = 1;
+   */
+  catalogName: string;
+
+  /**
+   * The new provider's name; the entry name when empty.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The OAuth2 client id registered at the service (OAUTH2 entries only).
+   *
+   * @generated from field: string client_id = 3;
+   */
+  clientId: string;
+
+  /**
+   * Input only: the OAuth2 client secret; sealed, never returned.
+   *
+   * @generated from field: string client_secret = 4;
+   */
+  clientSecret: string;
+
+  /**
+   * Scopes requested by default instead of the entry's.
+   *
+   * @generated from field: repeated string default_scopes = 5;
+   */
+  defaultScopes: string[];
+
+  /**
+   * Whether the provider is enabled; true when unset.
+   *
+   * @generated from field: optional bool enabled = 6;
+   */
+  enabled?: boolean | undefined;
+};
+
+/**
+ * Describes the message nexus.v1.EnableCatalogProviderRequest.
+ * Use `create(EnableCatalogProviderRequestSchema)` to create a new message.
+ */
+export const EnableCatalogProviderRequestSchema: GenMessage<EnableCatalogProviderRequest> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 10);
+
+/**
+ * EnableCatalogProviderResponse carries the stored provider.
+ *
+ * @generated from message nexus.v1.EnableCatalogProviderResponse
+ */
+export type EnableCatalogProviderResponse = Message<"nexus.v1.EnableCatalogProviderResponse"> & {
+  /**
+   * The provider, without secrets.
+   *
+   * @generated from field: nexus.v1.Provider provider = 1;
+   */
+  provider?: Provider | undefined;
+};
+
+/**
+ * Describes the message nexus.v1.EnableCatalogProviderResponse.
+ * Use `create(EnableCatalogProviderResponseSchema)` to create a new message.
+ */
+export const EnableCatalogProviderResponseSchema: GenMessage<EnableCatalogProviderResponse> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 11);
 
 /**
  * ListProvidersRequest selects a page of providers.
@@ -344,7 +650,7 @@ export type ListProvidersRequest = Message<"nexus.v1.ListProvidersRequest"> & {
  * Use `create(ListProvidersRequestSchema)` to create a new message.
  */
 export const ListProvidersRequestSchema: GenMessage<ListProvidersRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 4);
+  messageDesc(file_nexus_v1_provider, 12);
 
 /**
  * ListProvidersResponse is one page of providers.
@@ -372,7 +678,7 @@ export type ListProvidersResponse = Message<"nexus.v1.ListProvidersResponse"> & 
  * Use `create(ListProvidersResponseSchema)` to create a new message.
  */
 export const ListProvidersResponseSchema: GenMessage<ListProvidersResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 5);
+  messageDesc(file_nexus_v1_provider, 13);
 
 /**
  * GetProviderRequest names one provider.
@@ -400,7 +706,7 @@ export type GetProviderRequest = Message<"nexus.v1.GetProviderRequest"> & {
  * Use `create(GetProviderRequestSchema)` to create a new message.
  */
 export const GetProviderRequestSchema: GenMessage<GetProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 6);
+  messageDesc(file_nexus_v1_provider, 14);
 
 /**
  * GetProviderResponse carries the provider.
@@ -421,7 +727,7 @@ export type GetProviderResponse = Message<"nexus.v1.GetProviderResponse"> & {
  * Use `create(GetProviderResponseSchema)` to create a new message.
  */
 export const GetProviderResponseSchema: GenMessage<GetProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 7);
+  messageDesc(file_nexus_v1_provider, 15);
 
 /**
  * CreateProviderRequest carries the provider to register.
@@ -442,7 +748,7 @@ export type CreateProviderRequest = Message<"nexus.v1.CreateProviderRequest"> & 
  * Use `create(CreateProviderRequestSchema)` to create a new message.
  */
 export const CreateProviderRequestSchema: GenMessage<CreateProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 8);
+  messageDesc(file_nexus_v1_provider, 16);
 
 /**
  * CreateProviderResponse carries the stored provider.
@@ -463,7 +769,7 @@ export type CreateProviderResponse = Message<"nexus.v1.CreateProviderResponse"> 
  * Use `create(CreateProviderResponseSchema)` to create a new message.
  */
 export const CreateProviderResponseSchema: GenMessage<CreateProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 9);
+  messageDesc(file_nexus_v1_provider, 17);
 
 /**
  * UpdateProviderRequest carries the changes.
@@ -492,7 +798,7 @@ export type UpdateProviderRequest = Message<"nexus.v1.UpdateProviderRequest"> & 
  * Use `create(UpdateProviderRequestSchema)` to create a new message.
  */
 export const UpdateProviderRequestSchema: GenMessage<UpdateProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 10);
+  messageDesc(file_nexus_v1_provider, 18);
 
 /**
  * UpdateProviderResponse carries the updated provider.
@@ -513,7 +819,7 @@ export type UpdateProviderResponse = Message<"nexus.v1.UpdateProviderResponse"> 
  * Use `create(UpdateProviderResponseSchema)` to create a new message.
  */
 export const UpdateProviderResponseSchema: GenMessage<UpdateProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 11);
+  messageDesc(file_nexus_v1_provider, 19);
 
 /**
  * DeleteProviderRequest names the provider to delete.
@@ -541,7 +847,7 @@ export type DeleteProviderRequest = Message<"nexus.v1.DeleteProviderRequest"> & 
  * Use `create(DeleteProviderRequestSchema)` to create a new message.
  */
 export const DeleteProviderRequestSchema: GenMessage<DeleteProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 12);
+  messageDesc(file_nexus_v1_provider, 20);
 
 /**
  * DeleteProviderResponse is empty.
@@ -556,7 +862,7 @@ export type DeleteProviderResponse = Message<"nexus.v1.DeleteProviderResponse"> 
  * Use `create(DeleteProviderResponseSchema)` to create a new message.
  */
 export const DeleteProviderResponseSchema: GenMessage<DeleteProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 13);
+  messageDesc(file_nexus_v1_provider, 21);
 
 /**
  * AuthType is how a provider authenticates its API.
@@ -655,6 +961,41 @@ export const ClientAuthMethodSchema: GenEnum<ClientAuthMethod> = /*@__PURE__*/
   enumDesc(file_nexus_v1_provider, 1);
 
 /**
+ * TokenResponseFormat is how a provider's token endpoint encodes its answer.
+ *
+ * @generated from enum nexus.v1.TokenResponseFormat
+ */
+export enum TokenResponseFormat {
+  /**
+   * JSON, as RFC 6749 requires.
+   *
+   * @generated from enum value: TOKEN_RESPONSE_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * JSON.
+   *
+   * @generated from enum value: TOKEN_RESPONSE_FORMAT_JSON = 1;
+   */
+  JSON = 1,
+
+  /**
+   * application/x-www-form-urlencoded, even though Nexus always sends
+   * `Accept: application/json`. A JSON answer is still accepted.
+   *
+   * @generated from enum value: TOKEN_RESPONSE_FORMAT_FORM = 2;
+   */
+  FORM = 2,
+}
+
+/**
+ * Describes the enum nexus.v1.TokenResponseFormat.
+ */
+export const TokenResponseFormatSchema: GenEnum<TokenResponseFormat> = /*@__PURE__*/
+  enumDesc(file_nexus_v1_provider, 2);
+
+/**
  * ApiKeyLocation is where an API key travels in a request.
  *
  * @generated from enum nexus.v1.ApiKeyLocation
@@ -686,7 +1027,7 @@ export enum ApiKeyLocation {
  * Describes the enum nexus.v1.ApiKeyLocation.
  */
 export const ApiKeyLocationSchema: GenEnum<ApiKeyLocation> = /*@__PURE__*/
-  enumDesc(file_nexus_v1_provider, 2);
+  enumDesc(file_nexus_v1_provider, 3);
 
 /**
  * ProviderService manages the third-party services a project can connect its
@@ -778,6 +1119,57 @@ export const ProviderService: GenService<{
     methodKind: "unary";
     input: typeof DeleteProviderRequestSchema;
     output: typeof DeleteProviderResponseSchema;
+  },
+  /**
+   * ListCatalogProviders lists the built-in catalog: well-known services with
+   * their published endpoints, default scopes and quirks, ordered by name.
+   * Public: it needs no credentials and holds no secret.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: page_size out of range.
+   * - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID: malformed page token.
+   *
+   * @generated from rpc nexus.v1.ProviderService.ListCatalogProviders
+   */
+  listCatalogProviders: {
+    methodKind: "unary";
+    input: typeof ListCatalogProvidersRequestSchema;
+    output: typeof ListCatalogProvidersResponseSchema;
+  },
+  /**
+   * GetCatalogProvider returns one catalog entry by name. Public.
+   *
+   * Errors:
+   * - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: name is empty.
+   * - NOT_FOUND, ERROR_REASON_CATALOG_ENTRY_NOT_FOUND: no such entry.
+   *
+   * @generated from rpc nexus.v1.ProviderService.GetCatalogProvider
+   */
+  getCatalogProvider: {
+    methodKind: "unary";
+    input: typeof GetCatalogProviderRequestSchema;
+    output: typeof GetCatalogProviderResponseSchema;
+  },
+  /**
+   * EnableCatalogProvider creates a provider in the caller's project from a
+   * catalog entry: an OAUTH2 entry needs only the client id and secret
+   * registered at the service; a static entry needs nothing. The stored
+   * provider records the entry in `catalog_name`.
+   *
+   * Errors:
+   * - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
+   * - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: key lacks `admin`.
+   * - NOT_FOUND, ERROR_REASON_CATALOG_ENTRY_NOT_FOUND: no such entry.
+   * - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: client_id missing for an
+   *   OAUTH2 entry, client credentials given for a static one, or a bad name.
+   * - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
+   *
+   * @generated from rpc nexus.v1.ProviderService.EnableCatalogProvider
+   */
+  enableCatalogProvider: {
+    methodKind: "unary";
+    input: typeof EnableCatalogProviderRequestSchema;
+    output: typeof EnableCatalogProviderResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_nexus_v1_provider, 0);

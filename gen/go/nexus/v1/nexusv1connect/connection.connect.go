@@ -77,6 +77,10 @@ type ConnectionServiceClient interface {
 	//     provider, malformed return_url.
 	//   - INVALID_ARGUMENT, ERROR_REASON_RETURN_URL_NOT_ALLOWED.
 	//   - INVALID_ARGUMENT, ERROR_REASON_SCOPES_INVALID.
+	//   - INVALID_ARGUMENT, ERROR_REASON_CREDENTIALS_INVALID: `fields` do not
+	//     match the provider's connection_fields_schema.
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: `fields` given to a
+	//     provider that takes none, or a value that cannot go into a URL.
 	//   - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND.
 	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_DISABLED.
 	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_MISCONFIGURED.
@@ -328,6 +332,10 @@ type ConnectionServiceHandler interface {
 	//     provider, malformed return_url.
 	//   - INVALID_ARGUMENT, ERROR_REASON_RETURN_URL_NOT_ALLOWED.
 	//   - INVALID_ARGUMENT, ERROR_REASON_SCOPES_INVALID.
+	//   - INVALID_ARGUMENT, ERROR_REASON_CREDENTIALS_INVALID: `fields` do not
+	//     match the provider's connection_fields_schema.
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: `fields` given to a
+	//     provider that takes none, or a value that cannot go into a URL.
 	//   - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND.
 	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_DISABLED.
 	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_MISCONFIGURED.

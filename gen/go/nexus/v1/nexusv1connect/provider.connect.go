@@ -48,6 +48,15 @@ const (
 	// ProviderServiceDeleteProviderProcedure is the fully-qualified name of the ProviderService's
 	// DeleteProvider RPC.
 	ProviderServiceDeleteProviderProcedure = "/nexus.v1.ProviderService/DeleteProvider"
+	// ProviderServiceListCatalogProvidersProcedure is the fully-qualified name of the ProviderService's
+	// ListCatalogProviders RPC.
+	ProviderServiceListCatalogProvidersProcedure = "/nexus.v1.ProviderService/ListCatalogProviders"
+	// ProviderServiceGetCatalogProviderProcedure is the fully-qualified name of the ProviderService's
+	// GetCatalogProvider RPC.
+	ProviderServiceGetCatalogProviderProcedure = "/nexus.v1.ProviderService/GetCatalogProvider"
+	// ProviderServiceEnableCatalogProviderProcedure is the fully-qualified name of the
+	// ProviderService's EnableCatalogProvider RPC.
+	ProviderServiceEnableCatalogProviderProcedure = "/nexus.v1.ProviderService/EnableCatalogProvider"
 )
 
 // ProviderServiceClient is a client for the nexus.v1.ProviderService service.
@@ -94,6 +103,33 @@ type ProviderServiceClient interface {
 	//   - FAILED_PRECONDITION, ERROR_REASON_INVALID_FIELD: connections still use
 	//     it and `force` is not set.
 	DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error)
+	// ListCatalogProviders lists the built-in catalog: well-known services with
+	// their published endpoints, default scopes and quirks, ordered by name.
+	// Public: it needs no credentials and holds no secret.
+	//
+	// Errors:
+	// - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: page_size out of range.
+	// - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID: malformed page token.
+	ListCatalogProviders(context.Context, *connect.Request[v1.ListCatalogProvidersRequest]) (*connect.Response[v1.ListCatalogProvidersResponse], error)
+	// GetCatalogProvider returns one catalog entry by name. Public.
+	//
+	// Errors:
+	// - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: name is empty.
+	// - NOT_FOUND, ERROR_REASON_CATALOG_ENTRY_NOT_FOUND: no such entry.
+	GetCatalogProvider(context.Context, *connect.Request[v1.GetCatalogProviderRequest]) (*connect.Response[v1.GetCatalogProviderResponse], error)
+	// EnableCatalogProvider creates a provider in the caller's project from a
+	// catalog entry: an OAUTH2 entry needs only the client id and secret
+	// registered at the service; a static entry needs nothing. The stored
+	// provider records the entry in `catalog_name`.
+	//
+	// Errors:
+	//   - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
+	//   - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: key lacks `admin`.
+	//   - NOT_FOUND, ERROR_REASON_CATALOG_ENTRY_NOT_FOUND: no such entry.
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: client_id missing for an
+	//     OAUTH2 entry, client credentials given for a static one, or a bad name.
+	//   - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
+	EnableCatalogProvider(context.Context, *connect.Request[v1.EnableCatalogProviderRequest]) (*connect.Response[v1.EnableCatalogProviderResponse], error)
 }
 
 // NewProviderServiceClient constructs a client for the nexus.v1.ProviderService service. By
@@ -139,16 +175,39 @@ func NewProviderServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(providerServiceMethods.ByName("DeleteProvider")),
 			connect.WithClientOptions(opts...),
 		),
+		listCatalogProviders: connect.NewClient[v1.ListCatalogProvidersRequest, v1.ListCatalogProvidersResponse](
+			httpClient,
+			baseURL+ProviderServiceListCatalogProvidersProcedure,
+			connect.WithSchema(providerServiceMethods.ByName("ListCatalogProviders")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		getCatalogProvider: connect.NewClient[v1.GetCatalogProviderRequest, v1.GetCatalogProviderResponse](
+			httpClient,
+			baseURL+ProviderServiceGetCatalogProviderProcedure,
+			connect.WithSchema(providerServiceMethods.ByName("GetCatalogProvider")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		enableCatalogProvider: connect.NewClient[v1.EnableCatalogProviderRequest, v1.EnableCatalogProviderResponse](
+			httpClient,
+			baseURL+ProviderServiceEnableCatalogProviderProcedure,
+			connect.WithSchema(providerServiceMethods.ByName("EnableCatalogProvider")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // providerServiceClient implements ProviderServiceClient.
 type providerServiceClient struct {
-	listProviders  *connect.Client[v1.ListProvidersRequest, v1.ListProvidersResponse]
-	getProvider    *connect.Client[v1.GetProviderRequest, v1.GetProviderResponse]
-	createProvider *connect.Client[v1.CreateProviderRequest, v1.CreateProviderResponse]
-	updateProvider *connect.Client[v1.UpdateProviderRequest, v1.UpdateProviderResponse]
-	deleteProvider *connect.Client[v1.DeleteProviderRequest, v1.DeleteProviderResponse]
+	listProviders         *connect.Client[v1.ListProvidersRequest, v1.ListProvidersResponse]
+	getProvider           *connect.Client[v1.GetProviderRequest, v1.GetProviderResponse]
+	createProvider        *connect.Client[v1.CreateProviderRequest, v1.CreateProviderResponse]
+	updateProvider        *connect.Client[v1.UpdateProviderRequest, v1.UpdateProviderResponse]
+	deleteProvider        *connect.Client[v1.DeleteProviderRequest, v1.DeleteProviderResponse]
+	listCatalogProviders  *connect.Client[v1.ListCatalogProvidersRequest, v1.ListCatalogProvidersResponse]
+	getCatalogProvider    *connect.Client[v1.GetCatalogProviderRequest, v1.GetCatalogProviderResponse]
+	enableCatalogProvider *connect.Client[v1.EnableCatalogProviderRequest, v1.EnableCatalogProviderResponse]
 }
 
 // ListProviders calls nexus.v1.ProviderService.ListProviders.
@@ -174,6 +233,21 @@ func (c *providerServiceClient) UpdateProvider(ctx context.Context, req *connect
 // DeleteProvider calls nexus.v1.ProviderService.DeleteProvider.
 func (c *providerServiceClient) DeleteProvider(ctx context.Context, req *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error) {
 	return c.deleteProvider.CallUnary(ctx, req)
+}
+
+// ListCatalogProviders calls nexus.v1.ProviderService.ListCatalogProviders.
+func (c *providerServiceClient) ListCatalogProviders(ctx context.Context, req *connect.Request[v1.ListCatalogProvidersRequest]) (*connect.Response[v1.ListCatalogProvidersResponse], error) {
+	return c.listCatalogProviders.CallUnary(ctx, req)
+}
+
+// GetCatalogProvider calls nexus.v1.ProviderService.GetCatalogProvider.
+func (c *providerServiceClient) GetCatalogProvider(ctx context.Context, req *connect.Request[v1.GetCatalogProviderRequest]) (*connect.Response[v1.GetCatalogProviderResponse], error) {
+	return c.getCatalogProvider.CallUnary(ctx, req)
+}
+
+// EnableCatalogProvider calls nexus.v1.ProviderService.EnableCatalogProvider.
+func (c *providerServiceClient) EnableCatalogProvider(ctx context.Context, req *connect.Request[v1.EnableCatalogProviderRequest]) (*connect.Response[v1.EnableCatalogProviderResponse], error) {
+	return c.enableCatalogProvider.CallUnary(ctx, req)
 }
 
 // ProviderServiceHandler is an implementation of the nexus.v1.ProviderService service.
@@ -220,6 +294,33 @@ type ProviderServiceHandler interface {
 	//   - FAILED_PRECONDITION, ERROR_REASON_INVALID_FIELD: connections still use
 	//     it and `force` is not set.
 	DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error)
+	// ListCatalogProviders lists the built-in catalog: well-known services with
+	// their published endpoints, default scopes and quirks, ordered by name.
+	// Public: it needs no credentials and holds no secret.
+	//
+	// Errors:
+	// - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: page_size out of range.
+	// - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID: malformed page token.
+	ListCatalogProviders(context.Context, *connect.Request[v1.ListCatalogProvidersRequest]) (*connect.Response[v1.ListCatalogProvidersResponse], error)
+	// GetCatalogProvider returns one catalog entry by name. Public.
+	//
+	// Errors:
+	// - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: name is empty.
+	// - NOT_FOUND, ERROR_REASON_CATALOG_ENTRY_NOT_FOUND: no such entry.
+	GetCatalogProvider(context.Context, *connect.Request[v1.GetCatalogProviderRequest]) (*connect.Response[v1.GetCatalogProviderResponse], error)
+	// EnableCatalogProvider creates a provider in the caller's project from a
+	// catalog entry: an OAUTH2 entry needs only the client id and secret
+	// registered at the service; a static entry needs nothing. The stored
+	// provider records the entry in `catalog_name`.
+	//
+	// Errors:
+	//   - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
+	//   - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: key lacks `admin`.
+	//   - NOT_FOUND, ERROR_REASON_CATALOG_ENTRY_NOT_FOUND: no such entry.
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: client_id missing for an
+	//     OAUTH2 entry, client credentials given for a static one, or a bad name.
+	//   - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
+	EnableCatalogProvider(context.Context, *connect.Request[v1.EnableCatalogProviderRequest]) (*connect.Response[v1.EnableCatalogProviderResponse], error)
 }
 
 // NewProviderServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -261,6 +362,26 @@ func NewProviderServiceHandler(svc ProviderServiceHandler, opts ...connect.Handl
 		connect.WithSchema(providerServiceMethods.ByName("DeleteProvider")),
 		connect.WithHandlerOptions(opts...),
 	)
+	providerServiceListCatalogProvidersHandler := connect.NewUnaryHandler(
+		ProviderServiceListCatalogProvidersProcedure,
+		svc.ListCatalogProviders,
+		connect.WithSchema(providerServiceMethods.ByName("ListCatalogProviders")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	providerServiceGetCatalogProviderHandler := connect.NewUnaryHandler(
+		ProviderServiceGetCatalogProviderProcedure,
+		svc.GetCatalogProvider,
+		connect.WithSchema(providerServiceMethods.ByName("GetCatalogProvider")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	providerServiceEnableCatalogProviderHandler := connect.NewUnaryHandler(
+		ProviderServiceEnableCatalogProviderProcedure,
+		svc.EnableCatalogProvider,
+		connect.WithSchema(providerServiceMethods.ByName("EnableCatalogProvider")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/nexus.v1.ProviderService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ProviderServiceListProvidersProcedure:
@@ -273,6 +394,12 @@ func NewProviderServiceHandler(svc ProviderServiceHandler, opts ...connect.Handl
 			providerServiceUpdateProviderHandler.ServeHTTP(w, r)
 		case ProviderServiceDeleteProviderProcedure:
 			providerServiceDeleteProviderHandler.ServeHTTP(w, r)
+		case ProviderServiceListCatalogProvidersProcedure:
+			providerServiceListCatalogProvidersHandler.ServeHTTP(w, r)
+		case ProviderServiceGetCatalogProviderProcedure:
+			providerServiceGetCatalogProviderHandler.ServeHTTP(w, r)
+		case ProviderServiceEnableCatalogProviderProcedure:
+			providerServiceEnableCatalogProviderHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -300,4 +427,16 @@ func (UnimplementedProviderServiceHandler) UpdateProvider(context.Context, *conn
 
 func (UnimplementedProviderServiceHandler) DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("nexus.v1.ProviderService.DeleteProvider is not implemented"))
+}
+
+func (UnimplementedProviderServiceHandler) ListCatalogProviders(context.Context, *connect.Request[v1.ListCatalogProvidersRequest]) (*connect.Response[v1.ListCatalogProvidersResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("nexus.v1.ProviderService.ListCatalogProviders is not implemented"))
+}
+
+func (UnimplementedProviderServiceHandler) GetCatalogProvider(context.Context, *connect.Request[v1.GetCatalogProviderRequest]) (*connect.Response[v1.GetCatalogProviderResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("nexus.v1.ProviderService.GetCatalogProvider is not implemented"))
+}
+
+func (UnimplementedProviderServiceHandler) EnableCatalogProvider(context.Context, *connect.Request[v1.EnableCatalogProviderRequest]) (*connect.Response[v1.EnableCatalogProviderResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("nexus.v1.ProviderService.EnableCatalogProvider is not implemented"))
 }

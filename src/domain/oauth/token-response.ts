@@ -1,0 +1,84 @@
+import type { OAuth2Config } from '../../storage/entities/provider.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Rewrites a provider's token response into the RFC 6749 JSON that
+ * oauth4webapi checks, according to the provider's quirk settings:
+ * - `tokenResponseFormat: form`: an application/x-www-form-urlencoded body
+ *   (numeric strings such as expires_in become numbers);
+ * - `tokenResponsePaths`: tokens nested in the body (Slack's
+ *   `authed_user.access_token`) are lifted to the top level, and such a
+ *   token is treated as a Bearer token;
+ * - an OAuth error in a 200 answer (GitHub does this) becomes a 400, so it
+ *   counts as the server refusing rather than as a malformed answer;
+ * - for providers configured by endpoints, an ID token is dropped: there is
+ *   no issuer or key set to validate it against, and Nexus does not use it.
+ * Anything that cannot be parsed is passed on unchanged, for oauth4webapi
+ * to reject.
+ */
+export function tokenResponseAdapter(cfg: OAuth2Config): (url: string, init: RequestInit) => Promise<Response> {
+  return async (url, init) => {
+    const response = await fetch(url, init);
+    const body = await parse(response.clone(), cfg);
+    if (!body) return response;
+    if (!cfg.issuer) delete body.id_token;
+    let status = response.status;
+    if (status === 200 && typeof body.error === 'string' && body.access_token === undefined) status = 400;
+    if (status === 200) lift(body, cfg);
+    const headers = new Headers(response.headers);
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    headers.set('content-type', 'application/json');
+    return new Response(JSON.stringify(body), { status, headers });
+  };
+}
+
+async function parse(response: Response, cfg: OAuth2Config): Promise<Json | undefined> {
+  const type = response.headers.get('content-type') ?? '';
+  try {
+    if (type.includes('json')) {
+      const value: unknown = await response.json();
+      return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
+    }
+    if (cfg.tokenResponseFormat === 'form') {
+      const form = new URLSearchParams(await response.text());
+      const body: Json = {};
+      for (const [k, v] of form) body[k] = /^(expires_in|refresh_token_expires_in)$/.test(k) && /^\d{1,12}$/.test(v) ? Number(v) : v;
+      return body;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function lift(body: Json, cfg: OAuth2Config): void {
+  const paths = cfg.tokenResponsePaths ?? {};
+  const pairs = [
+    ['access_token', paths.accessToken],
+    ['refresh_token', paths.refreshToken],
+    ['expires_in', paths.expiresIn],
+    ['scope', paths.scope],
+  ] as const;
+  for (const [member, path] of pairs) {
+    if (!path) continue;
+    let value = valueAt(body, path);
+    if (value === undefined) continue; // e.g. a refresh answer that is flat
+    if (member === 'expires_in' && typeof value === 'string' && /^\d{1,12}$/.test(value)) value = Number(value);
+    body[member] = value;
+    if (member === 'access_token') body.token_type = 'bearer';
+  }
+  if (body.token_type === undefined && typeof body.access_token === 'string' && (cfg.tokenResponseFormat === 'form' || paths.accessToken)) {
+    body.token_type = 'bearer';
+  }
+}
+
+function valueAt(body: Json, path: string): unknown {
+  let node: unknown = body;
+  for (const key of path.split('.')) {
+    if (!node || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Json)[key];
+  }
+  return node;
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { CATALOG_FILE, CATALOG_SCHEMA_FILE, ProviderCatalog } from '../../../src/domain/catalog/provider-catalog.js';
+import { placeholders } from '../../../src/domain/oauth/url-template.js';
+
+type Entry = Record<string, any>;
+const doc = parse(readFileSync(CATALOG_FILE, 'utf8')) as { providers: Entry[] };
+const schema = JSON.parse(readFileSync(CATALOG_SCHEMA_FILE, 'utf8'));
+const entries = doc.providers;
+
+const REQUIRED = [
+  'google', 'microsoft', 'github', 'gitlab', 'slack', 'notion', 'atlassian', 'linear', 'salesforce', 'hubspot',
+  'dropbox', 'box', 'zoom', 'discord', 'asana', 'figma', 'airtable', 'stripe', 'openai', 'anthropic', 'aws-s3',
+];
+
+describe('catalog/providers.yaml', () => {
+  it('passes its JSON Schema', () => {
+    const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
+    const ok = validate(doc);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it('is refused by the schema when an entry is broken (the schema test has teeth)', () => {
+    const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
+    const broken = (patch: (e: Entry) => void) => {
+      const copy = structuredClone(doc);
+      patch(copy.providers.find((e) => e.name === 'github')!);
+      return validate(copy);
+    };
+    expect(broken((e) => (e.oauth2.token_url = 'http://github.com/token'))).toBe(false);
+    expect(broken((e) => (e.oauth2.token_response_format = 'xml'))).toBe(false);
+    expect(broken((e) => (e.oauth2.client_auth_method = 'private_key_jwt'))).toBe(false);
+    expect(broken((e) => delete e.docs_url)).toBe(false);
+    expect(broken((e) => (e.oauth2.token_response_paths = { access_token: 'a..b' }))).toBe(false);
+    expect(broken((e) => (e.auth_type = 'API_KEY'))).toBe(false);
+  });
+
+  it('has at least 40 uniquely named entries, including the well-known services', () => {
+    expect(entries.length).toBeGreaterThanOrEqual(40);
+    const names = entries.map((e) => e.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(REQUIRED));
+  });
+
+  it('uses https for every URL and keeps a docs_url and logo per entry', () => {
+    for (const e of entries) {
+      const urls = [e.logo_url, e.docs_url, ...Object.entries(e.oauth2 ?? {}).filter(([k]) => k.endsWith('_url') || k === 'issuer').map(([, v]) => v)];
+      for (const u of urls) expect(new URL(String(u).replace(/\{[a-z_]+\}/g, 'x')).protocol, `${e.name}: ${u}`).toBe('https:');
+    }
+  });
+
+  it('has well-formed quirk settings', () => {
+    const seen = new Set<string>();
+    for (const e of entries.filter((x) => x.oauth2)) {
+      const o = e.oauth2;
+      if (o.scope_separator && o.scope_separator !== ' ') seen.add('separator');
+      if (o.authorize_params) seen.add('authorize_params');
+      if (o.token_response_format === 'form') seen.add('form');
+      if (o.token_response_paths) seen.add('paths');
+      if (o.client_auth_method === 'client_secret_basic') seen.add('basic');
+      for (const k of Object.keys(o.authorize_params ?? {})) {
+        expect(['response_type', 'client_id', 'redirect_uri', 'state', 'scope', 'code_challenge']).not.toContain(k);
+      }
+      // Every placeholder is a required string field of the entry's connection fields schema.
+      const templated = ['authorization_url', 'token_url', 'revocation_url', 'issuer'].flatMap((k) => placeholders(o[k] ?? ''));
+      if (templated.length) seen.add('template');
+      for (const name of templated) {
+        expect(e.connection_fields_schema?.required, `${e.name}: {${name}}`).toContain(name);
+        expect(e.connection_fields_schema?.properties?.[name]?.type).toBe('string');
+      }
+    }
+    expect([...seen].sort()).toEqual(['authorize_params', 'basic', 'form', 'paths', 'separator', 'template']);
+  });
+
+  it('loads as valid providers (every entry passes the same validation as CreateProvider)', () => {
+    const catalog = ProviderCatalog.load();
+    expect(catalog.size).toBe(entries.length);
+    expect(catalog.get('slack-user').template.oauth2?.tokenResponsePaths?.accessToken).toBe('authed_user.access_token');
+    expect(catalog.get('zendesk').template.connectionFieldsSchema?.required).toEqual(['subdomain']);
+  });
+});
