@@ -13,6 +13,7 @@ import { ProviderService } from './domain/providers/provider-service.js';
 import { UrlAllowList } from './domain/url-allow-list.js';
 import { TokenService } from './domain/tokens/token-service.js';
 import { Metrics } from './observability/metrics.js';
+import { WEB_APP_PREFIX } from './http/web-app-route.js';
 import { build } from './server.js';
 import { openDatabase, type Database } from './storage/data-source.js';
 import { createEventListener } from './storage/event-listener.js';
@@ -77,7 +78,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       providers,
       oauth,
       events,
-      returnUrls: new UrlAllowList(config.allowedReturnUrls),
+      // The web app is a return URL of its own: providers send the user back into it.
+      returnUrls: new UrlAllowList([...config.allowedReturnUrls, `${config.baseUrl}${WEB_APP_PREFIX}`]),
       baseUrl: config.baseUrl,
       warn: (message, context) => logger.warn(context, message),
     });

@@ -12,6 +12,7 @@ import { registerHealthRoutes } from './http/health-routes.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
 import type { Metrics } from './observability/metrics.js';
+import { registerWebApp } from './http/web-app-route.js';
 import type { Store } from './storage/store.js';
 import { connectRoutes, type Handlers } from './transport/connect-routes.js';
 import { errorInterceptor } from './transport/error-interceptor.js';
@@ -38,11 +39,14 @@ export interface ServerDeps {
   metrics: Metrics;
   /** Bearer token required by GET /metrics; unset leaves it open. */
   metricsToken?: string | undefined;
+  /** The built Manage Connections web app; web/dist by default. */
+  webAppDir?: string;
 }
 
 /**
  * The HTTP server: Connect, gRPC and gRPC-Web for the three services, the
- * OAuth callback, the capture page, health checks and /metrics, on one port that
+ * OAuth callback, the Manage Connections web app (/manage/, with the
+ * capture page), health checks and /metrics, on one port that
  * speaks HTTP/1.1 and HTTP/2 cleartext. Does not listen; the caller does.
  */
 export async function build(deps: ServerDeps): Promise<FastifyInstance> {
@@ -73,6 +77,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   });
   registerOAuthCallbackRoute(app, deps.connections);
   registerCapturePageRoute(app);
+  await registerWebApp(app, deps.webAppDir);
   registerHealthRoutes(app, deps.store);
   registerMetricsRoute(app, deps.metrics, deps.metricsToken);
   return app;

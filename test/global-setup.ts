@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildWebApp } from '../scripts/build-web.js';
 import { freePort } from './support/ports.js';
 
 /**
@@ -10,11 +11,14 @@ import { freePort } from './support/ports.js';
  * CI starts the system cluster and sets NEXUS_TEST_DATABASE_URL; without it
  * (a developer's machine) a throwaway cluster is created from the installed
  * PostgreSQL binaries and removed afterwards, so `npm test` needs no setup.
+ * Also builds the web app when web/dist is missing or stale.
  */
 let child: ChildProcess | undefined;
 let dataDir: string | undefined;
 
 export default async function setup(project: TestProject) {
+  // The server serves the Manage Connections web app from web/dist (browser tests drive it).
+  await buildWebApp({ ifNeeded: true });
   let url = process.env.NEXUS_TEST_DATABASE_URL;
   if (!url) url = await startThrowawayCluster();
   project.provide('databaseUrl', url);

@@ -100,7 +100,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     const other = secret('other_');
     const { created, id, state } = await start('acme-api', 'ws-apikey');
     expect(state).not.toBe('');
-    expect(created.authUrl).toBe(`${nexus.baseUrl}/connect/capture?state=${encodeURIComponent(state)}`);
+    expect(created.authUrl).toBe(`${nexus.baseUrl}/manage/capture?state=${encodeURIComponent(state)}`);
     expect(new URL(created.authUrl).searchParams.get('state')).toBe(state);
     expect(created.connection?.status).toBe(ConnectionStatus.PENDING);
     expect(created.connection?.statusReason).toBe('credentials_required');
@@ -286,18 +286,25 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     expect((await admin.tokens.getToken({ connectionId: second.id })).credentials.value).toMatchObject({ apiKey: newKey });
   });
 
-  it('serves the capture page as HTML without the state or any secret in it', async () => {
+  it('serves the capture page (the web app) without the state or any secret in it; the old URL redirects there', async () => {
     const { state } = await start('acme-api', 'ws-page');
-    const res = await fetch(`${nexus.baseUrl}/connect/capture?state=${encodeURIComponent(state)}`);
+    const query = `?state=${encodeURIComponent(state)}`;
+    const res = await fetch(`${nexus.baseUrl}/manage/capture${query}`);
     const html = await res.text();
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('content-security-policy')).toContain("connect-src 'self'");
     expect(html).toMatch(/^<!doctype html>/i);
-    expect(html).toContain('GetCredentialSchema');
-    expect(html).toContain('SubmitCredentials');
+    expect(html).toMatch(/<script type="module"[^>]* src="\/manage\/assets\/[^"]+\.js"/);
     expect(html).not.toContain(state);
     for (const s of [...secrets, ADMIN_KEY]) expect(html).not.toContain(s);
+
+    // Capture URLs handed out before the web app keep working.
+    const old = await fetch(`${nexus.baseUrl}/connect/capture${query}`, { redirect: 'manual' });
+    expect(old.status).toBe(302);
+    expect(old.headers.get('location')).toBe(`/manage/capture${query}`);
   });
 
   it('refuses a garbage, tampered, foreign or expired state', async () => {

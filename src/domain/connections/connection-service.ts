@@ -112,7 +112,7 @@ export class ConnectionService {
         fields,
       });
     } else {
-      authUrl = `${this.deps.baseUrl}/connect/capture?state=${encodeURIComponent(state)}`;
+      authUrl = `${this.deps.baseUrl}/manage/capture?state=${encodeURIComponent(state)}`;
     }
     const connection = await this.deps.store.transaction(async (tx) => {
       const row = await this.deps.store.connections.insert(

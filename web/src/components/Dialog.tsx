@@ -1,0 +1,54 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+
+interface Props {
+  title: string;
+  /** Called when the user dismisses the dialog (Escape, the close button, or a Cancel). */
+  onClose: () => void;
+  children: ComponentChildren;
+  /** Element id inside the dialog to focus first; the first focusable element otherwise. */
+  initialFocus?: string;
+}
+
+/**
+ * A modal dialog on the native <dialog> element: showModal() makes the rest
+ * of the page inert (focus cannot leave the dialog), Escape fires `cancel`,
+ * and on close the browser returns focus to the control that opened it.
+ * Rendered while open; unmounting closes it.
+ */
+export function Dialog({ title, onClose, children, initialFocus }: Props) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = `dialog-title-${title.replace(/\W+/g, '-').toLowerCase()}`;
+  useEffect(() => {
+    const dialog = ref.current!;
+    const opener = document.activeElement as HTMLElement | null;
+    if (!dialog.open) dialog.showModal();
+    const first = (initialFocus && dialog.querySelector<HTMLElement>(`#${initialFocus}`)) || dialog.querySelector<HTMLElement>(FOCUSABLE);
+    first?.focus();
+    return () => {
+      if (dialog.open) dialog.close();
+      if (opener?.isConnected) opener.focus();
+    };
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      class="dialog"
+      aria-labelledby={titleId}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
+      <div class="dialog-head">
+        <h2 id={titleId}>{title}</h2>
+        <button type="button" class="icon-button" aria-label="Close" onClick={onClose}>
+          ×
+        </button>
+      </div>
+      {children}
+    </dialog>
+  );
+}
+
+const FOCUSABLE = 'input:not([disabled]), select:not([disabled]), textarea:not([disabled]), button:not([disabled]):not(.icon-button), [href]';
