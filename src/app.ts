@@ -5,6 +5,10 @@ import type { Config } from './config/config.js';
 import { ApiKeys } from './domain/api-keys.js';
 import { ConnectionEvents } from './domain/connections/connection-events.js';
 import { ProviderCatalog } from './domain/catalog/provider-catalog.js';
+import { AuthService } from './domain/auth/auth-service.js';
+import { ClientRegistry } from './domain/auth/client-registry.js';
+import { SigningKeys } from './domain/auth/signing-keys.js';
+import { SiweVerifier } from './domain/auth/siwe.js';
 import { ConnectionService } from './domain/connections/connection-service.js';
 import { ConnectionWatch } from './domain/connections/connection-watch.js';
 import { OAuthClient } from './domain/oauth/oauth-client.js';
@@ -19,6 +23,9 @@ import { openDatabase, type Database } from './storage/data-source.js';
 import { createEventListener } from './storage/event-listener.js';
 import { Store } from './storage/store.js';
 import { Authenticator } from './transport/authenticate.js';
+import { ClientIpResolver } from './transport/client-ip.js';
+import { AuthHandler } from './transport/handlers/auth-handler.js';
+import { ClientHandler } from './transport/handlers/client-handler.js';
 import { ConnectionHandler } from './transport/handlers/connection-handler.js';
 import { ProviderHandler } from './transport/handlers/provider-handler.js';
 import { TokenHandler } from './transport/handlers/token-handler.js';
@@ -37,6 +44,9 @@ export interface App {
   /** Connection events: publish inside a status-changing transaction, subscribe in memory (any replica's changes). */
   events: ConnectionEvents;
   watch: ConnectionWatch;
+  auth: AuthService;
+  clients: ClientRegistry;
+  signingKeys: SigningKeys;
   /** Set when this start generated the default project's admin key. */
   generatedAdminKey: string | undefined;
   close(): Promise<void>;
@@ -48,6 +58,8 @@ export interface AppOptions {
   generateAdminKey?: boolean;
   /** Services registered next to the published API (benchmarks only; see ServerDeps.extraServices). */
   extraServices?: (router: ConnectRouter) => void;
+  /** The clock of end-user auth (token, code and handoff expiry); tests move it. */
+  clock?: () => Date;
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
@@ -92,7 +104,24 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       inc: (method) => metrics.streamsOpen.inc({ method }),
       dec: (method) => metrics.streamsOpen.dec({ method }),
     });
-    const auth = new Authenticator(apiKeys);
+    const signingKeys = new SigningKeys(store, config.keyRing, config.baseUrl, options.clock);
+    await signingKeys.ensure();
+    const clients = new ClientRegistry(store, !config.production);
+    const authService = new AuthService({
+      store,
+      clients,
+      keys: signingKeys,
+      siwe: new SiweVerifier(config.siweRpcUrl, config.providerTimeoutMs),
+      settings: {
+        baseUrl: config.baseUrl,
+        accessTokenTtlSeconds: config.accessTokenTtlSeconds ?? 900,
+        sessionTtlSeconds: config.sessionTtlSeconds ?? 30 * 86_400,
+        webSessionTtlSeconds: config.webSessionTtlSeconds ?? 3600,
+        handoffIpBindingRelaxed: config.handoffIpBindingRelaxed ?? false,
+      },
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    const auth = new Authenticator(apiKeys, authService);
     const server = await build({
       logger,
       corsOrigins: config.corsOrigins,
@@ -101,10 +130,14 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       extraServices: options.extraServices,
       metrics,
       metricsToken: config.metricsToken,
+      signingKeys,
+      clientIps: new ClientIpResolver(config.trustedProxies ?? []),
       handlers: {
         providers: new ProviderHandler(auth, providers, catalog),
         connections: new ConnectionHandler(auth, connections, watch),
         tokens: new TokenHandler(auth, tokens),
+        auth: new AuthHandler(auth, authService),
+        clients: new ClientHandler(auth, clients),
       },
     });
     return {
@@ -119,6 +152,9 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       metrics,
       events,
       watch,
+      auth: authService,
+      clients,
+      signingKeys,
       generatedAdminKey,
       async close() {
         // Open streams end first (UNAVAILABLE, SERVER_SHUTTING_DOWN: clients resume elsewhere with their

@@ -4,16 +4,20 @@ import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
 import type http from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createContextValues } from '@connectrpc/connect';
+import type { SigningKeys } from './domain/auth/signing-keys.js';
 import type { ConnectionService } from './domain/connections/connection-service.js';
 import { DualProtocolServer } from './http/dual-protocol-server.js';
 import { registerCapturePageRoute } from './http/capture-page-route.js';
 import { registerCors } from './http/cors.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
+import { registerJwksRoute } from './http/jwks-route.js';
 import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
 import type { Metrics } from './observability/metrics.js';
 import { registerWebApp } from './http/web-app-route.js';
 import type { Store } from './storage/store.js';
+import { clientIpKey, type ClientIpResolver } from './transport/client-ip.js';
 import { connectRoutes, type Handlers } from './transport/connect-routes.js';
 import { errorInterceptor } from './transport/error-interceptor.js';
 import { withSafeProtocolErrors } from './transport/protocol-errors.js';
@@ -28,6 +32,10 @@ export interface ServerDeps {
   store: Store;
   handlers: Handlers;
   connections: ConnectionService;
+  /** Public signing keys for `GET /.well-known/jwks.json`. */
+  signingKeys: SigningKeys;
+  /** Resolves the caller's IP (X-Forwarded-For only from trusted proxies). */
+  clientIps: ClientIpResolver;
   /** How long in-flight RPCs may finish on close before they are aborted. */
   shutdownTimeoutMs?: number;
   /**
@@ -73,6 +81,8 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
       errorInterceptor((err, procedure) => deps.logger.error({ err, procedure }, 'unexpected error in RPC')),
     ],
     readMaxBytes: READ_MAX_BYTES,
+    contextValues: (req) =>
+      createContextValues().set(clientIpKey, deps.clientIps.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for'])),
     shutdownTimeoutMs: deps.shutdownTimeoutMs ?? 10_000,
   });
   registerOAuthCallbackRoute(app, deps.connections);
@@ -80,5 +90,6 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   await registerWebApp(app, deps.webAppDir);
   registerHealthRoutes(app, deps.store);
   registerMetricsRoute(app, deps.metrics, deps.metricsToken);
+  registerJwksRoute(app, deps.signingKeys);
   return app;
 }

@@ -32,6 +32,20 @@ export interface Config {
   maxStreams: number;
   /** How long connection events (resume cursors) are kept. */
   eventRetentionMs: number;
+  // End-user sign-in (AuthService). Optional so that configs built in code
+  // keep working; createApp applies the defaults.
+  /** NEXUS_ACCESS_TOKEN_TTL_SECONDS: user access token lifetime (default 900). */
+  accessTokenTtlSeconds?: number;
+  /** NEXUS_SESSION_TTL_SECONDS: signed-in session and refresh token lifetime (default 30 days). */
+  sessionTtlSeconds?: number;
+  /** NEXUS_WEB_SESSION_TTL_SECONDS: web app session lifetime after a handoff (default 3600). */
+  webSessionTtlSeconds?: number;
+  /** NEXUS_HANDOFF_IP_BINDING: `strict` (default) or `relaxed` for every client. */
+  handoffIpBindingRelaxed?: boolean;
+  /** NEXUS_TRUSTED_PROXIES: IPs/CIDRs whose X-Forwarded-For is believed. */
+  trustedProxies?: string[];
+  /** NEXUS_SIWE_RPC_URL: chain RPC for smart-contract wallet signatures (ERC-1271/6492). */
+  siweRpcUrl?: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -67,6 +81,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streamHeartbeatMs: parseWhole('NEXUS_STREAM_HEARTBEAT_MS', env.NEXUS_STREAM_HEARTBEAT_MS ?? '15000', 100, 600_000),
     maxStreams: parseWhole('NEXUS_MAX_STREAMS', env.NEXUS_MAX_STREAMS ?? '20000', 1, 1_000_000),
     eventRetentionMs: parseWhole('NEXUS_EVENT_RETENTION_HOURS', env.NEXUS_EVENT_RETENTION_HOURS ?? '24', 1, 24 * 90) * 3_600_000,
+    accessTokenTtlSeconds: seconds('NEXUS_ACCESS_TOKEN_TTL_SECONDS', env.NEXUS_ACCESS_TOKEN_TTL_SECONDS ?? '900', 30, 86_400),
+    sessionTtlSeconds: seconds('NEXUS_SESSION_TTL_SECONDS', env.NEXUS_SESSION_TTL_SECONDS ?? String(30 * 86_400), 300, 365 * 86_400),
+    webSessionTtlSeconds: seconds('NEXUS_WEB_SESSION_TTL_SECONDS', env.NEXUS_WEB_SESSION_TTL_SECONDS ?? '3600', 60, 86_400),
+    handoffIpBindingRelaxed: handoffBinding(env.NEXUS_HANDOFF_IP_BINDING ?? 'strict'),
+    trustedProxies: list(env.NEXUS_TRUSTED_PROXIES ?? ''),
+    siweRpcUrl: env.NEXUS_SIWE_RPC_URL || undefined,
   };
 }
 
@@ -75,6 +95,17 @@ function list(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+function seconds(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} "${value}" must be a whole number of seconds from ${min} to ${max}`);
+  return n;
+}
+
+function handoffBinding(value: string): boolean {
+  if (value !== 'strict' && value !== 'relaxed') throw new ConfigError(`NEXUS_HANDOFF_IP_BINDING "${value}" must be strict or relaxed`);
+  return value === 'relaxed';
 }
 
 function parseTimeout(value: string): number {

@@ -1,11 +1,22 @@
 import type { ApiKeyScope } from '../storage/entities/api-key.js';
 import { ScopeMissingError, UnauthenticatedError } from './errors.js';
 
-/** Who is calling: the project an API key belongs to and what it may do. */
+/** Who is calling: the project an API key (or a user token) belongs to and what it may do. */
 export interface Principal {
   projectId: string;
+  /** The API key id; for a user token, the session id. */
   keyId: string;
   scopes: ReadonlySet<ApiKeyScope>;
+  /** Set for a signed-in end user's access token: the caller is confined to this workspace. */
+  user?: UserIdentity;
+}
+
+/** A signed-in end user (AuthService access token). */
+export interface UserIdentity {
+  accountId: string;
+  sessionId: string;
+  clientId: string;
+  workspaceId: string;
 }
 
 export const ALL_SCOPES: readonly ApiKeyScope[] = ['admin', 'connections', 'tokens'];

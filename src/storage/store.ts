@@ -6,6 +6,12 @@ import { ConnectionEventRepository } from './repositories/connection-event-repos
 import { ConnectionRepository } from './repositories/connection-repository.js';
 import { ProjectRepository } from './repositories/project-repository.js';
 import { ProviderRepository } from './repositories/provider-repository.js';
+import { OAuthClientRepository } from './repositories/oauth-client-repository.js';
+import { AccountRepository } from './repositories/account-repository.js';
+import { AuthSessionRepository } from './repositories/auth-session-repository.js';
+import { RefreshTokenRepository } from './repositories/refresh-token-repository.js';
+import { OneTimeCodeRepository } from './repositories/one-time-code-repository.js';
+import { SigningKeyRepository } from './repositories/signing-key-repository.js';
 
 /** The repositories over one data source, and the transactions that span them. */
 export class Store {
@@ -15,6 +21,12 @@ export class Store {
   readonly connections: ConnectionRepository;
   readonly authStates: AuthStateRepository;
   readonly events: ConnectionEventRepository;
+  readonly clients: OAuthClientRepository;
+  readonly accounts: AccountRepository;
+  readonly sessions: AuthSessionRepository;
+  readonly refreshTokens: RefreshTokenRepository;
+  readonly oneTimeCodes: OneTimeCodeRepository;
+  readonly signingKeys: SigningKeyRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.projects = new ProjectRepository(dataSource);
@@ -23,6 +35,12 @@ export class Store {
     this.connections = new ConnectionRepository(dataSource);
     this.authStates = new AuthStateRepository(dataSource);
     this.events = new ConnectionEventRepository(dataSource);
+    this.clients = new OAuthClientRepository(dataSource);
+    this.accounts = new AccountRepository(dataSource);
+    this.sessions = new AuthSessionRepository(dataSource);
+    this.refreshTokens = new RefreshTokenRepository(dataSource);
+    this.oneTimeCodes = new OneTimeCodeRepository(dataSource);
+    this.signingKeys = new SigningKeyRepository(dataSource);
   }
 
   /** `repeatableRead` gives every read in `work` one consistent snapshot (a watch's snapshot and its cursor). */

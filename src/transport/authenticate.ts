@@ -1,5 +1,6 @@
 import type { HandlerContext } from '@connectrpc/connect';
 import type { ApiKeys } from '../domain/api-keys.js';
+import type { AuthService } from '../domain/auth/auth-service.js';
 import type { Principal } from '../domain/principal.js';
 
 /** Reads `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
@@ -8,15 +9,28 @@ export function presentedKey(headers: Headers): string | undefined {
   if (apiKey !== null) return apiKey.trim();
   const auth = headers.get('authorization');
   if (auth === null) return undefined;
+  // `Basic` is client authentication for AuthService, not an API key.
+  if (/^Basic\s/i.test(auth.trim())) return undefined;
   const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
   return match ? match[1]!.trim() : '';
 }
 
+/** A JWS compact serialization (header.payload.signature, the header a JSON object): a user access token. */
+export function looksLikeJwt(value: string): boolean {
+  return /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(value);
+}
+
 export class Authenticator {
-  constructor(private readonly apiKeys: ApiKeys) {}
+  constructor(
+    private readonly apiKeys: ApiKeys,
+    /** Accepts signed-in users' access tokens as Bearer tokens when set. */
+    private readonly users?: AuthService,
+  ) {}
 
   /** Undefined when no credentials were sent; throws UNAUTHENTICATED for bad ones. */
   principal(ctx: HandlerContext): Promise<Principal | undefined> {
-    return this.apiKeys.authenticate(presentedKey(ctx.requestHeader));
+    const presented = presentedKey(ctx.requestHeader);
+    if (presented !== undefined && this.users && looksLikeJwt(presented)) return this.users.principalOf(presented);
+    return this.apiKeys.authenticate(presented);
   }
 }

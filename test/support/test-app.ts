@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { AuthService } from '../../gen/ts/nexus/v1/auth_pb.js';
+import { ClientService } from '../../gen/ts/nexus/v1/client_pb.js';
 import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
@@ -29,6 +31,8 @@ export interface StartOptions {
   databaseUrl?: string;
   keyRing?: KeyRing;
   config?: Partial<Config>;
+  /** The end-user auth clock (token, code and handoff expiry). */
+  clock?: () => Date;
 }
 
 export async function startTestApp(options: StartOptions): Promise<TestApp> {
@@ -69,7 +73,7 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
       done();
     },
   });
-  const app = await createApp(config, createLogger('debug', sink));
+  const app = await createApp(config, createLogger('debug', sink), options.clock ? { clock: options.clock } : {});
   await app.server.listen({ port, host: '127.0.0.1' });
   return {
     app,
@@ -112,4 +116,15 @@ export function clients(baseUrl: string, apiKey?: string, kind: TransportKind = 
     connections: createClient(ConnectionService, t),
     tokens: createClient(TokenService, t),
   };
+}
+
+export interface AuthClients {
+  auth: Client<typeof AuthService>;
+  clients: Client<typeof ClientService>;
+}
+
+/** AuthService and the OAuth-client admin API; `bearer` is an API key or a user access token. */
+export function authClients(baseUrl: string, bearer?: string, kind: TransportKind = 'connect'): AuthClients {
+  const t = transport(baseUrl, kind, bearer);
+  return { auth: createClient(AuthService, t), clients: createClient(ClientService, t) };
 }

@@ -17,6 +17,7 @@ import { OAuthRejectedError } from '../oauth/oauth-errors.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { Principal } from '../principal.js';
+import { requireOwnRow, workspaceFor } from '../workspace-scope.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import { scope as checkScope } from '../providers/provider-validation.js';
 import type { UrlAllowList } from '../url-allow-list.js';
@@ -76,7 +77,7 @@ export class ConnectionService {
   }
 
   async create(caller: Principal, input: CreateConnectionInput): Promise<{ connection: ConnectionView; authUrl: string; state: string }> {
-    const workspaceId = checkWorkspaceId(input.workspaceId);
+    const workspaceId = checkWorkspaceId(workspaceFor(caller, input.workspaceId));
     if (!input.returnUrl) throw new InvalidFieldError('return_url', 'is required');
     this.deps.returnUrls.check(input.returnUrl);
     const ref = input.providerId || input.providerName;
@@ -243,14 +244,14 @@ export class ConnectionService {
   }
 
   async getPendingFields(caller: Principal, id: string): Promise<Record<string, unknown>> {
-    const connection = await this.requireConnection(caller.projectId, id);
+    const connection = await this.requireConnection(caller, id);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
     if (!awaitsFields(connection) || !provider.postOauthFieldsSchema) throw new NoPendingFieldsError(connection.id);
     return provider.postOauthFieldsSchema;
   }
 
   async finalize(caller: Principal, id: string, fields: unknown): Promise<{ connection: ConnectionView; redirectUrl: string }> {
-    const connection = await this.requireConnection(caller.projectId, id);
+    const connection = await this.requireConnection(caller, id);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
     if (!awaitsFields(connection) || !provider.postOauthFieldsSchema) throw new NoPendingFieldsError(connection.id);
     if (JSON.stringify(fields ?? {}).length > 16_384) throw new InvalidFieldError('fields', 'must be at most 16 KiB');
@@ -268,7 +269,7 @@ export class ConnectionService {
   }
 
   async get(caller: Principal, id: string): Promise<ConnectionView> {
-    const connection = await this.requireConnection(caller.projectId, id);
+    const connection = await this.requireConnection(caller, id);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
     return view(connection, provider);
   }
@@ -277,6 +278,7 @@ export class ConnectionService {
     caller: Principal,
     q: { pageSize: number; pageToken: string; workspaceId: string; provider: string; status: ConnectionStatusName | undefined },
   ): Promise<{ connections: ConnectionView[]; nextPageToken: string }> {
+    q = { ...q, workspaceId: workspaceFor(caller, q.workspaceId) };
     const limit = pageSize(q.pageSize);
     const filters = { p: caller.projectId, w: q.workspaceId, v: q.provider, s: q.status };
     const beforeId = decodePageToken(q.pageToken, filters);
@@ -308,7 +310,7 @@ export class ConnectionService {
    * sealed credentials. Deleting twice is harmless.
    */
   async delete(caller: Principal, id: string): Promise<{ connection: ConnectionView; revokedAtProvider: boolean }> {
-    const existing = await this.requireConnection(caller.projectId, id);
+    const existing = await this.requireConnection(caller, id);
     const provider = await this.deps.providers.require(caller.projectId, existing.providerId);
     return this.deps.store.transaction(async (tx) => {
       const locked = (await this.deps.store.connections.findByIdForUpdate(caller.projectId, id, tx))!;
@@ -379,9 +381,12 @@ export class ConnectionService {
     });
   }
 
-  private async requireConnection(projectId: string, id: string): Promise<ConnectionRow> {
+  /** By the caller (a user token only reaches its own workspace), or by project id for state-authorized calls. */
+  private async requireConnection(caller: Principal | string, id: string): Promise<ConnectionRow> {
     checkConnectionId('id', id);
-    const row = await this.deps.store.connections.findById(projectId, id);
+    const projectId = typeof caller === 'string' ? caller : caller.projectId;
+    let row = await this.deps.store.connections.findById(projectId, id);
+    if (typeof caller !== 'string') row = requireOwnRow(caller, row, `connection "${id}"`);
     if (!row) throw new ConnectionNotFoundError(id);
     return row;
   }

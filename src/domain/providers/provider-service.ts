@@ -5,6 +5,7 @@ import { InvalidFieldError, ProviderAlreadyExistsError, ProviderInUseError, Prov
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import { DEFAULT_PROJECT_ID } from '../projects.js';
 import type { Principal } from '../principal.js';
+import { projectFor } from '../workspace-scope.js';
 import { UPDATABLE_FIELDS, type ProviderInput, type UpdatableField } from './provider-input.js';
 import { validateProvider } from './provider-validation.js';
 
@@ -37,7 +38,7 @@ export class ProviderService {
     caller: Principal | undefined,
     req: { projectId: string; pageSize: number; pageToken: string; category: string },
   ): Promise<ProviderPage> {
-    const projectId = caller?.projectId ?? publicProjectId(req.projectId);
+    const projectId = projectFor(caller, req.projectId) ?? caller?.projectId ?? publicProjectId(req.projectId);
     const enabledOnly = !caller?.scopes.has('admin');
     const limit = pageSize(req.pageSize);
     const filters = { projectId, category: req.category, enabledOnly };
@@ -50,7 +51,7 @@ export class ProviderService {
 
   async get(caller: Principal | undefined, projectIdParam: string, idOrName: string): Promise<ProviderRow> {
     if (!idOrName) throw new InvalidFieldError('id_or_name', 'is required');
-    const projectId = caller?.projectId ?? publicProjectId(projectIdParam);
+    const projectId = projectFor(caller, projectIdParam) ?? caller?.projectId ?? publicProjectId(projectIdParam);
     const row = await this.store.providers.findByIdOrName(projectId, idOrName);
     if (!row || (!row.enabled && !caller?.scopes.has('admin'))) throw new ProviderNotFoundError(idOrName);
     return row;

@@ -17,6 +17,7 @@ import type { OAuthClient } from '../oauth/oauth-client.js';
 import { OAuthRejectedError } from '../oauth/oauth-errors.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import type { Principal } from '../principal.js';
+import { requireOwnRow } from '../workspace-scope.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import type { IssuedCredential } from './issued-credential.js';
 import { NO_OBSERVER, type RefreshObserver } from './refresh-observer.js';
@@ -59,7 +60,8 @@ export class TokenService {
     const margin = checkMargin(minRemainingMs);
     checkConnectionId('connection_id', connectionId);
     const { cache } = this.deps;
-    const cached = cache?.get(caller.projectId, connectionId, margin);
+    // A user token must pass the workspace check in readToken first: no cache hits for it.
+    const cached = caller.user ? undefined : cache?.get(caller.projectId, connectionId, margin);
     if (cached) return cached;
     const mark = cache?.mark() ?? 0;
     const credential = await this.readToken(caller, connectionId, margin);
@@ -68,7 +70,7 @@ export class TokenService {
   }
 
   private async readToken(caller: Principal, connectionId: string, margin: number): Promise<IssuedCredential> {
-    const connection = await this.requireUsable(caller.projectId, connectionId);
+    const connection = await this.requireUsable(caller, connectionId);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
     if (provider.authType !== 'OAUTH2') {
       return staticCredential(provider, openCredentials(this.deps.keyRing, connection));
@@ -79,7 +81,7 @@ export class TokenService {
   }
 
   async refreshToken(caller: Principal, connectionId: string): Promise<IssuedCredential> {
-    const connection = await this.requireUsable(caller.projectId, connectionId);
+    const connection = await this.requireUsable(caller, connectionId);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
     if (provider.authType !== 'OAUTH2') throw new StaticCredentialError(connection.id);
     // The cached token is the one being replaced; later GetTokens must not see it.
@@ -165,9 +167,9 @@ export class TokenService {
     });
   }
 
-  private async requireUsable(projectId: string, id: string): Promise<ConnectionRow> {
+  private async requireUsable(caller: Principal, id: string): Promise<ConnectionRow> {
     checkConnectionId('connection_id', id);
-    const row = await this.deps.store.connections.findById(projectId, id);
+    const row = requireOwnRow(caller, await this.deps.store.connections.findById(caller.projectId, id), `connection "${id}"`);
     if (!row) throw new ConnectionNotFoundError(id);
     const unusable = usabilityError(row);
     if (unusable) throw unusable;

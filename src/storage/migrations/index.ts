@@ -1,6 +1,12 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema.js';
 import { ConnectionEvents1795440453879 } from './1795440453879-connection-events.js';
 import { ProviderCatalogAndConnectionFields1795441953870 } from './1795441953870-provider-catalog-and-connection-fields.js';
+import { EndUserAuth1795441963271 } from './1795441963271-end-user-auth.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
-export const migrations = [InitialSchema1763900000000, ConnectionEvents1795440453879, ProviderCatalogAndConnectionFields1795441953870];
+export const migrations = [
+  InitialSchema1763900000000,
+  ConnectionEvents1795440453879,
+  ProviderCatalogAndConnectionFields1795441953870,
+  EndUserAuth1795441963271,
+];

@@ -1,0 +1,24 @@
+import { IsNull, type DataSource } from 'typeorm';
+import type { Tx } from '../data-source.js';
+import { OneTimeCodeEntity, type OneTimeCodeKind, type OneTimeCodeRow } from '../entities/one-time-code.js';
+import { BaseRepository } from './base.js';
+
+export class OneTimeCodeRepository extends BaseRepository<OneTimeCodeRow> {
+  constructor(dataSource: DataSource) {
+    super(dataSource, OneTimeCodeEntity);
+  }
+
+  async insert(row: Omit<OneTimeCodeRow, 'usedAt'>, tx?: Tx): Promise<void> {
+    await this.repo(tx).insert(row);
+  }
+
+  findByHash(kind: OneTimeCodeKind, codeHash: string, tx?: Tx): Promise<OneTimeCodeRow | null> {
+    return this.repo(tx).findOneBy({ kind, codeHash });
+  }
+
+  /** Marks the code used. Exactly one caller gets `true`: concurrent replays lose. */
+  async markUsed(kind: OneTimeCodeKind, codeHash: string, now: Date, tx?: Tx): Promise<boolean> {
+    const result = await this.repo(tx).update({ kind, codeHash, usedAt: IsNull() }, { usedAt: now });
+    return (result.affected ?? 0) === 1;
+  }
+}

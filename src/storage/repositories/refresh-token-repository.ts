@@ -1,0 +1,24 @@
+import { IsNull, type DataSource } from 'typeorm';
+import type { Tx } from '../data-source.js';
+import { RefreshTokenEntity, type RefreshTokenRow } from '../entities/refresh-token.js';
+import { BaseRepository } from './base.js';
+
+export class RefreshTokenRepository extends BaseRepository<RefreshTokenRow> {
+  constructor(dataSource: DataSource) {
+    super(dataSource, RefreshTokenEntity);
+  }
+
+  async insert(row: Omit<RefreshTokenRow, 'createdAt' | 'usedAt'>, tx?: Tx): Promise<void> {
+    await this.repo(tx).insert(row);
+  }
+
+  findByHash(tokenHash: string, tx?: Tx): Promise<RefreshTokenRow | null> {
+    return this.repo(tx).findOneBy({ tokenHash });
+  }
+
+  /** Marks the token rotated away; true for exactly one caller. */
+  async markUsed(tokenHash: string, now: Date, tx?: Tx): Promise<boolean> {
+    const result = await this.repo(tx).update({ tokenHash, usedAt: IsNull() }, { usedAt: now });
+    return (result.affected ?? 0) === 1;
+  }
+}

@@ -1,0 +1,114 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import {
+  AuthenticateResponseSchema,
+  ExchangeTokenResponseSchema,
+  GetNonceResponseSchema,
+  InitHandoffResponseSchema,
+  ListScopesResponseSchema,
+  RedeemHandoffResponseSchema,
+  RevokeResponseSchema,
+  type AuthService as AuthServiceDesc,
+  type AuthenticateRequest,
+  type ExchangeTokenRequest,
+  type GetNonceRequest,
+  type InitHandoffRequest,
+  type RedeemHandoffRequest,
+  type RevokeRequest,
+} from '../../../gen/ts/nexus/v1/auth_pb.js';
+import type { AuthService, IssuedTokens } from '../../domain/auth/auth-service.js';
+import { clientCredentials } from '../../domain/auth/client-credentials.js';
+import type { Authenticator } from '../authenticate.js';
+import { clientIpOf } from '../client-ip.js';
+import { accountToProto, brandingToProto, intentToDomain, intentToWire } from '../mappers/client-mapper.js';
+
+export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly service: AuthService,
+  ) {}
+
+  async getNonce(req: GetNonceRequest) {
+    const { nonce, expireTime } = await this.service.getNonce(req.clientId);
+    return create(GetNonceResponseSchema, { nonce, expireTime: timestampFromDate(expireTime) });
+  }
+
+  async authenticate(req: AuthenticateRequest, ctx: HandlerContext) {
+    const result = await this.service.authenticate(credentialsOf(ctx, req), {
+      message: req.message,
+      signature: req.signature,
+      sessionId: req.sessionId,
+      scopes: req.scopes,
+      responseType: req.responseType,
+      codeChallenge: req.codeChallenge,
+      codeChallengeMethod: req.codeChallengeMethod,
+      redirectUri: req.redirectUri,
+    });
+    const common = { sessionId: result.session.id, account: accountToProto(result.account), scopes: result.scopes };
+    if (result.kind === 'code') return create(AuthenticateResponseSchema, { ...common, code: result.code });
+    return create(AuthenticateResponseSchema, {
+      ...common,
+      accessToken: result.accessToken,
+      tokenType: 'Bearer',
+      expiresIn: result.expiresIn,
+      refreshToken: result.refreshToken,
+    });
+  }
+
+  async exchangeToken(req: ExchangeTokenRequest, ctx: HandlerContext) {
+    const tokens = await this.service.exchangeToken(credentialsOf(ctx, req), req);
+    return create(ExchangeTokenResponseSchema, tokenResponse(tokens));
+  }
+
+  async revoke(req: RevokeRequest, ctx: HandlerContext) {
+    await this.service.revoke(credentialsOf(ctx, req), req.token, req.tokenTypeHint);
+    return create(RevokeResponseSchema, {});
+  }
+
+  listScopes() {
+    return create(ListScopesResponseSchema, { scopes: this.service.listScopes().map((s) => ({ ...s })) });
+  }
+
+  async initHandoff(req: InitHandoffRequest, ctx: HandlerContext) {
+    const caller = await this.auth.principal(ctx);
+    const result = await this.service.initHandoff(caller, { redirectUri: req.redirectUri, intent: intentToDomain(req.intent) }, clientIpOf(ctx));
+    return create(InitHandoffResponseSchema, {
+      code: result.code,
+      expireTime: timestampFromDate(result.expireTime),
+      webAppUrl: result.webAppUrl,
+    });
+  }
+
+  async redeemHandoff(req: RedeemHandoffRequest, ctx: HandlerContext) {
+    const session = await this.service.redeemHandoff(req.code, clientIpOf(ctx));
+    return create(RedeemHandoffResponseSchema, {
+      accessToken: session.accessToken,
+      tokenType: 'Bearer',
+      expireTime: timestampFromDate(session.expireTime),
+      scopes: session.scopes,
+      account: accountToProto(session.account),
+      branding: brandingToProto(session.client),
+      redirectUri: session.redirectUri,
+      intent: intentToWire(session.intent),
+      clientId: session.client.id,
+    });
+  }
+}
+
+/** Basic header first (RFC 6749 2.3.1), else the request's client_id/client_secret; parsed lazily so errors map uniformly. */
+function credentialsOf(ctx: HandlerContext, req: { clientId: string; clientSecret: string }) {
+  return () => clientCredentials(ctx.requestHeader.get('authorization'), req.clientId, req.clientSecret);
+}
+
+function tokenResponse(t: IssuedTokens) {
+  return {
+    accessToken: t.accessToken,
+    tokenType: 'Bearer',
+    expiresIn: t.expiresIn,
+    refreshToken: t.refreshToken,
+    scopes: t.scopes,
+    sessionId: t.session.id,
+    account: accountToProto(t.account),
+  };
+}
