@@ -11,6 +11,7 @@ import {
   TooManyStreamsError,
 } from '../errors.js';
 import type { Principal } from '../principal.js';
+import { requireOwnRow, workspaceFor } from '../workspace-scope.js';
 import { checkConnectionId } from './connection-id.js';
 import { viewOf, type ConnectionEventTypeName, type ConnectionEvents, type EventMark, type SubscriptionFilter } from './connection-events.js';
 import type { ConnectionView } from './connection-service.js';
@@ -82,7 +83,7 @@ export class ConnectionWatch {
   }
 
   private async *run(caller: Principal, query: WatchQuery, signal: AbortSignal): AsyncGenerator<WatchItem> {
-    const filter = await this.resolve(caller.projectId, query);
+    const filter = await this.resolve(caller, query);
     const resume = query.resumeCursor ? decodeCursor(query.resumeCursor) : undefined;
     if (resume && resume.at.getTime() < Date.now() - this.options.retentionMs + EXPIRY_MARGIN_MS) {
       throw new ResumeCursorExpiredError();
@@ -140,14 +141,17 @@ export class ConnectionWatch {
     }
   }
 
-  private async resolve(projectId: string, query: WatchQuery): Promise<SubscriptionFilter & { projectId: string }> {
+  /** A user token watches its own workspace only (defaulted to it); an API key the whole project. */
+  private async resolve(caller: Principal, query: WatchQuery): Promise<SubscriptionFilter & { projectId: string }> {
+    const projectId = caller.projectId;
     if (query.connectionId !== undefined) {
       checkConnectionId('id', query.connectionId);
-      const row = await this.store.connections.findById(projectId, query.connectionId);
+      const row = requireOwnRow(caller, await this.store.connections.findById(projectId, query.connectionId), `connection "${query.connectionId}"`);
       if (!row) throw new ConnectionNotFoundError(query.connectionId);
       return { projectId, connectionId: row.id };
     }
     const filter: SubscriptionFilter & { projectId: string } = { projectId };
+    query = { ...query, workspaceId: workspaceFor(caller, query.workspaceId ?? '') };
     if (query.workspaceId) {
       if (query.workspaceId.length > 256) throw new InvalidFieldError('workspace_id', 'must be at most 256 characters');
       filter.workspaceId = query.workspaceId;
