@@ -11,7 +11,8 @@ import { Agent, setGlobalDispatcher } from 'undici';
  * - tokenFormat: 'json', 'form' (form-encoded whatever the Accept header,
  *   and OAuth errors in a 200 answer, as GitHub does), 'form-unless-accept-json'
  *   (GitHub's actual behaviour), or 'nested' (Slack's user token under
- *   authed_user, a different bot token at the top level);
+ *   authed_user, a different bot token at the top level; refresh answers
+ *   flat with token_type "user");
  * - requiredAuthorizeParams / requiredTokenParams: refused without them;
  * - expectedScope: the exact `scope` string the authorize request must carry;
  * - host: the exact Host header every request must carry (tenant subdomains).
@@ -153,6 +154,10 @@ export class QuirkyAuthServer {
     this.accessTokens.push(accessToken);
     this.refreshTokens.add(refreshToken);
     const tokens = { access_token: accessToken, token_type: 'bearer', expires_in: 3600, refresh_token: refreshToken, scope };
+    // Slack nests the user token in the code exchange's answer; a refresh answer is flat, typed "user".
+    if (this.options.tokenFormat === 'nested' && body.grant_type === 'refresh_token') {
+      return reply.send({ ok: true, ...tokens, token_type: 'user' });
+    }
     if (this.options.tokenFormat === 'nested') {
       const decoy = `xoxb-${randomBytes(8).toString('hex')}`;
       this.decoyTokens.push(decoy);

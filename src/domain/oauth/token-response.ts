@@ -8,8 +8,9 @@ type Json = Record<string, unknown>;
  * - `tokenResponseFormat: form`: an application/x-www-form-urlencoded body
  *   (numeric strings such as expires_in become numbers);
  * - `tokenResponsePaths`: tokens nested in the body (Slack's
- *   `authed_user.access_token`) are lifted to the top level, and such a
- *   token is treated as a Bearer token;
+ *   `authed_user.access_token`) are lifted to the top level (a path absent
+ *   from an answer keeps the top-level member, as in a flat refresh answer),
+ *   and the token is treated as a Bearer token whatever type it is given;
  * - an OAuth error in a 200 answer (GitHub does this) becomes a 400, so it
  *   counts as the server refusing rather than as a malformed answer;
  * - for providers configured by endpoints, an ID token is dropped: there is
@@ -67,11 +68,9 @@ function lift(body: Json, cfg: OAuth2Config): void {
     if (value === undefined) continue; // e.g. a refresh answer that is flat
     if (member === 'expires_in' && typeof value === 'string' && /^\d{1,12}$/.test(value)) value = Number(value);
     body[member] = value;
-    if (member === 'access_token') body.token_type = 'bearer';
   }
-  if (body.token_type === undefined && typeof body.access_token === 'string' && (cfg.tokenResponseFormat === 'form' || paths.accessToken)) {
-    body.token_type = 'bearer';
-  }
+  // Such providers name their token types their own way (Slack: "bot", "user"); Nexus hands the token out as Bearer.
+  if (paths.accessToken || (cfg.tokenResponseFormat === 'form' && body.token_type === undefined)) body.token_type = 'bearer';
 }
 
 function valueAt(body: Json, path: string): unknown {
