@@ -6,7 +6,7 @@ import { apiKeyProvider } from '../support/fixtures.js';
 import { ThrowawayCluster } from '../support/postgres-cluster.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { ADMIN_KEY, RETURN_URL, clients, type Clients } from '../support/test-app.js';
-import { StreamRecorder, summary, watchAll } from '../support/watch.js';
+import { staticConnection, summary, watchAll } from '../support/watch.js';
 
 const OUTAGE_MS = 4_000;
 
@@ -18,11 +18,6 @@ interface Call {
   ms: number;
 }
 
-async function staticConnection(api: Clients, workspaceId: string): Promise<string> {
-  const created = await api.connections.createConnection({ workspaceId, provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
-  await api.connections.submitCredentials({ state: created.state, credentials: { api_key: 'ak_outage_0a1b2c3d' } });
-  return created.connection!.id;
-}
 
 async function until<T>(what: string, attempt: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +54,7 @@ describe('PostgreSQL outage under load', () => {
     a = clients(replicas[0]!.baseUrl, ADMIN_KEY);
     b = clients(replicas[1]!.baseUrl, ADMIN_KEY, 'grpc');
     await a.providers.createProvider({ provider: apiKeyProvider() });
-  }, 90_000);
+  }, 120_000);
   afterAll(async () => {
     await Promise.all(replicas.map((r) => r.stop()));
     await cluster?.destroy();

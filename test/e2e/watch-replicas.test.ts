@@ -6,13 +6,8 @@ import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider } from '../support/fixtures.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { ADMIN_KEY, RETURN_URL, clients, type Clients } from '../support/test-app.js';
-import { StreamRecorder, summary, watchAll, watchOne } from '../support/watch.js';
+import { StreamRecorder, staticConnection, summary, watchAll, watchOne } from '../support/watch.js';
 
-async function staticConnection(api: Clients, workspaceId: string): Promise<string> {
-  const created = await api.connections.createConnection({ workspaceId, provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
-  await api.connections.submitCredentials({ state: created.state, credentials: { api_key: 'ak_replicas_1234' } });
-  return created.connection!.id;
-}
 
 describe('WatchConnection(s) across two server processes on one PostgreSQL', () => {
   let db: TestDatabase;
@@ -37,7 +32,7 @@ describe('WatchConnection(s) across two server processes on one PostgreSQL', () 
     apiA = clients(a.baseUrl, ADMIN_KEY);
     apiB = clients(b.baseUrl, ADMIN_KEY, 'grpc');
     await apiA.providers.createProvider({ provider: apiKeyProvider() });
-  });
+  }, 120_000);
   afterAll(async () => {
     await Promise.all(open.map((r) => r.stop()));
     await Promise.all([a?.stop(), b?.stop()]);
@@ -90,6 +85,7 @@ describe('WatchConnection(s) across two server processes on one PostgreSQL', () 
   });
 
   it('SIGTERM ends open streams with UNAVAILABLE at once; the client resumes on the other replica', async () => {
+    // Started here, not in beforeAll: this replica is the one that stops.
     const c = await startServerProcess(env);
     const apiC = clients(c.baseUrl, ADMIN_KEY);
     const streams = [track(watchAll(apiC, { workspaceId: 'ws-s' })), track(watchAll(clients(c.baseUrl, ADMIN_KEY, 'grpc'), { workspaceId: 'ws-s' }))];
@@ -108,5 +104,5 @@ describe('WatchConnection(s) across two server processes on one PostgreSQL', () 
     const resumed = track(watchAll(apiA, { workspaceId: 'ws-s', resumeCursor: streams[0]!.lastCursor }));
     await resumed.ready();
     expect(summary(resumed.events)).toEqual([['DELETED', z]]);
-  });
+  }, 90_000);
 });

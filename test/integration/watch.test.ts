@@ -8,16 +8,10 @@ import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider, basicAuthProvider, oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
-import { StreamRecorder, summary, watchAll, watchOne } from '../support/watch.js';
+import { StreamRecorder, staticConnection, summary, watchAll, watchOne } from '../support/watch.js';
 
 const SECRET_KEY = 'ak_watch_secret_5e1f0c9d';
 
-async function staticConnection(api: Clients, workspaceId: string, provider = 'acme-api', key = SECRET_KEY): Promise<string> {
-  const created = await api.connections.createConnection({ workspaceId, provider: { case: 'providerName', value: provider }, returnUrl: RETURN_URL });
-  const credentials: Record<string, string> = provider === 'acme-api' ? { api_key: key } : { username: 'u', password: key };
-  await api.connections.submitCredentials({ state: created.state, credentials });
-  return created.connection!.id;
-}
 
 describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
   let auth: TestAuthServer;

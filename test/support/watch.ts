@@ -5,7 +5,7 @@ import {
   type WatchConnectionResponse,
   type WatchConnectionsResponse,
 } from '../../gen/ts/nexus/v1/connection_pb.js';
-import type { Clients } from './test-app.js';
+import { RETURN_URL, type Clients } from './test-app.js';
 
 type Item = WatchConnectionResponse | WatchConnectionsResponse;
 
@@ -90,4 +90,12 @@ export function watchOne(api: Clients, id: string, resumeCursor = ''): StreamRec
 /** [type, connection id] pairs, for exact comparisons. */
 export function summary(events: ConnectionEvent[]): [string, string][] {
   return events.map((e) => [ConnectionEventType[e.type]!, e.connection!.id]);
+}
+
+/** Creates a static (acme-api or legacy-crm) connection and submits its credentials: CREATED then ACTIVE. */
+export async function staticConnection(api: Clients, workspaceId: string, provider = 'acme-api', key = 'ak_watch_secret_5e1f0c9d'): Promise<string> {
+  const created = await api.connections.createConnection({ workspaceId, provider: { case: 'providerName', value: provider }, returnUrl: RETURN_URL });
+  const credentials: Record<string, string> = provider === 'acme-api' ? { api_key: key } : { username: 'u', password: key };
+  await api.connections.submitCredentials({ state: created.state, credentials });
+  return created.connection!.id;
 }
