@@ -15,6 +15,7 @@ import { OAuthClient } from './domain/oauth/oauth-client.js';
 import { bootstrap } from './domain/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
 import { UrlAllowList } from './domain/url-allow-list.js';
+import { invalidateOnEvents, TokenCache } from './domain/tokens/token-cache.js';
 import { TokenService } from './domain/tokens/token-service.js';
 import { Metrics } from './observability/metrics.js';
 import { WEB_APP_PREFIX } from './http/web-app-route.js';
@@ -39,6 +40,8 @@ export interface App {
   catalog: ProviderCatalog;
   connections: ConnectionService;
   tokens: TokenService;
+  /** GetToken's per-process cache (invalidated by connection events). */
+  tokenCache: TokenCache;
   /** This app's metrics registry (one per app). */
   metrics: Metrics;
   /** Connection events: publish inside a status-changing transaction, subscribe in memory (any replica's changes). */
@@ -65,7 +68,7 @@ export interface AppOptions {
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // An empty data directory keeps the embedded database in memory (tests).
   const catalog = ProviderCatalog.builtin();
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined, poolSize: config.dbPoolSize });
   let closeEvents = async () => {};
   try {
     const store = new Store(database.dataSource);
@@ -95,7 +98,9 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       baseUrl: config.baseUrl,
       warn: (message, context) => logger.warn(context, message),
     });
-    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, oauth, observer: metrics, events });
+    const tokenCache = new TokenCache({ maxEntries: config.tokenCacheSize, maxAgeMs: config.tokenCacheMaxAgeMs });
+    if (tokenCache.enabled) invalidateOnEvents(tokenCache, events);
+    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, oauth, observer: metrics, events, cache: tokenCache });
     const watch = new ConnectionWatch(store, events, {
       heartbeatMs: config.streamHeartbeatMs,
       maxStreams: config.maxStreams,
@@ -149,6 +154,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       catalog,
       connections,
       tokens,
+      tokenCache,
       metrics,
       events,
       watch,

@@ -22,6 +22,8 @@ export interface Config {
   providerTimeoutMs: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`; unset, it is open. */
   metricsToken: string | undefined;
+  /** Database connections per process (PostgreSQL; the embedded database always uses one). */
+  dbPoolSize: number;
   /** Opened credentials kept per process for GetToken (0 turns the cache off). */
   tokenCacheSize: number;
   /** Longest a cached credential is served without re-reading its row (bounds a missed invalidation). */
@@ -76,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     providerTimeoutMs: parseTimeout(env.NEXUS_PROVIDER_TIMEOUT_MS ?? '10000'),
     metricsToken: env.NEXUS_METRICS_TOKEN || undefined,
+    dbPoolSize: parseWhole('NEXUS_DB_POOL_SIZE', env.NEXUS_DB_POOL_SIZE ?? '10', 1, 1000),
     tokenCacheSize: parseWhole('NEXUS_TOKEN_CACHE_SIZE', env.NEXUS_TOKEN_CACHE_SIZE ?? '10000', 0, 10_000_000),
     tokenCacheMaxAgeMs: parseWhole('NEXUS_TOKEN_CACHE_MAX_AGE_MS', env.NEXUS_TOKEN_CACHE_MAX_AGE_MS ?? '5000', 100, 60_000),
     streamHeartbeatMs: parseWhole('NEXUS_STREAM_HEARTBEAT_MS', env.NEXUS_STREAM_HEARTBEAT_MS ?? '15000', 100, 600_000),

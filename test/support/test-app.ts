@@ -59,6 +59,7 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     logLevel: 'debug',
     providerTimeoutMs: 2_000,
     metricsToken: undefined,
+    dbPoolSize: 10,
     tokenCacheSize: 10_000,
     tokenCacheMaxAgeMs: 5_000,
     streamHeartbeatMs: 15_000,

@@ -64,6 +64,7 @@ export class ConnectionEvents {
   private running = false;
   private closed = false;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private readonly publishHooks = new Set<(connectionId: string) => void>();
 
   constructor(
     private readonly store: Store,
@@ -86,7 +87,18 @@ export class ConnectionEvents {
 
   /** Records a change to `connection` in the caller's transaction; watchers everywhere see it after commit. */
   publish(tx: Tx, type: ConnectionEventTypeName, connection: ConnectionView): Promise<ConnectionEventRow> {
+    for (const hook of this.publishHooks) hook(connection.id);
     return this.store.events.append({ type, connection: snapshotOf(connection) }, tx);
+  }
+
+  /**
+   * Tells `hook` of every change published by this process at once, before
+   * its commit: a per-process cache drops the entry without waiting for the
+   * notification round trip. (Other replicas learn of it through subscribe.)
+   */
+  onPublish(hook: (connectionId: string) => void): () => void {
+    this.publishHooks.add(hook);
+    return () => this.publishHooks.delete(hook);
   }
 
   subscribe(subscriber: Subscriber): () => void {

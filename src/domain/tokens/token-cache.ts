@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { ConnectionEvents } from '../connections/connection-events.js';
 import type { IssuedCredential } from './issued-credential.js';
 
 export interface TokenCacheOptions {
@@ -88,4 +89,24 @@ export class TokenCache {
     this.generation++;
     this.entries?.clear();
   }
+}
+
+/**
+ * Keeps the cache in step with every replica's changes: this process's own
+ * changes drop their entry at publish time, every committed event (from any
+ * replica, via LISTEN/NOTIFY) drops it again, and when the hub may have
+ * missed events (its listening session was lost) the whole cache goes.
+ */
+export function invalidateOnEvents(cache: TokenCache, events: ConnectionEvents): () => void {
+  const offPublish = events.onPublish((connectionId) => cache.invalidate(connectionId));
+  const unsubscribe = events.subscribe({
+    filter: {},
+    onEvent: (event) => cache.invalidate(event.connectionId),
+    onResync: () => cache.clear(),
+    onClose: () => cache.clear(),
+  });
+  return () => {
+    offPublish();
+    unsubscribe();
+  };
 }
