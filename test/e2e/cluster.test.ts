@@ -64,10 +64,10 @@ describe('nexus start --workers (node:cluster)', () => {
       NEXUS_ADMIN_API_KEY: ADMIN_KEY,
       NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
       NEXUS_WORKERS: '2',
-    });
+    }, 120_000); // the primary migrates first, then each worker boots: slow on a busy 2-core machine
     // /readyz answers as soon as one worker listens; wait for both.
     await until('two workers', () => readyPids(server).size === 2);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await server?.stop('SIGKILL');
