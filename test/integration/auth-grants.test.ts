@@ -135,6 +135,14 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
       );
     });
 
+    it('an access token stops working when it expires (15 minutes), with a message saying so', async () => {
+      const user = await signInUser(nexus.baseUrl, confidential);
+      expect(user.expiresIn).toBe(900);
+      offsetMs = 901_000;
+      const err = await expectConnectError(clients(nexus.baseUrl, user.accessToken).connections.listConnections({}), Code.Unauthenticated, 'UNAUTHENTICATED');
+      expect(err.rawMessage).toMatch(/expired/);
+    });
+
     it('refuses unknown scopes and lists the known ones', async () => {
       const siwe = await siweFor(nexus.baseUrl, confidential.id, newWallet());
       await expectConnectError(anon().auth.authenticate({ ...siwe, scopes: ['admin'] }, { headers: { authorization: confidential.basic } }), Code.InvalidArgument, 'INVALID_FIELD');
