@@ -127,12 +127,234 @@ describe('Manage Connections web app (headless Chromium)', () => {
 
   const connectionRow = (page: Page, provider: string) => page.locator(`#connections li[data-provider="${provider}"]`);
 
-  it('says how to get here when opened without a handoff code', async () => {
+  it('signs in through a handoff code and shows the client branding and the providers', async () => {
+    const { page, log } = await newPage();
+    await withLog(log, async () => {
+      await openAsNewUser(page);
+      // The single-use code does not stay in the address bar.
+      expect(new URL(page.url()).search).toBe('');
+      expect(await page.locator('#client-name').textContent()).toBe(BRANDING.displayName);
+      expect(await page.title()).toBe(`Manage connections · ${BRANDING.displayName}`);
+      const accent = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim());
+      expect(accent).toBe(BRANDING.accentColor);
+      expect(await page.locator('header img.logo').getAttribute('src')).toBe(customer.logoUrl);
+      expect(await page.locator('#back-to-app').getAttribute('href')).toBe(customer.redirectUri);
+
+      // Every provider with its logo, description and categories.
+      const names = await page.locator('#providers .provider h3').allTextContents();
+      expect(names).toEqual(['Acme API', 'Local Calendar', 'Weather Data']);
+      const acme = page.locator('#providers li[data-provider="acme-api"]');
+      expect(await acme.locator('.description').textContent()).toContain('Send invoices');
+      expect(await acme.locator('.categories li').allTextContents()).toEqual(['Finance', 'Developer tools']);
+      expect(await acme.locator('img.logo').getAttribute('src')).toMatch(/^data:image\/svg\+xml,/);
+      expect(await page.locator('.empty').textContent()).toContain('not connected any service');
+
+      // Search and the category filter.
+      await page.fill('#provider-search', 'forecast');
+      expect(await page.locator('#providers .provider h3').allTextContents()).toEqual(['Weather Data']);
+      expect(await page.locator('#provider-count').textContent()).toBe('1 service');
+      await page.fill('#provider-search', '');
+      expect(await page.locator('#provider-category option').allTextContents()).toEqual(['All categories', 'Data', 'Developer tools', 'Finance', 'Productivity']);
+      await page.selectOption('#provider-category', 'productivity');
+      expect(await page.locator('#providers .provider h3').allTextContents()).toEqual(['Local Calendar']);
+      await page.selectOption('#provider-category', '');
+      expect(await page.locator('#providers .provider').count()).toBe(3);
+      await screenshot(page, 'providers');
+    });
+  }, 60_000);
+
+  it('connects OAuth and API-key providers, shows validation errors, disconnects with confirmation, returns to the app', async () => {
+    const { page, log } = await newPage();
+    await withLog(log, async () => {
+      const user = await openAsNewUser(page);
+
+      // OAuth: off to the local authorization server and back, ACTIVE.
+      await page.click('button[aria-label="Connect Local Calendar"]');
+      await page.waitForURL((u) => u.pathname === '/manage/' && u.search === '', { timeout: WAIT_MS });
+      await connectionRow(page, 'local-oauth').waitFor();
+      expect(await connectionRow(page, 'local-oauth').getAttribute('data-status')).toBe('ACTIVE');
+      expect(await page.locator('#notice').getAttribute('role')).toBe('status');
+      expect(await page.locator('#notice .notice-text').textContent()).toContain('Connected');
+      expect(auth.codeExchanges).toBe(1);
+      const oauthRows = (await admin.connections.listConnections({ workspaceId: user.workspaceId, provider: 'local-oauth' })).connections;
+      expect(oauthRows.map((c) => c.status)).toEqual([ConnectionStatus.ACTIVE]);
+      await screenshot(page, 'connected-oauth');
+
+      // API key: the form rendered from the schema, the secret masked.
+      await page.click('button[aria-label="Connect Acme API"]');
+      const dialog = page.locator('dialog[open]');
+      await dialog.waitFor();
+      expect(await dialog.locator('h2').textContent()).toBe('Connect Acme API');
+      expect(await page.getAttribute('#credentials-form-api_key', 'type')).toBe('password');
+      expect(await page.getAttribute('#credentials-form-account_email', 'type')).toBe('text');
+      expect(await page.locator('label[for="credentials-form-api_key"]').textContent()).toContain('API key');
+      // Focus starts inside the dialog.
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('credentials-form-api_key');
+
+      // A value the schema's pattern refuses: inline error, focus on the field, nothing sent.
+      await page.fill('#credentials-form-api_key', 'not-a-key');
+      await page.fill('#credentials-form-account_email', 'not an email');
+      await page.click('#credentials-form button[type="submit"]');
+      await page.locator('#credentials-form-api_key-error').waitFor();
+      expect(await page.locator('#credentials-form-api_key-error').textContent()).toBe('This value does not have the expected format.');
+      expect(await page.getAttribute('#credentials-form-api_key', 'aria-invalid')).toBe('true');
+      expect(await page.getAttribute('#credentials-form-api_key', 'aria-describedby')).toContain('credentials-form-api_key-error');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('credentials-form-api_key');
+      await screenshot(page, 'credential-form-error');
+
+      // A valid key but an email only the server checks (format: email): its INVALID_ARGUMENT
+      // violation is shown next to the field.
+      await page.fill('#credentials-form-api_key', API_KEY);
+      await page.click('#credentials-form button[type="submit"]');
+      await page.locator('#credentials-form-account_email-error').waitFor();
+      expect(await page.locator('#credentials-form-account_email-error').textContent()).toBe('Must match format "email".');
+      expect(await page.locator('#credentials-form-api_key-error').count()).toBe(0);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('credentials-form-account_email');
+
+      await page.fill('#credentials-form-account_email', 'billing@example.com');
+      await page.click('#credentials-form button[type="submit"]');
+      await connectionRow(page, 'acme-api').waitFor();
+      expect(await page.locator('dialog[open]').count()).toBe(0);
+      expect(await connectionRow(page, 'acme-api').getAttribute('data-status')).toBe('ACTIVE');
+      expect(await page.locator('#notice .notice-text').textContent()).toBe('Connected Acme API.');
+      const acmeId = (await connectionRow(page, 'acme-api').getAttribute('data-connection-id'))!;
+      const token = await admin.tokens.getToken({ connectionId: acmeId });
+      expect(token.credentials).toMatchObject({ case: 'apiKey', value: { apiKey: API_KEY } });
+      await screenshot(page, 'connected-both');
+
+      // Disconnect: a confirmation dialog; Escape cancels it, focus returns to the button.
+      const disconnectButton = 'button[aria-label="Disconnect Acme API"]';
+      await page.focus(disconnectButton);
+      await page.keyboard.press('Enter');
+      await page.locator('dialog[open] #confirm-disconnect').waitFor();
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('cancel-disconnect');
+      // Tab and Shift+Tab stay inside the modal dialog (close, cancel, confirm, and around).
+      const focused = () => page.evaluate(() => (document.activeElement?.closest('dialog[open]') ? document.activeElement.id || document.activeElement.getAttribute('aria-label') : 'outside'));
+      const forward: (string | null)[] = [];
+      for (let i = 0; i < 4; i++) {
+        await page.keyboard.press('Tab');
+        forward.push(await focused());
+      }
+      expect(forward).toEqual(['confirm-disconnect', 'Close', 'cancel-disconnect', 'confirm-disconnect']);
+      await page.keyboard.press('Shift+Tab');
+      expect(await focused()).toBe('cancel-disconnect');
+      await page.keyboard.press('Shift+Tab');
+      expect(await focused()).toBe('Close');
+      await page.keyboard.press('Shift+Tab');
+      expect(await focused()).toBe('confirm-disconnect');
+      await screenshot(page, 'disconnect-confirm');
+      await page.keyboard.press('Escape');
+      await page.locator('dialog[open]').waitFor({ state: 'detached' });
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Disconnect Acme API');
+      expect((await admin.connections.getConnection({ id: acmeId })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+
+      await page.click(disconnectButton);
+      await page.click('dialog[open] #confirm-disconnect');
+      await connectionRow(page, 'acme-api').waitFor({ state: 'detached' });
+      expect(await page.locator('#notice .notice-text').textContent()).toBe('Disconnected Acme API.');
+      expect((await admin.connections.getConnection({ id: acmeId })).connection?.status).toBe(ConnectionStatus.REVOKED);
+      expect(await connectionRow(page, 'local-oauth').getAttribute('data-status')).toBe('ACTIVE');
+
+      // Back to the app's redirect URI.
+      await page.click('#back-to-app');
+      await page.waitForURL(customer.redirectUri);
+      expect(await page.locator('#welcome-back').textContent()).toBe('Welcome back to Acme Notes');
+      // The web session was left behind: opening the app again without a code is refused.
+      await page.goto(`${nexus.baseUrl}/manage/`);
+      expect(await page.locator('main[data-problem]').getAttribute('data-problem')).toBe('missing-code');
+    });
+  }, 90_000);
+
+  it('shows a denied consent clearly, and reconnects failed and ATTENTION_REQUIRED connections', async () => {
+    const { page, log } = await newPage();
+    await withLog(log, async () => {
+      const user = await openAsNewUser(page);
+      auth.denyConsent = true;
+      try {
+        await page.click('button[aria-label="Connect Local Calendar"]');
+        await connectionRow(page, 'local-oauth').waitFor();
+      } finally {
+        auth.denyConsent = false;
+      }
+      const notice = page.locator('#notice');
+      expect(await notice.getAttribute('role')).toBe('alert');
+      expect(await notice.locator('.notice-text').textContent()).toContain('access was denied at the provider');
+      expect(await connectionRow(page, 'local-oauth').getAttribute('data-status')).toBe('FAILED');
+      await screenshot(page, 'oauth-denied');
+
+      // Try again from the failed row: consent granted this time.
+      await connectionRow(page, 'local-oauth').locator('button[aria-label="Reconnect Local Calendar"]').click();
+      await page.waitForURL((u) => u.pathname === '/manage/' && u.search === '');
+      await page.locator('#connections li[data-provider="local-oauth"][data-status="ACTIVE"]').waitFor();
+      expect(await page.locator('#connections li').count()).toBe(1);
+
+      // The provider stops accepting the refresh token: the connection needs attention.
+      const [active] = (await admin.connections.listConnections({ workspaceId: user.workspaceId, status: ConnectionStatus.ACTIVE })).connections;
+      auth.forgetRefreshTokens();
+      await admin.tokens.refreshToken({ connectionId: active!.id }).catch(() => {});
+      expect((await admin.connections.getConnection({ id: active!.id })).connection?.status).toBe(ConnectionStatus.ATTENTION_REQUIRED);
+
+      // A reload keeps the web session (sessionStorage) and shows the new status.
+      await page.reload();
+      const row = page.locator('#connections li[data-provider="local-oauth"][data-status="ATTENTION_REQUIRED"]');
+      await row.waitFor();
+      expect(await row.locator('.badge').textContent()).toBe('Needs attention');
+      await screenshot(page, 'attention-required');
+      await row.locator('button[aria-label="Reconnect Local Calendar"]').click();
+      await page.waitForURL((u) => u.pathname === '/manage/' && u.search === '');
+      await page.locator('#connections li[data-provider="local-oauth"][data-status="ACTIVE"]').waitFor();
+      // The new connection superseded the one that needed attention.
+      expect((await admin.connections.getConnection({ id: active!.id })).connection?.status).toBe(ConnectionStatus.REVOKED);
+      expect(await page.locator('#connections li').count()).toBe(1);
+    });
+  }, 60_000);
+
+  it('shows a clear page for a missing, reused or expired handoff code', async () => {
     const { page, log } = await newPage();
     await withLog(log, async () => {
       await page.goto(`${nexus.baseUrl}/manage/`);
       await page.locator('main[data-problem="missing-code"]').waitFor();
       expect(await page.locator('h1').textContent()).toBe('Open this page from your app');
+
+      const user = await signIn(nexus.baseUrl, await client());
+      const first = await initHandoff(nexus.baseUrl, user, customer.redirectUri);
+      await page.goto(first.webAppUrl);
+      await page.locator('#providers .provider').first().waitFor();
+      // The same link again, in a fresh tab (no web session): already used.
+      const second = (await newPage()).page;
+      await second.goto(first.webAppUrl);
+      await second.locator('main[data-problem="link-used"]').waitFor();
+      expect(await second.locator('h1').textContent()).toBe('This link was already used');
+      expect(new URL(second.url()).search).toBe('');
+
+      // A code left unused past its 30 seconds.
+      const stale = await initHandoff(nexus.baseUrl, user, customer.redirectUri);
+      await expireHandoffCodes();
+      await second.goto(stale.webAppUrl);
+      await second.locator('main[data-problem="link-expired"]').waitFor();
+      expect(await second.locator('h1').textContent()).toBe('This link has expired');
+      await screenshot(second, 'link-expired');
+
+      // Garbage.
+      await second.goto(`${nexus.baseUrl}/manage/?code=not-a-code`);
+      await second.locator('main[data-problem="link-invalid"]').waitFor();
+    });
+  }, 60_000);
+
+  it('is readable on a phone-sized screen (360 px)', async () => {
+    const { page, log } = await newPage({ width: 360, height: 780 });
+    await withLog(log, async () => {
+      await openAsNewUser(page);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      // One column of providers, each card within the screen.
+      const boxes = await page.locator('#providers .provider').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+      for (const b of boxes) {
+        expect(b.left).toBeGreaterThanOrEqual(0);
+        expect(b.right).toBeLessThanOrEqual(360);
+      }
+      expect(new Set(boxes.map((b) => Math.round(b.left))).size).toBe(1);
+      await screenshot(page, 'phone');
     });
   }, 60_000);
 
@@ -174,6 +396,6 @@ describe('Manage Connections web app (headless Chromium)', () => {
 
   /** Ages every handoff code past its lifetime (as 30 idle seconds would). */
   async function expireHandoffCodes(): Promise<void> {
-    await nexus.app.database.dataSource.query(`UPDATE handoff_codes SET expires_at = now() - interval '1 second'`);
+    await nexus.app.database.dataSource.query(`UPDATE one_time_codes SET expires_at = now() - interval '1 second' WHERE kind = 'handoff'`);
   }
 });

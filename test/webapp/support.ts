@@ -7,10 +7,9 @@ import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { createClient } from '@connectrpc/connect';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { createSiweMessage } from 'viem/siwe';
 import { AuthService, HandoffIntent } from '../../gen/ts/nexus/v1/auth_pb.js';
 import { ClientService, ClientType } from '../../gen/ts/nexus/v1/client_pb.js';
+import { newWallet, signIn as signSiwe } from '../support/siwe.js';
 import { ADMIN_KEY, transport } from '../support/test-app.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -101,23 +100,11 @@ export interface SignedInUser {
 /** A new end user signs in with Ethereum (EIP-4361) through the customer app's client. */
 export async function signIn(nexusUrl: string, client: { clientId: string; clientSecret: string }): Promise<SignedInUser> {
   const auth = createClient(AuthService, transport(nexusUrl, 'connect'));
-  const account = privateKeyToAccount(generatePrivateKey());
+  const wallet = newWallet();
   const { nonce } = await auth.getNonce({ clientId: client.clientId });
-  const url = new URL(nexusUrl);
-  const message = createSiweMessage({
-    address: account.address,
-    chainId: 1,
-    domain: url.host,
-    uri: url.origin,
-    nonce,
-    version: '1',
-    issuedAt: new Date(),
-    expirationTime: new Date(Date.now() + 5 * 60_000),
-    statement: 'Sign in to Acme Notes',
-  });
-  const signature = await account.signMessage({ message });
+  const { message, signature } = await signSiwe(wallet, nexusUrl, nonce, { statement: 'Sign in to Acme Notes' });
   const res = await auth.authenticate({ clientId: client.clientId, clientSecret: client.clientSecret, message, signature, scopes: ['connections'] });
-  return { address: account.address, workspaceId: res.account!.workspaceId, accessToken: res.accessToken };
+  return { address: wallet.address, workspaceId: res.account!.workspaceId, accessToken: res.accessToken };
 }
 
 /** What the customer app does to send the user to Manage Connections: a one-time code, from this machine's IP. */

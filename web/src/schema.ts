@@ -36,7 +36,11 @@ export interface Field {
 
 export function fieldsOf(schema: JsonSchema): Field[] {
   const required = new Set(schema.required ?? []);
-  return Object.entries(schema.properties ?? {}).map(([name, prop]) => ({
+  // A schema travels as a protobuf Struct, whose keys carry no order: required fields come
+  // first, in the order `required` lists them, then the optional ones by name.
+  const rank = (name: string) => (required.has(name) ? schema.required!.indexOf(name) : Number.MAX_SAFE_INTEGER);
+  const entries = Object.entries(schema.properties ?? {}).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  return entries.map(([name, prop]) => ({
     name,
     label: prop.title || humanize(name),
     description: prop.description ?? '',

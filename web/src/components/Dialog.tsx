@@ -12,8 +12,9 @@ interface Props {
 
 /**
  * A modal dialog on the native <dialog> element: showModal() makes the rest
- * of the page inert (focus cannot leave the dialog), Escape fires `cancel`,
- * and on close the browser returns focus to the control that opened it.
+ * of the page inert and Escape fires `cancel`. Tab and Shift+Tab wrap around
+ * inside the dialog (the browser would otherwise move focus out to its own
+ * toolbar), and on close focus returns to the control that opened it.
  * Rendered while open; unmounting closes it.
  */
 export function Dialog({ title, onClose, children, initialFocus }: Props) {
@@ -39,6 +40,7 @@ export function Dialog({ title, onClose, children, initialFocus }: Props) {
         e.preventDefault();
         onClose();
       }}
+      onKeyDown={(e) => trapTab(e, ref.current!)}
     >
       <div class="dialog-head">
         <h2 id={titleId}>{title}</h2>
@@ -52,3 +54,20 @@ export function Dialog({ title, onClose, children, initialFocus }: Props) {
 }
 
 const FOCUSABLE = 'input:not([disabled]), select:not([disabled]), textarea:not([disabled]), button:not([disabled]):not(.icon-button), [href]';
+const TABBABLE = 'input:not([disabled]), select:not([disabled]), textarea:not([disabled]), button:not([disabled]), [href]';
+
+function trapTab(e: KeyboardEvent, dialog: HTMLDialogElement): void {
+  if (e.key !== 'Tab') return;
+  const items = [...dialog.querySelectorAll<HTMLElement>(TABBABLE)].filter((el) => el.tabIndex >= 0);
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (!first || !last) return;
+  const active = document.activeElement;
+  if (e.shiftKey && (active === first || !dialog.contains(active))) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && (active === last || !dialog.contains(active))) {
+    e.preventDefault();
+    first.focus();
+  }
+}

@@ -137,7 +137,7 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
         <div id="notice" class={`notice ${notice?.kind ?? ''}`} role={notice?.kind === 'error' ? 'alert' : 'status'} aria-live="polite">
           {notice && (
             <>
-              <span>{notice.text}</span>
+              <span class="notice-text">{notice.text}</span>
               <button type="button" class="icon-button" aria-label="Dismiss message" onClick={() => setNotice(undefined)}>
                 ×
               </button>
