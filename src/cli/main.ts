@@ -6,7 +6,7 @@ import pino from 'pino';
 import { createApp } from '../app.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { EmbeddedDatabaseLockedError } from '../storage/embedded-postgres.js';
-import { resealAll } from '../domain/key-rotation.js';
+import { resealAll, type ResealReport } from '../domain/key-rotation.js';
 import { DEFAULT_PROJECT_ID } from '../domain/projects.js';
 import { parseScopes } from '../domain/principal.js';
 import { NexusError } from '../domain/errors.js';
@@ -148,9 +148,22 @@ program
     }
   });
 
-function describe(report: { connections: number; providerSecrets: number; unreadable: string[] }): string {
+program
+  .command('keys:rotate-signing')
+  .description('add a new JWT signing key for user access tokens; older keys keep verifying (and stay in the JWKS) for a day')
+  .action(async () => {
+    const config = loadConfig();
+    const app = await createApp(config, quietLogger());
+    try {
+      console.log(`new signing key ${await app.signingKeys.rotate()}; replicas pick it up within a minute`);
+    } finally {
+      await app.close();
+    }
+  });
+
+function describe(report: ResealReport): string {
   const unreadable = report.unreadable.length ? `; ${report.unreadable.length} unreadable row(s) left as they were: ${report.unreadable.join(', ')}` : '';
-  return `re-sealed ${report.connections} connection(s), ${report.providerSecrets} provider secret(s)${unreadable}`;
+  return `re-sealed ${report.connections} connection(s), ${report.providerSecrets} provider secret(s), ${report.signingKeys} signing key(s)${unreadable}`;
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,11 +1,14 @@
 import { DecryptionError, needsReseal, reseal, type KeyRing } from '../crypto/index.js';
 import type { Store } from '../storage/store.js';
+import { signingKeyAad } from './auth/signing-keys.js';
 import { credentialsAad } from './connections/connection-urls.js';
 import { clientSecretAad } from './providers/provider-service.js';
 
 export interface ResealReport {
   connections: number;
   providerSecrets: number;
+  /** JWT signing keys (their private halves are sealed). */
+  signingKeys: number;
   /** Rows whose sealed value does not open with any key in the ring: left as they are, listed for the operator. */
   unreadable: string[];
 }
@@ -17,7 +20,7 @@ export interface ResealReport {
  * re-read under lock so a concurrent refresh is never overwritten.
  */
 export async function resealAll(store: Store, ring: KeyRing): Promise<ResealReport> {
-  const report: ResealReport = { connections: 0, providerSecrets: 0, unreadable: [] };
+  const report: ResealReport = { connections: 0, providerSecrets: 0, signingKeys: 0, unreadable: [] };
   // One altered or orphaned row must not stop the rotation of all the others.
   const attempt = async (id: string, work: () => Promise<void>) => {
     try {
@@ -46,6 +49,13 @@ export async function resealAll(store: Store, ring: KeyRing): Promise<ResealRepo
     await attempt(row.id, async () => {
       await store.providers.save({ ...row, clientSecretSealed: reseal(ring, row.clientSecretSealed!, clientSecretAad(row.id)) });
       report.providerSecrets++;
+    });
+  }
+  for (const row of await store.signingKeys.listAll()) {
+    if (!needsReseal(ring, row.privateKeySealed)) continue;
+    await attempt(row.id, async () => {
+      await store.signingKeys.updateSealed(row.id, reseal(ring, row.privateKeySealed, signingKeyAad(row.id)));
+      report.signingKeys++;
     });
   }
   return report;

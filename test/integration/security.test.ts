@@ -102,14 +102,17 @@ describe('secrets at rest and in logs', () => {
     const report = await resealAll(nexus.app.store, ring2);
     expect(report.connections).toBeGreaterThan(0);
     expect(report.providerSecrets).toBe(1);
+    // The JWT signing key's private half is sealed too: it must move, or dropping k1 would stop sign-in.
+    expect(report.signingKeys).toBeGreaterThan(0);
     // The row altered by the copy test above is reported, not fatal.
     expect(report.unreadable).toHaveLength(1);
     const rows = await nexus.app.database.dataSource.query(
       `SELECT id, credentials_sealed AS sealed FROM connections WHERE credentials_sealed IS NOT NULL
-       UNION ALL SELECT id, client_secret_sealed FROM providers WHERE client_secret_sealed IS NOT NULL`,
+       UNION ALL SELECT id, client_secret_sealed FROM providers WHERE client_secret_sealed IS NOT NULL
+       UNION ALL SELECT id, private_key_sealed FROM signing_keys`,
     );
     for (const r of rows) expect(keyIdOf(r.sealed)).toBe(report.unreadable.includes(r.id) ? 'k1' : 'k2');
-    expect(await resealAll(nexus.app.store, ring2)).toEqual({ connections: 0, providerSecrets: 0, unreadable: report.unreadable });
+    expect(await resealAll(nexus.app.store, ring2)).toEqual({ connections: 0, providerSecrets: 0, signingKeys: 0, unreadable: report.unreadable });
 
     // A replica that only knows k2 serves every credential, and the OAuth client secret still works.
     const onlyK2 = ring2.withoutKey('k1');

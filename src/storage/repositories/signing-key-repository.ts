@@ -34,4 +34,8 @@ export class SigningKeyRepository extends BaseRepository<SigningKeyRow> {
       .where('id <> :id AND retired_at IS NULL', { id })
       .execute();
   }
+
+  async updateSealed(id: string, privateKeySealed: string, tx?: Tx): Promise<void> {
+    await this.repo(tx).update({ id }, { privateKeySealed });
+  }
 }

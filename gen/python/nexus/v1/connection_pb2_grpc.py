@@ -32,9 +32,17 @@ class ConnectionServiceStub:
     SubmitCredentials, which are authorized by the signed, single-use state
     carried in the capture URL.
 
+    A signed-in user's access token (AuthService) with the `connections`
+    scope works too, confined to the user's own workspace: `workspace_id`
+    defaults to it, and any other workspace or project is refused. A
+    connection id outside the workspace is refused whether or not it exists.
+
     Errors every authenticated RPC may return:
-    - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
+    - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key,
+    or an invalid, expired or revoked user access token.
     - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: key lacks the scope.
+    - PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN: a user token named
+    another workspace or project, or a connection outside its workspace.
     """
 
     def __init__(self, channel):
@@ -102,9 +110,17 @@ class ConnectionServiceServicer:
     SubmitCredentials, which are authorized by the signed, single-use state
     carried in the capture URL.
 
+    A signed-in user's access token (AuthService) with the `connections`
+    scope works too, confined to the user's own workspace: `workspace_id`
+    defaults to it, and any other workspace or project is refused. A
+    connection id outside the workspace is refused whether or not it exists.
+
     Errors every authenticated RPC may return:
-    - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
+    - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key,
+    or an invalid, expired or revoked user access token.
     - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: key lacks the scope.
+    - PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN: a user token named
+    another workspace or project, or a connection outside its workspace.
     """
 
     def CreateConnection(self, request, context):
@@ -332,9 +348,17 @@ class ConnectionService:
     SubmitCredentials, which are authorized by the signed, single-use state
     carried in the capture URL.
 
+    A signed-in user's access token (AuthService) with the `connections`
+    scope works too, confined to the user's own workspace: `workspace_id`
+    defaults to it, and any other workspace or project is refused. A
+    connection id outside the workspace is refused whether or not it exists.
+
     Errors every authenticated RPC may return:
-    - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
+    - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key,
+    or an invalid, expired or revoked user access token.
     - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: key lacks the scope.
+    - PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN: a user token named
+    another workspace or project, or a connection outside its workspace.
     """
 
     @staticmethod

@@ -30,6 +30,11 @@ class ProviderServiceStub:
     workspaces to. ListProviders and GetProvider are public: they need no
     credentials and never return a secret. The other RPCs need an API key with
     the `admin` scope.
+
+    A signed-in user's access token (AuthService) lists and gets the enabled
+    providers of its own project; naming another `project_id` is refused with
+    PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN. Admin RPCs refuse user
+    tokens with PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING.
     """
 
     def __init__(self, channel):
@@ -85,6 +90,11 @@ class ProviderServiceServicer:
     workspaces to. ListProviders and GetProvider are public: they need no
     credentials and never return a secret. The other RPCs need an API key with
     the `admin` scope.
+
+    A signed-in user's access token (AuthService) lists and gets the enabled
+    providers of its own project; naming another `project_id` is refused with
+    PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN. Admin RPCs refuse user
+    tokens with PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING.
     """
 
     def ListProviders(self, request, context):
@@ -252,6 +262,11 @@ class ProviderService:
     workspaces to. ListProviders and GetProvider are public: they need no
     credentials and never return a secret. The other RPCs need an API key with
     the `admin` scope.
+
+    A signed-in user's access token (AuthService) lists and gets the enabled
+    providers of its own project; naming another `project_id` is refused with
+    PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN. Admin RPCs refuse user
+    tokens with PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING.
     """
 
     @staticmethod

@@ -1035,6 +1035,11 @@ export const ApiKeyLocationSchema: GenEnum<ApiKeyLocation> = /*@__PURE__*/
  * credentials and never return a secret. The other RPCs need an API key with
  * the `admin` scope.
  *
+ * A signed-in user's access token (AuthService) lists and gets the enabled
+ * providers of its own project; naming another `project_id` is refused with
+ * PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN. Admin RPCs refuse user
+ * tokens with PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING.
+ *
  * @generated from service nexus.v1.ProviderService
  */
 export const ProviderService: GenService<{

@@ -418,11 +418,14 @@ export const StrategyTypeSchema: GenEnum<StrategyType> = /*@__PURE__*/
 /**
  * TokenService hands short-lived credentials to agents that present a
  * connection id. RPCs need an API key with the `tokens` (or `admin`) scope.
- * A refresh token is never returned.
+ * A refresh token is never returned. A signed-in user's access token with
+ * the `tokens` scope reaches only the connections of its own workspace.
  *
  * Errors every RPC may return:
  * - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED.
  * - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING.
+ * - PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN: a user token asked
+ *   for a connection outside its workspace.
  * - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: missing connection_id.
  * - NOT_FOUND, ERROR_REASON_CONNECTION_NOT_FOUND.
  * - FAILED_PRECONDITION, ERROR_REASON_CONNECTION_NOT_ACTIVE.
