@@ -1,6 +1,14 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { createAsyncIterable, encodeEnvelope, readAllBytes, type UniversalHandler, type UniversalServerResponse } from '@connectrpc/connect/protocol';
-import { codeToHttpStatus, errorFromJsonBytes, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
+import {
+  createAsyncIterable,
+  encodeEnvelope,
+  pipe,
+  readAllBytes,
+  transformSplitEnvelope,
+  type UniversalHandler,
+  type UniversalServerResponse,
+} from '@connectrpc/connect/protocol';
+import { codeToHttpStatus, endStreamFlag, endStreamFromJson, endStreamToJson, errorFromJsonBytes, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
 import { findTrailerError, setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
 import { trailerFlag, trailerParse, trailerSerialize } from '@connectrpc/connect/protocol-grpc-web';
 import { ErrorInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
@@ -10,12 +18,13 @@ import { errorInfo } from './error-mapper.js';
  * Connect decodes and size-checks a request before any interceptor runs, so
  * its own errors would leave without an ErrorInfo, sometimes as INTERNAL,
  * and with messages that quote the offending input (which may be a secret).
- * This wraps each unary handler and rewrites exactly those errors (the ones
- * without an ErrorInfo) into a generic message, the right code and a reason,
- * in whichever protocol the call used. Errors from our handlers already
- * carry an ErrorInfo and pass through untouched.
+ * This wraps each unary and server-streaming handler and rewrites exactly
+ * those errors (the ones without an ErrorInfo) into a generic message, the
+ * right code and a reason, in whichever protocol the call used. Errors from
+ * our handlers already carry an ErrorInfo and pass through untouched.
  */
 export function withSafeProtocolErrors(handler: UniversalHandler): UniversalHandler {
+  if (handler.method.methodKind === 'server_streaming') return withSafeStreamErrors(handler);
   if (handler.method.methodKind !== 'unary') return handler;
   const inputName = handler.method.input.typeName;
   const wrapped = async (req: Parameters<UniversalHandler>[0]): Promise<UniversalServerResponse> => {
@@ -104,4 +113,66 @@ async function rewriteGrpcWeb(res: UniversalServerResponse, inputName: string): 
   const kept = frames.slice(0, -1).map((f) => encodeEnvelope(f.flags, f.data));
   const body = new Uint8Array([...kept.flatMap((k) => [...k]), ...rewritten]);
   return { ...res, body: asBody(body) };
+}
+
+/**
+ * Server streams: the status travels at the end of a body that may stay
+ * open for hours, so nothing is buffered. Envelopes pass through one by one
+ * and only the final one (Connect end-stream, gRPC-Web trailer frame) is
+ * rewritten; gRPC's trailers are rewritten in place once the body is done,
+ * before the adapter sends them.
+ */
+function withSafeStreamErrors(handler: UniversalHandler): UniversalHandler {
+  const inputName = handler.method.input.typeName;
+  const wrapped = async (req: Parameters<UniversalHandler>[0]): Promise<UniversalServerResponse> => {
+    const res = await handler(req);
+    const body = res.body;
+    if (body === undefined) return res;
+    const contentType = req.header.get('content-type') ?? '';
+    if (contentType.startsWith('application/grpc-web')) {
+      return { ...res, body: rewriteFinalEnvelope(body, trailerFlag, (data) => rewriteTrailerFrame(data, inputName)) };
+    }
+    if (contentType.startsWith('application/grpc')) {
+      const trailer = res.trailer;
+      return {
+        ...rewriteGrpc(res, inputName),
+        body: (async function* () {
+          yield* body;
+          const err = trailer && findTrailerError(trailer);
+          const replacement = err && safeError(err, inputName);
+          if (replacement) setTrailerStatus(trailer, replacement);
+        })(),
+      };
+    }
+    if (contentType.startsWith('application/connect')) {
+      return { ...res, body: rewriteFinalEnvelope(body, endStreamFlag, (data) => rewriteEndStream(data, inputName)) };
+    }
+    return res;
+  };
+  return Object.assign(wrapped, handler);
+}
+
+async function* rewriteFinalEnvelope(
+  body: AsyncIterable<Uint8Array>,
+  flag: number,
+  rewrite: (data: Uint8Array) => Uint8Array | undefined,
+): AsyncIterable<Uint8Array> {
+  for await (const envelope of pipe(body, transformSplitEnvelope(0xffffffff))) {
+    const data = (envelope.flags & flag) === flag ? (rewrite(envelope.data) ?? envelope.data) : envelope.data;
+    yield encodeEnvelope(envelope.flags, data);
+  }
+}
+
+function rewriteEndStream(data: Uint8Array, inputName: string): Uint8Array | undefined {
+  const end = endStreamFromJson(data);
+  const replacement = end.error && safeError(end.error, inputName);
+  if (!replacement) return undefined;
+  return new TextEncoder().encode(JSON.stringify(endStreamToJson(end.metadata, replacement, {})));
+}
+
+function rewriteTrailerFrame(data: Uint8Array, inputName: string): Uint8Array | undefined {
+  const trailer = trailerParse(data);
+  const err = findTrailerError(trailer);
+  const replacement = err && safeError(err, inputName);
+  return replacement ? trailerSerialize(setTrailerStatus(trailer, replacement)) : undefined;
 }
