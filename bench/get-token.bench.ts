@@ -8,8 +8,10 @@
  *
  * Environment: NEXUS_BENCH_DATABASE_URL (an admin URL on the system PostgreSQL;
  * default postgres://nexus:nexus@127.0.0.1:5432/postgres), NEXUS_BENCH_SIZES
- * (default 1000,1000000), NEXUS_BENCH_SECONDS (per window, default 4),
- * NEXUS_BENCH_CPU_PROF=<dir> (CPU-profile the server).
+ * (default 1000,1000000), NEXUS_BENCH_SECONDS (per window, default 4), NEXUS_BENCH_CALLABLE
+ * (connections called round-robin, default 64),
+ * NEXUS_BENCH_CPU_PROF=<dir> (CPU-profile the server). The server gets the rest of the
+ * environment, so NEXUS_TOKEN_CACHE_SIZE=0 measures GetToken without its cache.
  */
 import os from 'node:os';
 import { createClient, type Client, type Transport } from '@connectrpc/connect';
@@ -17,11 +19,13 @@ import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect
 import { TokenService } from '../gen/ts/nexus/v1/token_pb.js';
 import { BENCH_ADMIN_KEY, ensureDatabase, explainLookups, seed, type Callable } from './support/dataset.js';
 import { EchoService } from './support/echo-service.js';
-import { runLoad, summarize, type Summary, type Window } from './support/load.js';
+import { processCpuMs, runLoad, summarize, type Summary, type Window } from './support/load.js';
 import { startBenchServer } from './support/server.js';
 
 const CONCURRENCY = 64;
-const CALLABLE = 256;
+// One connection per caller, as 64 agents each fetching the token of their own connection on
+// every tool call; NEXUS_BENCH_CALLABLE spreads the calls over more connections (colder cache).
+const CALLABLE = Number(process.env.NEXUS_BENCH_CALLABLE ?? CONCURRENCY);
 const ROUNDS = 3;
 const WINDOW_MS = Number(process.env.NEXUS_BENCH_SECONDS ?? 4) * 1000;
 const ADMIN_URL = process.env.NEXUS_BENCH_DATABASE_URL ?? 'postgres://nexus:nexus@127.0.0.1:5432/postgres';
@@ -40,12 +44,28 @@ interface Row {
   protocol: Protocol;
   echo: Summary;
   getToken: Summary;
+  /** Share of GetToken's cache lookups that hit, over the measured windows. */
+  cacheHitRate: number;
 }
 
 // The echo's generic client: methods are known only at run time.
 type EchoClient = { echo(req: { message: string }, opts?: object): Promise<{ message: string }> };
 
-async function measure(baseUrl: string, protocol: Protocol, callable: Callable[], size: number): Promise<Row> {
+/** Cache lookups so far, from the server's /metrics. */
+async function cacheLookups(baseUrl: string): Promise<{ hit: number; miss: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const read = (result: string) => Number(new RegExp(`^nexus_token_cache_lookups_total\\{result="${result}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: read('hit'), miss: read('miss') };
+}
+
+async function window(pid: number, call: (i: number) => Promise<void>): Promise<Window> {
+  const cpu = processCpuMs(pid);
+  const w = await runLoad(CONCURRENCY, WINDOW_MS, call);
+  w.serverCpuMs = processCpuMs(pid) - cpu;
+  return w;
+}
+
+async function measure(baseUrl: string, pid: number, protocol: Protocol, callable: Callable[], size: number): Promise<Row> {
   const transport = PROTOCOLS[protocol].transport(baseUrl);
   const tokens = createClient(TokenService, transport);
   const echo = createClient(EchoService, transport) as unknown as EchoClient;
@@ -66,20 +86,25 @@ async function measure(baseUrl: string, protocol: Protocol, callable: Callable[]
   await runLoad(CONCURRENCY, 2_000, getToken);
   const echoWindows: Window[] = [];
   const tokenWindows: Window[] = [];
+  const before = await cacheLookups(baseUrl);
   for (let round = 0; round < ROUNDS; round++) {
-    echoWindows.push(await runLoad(CONCURRENCY, WINDOW_MS, echoCall));
-    tokenWindows.push(await runLoad(CONCURRENCY, WINDOW_MS, getToken));
+    echoWindows.push(await window(pid, echoCall));
+    tokenWindows.push(await window(pid, getToken));
   }
+  const after = await cacheLookups(baseUrl);
+  const hits = after.hit - before.hit;
+  const lookups = hits + after.miss - before.miss;
   for (const w of [...echoWindows, ...tokenWindows]) {
     if (w.errors > 0) throw new Error(`${w.errors} calls failed over ${protocol}: ${String(w.firstError)}`);
   }
-  return { size, protocol, echo: summarize(echoWindows), getToken: summarize(tokenWindows) };
+  return { size, protocol, echo: summarize(echoWindows), getToken: summarize(tokenWindows), cacheHitRate: lookups ? hits / lookups : 0 };
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
 
 console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
 console.log(`load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`GetToken cache: ${process.env.NEXUS_TOKEN_CACHE_SIZE === '0' ? 'off (NEXUS_TOKEN_CACHE_SIZE=0)' : 'on (default)'}; ${CALLABLE} connections called round-robin`);
 console.log(`${CONCURRENCY} callers, ${ROUNDS} interleaved ${WINDOW_MS / 1000}-second windows per RPC, server in its own process`);
 const rows: Row[] = [];
 for (const size of SIZES) {
@@ -90,12 +115,16 @@ for (const size of SIZES) {
     const callable = await seed(url, size - CALLABLE, CALLABLE);
     for (const line of await explainLookups(url, callable[0]!.id)) console.log(`  plan ${line}`);
     for (const protocol of Object.keys(PROTOCOLS) as Protocol[]) {
-      const row = await measure(server.baseUrl, protocol, callable, size);
+      const row = await measure(server.baseUrl, server.pid, protocol, callable, size);
       rows.push(row);
       const ratio = row.getToken.throughput / row.echo.throughput;
-      console.log(`  ${PROTOCOLS[protocol].label.padEnd(20)} rpc/s   p50 ms   p99 ms`);
-      console.log(`    echo            ${fmt(row.echo.throughput)} ${fmt(row.echo.p50Ms, 2)} ${fmt(row.echo.p99Ms, 2)}`);
-      console.log(`    GetToken        ${fmt(row.getToken.throughput)} ${fmt(row.getToken.p50Ms, 2)} ${fmt(row.getToken.p99Ms, 2)}   ratio ${ratio.toFixed(2)}`);
+      const cpuRatio = row.getToken.serverCpuUsPerCall / row.echo.serverCpuUsPerCall;
+      console.log(`  ${PROTOCOLS[protocol].label.padEnd(20)} rpc/s   p50 ms   p99 ms  server CPU us/call`);
+      console.log(`    echo            ${fmt(row.echo.throughput)} ${fmt(row.echo.p50Ms, 2)} ${fmt(row.echo.p99Ms, 2)} ${fmt(row.echo.serverCpuUsPerCall)}`);
+      console.log(
+        `    GetToken        ${fmt(row.getToken.throughput)} ${fmt(row.getToken.p50Ms, 2)} ${fmt(row.getToken.p99Ms, 2)} ${fmt(row.getToken.serverCpuUsPerCall)}` +
+          `   throughput ratio ${ratio.toFixed(2)}, CPU/call ratio ${cpuRatio.toFixed(2)}, cache hits ${(row.cacheHitRate * 100).toFixed(1)}%`,
+      );
     }
   } finally {
     await server.stop();

@@ -98,7 +98,11 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       baseUrl: config.baseUrl,
       warn: (message, context) => logger.warn(context, message),
     });
-    const tokenCache = new TokenCache({ maxEntries: config.tokenCacheSize, maxAgeMs: config.tokenCacheMaxAgeMs });
+    const tokenCache = new TokenCache({
+      maxEntries: config.tokenCacheSize,
+      maxAgeMs: config.tokenCacheMaxAgeMs,
+      onLookup: metrics.tokenCacheLookup,
+    });
     if (tokenCache.enabled) invalidateOnEvents(tokenCache, events);
     const tokens = new TokenService({ store, keyRing: config.keyRing, providers, oauth, observer: metrics, events, cache: tokenCache });
     const watch = new ConnectionWatch(store, events, {

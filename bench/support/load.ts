@@ -1,8 +1,11 @@
 /** Closed-loop load: N callers, each issuing its next call as soon as its last one answered. */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface Window {
   seconds: number;
+  /** CPU the server process used during the window (user + system), when measured. */
+  serverCpuMs?: number;
   errors: number;
   firstError?: unknown;
   /** Milliseconds per successful call. */
@@ -16,6 +19,8 @@ export interface Summary {
   throughput: number;
   p50Ms: number;
   p99Ms: number;
+  /** Server CPU per successful call: independent of how busy the machine is. */
+  serverCpuUsPerCall: number;
 }
 
 export async function runLoad(concurrency: number, durationMs: number, call: (i: number) => Promise<unknown>): Promise<Window> {
@@ -52,6 +57,7 @@ export function summarize(windows: Window[]): Summary {
     throughput: all.length / seconds,
     p50Ms: percentile(all, 0.5),
     p99Ms: percentile(all, 0.99),
+    serverCpuUsPerCall: (windows.reduce((n, w) => n + (w.serverCpuMs ?? NaN), 0) * 1000) / all.length,
   };
 }
 
@@ -59,3 +65,14 @@ function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux). */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+// USER_HZ: 100 on every Linux this runs on.
+const CLOCK_TICKS = 100;

@@ -105,6 +105,18 @@ export class Metrics implements RefreshObserver {
     registers: [this.registry],
   });
 
+  readonly tokenCacheLookups = new Counter({
+    name: 'nexus_token_cache_lookups_total',
+    help: 'GetToken lookups in the per-process token cache, by result (hit or miss)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly tokenCacheHit = this.tokenCacheLookups.labels('hit');
+  private readonly tokenCacheMiss = this.tokenCacheLookups.labels('miss');
+
+  /** For TokenCacheOptions.onLookup. */
+  readonly tokenCacheLookup = (hit: boolean): void => (hit ? this.tokenCacheHit : this.tokenCacheMiss).inc();
+
   // Keyed by the method descriptor, a long-lived object from the generated code.
   private readonly series = new WeakMap<MethodKey, (CodeSeries | undefined)[]>();
 

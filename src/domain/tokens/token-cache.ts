@@ -11,6 +11,8 @@ export interface TokenCacheOptions {
    * how long a missed notification can keep a changed connection served.
    */
   maxAgeMs: number;
+  /** Told of every lookup (metrics). */
+  onLookup?: (hit: boolean) => void;
 }
 
 interface Entry {
@@ -59,10 +61,11 @@ export class TokenCache {
 
   /** The cached credential, if it belongs to the project and stays valid for `marginMs` more. */
   get(projectId: string, connectionId: string, marginMs: number, now = Date.now()): IssuedCredential | undefined {
-    const entry = this.entries?.get(connectionId);
-    if (!entry || entry.projectId !== projectId) return undefined;
-    if (entry.expiresAt !== undefined && entry.expiresAt - now <= marginMs) return undefined;
-    return entry.credential;
+    if (!this.entries) return undefined;
+    const entry = this.entries.get(connectionId);
+    const usable = entry !== undefined && entry.projectId === projectId && (entry.expiresAt === undefined || entry.expiresAt - now > marginMs);
+    this.options.onLookup?.(usable);
+    return usable ? entry.credential : undefined;
   }
 
   /** Call before reading the row; pass the value to `set`. */

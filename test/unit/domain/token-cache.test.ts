@@ -84,4 +84,14 @@ describe('TokenCache', () => {
     expect(cache.enabled).toBe(false);
     expect(cache.get('p', 'c', 0)).toBeUndefined();
   });
+
+  it('reports each lookup as a hit or a miss', () => {
+    const seen: boolean[] = [];
+    const cache = new TokenCache({ maxEntries: 10, maxAgeMs: 60_000, onLookup: (hit) => seen.push(hit) });
+    cache.get('p', 'c', 0);
+    cache.set('p', 'c', bearer, cache.mark());
+    cache.get('p', 'c', 0);
+    cache.get('other', 'c', 0);
+    expect(seen).toEqual([false, true, false]);
+  });
 });
