@@ -16,6 +16,8 @@ import { bootstrap } from './domain/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
 import { UrlAllowList } from './domain/url-allow-list.js';
 import { invalidateOnEvents, TokenCache } from './domain/tokens/token-cache.js';
+import { RefreshWorker } from './domain/tokens/refresh-worker.js';
+import { Refresher } from './domain/tokens/refresher.js';
 import { TokenService } from './domain/tokens/token-service.js';
 import { Metrics } from './observability/metrics.js';
 import { WEB_APP_PREFIX } from './http/web-app-route.js';
@@ -42,6 +44,8 @@ export interface App {
   tokens: TokenService;
   /** GetToken's per-process cache (invalidated by connection events). */
   tokenCache: TokenCache;
+  /** The background refresh worker, when this process runs one (started by createApp). */
+  refreshWorker: RefreshWorker | undefined;
   /** This app's metrics registry (one per app). */
   metrics: Metrics;
   /** Connection events: publish inside a status-changing transaction, subscribe in memory (any replica's changes). */
@@ -63,6 +67,10 @@ export interface AppOptions {
   extraServices?: (router: ConnectRouter) => void;
   /** The clock of end-user auth (token, code and handoff expiry); tests move it. */
   clock?: () => Date;
+  /** Run the background refresh worker (`nexus start` per NEXUS_REFRESH_WORKER, `nexus worker`); one-shot commands do not. */
+  refreshWorker?: boolean;
+  /** false: serve only /healthz, /readyz and /metrics, no API (`nexus worker`). */
+  serveApi?: boolean;
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
@@ -104,7 +112,20 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       onLookup: metrics.tokenCacheLookup,
     });
     if (tokenCache.enabled) invalidateOnEvents(tokenCache, events);
-    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, oauth, observer: metrics, events, cache: tokenCache });
+    const refresher = new Refresher({
+      store,
+      keyRing: config.keyRing,
+      providers,
+      oauth,
+      events,
+      options: config.refresh,
+      observer: metrics,
+      warn: (message, context) => logger.warn(context, message),
+    });
+    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, refresher, cache: tokenCache });
+    const worker = options.refreshWorker
+      ? new RefreshWorker({ store, refresher, observer: metrics, warn: (message, context) => logger.warn(context, message) }, config.refresh)
+      : undefined;
     const watch = new ConnectionWatch(store, events, {
       heartbeatMs: config.streamHeartbeatMs,
       maxStreams: config.maxStreams,
@@ -141,6 +162,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       metricsToken: config.metricsToken,
       signingKeys,
       clientIps: new ClientIpResolver(config.trustedProxies ?? []),
+      serveApi: options.serveApi ?? true,
       handlers: {
         providers: new ProviderHandler(auth, providers, catalog),
         connections: new ConnectionHandler(auth, connections, watch),
@@ -149,6 +171,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         clients: new ClientHandler(auth, clients),
       },
     });
+    worker?.start();
     return {
       server,
       store,
@@ -166,10 +189,13 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       clients,
       signingKeys,
       generatedAdminKey,
+      refreshWorker: worker,
       async close() {
         // Open streams end first (UNAVAILABLE, SERVER_SHUTTING_DOWN: clients resume elsewhere with their
         // cursor); otherwise they would hold the drain until its timeout.
         await events.close();
+        // Then the worker: its refreshes in flight finish and commit while the database is still open.
+        await worker?.stop();
         await server.close();
         await database.close();
       },

@@ -49,6 +49,8 @@ export interface ServerDeps {
   metricsToken?: string | undefined;
   /** The built Manage Connections web app; web/dist by default. */
   webAppDir?: string;
+  /** false (`nexus worker`): only health checks and /metrics, no API, callback or pages. */
+  serveApi?: boolean;
 }
 
 /**
@@ -66,6 +68,11 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     // On close, idle keep-alive sockets go at once and HTTP/2 sessions get a GOAWAY; busy ones finish.
     forceCloseConnections: 'idle',
   });
+  if (deps.serveApi === false) {
+    registerHealthRoutes(app, deps.store);
+    registerMetricsRoute(app, deps.metrics, deps.metricsToken);
+    return app;
+  }
   await registerCors(app, deps.corsOrigins);
   await app.register(fastifyConnectPlugin, {
     routes: (router) => {

@@ -33,6 +33,11 @@ program
   });
 
 program
+  .command('worker')
+  .description('run only the background refresh worker (health checks and /metrics on PORT, no API)')
+  .action(async () => start(loadConfig(), { mode: 'worker' }));
+
+program
   .command('migrate')
   .description('run database migrations and exit')
   .action(async () => {

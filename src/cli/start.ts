@@ -5,10 +5,13 @@ import { createLogger } from '../logging.js';
 export interface StartOptions {
   /** Generate and print the default project's admin key on first start (false in cluster workers: the primary did it). */
   generateAdminKey?: boolean;
+  /** `worker` (`nexus worker`): only the background refresh worker, with health checks and /metrics on PORT, no API. */
+  mode?: 'server' | 'worker';
 }
 
 /** Runs the server until SIGINT/SIGTERM, then drains in-flight requests and closes the database. */
 export async function start(config: Config, options: StartOptions = {}): Promise<void> {
+  const mode = options.mode ?? 'server';
   const logger = createLogger(config.logLevel);
   if (config.keyRingSource === 'generated') {
     logger.warn(
@@ -16,12 +19,22 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       'NEXUS_ENCRYPTION_KEYS is not set: generated a development key ring in the data directory. Set it in production.',
     );
   }
-  const app = await createApp(config, logger, { generateAdminKey: options.generateAdminKey ?? true });
+  const app = await createApp(
+    config,
+    logger,
+    mode === 'worker'
+      ? { refreshWorker: true, serveApi: false }
+      : { generateAdminKey: options.generateAdminKey ?? true, refreshWorker: config.refresh.worker },
+  );
   if (app.generatedAdminKey) printAdminKey(app.generatedAdminKey);
   await app.server.listen({ port: config.port, host: config.host });
   logger.info(
-    { baseUrl: config.baseUrl, database: app.database.embedded ? `embedded (${config.dataDir})` : 'postgresql' },
-    'nexus is ready',
+    {
+      baseUrl: config.baseUrl,
+      database: app.database.embedded ? `embedded (${config.dataDir})` : 'postgresql',
+      refreshWorker: app.refreshWorker !== undefined,
+    },
+    mode === 'worker' ? 'nexus refresh worker is ready' : 'nexus is ready',
   );
   let stopping = false;
   const stop = async (signal: string) => {

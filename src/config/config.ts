@@ -20,6 +20,8 @@ export interface Config {
   logLevel: string;
   /** Upper bound on an outbound call to a provider. */
   providerTimeoutMs: number;
+  /** Background refresh and the refresh lease (NEXUS_REFRESH_*). */
+  refresh: RefreshConfig;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`; unset, it is open. */
   metricsToken: string | undefined;
   /** Database connections per process (PostgreSQL; the embedded database always uses one). */
@@ -50,6 +52,24 @@ export interface Config {
   siweRpcUrl?: string | undefined;
 }
 
+export interface RefreshConfig {
+  /** Run the background refresh worker in this process (`nexus start`); `nexus worker` always does. */
+  worker: boolean;
+  /** Most connections claimed by one claim query (bounded by free concurrency slots). */
+  batchSize: number;
+  /** Most refreshes one replica's worker runs at once. */
+  concurrency: number;
+  /** Pause between claim queries once nothing more is due. */
+  pollMs: number;
+  /** Refresh tokens that expire within this long. */
+  leadMs: number;
+  /** How long a refresh attempt's holder is trusted to finish before another replica presumes it dead. */
+  leaseMs: number;
+  /** Backoff after transient provider failures: first ceiling and cap. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -63,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && !allowed) {
     throw new ConfigError('NEXUS_ALLOWED_RETURN_URLS is required when NODE_ENV=production');
   }
+  const providerTimeoutMs = parseTimeout(env.NEXUS_PROVIDER_TIMEOUT_MS ?? '10000');
   return {
     production,
     port,
@@ -76,7 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedReturnUrls: list(allowed ?? 'http://localhost:*'),
     corsOrigins: list(env.NEXUS_CORS_ORIGINS ?? (production ? '' : 'http://localhost:*,http://127.0.0.1:*')),
     logLevel: env.LOG_LEVEL ?? 'info',
-    providerTimeoutMs: parseTimeout(env.NEXUS_PROVIDER_TIMEOUT_MS ?? '10000'),
+    providerTimeoutMs,
+    refresh: loadRefreshConfig(env, providerTimeoutMs),
     metricsToken: env.NEXUS_METRICS_TOKEN || undefined,
     dbPoolSize: parseWhole('NEXUS_DB_POOL_SIZE', env.NEXUS_DB_POOL_SIZE ?? '10', 1, 1000),
     tokenCacheSize: parseWhole('NEXUS_TOKEN_CACHE_SIZE', env.NEXUS_TOKEN_CACHE_SIZE ?? '10000', 0, 10_000_000),
@@ -90,6 +112,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     handoffIpBindingRelaxed: handoffBinding(env.NEXUS_HANDOFF_IP_BINDING ?? 'strict'),
     trustedProxies: list(env.NEXUS_TRUSTED_PROXIES ?? ''),
     siweRpcUrl: env.NEXUS_SIWE_RPC_URL || undefined,
+  };
+}
+
+/**
+ * The lease must outlast the longest call a live holder can be in: OIDC
+ * discovery plus the token request, each bounded by the provider timeout.
+ */
+export function loadRefreshConfig(env: NodeJS.ProcessEnv, providerTimeoutMs: number): RefreshConfig {
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} "${raw}" must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const workerFlag = (env.NEXUS_REFRESH_WORKER ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(workerFlag)) throw new ConfigError(`NEXUS_REFRESH_WORKER "${env.NEXUS_REFRESH_WORKER}" must be true or false`);
+  const minLease = 2 * providerTimeoutMs + 1_000;
+  const leaseMs = int('NEXUS_REFRESH_LEASE_MS', 2 * providerTimeoutMs + 15_000, minLease, 3_600_000);
+  const backoffBaseMs = int('NEXUS_REFRESH_BACKOFF_BASE_MS', 5_000, 10, 3_600_000);
+  const backoffMaxMs = int('NEXUS_REFRESH_BACKOFF_MAX_MS', 300_000, backoffBaseMs, 86_400_000);
+  return {
+    worker: workerFlag === 'true' || workerFlag === '1',
+    batchSize: int('NEXUS_REFRESH_BATCH_SIZE', 50, 1, 1_000),
+    concurrency: int('NEXUS_REFRESH_CONCURRENCY', 10, 1, 256),
+    pollMs: int('NEXUS_REFRESH_POLL_MS', 5_000, 20, 600_000),
+    leadMs: int('NEXUS_REFRESH_LEAD_MS', 300_000, 0, 86_400_000),
+    leaseMs,
+    backoffBaseMs,
+    backoffMaxMs,
   };
 }
 

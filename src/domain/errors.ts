@@ -128,12 +128,19 @@ export class ConnectionNotActiveError extends NexusError {
 export class AttentionRequiredError extends NexusError {
   readonly kind = 'failed_precondition';
   readonly reason = 'ATTENTION_REQUIRED';
-  constructor(id: string) {
-    super(`connection "${id}" needs the user to reconnect: the provider rejected its refresh`, {
-      connection_id: id,
-    });
+  /** `statusReason` refresh_interrupted: a replica died mid-refresh of a rotating token (see refresher.ts). */
+  constructor(id: string, statusReason?: string) {
+    super(
+      statusReason === REFRESH_INTERRUPTED
+        ? `connection "${id}" needs the user to reconnect: a refresh was interrupted and its refresh token may already have been used`
+        : `connection "${id}" needs the user to reconnect: the provider rejected its refresh`,
+      { connection_id: id },
+    );
   }
 }
+
+/** status_reason of a connection whose refresh outcome was lost with the replica that ran it. */
+export const REFRESH_INTERRUPTED = 'refresh_interrupted';
 
 export class StaticCredentialError extends NexusError {
   readonly kind = 'failed_precondition';

@@ -2,6 +2,7 @@ import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { RefreshObserver, RefreshOutcomeLabel, RefreshTrigger } from '../domain/tokens/refresh-observer.js';
+import type { WorkerObserver } from '../domain/tokens/refresh-worker.js';
 
 /** Connect codes as the Connect protocol spells them (index = numeric code). */
 const CODE_NAMES = [
@@ -43,7 +44,7 @@ interface CodeSeries {
  * service and method names from the proto, Connect codes, refresh outcomes.
  * No label ever carries an id, a workspace or anything a caller supplied.
  */
-export class Metrics implements RefreshObserver {
+export class Metrics implements RefreshObserver, WorkerObserver {
   readonly registry = new Registry();
 
   readonly rpcRequests = new Counter({
@@ -149,6 +150,23 @@ export class Metrics implements RefreshObserver {
   refreshed(outcome: RefreshOutcomeLabel, trigger: RefreshTrigger, seconds: number): void {
     this.refreshes.inc({ outcome, trigger });
     if (seconds > 0) this.refreshDuration.observe({ outcome }, seconds);
+  }
+
+  polled(): void {
+    this.workerPolls.inc();
+  }
+
+  claimed(count: number): void {
+    if (count > 0) this.workerClaimed.inc(count);
+  }
+
+  inFlight(count: number): void {
+    this.workerInFlight.set(count);
+  }
+
+  backlog(due: number, backingOff: number): void {
+    this.workerDue.set(due);
+    this.workerBackoff.set(backingOff);
   }
 
   /**

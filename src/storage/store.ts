@@ -12,6 +12,7 @@ import { AuthSessionRepository } from './repositories/auth-session-repository.js
 import { RefreshTokenRepository } from './repositories/refresh-token-repository.js';
 import { OneTimeCodeRepository } from './repositories/one-time-code-repository.js';
 import { SigningKeyRepository } from './repositories/signing-key-repository.js';
+import { RefreshRepository } from './repositories/refresh-repository.js';
 
 /** The repositories over one data source, and the transactions that span them. */
 export class Store {
@@ -27,6 +28,7 @@ export class Store {
   readonly refreshTokens: RefreshTokenRepository;
   readonly oneTimeCodes: OneTimeCodeRepository;
   readonly signingKeys: SigningKeyRepository;
+  readonly refresh: RefreshRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.projects = new ProjectRepository(dataSource);
@@ -41,6 +43,7 @@ export class Store {
     this.refreshTokens = new RefreshTokenRepository(dataSource);
     this.oneTimeCodes = new OneTimeCodeRepository(dataSource);
     this.signingKeys = new SigningKeyRepository(dataSource);
+    this.refresh = new RefreshRepository(dataSource);
   }
 
   /** `repeatableRead` gives every read in `work` one consistent snapshot (a watch's snapshot and its cursor). */

@@ -58,15 +58,18 @@ describe('single-flight refresh across two server processes on one PostgreSQL', 
   let auth: TestAuthServer;
   let db: TestDatabase;
   let replicas: ServerProcess[] = [];
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     auth = await TestAuthServer.start();
     db = await createTestDatabase();
-    const env = {
+    env = {
       DATABASE_URL: db.url,
       NEXUS_ENCRYPTION_KEYS: KeyRing.generate('r1').toSpec(),
       NEXUS_ADMIN_API_KEY: ADMIN_KEY,
       NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
+      // On-demand single-flight is under test: no background refresh behind its back.
+      NEXUS_REFRESH_WORKER: 'false',
     };
     // Started together: the migration lock lets exactly one of them migrate.
     replicas = await Promise.all([startServerProcess(env), startServerProcess(env)]);
@@ -101,12 +104,8 @@ describe('single-flight refresh across two server processes on one PostgreSQL', 
   });
 
   it('drains and exits cleanly on SIGTERM', async () => {
-    const extra = await startServerProcess({
-      DATABASE_URL: db.url,
-      NEXUS_ENCRYPTION_KEYS: KeyRing.generate('r2').toSpec(),
-      NEXUS_ADMIN_API_KEY: ADMIN_KEY,
-      NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
-    });
+    // The same key ring as the others: a replica must open the shared sealed rows (e.g. signing keys) to start.
+    const extra = await startServerProcess(env);
     expect(await extra.stop('SIGTERM')).toBe(0);
     expect(extra.output()).toContain('shutting down');
   });

@@ -15,7 +15,7 @@ export interface ServerProcess {
  * Starts `nexus start` as its own OS process, as an operator would run a
  * replica, and waits until /readyz answers.
  */
-export async function startServerProcess(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, readyTimeoutMs = 90_000): Promise<ServerProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin/nexus.js'), 'start'], {

@@ -7,7 +7,7 @@ import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
 import { createApp, type App } from '../../src/app.js';
-import type { Config } from '../../src/config/config.js';
+import { loadRefreshConfig, type Config } from '../../src/config/config.js';
 import { KeyRing } from '../../src/crypto/index.js';
 import { createLogger } from '../../src/logging.js';
 import { freePort } from './ports.js';
@@ -65,6 +65,8 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     streamHeartbeatMs: 15_000,
     maxStreams: 20_000,
     eventRetentionMs: 24 * 3_600_000,
+    // Suites that test the background worker turn it on; elsewhere it would refresh behind their backs.
+    refresh: { ...loadRefreshConfig({}, 2_000), worker: false },
     ...options.config,
   };
   const logs: string[] = [];
@@ -74,7 +76,10 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
       done();
     },
   });
-  const app = await createApp(config, createLogger('debug', sink), options.clock ? { clock: options.clock } : {});
+  const app = await createApp(config, createLogger('debug', sink), {
+    refreshWorker: config.refresh.worker,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   await app.server.listen({ port, host: '127.0.0.1' });
   return {
     app,

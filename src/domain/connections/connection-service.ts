@@ -1,5 +1,5 @@
 import { newId, open as openSealed, pkceChallengeS256, pkceVerifier, seal, type KeyRing } from '../../crypto/index.js';
-import type { ConnectionRow, ConnectionStatusName } from '../../storage/entities/connection.js';
+import type { ConnectionRow, ConnectionStatusName, RefreshState } from '../../storage/entities/connection.js';
 import type { ProviderRow } from '../../storage/entities/provider.js';
 import type { Tx } from '../../storage/data-source.js';
 import type { Store } from '../../storage/store.js';
@@ -27,7 +27,8 @@ import { codeVerifierAad, returnUrlWith } from './connection-urls.js';
 import { openCredentials, sealCredentials } from './sealed-credentials.js';
 import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
 
-export interface ConnectionView extends ConnectionRow {
+/** A connection as callers and watchers see it: no refresh bookkeeping. */
+export interface ConnectionView extends Omit<ConnectionRow, keyof RefreshState> {
   providerName: string;
 }
 

@@ -2,7 +2,37 @@ import { EntitySchema } from 'typeorm';
 
 export type ConnectionStatusName = 'PENDING' | 'ACTIVE' | 'ATTENTION_REQUIRED' | 'FAILED' | 'REVOKED';
 
-export interface ConnectionRow {
+/**
+ * Refresh bookkeeping (see domain/tokens/refresher.ts). Not part of a new
+ * row: the columns have database defaults.
+ */
+export interface RefreshState {
+  /** The refresh attempt in flight (or, with ATTENTION_REQUIRED/refresh_interrupted, the one abandoned). */
+  refreshAttemptId: string | null;
+  /** Which process holds the attempt (host:pid), for operators and fault tests. */
+  refreshAttemptBy: string | null;
+  refreshStartedAt: Date | null;
+  /** After this, a holder that has not finished is presumed dead. */
+  refreshLeaseUntil: Date | null;
+  /** Transient failures in a row; reset by a successful refresh. */
+  refreshFailures: number;
+  /** The background worker leaves the row alone until then (backoff). */
+  refreshNextAttemptAt: Date | null;
+  /** Whether the last refresh returned a new refresh token; null: never refreshed (treated as rotating). */
+  refreshTokenRotates: boolean | null;
+}
+
+export const REFRESH_STATE_KEYS = [
+  'refreshAttemptId',
+  'refreshAttemptBy',
+  'refreshStartedAt',
+  'refreshLeaseUntil',
+  'refreshFailures',
+  'refreshNextAttemptAt',
+  'refreshTokenRotates',
+] as const satisfies readonly (keyof RefreshState)[];
+
+export interface ConnectionRow extends RefreshState {
   id: string;
   projectId: string;
   workspaceId: string;
@@ -38,6 +68,13 @@ export const ConnectionEntity = new EntitySchema<ConnectionRow>({
     supersededBy: { name: 'superseded_by', type: 'text', nullable: true },
     credentialsSealed: { name: 'credentials_sealed', type: 'text', nullable: true },
     tokenExpiresAt: { name: 'token_expires_at', type: 'timestamptz', nullable: true },
+    refreshAttemptId: { name: 'refresh_attempt_id', type: 'text', nullable: true },
+    refreshAttemptBy: { name: 'refresh_attempt_by', type: 'text', nullable: true },
+    refreshStartedAt: { name: 'refresh_started_at', type: 'timestamptz', nullable: true },
+    refreshLeaseUntil: { name: 'refresh_lease_until', type: 'timestamptz', nullable: true },
+    refreshFailures: { name: 'refresh_failures', type: 'integer', default: 0 },
+    refreshNextAttemptAt: { name: 'refresh_next_attempt_at', type: 'timestamptz', nullable: true },
+    refreshTokenRotates: { name: 'refresh_token_rotates', type: 'boolean', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

@@ -1,5 +1,6 @@
 import { InitialSchema1763900000000 } from './1763900000000-initial-schema.js';
 import { ConnectionEvents1795440453879 } from './1795440453879-connection-events.js';
+import { RefreshLease1795440721884 } from './1795440721884-refresh-lease.js';
 import { ProviderCatalogAndConnectionFields1795441953870 } from './1795441953870-provider-catalog-and-connection-fields.js';
 import { EndUserAuth1795441963271 } from './1795441963271-end-user-auth.js';
 
@@ -7,6 +8,7 @@ import { EndUserAuth1795441963271 } from './1795441963271-end-user-auth.js';
 export const migrations = [
   InitialSchema1763900000000,
   ConnectionEvents1795440453879,
+  RefreshLease1795440721884,
   ProviderCatalogAndConnectionFields1795441953870,
   EndUserAuth1795441963271,
 ];

@@ -1,7 +1,7 @@
 import { LessThan, Not, type DataSource, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { ConnectionEntity, type ConnectionRow, type ConnectionStatusName } from '../entities/connection.js';
+import { ConnectionEntity, type ConnectionRow, type ConnectionStatusName, type RefreshState } from '../entities/connection.js';
 import { BaseRepository } from './base.js';
 
 export interface ConnectionListQuery {
@@ -21,7 +21,7 @@ export class ConnectionRepository extends BaseRepository<ConnectionRow> {
     super(dataSource, ConnectionEntity);
   }
 
-  async insert(row: Omit<ConnectionRow, 'createdAt' | 'updatedAt'>, tx?: Tx): Promise<ConnectionRow> {
+  async insert(row: Omit<ConnectionRow, 'createdAt' | 'updatedAt' | keyof RefreshState>, tx?: Tx): Promise<ConnectionRow> {
     // jsonb columns are typed as open records, which TypeORM's deep-partial type rejects.
     await this.repo(tx).insert(row as QueryDeepPartialEntity<ConnectionRow>);
     return (await this.findById(row.projectId, row.id, tx))!;

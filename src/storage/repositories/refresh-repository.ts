@@ -1,0 +1,69 @@
+import { In, type DataSource } from 'typeorm';
+import type { Tx } from '../data-source.js';
+import { ConnectionEntity, type ConnectionRow, type RefreshState } from '../entities/connection.js';
+import { BaseRepository } from './base.js';
+
+const COLUMNS: Record<keyof RefreshState, string> = {
+  refreshAttemptId: 'refresh_attempt_id',
+  refreshAttemptBy: 'refresh_attempt_by',
+  refreshStartedAt: 'refresh_started_at',
+  refreshLeaseUntil: 'refresh_lease_until',
+  refreshFailures: 'refresh_failures',
+  refreshNextAttemptAt: 'refresh_next_attempt_at',
+  refreshTokenRotates: 'refresh_token_rotates',
+};
+
+// The worker's notion of "due", shared by the claim and the gauges. Static
+// providers never set token_expires_at; the provider check is belt and braces.
+const DUE = `c.status = 'ACTIVE' AND c.token_expires_at IS NOT NULL AND c.token_expires_at < $1
+  AND EXISTS (SELECT 1 FROM providers p WHERE p.id = c.provider_id AND p.auth_type = 'OAUTH2')`;
+const NOT_BACKING_OFF = `(c.refresh_next_attempt_at IS NULL OR c.refresh_next_attempt_at <= $2)`;
+const NOT_LEASED = `(c.refresh_lease_until IS NULL OR c.refresh_lease_until < $2)`;
+
+/** The refresh bookkeeping columns of connections, and the background worker's queries over them. */
+export class RefreshRepository extends BaseRepository<ConnectionRow> {
+  constructor(dataSource: DataSource) {
+    super(dataSource, ConnectionEntity);
+  }
+
+  /**
+   * Locks up to `limit` connections that are due (token expiring before
+   * `dueBefore`, no backoff pending, no live lease), soonest first, skipping
+   * rows another transaction holds: replicas claiming at the same moment get
+   * disjoint batches. The locks last until `tx` ends.
+   */
+  async claimDue(p: { dueBefore: Date; now: Date; limit: number }, tx: Tx): Promise<ConnectionRow[]> {
+    const ids: { id: string }[] = await tx.query(
+      `SELECT c.id FROM connections c
+        WHERE ${DUE} AND ${NOT_BACKING_OFF} AND ${NOT_LEASED}
+        ORDER BY c.token_expires_at
+        LIMIT $3
+        FOR UPDATE OF c SKIP LOCKED`,
+      [p.dueBefore, p.now, p.limit],
+    );
+    if (ids.length === 0) return [];
+    return this.repo(tx).findBy({ id: In(ids.map((r) => r.id)) });
+  }
+
+  /** Due connections (all replicas) and those of them waiting out a backoff, for the gauges. */
+  async countDue(p: { dueBefore: Date; now: Date }, tx?: Tx): Promise<{ due: number; backingOff: number }> {
+    const [row] = (await (tx ?? this.dataSource.manager).query(
+      `SELECT count(*) FILTER (WHERE ${NOT_BACKING_OFF}) AS due,
+              count(*) FILTER (WHERE NOT ${NOT_BACKING_OFF}) AS backing_off
+         FROM connections c WHERE ${DUE}`,
+      [p.dueBefore, p.now],
+    )) as { due: string; backing_off: string }[];
+    return { due: Number(row?.due ?? 0), backingOff: Number(row?.backing_off ?? 0) };
+  }
+
+  /**
+   * Writes refresh bookkeeping without touching updated_at: a lease or a
+   * backoff is not a change of the connection anyone watches.
+   */
+  async setState(id: string, patch: Partial<RefreshState>, tx: Tx): Promise<void> {
+    const keys = Object.keys(patch) as (keyof RefreshState)[];
+    if (keys.length === 0) return;
+    const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ');
+    await tx.query(`UPDATE connections SET ${sets} WHERE id = $1`, [id, ...keys.map((k) => patch[k])]);
+  }
+}
