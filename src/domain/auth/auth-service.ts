@@ -48,6 +48,8 @@ export const REFRESH_TOKEN_PREFIX = 'nxrt_';
 /** Path of the Manage Connections web app under BASE_URL. */
 export const WEB_APP_PATH = '/manage/';
 const DEFAULT_CHAIN_IDS = [1];
+/** How often one process sweeps expired codes and refresh tokens (on the unauthenticated GetNonce path, which creates rows). */
+const PURGE_EVERY_MS = 10 * 60_000;
 
 export interface IssuedTokens {
   accessToken: string;
@@ -101,6 +103,8 @@ export class AuthService {
     },
   ) {}
 
+  private lastPurge = 0;
+
   private now(): Date {
     return this.deps.clock?.() ?? new Date();
   }
@@ -117,7 +121,15 @@ export class AuthService {
     const now = this.now();
     const expireTime = new Date(now.getTime() + NONCE_TTL_MS);
     await this.deps.store.oneTimeCodes.insert(codeRow('nonce', nonce, client, now, expireTime, {}));
+    this.purgeNowAndThen();
     return { nonce, expireTime };
+  }
+
+  /** Best effort, in the background: a failed sweep is retried at the next interval. */
+  private purgeNowAndThen(): void {
+    if (Date.now() - this.lastPurge < PURGE_EVERY_MS) return;
+    this.lastPurge = Date.now();
+    void Promise.all([this.deps.store.oneTimeCodes.purgeExpired(), this.deps.store.refreshTokens.purgeExpired()]).catch(() => undefined);
   }
 
   async authenticate(credentials: () => ClientCredentials, input: AuthenticateInput): Promise<AuthenticateResult> {

@@ -21,4 +21,10 @@ export class OneTimeCodeRepository extends BaseRepository<OneTimeCodeRow> {
     const result = await this.repo(tx).update({ kind, codeHash, usedAt: IsNull() }, { usedAt: now });
     return (result.affected ?? 0) === 1;
   }
+
+  /** Drops codes that expired more than a day ago (kept a day so a late replay still gets "already used"/"expired"). */
+  async purgeExpired(tx?: Tx): Promise<number> {
+    const result = await this.repo(tx).createQueryBuilder().delete().where(`expires_at < now() - interval '1 day'`).execute();
+    return result.affected ?? 0;
+  }
 }

@@ -21,4 +21,10 @@ export class RefreshTokenRepository extends BaseRepository<RefreshTokenRow> {
     const result = await this.repo(tx).update({ tokenHash, usedAt: IsNull() }, { usedAt: now });
     return (result.affected ?? 0) === 1;
   }
+
+  /** Drops refresh tokens past their expiry by a day (their session has ended by then). */
+  async purgeExpired(tx?: Tx): Promise<number> {
+    const result = await this.repo(tx).createQueryBuilder().delete().where(`expires_at < now() - interval '1 day'`).execute();
+    return result.affected ?? 0;
+  }
 }
