@@ -37,6 +37,7 @@ export class MinimalAuthServer {
   private readonly valid = new Set<string>();
   private readonly codes = new Set<string>();
   private holdNext: 'before' | 'after' | undefined;
+  private holdSkip = 0;
   private heldWaiters: ((h: Held) => void)[] = [];
   private seq = 0;
 
@@ -71,9 +72,14 @@ export class MinimalAuthServer {
     return Array.from({ length: n }, () => this.newRefreshToken());
   }
 
-  /** Holds the next refresh request at `when`; resolves once one arrives. */
-  holdNextRefresh(when: 'before' | 'after'): Promise<Held> {
+  /**
+   * Holds the next refresh request (after letting `skip` through) at `when`;
+   * resolves once one arrives. A request held `before` whose client is gone
+   * by the time it is released is dropped unprocessed, as if it never came.
+   */
+  holdNextRefresh(when: 'before' | 'after', skip = 0): Promise<Held> {
     this.holdNext = when;
+    this.holdSkip = skip;
     return new Promise((resolve) => this.heldWaiters.push(resolve));
   }
 
@@ -116,11 +122,15 @@ export class MinimalAuthServer {
     }
     if (grant !== 'refresh_token') return json(res, 400, { error: 'unsupported_grant_type' });
     const presented = form.get('refresh_token') ?? '';
-    const hold = this.holdNext;
-    this.holdNext = undefined;
+    let hold: 'before' | 'after' | undefined;
+    if (this.holdNext && this.holdSkip-- <= 0) {
+      hold = this.holdNext;
+      this.holdNext = undefined;
+    }
     if (hold === 'before') {
       // Not processed: nothing recorded, nothing rotated, until released.
       await this.held(presented);
+      if (req.socket.destroyed || res.destroyed) return;
     }
     this.presented.push(presented);
     this.refreshTimes.push(Date.now());
