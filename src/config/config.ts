@@ -72,11 +72,26 @@ export interface RefreshConfig {
 
 export class ConfigError extends Error {}
 
+/** The public URL callbacks are built from: an absolute http(s) URL, kept without a trailing slash. */
+function parseBaseUrl(value: string): string {
+  const trimmed = value.replace(/\/+$/, '');
+  let url: URL | undefined;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ConfigError('BASE_URL must be an absolute http(s) URL, for example https://nexus.example.com');
+  }
+  return trimmed;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const port = parsePort(env.PORT ?? '8080');
   const host = env.HOST ?? '127.0.0.1';
-  const baseUrl = (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const baseUrl = parseBaseUrl(env.BASE_URL ?? `http://localhost:${port}`);
   const dataDir = path.resolve(env.NEXUS_DATA_DIR ?? './.nexus');
   const { keyRing, source } = loadKeyRing(env.NEXUS_ENCRYPTION_KEYS, production, dataDir);
   const allowed = env.NEXUS_ALLOWED_RETURN_URLS;

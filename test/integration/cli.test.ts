@@ -32,7 +32,7 @@ describe('nexus CLI', () => {
   });
 
   // Each CLI run is a fresh Node process that loads TypeScript: seconds apiece on a busy machine.
-  it('migrates, applies a providers file idempotently, creates keys and re-seals', { timeout: 180_000 }, async () => {
+  it('migrates, applies a providers file idempotently, creates keys and re-seals', { timeout: 420_000 }, async () => {
     expect((await nexus('migrate')).stdout).toContain('migrations are up to date');
 
     const first = await nexus('providers:apply', '-f', 'demo/providers.yaml');
@@ -79,7 +79,7 @@ describe('nexus CLI', () => {
     expect(rows.map((r: { client_secret_sealed: string }) => keyIdOf(r.client_secret_sealed))).toEqual(['c2']);
   });
 
-  it('explains a bad configuration without a stack trace', { timeout: 60_000 }, async () => {
+  it('explains a bad configuration without a stack trace', { timeout: 120_000 }, async () => {
     const err = await nexus('migrate').catch((e: { stderr: string; code: number }) => e);
     expect(err).not.toHaveProperty('code'); // the good config still works
     env = { ...env, NEXUS_PROVIDER_TIMEOUT_MS: 'soon' };
@@ -87,5 +87,9 @@ describe('nexus CLI', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('NEXUS_PROVIDER_TIMEOUT_MS');
     expect(bad.stderr).not.toContain('    at ');
+    env = { ...env, NEXUS_PROVIDER_TIMEOUT_MS: '5000', BASE_URL: '/' };
+    const relative = (await nexus('migrate').catch((e) => e)) as { stderr: string; code: number };
+    expect(relative.code).toBe(1);
+    expect(relative.stderr).toContain('BASE_URL must be an absolute http(s) URL');
   });
 });

@@ -83,7 +83,7 @@ describe('nexus providers apply', () => {
   });
 
   // Each CLI run is a fresh Node process loading TypeScript: seconds apiece on a busy machine.
-  it('plans, applies, re-applies as a no-op, updates only what changed, and prunes on request', { timeout: 400_000 }, async () => {
+  it('plans, applies, re-applies as a no-op, updates only what changed, and prunes on request', { timeout: 600_000 }, async () => {
     const file = write('providers.yaml', FILE('first description'));
 
     const dry = await apply(file, '--dry-run');
@@ -139,7 +139,7 @@ describe('nexus providers apply', () => {
     expect((await rows()).map((r) => r.name)).toEqual(['github', 'support']);
   });
 
-  it('refuses a bad file with a clear message and applies nothing of it', { timeout: 300_000 }, async () => {
+  it('refuses a bad file with a clear message and applies nothing of it', { timeout: 400_000 }, async () => {
     const before = await rows();
     // A valid new provider first, then an invalid one: the valid one must not be created either.
     const bad = write(
