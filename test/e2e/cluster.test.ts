@@ -4,11 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyRing } from '../../src/crypto/index.js';
+import { KeyRing, newId } from '../../src/crypto/index.js';
+import { sealCredentials } from '../../src/domain/connections/sealed-credentials.js';
+import { oauthProvider } from '../support/fixtures.js';
+import type { TestAuthServer } from '../support/oauth-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { ADMIN_KEY } from '../support/test-app.js';
+import { ADMIN_KEY, clients } from '../support/test-app.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -100,6 +104,70 @@ describe('nexus start --workers (node:cluster)', () => {
     expect(drained.size).toBe(2);
     for (const pid of drained) expect(readyPids(server).has(pid)).toBe(true);
     expect(logLines(server).some((l) => l.msg === 'shutting down workers' && l.pid === server.pid)).toBe(true);
+  });
+});
+
+describe('nexus start --workers: SIGTERM while a request is in flight', () => {
+  it('lets the worker finish the GetToken it is serving, then exits 0', { timeout: 300_000 }, async () => {
+    // A token endpoint that holds its answer until told to release it.
+    let refreshes = 0;
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const slow = http.createServer((req, res) => {
+      refreshes++;
+      req.resume();
+      void released.then(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ access_token: 'after-drain', token_type: 'Bearer', expires_in: 3600 }));
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;
+    const db = await createTestDatabase();
+    const ring = KeyRing.generate('d1');
+    const server = await startServerProcess(
+      {
+        DATABASE_URL: db.url,
+        NEXUS_ENCRYPTION_KEYS: ring.toSpec(),
+        NEXUS_ADMIN_API_KEY: ADMIN_KEY,
+        NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
+        NEXUS_WORKERS: '2',
+        // Only the GetToken below may call the token endpoint.
+        NEXUS_REFRESH_WORKER: 'false',
+      },
+      120_000,
+    );
+    try {
+      const api = clients(server.baseUrl, ADMIN_KEY);
+      const endpoints = { clientId: 'slow', clientSecret: 'slow-secret', authorizationUrl: `${slowUrl}/authorize`, tokenUrl: `${slowUrl}/token`, revocationUrl: `${slowUrl}/revoke` };
+      const provider = (await api.providers.createProvider({ provider: oauthProvider(endpoints as TestAuthServer, { name: 'slow-oauth' }) })).provider!.id;
+      // An active connection whose access token has expired: the next GetToken must refresh.
+      const id = newId('conn');
+      const sql = new pg.Client({ connectionString: db.url });
+      await sql.connect();
+      await sql.query(
+        `INSERT INTO connections (id, project_id, workspace_id, provider_id, status, scopes, return_url, credentials_sealed, token_expires_at)
+         VALUES ($1, 'prj_default', 'drain', $2, 'ACTIVE', '{}', 'https://app.example.com/connections/return', $3, now() - interval '1 minute')`,
+        [id, provider, sealCredentials(ring, id, { accessToken: 'before', tokenType: 'Bearer', refreshToken: 'rt', expiresAt: Date.now() - 60_000 })],
+      );
+      await sql.end();
+
+      const inFlight = api.tokens.getToken({ connectionId: id });
+      await until('the refresh to reach the token endpoint', () => refreshes === 1, 30_000);
+      const exited = server.stop('SIGTERM');
+      await new Promise((r) => setTimeout(r, 1_000));
+      release();
+      const answer = await inFlight;
+      expect(answer.credentials.case).toBe('oauth2');
+      expect((answer.credentials.value as { accessToken: string }).accessToken).toBe('after-drain');
+      expect(await exited).toBe(0);
+      expect(logLines(server).filter((l) => l.msg === 'shutting down').length).toBe(2);
+    } finally {
+      release();
+      await server.stop('SIGKILL');
+      await db.drop();
+      await new Promise((r) => slow.close(r));
+    }
   });
 });
 
