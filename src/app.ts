@@ -11,7 +11,9 @@ import { SigningKeys } from './domain/auth/signing-keys.js';
 import { SiweVerifier } from './domain/auth/siwe.js';
 import { ConnectionService } from './domain/connections/connection-service.js';
 import { ConnectionWatch } from './domain/connections/connection-watch.js';
+import { mcpAuthorization } from './domain/mcp/index.js';
 import { OAuthClient } from './domain/oauth/oauth-client.js';
+import { OutboundPolicy } from './domain/outbound/outbound-policy.js';
 import { bootstrap } from './domain/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
 import { UrlAllowList } from './domain/url-allow-list.js';
@@ -90,10 +92,16 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     closeEvents = () => events.close();
     const apiKeys = new ApiKeys(store);
     const { generatedAdminKey } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
-    const oauth = new OAuthClient({ timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production });
+    const outbound = new OutboundPolicy({ production: config.production, allowedHosts: config.outboundAllowedHosts });
+    const mcp = mcpAuthorization(config, store, outbound);
+    const oauth = new OAuthClient({ timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production, mcp });
     let connections: ConnectionService | undefined;
-    const providers = new ProviderService(store, config.keyRing, !config.production, (projectId, providerId) =>
-      connections!.deleteAllForProvider(projectId, providerId),
+    const providers = new ProviderService(
+      store,
+      config.keyRing,
+      !config.production,
+      (projectId, providerId) => connections!.deleteAllForProvider(projectId, providerId),
+      outbound,
     );
     connections = new ConnectionService({
       store,

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KeyRing } from '../crypto/index.js';
+import { normalizeEntry } from '../domain/outbound/outbound-policy.js';
 
 /** Everything the server reads from its environment. The variable names are a contract (ARCHITECTURE.md). */
 export interface Config {
@@ -50,6 +51,14 @@ export interface Config {
   trustedProxies?: string[];
   /** NEXUS_SIWE_RPC_URL: chain RPC for smart-contract wallet signatures (ERC-1271/6492). */
   siweRpcUrl?: string | undefined;
+  /**
+   * NEXUS_OUTBOUND_ALLOWED_HOSTS: `host:port` entries Nexus may reach for
+   * MCP catalog entries although they resolve to internal addresses (and,
+   * outside production, over http). Empty by default.
+   */
+  outboundAllowedHosts: string[];
+  /** NEXUS_DISCOVERY_CACHE_SECONDS: how long MCP discovery results are reused. */
+  discoveryCacheSeconds: number;
 }
 
 export interface RefreshConfig {
@@ -127,6 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     handoffIpBindingRelaxed: handoffBinding(env.NEXUS_HANDOFF_IP_BINDING ?? 'strict'),
     trustedProxies: list(env.NEXUS_TRUSTED_PROXIES ?? ''),
     siweRpcUrl: env.NEXUS_SIWE_RPC_URL || undefined,
+    outboundAllowedHosts: parseHosts(env.NEXUS_OUTBOUND_ALLOWED_HOSTS ?? ''),
+    discoveryCacheSeconds: parseWhole('NEXUS_DISCOVERY_CACHE_SECONDS', env.NEXUS_DISCOVERY_CACHE_SECONDS ?? '600', 0, 86_400),
   };
 }
 
@@ -158,6 +169,14 @@ export function loadRefreshConfig(env: NodeJS.ProcessEnv, providerTimeoutMs: num
     backoffBaseMs,
     backoffMaxMs,
   };
+}
+
+function parseHosts(value: string): string[] {
+  try {
+    return list(value).map(normalizeEntry);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 function list(value: string): string[] {

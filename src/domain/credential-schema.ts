@@ -45,6 +45,7 @@ export function defaultCredentialSchema(authType: AuthTypeName): JsonSchema | nu
         },
       };
     case 'OAUTH2':
+    case 'MCP':
       return null;
   }
 }

@@ -282,3 +282,34 @@ export class CatalogEntryNotFoundError extends NexusError {
     super(`the provider catalog has no entry "${name}"`, { catalog_name: name });
   }
 }
+
+export class UrlNotAllowedError extends NexusError {
+  readonly kind: ErrorKind;
+  readonly reason = 'URL_NOT_ALLOWED';
+  /**
+   * An admin's URL is invalid input; a URL met while fetching (metadata, a
+   * redirect) is a precondition the catalog entry fails. The message names
+   * the rule, never a response body.
+   */
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    kind: 'invalid_argument' | 'failed_precondition' = 'invalid_argument',
+  ) {
+    super(`${field} ${problem}`, { field });
+    this.kind = kind;
+  }
+
+  /** The same refusal, met while fetching rather than on input. */
+  atUse(): UrlNotAllowedError {
+    return this.kind === 'failed_precondition' ? this : new UrlNotAllowedError(this.field, this.problem, 'failed_precondition');
+  }
+}
+
+export class McpDiscoveryFailedError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'MCP_DISCOVERY_FAILED';
+  constructor(problem: string) {
+    super(`MCP OAuth discovery failed: ${problem}`);
+  }
+}

@@ -2,10 +2,12 @@ import { DecryptionError, needsReseal, reseal, type KeyRing } from '../crypto/in
 import type { Store } from '../storage/store.js';
 import { signingKeyAad } from './auth/signing-keys.js';
 import { credentialsAad } from './connections/connection-urls.js';
+import { registrationSecretAad } from './mcp/mcp-clients.js';
 import { clientSecretAad } from './providers/provider-service.js';
 
 export interface ResealReport {
   connections: number;
+  /** Provider client secrets and dynamically registered (MCP) client secrets. */
   providerSecrets: number;
   /** JWT signing keys (their private halves are sealed). */
   signingKeys: number;
@@ -56,6 +58,13 @@ export async function resealAll(store: Store, ring: KeyRing): Promise<ResealRepo
     await attempt(row.id, async () => {
       await store.signingKeys.updateSealed(row.id, reseal(ring, row.privateKeySealed, signingKeyAad(row.id)));
       report.signingKeys++;
+    });
+  }
+  for (const row of await store.clientRegistrations.listWithSecrets()) {
+    if (!needsReseal(ring, row.clientSecretSealed!)) continue;
+    await attempt(row.id, async () => {
+      await store.clientRegistrations.updateSecret(row.id, reseal(ring, row.clientSecretSealed!, registrationSecretAad(row.id)));
+      report.providerSecrets++;
     });
   }
   return report;

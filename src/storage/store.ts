@@ -4,6 +4,7 @@ import { ApiKeyRepository } from './repositories/api-key-repository.js';
 import { AuthStateRepository } from './repositories/auth-state-repository.js';
 import { ConnectionEventRepository } from './repositories/connection-event-repository.js';
 import { ConnectionRepository } from './repositories/connection-repository.js';
+import { OAuthClientRegistrationRepository } from './repositories/oauth-client-registration-repository.js';
 import { ProjectRepository } from './repositories/project-repository.js';
 import { ProviderRepository } from './repositories/provider-repository.js';
 import { OAuthClientRepository } from './repositories/oauth-client-repository.js';
@@ -29,6 +30,7 @@ export class Store {
   readonly oneTimeCodes: OneTimeCodeRepository;
   readonly signingKeys: SigningKeyRepository;
   readonly refresh: RefreshRepository;
+  readonly clientRegistrations: OAuthClientRegistrationRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.projects = new ProjectRepository(dataSource);
@@ -44,6 +46,7 @@ export class Store {
     this.oneTimeCodes = new OneTimeCodeRepository(dataSource);
     this.signingKeys = new SigningKeyRepository(dataSource);
     this.refresh = new RefreshRepository(dataSource);
+    this.clientRegistrations = new OAuthClientRegistrationRepository(dataSource);
   }
 
   /** `repeatableRead` gives every read in `work` one consistent snapshot (a watch's snapshot and its cursor). */

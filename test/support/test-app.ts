@@ -67,6 +67,8 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     eventRetentionMs: 24 * 3_600_000,
     // Suites that test the background worker turn it on; elsewhere it would refresh behind their backs.
     refresh: { ...loadRefreshConfig({}, 2_000), worker: false },
+    outboundAllowedHosts: [],
+    discoveryCacheSeconds: 600,
     ...options.config,
   };
   const logs: string[] = [];

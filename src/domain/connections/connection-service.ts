@@ -12,6 +12,7 @@ import {
   ScopesInvalidError,
   StateAlreadyUsedError,
 } from '../errors.js';
+import { checkMcpBearerToken, isMcpBearer, type McpBearerCredential } from '../mcp/mcp-bearer.js';
 import { OAuthClient } from '../oauth/oauth-client.js';
 import { OAuthRejectedError } from '../oauth/oauth-errors.js';
 import type { TokenSet } from '../oauth/token-set.js';
@@ -40,6 +41,8 @@ export interface CreateConnectionInput {
   returnUrl: string;
   /** Values for the provider's connection_fields_schema; undefined when none were sent. */
   fields?: Record<string, unknown> | undefined;
+  /** MCP only: a bearer token the user already has; the connection is ACTIVE at once. */
+  mcpBearerToken?: string;
 }
 
 /** Where the callback sends the browser: the app's return_url, or an error page when it cannot be trusted. */
@@ -79,12 +82,18 @@ export class ConnectionService {
 
   async create(caller: Principal, input: CreateConnectionInput): Promise<{ connection: ConnectionView; authUrl: string; state: string }> {
     const workspaceId = checkWorkspaceId(workspaceFor(caller, input.workspaceId));
-    if (!input.returnUrl) throw new InvalidFieldError('return_url', 'is required');
-    this.deps.returnUrls.check(input.returnUrl);
+    const bearer = input.mcpBearerToken ? checkMcpBearerToken(input.mcpBearerToken) : '';
+    // No browser round trip with a bearer token, so nowhere to return to.
+    if (!input.returnUrl && !bearer) throw new InvalidFieldError('return_url', 'is required');
+    if (input.returnUrl) this.deps.returnUrls.check(input.returnUrl);
     const ref = input.providerId || input.providerName;
     if (!ref) throw new InvalidFieldError('provider', 'provider_id or provider_name is required');
     const provider = await this.deps.providers.require(caller.projectId, ref);
     if (!provider.enabled) throw new ProviderDisabledError(provider.name);
+    if (bearer) {
+      if (provider.authType !== 'MCP') throw new InvalidFieldError('mcp_bearer_token', 'applies to MCP providers only');
+      return this.createWithBearer(caller, workspaceId, provider, bearer, input.returnUrl);
+    }
     if (input.scopes.length > 100) throw new ScopesInvalidError('at most 100 scopes');
     for (const s of input.scopes) {
       try {
@@ -94,8 +103,9 @@ export class ConnectionService {
       }
     }
     const fields = connectionFields(provider, input.fields);
-    const oauth2 = provider.authType === 'OAUTH2';
-    const scopes = oauth2 ? (input.scopes.length ? [...new Set(input.scopes)] : provider.oauth2!.defaultScopes) : [];
+    const oauth2 = provider.authType === 'OAUTH2' || provider.authType === 'MCP';
+    const defaults = provider.oauth2?.defaultScopes ?? provider.mcp?.defaultScopes ?? [];
+    const scopes = oauth2 ? (input.scopes.length ? [...new Set(input.scopes)] : defaults) : [];
 
     const connectionId = newId('conn');
     const stateId = newId('st');
@@ -149,6 +159,39 @@ export class ConnectionService {
       return row;
     });
     return { connection: view(connection, provider), authUrl, state };
+  }
+
+  /** An MCP connection from a token the user already has: sealed, ACTIVE, superseding older ones. */
+  private async createWithBearer(
+    caller: Principal,
+    workspaceId: string,
+    provider: ProviderRow,
+    token: string,
+    returnUrl: string,
+  ): Promise<{ connection: ConnectionView; authUrl: string; state: string }> {
+    const id = newId('conn');
+    const credential: McpBearerCredential = { mcpBearerToken: token };
+    const connection = await this.deps.store.transaction(async (tx) => {
+      const row = await this.deps.store.connections.insert(
+        {
+          id,
+          projectId: caller.projectId,
+          workspaceId,
+          providerId: provider.id,
+          status: 'PENDING',
+          statusReason: '',
+          scopes: [],
+          returnUrl,
+          fields: null,
+          supersededBy: null,
+          credentialsSealed: null,
+          tokenExpiresAt: null,
+        },
+        tx,
+      );
+      return this.activate(row, provider, { credentialsSealed: sealCredentials(this.deps.keyRing, id, credential) }, tx);
+    });
+    return { connection: view(connection, provider), authUrl: '', state: '' };
   }
 
   /**
@@ -341,9 +384,11 @@ export class ConnectionService {
   }
 
   private async revokeAtProvider(connection: ConnectionRow, provider: ProviderRow): Promise<boolean> {
-    if (provider.authType !== 'OAUTH2' || !connection.credentialsSealed) return false;
+    if ((provider.authType !== 'OAUTH2' && provider.authType !== 'MCP') || !connection.credentialsSealed) return false;
     try {
-      const tokens = openCredentials<TokenSet>(this.deps.keyRing, connection);
+      const tokens = openCredentials<TokenSet | McpBearerCredential>(this.deps.keyRing, connection);
+      // A token the user brought was not issued to Nexus: not ours to revoke.
+      if (isMcpBearer(tokens)) return false;
       const [token, hint] = tokens.refreshToken
         ? [tokens.refreshToken, 'refresh_token' as const]
         : [tokens.accessToken, 'access_token' as const];

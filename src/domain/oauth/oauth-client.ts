@@ -2,6 +2,7 @@ import * as oauth from 'oauth4webapi';
 import type { OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
 import { ProviderMisconfiguredError, ProviderUnavailableError } from '../errors.js';
 import { OAuthRejectedError, safeErrorCode } from './oauth-errors.js';
+import type { OAuthTarget, OAuthTargetResolver } from './oauth-target.js';
 import { tokenResponseAdapter } from './token-response.js';
 import type { TokenSet } from './token-set.js';
 import { fillUrlTemplate } from './url-template.js';
@@ -16,6 +17,8 @@ export interface OAuthClientOptions {
   allowInsecureRequests: boolean;
   /** How long a discovery document is reused. */
   discoveryTtlMs?: number;
+  /** Resolves MCP providers (discovery, client registration, resource indicator). */
+  mcp?: OAuthTargetResolver;
 }
 
 interface CachedServer {
@@ -39,19 +42,29 @@ export class OAuthClient {
     provider: ProviderRow,
     p: { redirectUri: string; scopes: string[]; state: string; codeChallenge: string; fields?: ConnectionFields },
   ): Promise<string> {
-    const cfg = oauth2Of(provider, p.fields);
-    const server = await this.server(cfg);
+    const t = await this.target(provider, '', p.fields);
+    const server = t.server;
     if (!server.authorization_endpoint) throw misconfigured('has no authorization endpoint');
     const url = new URL(server.authorization_endpoint);
-    for (const [k, v] of Object.entries(cfg.authorizeParams)) url.searchParams.set(k, v);
+    for (const [k, v] of Object.entries(t.authorizeParams)) url.searchParams.set(k, v);
     url.searchParams.set('response_type', 'code');
-    url.searchParams.set('client_id', cfg.clientId);
+    url.searchParams.set('client_id', t.clientId);
     url.searchParams.set('redirect_uri', p.redirectUri);
-    if (p.scopes.length > 0) url.searchParams.set('scope', p.scopes.join(cfg.scopeSeparator));
+    if (p.scopes.length > 0) url.searchParams.set('scope', p.scopes.join(t.scopeSeparator));
+    if (t.resource) url.searchParams.set('resource', t.resource);
     url.searchParams.set('state', p.state);
     url.searchParams.set('code_challenge', p.codeChallenge);
     url.searchParams.set('code_challenge_method', 'S256');
     return url.href;
+  }
+
+  /**
+   * Resolves what the next call for this provider needs (MCP: discovery and
+   * the registered client, which reads the database) ahead of a call made
+   * while holding a row lock.
+   */
+  async prepare(provider: ProviderRow, clientSecret: string): Promise<void> {
+    if (provider.authType === 'MCP') await this.target(provider, clientSecret);
   }
 
   /** Exchanges the code from a callback whose state the caller has already verified. */
@@ -60,9 +73,9 @@ export class OAuthClient {
     clientSecret: string,
     p: { callbackParams: URLSearchParams; state: string; redirectUri: string; codeVerifier: string; fields?: ConnectionFields },
   ): Promise<TokenSet> {
-    const cfg = oauth2Of(provider, p.fields);
-    const server = await this.server(cfg);
-    const client: oauth.Client = { client_id: cfg.clientId };
+    const t = await this.target(provider, clientSecret, p.fields);
+    const server = t.server;
+    const client: oauth.Client = { client_id: t.clientId };
     let params: URLSearchParams;
     try {
       params = oauth.validateAuthResponse(server, client, p.callbackParams, p.state);
@@ -70,31 +83,31 @@ export class OAuthClient {
       if (err instanceof oauth.AuthorizationResponseError) throw new OAuthRejectedError(safeErrorCode(err.error), 400);
       throw new OAuthRejectedError('invalid_request', 400);
     }
-    return this.tokenCall('exchange the authorization code', async () => {
+    return this.tokenCall(t, 'exchange the authorization code', async () => {
       const response = await oauth.authorizationCodeGrantRequest(
         server,
         client,
-        clientAuth(cfg, clientSecret),
+        clientAuth(t),
         params,
         p.redirectUri,
         p.codeVerifier,
-        this.tokenOptions(cfg),
+        this.tokenOptions(t),
       );
       return oauth.processAuthorizationCodeResponse(server, client, response);
     });
   }
 
   async refresh(provider: ProviderRow, clientSecret: string, refreshToken: string, fields?: ConnectionFields): Promise<TokenSet> {
-    const cfg = oauth2Of(provider, fields);
-    const server = await this.server(cfg);
-    const client: oauth.Client = { client_id: cfg.clientId };
-    return this.tokenCall('refresh the token', async () => {
+    const t = await this.target(provider, clientSecret, fields);
+    const server = t.server;
+    const client: oauth.Client = { client_id: t.clientId };
+    return this.tokenCall(t, 'refresh the token', async () => {
       const response = await oauth.refreshTokenGrantRequest(
         server,
         client,
-        clientAuth(cfg, clientSecret),
+        clientAuth(t),
         refreshToken,
-        this.tokenOptions(cfg),
+        this.tokenOptions(t),
       );
       return oauth.processRefreshTokenResponse(server, client, response);
     });
@@ -108,12 +121,12 @@ export class OAuthClient {
     hint: 'refresh_token' | 'access_token',
     fields?: ConnectionFields,
   ): Promise<boolean> {
-    const cfg = oauth2Of(provider, fields);
-    const server = await this.server(cfg);
+    const t = await this.target(provider, clientSecret, fields);
+    const server = t.server;
     if (!server.revocation_endpoint) return false;
     try {
-      const response = await oauth.revocationRequest(server, { client_id: cfg.clientId }, clientAuth(cfg, clientSecret), token, {
-        ...this.httpOptions(),
+      const response = await oauth.revocationRequest(server, { client_id: t.clientId }, clientAuth(t), token, {
+        ...this.httpOptions(t),
         additionalParameters: { token_type_hint: hint },
       });
       await oauth.processRevocationResponse(response);
@@ -124,6 +137,7 @@ export class OAuthClient {
   }
 
   private async tokenCall(
+    t: OAuthTarget,
     what: string,
     call: () => Promise<oauth.TokenEndpointResponse>,
   ): Promise<TokenSet> {
@@ -131,7 +145,9 @@ export class OAuthClient {
     try {
       response = await call();
     } catch (err) {
-      throw this.classify(what, err);
+      const classified = this.classify(what, err);
+      if (classified instanceof OAuthRejectedError && classified.error === 'invalid_client') await t.onClientRejected?.();
+      throw classified;
     }
     return {
       accessToken: response.access_token,
@@ -163,20 +179,40 @@ export class OAuthClient {
     return new ProviderUnavailableError(what, detail);
   }
 
-  private httpOptions() {
+  /** Timeout, and the target's own fetch when it has one (MCP: the SSRF-safe one). */
+  private httpOptions(t?: OAuthTarget) {
     return {
       signal: () => AbortSignal.timeout(this.options.timeoutMs),
       [oauth.allowInsecureRequests]: this.options.allowInsecureRequests,
+      ...(t?.fetch ? { [oauth.customFetch]: t.fetch } : {}),
     };
   }
 
-  /** Token requests: extra parameters, and the answer rewritten to standard JSON (see token-response.ts). */
-  private tokenOptions(cfg: OAuth2Config) {
-    const params = cfg.tokenParams ?? {};
+  /** Token requests: extra parameters (MCP: the resource), and the answer rewritten to standard JSON (see token-response.ts). */
+  private tokenOptions(t: OAuthTarget) {
     return {
-      ...this.httpOptions(),
-      [oauth.customFetch]: tokenResponseAdapter(cfg),
-      ...(Object.keys(params).length ? { additionalParameters: params } : {}),
+      ...this.httpOptions(t),
+      [oauth.customFetch]: t.tokenFetch,
+      ...(Object.keys(t.tokenParams).length ? { additionalParameters: t.tokenParams } : {}),
+    };
+  }
+
+  /** Where and as whom an OAuth call goes: an OAUTH2 provider's own settings, or (MCP) what discovery found. */
+  private async target(provider: ProviderRow, clientSecret: string, fields?: ConnectionFields): Promise<OAuthTarget> {
+    if (provider.authType === 'MCP') {
+      if (!this.options.mcp) throw misconfigured('is an MCP server, which this server is not set up for');
+      return this.options.mcp.target(provider, clientSecret);
+    }
+    const cfg = oauth2Of(provider, fields);
+    return {
+      server: await this.server(cfg),
+      clientId: cfg.clientId,
+      clientSecret,
+      clientAuthMethod: cfg.clientAuthMethod,
+      authorizeParams: cfg.authorizeParams,
+      scopeSeparator: cfg.scopeSeparator,
+      tokenParams: cfg.tokenParams ?? {},
+      tokenFetch: tokenResponseAdapter(cfg),
     };
   }
 
@@ -231,9 +267,9 @@ function oauth2Of(provider: ProviderRow, fields?: ConnectionFields): OAuth2Confi
   return cfg;
 }
 
-function clientAuth(cfg: OAuth2Config, secret: string): oauth.ClientAuth {
-  if (cfg.clientAuthMethod === 'none' || !secret) return oauth.None();
-  return cfg.clientAuthMethod === 'client_secret_post' ? oauth.ClientSecretPost(secret) : oauth.ClientSecretBasic(secret);
+function clientAuth(t: OAuthTarget): oauth.ClientAuth {
+  if (t.clientAuthMethod === 'none' || !t.clientSecret) return oauth.None();
+  return t.clientAuthMethod === 'client_secret_post' ? oauth.ClientSecretPost(t.clientSecret) : oauth.ClientSecretBasic(t.clientSecret);
 }
 
 function misconfigured(problem: string): ProviderMisconfiguredError {

@@ -16,11 +16,14 @@ type Json = Record<string, unknown>;
  * - for providers configured by endpoints, an ID token is dropped: there is
  *   no issuer or key set to validate it against, and Nexus does not use it.
  * Anything that cannot be parsed is passed on unchanged, for oauth4webapi
- * to reject.
+ * to reject. `base` is the fetch underneath (MCP: the SSRF-safe one).
  */
-export function tokenResponseAdapter(cfg: OAuth2Config): (url: string, init: RequestInit) => Promise<Response> {
+export function tokenResponseAdapter(
+  cfg: OAuth2Config,
+  base: (url: string, init: RequestInit) => Promise<Response> = fetch,
+): (url: string, init: RequestInit) => Promise<Response> {
   return async (url, init) => {
-    const response = await fetch(url, init);
+    const response = await base(url, init);
     const body = await parse(response.clone(), cfg);
     if (!body) return response;
     if (!cfg.issuer) delete body.id_token;

@@ -20,6 +20,7 @@ export function providerInputFromDocument(p: ProviderDocument, where: string): P
   const o = object(p.oauth2, `${where}.oauth2`);
   const apiKey = object(p.api_key, `${where}.api_key`);
   const aws = object(p.aws_sigv4, `${where}.aws_sigv4`);
+  const mcp = object(p.mcp, `${where}.mcp`);
   const paths = object(o?.token_response_paths, `${where}.oauth2.token_response_paths`);
   if (!p.name) throw new InvalidFieldError(`${where}.name`, 'is required');
   return {
@@ -66,6 +67,9 @@ export function providerInputFromDocument(p: ProviderDocument, where: string): P
         }
       : undefined,
     awsSigv4: aws ? { service: s(aws.service), defaultRegion: s(aws.default_region) } : undefined,
+    mcp: mcp
+      ? { serverUrl: s(mcp.server_url), clientId: s(mcp.client_id), clientSecret: s(mcp.client_secret), defaultScopes: list(mcp.default_scopes) }
+      : undefined,
   };
 }
 

@@ -25,6 +25,15 @@ export interface ProviderInput {
   connectionFieldsSchema?: JsonSchema | undefined;
   /** Set only when the provider comes from the built-in catalog (never by the API's CreateProvider). */
   catalogName?: string | undefined;
+  mcp: McpInput | undefined;
+}
+
+export interface McpInput {
+  serverUrl: string;
+  clientId: string;
+  /** Write-only; empty means "leave as is" on update. */
+  clientSecret: string;
+  defaultScopes: string[];
 }
 
 export interface OAuth2Input {
@@ -70,5 +79,10 @@ export const UPDATABLE_FIELDS = [
   'connection_fields_schema',
   'api_key',
   'aws_sigv4',
+  'mcp',
+  'mcp.server_url',
+  'mcp.client_id',
+  'mcp.client_secret',
+  'mcp.default_scopes',
 ] as const;
 export type UpdatableField = (typeof UPDATABLE_FIELDS)[number];

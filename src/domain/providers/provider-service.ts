@@ -3,6 +3,7 @@ import type { ProviderRow } from '../../storage/entities/provider.js';
 import type { Store } from '../../storage/store.js';
 import { InvalidFieldError, ProviderAlreadyExistsError, ProviderInUseError, ProviderNotFoundError } from '../errors.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
+import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 import { DEFAULT_PROJECT_ID } from '../projects.js';
 import type { Principal } from '../principal.js';
 import { projectFor } from '../workspace-scope.js';
@@ -32,6 +33,8 @@ export class ProviderService {
     private readonly keyRing: KeyRing,
     private readonly allowInsecureUrls: boolean,
     private readonly revokeConnections: ConnectionsRevoker,
+    /** Decides which MCP server URLs Nexus may fetch (https, public addresses, allow-list). */
+    private readonly outbound: OutboundPolicy,
   ) {}
 
   async list(
@@ -66,12 +69,13 @@ export class ProviderService {
 
   async create(caller: Principal, input: ProviderInput): Promise<ProviderRow> {
     const valid = validateProvider(input, this.allowInsecureUrls);
+    await this.checkOutbound(valid);
     const id = newId('prv');
     return this.store.transaction(async (tx) => {
       if (await this.store.providers.findByName(caller.projectId, valid.name, tx)) {
         throw new ProviderAlreadyExistsError(valid.name);
       }
-      const secret = valid.authType === 'OAUTH2' ? input.oauth2?.clientSecret : '';
+      const secret = clientSecretInput(input, valid.authType);
       return this.store.providers.insert(
         {
           ...valid,
@@ -91,18 +95,28 @@ export class ProviderService {
         throw new InvalidFieldError('update_mask', `"${path}" cannot be updated (name and auth_type are fixed)`);
       }
     }
+    const existing = await this.store.providers.findByIdOrName(caller.projectId, idOrName);
+    if (!existing) throw new ProviderNotFoundError(idOrName);
+    // The address check resolves DNS: done before the transaction, on the merged settings.
+    await this.checkOutbound(validateProvider(applyMask(toInput(existing), input, mask as UpdatableField[]), this.allowInsecureUrls));
     return this.store.transaction(async (tx) => {
       const current = await this.store.providers.findByIdOrName(caller.projectId, idOrName, tx);
       if (!current) throw new ProviderNotFoundError(idOrName);
       const merged = applyMask(toInput(current), input, mask as UpdatableField[]);
       const valid = validateProvider(merged, this.allowInsecureUrls);
       let sealed = current.clientSecretSealed;
-      const secretNamed = mask.length === 0 || mask.includes('oauth2') || mask.includes('oauth2.client_secret');
-      if (valid.authType !== 'OAUTH2') sealed = null;
-      else if (secretNamed && input.oauth2?.clientSecret) {
-        sealed = seal(this.keyRing, input.oauth2.clientSecret, clientSecretAad(current.id));
-      } else if (mask.includes('oauth2.client_secret')) {
+      const block = valid.authType === 'MCP' ? 'mcp' : 'oauth2';
+      const secretNamed = mask.length === 0 || mask.includes(block) || mask.includes(`${block}.client_secret`);
+      const newSecret = clientSecretInput(input, valid.authType);
+      if (valid.authType !== 'OAUTH2' && valid.authType !== 'MCP') sealed = null;
+      else if (secretNamed && newSecret) {
+        sealed = seal(this.keyRing, newSecret, clientSecretAad(current.id));
+      } else if (mask.includes(`${block}.client_secret`)) {
         sealed = null; // explicitly cleared: a public client from now on
+      }
+      if (valid.authType === 'MCP' && JSON.stringify(valid.mcp) !== JSON.stringify(current.mcp)) {
+        // Another server or client: a client registered for the old settings must not be reused.
+        await this.store.clientRegistrations.deleteForProvider(current.projectId, current.id, tx);
       }
       const catalogName = input.catalogName ?? current.catalogName;
       return this.store.providers.save({ ...current, ...valid, catalogName, clientSecretSealed: sealed }, tx);
@@ -129,6 +143,17 @@ export class ProviderService {
     } catch {
       return false;
     }
+  }
+
+  /** The client id Nexus registered dynamically for an MCP provider, or ''. */
+  async registeredClientId(row: ProviderRow): Promise<string> {
+    if (row.authType !== 'MCP') return '';
+    return (await this.store.clientRegistrations.findLatestForProvider(row.projectId, row.id))?.clientId ?? '';
+  }
+
+  /** An MCP server URL must be one Nexus may fetch: refused here, with URL_NOT_ALLOWED, rather than at first use. */
+  private async checkOutbound(valid: { authType: string; mcp: ProviderRow['mcp'] }): Promise<void> {
+    if (valid.authType === 'MCP' && valid.mcp) await this.outbound.checkUrlResolved(valid.mcp.serverUrl, 'provider.mcp.server_url');
   }
 
   /** Opens the provider's client secret; empty for public clients. */
@@ -174,8 +199,23 @@ function toInput(row: ProviderRow): ProviderInput {
     apiKey: row.apiKey ?? undefined,
     awsSigv4: row.awsSigv4 ?? undefined,
     connectionFieldsSchema: row.connectionFieldsSchema ?? undefined,
+    mcp: row.mcp ? { ...row.mcp, clientSecret: '' } : undefined,
   };
 }
+
+/** The write-only client secret of the block the auth type uses. */
+function clientSecretInput(input: ProviderInput, authType: string): string {
+  if (authType === 'OAUTH2') return input.oauth2?.clientSecret ?? '';
+  if (authType === 'MCP') return input.mcp?.clientSecret ?? '';
+  return '';
+}
+
+const MCP_KEYS: Record<string, keyof NonNullable<ProviderInput['mcp']>> = {
+  'mcp.server_url': 'serverUrl',
+  'mcp.client_id': 'clientId',
+  'mcp.client_secret': 'clientSecret',
+  'mcp.default_scopes': 'defaultScopes',
+};
 
 const OAUTH2_KEYS: Record<string, keyof NonNullable<ProviderInput['oauth2']>> = {
   'oauth2.client_id': 'clientId',
@@ -199,7 +239,11 @@ const EMPTY_OAUTH2: Record<string, unknown> = { defaultScopes: [], authorizePara
 /** An empty mask replaces every mutable field (name and auth type stay). */
 function applyMask(current: ProviderInput, input: ProviderInput, mask: UpdatableField[]): ProviderInput {
   if (mask.length === 0) return { ...input, name: current.name, authType: current.authType };
-  const next: ProviderInput = { ...current, oauth2: current.oauth2 ? { ...current.oauth2 } : undefined };
+  const next: ProviderInput = {
+    ...current,
+    oauth2: current.oauth2 ? { ...current.oauth2 } : undefined,
+    mcp: current.mcp ? { ...current.mcp } : undefined,
+  };
   for (const path of mask) {
     switch (path) {
       case 'display_name': next.displayName = input.displayName; break;
@@ -213,7 +257,14 @@ function applyMask(current: ProviderInput, input: ProviderInput, mask: Updatable
       case 'connection_fields_schema': next.connectionFieldsSchema = input.connectionFieldsSchema; break;
       case 'api_key': next.apiKey = input.apiKey; break;
       case 'aws_sigv4': next.awsSigv4 = input.awsSigv4; break;
+      case 'mcp': next.mcp = input.mcp; break;
       default: {
+        const mcpKey = MCP_KEYS[path];
+        if (mcpKey) {
+          if (!next.mcp) throw new InvalidFieldError('update_mask', `"${path}" needs an MCP provider`);
+          (next.mcp as unknown as Record<string, unknown>)[mcpKey] = input.mcp?.[mcpKey] ?? (mcpKey === 'defaultScopes' ? [] : '');
+          break;
+        }
         const key = OAUTH2_KEYS[path]!;
         if (!next.oauth2) throw new InvalidFieldError('update_mask', `"${path}" needs an OAUTH2 provider`);
         (next.oauth2 as unknown as Record<string, unknown>)[key] = input.oauth2?.[key] ?? EMPTY_OAUTH2[key] ?? '';

@@ -1,8 +1,8 @@
-import type { ApiKeyConfig, AwsSigV4Config, OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
+import type { ApiKeyConfig, AwsSigV4Config, McpConfig, OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
 import { checkSchema } from '../credential-schema.js';
 import { InvalidFieldError, ProviderMisconfiguredError } from '../errors.js';
 import { checkUrlTemplate } from '../oauth/url-template.js';
-import type { OAuth2Input, ProviderInput } from './provider-input.js';
+import type { McpInput, OAuth2Input, ProviderInput } from './provider-input.js';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const CATEGORY = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -64,16 +64,22 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
     apiKey: null,
     awsSigv4: null,
     connectionFieldsSchema: null,
+    mcp: null,
   };
 
-  if (input.authType === 'OAUTH2') {
-    if (!input.oauth2) throw new ProviderMisconfiguredError('an OAUTH2 provider needs oauth2 settings');
-    if (input.connectionFieldsSchema) {
-      checkSchema(input.connectionFieldsSchema, 'provider.connection_fields_schema');
-      stored.connectionFieldsSchema = input.connectionFieldsSchema;
+  if (input.authType === 'OAUTH2' || input.authType === 'MCP') {
+    // An MCP server's endpoints and client come from discovery, never from oauth2 settings.
+    if (input.authType === 'OAUTH2') {
+      if (!input.oauth2) throw new ProviderMisconfiguredError('an OAUTH2 provider needs oauth2 settings');
+      if (input.connectionFieldsSchema) {
+        checkSchema(input.connectionFieldsSchema, 'provider.connection_fields_schema');
+        stored.connectionFieldsSchema = input.connectionFieldsSchema;
+      }
+      stored.oauth2 = validateOAuth2(input.oauth2, allowInsecureUrls, stored.connectionFieldsSchema);
+    } else if (hasOAuth2Settings(input)) {
+      throw new ProviderMisconfiguredError('oauth2 settings do not apply to MCP: endpoints are discovered from the server');
     }
-    stored.oauth2 = validateOAuth2(input.oauth2, allowInsecureUrls, stored.connectionFieldsSchema);
-    if (input.credentialSchema) throw new ProviderMisconfiguredError('credential_schema is for static auth types, not OAUTH2');
+    if (input.credentialSchema) throw new ProviderMisconfiguredError(`credential_schema is for static auth types, not ${input.authType}`);
     if (input.postOauthFieldsSchema) {
       checkSchema(input.postOauthFieldsSchema, 'provider.post_oauth_fields_schema');
       stored.postOauthFieldsSchema = input.postOauthFieldsSchema;
@@ -85,7 +91,7 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
       }
     }
   } else {
-    if (input.oauth2 && (input.oauth2.clientId || input.oauth2.tokenUrl || input.oauth2.issuer)) {
+    if (hasOAuth2Settings(input)) {
       throw new ProviderMisconfiguredError(`oauth2 settings do not apply to ${input.authType}`);
     }
     if (input.postOauthFieldsSchema) {
@@ -104,7 +110,18 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
     throw new ProviderMisconfiguredError(`api_key settings do not apply to ${input.authType}`);
   }
   if (input.authType === 'AWS_SIGV4') stored.awsSigv4 = validateAws(input.awsSigv4 ?? {});
+  if (input.authType === 'MCP') {
+    if (!input.mcp) throw new ProviderMisconfiguredError('an MCP provider needs mcp settings (server_url)');
+    if (input.credentialSchema) throw new ProviderMisconfiguredError('credential_schema does not apply to MCP providers');
+    stored.mcp = validateMcp(input.mcp);
+  } else if (input.mcp && (input.mcp.serverUrl || input.mcp.clientId)) {
+    throw new ProviderMisconfiguredError(`mcp settings do not apply to ${input.authType}`);
+  }
   return stored;
+}
+
+function hasOAuth2Settings(input: ProviderInput): boolean {
+  return Boolean(input.oauth2 && (input.oauth2.clientId || input.oauth2.tokenUrl || input.oauth2.issuer));
 }
 
 function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema: ProviderRow['connectionFieldsSchema']): OAuth2Config {
@@ -161,6 +178,30 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema
     tokenParams,
     tokenResponsePaths: paths,
   };
+}
+
+/**
+ * The shape of MCP settings. Whether Nexus may fetch server_url (https,
+ * public address, allow-list) is the OutboundPolicy's call, made by the
+ * provider service, which knows the environment.
+ */
+function validateMcp(m: McpInput): McpConfig {
+  if (!m.serverUrl) throw new InvalidFieldError('provider.mcp.server_url', 'is required');
+  let parsed: URL;
+  try {
+    parsed = new URL(m.serverUrl);
+  } catch {
+    throw new InvalidFieldError('provider.mcp.server_url', 'must be an absolute URL');
+  }
+  // The server URL is the RFC 8707 resource indicator, which must not carry a fragment.
+  if (parsed.hash || m.serverUrl.includes('#')) throw new InvalidFieldError('provider.mcp.server_url', 'must not have a fragment');
+  text('provider.mcp.client_id', m.clientId, 512);
+  if (m.clientSecret && !m.clientId) {
+    throw new ProviderMisconfiguredError('mcp.client_secret needs mcp.client_id (leave both empty for dynamic registration)');
+  }
+  if (m.defaultScopes.length > 100) throw new InvalidFieldError('provider.mcp.default_scopes', 'at most 100');
+  for (const s of m.defaultScopes) scope('provider.mcp.default_scopes', s);
+  return { serverUrl: parsed.href, clientId: m.clientId, defaultScopes: m.defaultScopes };
 }
 
 function validateApiKey(a: Partial<ApiKeyConfig>, schema: ProviderRow['credentialSchema']): ApiKeyConfig {

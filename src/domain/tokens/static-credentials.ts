@@ -36,6 +36,7 @@ export function staticCredential(provider: ProviderRow, captured: Record<string,
     case 'BEARER':
       return { type: 'bearer', token: take('token'), extra: extra() };
     case 'OAUTH2':
-      throw new Error('an OAUTH2 provider has no static credential');
+    case 'MCP':
+      throw new Error(`an ${provider.authType} provider has no static credential schema`);
   }
 }

@@ -5,6 +5,7 @@ import type { Store } from '../../storage/store.js';
 import { checkConnectionId } from '../connections/connection-id.js';
 import { openCredentials } from '../connections/sealed-credentials.js';
 import { ConnectionNotFoundError, InvalidFieldError, StaticCredentialError } from '../errors.js';
+import { isMcpBearer, type McpBearerCredential } from '../mcp/mcp-bearer.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import type { Principal } from '../principal.js';
 import { requireOwnRow } from '../workspace-scope.js';
@@ -52,10 +53,11 @@ export class TokenService {
   private async readToken(caller: Principal, connectionId: string, margin: number): Promise<IssuedCredential> {
     const connection = await this.requireUsable(caller, connectionId);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
-    if (provider.authType !== 'OAUTH2') {
+    if (provider.authType !== 'OAUTH2' && provider.authType !== 'MCP') {
       return staticCredential(provider, openCredentials(this.deps.keyRing, connection));
     }
-    const tokens = openCredentials<TokenSet>(this.deps.keyRing, connection);
+    const tokens = openCredentials<TokenSet | McpBearerCredential>(this.deps.keyRing, connection);
+    if (isMcpBearer(tokens)) return { type: 'bearer', token: tokens.mcpBearerToken, extra: {} };
     if (isFresh(tokens, margin)) return issued(tokens);
     return issued(await this.refresh(connection, margin, false));
   }
@@ -63,7 +65,10 @@ export class TokenService {
   async refreshToken(caller: Principal, connectionId: string): Promise<IssuedCredential> {
     const connection = await this.requireUsable(caller, connectionId);
     const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
-    if (provider.authType !== 'OAUTH2') throw new StaticCredentialError(connection.id);
+    if (provider.authType !== 'OAUTH2' && provider.authType !== 'MCP') throw new StaticCredentialError(connection.id);
+    if (provider.authType === 'MCP' && isMcpBearer(openCredentials(this.deps.keyRing, connection))) {
+      throw new StaticCredentialError(connection.id);
+    }
     // The cached token is the one being replaced; later GetTokens must not see it.
     this.deps.cache?.invalidate(connection.id);
     const mark = this.deps.cache?.mark() ?? 0;

@@ -2,6 +2,7 @@ import { ApiKeyEntity } from './api-key.js';
 import { AuthStateEntity } from './auth-state.js';
 import { ConnectionEventEntity } from './connection-event.js';
 import { ConnectionEntity } from './connection.js';
+import { OAuthClientRegistrationEntity } from './oauth-client-registration.js';
 import { ProjectEntity } from './project.js';
 import { ProviderEntity } from './provider.js';
 import { OAuthClientEntity } from './oauth-client.js';
@@ -15,6 +16,7 @@ export * from './api-key.js';
 export * from './auth-state.js';
 export * from './connection-event.js';
 export * from './connection.js';
+export * from './oauth-client-registration.js';
 export * from './project.js';
 export * from './provider.js';
 export * from './oauth-client.js';
@@ -27,4 +29,5 @@ export * from './signing-key.js';
 export const entities = [
   ProjectEntity, ApiKeyEntity, ProviderEntity, ConnectionEntity, AuthStateEntity, ConnectionEventEntity,
   OAuthClientEntity, AccountEntity, AuthSessionEntity, RefreshTokenEntity, OneTimeCodeEntity, SigningKeyEntity,
+  OAuthClientRegistrationEntity,
 ];

@@ -1,6 +1,6 @@
 import { EntitySchema } from 'typeorm';
 
-export type AuthTypeName = 'OAUTH2' | 'API_KEY' | 'BASIC_AUTH' | 'AWS_SIGV4' | 'BEARER';
+export type AuthTypeName = 'OAUTH2' | 'API_KEY' | 'BASIC_AUTH' | 'AWS_SIGV4' | 'BEARER' | 'MCP';
 export type ClientAuthMethodName = 'client_secret_basic' | 'client_secret_post' | 'none';
 
 /** OAuth2 settings as stored: everything but the client secret. */
@@ -38,6 +38,14 @@ export interface ApiKeyConfig {
   field: string;
 }
 
+/** MCP settings as stored: everything but the pre-registered client's secret (in client_secret_sealed). */
+export interface McpConfig {
+  serverUrl: string;
+  /** A client registered by hand; empty means dynamic client registration. */
+  clientId: string;
+  defaultScopes: string[];
+}
+
 export interface AwsSigV4Config {
   service: string;
   defaultRegion: string;
@@ -56,7 +64,7 @@ export interface ProviderRow {
   authType: AuthTypeName;
   enabled: boolean;
   oauth2: OAuth2Config | null;
-  /** The OAuth2 client secret, sealed with AAD bound to this provider id. */
+  /** The OAuth2 (or pre-registered MCP) client secret, sealed with AAD bound to this provider id. */
   clientSecretSealed: string | null;
   credentialSchema: JsonSchema | null;
   postOauthFieldsSchema: JsonSchema | null;
@@ -66,6 +74,7 @@ export interface ProviderRow {
   catalogName: string | null;
   /** Fields collected before the redirect; the OAuth2 URLs may use them as {name}. */
   connectionFieldsSchema: JsonSchema | null;
+  mcp: McpConfig | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -91,6 +100,7 @@ export const ProviderEntity = new EntitySchema<ProviderRow>({
     awsSigv4: { name: 'aws_sigv4', type: 'jsonb', nullable: true },
     catalogName: { name: 'catalog_name', type: 'text', nullable: true },
     connectionFieldsSchema: { name: 'connection_fields_schema', type: 'jsonb', nullable: true },
+    mcp: { type: 'jsonb', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

@@ -3,6 +3,7 @@ import { ConnectionEvents1795440453879 } from './1795440453879-connection-events
 import { RefreshLease1795440721884 } from './1795440721884-refresh-lease.js';
 import { ProviderCatalogAndConnectionFields1795441953870 } from './1795441953870-provider-catalog-and-connection-fields.js';
 import { EndUserAuth1795441963271 } from './1795441963271-end-user-auth.js';
+import { McpProviders1795443047026 } from './1795443047026-mcp-providers.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   RefreshLease1795440721884,
   ProviderCatalogAndConnectionFields1795441953870,
   EndUserAuth1795441963271,
+  McpProviders1795443047026,
 ];

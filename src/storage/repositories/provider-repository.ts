@@ -55,6 +55,15 @@ export class ProviderRepository extends BaseRepository<ProviderRow> {
     await this.repo(tx).delete({ projectId, id });
   }
 
+  /** Takes the provider's row lock for the rest of the transaction (serializes per-provider work such as client registration). */
+  async lockById(projectId: string, id: string, tx: Tx): Promise<void> {
+    await this.repo(tx)
+      .createQueryBuilder('p')
+      .setLock('pessimistic_write')
+      .where('p.project_id = :projectId AND p.id = :id', { projectId, id })
+      .getOne();
+  }
+
   /** Every provider with a sealed secret, for key rotation. */
   listWithSecrets(tx?: Tx): Promise<ProviderRow[]> {
     return this.repo(tx)

@@ -14,9 +14,10 @@ const COLUMNS: Record<keyof RefreshState, string> = {
 };
 
 // The worker's notion of "due", shared by the claim and the gauges. Static
-// providers never set token_expires_at; the provider check is belt and braces.
+// providers (and MCP bearer-token connections) never set token_expires_at; the
+// provider check is belt and braces. MCP OAuth connections refresh like OAUTH2 ones.
 const DUE = `c.status = 'ACTIVE' AND c.token_expires_at IS NOT NULL AND c.token_expires_at < $1
-  AND EXISTS (SELECT 1 FROM providers p WHERE p.id = c.provider_id AND p.auth_type = 'OAUTH2')`;
+  AND EXISTS (SELECT 1 FROM providers p WHERE p.id = c.provider_id AND p.auth_type IN ('OAUTH2', 'MCP'))`;
 const NOT_BACKING_OFF = `(c.refresh_next_attempt_at IS NULL OR c.refresh_next_attempt_at <= $2)`;
 const NOT_LEASED = `(c.refresh_lease_until IS NULL OR c.refresh_lease_until < $2)`;
 

@@ -51,6 +51,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
       scopes: req.scopes,
       returnUrl: req.returnUrl,
       fields: req.fields as Record<string, unknown> | undefined,
+      mcpBearerToken: req.mcpBearerToken,
     });
     return create(CreateConnectionResponseSchema, {
       connection: connectionToProto(result.connection),

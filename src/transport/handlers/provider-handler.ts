@@ -37,7 +37,7 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
     const caller = await this.auth.principal(ctx);
     const page = await this.providers.list(caller, req);
     return create(ListProvidersResponseSchema, {
-      providers: page.providers.map(providerToProto),
+      providers: page.providers.map((row) => providerToProto(row)),
       nextPageToken: page.nextPageToken,
     });
   }
@@ -45,7 +45,7 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
   async getProvider(req: GetProviderRequest, ctx: HandlerContext) {
     const caller = await this.auth.principal(ctx);
     const row = await this.providers.get(caller, req.projectId, req.idOrName);
-    return create(GetProviderResponseSchema, { provider: providerToProto(row) });
+    return create(GetProviderResponseSchema, { provider: providerToProto(row, await this.providers.registeredClientId(row)) });
   }
 
   async createProvider(req: CreateProviderRequest, ctx: HandlerContext) {

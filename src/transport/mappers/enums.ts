@@ -10,6 +10,7 @@ const AUTH_TYPES: [AuthType, AuthTypeName][] = [
   [AuthType.BASIC_AUTH, 'BASIC_AUTH'],
   [AuthType.AWS_SIGV4, 'AWS_SIGV4'],
   [AuthType.BEARER, 'BEARER'],
+  [AuthType.MCP, 'MCP'],
 ];
 const CLIENT_AUTH: [ClientAuthMethod, ClientAuthMethodName][] = [
   [ClientAuthMethod.CLIENT_SECRET_BASIC, 'client_secret_basic'],

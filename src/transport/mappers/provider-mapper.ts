@@ -16,8 +16,11 @@ import {
   tokenFormatToWire,
 } from './enums.js';
 
-/** The public face of a provider: never the client secret, only whether one is set. */
-export function providerToProto(row: ProviderRow): Provider {
+/**
+ * The public face of a provider: never the client secret, only whether one
+ * is set. `registeredClientId` is the MCP client Nexus registered, if any.
+ */
+export function providerToProto(row: ProviderRow, registeredClientId = ''): Provider {
   return create(ProviderSchema, {
     id: row.id,
     name: row.name,
@@ -50,6 +53,15 @@ export function providerToProto(row: ProviderRow): Provider {
       ? { location: apiKeyLocationToWire(row.apiKey.location), name: row.apiKey.name, prefix: row.apiKey.prefix, field: row.apiKey.field }
       : undefined,
     awsSigv4: row.awsSigv4 ? { service: row.awsSigv4.service, defaultRegion: row.awsSigv4.defaultRegion } : undefined,
+    mcp: row.mcp
+      ? {
+          serverUrl: row.mcp.serverUrl,
+          clientId: row.mcp.clientId,
+          clientSecretSet: row.clientSecretSealed !== null,
+          defaultScopes: row.mcp.defaultScopes,
+          registeredClientId,
+        }
+      : undefined,
     createTime: timestampFromDate(row.createdAt),
     updateTime: timestampFromDate(row.updatedAt),
     catalogName: row.catalogName ?? '',
@@ -104,6 +116,9 @@ export function providerInputFromProto(p: Provider | undefined): ProviderInput {
       : undefined,
     awsSigv4: p.awsSigv4 ? { service: p.awsSigv4.service, defaultRegion: p.awsSigv4.defaultRegion } : undefined,
     connectionFieldsSchema: p.connectionFieldsSchema,
+    mcp: p.mcp
+      ? { serverUrl: p.mcp.serverUrl, clientId: p.mcp.clientId, clientSecret: p.mcp.clientSecret, defaultScopes: p.mcp.defaultScopes }
+      : undefined,
   };
 }
 

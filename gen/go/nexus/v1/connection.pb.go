@@ -352,14 +352,20 @@ type CreateConnectionRequest struct {
 	Provider isCreateConnectionRequest_Provider `protobuf_oneof:"provider"`
 	// Scopes to request; the provider's default scopes when empty.
 	Scopes []string `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	// Required: where the user returns; must match NEXUS_ALLOWED_RETURN_URLS.
+	// Where the user returns; must match NEXUS_ALLOWED_RETURN_URLS. Required
+	// except with mcp_bearer_token.
 	ReturnUrl string `protobuf:"bytes,5,opt,name=return_url,json=returnUrl,proto3" json:"return_url,omitempty"`
 	// Values for the provider's connection_fields_schema (for example the
 	// subdomain its OAuth2 URLs are built from), validated before the
 	// redirect and kept in Connection.fields. Never secret.
-	Fields        *structpb.Struct `protobuf:"bytes,40,opt,name=fields,proto3" json:"fields,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Fields *structpb.Struct `protobuf:"bytes,40,opt,name=fields,proto3" json:"fields,omitempty"`
+	// For MCP providers only: a bearer token the user already has for the MCP
+	// server. The connection is ACTIVE at once (no consent, no auth_url),
+	// the token is sealed like any credential, and GetToken returns it with
+	// the `bearer` strategy. At most 8 KiB of visible ASCII without spaces.
+	McpBearerToken string `protobuf:"bytes,20,opt,name=mcp_bearer_token,json=mcpBearerToken,proto3" json:"mcp_bearer_token,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CreateConnectionRequest) Reset() {
@@ -443,6 +449,13 @@ func (x *CreateConnectionRequest) GetFields() *structpb.Struct {
 		return x.Fields
 	}
 	return nil
+}
+
+func (x *CreateConnectionRequest) GetMcpBearerToken() string {
+	if x != nil {
+		return x.McpBearerToken
+	}
+	return ""
 }
 
 type isCreateConnectionRequest_Provider interface {
@@ -1741,7 +1754,7 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xfa\x01\n" +
+	"updateTime\"\xa4\x02\n" +
 	"\x17CreateConnectionRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12!\n" +
 	"\vprovider_id\x18\x02 \x01(\tH\x00R\n" +
@@ -1750,7 +1763,8 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\x06scopes\x18\x04 \x03(\tR\x06scopes\x12\x1d\n" +
 	"\n" +
 	"return_url\x18\x05 \x01(\tR\treturnUrl\x12/\n" +
-	"\x06fields\x18( \x01(\v2\x17.google.protobuf.StructR\x06fieldsB\n" +
+	"\x06fields\x18( \x01(\v2\x17.google.protobuf.StructR\x06fields\x12(\n" +
+	"\x10mcp_bearer_token\x18\x14 \x01(\tR\x0emcpBearerTokenB\n" +
 	"\n" +
 	"\bprovider\"\x81\x01\n" +
 	"\x18CreateConnectionResponse\x124\n" +

@@ -152,6 +152,17 @@ const (
 	// A signed-in user's token tried to reach another workspace or another
 	// project than its own. Sent with PERMISSION_DENIED.
 	ErrorReason_ERROR_REASON_WORKSPACE_FORBIDDEN ErrorReason = 89
+	// An outbound URL (an MCP server, its metadata or authorization server,
+	// or a redirect among them) is refused: not https outside the
+	// NEXUS_OUTBOUND_ALLOWED_HOSTS allow-list or in production, or its host
+	// resolves to a private, loopback, link-local, CGNAT, multicast,
+	// metadata or otherwise internal address. ErrorInfo metadata "field"
+	// names the field when the URL came from the request.
+	ErrorReason_ERROR_REASON_URL_NOT_ALLOWED ErrorReason = 90
+	// The MCP server's OAuth metadata (protected-resource or authorization
+	// server metadata, or a dynamic client registration response) is missing
+	// or malformed.
+	ErrorReason_ERROR_REASON_MCP_DISCOVERY_FAILED ErrorReason = 91
 	// A provider's OAuth2 URL template is malformed, or references a field
 	// that its connection_fields_schema does not declare as a required
 	// string. ErrorInfo metadata "field" names the URL, "placeholder" the
@@ -213,6 +224,8 @@ var (
 		87:  "ERROR_REASON_HANDOFF_CODE_ALREADY_USED",
 		88:  "ERROR_REASON_HANDOFF_IP_MISMATCH",
 		89:  "ERROR_REASON_WORKSPACE_FORBIDDEN",
+		90:  "ERROR_REASON_URL_NOT_ALLOWED",
+		91:  "ERROR_REASON_MCP_DISCOVERY_FAILED",
 		100: "ERROR_REASON_URL_TEMPLATE_INVALID",
 		101: "ERROR_REASON_CATALOG_ENTRY_NOT_FOUND",
 	}
@@ -265,6 +278,8 @@ var (
 		"ERROR_REASON_HANDOFF_CODE_ALREADY_USED":    87,
 		"ERROR_REASON_HANDOFF_IP_MISMATCH":          88,
 		"ERROR_REASON_WORKSPACE_FORBIDDEN":          89,
+		"ERROR_REASON_URL_NOT_ALLOWED":              90,
+		"ERROR_REASON_MCP_DISCOVERY_FAILED":         91,
 		"ERROR_REASON_URL_TEMPLATE_INVALID":         100,
 		"ERROR_REASON_CATALOG_ENTRY_NOT_FOUND":      101,
 	}
@@ -301,7 +316,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xf7\x0e\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xc0\x0f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -351,7 +366,9 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"!ERROR_REASON_HANDOFF_CODE_EXPIRED\x10V\x12*\n" +
 	"&ERROR_REASON_HANDOFF_CODE_ALREADY_USED\x10W\x12$\n" +
 	" ERROR_REASON_HANDOFF_IP_MISMATCH\x10X\x12$\n" +
-	" ERROR_REASON_WORKSPACE_FORBIDDEN\x10Y\x12%\n" +
+	" ERROR_REASON_WORKSPACE_FORBIDDEN\x10Y\x12 \n" +
+	"\x1cERROR_REASON_URL_NOT_ALLOWED\x10Z\x12%\n" +
+	"!ERROR_REASON_MCP_DISCOVERY_FAILED\x10[\x12%\n" +
 	"!ERROR_REASON_URL_TEMPLATE_INVALID\x10d\x12(\n" +
 	"$ERROR_REASON_CATALOG_ENTRY_NOT_FOUND\x10eB7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 

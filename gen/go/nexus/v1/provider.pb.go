@@ -40,6 +40,12 @@ const (
 	AuthType_AUTH_TYPE_AWS_SIGV4 AuthType = 4
 	// A static bearer token.
 	AuthType_AUTH_TYPE_BEARER AuthType = 5
+	// A remote MCP server. Users connect with OAuth discovered from the server
+	// itself (RFC 9728 protected-resource metadata, RFC 8414 or OpenID
+	// discovery, RFC 7591 dynamic client registration when no client is
+	// configured, PKCE and the RFC 8707 resource indicator), or with a bearer
+	// token they already have (CreateConnectionRequest.mcp_bearer_token).
+	AuthType_AUTH_TYPE_MCP AuthType = 6
 )
 
 // Enum value maps for AuthType.
@@ -51,6 +57,7 @@ var (
 		3: "AUTH_TYPE_BASIC_AUTH",
 		4: "AUTH_TYPE_AWS_SIGV4",
 		5: "AUTH_TYPE_BEARER",
+		6: "AUTH_TYPE_MCP",
 	}
 	AuthType_value = map[string]int32{
 		"AUTH_TYPE_UNSPECIFIED": 0,
@@ -59,6 +66,7 @@ var (
 		"AUTH_TYPE_BASIC_AUTH":  3,
 		"AUTH_TYPE_AWS_SIGV4":   4,
 		"AUTH_TYPE_BEARER":      5,
+		"AUTH_TYPE_MCP":         6,
 	}
 )
 
@@ -625,6 +633,108 @@ func (x *AwsSigV4Settings) GetDefaultRegion() string {
 	return ""
 }
 
+// McpSettings configures an MCP provider: a remote MCP server in the
+// catalog. Every URL Nexus fetches for it (the server, its metadata, its
+// authorization server) must be https (http only for hosts named in
+// NEXUS_OUTBOUND_ALLOWED_HOSTS, and never in production) and must not
+// resolve to a private, loopback, link-local or otherwise internal address
+// unless its host is on NEXUS_OUTBOUND_ALLOWED_HOSTS.
+type McpSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: the MCP server's endpoint (Streamable HTTP), for example
+	// "https://mcp.example.com/mcp". Also the RFC 8707 resource indicator.
+	ServerUrl string `protobuf:"bytes,1,opt,name=server_url,json=serverUrl,proto3" json:"server_url,omitempty"`
+	// A client id registered at the server's authorization server by hand.
+	// When empty, Nexus registers a client dynamically (RFC 7591) on the first
+	// connection and reuses it for later ones.
+	ClientId string `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// Input only: the secret of the pre-registered client. Sealed at rest;
+	// never returned.
+	ClientSecret string `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	// Output only: whether a client secret is stored.
+	ClientSecretSet bool `protobuf:"varint,4,opt,name=client_secret_set,json=clientSecretSet,proto3" json:"client_secret_set,omitempty"`
+	// Scopes requested when CreateConnection names none; when empty, the
+	// scopes the server advertises in its protected-resource metadata.
+	DefaultScopes []string `protobuf:"bytes,5,rep,name=default_scopes,json=defaultScopes,proto3" json:"default_scopes,omitempty"`
+	// Output only, in GetProvider: the client id Nexus registered
+	// dynamically, if any.
+	RegisteredClientId string `protobuf:"bytes,6,opt,name=registered_client_id,json=registeredClientId,proto3" json:"registered_client_id,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *McpSettings) Reset() {
+	*x = McpSettings{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *McpSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*McpSettings) ProtoMessage() {}
+
+func (x *McpSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use McpSettings.ProtoReflect.Descriptor instead.
+func (*McpSettings) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *McpSettings) GetServerUrl() string {
+	if x != nil {
+		return x.ServerUrl
+	}
+	return ""
+}
+
+func (x *McpSettings) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *McpSettings) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *McpSettings) GetClientSecretSet() bool {
+	if x != nil {
+		return x.ClientSecretSet
+	}
+	return false
+}
+
+func (x *McpSettings) GetDefaultScopes() []string {
+	if x != nil {
+		return x.DefaultScopes
+	}
+	return nil
+}
+
+func (x *McpSettings) GetRegisteredClientId() string {
+	if x != nil {
+		return x.RegisteredClientId
+	}
+	return ""
+}
+
 // Provider is a third-party service a workspace can connect to.
 type Provider struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -673,13 +783,15 @@ type Provider struct {
 	// placeholder in the host must be followed by a fixed domain. Its
 	// properties must not overlap post_oauth_fields_schema.
 	ConnectionFieldsSchema *structpb.Struct `protobuf:"bytes,21,opt,name=connection_fields_schema,json=connectionFieldsSchema,proto3" json:"connection_fields_schema,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// Settings for MCP providers (remote MCP servers).
+	Mcp           *McpSettings `protobuf:"bytes,30,opt,name=mcp,proto3" json:"mcp,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Provider) Reset() {
 	*x = Provider{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[4]
+	mi := &file_nexus_v1_provider_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +803,7 @@ func (x *Provider) String() string {
 func (*Provider) ProtoMessage() {}
 
 func (x *Provider) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[4]
+	mi := &file_nexus_v1_provider_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +816,7 @@ func (x *Provider) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Provider.ProtoReflect.Descriptor instead.
 func (*Provider) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{4}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Provider) GetId() string {
@@ -826,6 +938,13 @@ func (x *Provider) GetConnectionFieldsSchema() *structpb.Struct {
 	return nil
 }
 
+func (x *Provider) GetMcp() *McpSettings {
+	if x != nil {
+		return x.Mcp
+	}
+	return nil
+}
+
 // CatalogProvider is one entry of the built-in catalog: a provider template
 // without client credentials.
 type CatalogProvider struct {
@@ -843,7 +962,7 @@ type CatalogProvider struct {
 
 func (x *CatalogProvider) Reset() {
 	*x = CatalogProvider{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[5]
+	mi := &file_nexus_v1_provider_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -855,7 +974,7 @@ func (x *CatalogProvider) String() string {
 func (*CatalogProvider) ProtoMessage() {}
 
 func (x *CatalogProvider) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[5]
+	mi := &file_nexus_v1_provider_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +987,7 @@ func (x *CatalogProvider) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogProvider.ProtoReflect.Descriptor instead.
 func (*CatalogProvider) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{5}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CatalogProvider) GetName() string {
@@ -907,7 +1026,7 @@ type ListCatalogProvidersRequest struct {
 
 func (x *ListCatalogProvidersRequest) Reset() {
 	*x = ListCatalogProvidersRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[6]
+	mi := &file_nexus_v1_provider_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -919,7 +1038,7 @@ func (x *ListCatalogProvidersRequest) String() string {
 func (*ListCatalogProvidersRequest) ProtoMessage() {}
 
 func (x *ListCatalogProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[6]
+	mi := &file_nexus_v1_provider_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -932,7 +1051,7 @@ func (x *ListCatalogProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCatalogProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListCatalogProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{6}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListCatalogProvidersRequest) GetPageSize() int32 {
@@ -969,7 +1088,7 @@ type ListCatalogProvidersResponse struct {
 
 func (x *ListCatalogProvidersResponse) Reset() {
 	*x = ListCatalogProvidersResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[7]
+	mi := &file_nexus_v1_provider_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1100,7 @@ func (x *ListCatalogProvidersResponse) String() string {
 func (*ListCatalogProvidersResponse) ProtoMessage() {}
 
 func (x *ListCatalogProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[7]
+	mi := &file_nexus_v1_provider_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1113,7 @@ func (x *ListCatalogProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCatalogProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListCatalogProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{7}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListCatalogProvidersResponse) GetProviders() []*CatalogProvider {
@@ -1022,7 +1141,7 @@ type GetCatalogProviderRequest struct {
 
 func (x *GetCatalogProviderRequest) Reset() {
 	*x = GetCatalogProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[8]
+	mi := &file_nexus_v1_provider_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1153,7 @@ func (x *GetCatalogProviderRequest) String() string {
 func (*GetCatalogProviderRequest) ProtoMessage() {}
 
 func (x *GetCatalogProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[8]
+	mi := &file_nexus_v1_provider_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1166,7 @@ func (x *GetCatalogProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCatalogProviderRequest.ProtoReflect.Descriptor instead.
 func (*GetCatalogProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{8}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetCatalogProviderRequest) GetName() string {
@@ -1068,7 +1187,7 @@ type GetCatalogProviderResponse struct {
 
 func (x *GetCatalogProviderResponse) Reset() {
 	*x = GetCatalogProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[9]
+	mi := &file_nexus_v1_provider_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1080,7 +1199,7 @@ func (x *GetCatalogProviderResponse) String() string {
 func (*GetCatalogProviderResponse) ProtoMessage() {}
 
 func (x *GetCatalogProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[9]
+	mi := &file_nexus_v1_provider_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1212,7 @@ func (x *GetCatalogProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCatalogProviderResponse.ProtoReflect.Descriptor instead.
 func (*GetCatalogProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{9}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetCatalogProviderResponse) GetProvider() *CatalogProvider {
@@ -1124,7 +1243,7 @@ type EnableCatalogProviderRequest struct {
 
 func (x *EnableCatalogProviderRequest) Reset() {
 	*x = EnableCatalogProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[10]
+	mi := &file_nexus_v1_provider_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1136,7 +1255,7 @@ func (x *EnableCatalogProviderRequest) String() string {
 func (*EnableCatalogProviderRequest) ProtoMessage() {}
 
 func (x *EnableCatalogProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[10]
+	mi := &file_nexus_v1_provider_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1268,7 @@ func (x *EnableCatalogProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableCatalogProviderRequest.ProtoReflect.Descriptor instead.
 func (*EnableCatalogProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{10}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EnableCatalogProviderRequest) GetCatalogName() string {
@@ -1205,7 +1324,7 @@ type EnableCatalogProviderResponse struct {
 
 func (x *EnableCatalogProviderResponse) Reset() {
 	*x = EnableCatalogProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[11]
+	mi := &file_nexus_v1_provider_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1336,7 @@ func (x *EnableCatalogProviderResponse) String() string {
 func (*EnableCatalogProviderResponse) ProtoMessage() {}
 
 func (x *EnableCatalogProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[11]
+	mi := &file_nexus_v1_provider_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1349,7 @@ func (x *EnableCatalogProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableCatalogProviderResponse.ProtoReflect.Descriptor instead.
 func (*EnableCatalogProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{11}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EnableCatalogProviderResponse) GetProvider() *Provider {
@@ -1258,7 +1377,7 @@ type ListProvidersRequest struct {
 
 func (x *ListProvidersRequest) Reset() {
 	*x = ListProvidersRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[12]
+	mi := &file_nexus_v1_provider_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1389,7 @@ func (x *ListProvidersRequest) String() string {
 func (*ListProvidersRequest) ProtoMessage() {}
 
 func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[12]
+	mi := &file_nexus_v1_provider_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1402,7 @@ func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{12}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListProvidersRequest) GetProjectId() string {
@@ -1327,7 +1446,7 @@ type ListProvidersResponse struct {
 
 func (x *ListProvidersResponse) Reset() {
 	*x = ListProvidersResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[13]
+	mi := &file_nexus_v1_provider_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1339,7 +1458,7 @@ func (x *ListProvidersResponse) String() string {
 func (*ListProvidersResponse) ProtoMessage() {}
 
 func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[13]
+	mi := &file_nexus_v1_provider_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1352,7 +1471,7 @@ func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{13}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListProvidersResponse) GetProviders() []*Provider {
@@ -1382,7 +1501,7 @@ type GetProviderRequest struct {
 
 func (x *GetProviderRequest) Reset() {
 	*x = GetProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[14]
+	mi := &file_nexus_v1_provider_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1513,7 @@ func (x *GetProviderRequest) String() string {
 func (*GetProviderRequest) ProtoMessage() {}
 
 func (x *GetProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[14]
+	mi := &file_nexus_v1_provider_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1526,7 @@ func (x *GetProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderRequest.ProtoReflect.Descriptor instead.
 func (*GetProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{14}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetProviderRequest) GetProjectId() string {
@@ -1435,7 +1554,7 @@ type GetProviderResponse struct {
 
 func (x *GetProviderResponse) Reset() {
 	*x = GetProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[15]
+	mi := &file_nexus_v1_provider_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1447,7 +1566,7 @@ func (x *GetProviderResponse) String() string {
 func (*GetProviderResponse) ProtoMessage() {}
 
 func (x *GetProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[15]
+	mi := &file_nexus_v1_provider_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1460,7 +1579,7 @@ func (x *GetProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderResponse.ProtoReflect.Descriptor instead.
 func (*GetProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{15}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetProviderResponse) GetProvider() *Provider {
@@ -1481,7 +1600,7 @@ type CreateProviderRequest struct {
 
 func (x *CreateProviderRequest) Reset() {
 	*x = CreateProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[16]
+	mi := &file_nexus_v1_provider_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1612,7 @@ func (x *CreateProviderRequest) String() string {
 func (*CreateProviderRequest) ProtoMessage() {}
 
 func (x *CreateProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[16]
+	mi := &file_nexus_v1_provider_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1625,7 @@ func (x *CreateProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProviderRequest.ProtoReflect.Descriptor instead.
 func (*CreateProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{16}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CreateProviderRequest) GetProvider() *Provider {
@@ -1527,7 +1646,7 @@ type CreateProviderResponse struct {
 
 func (x *CreateProviderResponse) Reset() {
 	*x = CreateProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[17]
+	mi := &file_nexus_v1_provider_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1658,7 @@ func (x *CreateProviderResponse) String() string {
 func (*CreateProviderResponse) ProtoMessage() {}
 
 func (x *CreateProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[17]
+	mi := &file_nexus_v1_provider_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1671,7 @@ func (x *CreateProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProviderResponse.ProtoReflect.Descriptor instead.
 func (*CreateProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{17}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateProviderResponse) GetProvider() *Provider {
@@ -1576,7 +1695,7 @@ type UpdateProviderRequest struct {
 
 func (x *UpdateProviderRequest) Reset() {
 	*x = UpdateProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[18]
+	mi := &file_nexus_v1_provider_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1588,7 +1707,7 @@ func (x *UpdateProviderRequest) String() string {
 func (*UpdateProviderRequest) ProtoMessage() {}
 
 func (x *UpdateProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[18]
+	mi := &file_nexus_v1_provider_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1601,7 +1720,7 @@ func (x *UpdateProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{18}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateProviderRequest) GetProvider() *Provider {
@@ -1629,7 +1748,7 @@ type UpdateProviderResponse struct {
 
 func (x *UpdateProviderResponse) Reset() {
 	*x = UpdateProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[19]
+	mi := &file_nexus_v1_provider_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +1760,7 @@ func (x *UpdateProviderResponse) String() string {
 func (*UpdateProviderResponse) ProtoMessage() {}
 
 func (x *UpdateProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[19]
+	mi := &file_nexus_v1_provider_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +1773,7 @@ func (x *UpdateProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{19}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UpdateProviderResponse) GetProvider() *Provider {
@@ -1677,7 +1796,7 @@ type DeleteProviderRequest struct {
 
 func (x *DeleteProviderRequest) Reset() {
 	*x = DeleteProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[20]
+	mi := &file_nexus_v1_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1808,7 @@ func (x *DeleteProviderRequest) String() string {
 func (*DeleteProviderRequest) ProtoMessage() {}
 
 func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[20]
+	mi := &file_nexus_v1_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1821,7 @@ func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{20}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DeleteProviderRequest) GetIdOrName() string {
@@ -1728,7 +1847,7 @@ type DeleteProviderResponse struct {
 
 func (x *DeleteProviderResponse) Reset() {
 	*x = DeleteProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[21]
+	mi := &file_nexus_v1_provider_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1740,7 +1859,7 @@ func (x *DeleteProviderResponse) String() string {
 func (*DeleteProviderResponse) ProtoMessage() {}
 
 func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[21]
+	mi := &file_nexus_v1_provider_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1753,7 +1872,7 @@ func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{21}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{22}
 }
 
 var File_nexus_v1_provider_proto protoreflect.FileDescriptor
@@ -1796,7 +1915,15 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x05field\x18\x04 \x01(\tR\x05field\"S\n" +
 	"\x10AwsSigV4Settings\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12%\n" +
-	"\x0edefault_region\x18\x02 \x01(\tR\rdefaultRegion\"\xb0\x06\n" +
+	"\x0edefault_region\x18\x02 \x01(\tR\rdefaultRegion\"\xf3\x01\n" +
+	"\vMcpSettings\x12\x1d\n" +
+	"\n" +
+	"server_url\x18\x01 \x01(\tR\tserverUrl\x12\x1b\n" +
+	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x03 \x01(\tR\fclientSecret\x12*\n" +
+	"\x11client_secret_set\x18\x04 \x01(\bR\x0fclientSecretSet\x12%\n" +
+	"\x0edefault_scopes\x18\x05 \x03(\tR\rdefaultScopes\x120\n" +
+	"\x14registered_client_id\x18\x06 \x01(\tR\x12registeredClientId\"\xd9\x06\n" +
 	"\bProvider\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -1819,7 +1946,8 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12!\n" +
 	"\fcatalog_name\x18\x14 \x01(\tR\vcatalogName\x12Q\n" +
-	"\x18connection_fields_schema\x18\x15 \x01(\v2\x17.google.protobuf.StructR\x16connectionFieldsSchemaB\n" +
+	"\x18connection_fields_schema\x18\x15 \x01(\v2\x17.google.protobuf.StructR\x16connectionFieldsSchema\x12'\n" +
+	"\x03mcp\x18\x1e \x01(\v2\x15.nexus.v1.McpSettingsR\x03mcpB\n" +
 	"\n" +
 	"\b_enabled\"p\n" +
 	"\x0fCatalogProvider\x12\x12\n" +
@@ -1880,14 +2008,15 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\n" +
 	"id_or_name\x18\x01 \x01(\tR\bidOrName\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"\x18\n" +
-	"\x16DeleteProviderResponse*\x9b\x01\n" +
+	"\x16DeleteProviderResponse*\xae\x01\n" +
 	"\bAuthType\x12\x19\n" +
 	"\x15AUTH_TYPE_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10AUTH_TYPE_OAUTH2\x10\x01\x12\x15\n" +
 	"\x11AUTH_TYPE_API_KEY\x10\x02\x12\x18\n" +
 	"\x14AUTH_TYPE_BASIC_AUTH\x10\x03\x12\x17\n" +
 	"\x13AUTH_TYPE_AWS_SIGV4\x10\x04\x12\x14\n" +
-	"\x10AUTH_TYPE_BEARER\x10\x05*\xaa\x01\n" +
+	"\x10AUTH_TYPE_BEARER\x10\x05\x12\x11\n" +
+	"\rAUTH_TYPE_MCP\x10\x06*\xaa\x01\n" +
 	"\x10ClientAuthMethod\x12\"\n" +
 	"\x1eCLIENT_AUTH_METHOD_UNSPECIFIED\x10\x00\x12*\n" +
 	"&CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC\x10\x01\x12)\n" +
@@ -1924,7 +2053,7 @@ func file_nexus_v1_provider_proto_rawDescGZIP() []byte {
 }
 
 var file_nexus_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_nexus_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_nexus_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_nexus_v1_provider_proto_goTypes = []any{
 	(AuthType)(0),                         // 0: nexus.v1.AuthType
 	(ClientAuthMethod)(0),                 // 1: nexus.v1.ClientAuthMethod
@@ -1934,78 +2063,80 @@ var file_nexus_v1_provider_proto_goTypes = []any{
 	(*OAuth2Settings)(nil),                // 5: nexus.v1.OAuth2Settings
 	(*ApiKeySettings)(nil),                // 6: nexus.v1.ApiKeySettings
 	(*AwsSigV4Settings)(nil),              // 7: nexus.v1.AwsSigV4Settings
-	(*Provider)(nil),                      // 8: nexus.v1.Provider
-	(*CatalogProvider)(nil),               // 9: nexus.v1.CatalogProvider
-	(*ListCatalogProvidersRequest)(nil),   // 10: nexus.v1.ListCatalogProvidersRequest
-	(*ListCatalogProvidersResponse)(nil),  // 11: nexus.v1.ListCatalogProvidersResponse
-	(*GetCatalogProviderRequest)(nil),     // 12: nexus.v1.GetCatalogProviderRequest
-	(*GetCatalogProviderResponse)(nil),    // 13: nexus.v1.GetCatalogProviderResponse
-	(*EnableCatalogProviderRequest)(nil),  // 14: nexus.v1.EnableCatalogProviderRequest
-	(*EnableCatalogProviderResponse)(nil), // 15: nexus.v1.EnableCatalogProviderResponse
-	(*ListProvidersRequest)(nil),          // 16: nexus.v1.ListProvidersRequest
-	(*ListProvidersResponse)(nil),         // 17: nexus.v1.ListProvidersResponse
-	(*GetProviderRequest)(nil),            // 18: nexus.v1.GetProviderRequest
-	(*GetProviderResponse)(nil),           // 19: nexus.v1.GetProviderResponse
-	(*CreateProviderRequest)(nil),         // 20: nexus.v1.CreateProviderRequest
-	(*CreateProviderResponse)(nil),        // 21: nexus.v1.CreateProviderResponse
-	(*UpdateProviderRequest)(nil),         // 22: nexus.v1.UpdateProviderRequest
-	(*UpdateProviderResponse)(nil),        // 23: nexus.v1.UpdateProviderResponse
-	(*DeleteProviderRequest)(nil),         // 24: nexus.v1.DeleteProviderRequest
-	(*DeleteProviderResponse)(nil),        // 25: nexus.v1.DeleteProviderResponse
-	nil,                                   // 26: nexus.v1.OAuth2Settings.AuthorizeParamsEntry
-	nil,                                   // 27: nexus.v1.OAuth2Settings.TokenParamsEntry
-	(*structpb.Struct)(nil),               // 28: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),         // 29: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 30: google.protobuf.FieldMask
+	(*McpSettings)(nil),                   // 8: nexus.v1.McpSettings
+	(*Provider)(nil),                      // 9: nexus.v1.Provider
+	(*CatalogProvider)(nil),               // 10: nexus.v1.CatalogProvider
+	(*ListCatalogProvidersRequest)(nil),   // 11: nexus.v1.ListCatalogProvidersRequest
+	(*ListCatalogProvidersResponse)(nil),  // 12: nexus.v1.ListCatalogProvidersResponse
+	(*GetCatalogProviderRequest)(nil),     // 13: nexus.v1.GetCatalogProviderRequest
+	(*GetCatalogProviderResponse)(nil),    // 14: nexus.v1.GetCatalogProviderResponse
+	(*EnableCatalogProviderRequest)(nil),  // 15: nexus.v1.EnableCatalogProviderRequest
+	(*EnableCatalogProviderResponse)(nil), // 16: nexus.v1.EnableCatalogProviderResponse
+	(*ListProvidersRequest)(nil),          // 17: nexus.v1.ListProvidersRequest
+	(*ListProvidersResponse)(nil),         // 18: nexus.v1.ListProvidersResponse
+	(*GetProviderRequest)(nil),            // 19: nexus.v1.GetProviderRequest
+	(*GetProviderResponse)(nil),           // 20: nexus.v1.GetProviderResponse
+	(*CreateProviderRequest)(nil),         // 21: nexus.v1.CreateProviderRequest
+	(*CreateProviderResponse)(nil),        // 22: nexus.v1.CreateProviderResponse
+	(*UpdateProviderRequest)(nil),         // 23: nexus.v1.UpdateProviderRequest
+	(*UpdateProviderResponse)(nil),        // 24: nexus.v1.UpdateProviderResponse
+	(*DeleteProviderRequest)(nil),         // 25: nexus.v1.DeleteProviderRequest
+	(*DeleteProviderResponse)(nil),        // 26: nexus.v1.DeleteProviderResponse
+	nil,                                   // 27: nexus.v1.OAuth2Settings.AuthorizeParamsEntry
+	nil,                                   // 28: nexus.v1.OAuth2Settings.TokenParamsEntry
+	(*structpb.Struct)(nil),               // 29: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),         // 30: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 31: google.protobuf.FieldMask
 }
 var file_nexus_v1_provider_proto_depIdxs = []int32{
-	26, // 0: nexus.v1.OAuth2Settings.authorize_params:type_name -> nexus.v1.OAuth2Settings.AuthorizeParamsEntry
+	27, // 0: nexus.v1.OAuth2Settings.authorize_params:type_name -> nexus.v1.OAuth2Settings.AuthorizeParamsEntry
 	1,  // 1: nexus.v1.OAuth2Settings.client_auth_method:type_name -> nexus.v1.ClientAuthMethod
 	2,  // 2: nexus.v1.OAuth2Settings.token_response_format:type_name -> nexus.v1.TokenResponseFormat
-	27, // 3: nexus.v1.OAuth2Settings.token_params:type_name -> nexus.v1.OAuth2Settings.TokenParamsEntry
+	28, // 3: nexus.v1.OAuth2Settings.token_params:type_name -> nexus.v1.OAuth2Settings.TokenParamsEntry
 	4,  // 4: nexus.v1.OAuth2Settings.token_response_paths:type_name -> nexus.v1.TokenResponsePaths
 	3,  // 5: nexus.v1.ApiKeySettings.location:type_name -> nexus.v1.ApiKeyLocation
 	0,  // 6: nexus.v1.Provider.auth_type:type_name -> nexus.v1.AuthType
 	5,  // 7: nexus.v1.Provider.oauth2:type_name -> nexus.v1.OAuth2Settings
-	28, // 8: nexus.v1.Provider.credential_schema:type_name -> google.protobuf.Struct
-	28, // 9: nexus.v1.Provider.post_oauth_fields_schema:type_name -> google.protobuf.Struct
+	29, // 8: nexus.v1.Provider.credential_schema:type_name -> google.protobuf.Struct
+	29, // 9: nexus.v1.Provider.post_oauth_fields_schema:type_name -> google.protobuf.Struct
 	6,  // 10: nexus.v1.Provider.api_key:type_name -> nexus.v1.ApiKeySettings
 	7,  // 11: nexus.v1.Provider.aws_sigv4:type_name -> nexus.v1.AwsSigV4Settings
-	29, // 12: nexus.v1.Provider.create_time:type_name -> google.protobuf.Timestamp
-	29, // 13: nexus.v1.Provider.update_time:type_name -> google.protobuf.Timestamp
-	28, // 14: nexus.v1.Provider.connection_fields_schema:type_name -> google.protobuf.Struct
-	8,  // 15: nexus.v1.CatalogProvider.provider:type_name -> nexus.v1.Provider
-	9,  // 16: nexus.v1.ListCatalogProvidersResponse.providers:type_name -> nexus.v1.CatalogProvider
-	9,  // 17: nexus.v1.GetCatalogProviderResponse.provider:type_name -> nexus.v1.CatalogProvider
-	8,  // 18: nexus.v1.EnableCatalogProviderResponse.provider:type_name -> nexus.v1.Provider
-	8,  // 19: nexus.v1.ListProvidersResponse.providers:type_name -> nexus.v1.Provider
-	8,  // 20: nexus.v1.GetProviderResponse.provider:type_name -> nexus.v1.Provider
-	8,  // 21: nexus.v1.CreateProviderRequest.provider:type_name -> nexus.v1.Provider
-	8,  // 22: nexus.v1.CreateProviderResponse.provider:type_name -> nexus.v1.Provider
-	8,  // 23: nexus.v1.UpdateProviderRequest.provider:type_name -> nexus.v1.Provider
-	30, // 24: nexus.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 25: nexus.v1.UpdateProviderResponse.provider:type_name -> nexus.v1.Provider
-	16, // 26: nexus.v1.ProviderService.ListProviders:input_type -> nexus.v1.ListProvidersRequest
-	18, // 27: nexus.v1.ProviderService.GetProvider:input_type -> nexus.v1.GetProviderRequest
-	20, // 28: nexus.v1.ProviderService.CreateProvider:input_type -> nexus.v1.CreateProviderRequest
-	22, // 29: nexus.v1.ProviderService.UpdateProvider:input_type -> nexus.v1.UpdateProviderRequest
-	24, // 30: nexus.v1.ProviderService.DeleteProvider:input_type -> nexus.v1.DeleteProviderRequest
-	10, // 31: nexus.v1.ProviderService.ListCatalogProviders:input_type -> nexus.v1.ListCatalogProvidersRequest
-	12, // 32: nexus.v1.ProviderService.GetCatalogProvider:input_type -> nexus.v1.GetCatalogProviderRequest
-	14, // 33: nexus.v1.ProviderService.EnableCatalogProvider:input_type -> nexus.v1.EnableCatalogProviderRequest
-	17, // 34: nexus.v1.ProviderService.ListProviders:output_type -> nexus.v1.ListProvidersResponse
-	19, // 35: nexus.v1.ProviderService.GetProvider:output_type -> nexus.v1.GetProviderResponse
-	21, // 36: nexus.v1.ProviderService.CreateProvider:output_type -> nexus.v1.CreateProviderResponse
-	23, // 37: nexus.v1.ProviderService.UpdateProvider:output_type -> nexus.v1.UpdateProviderResponse
-	25, // 38: nexus.v1.ProviderService.DeleteProvider:output_type -> nexus.v1.DeleteProviderResponse
-	11, // 39: nexus.v1.ProviderService.ListCatalogProviders:output_type -> nexus.v1.ListCatalogProvidersResponse
-	13, // 40: nexus.v1.ProviderService.GetCatalogProvider:output_type -> nexus.v1.GetCatalogProviderResponse
-	15, // 41: nexus.v1.ProviderService.EnableCatalogProvider:output_type -> nexus.v1.EnableCatalogProviderResponse
-	34, // [34:42] is the sub-list for method output_type
-	26, // [26:34] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	30, // 12: nexus.v1.Provider.create_time:type_name -> google.protobuf.Timestamp
+	30, // 13: nexus.v1.Provider.update_time:type_name -> google.protobuf.Timestamp
+	29, // 14: nexus.v1.Provider.connection_fields_schema:type_name -> google.protobuf.Struct
+	8,  // 15: nexus.v1.Provider.mcp:type_name -> nexus.v1.McpSettings
+	9,  // 16: nexus.v1.CatalogProvider.provider:type_name -> nexus.v1.Provider
+	10, // 17: nexus.v1.ListCatalogProvidersResponse.providers:type_name -> nexus.v1.CatalogProvider
+	10, // 18: nexus.v1.GetCatalogProviderResponse.provider:type_name -> nexus.v1.CatalogProvider
+	9,  // 19: nexus.v1.EnableCatalogProviderResponse.provider:type_name -> nexus.v1.Provider
+	9,  // 20: nexus.v1.ListProvidersResponse.providers:type_name -> nexus.v1.Provider
+	9,  // 21: nexus.v1.GetProviderResponse.provider:type_name -> nexus.v1.Provider
+	9,  // 22: nexus.v1.CreateProviderRequest.provider:type_name -> nexus.v1.Provider
+	9,  // 23: nexus.v1.CreateProviderResponse.provider:type_name -> nexus.v1.Provider
+	9,  // 24: nexus.v1.UpdateProviderRequest.provider:type_name -> nexus.v1.Provider
+	31, // 25: nexus.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 26: nexus.v1.UpdateProviderResponse.provider:type_name -> nexus.v1.Provider
+	17, // 27: nexus.v1.ProviderService.ListProviders:input_type -> nexus.v1.ListProvidersRequest
+	19, // 28: nexus.v1.ProviderService.GetProvider:input_type -> nexus.v1.GetProviderRequest
+	21, // 29: nexus.v1.ProviderService.CreateProvider:input_type -> nexus.v1.CreateProviderRequest
+	23, // 30: nexus.v1.ProviderService.UpdateProvider:input_type -> nexus.v1.UpdateProviderRequest
+	25, // 31: nexus.v1.ProviderService.DeleteProvider:input_type -> nexus.v1.DeleteProviderRequest
+	11, // 32: nexus.v1.ProviderService.ListCatalogProviders:input_type -> nexus.v1.ListCatalogProvidersRequest
+	13, // 33: nexus.v1.ProviderService.GetCatalogProvider:input_type -> nexus.v1.GetCatalogProviderRequest
+	15, // 34: nexus.v1.ProviderService.EnableCatalogProvider:input_type -> nexus.v1.EnableCatalogProviderRequest
+	18, // 35: nexus.v1.ProviderService.ListProviders:output_type -> nexus.v1.ListProvidersResponse
+	20, // 36: nexus.v1.ProviderService.GetProvider:output_type -> nexus.v1.GetProviderResponse
+	22, // 37: nexus.v1.ProviderService.CreateProvider:output_type -> nexus.v1.CreateProviderResponse
+	24, // 38: nexus.v1.ProviderService.UpdateProvider:output_type -> nexus.v1.UpdateProviderResponse
+	26, // 39: nexus.v1.ProviderService.DeleteProvider:output_type -> nexus.v1.DeleteProviderResponse
+	12, // 40: nexus.v1.ProviderService.ListCatalogProviders:output_type -> nexus.v1.ListCatalogProvidersResponse
+	14, // 41: nexus.v1.ProviderService.GetCatalogProvider:output_type -> nexus.v1.GetCatalogProviderResponse
+	16, // 42: nexus.v1.ProviderService.EnableCatalogProvider:output_type -> nexus.v1.EnableCatalogProviderResponse
+	35, // [35:43] is the sub-list for method output_type
+	27, // [27:35] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_nexus_v1_provider_proto_init() }
@@ -2013,15 +2144,15 @@ func file_nexus_v1_provider_proto_init() {
 	if File_nexus_v1_provider_proto != nil {
 		return
 	}
-	file_nexus_v1_provider_proto_msgTypes[4].OneofWrappers = []any{}
-	file_nexus_v1_provider_proto_msgTypes[10].OneofWrappers = []any{}
+	file_nexus_v1_provider_proto_msgTypes[5].OneofWrappers = []any{}
+	file_nexus_v1_provider_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nexus_v1_provider_proto_rawDesc), len(file_nexus_v1_provider_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -82,20 +82,22 @@ class Connection(_message.Message):
     def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., provider_id: _Optional[str] = ..., provider_name: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., status_reason: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., superseded_by: _Optional[str] = ..., token_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateConnectionRequest(_message.Message):
-    __slots__ = ("workspace_id", "provider_id", "provider_name", "scopes", "return_url", "fields")
+    __slots__ = ("workspace_id", "provider_id", "provider_name", "scopes", "return_url", "fields", "mcp_bearer_token")
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_ID_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_NAME_FIELD_NUMBER: _ClassVar[int]
     SCOPES_FIELD_NUMBER: _ClassVar[int]
     RETURN_URL_FIELD_NUMBER: _ClassVar[int]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
+    MCP_BEARER_TOKEN_FIELD_NUMBER: _ClassVar[int]
     workspace_id: str
     provider_id: str
     provider_name: str
     scopes: _containers.RepeatedScalarFieldContainer[str]
     return_url: str
     fields: _struct_pb2.Struct
-    def __init__(self, workspace_id: _Optional[str] = ..., provider_id: _Optional[str] = ..., provider_name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    mcp_bearer_token: str
+    def __init__(self, workspace_id: _Optional[str] = ..., provider_id: _Optional[str] = ..., provider_name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., mcp_bearer_token: _Optional[str] = ...) -> None: ...
 
 class CreateConnectionResponse(_message.Message):
     __slots__ = ("connection", "auth_url", "state")

@@ -20,6 +20,7 @@ class AuthType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUTH_TYPE_BASIC_AUTH: _ClassVar[AuthType]
     AUTH_TYPE_AWS_SIGV4: _ClassVar[AuthType]
     AUTH_TYPE_BEARER: _ClassVar[AuthType]
+    AUTH_TYPE_MCP: _ClassVar[AuthType]
 
 class ClientAuthMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -45,6 +46,7 @@ AUTH_TYPE_API_KEY: AuthType
 AUTH_TYPE_BASIC_AUTH: AuthType
 AUTH_TYPE_AWS_SIGV4: AuthType
 AUTH_TYPE_BEARER: AuthType
+AUTH_TYPE_MCP: AuthType
 CLIENT_AUTH_METHOD_UNSPECIFIED: ClientAuthMethod
 CLIENT_AUTH_METHOD_CLIENT_SECRET_BASIC: ClientAuthMethod
 CLIENT_AUTH_METHOD_CLIENT_SECRET_POST: ClientAuthMethod
@@ -134,8 +136,24 @@ class AwsSigV4Settings(_message.Message):
     default_region: str
     def __init__(self, service: _Optional[str] = ..., default_region: _Optional[str] = ...) -> None: ...
 
+class McpSettings(_message.Message):
+    __slots__ = ("server_url", "client_id", "client_secret", "client_secret_set", "default_scopes", "registered_client_id")
+    SERVER_URL_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_SECRET_SET_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_SCOPES_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    server_url: str
+    client_id: str
+    client_secret: str
+    client_secret_set: bool
+    default_scopes: _containers.RepeatedScalarFieldContainer[str]
+    registered_client_id: str
+    def __init__(self, server_url: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., client_secret_set: _Optional[bool] = ..., default_scopes: _Optional[_Iterable[str]] = ..., registered_client_id: _Optional[str] = ...) -> None: ...
+
 class Provider(_message.Message):
-    __slots__ = ("id", "name", "display_name", "description", "logo_url", "categories", "auth_type", "enabled", "oauth2", "credential_schema", "post_oauth_fields_schema", "api_key", "aws_sigv4", "create_time", "update_time", "catalog_name", "connection_fields_schema")
+    __slots__ = ("id", "name", "display_name", "description", "logo_url", "categories", "auth_type", "enabled", "oauth2", "credential_schema", "post_oauth_fields_schema", "api_key", "aws_sigv4", "create_time", "update_time", "catalog_name", "connection_fields_schema", "mcp")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -153,6 +171,7 @@ class Provider(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     CATALOG_NAME_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_FIELDS_SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    MCP_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     display_name: str
@@ -170,7 +189,8 @@ class Provider(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     catalog_name: str
     connection_fields_schema: _struct_pb2.Struct
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., logo_url: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., auth_type: _Optional[_Union[AuthType, str]] = ..., enabled: _Optional[bool] = ..., oauth2: _Optional[_Union[OAuth2Settings, _Mapping]] = ..., credential_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., post_oauth_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., api_key: _Optional[_Union[ApiKeySettings, _Mapping]] = ..., aws_sigv4: _Optional[_Union[AwsSigV4Settings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., catalog_name: _Optional[str] = ..., connection_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    mcp: McpSettings
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., logo_url: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., auth_type: _Optional[_Union[AuthType, str]] = ..., enabled: _Optional[bool] = ..., oauth2: _Optional[_Union[OAuth2Settings, _Mapping]] = ..., credential_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., post_oauth_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., api_key: _Optional[_Union[ApiKeySettings, _Mapping]] = ..., aws_sigv4: _Optional[_Union[AwsSigV4Settings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., catalog_name: _Optional[str] = ..., connection_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., mcp: _Optional[_Union[McpSettings, _Mapping]] = ...) -> None: ...
 
 class CatalogProvider(_message.Message):
     __slots__ = ("name", "docs_url", "provider")

@@ -133,6 +133,9 @@ class ProviderServiceServicer:
         - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: a field is invalid.
         - INVALID_ARGUMENT, ERROR_REASON_PROVIDER_MISCONFIGURED: settings do not
         fit the auth type.
+        - INVALID_ARGUMENT, ERROR_REASON_URL_NOT_ALLOWED: an MCP server_url is
+        not https (outside the outbound allow-list, or in production) or its
+        host resolves to an internal address.
         - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file nexus/v1/provider.proto.
  */
 export const file_nexus_v1_provider: GenFile = /*@__PURE__*/
-  fileDesc("ChduZXh1cy92MS9wcm92aWRlci5wcm90bxIIbmV4dXMudjEiZAoSVG9rZW5SZXNwb25zZVBhdGhzEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEhIKCmV4cGlyZXNfaW4YAyABKAkSDQoFc2NvcGUYBCABKAkihAUKDk9BdXRoMlNldHRpbmdzEhEKCWNsaWVudF9pZBgBIAEoCRIVCg1jbGllbnRfc2VjcmV0GAIgASgJEhkKEWNsaWVudF9zZWNyZXRfc2V0GAMgASgIEhkKEWF1dGhvcml6YXRpb25fdXJsGAQgASgJEhEKCXRva2VuX3VybBgFIAEoCRIWCg5yZXZvY2F0aW9uX3VybBgGIAEoCRIOCgZpc3N1ZXIYByABKAkSFgoOZGVmYXVsdF9zY29wZXMYCCADKAkSFwoPc2NvcGVfc2VwYXJhdG9yGAkgASgJEkcKEGF1dGhvcml6ZV9wYXJhbXMYCiADKAsyLS5uZXh1cy52MS5PQXV0aDJTZXR0aW5ncy5BdXRob3JpemVQYXJhbXNFbnRyeRI2ChJjbGllbnRfYXV0aF9tZXRob2QYCyABKA4yGi5uZXh1cy52MS5DbGllbnRBdXRoTWV0aG9kEjwKFXRva2VuX3Jlc3BvbnNlX2Zvcm1hdBgUIAEoDjIdLm5leHVzLnYxLlRva2VuUmVzcG9uc2VGb3JtYXQSPwoMdG9rZW5fcGFyYW1zGBUgAygLMikubmV4dXMudjEuT0F1dGgyU2V0dGluZ3MuVG9rZW5QYXJhbXNFbnRyeRI6ChR0b2tlbl9yZXNwb25zZV9wYXRocxgWIAEoCzIcLm5leHVzLnYxLlRva2VuUmVzcG9uc2VQYXRocxo2ChRBdXRob3JpemVQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjIKEFRva2VuUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJpCg5BcGlLZXlTZXR0aW5ncxIqCghsb2NhdGlvbhgBIAEoDjIYLm5leHVzLnYxLkFwaUtleUxvY2F0aW9uEgwKBG5hbWUYAiABKAkSDgoGcHJlZml4GAMgASgJEg0KBWZpZWxkGAQgASgJIjsKEEF3c1NpZ1Y0U2V0dGluZ3MSDwoHc2VydmljZRgBIAEoCRIWCg5kZWZhdWx0X3JlZ2lvbhgCIAEoCSLkBAoIUHJvdmlkZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSEAoIbG9nb191cmwYBSABKAkSEgoKY2F0ZWdvcmllcxgGIAMoCRIlCglhdXRoX3R5cGUYByABKA4yEi5uZXh1cy52MS5BdXRoVHlwZRIUCgdlbmFibGVkGAggASgISACIAQESKAoGb2F1dGgyGAkgASgLMhgubmV4dXMudjEuT0F1dGgyU2V0dGluZ3MSMgoRY3JlZGVudGlhbF9zY2hlbWEYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjkKGHBvc3Rfb2F1dGhfZmllbGRzX3NjaGVtYRgLIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKQoHYXBpX2tleRgMIAEoCzIYLm5leHVzLnYxLkFwaUtleVNldHRpbmdzEi0KCWF3c19zaWd2NBgNIAEoCzIaLm5leHVzLnYxLkF3c1NpZ1Y0U2V0dGluZ3MSLwoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjYXRhbG9nX25hbWUYFCABKAkSOQoYY29ubmVjdGlvbl9maWVsZHNfc2NoZW1hGBUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEIKCghfZW5hYmxlZCJXCg9DYXRhbG9nUHJvdmlkZXISDAoEbmFtZRgBIAEoCRIQCghkb2NzX3VybBgCIAEoCRIkCghwcm92aWRlchgDIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyIlYKG0xpc3RDYXRhbG9nUHJvdmlkZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCSJlChxMaXN0Q2F0YWxvZ1Byb3ZpZGVyc1Jlc3BvbnNlEiwKCXByb3ZpZGVycxgBIAMoCzIZLm5leHVzLnYxLkNhdGFsb2dQcm92aWRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKQoZR2V0Q2F0YWxvZ1Byb3ZpZGVyUmVxdWVzdBIMCgRuYW1lGAEgASgJIkkKGkdldENhdGFsb2dQcm92aWRlclJlc3BvbnNlEisKCHByb3ZpZGVyGAEgASgLMhkubmV4dXMudjEuQ2F0YWxvZ1Byb3ZpZGVyIqYBChxFbmFibGVDYXRhbG9nUHJvdmlkZXJSZXF1ZXN0EhQKDGNhdGFsb2dfbmFtZRgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJEhYKDmRlZmF1bHRfc2NvcGVzGAUgAygJEhQKB2VuYWJsZWQYBiABKAhIAIgBAUIKCghfZW5hYmxlZCJFCh1FbmFibGVDYXRhbG9nUHJvdmlkZXJSZXNwb25zZRIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyImMKFExpc3RQcm92aWRlcnNSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEAoIY2F0ZWdvcnkYBCABKAkiVwoVTGlzdFByb3ZpZGVyc1Jlc3BvbnNlEiUKCXByb3ZpZGVycxgBIAMoCzISLm5leHVzLnYxLlByb3ZpZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChJHZXRQcm92aWRlclJlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRISCgppZF9vcl9uYW1lGAIgASgJIjsKE0dldFByb3ZpZGVyUmVzcG9uc2USJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciI9ChVDcmVhdGVQcm92aWRlclJlcXVlc3QSJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciI+ChZDcmVhdGVQcm92aWRlclJlc3BvbnNlEiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXIibgoVVXBkYXRlUHJvdmlkZXJSZXF1ZXN0EiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIj4KFlVwZGF0ZVByb3ZpZGVyUmVzcG9uc2USJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciI6ChVEZWxldGVQcm92aWRlclJlcXVlc3QSEgoKaWRfb3JfbmFtZRgBIAEoCRINCgVmb3JjZRgCIAEoCCIYChZEZWxldGVQcm92aWRlclJlc3BvbnNlKpsBCghBdXRoVHlwZRIZChVBVVRIX1RZUEVfVU5TUEVDSUZJRUQQABIUChBBVVRIX1RZUEVfT0FVVEgyEAESFQoRQVVUSF9UWVBFX0FQSV9LRVkQAhIYChRBVVRIX1RZUEVfQkFTSUNfQVVUSBADEhcKE0FVVEhfVFlQRV9BV1NfU0lHVjQQBBIUChBBVVRIX1RZUEVfQkVBUkVSEAUqqgEKEENsaWVudEF1dGhNZXRob2QSIgoeQ0xJRU5UX0FVVEhfTUVUSE9EX1VOU1BFQ0lGSUVEEAASKgomQ0xJRU5UX0FVVEhfTUVUSE9EX0NMSUVOVF9TRUNSRVRfQkFTSUMQARIpCiVDTElFTlRfQVVUSF9NRVRIT0RfQ0xJRU5UX1NFQ1JFVF9QT1NUEAISGwoXQ0xJRU5UX0FVVEhfTUVUSE9EX05PTkUQAyp8ChNUb2tlblJlc3BvbnNlRm9ybWF0EiUKIVRPS0VOX1JFU1BPTlNFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh4KGlRPS0VOX1JFU1BPTlNFX0ZPUk1BVF9KU09OEAESHgoaVE9LRU5fUkVTUE9OU0VfRk9STUFUX0ZPUk0QAiprCg5BcGlLZXlMb2NhdGlvbhIgChxBUElfS0VZX0xPQ0FUSU9OX1VOU1BFQ0lGSUVEEAASGwoXQVBJX0tFWV9MT0NBVElPTl9IRUFERVIQARIaChZBUElfS0VZX0xPQ0FUSU9OX1FVRVJZEAIy/AUKD1Byb3ZpZGVyU2VydmljZRJVCg1MaXN0UHJvdmlkZXJzEh4ubmV4dXMudjEuTGlzdFByb3ZpZGVyc1JlcXVlc3QaHy5uZXh1cy52MS5MaXN0UHJvdmlkZXJzUmVzcG9uc2UiA5ACARJPCgtHZXRQcm92aWRlchIcLm5leHVzLnYxLkdldFByb3ZpZGVyUmVxdWVzdBodLm5leHVzLnYxLkdldFByb3ZpZGVyUmVzcG9uc2UiA5ACARJVCg5DcmVhdGVQcm92aWRlchIfLm5leHVzLnYxLkNyZWF0ZVByb3ZpZGVyUmVxdWVzdBogLm5leHVzLnYxLkNyZWF0ZVByb3ZpZGVyUmVzcG9uc2UiABJVCg5VcGRhdGVQcm92aWRlchIfLm5leHVzLnYxLlVwZGF0ZVByb3ZpZGVyUmVxdWVzdBogLm5leHVzLnYxLlVwZGF0ZVByb3ZpZGVyUmVzcG9uc2UiABJVCg5EZWxldGVQcm92aWRlchIfLm5leHVzLnYxLkRlbGV0ZVByb3ZpZGVyUmVxdWVzdBogLm5leHVzLnYxLkRlbGV0ZVByb3ZpZGVyUmVzcG9uc2UiABJqChRMaXN0Q2F0YWxvZ1Byb3ZpZGVycxIlLm5leHVzLnYxLkxpc3RDYXRhbG9nUHJvdmlkZXJzUmVxdWVzdBomLm5leHVzLnYxLkxpc3RDYXRhbG9nUHJvdmlkZXJzUmVzcG9uc2UiA5ACARJkChJHZXRDYXRhbG9nUHJvdmlkZXISIy5uZXh1cy52MS5HZXRDYXRhbG9nUHJvdmlkZXJSZXF1ZXN0GiQubmV4dXMudjEuR2V0Q2F0YWxvZ1Byb3ZpZGVyUmVzcG9uc2UiA5ACARJqChVFbmFibGVDYXRhbG9nUHJvdmlkZXISJi5uZXh1cy52MS5FbmFibGVDYXRhbG9nUHJvdmlkZXJSZXF1ZXN0GicubmV4dXMudjEuRW5hYmxlQ2F0YWxvZ1Byb3ZpZGVyUmVzcG9uc2UiAEI3WjVnaXRodWIuY29tL25leHVzLWJyb2tlci9uZXh1cy9nZW4vZ28vbmV4dXMvdjE7bmV4dXN2MWIGcHJvdG8z", [file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChduZXh1cy92MS9wcm92aWRlci5wcm90bxIIbmV4dXMudjEiZAoSVG9rZW5SZXNwb25zZVBhdGhzEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEhIKCmV4cGlyZXNfaW4YAyABKAkSDQoFc2NvcGUYBCABKAkihAUKDk9BdXRoMlNldHRpbmdzEhEKCWNsaWVudF9pZBgBIAEoCRIVCg1jbGllbnRfc2VjcmV0GAIgASgJEhkKEWNsaWVudF9zZWNyZXRfc2V0GAMgASgIEhkKEWF1dGhvcml6YXRpb25fdXJsGAQgASgJEhEKCXRva2VuX3VybBgFIAEoCRIWCg5yZXZvY2F0aW9uX3VybBgGIAEoCRIOCgZpc3N1ZXIYByABKAkSFgoOZGVmYXVsdF9zY29wZXMYCCADKAkSFwoPc2NvcGVfc2VwYXJhdG9yGAkgASgJEkcKEGF1dGhvcml6ZV9wYXJhbXMYCiADKAsyLS5uZXh1cy52MS5PQXV0aDJTZXR0aW5ncy5BdXRob3JpemVQYXJhbXNFbnRyeRI2ChJjbGllbnRfYXV0aF9tZXRob2QYCyABKA4yGi5uZXh1cy52MS5DbGllbnRBdXRoTWV0aG9kEjwKFXRva2VuX3Jlc3BvbnNlX2Zvcm1hdBgUIAEoDjIdLm5leHVzLnYxLlRva2VuUmVzcG9uc2VGb3JtYXQSPwoMdG9rZW5fcGFyYW1zGBUgAygLMikubmV4dXMudjEuT0F1dGgyU2V0dGluZ3MuVG9rZW5QYXJhbXNFbnRyeRI6ChR0b2tlbl9yZXNwb25zZV9wYXRocxgWIAEoCzIcLm5leHVzLnYxLlRva2VuUmVzcG9uc2VQYXRocxo2ChRBdXRob3JpemVQYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjIKEFRva2VuUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJpCg5BcGlLZXlTZXR0aW5ncxIqCghsb2NhdGlvbhgBIAEoDjIYLm5leHVzLnYxLkFwaUtleUxvY2F0aW9uEgwKBG5hbWUYAiABKAkSDgoGcHJlZml4GAMgASgJEg0KBWZpZWxkGAQgASgJIjsKEEF3c1NpZ1Y0U2V0dGluZ3MSDwoHc2VydmljZRgBIAEoCRIWCg5kZWZhdWx0X3JlZ2lvbhgCIAEoCSKcAQoLTWNwU2V0dGluZ3MSEgoKc2VydmVyX3VybBgBIAEoCRIRCgljbGllbnRfaWQYAiABKAkSFQoNY2xpZW50X3NlY3JldBgDIAEoCRIZChFjbGllbnRfc2VjcmV0X3NldBgEIAEoCBIWCg5kZWZhdWx0X3Njb3BlcxgFIAMoCRIcChRyZWdpc3RlcmVkX2NsaWVudF9pZBgGIAEoCSKIBQoIUHJvdmlkZXISCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSEAoIbG9nb191cmwYBSABKAkSEgoKY2F0ZWdvcmllcxgGIAMoCRIlCglhdXRoX3R5cGUYByABKA4yEi5uZXh1cy52MS5BdXRoVHlwZRIUCgdlbmFibGVkGAggASgISACIAQESKAoGb2F1dGgyGAkgASgLMhgubmV4dXMudjEuT0F1dGgyU2V0dGluZ3MSMgoRY3JlZGVudGlhbF9zY2hlbWEYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjkKGHBvc3Rfb2F1dGhfZmllbGRzX3NjaGVtYRgLIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKQoHYXBpX2tleRgMIAEoCzIYLm5leHVzLnYxLkFwaUtleVNldHRpbmdzEi0KCWF3c19zaWd2NBgNIAEoCzIaLm5leHVzLnYxLkF3c1NpZ1Y0U2V0dGluZ3MSLwoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxjYXRhbG9nX25hbWUYFCABKAkSOQoYY29ubmVjdGlvbl9maWVsZHNfc2NoZW1hGBUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIiCgNtY3AYHiABKAsyFS5uZXh1cy52MS5NY3BTZXR0aW5nc0IKCghfZW5hYmxlZCJXCg9DYXRhbG9nUHJvdmlkZXISDAoEbmFtZRgBIAEoCRIQCghkb2NzX3VybBgCIAEoCRIkCghwcm92aWRlchgDIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyIlYKG0xpc3RDYXRhbG9nUHJvdmlkZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCSJlChxMaXN0Q2F0YWxvZ1Byb3ZpZGVyc1Jlc3BvbnNlEiwKCXByb3ZpZGVycxgBIAMoCzIZLm5leHVzLnYxLkNhdGFsb2dQcm92aWRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKQoZR2V0Q2F0YWxvZ1Byb3ZpZGVyUmVxdWVzdBIMCgRuYW1lGAEgASgJIkkKGkdldENhdGFsb2dQcm92aWRlclJlc3BvbnNlEisKCHByb3ZpZGVyGAEgASgLMhkubmV4dXMudjEuQ2F0YWxvZ1Byb3ZpZGVyIqYBChxFbmFibGVDYXRhbG9nUHJvdmlkZXJSZXF1ZXN0EhQKDGNhdGFsb2dfbmFtZRgBIAEoCRIMCgRuYW1lGAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJEhYKDmRlZmF1bHRfc2NvcGVzGAUgAygJEhQKB2VuYWJsZWQYBiABKAhIAIgBAUIKCghfZW5hYmxlZCJFCh1FbmFibGVDYXRhbG9nUHJvdmlkZXJSZXNwb25zZRIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyImMKFExpc3RQcm92aWRlcnNSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEAoIY2F0ZWdvcnkYBCABKAkiVwoVTGlzdFByb3ZpZGVyc1Jlc3BvbnNlEiUKCXByb3ZpZGVycxgBIAMoCzISLm5leHVzLnYxLlByb3ZpZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI8ChJHZXRQcm92aWRlclJlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRISCgppZF9vcl9uYW1lGAIgASgJIjsKE0dldFByb3ZpZGVyUmVzcG9uc2USJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciI9ChVDcmVhdGVQcm92aWRlclJlcXVlc3QSJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciI+ChZDcmVhdGVQcm92aWRlclJlc3BvbnNlEiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXIibgoVVXBkYXRlUHJvdmlkZXJSZXF1ZXN0EiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIj4KFlVwZGF0ZVByb3ZpZGVyUmVzcG9uc2USJAoIcHJvdmlkZXIYASABKAsyEi5uZXh1cy52MS5Qcm92aWRlciI6ChVEZWxldGVQcm92aWRlclJlcXVlc3QSEgoKaWRfb3JfbmFtZRgBIAEoCRINCgVmb3JjZRgCIAEoCCIYChZEZWxldGVQcm92aWRlclJlc3BvbnNlKq4BCghBdXRoVHlwZRIZChVBVVRIX1RZUEVfVU5TUEVDSUZJRUQQABIUChBBVVRIX1RZUEVfT0FVVEgyEAESFQoRQVVUSF9UWVBFX0FQSV9LRVkQAhIYChRBVVRIX1RZUEVfQkFTSUNfQVVUSBADEhcKE0FVVEhfVFlQRV9BV1NfU0lHVjQQBBIUChBBVVRIX1RZUEVfQkVBUkVSEAUSEQoNQVVUSF9UWVBFX01DUBAGKqoBChBDbGllbnRBdXRoTWV0aG9kEiIKHkNMSUVOVF9BVVRIX01FVEhPRF9VTlNQRUNJRklFRBAAEioKJkNMSUVOVF9BVVRIX01FVEhPRF9DTElFTlRfU0VDUkVUX0JBU0lDEAESKQolQ0xJRU5UX0FVVEhfTUVUSE9EX0NMSUVOVF9TRUNSRVRfUE9TVBACEhsKF0NMSUVOVF9BVVRIX01FVEhPRF9OT05FEAMqfAoTVG9rZW5SZXNwb25zZUZvcm1hdBIlCiFUT0tFTl9SRVNQT05TRV9GT1JNQVRfVU5TUEVDSUZJRUQQABIeChpUT0tFTl9SRVNQT05TRV9GT1JNQVRfSlNPThABEh4KGlRPS0VOX1JFU1BPTlNFX0ZPUk1BVF9GT1JNEAIqawoOQXBpS2V5TG9jYXRpb24SIAocQVBJX0tFWV9MT0NBVElPTl9VTlNQRUNJRklFRBAAEhsKF0FQSV9LRVlfTE9DQVRJT05fSEVBREVSEAESGgoWQVBJX0tFWV9MT0NBVElPTl9RVUVSWRACMvwFCg9Qcm92aWRlclNlcnZpY2USVQoNTGlzdFByb3ZpZGVycxIeLm5leHVzLnYxLkxpc3RQcm92aWRlcnNSZXF1ZXN0Gh8ubmV4dXMudjEuTGlzdFByb3ZpZGVyc1Jlc3BvbnNlIgOQAgESTwoLR2V0UHJvdmlkZXISHC5uZXh1cy52MS5HZXRQcm92aWRlclJlcXVlc3QaHS5uZXh1cy52MS5HZXRQcm92aWRlclJlc3BvbnNlIgOQAgESVQoOQ3JlYXRlUHJvdmlkZXISHy5uZXh1cy52MS5DcmVhdGVQcm92aWRlclJlcXVlc3QaIC5uZXh1cy52MS5DcmVhdGVQcm92aWRlclJlc3BvbnNlIgASVQoOVXBkYXRlUHJvdmlkZXISHy5uZXh1cy52MS5VcGRhdGVQcm92aWRlclJlcXVlc3QaIC5uZXh1cy52MS5VcGRhdGVQcm92aWRlclJlc3BvbnNlIgASVQoORGVsZXRlUHJvdmlkZXISHy5uZXh1cy52MS5EZWxldGVQcm92aWRlclJlcXVlc3QaIC5uZXh1cy52MS5EZWxldGVQcm92aWRlclJlc3BvbnNlIgASagoUTGlzdENhdGFsb2dQcm92aWRlcnMSJS5uZXh1cy52MS5MaXN0Q2F0YWxvZ1Byb3ZpZGVyc1JlcXVlc3QaJi5uZXh1cy52MS5MaXN0Q2F0YWxvZ1Byb3ZpZGVyc1Jlc3BvbnNlIgOQAgESZAoSR2V0Q2F0YWxvZ1Byb3ZpZGVyEiMubmV4dXMudjEuR2V0Q2F0YWxvZ1Byb3ZpZGVyUmVxdWVzdBokLm5leHVzLnYxLkdldENhdGFsb2dQcm92aWRlclJlc3BvbnNlIgOQAgESagoVRW5hYmxlQ2F0YWxvZ1Byb3ZpZGVyEiYubmV4dXMudjEuRW5hYmxlQ2F0YWxvZ1Byb3ZpZGVyUmVxdWVzdBonLm5leHVzLnYxLkVuYWJsZUNhdGFsb2dQcm92aWRlclJlc3BvbnNlIgBCN1o1Z2l0aHViLmNvbS9uZXh1cy1icm9rZXIvbmV4dXMvZ2VuL2dvL25leHVzL3YxO25leHVzdjFiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * TokenResponsePaths locates tokens a provider nests inside its token
@@ -247,6 +247,73 @@ export const AwsSigV4SettingsSchema: GenMessage<AwsSigV4Settings> = /*@__PURE__*
   messageDesc(file_nexus_v1_provider, 3);
 
 /**
+ * McpSettings configures an MCP provider: a remote MCP server in the
+ * catalog. Every URL Nexus fetches for it (the server, its metadata, its
+ * authorization server) must be https (http only for hosts named in
+ * NEXUS_OUTBOUND_ALLOWED_HOSTS, and never in production) and must not
+ * resolve to a private, loopback, link-local or otherwise internal address
+ * unless its host is on NEXUS_OUTBOUND_ALLOWED_HOSTS.
+ *
+ * @generated from message nexus.v1.McpSettings
+ */
+export type McpSettings = Message<"nexus.v1.McpSettings"> & {
+  /**
+   * Required: the MCP server's endpoint (Streamable HTTP), for example
+   * "https://mcp.example.com/mcp". Also the RFC 8707 resource indicator.
+   *
+   * @generated from field: string server_url = 1;
+   */
+  serverUrl: string;
+
+  /**
+   * A client id registered at the server's authorization server by hand.
+   * When empty, Nexus registers a client dynamically (RFC 7591) on the first
+   * connection and reuses it for later ones.
+   *
+   * @generated from field: string client_id = 2;
+   */
+  clientId: string;
+
+  /**
+   * Input only: the secret of the pre-registered client. Sealed at rest;
+   * never returned.
+   *
+   * @generated from field: string client_secret = 3;
+   */
+  clientSecret: string;
+
+  /**
+   * Output only: whether a client secret is stored.
+   *
+   * @generated from field: bool client_secret_set = 4;
+   */
+  clientSecretSet: boolean;
+
+  /**
+   * Scopes requested when CreateConnection names none; when empty, the
+   * scopes the server advertises in its protected-resource metadata.
+   *
+   * @generated from field: repeated string default_scopes = 5;
+   */
+  defaultScopes: string[];
+
+  /**
+   * Output only, in GetProvider: the client id Nexus registered
+   * dynamically, if any.
+   *
+   * @generated from field: string registered_client_id = 6;
+   */
+  registeredClientId: string;
+};
+
+/**
+ * Describes the message nexus.v1.McpSettings.
+ * Use `create(McpSettingsSchema)` to create a new message.
+ */
+export const McpSettingsSchema: GenMessage<McpSettings> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 4);
+
+/**
  * Provider is a third-party service a workspace can connect to.
  *
  * @generated from message nexus.v1.Provider
@@ -381,6 +448,13 @@ export type Provider = Message<"nexus.v1.Provider"> & {
    * @generated from field: google.protobuf.Struct connection_fields_schema = 21;
    */
   connectionFieldsSchema?: JsonObject | undefined;
+
+  /**
+   * Settings for MCP providers (remote MCP servers).
+   *
+   * @generated from field: nexus.v1.McpSettings mcp = 30;
+   */
+  mcp?: McpSettings | undefined;
 };
 
 /**
@@ -388,7 +462,7 @@ export type Provider = Message<"nexus.v1.Provider"> & {
  * Use `create(ProviderSchema)` to create a new message.
  */
 export const ProviderSchema: GenMessage<Provider> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 4);
+  messageDesc(file_nexus_v1_provider, 5);
 
 /**
  * CatalogProvider is one entry of the built-in catalog: a provider template
@@ -425,7 +499,7 @@ export type CatalogProvider = Message<"nexus.v1.CatalogProvider"> & {
  * Use `create(CatalogProviderSchema)` to create a new message.
  */
 export const CatalogProviderSchema: GenMessage<CatalogProvider> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 5);
+  messageDesc(file_nexus_v1_provider, 6);
 
 /**
  * ListCatalogProvidersRequest selects a page of catalog entries.
@@ -460,7 +534,7 @@ export type ListCatalogProvidersRequest = Message<"nexus.v1.ListCatalogProviders
  * Use `create(ListCatalogProvidersRequestSchema)` to create a new message.
  */
 export const ListCatalogProvidersRequestSchema: GenMessage<ListCatalogProvidersRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 6);
+  messageDesc(file_nexus_v1_provider, 7);
 
 /**
  * ListCatalogProvidersResponse is one page of catalog entries.
@@ -488,7 +562,7 @@ export type ListCatalogProvidersResponse = Message<"nexus.v1.ListCatalogProvider
  * Use `create(ListCatalogProvidersResponseSchema)` to create a new message.
  */
 export const ListCatalogProvidersResponseSchema: GenMessage<ListCatalogProvidersResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 7);
+  messageDesc(file_nexus_v1_provider, 8);
 
 /**
  * GetCatalogProviderRequest names a catalog entry.
@@ -509,7 +583,7 @@ export type GetCatalogProviderRequest = Message<"nexus.v1.GetCatalogProviderRequ
  * Use `create(GetCatalogProviderRequestSchema)` to create a new message.
  */
 export const GetCatalogProviderRequestSchema: GenMessage<GetCatalogProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 8);
+  messageDesc(file_nexus_v1_provider, 9);
 
 /**
  * GetCatalogProviderResponse carries the entry.
@@ -530,7 +604,7 @@ export type GetCatalogProviderResponse = Message<"nexus.v1.GetCatalogProviderRes
  * Use `create(GetCatalogProviderResponseSchema)` to create a new message.
  */
 export const GetCatalogProviderResponseSchema: GenMessage<GetCatalogProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 9);
+  messageDesc(file_nexus_v1_provider, 10);
 
 /**
  * EnableCatalogProviderRequest creates a provider from a catalog entry.
@@ -586,7 +660,7 @@ export type EnableCatalogProviderRequest = Message<"nexus.v1.EnableCatalogProvid
  * Use `create(EnableCatalogProviderRequestSchema)` to create a new message.
  */
 export const EnableCatalogProviderRequestSchema: GenMessage<EnableCatalogProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 10);
+  messageDesc(file_nexus_v1_provider, 11);
 
 /**
  * EnableCatalogProviderResponse carries the stored provider.
@@ -607,7 +681,7 @@ export type EnableCatalogProviderResponse = Message<"nexus.v1.EnableCatalogProvi
  * Use `create(EnableCatalogProviderResponseSchema)` to create a new message.
  */
 export const EnableCatalogProviderResponseSchema: GenMessage<EnableCatalogProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 11);
+  messageDesc(file_nexus_v1_provider, 12);
 
 /**
  * ListProvidersRequest selects a page of providers.
@@ -650,7 +724,7 @@ export type ListProvidersRequest = Message<"nexus.v1.ListProvidersRequest"> & {
  * Use `create(ListProvidersRequestSchema)` to create a new message.
  */
 export const ListProvidersRequestSchema: GenMessage<ListProvidersRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 12);
+  messageDesc(file_nexus_v1_provider, 13);
 
 /**
  * ListProvidersResponse is one page of providers.
@@ -678,7 +752,7 @@ export type ListProvidersResponse = Message<"nexus.v1.ListProvidersResponse"> & 
  * Use `create(ListProvidersResponseSchema)` to create a new message.
  */
 export const ListProvidersResponseSchema: GenMessage<ListProvidersResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 13);
+  messageDesc(file_nexus_v1_provider, 14);
 
 /**
  * GetProviderRequest names one provider.
@@ -706,7 +780,7 @@ export type GetProviderRequest = Message<"nexus.v1.GetProviderRequest"> & {
  * Use `create(GetProviderRequestSchema)` to create a new message.
  */
 export const GetProviderRequestSchema: GenMessage<GetProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 14);
+  messageDesc(file_nexus_v1_provider, 15);
 
 /**
  * GetProviderResponse carries the provider.
@@ -727,7 +801,7 @@ export type GetProviderResponse = Message<"nexus.v1.GetProviderResponse"> & {
  * Use `create(GetProviderResponseSchema)` to create a new message.
  */
 export const GetProviderResponseSchema: GenMessage<GetProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 15);
+  messageDesc(file_nexus_v1_provider, 16);
 
 /**
  * CreateProviderRequest carries the provider to register.
@@ -748,7 +822,7 @@ export type CreateProviderRequest = Message<"nexus.v1.CreateProviderRequest"> & 
  * Use `create(CreateProviderRequestSchema)` to create a new message.
  */
 export const CreateProviderRequestSchema: GenMessage<CreateProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 16);
+  messageDesc(file_nexus_v1_provider, 17);
 
 /**
  * CreateProviderResponse carries the stored provider.
@@ -769,7 +843,7 @@ export type CreateProviderResponse = Message<"nexus.v1.CreateProviderResponse"> 
  * Use `create(CreateProviderResponseSchema)` to create a new message.
  */
 export const CreateProviderResponseSchema: GenMessage<CreateProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 17);
+  messageDesc(file_nexus_v1_provider, 18);
 
 /**
  * UpdateProviderRequest carries the changes.
@@ -798,7 +872,7 @@ export type UpdateProviderRequest = Message<"nexus.v1.UpdateProviderRequest"> & 
  * Use `create(UpdateProviderRequestSchema)` to create a new message.
  */
 export const UpdateProviderRequestSchema: GenMessage<UpdateProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 18);
+  messageDesc(file_nexus_v1_provider, 19);
 
 /**
  * UpdateProviderResponse carries the updated provider.
@@ -819,7 +893,7 @@ export type UpdateProviderResponse = Message<"nexus.v1.UpdateProviderResponse"> 
  * Use `create(UpdateProviderResponseSchema)` to create a new message.
  */
 export const UpdateProviderResponseSchema: GenMessage<UpdateProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 19);
+  messageDesc(file_nexus_v1_provider, 20);
 
 /**
  * DeleteProviderRequest names the provider to delete.
@@ -847,7 +921,7 @@ export type DeleteProviderRequest = Message<"nexus.v1.DeleteProviderRequest"> & 
  * Use `create(DeleteProviderRequestSchema)` to create a new message.
  */
 export const DeleteProviderRequestSchema: GenMessage<DeleteProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 20);
+  messageDesc(file_nexus_v1_provider, 21);
 
 /**
  * DeleteProviderResponse is empty.
@@ -862,7 +936,7 @@ export type DeleteProviderResponse = Message<"nexus.v1.DeleteProviderResponse"> 
  * Use `create(DeleteProviderResponseSchema)` to create a new message.
  */
 export const DeleteProviderResponseSchema: GenMessage<DeleteProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 21);
+  messageDesc(file_nexus_v1_provider, 22);
 
 /**
  * AuthType is how a provider authenticates its API.
@@ -911,6 +985,17 @@ export enum AuthType {
    * @generated from enum value: AUTH_TYPE_BEARER = 5;
    */
   BEARER = 5,
+
+  /**
+   * A remote MCP server. Users connect with OAuth discovered from the server
+   * itself (RFC 9728 protected-resource metadata, RFC 8414 or OpenID
+   * discovery, RFC 7591 dynamic client registration when no client is
+   * configured, PKCE and the RFC 8707 resource indicator), or with a bearer
+   * token they already have (CreateConnectionRequest.mcp_bearer_token).
+   *
+   * @generated from enum value: AUTH_TYPE_MCP = 6;
+   */
+  MCP = 6,
 }
 
 /**
@@ -1085,6 +1170,9 @@ export const ProviderService: GenService<{
    * - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: a field is invalid.
    * - INVALID_ARGUMENT, ERROR_REASON_PROVIDER_MISCONFIGURED: settings do not
    *   fit the auth type.
+   * - INVALID_ARGUMENT, ERROR_REASON_URL_NOT_ALLOWED: an MCP server_url is
+   *   not https (outside the outbound allow-list, or in production) or its
+   *   host resolves to an internal address.
    * - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
    *
    * @generated from rpc nexus.v1.ProviderService.CreateProvider

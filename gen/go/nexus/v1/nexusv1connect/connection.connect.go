@@ -84,7 +84,16 @@ type ConnectionServiceClient interface {
 	//   - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND.
 	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_DISABLED.
 	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_MISCONFIGURED.
-	//   - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: OIDC discovery failed.
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: mcp_bearer_token given
+	//     for a provider that is not MCP, or malformed.
+	//   - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: OIDC or MCP discovery,
+	//     or dynamic client registration, failed (unreachable, timed out,
+	//     server error).
+	//   - FAILED_PRECONDITION, ERROR_REASON_MCP_DISCOVERY_FAILED: the MCP
+	//     server's metadata is missing or malformed.
+	//   - FAILED_PRECONDITION, ERROR_REASON_URL_NOT_ALLOWED: a URL met during MCP
+	//     discovery (metadata, authorization server, a redirect) points at an
+	//     internal address or is not https; nothing is stored.
 	CreateConnection(context.Context, *connect.Request[v1.CreateConnectionRequest]) (*connect.Response[v1.CreateConnectionResponse], error)
 	// GetConnection returns one connection of the caller's project.
 	//
@@ -339,7 +348,16 @@ type ConnectionServiceHandler interface {
 	//   - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND.
 	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_DISABLED.
 	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_MISCONFIGURED.
-	//   - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: OIDC discovery failed.
+	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: mcp_bearer_token given
+	//     for a provider that is not MCP, or malformed.
+	//   - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: OIDC or MCP discovery,
+	//     or dynamic client registration, failed (unreachable, timed out,
+	//     server error).
+	//   - FAILED_PRECONDITION, ERROR_REASON_MCP_DISCOVERY_FAILED: the MCP
+	//     server's metadata is missing or malformed.
+	//   - FAILED_PRECONDITION, ERROR_REASON_URL_NOT_ALLOWED: a URL met during MCP
+	//     discovery (metadata, authorization server, a redirect) points at an
+	//     internal address or is not https; nothing is stored.
 	CreateConnection(context.Context, *connect.Request[v1.CreateConnectionRequest]) (*connect.Response[v1.CreateConnectionResponse], error)
 	// GetConnection returns one connection of the caller's project.
 	//

@@ -86,6 +86,9 @@ type ProviderServiceClient interface {
 	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: a field is invalid.
 	//   - INVALID_ARGUMENT, ERROR_REASON_PROVIDER_MISCONFIGURED: settings do not
 	//     fit the auth type.
+	//   - INVALID_ARGUMENT, ERROR_REASON_URL_NOT_ALLOWED: an MCP server_url is
+	//     not https (outside the outbound allow-list, or in production) or its
+	//     host resolves to an internal address.
 	//   - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
 	CreateProvider(context.Context, *connect.Request[v1.CreateProviderRequest]) (*connect.Response[v1.CreateProviderResponse], error)
 	// UpdateProvider changes the fields named in update_mask (all mutable
@@ -277,6 +280,9 @@ type ProviderServiceHandler interface {
 	//   - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: a field is invalid.
 	//   - INVALID_ARGUMENT, ERROR_REASON_PROVIDER_MISCONFIGURED: settings do not
 	//     fit the auth type.
+	//   - INVALID_ARGUMENT, ERROR_REASON_URL_NOT_ALLOWED: an MCP server_url is
+	//     not https (outside the outbound allow-list, or in production) or its
+	//     host resolves to an internal address.
 	//   - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
 	CreateProvider(context.Context, *connect.Request[v1.CreateProviderRequest]) (*connect.Response[v1.CreateProviderResponse], error)
 	// UpdateProvider changes the fields named in update_mask (all mutable

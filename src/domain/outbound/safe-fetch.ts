@@ -1,0 +1,152 @@
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { UrlNotAllowedError } from '../errors.js';
+import { internalAddressReason } from './address-policy.js';
+import type { OutboundPolicy } from './outbound-policy.js';
+
+export interface SafeFetchOptions {
+  /** Upper bound on the whole exchange, headers and body. */
+  timeoutMs: number;
+  /** Largest response body read; larger ones fail. */
+  maxBodyBytes?: number;
+  /** Redirect hops followed (each one checked) when the caller asks to follow. */
+  maxRedirects?: number;
+}
+
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+
+export interface SafeFetch extends FetchLike {
+  /** The same fetch, answering with status and headers only (the body is dropped unread: a probe must not wait on a stream). */
+  head(url: string, init?: RequestInit): Promise<Response>;
+}
+
+export class ResponseTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the response is larger than ${limit} bytes`);
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * A fetch for URLs that came from untrusted configuration or metadata:
+ * - every URL (and every redirect hop) passes OutboundPolicy.checkUrl;
+ * - the connection goes to an address checked at connect time, by the
+ *   socket's own DNS lookup, so the address checked is the address used
+ *   (no window for DNS rebinding);
+ * - redirects are never followed blindly: a GET follows at most
+ *   maxRedirects hops, each one checked again like the first URL (whatever
+ *   `redirect` says: oauth4webapi asks for 'manual' on discovery, where a
+ *   checked hop is safe); any other method gets the 3xx back;
+ * - a timeout covers the whole exchange and bodies are capped.
+ */
+export function createSafeFetch(policy: OutboundPolicy, options: SafeFetchOptions): SafeFetch {
+  const maxBody = options.maxBodyBytes ?? 512 * 1024;
+  const maxRedirects = options.maxRedirects ?? 3;
+  const agent = new Agent({
+    connect: { lookup: checkedLookup(policy), timeout: options.timeoutMs },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    // Checked connections are not worth keeping: each new one is checked again.
+    keepAliveTimeout: 1_000,
+  });
+
+  const run = async (input: string, init: RequestInit, discardBody: boolean): Promise<Response> => {
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    let url = policy.checkUrl(input, 'url').href;
+    const method = (init.method ?? 'GET').toUpperCase();
+    const body = init.body;
+    const follow = method === 'GET' || method === 'HEAD';
+    for (let hop = 0; ; hop++) {
+      let response: Awaited<ReturnType<typeof undiciFetch>>;
+      try {
+        response = await undiciFetch(url, {
+          ...(init as object),
+          method,
+          body: body as never,
+          redirect: 'manual',
+          signal,
+          dispatcher: agent,
+        } as Parameters<typeof undiciFetch>[1]);
+      } catch (err) {
+        // The connect-time refusal arrives as fetch's TypeError; surface it as itself.
+        const cause = (err as { cause?: unknown }).cause;
+        if (cause instanceof UrlNotAllowedError) throw cause;
+        throw err;
+      }
+      const location = response.headers.get('location');
+      if (follow && response.status >= 300 && response.status < 400 && location) {
+        await response.body?.cancel();
+        if (hop >= maxRedirects) throw new UrlNotAllowedError('url', `redirected more than ${maxRedirects} times`);
+        url = policy.checkUrl(new URL(location, url).href, 'redirect').href;
+        continue;
+      }
+      if (discardBody) {
+        await response.body?.cancel();
+        return new Response(null, { status: response.status, headers: response.headers as unknown as Headers });
+      }
+      return capped(response as unknown as Response, maxBody);
+    }
+  };
+  return Object.assign((url: string, init: RequestInit = {}) => run(url, init, false), {
+    head: (url: string, init: RequestInit = {}) => run(url, init, true),
+  });
+}
+
+/** The socket's DNS lookup: refuses internal addresses unless the host is allow-listed. */
+function checkedLookup(policy: OutboundPolicy) {
+  return (hostname: string, opts: LookupOptions, callback: LookupCallback): void => {
+    policy.resolve(hostname).then(
+      (addresses) => {
+        const wanted = opts.family === 4 || opts.family === 6 ? addresses.filter((a) => a.family === opts.family) : addresses;
+        if (wanted.length === 0) {
+          callback(Object.assign(new Error(`${hostname} has no usable address`), { code: 'ENOTFOUND' }), '');
+          return;
+        }
+        if (!policy.trustsHostname(hostname)) {
+          for (const a of wanted) {
+            const reason = internalAddressReason(a.address);
+            if (reason) {
+              callback(new UrlNotAllowedError('url', `host ${hostname} resolves to ${reason}`) as NodeJS.ErrnoException, '');
+              return;
+            }
+          }
+        }
+        if (opts.all) callback(null, wanted);
+        else callback(null, wanted[0]!.address, wanted[0]!.family);
+      },
+      (err: NodeJS.ErrnoException) => callback(err, ''),
+    );
+  };
+}
+
+/** Reads at most `limit` bytes into a plain (global) Response, so the caller never streams an unbounded body. */
+async function capped(response: Response, limit: number): Promise<Response> {
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > limit) {
+    await response.body?.cancel();
+    throw new ResponseTooLargeError(limit);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        throw new ResponseTooLargeError(limit);
+      }
+      chunks.push(value);
+    }
+  }
+  const nullBody = [101, 204, 205, 304].includes(response.status);
+  const headers = new Headers(response.headers);
+  headers.delete('content-encoding'); // undici has already decoded the body
+  headers.delete('content-length');
+  return new Response(nullBody ? null : Buffer.concat(chunks), { status: response.status, statusText: response.statusText, headers });
+}
