@@ -356,6 +356,8 @@ export class ConnectionService {
   async delete(caller: Principal, id: string): Promise<{ connection: ConnectionView; revokedAtProvider: boolean }> {
     const existing = await this.requireConnection(caller, id);
     const provider = await this.deps.providers.require(caller.projectId, existing.providerId);
+    // Revocation runs under the row lock: resolve the provider's OAuth target first (see OAuthClient.prepare).
+    await this.deps.oauth.prepare(provider, this.deps.providers.clientSecret(provider)).catch(() => undefined);
     return this.deps.store.transaction(async (tx) => {
       const locked = (await this.deps.store.connections.findByIdForUpdate(caller.projectId, id, tx))!;
       if (locked.status === 'REVOKED') return { connection: view(locked, provider), revokedAtProvider: false };

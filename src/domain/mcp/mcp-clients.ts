@@ -30,6 +30,9 @@ export function registrationSecretAad(id: string): string {
  * server rejected (invalid_client), is replaced on next use.
  */
 export class McpClients {
+  /** Registrations the server rejected, known at once even before their row is deleted. */
+  private readonly rejected = new Set<string>();
+
   constructor(
     private readonly deps: {
       store: Store;
@@ -47,12 +50,12 @@ export class McpClients {
     }
     const key = { projectId: provider.projectId, providerId: provider.id, issuer: as.issuer, redirectUri };
     const existing = await this.deps.store.clientRegistrations.find(key);
-    if (existing && usable(existing)) return this.toClient(existing);
+    if (existing && this.usable(existing)) return this.toClient(existing);
     return this.deps.store.transaction(async (tx) => {
       // Serialize registrations per provider; whoever waited finds the winner's client.
       await this.deps.store.providers.lockById(provider.projectId, provider.id, tx);
       const current = await this.deps.store.clientRegistrations.find(key, tx);
-      if (current && usable(current)) return this.toClient(current);
+      if (current && this.usable(current)) return this.toClient(current);
       if (current) await this.deps.store.clientRegistrations.delete(current.projectId, current.id, tx);
       const registered = await this.register(as, redirectUri);
       const id = newId('ocr');
@@ -73,7 +76,14 @@ export class McpClients {
 
   /** The authorization server said invalid_client: register again next time. */
   async forget(projectId: string, registrationId: string): Promise<void> {
+    this.rejected.add(registrationId);
     await this.deps.store.clientRegistrations.delete(projectId, registrationId);
+  }
+
+  /** Reused until rejected or until its secret expires (with a minute of margin). */
+  private usable(row: OAuthClientRegistrationRow): boolean {
+    if (this.rejected.has(row.id)) return false;
+    return !row.clientSecretExpiresAt || row.clientSecretExpiresAt.getTime() - 60_000 > Date.now();
   }
 
   private toClient(row: OAuthClientRegistrationRow): McpClient {
@@ -130,11 +140,6 @@ export class McpClients {
         : authMethod;
     return { clientId: client.client_id, clientSecret: secret, expiresAt: expires, authMethod: method };
   }
-}
-
-/** A registration is reused until its secret expires (with a minute of margin). */
-function usable(row: OAuthClientRegistrationRow): boolean {
-  return !row.clientSecretExpiresAt || row.clientSecretExpiresAt.getTime() - 60_000 > Date.now();
 }
 
 /** client_secret_basic unless the server lists methods without it (RFC 8414's default is basic). */
