@@ -51,7 +51,7 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     nexus = await startTestApp({ backend, config: { outboundAllowedHosts: mcp.allowedHosts } });
     api = clients(nexus.baseUrl, ADMIN_KEY);
     await api.providers.createProvider({ provider: mcpProvider('test-mcp', mcp.serverUrl) });
-  });
+  }, 180_000); // an embedded database on a busy machine starts slowly
   afterAll(async () => {
     await nexus?.close();
     await mcp?.stop();
@@ -212,7 +212,7 @@ describe('MCP catalog entries that would reach internal hosts are refused', () =
     mcp = await TestMcpServer.start();
     nexus = await startTestApp({ backend: 'embedded', config: { outboundAllowedHosts: mcp.allowedHosts } });
     api = clients(nexus.baseUrl, ADMIN_KEY);
-  });
+  }, 180_000); // an embedded database on a busy machine starts slowly
   afterAll(async () => {
     await nexus?.close();
     await mcp?.stop();
@@ -301,7 +301,7 @@ describe('MCP catalog entries in production mode', () => {
     mcp = await TestMcpServer.start();
     // Even an allow-listed host must be https in production.
     nexus = await startTestApp({ backend: 'embedded', config: { production: true, outboundAllowedHosts: mcp.allowedHosts } });
-  });
+  }, 180_000); // an embedded database on a busy machine starts slowly
   afterAll(async () => {
     await nexus?.close();
     await mcp?.stop();
