@@ -16,11 +16,15 @@ export interface BenchServer {
  * one is free) and waits for /readyz. NEXUS_BENCH_CPU_PROF=<dir> writes a
  * V8 CPU profile of the server there on exit (`node --cpu-prof`).
  */
-export async function startBenchServer(databaseUrl: string): Promise<BenchServer> {
+export async function startBenchServer(
+  databaseUrl: string,
+  options: { script?: string; env?: Record<string, string>; nodeArgs?: string[] } = {},
+): Promise<BenchServer> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const profDir = process.env.NEXUS_BENCH_CPU_PROF;
-  const args = [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), '--import', 'tsx', path.join(import.meta.dirname, 'bench-server.ts')];
+  const script = options.script ?? path.join(import.meta.dirname, 'bench-server.ts');
+  const args = [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...(options.nodeArgs ?? []), '--import', 'tsx', script];
   const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
@@ -36,6 +40,7 @@ export async function startBenchServer(databaseUrl: string): Promise<BenchServer
       // The server logs as it would in production (info) unless told otherwise; to /dev/null,
       // so the cost of writing log lines is measured but not a terminal's.
       LOG_LEVEL: process.env.NEXUS_BENCH_LOG_LEVEL ?? 'info',
+      ...options.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

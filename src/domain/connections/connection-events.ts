@@ -145,6 +145,15 @@ export class ConnectionEvents {
     await this.listener.stop();
   }
 
+  /**
+   * Fans an event out to this process's subscribers only, with no database
+   * in the path: what the streams benchmark uses as its reference. Real
+   * changes go through `publish`.
+   */
+  dispatchLocal(row: ConnectionEventRow): void {
+    this.dispatch(row);
+  }
+
   /** Deletes events older than the retention; every replica does it, which is harmless. */
   async prune(): Promise<number> {
     try {

@@ -13,7 +13,7 @@ import {
 import type { Principal } from '../principal.js';
 import { requireOwnRow, workspaceFor } from '../workspace-scope.js';
 import { checkConnectionId } from './connection-id.js';
-import { viewOf, type ConnectionEventTypeName, type ConnectionEvents, type EventMark, type SubscriptionFilter } from './connection-events.js';
+import { viewOf, type ConnectionEventRow, type ConnectionEventTypeName, type ConnectionEvents, type EventMark, type SubscriptionFilter } from './connection-events.js';
 import type { ConnectionView } from './connection-service.js';
 import { decodeCursor, encodeCursor } from './event-cursor.js';
 import { WatchQueue } from './watch-queue.js';
@@ -57,6 +57,8 @@ export interface StreamGauge {
  */
 export class ConnectionWatch {
   private open = 0;
+  /** One live event reaches many streams: build its item once (the hub hands every stream the same row). */
+  private readonly liveItems = new WeakMap<ConnectionEventRow, WatchItem>();
 
   constructor(
     private readonly store: Store,
@@ -130,10 +132,8 @@ export class ConnectionWatch {
           case 'heartbeat':
             yield { kind: 'heartbeat', at: new Date(), cursor: encodeCursor(queue.position()) };
             break;
-          case 'event': {
-            const e = item.event;
-            yield { kind: 'event', type: e.type, connection: viewOf(e.connection), at: e.createdAt, cursor: encodeCursor({ id: Number(e.id), at: e.createdAt }) };
-          }
+          case 'event':
+            yield this.liveItem(item.event);
         }
       }
     } finally {
@@ -142,6 +142,15 @@ export class ConnectionWatch {
   }
 
   /** A user token watches its own workspace only (defaulted to it); an API key the whole project. */
+  private liveItem(e: ConnectionEventRow): WatchItem {
+    let item = this.liveItems.get(e);
+    if (!item) {
+      item = { kind: 'event', type: e.type, connection: viewOf(e.connection), at: e.createdAt, cursor: encodeCursor({ id: Number(e.id), at: e.createdAt }) };
+      this.liveItems.set(e, item);
+    }
+    return item;
+  }
+
   private async resolve(caller: Principal, query: WatchQuery): Promise<SubscriptionFilter & { projectId: string }> {
     const projectId = caller.projectId;
     if (query.connectionId !== undefined) {

@@ -32,6 +32,19 @@ function item(w: WatchItem) {
   };
 }
 
+// A live event is one WatchItem shared by every stream it reaches; so is its message (serializing does not change it).
+const single = new WeakMap<WatchItem, WatchConnectionResponse>();
+const multiple = new WeakMap<WatchItem, WatchConnectionsResponse>();
+
 /** Both watch responses share one shape: an event (never a credential) or a heartbeat. */
-export const watchConnectionResponse = (w: WatchItem): WatchConnectionResponse => create(WatchConnectionResponseSchema, { item: item(w) });
-export const watchConnectionsResponse = (w: WatchItem): WatchConnectionsResponse => create(WatchConnectionsResponseSchema, { item: item(w) });
+export function watchConnectionResponse(w: WatchItem): WatchConnectionResponse {
+  let res = single.get(w);
+  if (!res) single.set(w, (res = create(WatchConnectionResponseSchema, { item: item(w) })));
+  return res;
+}
+
+export function watchConnectionsResponse(w: WatchItem): WatchConnectionsResponse {
+  let res = multiple.get(w);
+  if (!res) multiple.set(w, (res = create(WatchConnectionsResponseSchema, { item: item(w) })));
+  return res;
+}
