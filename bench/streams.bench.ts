@@ -34,7 +34,7 @@ import { startBenchServer } from './support/server.js';
 const STREAMS = Number(process.env.NEXUS_BENCH_STREAMS ?? 10_000);
 const CHANGES = Number(process.env.NEXUS_BENCH_CHANGES ?? 50);
 const SESSIONS = 20;
-const OPEN_CONCURRENCY = 200;
+const OPEN_CONCURRENCY = 50;
 const GAP_MS = 100;
 const ADMIN_URL = process.env.NEXUS_BENCH_DATABASE_URL ?? 'postgres://nexus:nexus@127.0.0.1:5432/postgres';
 const WORKSPACE = 'bench-watchers';
@@ -62,7 +62,19 @@ function percentile(sorted: number[], p: number): number {
 async function openStreams(clients: Client<typeof ConnectionService>[], abort: AbortSignal): Promise<void> {
   let ready = 0;
   let failed: unknown;
-  const open = (i: number) =>
+  // A stream refused while opening (UNAVAILABLE: the pool could not serve its snapshot in time on a
+  // busy machine) is opened again, as a client would.
+  const open = async (i: number): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await openOnce(i);
+      } catch (err) {
+        if (attempt >= 5 || abort.aborted) throw err;
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
+  };
+  const openOnce = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const stream = clients[i % clients.length]!.watchConnections({ workspaceId: WORKSPACE }, { headers, signal: abort });
       let live = false;
@@ -85,10 +97,9 @@ async function openStreams(clients: Client<typeof ConnectionService>[], abort: A
             if (++a.received === STREAMS) a.done?.();
           }
         } catch (err) {
-          if (!abort.aborted) {
-            failed ??= err;
-            reject(err);
-          }
+          if (abort.aborted) return;
+          if (live) failed ??= err; // a live stream must not fail
+          reject(err);
         }
       })();
     });

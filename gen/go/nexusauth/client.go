@@ -78,18 +78,37 @@ func defaultHTTPClient(baseURL, protocol string) *http.Client {
 	}}
 }
 
-// authInterceptor sends the API key and turns failures into *Error.
-func authInterceptor(apiKey string) connect.UnaryInterceptorFunc {
-	return func(next connect.UnaryFunc) connect.UnaryFunc {
-		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-			if apiKey != "" {
-				req.Header().Set("Authorization", "Bearer "+apiKey)
-			}
-			res, err := next(ctx, req)
-			if err != nil {
-				return nil, FromError(err)
-			}
-			return res, nil
+// authInterceptor sends the API key on every call (unary and streaming) and
+// turns unary failures into *Error (a stream's error comes from its Err()).
+func authInterceptor(apiKey string) connect.Interceptor {
+	return &apiKeyInterceptor{apiKey: apiKey}
+}
+
+type apiKeyInterceptor struct{ apiKey string }
+
+func (i *apiKeyInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if i.apiKey != "" {
+			req.Header().Set("Authorization", "Bearer "+i.apiKey)
 		}
+		res, err := next(ctx, req)
+		if err != nil {
+			return nil, FromError(err)
+		}
+		return res, nil
 	}
+}
+
+func (i *apiKeyInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
+		conn := next(ctx, spec)
+		if i.apiKey != "" {
+			conn.RequestHeader().Set("Authorization", "Bearer "+i.apiKey)
+		}
+		return conn
+	}
+}
+
+func (i *apiKeyInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
 }
