@@ -7,14 +7,16 @@
 // With UPDATE_SCREENSHOTS=1 the run also refreshes the PNGs in docs/webapp/.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { createClient } from '@connectrpc/connect';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuthService } from '../../gen/ts/nexus/v1/auth_pb.js';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { WEB_APP_DIR } from '../../src/http/web-app-route.js';
 import { apiKeyProvider, oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
-import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
+import { ADMIN_KEY, RETURN_URL, clients, startTestApp, transport, type Clients, type TestApp } from '../support/test-app.js';
 import {
   BRANDING,
   CHROMIUM,
@@ -245,7 +247,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       await screenshot(page, 'disconnect-confirm');
       await page.keyboard.press('Escape');
       await page.locator('dialog[open]').waitFor({ state: 'detached' });
-      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Disconnect Acme API');
+      await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Disconnect Acme API', undefined, { timeout: 2_000 });
       expect((await admin.connections.getConnection({ id: acmeId })).connection?.status).toBe(ConnectionStatus.ACTIVE);
 
       await page.click(disconnectButton);
@@ -338,6 +340,26 @@ describe('Manage Connections web app (headless Chromium)', () => {
       // Garbage.
       await second.goto(`${nexus.baseUrl}/manage/?code=not-a-code`);
       await second.locator('main[data-problem="link-invalid"]').waitFor();
+    });
+  }, 60_000);
+
+  it('ends the page cleanly when the web session is revoked, with a way back to the app', async () => {
+    const { page, log } = await newPage();
+    await withLog(log, async () => {
+      await openAsNewUser(page);
+      const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('nexus.manage.session') ?? '{}') as { accessToken?: string; redirectUri?: string });
+      expect(stored.redirectUri).toBe(customer.redirectUri);
+      // The web session holds an access token limited to the intent, and no refresh token.
+      expect(Object.keys(stored).sort()).toEqual(['accessToken', 'client', 'expiresAt', 'projectId', 'redirectUri', 'workspaceId']);
+      const { clientId, clientSecret } = await client();
+      await createClient(AuthService, transport(nexus.baseUrl, 'connect')).revoke({ token: stored.accessToken!, clientId, clientSecret });
+
+      await page.click('button[aria-label="Connect Weather Data"]');
+      await page.locator('main[data-problem="session-ended"]').waitFor();
+      expect(await page.locator('h1').textContent()).toBe('Your session has ended');
+      expect(await page.evaluate(() => sessionStorage.getItem('nexus.manage.session'))).toBeNull();
+      await page.click('text=Back to Acme Notes');
+      await page.waitForURL(customer.redirectUri);
     });
   }, 60_000);
 

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 
 interface Props {
   title: string;
@@ -20,7 +20,9 @@ interface Props {
 export function Dialog({ title, onClose, children, initialFocus }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = `dialog-title-${title.replace(/\W+/g, '-').toLowerCase()}`;
-  useEffect(() => {
+  // A layout effect: the dialog opens before the first paint, and on unmount focus goes
+  // back to the opener synchronously rather than after a deferred cleanup.
+  useLayoutEffect(() => {
     const dialog = ref.current!;
     const opener = document.activeElement as HTMLElement | null;
     if (!dialog.open) dialog.showModal();
