@@ -22,6 +22,7 @@ import {
   CHROMIUM,
   createOAuthClient,
   initHandoff,
+  accessibilityViolations,
   launchChromium,
   pageLog,
   screenshot,
@@ -162,6 +163,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       await page.selectOption('#provider-category', '');
       expect(await page.locator('#providers .provider').count()).toBe(3);
       await screenshot(page, 'providers');
+      expect(await accessibilityViolations(page)).toEqual([]);
     });
   }, 60_000);
 
@@ -203,6 +205,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       expect(await page.getAttribute('#credentials-form-api_key', 'aria-describedby')).toContain('credentials-form-api_key-error');
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('credentials-form-api_key');
       await screenshot(page, 'credential-form-error');
+      expect(await accessibilityViolations(page)).toEqual([]);
 
       // A valid key but an email only the server checks (format: email): its INVALID_ARGUMENT
       // violation is shown next to the field.
@@ -223,6 +226,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       const token = await admin.tokens.getToken({ connectionId: acmeId });
       expect(token.credentials).toMatchObject({ case: 'apiKey', value: { apiKey: API_KEY } });
       await screenshot(page, 'connected-both');
+      expect(await accessibilityViolations(page)).toEqual([]);
 
       // Disconnect: a confirmation dialog; Escape cancels it, focus returns to the button.
       const disconnectButton = 'button[aria-label="Disconnect Acme API"]';
@@ -336,6 +340,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       await second.locator('main[data-problem="link-expired"]').waitFor();
       expect(await second.locator('h1').textContent()).toBe('This link has expired');
       await screenshot(second, 'link-expired');
+      expect(await accessibilityViolations(second)).toEqual([]);
 
       // Garbage.
       await second.goto(`${nexus.baseUrl}/manage/?code=not-a-code`);
@@ -377,6 +382,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       }
       expect(new Set(boxes.map((b) => Math.round(b.left))).size).toBe(1);
       await screenshot(page, 'phone');
+      expect(await accessibilityViolations(page)).toEqual([]);
     });
   }, 60_000);
 

@@ -2,7 +2,8 @@
 // browser download), a stand-in "customer app" on its own origin (the redirect URI and the
 // client's logo), and a signed-in user obtained the way a customer app gets one: an OAuth
 // client, a SIWE message signed with viem, Authenticate, then InitHandoff.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { createClient } from '@connectrpc/connect';
@@ -24,6 +25,23 @@ export async function launchChromium(): Promise<Browser> {
     timeout: 30_000,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs the axe-core accessibility rules (WCAG 2.x A and AA) on the page as it is now and
+ * returns each violation as "rule: target". Evaluated through the DevTools protocol, which the
+ * page's Content Security Policy does not restrict.
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+  });
+  return violations;
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
