@@ -17,6 +17,8 @@ export interface UserIdentity {
   sessionId: string;
   clientId: string;
   workspaceId: string;
+  /** A Manage Connections web session (from a handoff), not a sign-in session. */
+  webSession: boolean;
 }
 
 export const ALL_SCOPES: readonly ApiKeyScope[] = ['admin', 'connections', 'tokens'];

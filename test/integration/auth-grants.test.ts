@@ -329,6 +329,12 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
       const web = await anon().auth.redeemHandoff({ code: handoff.code });
       expect(web.scopes).toEqual(['connections']);
       await expectConnectError(clients(nexus.baseUrl, web.accessToken).tokens.getToken({ connectionId: 'conn_01JZZZZZZZZZZZZZZZZZZZZZZZ' }), Code.PermissionDenied, 'SCOPE_MISSING');
+      // A web session cannot hand itself off again (that would outlive its lifetime).
+      await expectConnectError(
+        authClients(nexus.baseUrl, web.accessToken).auth.initHandoff({ redirectUri: REDIRECT, intent: HandoffIntent.CONNECTIONS }),
+        Code.PermissionDenied,
+        'SCOPE_MISSING',
+      );
     });
   });
 

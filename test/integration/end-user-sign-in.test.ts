@@ -60,6 +60,13 @@ describe.each(BACKENDS)('end-user sign-in, tokens and handoff (%s)', (backend) =
     expect(payload).toMatchObject({ sid: res.sessionId, cid: clientId, wid: `eth:${wallet.address}`, scope: 'connections' });
   });
 
+  it('signs in when the signing-key cache is stale (no deadlock on the one-connection embedded pool)', async () => {
+    // Force the "older than a minute" state; signing happens inside the sign-in transaction.
+    (nexus.app.signingKeys as unknown as { loadedAt: number }).loadedAt = 0;
+    const { res } = await signedIn();
+    expect(res.accessToken).toBeTruthy();
+  });
+
   it('a user token creates and lists connections in its own workspace only', async () => {
     const { wallet, res } = await signedIn();
     const user = clients(nexus.baseUrl, res.accessToken);

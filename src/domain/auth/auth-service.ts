@@ -5,7 +5,7 @@ import type { AccountRow } from '../../storage/entities/account.js';
 import type { AuthSessionRow } from '../../storage/entities/auth-session.js';
 import type { OAuthClientRow } from '../../storage/entities/oauth-client.js';
 import type { Store } from '../../storage/store.js';
-import { InvalidFieldError, UnauthenticatedError } from '../errors.js';
+import { InvalidFieldError, ScopeMissingError, UnauthenticatedError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { requireScope } from '../principal.js';
 import {
@@ -230,7 +230,7 @@ export class AuthService {
       projectId: pid!,
       keyId: sid!,
       scopes: new Set(granted),
-      user: { accountId: sub!, sessionId: sid!, clientId: cid!, workspaceId: wid! },
+      user: { accountId: sub!, sessionId: sid!, clientId: cid!, workspaceId: wid!, webSession: session.kind === 'web' },
     };
   }
 
@@ -244,6 +244,8 @@ export class AuthService {
     const scopes = INTENT_SCOPES[req.intent];
     if (!scopes) throw new InvalidFieldError('intent', 'unknown intent');
     for (const scope of scopes) requireScope(caller, scope);
+    // A web session handing itself off again would outlive its own lifetime.
+    if (caller.user.webSession) throw new ScopeMissingError('handoff (not available to web app sessions)');
     if (!req.redirectUri) throw new InvalidFieldError('redirect_uri', 'is required');
     const client = await this.deps.store.clients.findById(caller.projectId, caller.user.clientId);
     if (!client) throw new UnauthenticatedError('the client of this access token no longer exists');

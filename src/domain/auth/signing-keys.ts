@@ -108,8 +108,14 @@ export class SigningKeys {
     return key.publicKey;
   }
 
+  /**
+   * The loaded keys; a stale set is refreshed in the background, never
+   * awaited: sign() runs inside transactions, and on a one-connection pool
+   * (embedded database) waiting there for another connection would deadlock.
+   */
   private async current(): Promise<LoadedKey[]> {
-    if (Date.now() - this.loadedAt > RELOAD_MS) await this.reload();
+    if (this.keys.length === 0) await this.reload();
+    else if (Date.now() - this.loadedAt > RELOAD_MS) this.reload().catch(() => undefined);
     return this.keys;
   }
 

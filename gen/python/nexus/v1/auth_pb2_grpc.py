@@ -222,7 +222,8 @@ class AuthServiceServicer:
         intent.
         - INVALID_ARGUMENT, ERROR_REASON_REDIRECT_URI_NOT_ALLOWED.
         - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: the token lacks the
-        scopes of the intent (`connections` for CONNECTIONS).
+        scopes of the intent (`connections` for CONNECTIONS), or is itself a
+        web app session (from RedeemHandoff).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

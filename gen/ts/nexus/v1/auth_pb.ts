@@ -881,7 +881,8 @@ export const AuthService: GenService<{
    *   intent.
    * - INVALID_ARGUMENT, ERROR_REASON_REDIRECT_URI_NOT_ALLOWED.
    * - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: the token lacks the
-   *   scopes of the intent (`connections` for CONNECTIONS).
+   *   scopes of the intent (`connections` for CONNECTIONS), or is itself a
+   *   web app session (from RedeemHandoff).
    *
    * @generated from rpc nexus.v1.AuthService.InitHandoff
    */

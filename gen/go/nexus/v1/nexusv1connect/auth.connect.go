@@ -138,7 +138,8 @@ type AuthServiceClient interface {
 	//     intent.
 	//   - INVALID_ARGUMENT, ERROR_REASON_REDIRECT_URI_NOT_ALLOWED.
 	//   - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: the token lacks the
-	//     scopes of the intent (`connections` for CONNECTIONS).
+	//     scopes of the intent (`connections` for CONNECTIONS), or is itself a
+	//     web app session (from RedeemHandoff).
 	InitHandoff(context.Context, *connect.Request[v1.InitHandoffRequest]) (*connect.Response[v1.InitHandoffResponse], error)
 	// RedeemHandoff exchanges a handoff code for a web session: an access
 	// token limited to the intent's scopes (no refresh token), the client's
@@ -345,7 +346,8 @@ type AuthServiceHandler interface {
 	//     intent.
 	//   - INVALID_ARGUMENT, ERROR_REASON_REDIRECT_URI_NOT_ALLOWED.
 	//   - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: the token lacks the
-	//     scopes of the intent (`connections` for CONNECTIONS).
+	//     scopes of the intent (`connections` for CONNECTIONS), or is itself a
+	//     web app session (from RedeemHandoff).
 	InitHandoff(context.Context, *connect.Request[v1.InitHandoffRequest]) (*connect.Response[v1.InitHandoffResponse], error)
 	// RedeemHandoff exchanges a handoff code for a web session: an access
 	// token limited to the intent's scopes (no refresh token), the client's
