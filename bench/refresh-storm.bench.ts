@@ -92,6 +92,9 @@ async function storm(as: MinimalAuthServer, replicaCount: number): Promise<Storm
       NEXUS_REFRESH_BATCH_SIZE: '100',
       NEXUS_REFRESH_CONCURRENCY: String(CONCURRENCY),
       NEXUS_DB_POOL_SIZE: '20',
+      // A storm on a starved machine can keep a live holder from finishing within the default lease
+      // (2 x provider timeout + 15 s); a presumed-dead rotating holder costs the user a reconnect.
+      NEXUS_REFRESH_LEASE_MS: '120000',
     });
     const first = await startServerProcess(env);
     const replicas: ServerProcess[] = [first, ...(await Promise.all(Array.from({ length: replicaCount - 1 }, () => startServerProcess(env))))];
@@ -106,13 +109,20 @@ async function storm(as: MinimalAuthServer, replicaCount: number): Promise<Storm
       // The storm: every connection becomes due at once.
       const started = performance.now();
       await db.query(`UPDATE connections SET token_expires_at = now() + interval '5 minutes' WHERE provider_id = $1`, [created.id]);
+      let lastDone = -1;
+      let lastProgress = Date.now();
       for (;;) {
         const { rows } = await db.query(
-          `SELECT count(*) FILTER (WHERE token_expires_at > now() + interval '30 minutes') AS done, count(*) FILTER (WHERE status <> 'ACTIVE') AS bad FROM connections WHERE provider_id = $1`,
+          `SELECT count(*) FILTER (WHERE token_expires_at > now() + interval '30 minutes' AND status = 'ACTIVE') AS done FROM connections WHERE provider_id = $1`,
           [created.id],
         );
-        if (Number(rows[0].bad) > 0) throw new Error(`${rows[0].bad} connection(s) left ACTIVE: a refresh token was reused`);
-        if (Number(rows[0].done) === N) break;
+        const done = Number(rows[0].done);
+        if (done === N) break;
+        if (done !== lastDone) [lastDone, lastProgress] = [done, Date.now()];
+        if (Date.now() - lastProgress > 120_000) {
+          const stuck = await db.query(`SELECT status, status_reason, count(*) AS n FROM connections WHERE provider_id = $1 GROUP BY 1, 2`, [created.id]);
+          throw new Error(`no progress for 2 minutes at ${done}/${N}: ${JSON.stringify(stuck.rows)}`);
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
       const seconds = (performance.now() - started) / 1000;

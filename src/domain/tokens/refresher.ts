@@ -163,8 +163,15 @@ export class Refresher {
       for (const row of rows) {
         const want: Want = { margin: leadMs, force: false, observedUpdatedAt: row.updatedAt.getTime(), trigger: 'worker' };
         const step = await this.decide(row, row.id, want, tx);
-        if (step.kind === 'claimed') claims.push(step.claim);
-        else if (step.kind === 'done' && !step.outcome.ok && !(step.outcome.error instanceof AttentionRequiredError)) {
+        if (step.kind === 'claimed') {
+          claims.push(step.claim);
+        } else if (step.kind === 'done' && step.outcome.ok) {
+          // Nothing to do yet (no refresh token, or the sealed expiry is later than the column said):
+          // park the row until it can matter, so it never crowds due rows out of the next claims.
+          const { expiresAt, refreshToken } = step.outcome.tokens;
+          const until = expiresAt === undefined ? now + this.deps.options.backoffMaxMs : refreshToken ? expiresAt - leadMs : expiresAt;
+          await store.refresh.setState(row.id, { refreshNextAttemptAt: new Date(Math.max(until, now + 1_000)) }, tx);
+        } else if (step.kind === 'done' && !step.outcome.ok && !(step.outcome.error instanceof AttentionRequiredError)) {
           // e.g. credentials that no longer decrypt: nothing a retry soon would fix.
           await store.refresh.setState(row.id, { refreshNextAttemptAt: new Date(now + this.deps.options.backoffMaxMs) }, tx);
         }
@@ -238,12 +245,7 @@ export class Refresher {
     if (!current.refreshToken) {
       // Nothing to refresh with: hand out what is left, and once it has
       // expired only the user can fix it by reconnecting.
-      if (current.expiresAt === undefined || current.expiresAt > Date.now()) {
-        if (want.trigger === 'worker' && current.expiresAt !== undefined) {
-          await store.refresh.setState(locked.id, { refreshNextAttemptAt: new Date(current.expiresAt) }, tx);
-        }
-        return done({ ok: true, tokens: current });
-      }
+      if (current.expiresAt === undefined || current.expiresAt > Date.now()) return done({ ok: true, tokens: current });
       await this.changeStatus(locked, 'ATTENTION_REQUIRED', { status: 'ATTENTION_REQUIRED', statusReason: 'no_refresh_token' }, tx);
       this.observer.refreshed('no_refresh_token', want.trigger, 0);
       return done(fail(new AttentionRequiredError(locked.id)));
