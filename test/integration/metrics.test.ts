@@ -87,7 +87,7 @@ describe.each(BACKENDS)('GET /metrics (%s)', (backend) => {
     await api.connections.getConnection({ id });
     const text = await (await fetch(`${nexus.baseUrl}/metrics`)).text();
     for (const leak of [id, ADMIN_KEY, 'ws-secret-workspace', `metrics-${backend}`, created.authUrl]) expect(text).not.toContain(leak);
-    const allowed = new Set(['service', 'method', 'code', 'le', 'outcome', 'trigger', 'quantile', 'version', 'major', 'minor', 'patch', 'space', 'kind', 'type']);
+    const allowed = new Set(['service', 'method', 'code', 'le', 'outcome', 'result', 'trigger', 'quantile', 'version', 'major', 'minor', 'patch', 'space', 'kind', 'type']);
     for (const s of parse(text)) for (const label of Object.keys(s.labels)) expect(allowed, `${s.name}{${label}}`).toContain(label);
   });
 });
