@@ -198,4 +198,3 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return send(tok)
 }
-
