@@ -6,6 +6,8 @@ import type { Store } from '../../storage/store.js';
 export const JWT_ALGORITHM = 'ES256';
 /** How often a replica re-reads the key table, so a rotation made elsewhere is picked up. */
 const RELOAD_MS = 60_000;
+/** Minimum spacing of re-reads caused by tokens whose kid we do not know. */
+const UNKNOWN_KID_RELOAD_GAP_MS = 1_000;
 /** A retired key keeps verifying (and stays in the JWKS) this long: longer than any access token lives. */
 const RETIRED_KEY_GRACE_MS = 24 * 3600_000;
 
@@ -99,8 +101,13 @@ export class SigningKeys {
   private async publicKeyFor(kid: string | undefined): Promise<CryptoKey> {
     if (!kid) throw new Error('no kid');
     let key = (await this.current()).find((k) => k.row.id === kid);
-    if (!key && Date.now() - this.loadedAt > 1_000) {
-      // A key made by another replica since our last load.
+    if (!key) {
+      // Perhaps a key made by another replica since our last load: re-read. The kid is the
+      // caller's to choose, so re-reads are spaced at least UNKNOWN_KID_RELOAD_GAP_MS apart
+      // (a caller inside the gap waits for the next one) rather than refused: refusing made a
+      // fresh key unusable for up to a second after a load.
+      const wait = this.loadedAt + UNKNOWN_KID_RELOAD_GAP_MS - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       await this.reload();
       key = this.keys.find((k) => k.row.id === kid);
     }
