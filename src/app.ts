@@ -130,7 +130,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       observer: metrics,
       warn: (message, context) => logger.warn(context, message),
     });
-    const tokens = new TokenService({ store, keyRing: config.keyRing, providers, refresher, cache: tokenCache });
+    const tokens = new TokenService({ store, keyRing: config.keyRing, refresher, cache: tokenCache });
     const worker = options.refreshWorker
       ? new RefreshWorker({ store, refresher, observer: metrics, warn: (message, context) => logger.warn(context, message) }, config.refresh)
       : undefined;

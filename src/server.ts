@@ -67,6 +67,12 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: READ_MAX_BYTES,
     // On close, idle keep-alive sockets go at once and HTTP/2 sessions get a GOAWAY; busy ones finish.
     forceCloseConnections: 'idle',
+    // One line per request (below) instead of fastify's two: it is the hot path's largest fixed cost after the RPC itself.
+    disableRequestLogging: true,
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ req: request, statusCode: reply.statusCode, responseTime: reply.elapsedTime }, 'request completed');
+    done();
   });
   if (deps.serveApi === false) {
     registerHealthRoutes(app, deps.store);

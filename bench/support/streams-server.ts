@@ -8,6 +8,7 @@
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging.js';
+import { PhaseProfiler } from './phase-profiler.js';
 
 const config = loadConfig();
 const app = await createApp(config, createLogger(config.logLevel));
@@ -47,6 +48,17 @@ app.server.post('/bench/inject', async (request) => {
 app.server.get('/bench/memory', async () => {
   (globalThis as { gc?: () => void }).gc?.();
   return { ...process.memoryUsage(), openStreams: app.watch.openStreams };
+});
+
+// NEXUS_BENCH_PROFILE: the benchmark profiles its measuring phases in both processes.
+const profiler = new PhaseProfiler();
+app.server.post('/bench/profile/start', async () => {
+  await profiler.start();
+  return { ok: true };
+});
+app.server.post('/bench/profile/stop', async (request) => {
+  await profiler.stop((request.body as { file: string }).file);
+  return { ok: true };
 });
 
 await app.server.listen({ port: config.port, host: config.host });

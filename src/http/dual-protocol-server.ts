@@ -1,7 +1,6 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { Duplex } from 'node:stream';
 
 /** fastify's request handler; it serves HTTP/2 compat requests through the same API. */
 type Handler = http.RequestListener;
@@ -38,10 +37,13 @@ export class DualProtocolServer extends net.Server {
       if (!decidable) return;
       socket.off('data', onData);
       socket.pause();
+      // The sniffed bytes go back into the socket's read buffer. The HTTP/2
+      // session feeds what is buffered to nghttp2 before reading from the
+      // native handle, so the socket stays native (no JS relay per frame).
+      socket.unshift(seen);
       if (seen.subarray(0, H2_PREFACE_START.length).equals(H2_PREFACE_START)) {
-        this.http2.emit('connection', replaying(socket, seen));
+        this.http2.emit('connection', socket);
       } else {
-        socket.unshift(seen);
         this.http1.emit('connection', socket);
         socket.resume();
       }
@@ -74,40 +76,4 @@ export class DualProtocolServer extends net.Server {
   get requestTimeout(): number {
     return this.http1.requestTimeout;
   }
-}
-
-/**
- * The HTTP/2 session reads from the socket's native handle, so bytes already
- * read (the sniffed preface) cannot simply be unshifted back. This stream
- * replays them first and then relays the socket both ways.
- */
-function replaying(socket: net.Socket, head: Buffer): Duplex {
-  const relay = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
-    },
-    final(callback) {
-      socket.end(callback);
-    },
-    destroy(err, callback) {
-      socket.destroy(err ?? undefined);
-      callback(err);
-    },
-  });
-  relay.push(head);
-  socket.on('data', (chunk: Buffer) => {
-    if (!relay.push(chunk)) socket.pause();
-  });
-  socket.on('end', () => relay.push(null));
-  socket.on('error', (err) => relay.destroy(err));
-  socket.on('close', () => relay.destroy());
-  // Request logging and request.ip read these from the connection.
-  for (const key of ['remoteAddress', 'remotePort', 'remoteFamily', 'localAddress', 'localPort'] as const) {
-    Object.defineProperty(relay, key, { get: () => socket[key] });
-  }
-  socket.resume();
-  return relay;
 }

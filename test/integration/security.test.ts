@@ -96,6 +96,25 @@ describe('secrets at rest and in logs', () => {
     }
   });
 
+  it('logs each request once, with its method, redacted URL, status and duration', async () => {
+    const before = nexus.logs.length;
+    const state = 'state-value-that-must-not-be-logged-1234';
+    await fetch(`${nexus.baseUrl}/oauth/callback?state=${state}&code=code-value-that-must-not-be-logged`, { redirect: 'manual' });
+    const lines = nexus.logs
+      .slice(before)
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string; req?: { method: string; url: string }; statusCode?: number; responseTime?: number });
+    const requestLines = lines.filter((l) => l.req?.url.startsWith('/oauth/callback'));
+    expect(requestLines).toHaveLength(1);
+    const [line] = requestLines;
+    expect(line!.msg).toBe('request completed');
+    expect(line!.req!.method).toBe('GET');
+    expect(line!.req!.url).not.toContain(state);
+    expect(line!.statusCode).toBeGreaterThanOrEqual(300);
+    expect(line!.responseTime).toBeGreaterThan(0);
+  });
+
   it('rotates keys: re-seals everything under the new primary, after which the old key can go', async () => {
     const id = await captureApiKey(api, 'ws-rotate', 'rotating-secret-4242');
     const ring2 = ring1.withNewPrimary('k2');

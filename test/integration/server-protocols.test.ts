@@ -1,3 +1,5 @@
+import http2 from 'node:http2';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, clients, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -18,6 +20,56 @@ describe('one port, every protocol', () => {
     expect(res.provider?.enabled).toBe(true);
     const got = await api.providers.getProvider({ idOrName: `p-${kind}` });
     expect(got.provider?.id).toBe(res.provider?.id);
+  });
+
+  // The port sniffs each connection's first bytes; a client whose first
+  // packets are tiny must still reach the right server with nothing lost.
+  it('routes a connection whose first bytes arrive one at a time (HTTP/2 and HTTP/1.1)', async () => {
+    const { port } = new URL(nexus.baseUrl);
+    const tricklingSocket = () => {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      const write = socket.write.bind(socket);
+      let first = true;
+      // The first write goes out byte by byte, each byte in its own packet.
+      socket.write = ((chunk: Buffer | string, ...rest: unknown[]) => {
+        if (!first) return write(chunk, ...(rest as []));
+        first = false;
+        const bytes = Buffer.from(chunk);
+        socket.setNoDelay(true);
+        void (async () => {
+          for (let i = 0; i < bytes.length; i++) {
+            write(bytes.subarray(i, i + 1));
+            await new Promise((r) => setTimeout(r, 2));
+          }
+        })();
+        return true;
+      }) as typeof socket.write;
+      return socket;
+    };
+
+    const session = http2.connect(nexus.baseUrl, { createConnection: () => tricklingSocket() });
+    try {
+      const req = session.request({ ':method': 'GET', ':path': '/healthz' });
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c));
+      const status = await new Promise<number>((resolve, reject) => {
+        req.on('response', (h) => resolve(Number(h[':status'])));
+        req.on('error', reject);
+      });
+      await new Promise((r) => req.on('end', r));
+      expect(status).toBe(200);
+      expect(JSON.parse(body)).toEqual({ status: 'ok' });
+    } finally {
+      session.close();
+    }
+
+    const socket = tricklingSocket();
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (c: string) => (answer += c));
+    socket.write('GET /healthz HTTP/1.1\r\nhost: nexus\r\nconnection: close\r\n\r\n');
+    await new Promise((r) => socket.on('close', r));
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('{"status":"ok"}');
   });
 
   it('answers a plain Connect JSON POST, as curl would send it', async () => {

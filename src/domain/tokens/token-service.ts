@@ -1,6 +1,7 @@
 import type { KeyRing } from '../../crypto/index.js';
 import type { Tx } from '../../storage/data-source.js';
 import type { ConnectionRow } from '../../storage/entities/connection.js';
+import type { ProviderRow } from '../../storage/entities/provider.js';
 import type { Store } from '../../storage/store.js';
 import { checkConnectionId } from '../connections/connection-id.js';
 import { openCredentials } from '../connections/sealed-credentials.js';
@@ -9,7 +10,6 @@ import { isMcpBearer, type McpBearerCredential } from '../mcp/mcp-bearer.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import type { Principal } from '../principal.js';
 import { requireOwnRow } from '../workspace-scope.js';
-import type { ProviderService } from '../providers/provider-service.js';
 import type { IssuedCredential } from './issued-credential.js';
 import { isFresh, usabilityError, type Refresher } from './refresher.js';
 import { staticCredential } from './static-credentials.js';
@@ -21,7 +21,6 @@ export const MAX_MIN_REMAINING_MS = 3_600_000;
 export interface TokenServiceDeps {
   store: Store;
   keyRing: KeyRing;
-  providers: ProviderService;
   /** The one refresh path, shared with the background worker. */
   refresher: Refresher;
   /** Opened credentials kept per process; invalidated by connection events (see TokenCache). */
@@ -51,8 +50,7 @@ export class TokenService {
   }
 
   private async readToken(caller: Principal, connectionId: string, margin: number): Promise<IssuedCredential> {
-    const connection = await this.requireUsable(caller, connectionId);
-    const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
+    const { connection, provider } = await this.requireUsable(caller, connectionId);
     if (provider.authType !== 'OAUTH2' && provider.authType !== 'MCP') {
       return staticCredential(provider, openCredentials(this.deps.keyRing, connection));
     }
@@ -63,8 +61,7 @@ export class TokenService {
   }
 
   async refreshToken(caller: Principal, connectionId: string): Promise<IssuedCredential> {
-    const connection = await this.requireUsable(caller, connectionId);
-    const provider = await this.deps.providers.require(caller.projectId, connection.providerId);
+    const { connection, provider } = await this.requireUsable(caller, connectionId);
     if (provider.authType !== 'OAUTH2' && provider.authType !== 'MCP') throw new StaticCredentialError(connection.id);
     if (provider.authType === 'MCP' && isMcpBearer(openCredentials(this.deps.keyRing, connection))) {
       throw new StaticCredentialError(connection.id);
@@ -87,13 +84,15 @@ export class TokenService {
     }
   }
 
-  private async requireUsable(caller: Principal, id: string): Promise<ConnectionRow> {
+  /** The connection (the caller's own, usable) and its provider, read together (a connection always has one: ON DELETE CASCADE). */
+  private async requireUsable(caller: Principal, id: string): Promise<{ connection: ConnectionRow; provider: ProviderRow }> {
     checkConnectionId('connection_id', id);
-    const row = requireOwnRow(caller, await this.deps.store.connections.findById(caller.projectId, id), `connection "${id}"`);
-    if (!row) throw new ConnectionNotFoundError(id);
+    const found = await this.deps.store.connections.findWithProvider(caller.projectId, id);
+    const row = requireOwnRow(caller, found?.connection ?? null, `connection "${id}"`);
+    if (!row || !found) throw new ConnectionNotFoundError(id);
     const unusable = usabilityError(row);
     if (unusable) throw unusable;
-    return row;
+    return found;
   }
 }
 

@@ -2,6 +2,7 @@ import { LessThan, Not, type DataSource, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import type { Tx } from '../data-source.js';
 import { ConnectionEntity, type ConnectionRow, type ConnectionStatusName, type RefreshState } from '../entities/connection.js';
+import { ProviderEntity, type ProviderRow } from '../entities/provider.js';
 import { BaseRepository } from './base.js';
 
 export interface ConnectionListQuery {
@@ -29,6 +30,22 @@ export class ConnectionRepository extends BaseRepository<ConnectionRow> {
 
   findById(projectId: string, id: string, tx?: Tx): Promise<ConnectionRow | null> {
     return this.repo(tx).findOneBy({ projectId, id });
+  }
+
+  /**
+   * The connection and its provider in one round trip: GetToken's path when
+   * its cache misses (and for every user-token call), where a second query
+   * would double the database time.
+   */
+  async findWithProvider(projectId: string, id: string, tx?: Tx): Promise<{ connection: ConnectionRow; provider: ProviderRow } | null> {
+    const row = await this.repo(tx)
+      .createQueryBuilder('c')
+      .innerJoinAndMapOne('c.joinedProvider', ProviderEntity.options.name, 'p', 'p.project_id = c.project_id AND p.id = c.provider_id')
+      .where('c.project_id = :projectId AND c.id = :id', { projectId, id })
+      .getOne();
+    if (!row) return null;
+    const { joinedProvider, ...connection } = row as ConnectionRow & { joinedProvider: ProviderRow };
+    return { connection, provider: joinedProvider };
   }
 
   /**
