@@ -123,10 +123,13 @@ export async function explainLookups(url: string, connectionId: string): Promise
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   try {
-    const provider = (await db.query('SELECT provider_id FROM connections WHERE id = $1', [connectionId])).rows[0].provider_id;
+    // The shape of ConnectionRepository.findWithProvider: GetToken's one query on a cache miss.
     const queries: [string, string, unknown[]][] = [
-      ['connection', 'SELECT * FROM connections WHERE project_id = $1 AND id = $2 LIMIT 1', [DEFAULT_PROJECT_ID, connectionId]],
-      ['provider', 'SELECT * FROM providers WHERE project_id = $1 AND id = $2 LIMIT 1', [DEFAULT_PROJECT_ID, provider]],
+      [
+        'connection + provider',
+        'SELECT c.*, p.* FROM connections c INNER JOIN providers p ON p.project_id = c.project_id AND p.id = c.provider_id WHERE c.project_id = $1 AND c.id = $2',
+        [DEFAULT_PROJECT_ID, connectionId],
+      ],
       ['api key', 'SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL LIMIT 1', ['0'.repeat(64)]],
     ];
     const out: string[] = [];

@@ -54,7 +54,7 @@ export async function bareHttp2FanOut(streams: number, sessions: number, rounds:
 if (process.argv[2] === 'serve') {
   const open = new Set<http2.ServerHttp2Stream>();
   const server = http2.createServer();
-  server.on('stream', (stream) => {
+  server.on('stream', (stream: http2.ServerHttp2Stream) => {
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
     open.add(stream);
     stream.on('close', () => open.delete(stream));
