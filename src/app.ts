@@ -137,6 +137,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     const watch = new ConnectionWatch(store, events, {
       heartbeatMs: config.streamHeartbeatMs,
       maxStreams: config.maxStreams,
+      snapshotMax: config.watchSnapshotMax,
       retentionMs: config.eventRetentionMs,
     }, {
       inc: (method) => metrics.streamsOpen.inc({ method }),

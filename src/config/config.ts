@@ -35,6 +35,8 @@ export interface Config {
   streamHeartbeatMs: number;
   /** Open streams one process accepts before answering RESOURCE_EXHAUSTED. */
   maxStreams: number;
+  /** Most connections one WatchConnections snapshot may hold (it is built in memory). */
+  watchSnapshotMax: number;
   /** How long connection events (resume cursors) are kept. */
   eventRetentionMs: number;
   // End-user sign-in (AuthService). Optional so that configs built in code
@@ -129,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenCacheMaxAgeMs: parseWhole('NEXUS_TOKEN_CACHE_MAX_AGE_MS', env.NEXUS_TOKEN_CACHE_MAX_AGE_MS ?? '5000', 100, 60_000),
     streamHeartbeatMs: parseWhole('NEXUS_STREAM_HEARTBEAT_MS', env.NEXUS_STREAM_HEARTBEAT_MS ?? '15000', 100, 600_000),
     maxStreams: parseWhole('NEXUS_MAX_STREAMS', env.NEXUS_MAX_STREAMS ?? '20000', 1, 1_000_000),
+    watchSnapshotMax: parseWhole('NEXUS_WATCH_SNAPSHOT_MAX', env.NEXUS_WATCH_SNAPSHOT_MAX ?? '10000', 1, 1_000_000),
     eventRetentionMs: parseWhole('NEXUS_EVENT_RETENTION_HOURS', env.NEXUS_EVENT_RETENTION_HOURS ?? '24', 1, 24 * 90) * 3_600_000,
     accessTokenTtlSeconds: seconds('NEXUS_ACCESS_TOKEN_TTL_SECONDS', env.NEXUS_ACCESS_TOKEN_TTL_SECONDS ?? '900', 30, 86_400),
     sessionTtlSeconds: seconds('NEXUS_SESSION_TTL_SECONDS', env.NEXUS_SESSION_TTL_SECONDS ?? String(30 * 86_400), 300, 365 * 86_400),

@@ -251,6 +251,14 @@ export class TooManyStreamsError extends NexusError {
   }
 }
 
+export class SnapshotTooLargeError extends NexusError {
+  readonly kind = 'resource_exhausted';
+  readonly reason = 'SNAPSHOT_TOO_LARGE';
+  constructor(max: number) {
+    super(`more than ${max} connections match this watch; filter by workspace_id or provider, or resume from a cursor`, { max: String(max) });
+  }
+}
+
 export class ServerShuttingDownError extends NexusError {
   readonly kind = 'unavailable';
   readonly reason = 'SERVER_SHUTTING_DOWN';

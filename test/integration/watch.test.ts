@@ -231,6 +231,45 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
 });
 
 describe.each(BACKENDS)('stream limits and shutdown (%s)', (backend) => {
+  it('refuses a snapshot larger than NEXUS_WATCH_SNAPSHOT_MAX; a narrower filter or a resume cursor is served', async () => {
+    const nexus = await startTestApp({ backend, config: { watchSnapshotMax: 2, streamHeartbeatMs: 60_000 } });
+    const api = clients(nexus.baseUrl, ADMIN_KEY);
+    const open: StreamRecorder[] = [];
+    try {
+      await api.providers.createProvider({ provider: apiKeyProvider() });
+      // Exactly at the limit: served.
+      await staticConnection(api, 'ws-big');
+      await staticConnection(api, 'ws-big');
+      const atLimit = watchAll(api);
+      open.push(atLimit);
+      await atLimit.ready();
+      expect(atLimit.events.filter((e) => e.type === ConnectionEventType.SNAPSHOT)).toHaveLength(2);
+      const cursorBefore = atLimit.lastCursor;
+
+      const small = await staticConnection(api, 'ws-small');
+      const whole = watchAll(api);
+      await whole.done;
+      const err = await expectConnectError(Promise.reject(whole.error), Code.ResourceExhausted, 'SNAPSHOT_TOO_LARGE');
+      expect(err.message).toContain('more than 2 connections');
+
+      const narrow = watchAll(api, { workspaceId: 'ws-small' });
+      open.push(narrow);
+      await narrow.ready();
+      expect(summary(narrow.events)).toEqual([['SNAPSHOT', small]]);
+      // A cursor replays events instead of a snapshot: no limit applies.
+      const resumed = watchAll(api, { resumeCursor: cursorBefore });
+      open.push(resumed);
+      await resumed.ready();
+      expect(summary(resumed.events)).toEqual([
+        ['CREATED', small],
+        ['ACTIVE', small],
+      ]);
+    } finally {
+      await Promise.all(open.map((s) => s.stop()));
+      await nexus.close();
+    }
+  });
+
   it('refuses streams beyond NEXUS_MAX_STREAMS, and ends open streams on shutdown with UNAVAILABLE', async () => {
     const nexus = await startTestApp({ backend, config: { maxStreams: 2, streamHeartbeatMs: 60_000 } });
     const api = clients(nexus.baseUrl, ADMIN_KEY);

@@ -64,6 +64,7 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     tokenCacheMaxAgeMs: 5_000,
     streamHeartbeatMs: 15_000,
     maxStreams: 20_000,
+    watchSnapshotMax: 10_000,
     eventRetentionMs: 24 * 3_600_000,
     // Suites that test the background worker turn it on; elsewhere it would refresh behind their backs.
     refresh: { ...loadRefreshConfig({}, 2_000), worker: false },

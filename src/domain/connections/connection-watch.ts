@@ -7,6 +7,7 @@ import {
   ProviderNotFoundError,
   ResumeCursorExpiredError,
   ServerShuttingDownError,
+  SnapshotTooLargeError,
   StreamBehindError,
   TooManyStreamsError,
 } from '../errors.js';
@@ -34,6 +35,8 @@ export interface WatchQuery {
 export interface WatchOptions {
   heartbeatMs: number;
   maxStreams: number;
+  /** Most connections a snapshot may hold: it is read into memory in one transaction. */
+  snapshotMax: number;
   /** Events older than this are pruned; a cursor that old is refused. */
   retentionMs: number;
 }
@@ -205,9 +208,12 @@ export class ConnectionWatch {
     }
     const rows: ConnectionRow[] = [];
     for (let beforeId: string | undefined; ; ) {
-      const page = await this.store.connections.list({ ...filter, beforeId, limit: SNAPSHOT_PAGE }, tx);
+      // One row past the limit tells "exactly at the limit" from "over it".
+      const limit = Math.min(SNAPSHOT_PAGE, this.options.snapshotMax + 1 - rows.length);
+      const page = await this.store.connections.list({ ...filter, beforeId, limit }, tx);
       rows.push(...page);
-      if (page.length < SNAPSHOT_PAGE) break;
+      if (rows.length > this.options.snapshotMax) throw new SnapshotTooLargeError(this.options.snapshotMax);
+      if (page.length < limit) break;
       beforeId = page[page.length - 1]!.id;
     }
     // Oldest first, like the events that follow.

@@ -98,6 +98,11 @@ const (
 	// reconnect (the load balancer picks another replica) with the last
 	// cursor.
 	ErrorReason_ERROR_REASON_SERVER_SHUTTING_DOWN ErrorReason = 63
+	// A WatchConnections snapshot would hold more connections than one stream
+	// may (NEXUS_WATCH_SNAPSHOT_MAX). Sent with RESOURCE_EXHAUSTED; ErrorInfo
+	// metadata "max" carries the limit. Filter by workspace or provider, or
+	// list with ListConnections and watch from a resume cursor.
+	ErrorReason_ERROR_REASON_SNAPSHOT_TOO_LARGE ErrorReason = 64
 	// OAuth client authentication failed: unknown client_id, missing or wrong
 	// client_secret, or a secret sent for a public client. Sent with
 	// UNAUTHENTICATED; the message never says which part was wrong.
@@ -204,6 +209,7 @@ var (
 		61:  "ERROR_REASON_RESUME_CURSOR_EXPIRED",
 		62:  "ERROR_REASON_TOO_MANY_STREAMS",
 		63:  "ERROR_REASON_SERVER_SHUTTING_DOWN",
+		64:  "ERROR_REASON_SNAPSHOT_TOO_LARGE",
 		70:  "ERROR_REASON_CLIENT_AUTHENTICATION_FAILED",
 		71:  "ERROR_REASON_CLIENT_NOT_FOUND",
 		72:  "ERROR_REASON_REDIRECT_URI_NOT_ALLOWED",
@@ -258,6 +264,7 @@ var (
 		"ERROR_REASON_RESUME_CURSOR_EXPIRED":        61,
 		"ERROR_REASON_TOO_MANY_STREAMS":             62,
 		"ERROR_REASON_SERVER_SHUTTING_DOWN":         63,
+		"ERROR_REASON_SNAPSHOT_TOO_LARGE":           64,
 		"ERROR_REASON_CLIENT_AUTHENTICATION_FAILED": 70,
 		"ERROR_REASON_CLIENT_NOT_FOUND":             71,
 		"ERROR_REASON_REDIRECT_URI_NOT_ALLOWED":     72,
@@ -316,7 +323,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xc0\x0f\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xe5\x0f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -346,7 +353,8 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\"ERROR_REASON_RESUME_CURSOR_INVALID\x10<\x12&\n" +
 	"\"ERROR_REASON_RESUME_CURSOR_EXPIRED\x10=\x12!\n" +
 	"\x1dERROR_REASON_TOO_MANY_STREAMS\x10>\x12%\n" +
-	"!ERROR_REASON_SERVER_SHUTTING_DOWN\x10?\x12-\n" +
+	"!ERROR_REASON_SERVER_SHUTTING_DOWN\x10?\x12#\n" +
+	"\x1fERROR_REASON_SNAPSHOT_TOO_LARGE\x10@\x12-\n" +
 	")ERROR_REASON_CLIENT_AUTHENTICATION_FAILED\x10F\x12!\n" +
 	"\x1dERROR_REASON_CLIENT_NOT_FOUND\x10G\x12)\n" +
 	"%ERROR_REASON_REDIRECT_URI_NOT_ALLOWED\x10H\x12%\n" +

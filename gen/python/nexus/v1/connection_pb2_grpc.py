@@ -282,6 +282,10 @@ class ConnectionServiceServicer:
         - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: malformed workspace_id.
         - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND: the provider filter names
         no provider of the caller's project.
+        - RESOURCE_EXHAUSTED, ERROR_REASON_SNAPSHOT_TOO_LARGE: more connections
+        match than one snapshot may hold (NEXUS_WATCH_SNAPSHOT_MAX, 10,000 by
+        default); filter by workspace or provider, or page through
+        ListConnections and watch with a resume_cursor taken before it.
         - the cursor, stream-limit, database and shutdown errors of
         WatchConnection.
         """
