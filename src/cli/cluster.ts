@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createApp } from '../app.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { createLogger } from '../logging.js';
+import { serveClusterMetrics } from '../observability/cluster-metrics.js';
 import { printAdminKey } from './start.js';
 
 /** How long the primary waits for draining workers before killing them. */
@@ -42,6 +43,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   const logger = createLogger(config.logLevel);
   await prepareDatabase(config, logger);
 
+  serveClusterMetrics();
   let stopping = false;
   const startedAt = new Map<number, number>();
   const fork = () => {

@@ -1,5 +1,7 @@
+import cluster from 'node:cluster';
 import type { Config } from '../config/config.js';
-import { createApp } from '../app.js';
+import { createApp, type App } from '../app.js';
+import { clusterMetricsSource } from '../observability/cluster-metrics.js';
 import { createLogger } from '../logging.js';
 
 export interface StartOptions {
@@ -19,30 +21,17 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       'NEXUS_ENCRYPTION_KEYS is not set: generated a development key ring in the data directory. Set it in production.',
     );
   }
-  const app = await createApp(
-    config,
-    logger,
-    mode === 'worker'
-      ? { refreshWorker: true, serveApi: false }
-      : { generateAdminKey: options.generateAdminKey ?? true, refreshWorker: config.refresh.worker },
-  );
-  if (app.generatedAdminKey) printAdminKey(app.generatedAdminKey);
-  await app.server.listen({ port: config.port, host: config.host });
-  logger.info(
-    {
-      baseUrl: config.baseUrl,
-      database: app.database.embedded ? `embedded (${config.dataDir})` : 'postgresql',
-      refreshWorker: app.refreshWorker !== undefined,
-    },
-    mode === 'worker' ? 'nexus refresh worker is ready' : 'nexus is ready',
-  );
+  // Signals are handled from the first moment: a stop asked for while the app
+  // is still starting (a cluster primary stopping a worker it just forked)
+  // lets the start finish, then closes cleanly, instead of dying by signal.
   let stopping = false;
+  let starting: Promise<App> | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
     try {
-      await app.close();
+      await (await starting)?.close();
       process.exit(0);
     } catch (err) {
       logger.error({ err }, 'shutdown failed');
@@ -51,6 +40,29 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  starting = createApp(
+    config,
+    logger,
+    mode === 'worker'
+      ? { refreshWorker: true, serveApi: false }
+      : { generateAdminKey: options.generateAdminKey ?? true, refreshWorker: config.refresh.worker },
+  );
+  const app = await starting;
+  if (stopping) return; // stop() closes it
+  if (app.generatedAdminKey) printAdminKey(app.generatedAdminKey);
+  // A `--workers` worker: /metrics serves the sum over every worker (the primary collects them).
+  if (cluster.isWorker) app.metrics.serveAggregate(clusterMetricsSource(app.metrics.registry));
+  await app.server.listen({ port: config.port, host: config.host });
+  if (stopping) return;
+  logger.info(
+    {
+      baseUrl: config.baseUrl,
+      database: app.database.embedded ? `embedded (${config.dataDir})` : 'postgresql',
+      refreshWorker: app.refreshWorker !== undefined,
+    },
+    mode === 'worker' ? 'nexus refresh worker is ready' : 'nexus is ready',
+  );
 }
 
 /** Printed once, to the terminal rather than the log stream, and never again. */

@@ -18,6 +18,14 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, tok
         return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').send({ error: 'unauthenticated' });
       }
     }
-    return reply.header('content-type', metrics.contentType).send(await metrics.metricsText());
+    let text: string;
+    try {
+      text = await metrics.metricsText();
+    } catch (err) {
+      // A cluster whose primary could not collect every worker: say so, never serve a partial sum as the whole.
+      request.log.warn({ error: (err as Error).message }, 'metrics unavailable');
+      return reply.code(503).send({ error: 'metrics_unavailable' });
+    }
+    return reply.header('content-type', metrics.contentType).send(text);
   });
 }

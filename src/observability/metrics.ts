@@ -46,6 +46,7 @@ interface CodeSeries {
  */
 export class Metrics implements RefreshObserver, WorkerObserver {
   readonly registry = new Registry();
+  private aggregate: (() => Promise<string>) | undefined;
 
   readonly rpcRequests = new Counter({
     name: 'nexus_rpc_requests_total',
@@ -192,8 +193,14 @@ export class Metrics implements RefreshObserver, WorkerObserver {
     };
   }
 
+  /** What GET /metrics serves: this process's registry, or (in a `--workers` worker) the whole cluster's sum. */
   async metricsText(): Promise<string> {
-    return this.registry.metrics();
+    return this.aggregate ? this.aggregate() : this.registry.metrics();
+  }
+
+  /** Serve `source` (the cluster's aggregate, see cluster-metrics.ts) instead of this process's registry alone. */
+  serveAggregate(source: () => Promise<string>): void {
+    this.aggregate = source;
   }
 
   get contentType(): string {

@@ -56,6 +56,19 @@ function freshCall(baseUrl: string): Promise<number> {
   });
 }
 
+/** GET /metrics on a new TCP connection (the primary hands it to the next worker). */
+function scrapeMetrics(baseUrl: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(`${baseUrl}/metrics`, { agent: false, headers: { connection: 'close' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`/metrics answered ${res.statusCode}`))));
+      })
+      .on('error', reject);
+  });
+}
+
 describe('nexus start --workers (node:cluster)', () => {
   let db: TestDatabase;
   let server: ServerProcess;
@@ -85,6 +98,13 @@ describe('nexus start --workers (node:cluster)', () => {
     await until('request logs', () => logLines(server).filter((l) => l.msg === 'request completed').length >= 12, 10_000);
     const served = new Set(logLines(server).filter((l) => l.msg === 'request completed').map((l) => l.pid));
     expect([...served].sort()).toEqual([...workers].sort());
+
+    // One scrape, whichever worker answers it, counts the calls every worker served.
+    for (let scrape = 0; scrape < 3; scrape++) {
+      const text = await scrapeMetrics(server.baseUrl);
+      const line = text.split('\n').find((l) => l.startsWith('nexus_rpc_requests_total{service="nexus.v1.ProviderService",method="ListProviders",code="ok"}'));
+      expect(Number(line?.split(' ').at(-1))).toBe(12);
+    }
   });
 
   it('replaces a worker that dies', { timeout: 120_000 }, async () => {
