@@ -94,11 +94,15 @@ export class Metrics implements RefreshObserver, WorkerObserver {
   readonly workerDue = new Gauge({
     name: 'nexus_refresh_worker_due',
     help: 'ACTIVE OAuth connections whose token expires within the lead time and whose backoff has passed, at the last poll (all replicas)',
+    // The same database-wide figure in every worker: a cluster scrape reports it once, not summed.
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly workerBackoff = new Gauge({
     name: 'nexus_refresh_worker_backoff',
     help: 'ACTIVE OAuth connections waiting out a backoff after a transient refresh failure, at the last poll (all replicas)',
+    // The same database-wide figure in every worker: a cluster scrape reports it once, not summed.
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly workerInFlight = new Gauge({
