@@ -9,6 +9,7 @@ import { StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
 import { callback } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
+import { loadRefreshConfig } from '../../src/config/config.js';
 import { apiKeyProvider } from '../support/fixtures.js';
 import { TestMcpServer } from '../support/mcp-server.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
@@ -200,6 +201,51 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     );
     // Without a bearer token an OAuth connection still needs its return_url.
     await expectConnectError(api.connections.createConnection(base), Code.InvalidArgument, 'INVALID_FIELD');
+  });
+});
+
+describe.each(BACKENDS)('MCP connections refreshed by the background worker (%s)', (backend) => {
+  let mcp: TestMcpServer;
+  let nexus: TestApp;
+
+  beforeAll(async () => {
+    mcp = await TestMcpServer.start();
+    nexus = await startTestApp({
+      backend,
+      config: { outboundAllowedHosts: mcp.allowedHosts, refresh: { ...loadRefreshConfig({}, 2_000), worker: true, pollMs: 100 } },
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await nexus?.close();
+    await mcp?.stop();
+  });
+
+  it('refreshes an MCP token at half its life, with the resource indicator, and the new token works', async () => {
+    const api = clients(nexus.baseUrl, ADMIN_KEY);
+    await api.providers.createProvider({ provider: mcpProvider('worker-mcp', mcp.serverUrl) });
+    // Tokens that live 8 s, far shorter than the worker's lead time (5 min): without the
+    // half-life rule the worker would refresh each one the moment it landed, over and over.
+    mcp.provider.expiresIn = 8;
+    const created = await api.connections.createConnection({ workspaceId: 'mcp-bg', provider: { case: 'providerName', value: 'worker-mcp' }, returnUrl: RETURN_URL });
+    await callback(await mcp.consent(created.authUrl));
+    const connectedAt = Date.now();
+    const id = created.connection!.id;
+    const clientId = new URL(created.authUrl).searchParams.get('client_id')!;
+    const first = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credentials.value as { accessToken: string }).accessToken;
+    const exchanges = mcp.provider.tokenRequests.length;
+
+    await new Promise((r) => setTimeout(r, 6_500));
+    const refreshes = mcp.provider.tokenRequests.slice(exchanges);
+    // One refresh at ~4 s (half of 8 s); none before, and no loop after.
+    expect(refreshes.length).toBe(1);
+    expect(refreshes[0]).toEqual({ grant: 'refresh_token', resource: mcp.serverUrl, clientId });
+    const row = (await nexus.app.store.connections.findById(created.connection!.projectId, id))!;
+    expect(row.status).toBe('ACTIVE');
+    expect(row.updatedAt.getTime() - connectedAt).toBeGreaterThanOrEqual(3_000);
+
+    const next = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credentials.value as { accessToken: string }).accessToken;
+    expect(next).not.toBe(first);
+    expect(await callWhoami(mcp.serverUrl, next)).toEqual({ clientId, resource: mcp.serverUrl });
   });
 });
 

@@ -13,10 +13,16 @@ const COLUMNS: Record<keyof RefreshState, string> = {
   refreshTokenRotates: 'refresh_token_rotates',
 };
 
-// The worker's notion of "due", shared by the claim and the gauges. Static
-// providers (and MCP bearer-token connections) never set token_expires_at; the
-// provider check is belt and braces. MCP OAuth connections refresh like OAUTH2 ones.
+// The worker's notion of "due", shared by the claim and the gauges: the token
+// expires within the lead time ($1 = now + lead) and has lived at least half
+// its life ($2 = now; updated_at is when the token was stored, since refresh
+// bookkeeping never touches it). Without the second rule a provider whose
+// tokens live shorter than the lead time would be refreshed again the moment
+// each refresh lands, in a loop. Static providers (and MCP bearer-token
+// connections) never set token_expires_at; the provider check is belt and
+// braces. MCP OAuth connections refresh like OAUTH2 ones.
 const DUE = `c.status = 'ACTIVE' AND c.token_expires_at IS NOT NULL AND c.token_expires_at < $1
+  AND $2 >= c.updated_at + (c.token_expires_at - c.updated_at) / 2
   AND EXISTS (SELECT 1 FROM providers p WHERE p.id = c.provider_id AND p.auth_type IN ('OAUTH2', 'MCP'))`;
 const NOT_BACKING_OFF = `(c.refresh_next_attempt_at IS NULL OR c.refresh_next_attempt_at <= $2)`;
 const NOT_LEASED = `(c.refresh_lease_until IS NULL OR c.refresh_lease_until < $2)`;
