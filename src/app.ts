@@ -102,6 +102,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       !config.production,
       (projectId, providerId) => connections!.deleteAllForProvider(projectId, providerId),
       outbound,
+      (tx, projectId) => events.publishProvidersChanged(tx, projectId),
     );
     connections = new ConnectionService({
       store,

@@ -5,9 +5,9 @@ import { KeyRing } from '../../src/crypto/index.js';
 import { connectViaConsent } from '../support/consent.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
-import { oauthProvider } from '../support/fixtures.js';
+import { apiKeyProvider, oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
-import { ADMIN_KEY, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
+import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
 
 // Long enough that only a connection event can explain an entry disappearing within a test.
 const MAX_AGE_MS = 60_000;
@@ -113,6 +113,29 @@ describe('GetToken cache across two replicas on one PostgreSQL', () => {
     }
     await within(PROMPTLY_MS, () => refused(apiB.tokens.getToken({ connectionId: id })));
     await expectConnectError(apiB.tokens.getToken({ connectionId: id }), Code.FailedPrecondition, 'ATTENTION_REQUIRED');
+  });
+
+  it("serves a static credential in its provider's new shape promptly after the provider is updated through replica A", async () => {
+    await apiA.providers.createProvider({ provider: apiKeyProvider({ name: 'reshaped-api', apiKey: { name: 'X-Old-Key' } }) });
+    const created = await apiA.connections.createConnection({ workspaceId: 'reshaped', provider: { case: 'providerName', value: 'reshaped-api' }, returnUrl: RETURN_URL });
+    await apiA.connections.submitCredentials({ state: created.state, credentials: { api_key: 'reshaped-secret-1' } });
+    const id = created.connection!.id;
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    // The connection's own events must reach B first, or they would (rightly) drop B's entry below.
+    const newest = Number((await sql.query('SELECT max(id) AS id FROM connection_events')).rows[0].id);
+    await within(PROMPTLY_MS, async () => (b.app.events.mark('prj_default')?.id ?? 0) >= newest);
+    const headerOn = async (api: Clients) => (await api.tokens.getToken({ connectionId: id })).strategy?.apiKey?.name;
+    expect(await headerOn(apiB)).toBe('X-Old-Key');
+    // B serves it from its cache from now on: a row change without an event stays invisible to it.
+    await sql.query(`UPDATE providers SET api_key = jsonb_set(api_key, '{name}', '"X-Unseen"') WHERE name = 'reshaped-api'`);
+    expect(await headerOn(apiB)).toBe('X-Old-Key');
+    await sql.end();
+
+    await apiA.providers.updateProvider({ provider: { name: 'reshaped-api', apiKey: { name: 'X-New-Key' } }, updateMask: { paths: ['api_key'] } });
+    expect(await headerOn(apiA)).toBe('X-New-Key');
+    const took = await within(PROMPTLY_MS, async () => (await headerOn(apiB)) === 'X-New-Key');
+    expect(took).toBeLessThan(PROMPTLY_MS);
   });
 
   it("never hands another project's caller a cached entry", async () => {

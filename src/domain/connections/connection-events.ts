@@ -1,6 +1,7 @@
 import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../../storage/entities/connection-event.js';
 import type { Tx } from '../../storage/data-source.js';
 import type { EventListener } from '../../storage/event-listener.js';
+import { PROVIDERS_CHANGED_SUFFIX } from '../../storage/repositories/connection-event-repository.js';
 import type { Store } from '../../storage/store.js';
 import type { ConnectionView } from './connection-service.js';
 
@@ -28,6 +29,8 @@ export interface Subscriber {
   onMissed?(): void;
   /** For all-project subscribers: events may have been missed and are not replayed; start over (e.g. flush a cache). */
   onResync?(): void;
+  /** For all-project subscribers: a provider of the project was updated or deleted (by any replica). */
+  onProvidersChanged?(projectId: string): void;
   /** The hub is shutting down. */
   onClose?(): void;
 }
@@ -89,6 +92,17 @@ export class ConnectionEvents {
   publish(tx: Tx, type: ConnectionEventTypeName, connection: ConnectionView): Promise<ConnectionEventRow> {
     for (const hook of this.publishHooks) hook(connection.id);
     return this.store.events.append({ type, connection: snapshotOf(connection) }, tx);
+  }
+
+  /**
+   * Records, in the caller's transaction, that the project's providers
+   * changed. This process's subscribers hear it at once (before commit, like
+   * onPublish hooks: dropping a cache entry early is harmless); every
+   * replica's hear it again from the NOTIFY after commit.
+   */
+  async publishProvidersChanged(tx: Tx, projectId: string): Promise<void> {
+    this.providersChanged(projectId);
+    await this.store.events.notifyProvidersChanged(projectId, tx);
   }
 
   /**
@@ -165,6 +179,10 @@ export class ConnectionEvents {
   }
 
   private onNotify(payload: string): void {
+    if (payload.endsWith(PROVIDERS_CHANGED_SUFFIX)) {
+      this.providersChanged(payload.slice(0, -PROVIDERS_CHANGED_SUFFIX.length));
+      return;
+    }
     const sep = payload.lastIndexOf(':');
     const projectId = payload.slice(0, sep);
     const id = payload.slice(sep + 1);
@@ -226,6 +244,10 @@ export class ConnectionEvents {
         after = Number(page[page.length - 1]!.id);
       }
     }
+  }
+
+  private providersChanged(projectId: string): void {
+    for (const s of this.everyProject) s.onProvidersChanged?.(projectId);
   }
 
   private dispatch(row: ConnectionEventRow): void {

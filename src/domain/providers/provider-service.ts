@@ -1,5 +1,6 @@
 import { hashSecret, newId, open as openSealed, seal, secretMatches, type KeyRing } from '../../crypto/index.js';
 import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { Tx } from '../../storage/data-source.js';
 import type { Store } from '../../storage/store.js';
 import { InvalidFieldError, ProviderAlreadyExistsError, ProviderInUseError, ProviderNotFoundError } from '../errors.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
@@ -35,6 +36,8 @@ export class ProviderService {
     private readonly revokeConnections: ConnectionsRevoker,
     /** Decides which MCP server URLs Nexus may fetch (https, public addresses, allow-list). */
     private readonly outbound: OutboundPolicy,
+    /** Records in the transaction that the project's providers changed (caches everywhere drop what they built from them). */
+    private readonly providersChanged: (tx: Tx, projectId: string) => Promise<void>,
   ) {}
 
   async list(
@@ -119,7 +122,9 @@ export class ProviderService {
         await this.store.clientRegistrations.deleteForProvider(current.projectId, current.id, tx);
       }
       const catalogName = input.catalogName ?? current.catalogName;
-      return this.store.providers.save({ ...current, ...valid, catalogName, clientSecretSealed: sealed }, tx);
+      const saved = await this.store.providers.save({ ...current, ...valid, catalogName, clientSecretSealed: sealed }, tx);
+      await this.providersChanged(tx, current.projectId);
+      return saved;
     });
   }
 
@@ -129,7 +134,10 @@ export class ProviderService {
     const live = await this.store.connections.countLive(caller.projectId, row.id);
     if (live > 0 && !force) throw new ProviderInUseError(row.name, live);
     if (live > 0) await this.revokeConnections(caller.projectId, row.id);
-    await this.store.providers.delete(caller.projectId, row.id);
+    await this.store.transaction(async (tx) => {
+      await this.store.providers.delete(caller.projectId, row.id, tx);
+      await this.providersChanged(tx, caller.projectId);
+    });
   }
 
   /**

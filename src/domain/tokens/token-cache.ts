@@ -87,6 +87,13 @@ export class TokenCache {
     this.entries?.delete(connectionId);
   }
 
+  /** A provider of the project changed (a static credential's shape comes from it): forget the project's entries. */
+  invalidateProject(projectId: string): void {
+    this.generation++;
+    if (!this.entries) return;
+    for (const [connectionId, entry] of this.entries.entries()) if (entry.projectId === projectId) this.entries.delete(connectionId);
+  }
+
   /** Events may have been missed (the event listener reconnected): forget everything. */
   clear(): void {
     this.generation++;
@@ -106,6 +113,7 @@ export function invalidateOnEvents(cache: TokenCache, events: ConnectionEvents):
     filter: {},
     onEvent: (event) => cache.invalidate(event.connectionId),
     onResync: () => cache.clear(),
+    onProvidersChanged: (projectId) => cache.invalidateProject(projectId),
     onClose: () => cache.clear(),
   });
   return () => {

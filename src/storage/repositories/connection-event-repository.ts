@@ -3,8 +3,9 @@ import type { Tx } from '../data-source.js';
 import { ConnectionEventEntity, type ConnectionEventRow, type ConnectionEventTypeName, type ConnectionSnapshot } from '../entities/connection-event.js';
 import { BaseRepository } from './base.js';
 
-/** The channel every replica LISTENs on; the payload is `<project id>:<event id>`. */
+/** The channel every replica LISTENs on; the payload is `<project id>:<event id>`, or `<project id>:providers`. */
 export const EVENTS_CHANNEL = 'nexus_connection_events';
+export const PROVIDERS_CHANGED_SUFFIX = ':providers';
 
 // Two-key advisory locks (class, object) live apart from the one-key migration lock.
 const EVENT_LOCK_CLASS = 72_420;
@@ -56,6 +57,16 @@ export class ConnectionEventRepository extends BaseRepository<ConnectionEventRow
       connection: c,
       createdAt: new Date(row.created_at),
     };
+  }
+
+  /**
+   * Tells every replica, at commit, that the project's providers changed:
+   * caches of what was built from them (GetToken's) are dropped. Not an
+   * event row: nobody replays or watches it; a replica that misses it has
+   * lost its listening session and clears everything on reconnect anyway.
+   */
+  async notifyProvidersChanged(projectId: string, tx: Tx): Promise<void> {
+    await tx.query('SELECT pg_notify($1, $2 || $3)', [EVENTS_CHANNEL, projectId, PROVIDERS_CHANGED_SUFFIX]);
   }
 
   /** Events with these ids, oldest first. */
