@@ -422,6 +422,56 @@ describe('Manage Connections web app (headless Chromium)', () => {
     });
   }, 60_000);
 
+  it('asks a templated provider for its connection fields first, then goes to the tenant consent URL', async () => {
+    const tenant = 'https://{subdomain}.desk.example.com';
+    await admin.providers.createProvider({
+      provider: oauthProvider(auth, {
+        name: 'tenant-desk',
+        displayName: 'Tenant Desk',
+        categories: ['support'],
+        oauth2: { clientId: 'desk', clientSecret: 'desk-secret', authorizationUrl: `${tenant}/oauth/authorize`, tokenUrl: `${tenant}/oauth/token`, defaultScopes: ['read'] },
+        connectionFieldsSchema: {
+          type: 'object',
+          required: ['subdomain'],
+          additionalProperties: false,
+          properties: { subdomain: { type: 'string', title: 'Subdomain', pattern: '^[a-z0-9-]{1,63}$', description: 'The part before .desk.example.com' } },
+        },
+      }),
+    });
+    const { page, log } = await newPage();
+    try {
+      await withLog(log, async () => {
+        const user = await openAsNewUser(page);
+        // The tenant's consent page is not reachable from here; answer it locally.
+        await page.route('https://acme.desk.example.com/**', (route) => route.fulfill({ contentType: 'text/html', body: '<h1 id="tenant-consent">Tenant consent</h1>' }));
+        await page.click('button[aria-label="Connect Tenant Desk"]');
+        const dialog = page.locator('dialog[open]');
+        await dialog.waitFor();
+        expect(await dialog.locator('h2').textContent()).toBe('Connect Tenant Desk');
+        expect(await page.locator('label[for="connection-fields-form-subdomain"]').textContent()).toContain('Subdomain');
+        expect(await accessibilityViolations(page)).toEqual([]);
+
+        // Refused in the browser by the schema: nothing is created.
+        await page.fill('#connection-fields-form-subdomain', 'Not A Subdomain');
+        await page.click('#connection-fields-form button[type="submit"]');
+        await page.locator('#connection-fields-form-subdomain-error').waitFor();
+        expect((await admin.connections.listConnections({ workspaceId: user.workspaceId, provider: 'tenant-desk' })).connections).toEqual([]);
+
+        await page.fill('#connection-fields-form-subdomain', 'acme');
+        await page.click('#connection-fields-form button[type="submit"]');
+        await page.locator('#tenant-consent').waitFor();
+        const consent = new URL(page.url());
+        expect(consent.origin + consent.pathname).toBe('https://acme.desk.example.com/oauth/authorize');
+        expect(consent.searchParams.get('client_id')).toBe('desk');
+        const [row] = (await admin.connections.listConnections({ workspaceId: user.workspaceId, provider: 'tenant-desk' })).connections;
+        expect(row?.status).toBe(ConnectionStatus.PENDING);
+        expect(row?.fields).toEqual({ subdomain: 'acme' });
+      });
+    } finally {
+      await admin.providers.deleteProvider({ idOrName: 'tenant-desk', force: true });
+    }
+  }, 60_000);
+
   /** Ages every handoff code past its lifetime (as 30 idle seconds would). */
   async function expireHandoffCodes(): Promise<void> {
     await nexus.app.database.dataSource.query(`UPDATE one_time_codes SET expires_at = now() - interval '1 second' WHERE kind = 'handoff'`);

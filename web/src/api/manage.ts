@@ -1,6 +1,7 @@
-import { AuthType, type Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import type { Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { ConnectionStatus, type Connection } from '../../../gen/ts/nexus/v1/connection_pb.js';
 import type { Api } from './client.js';
+import type { JsonSchema } from '../schema.js';
 
 const MAX_PAGES = 20;
 
@@ -57,8 +58,10 @@ export function label(p: Provider): string {
   return p.displayName || p.name;
 }
 
-export function isOAuth(p: Provider): boolean {
-  return p.authType === AuthType.OAUTH2;
+/** The provider's connection fields schema, when it has fields to ask for before connecting. */
+export function connectionFieldsSchema(p: Provider): JsonSchema | undefined {
+  const schema = p.connectionFieldsSchema as JsonSchema | undefined;
+  return schema && Object.keys(schema.properties ?? {}).length > 0 ? schema : undefined;
 }
 
 /** Case-insensitive match on name, display name, description and categories; then the category filter. */

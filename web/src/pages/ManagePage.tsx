@@ -4,7 +4,7 @@ import type { Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { loadCaptureForm, submitCapture, type CaptureForm } from '../api/capture.js';
 import { createApi, transport } from '../api/client.js';
 import { fieldErrorsOf, isSessionLost, problemOf } from '../api/errors.js';
-import { categoriesOf, categoryLabel, filterProviders, isOAuth, label, listAllConnections, listAllProviders, STATUS_TEXT, visibleConnections } from '../api/manage.js';
+import { categoriesOf, categoryLabel, connectionFieldsSchema, filterProviders, label, listAllConnections, listAllProviders, STATUS_TEXT, visibleConnections } from '../api/manage.js';
 import { clearSession, type WebSession } from '../api/session.js';
 import { Dialog } from '../components/Dialog.js';
 import { Logo } from '../components/Logo.js';
@@ -17,6 +17,7 @@ export interface Notice {
 }
 
 type Modal =
+  | { type: 'connection-fields'; provider: Provider; schema: JsonSchema }
   | { type: 'credentials'; provider: Provider; state: string; form: CaptureForm }
   | { type: 'fields'; connection: Connection; schema: JsonSchema }
   | { type: 'disconnect'; connection: Connection };
@@ -85,27 +86,42 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
     return p ? label(p) : c.providerName;
   };
 
-  const connect = (provider: Provider) =>
-    guard(async () => {
+  /** Creates the connection (with its connection fields, if the provider takes any) and takes the user to the next step. */
+  const begin = async (provider: Provider, fields?: Record<string, string | number | boolean>) => {
+    const created = await api.connections.createConnection({
+      workspaceId: session.workspaceId,
+      provider: { case: 'providerId', value: provider.id },
+      returnUrl: appReturnUrl(),
+      ...(fields ? { fields } : {}),
+    });
+    if (created.authUrl) {
+      // Off to the provider's consent screen (OAuth, or an MCP server's); it comes back to this app with the outcome.
+      location.assign(created.authUrl);
+      return;
+    }
+    const loaded = await loadCaptureForm(api, created.state);
+    if ('problem' in loaded) {
+      setModal(undefined);
+      setNotice({ kind: 'error', text: `Could not connect ${label(provider)}: ${loaded.problem.title}.` });
+    } else setModal({ type: 'credentials', provider, state: created.state, form: loaded.form });
+  };
+
+  const connect = (provider: Provider) => {
+    // Templated providers (a Zendesk subdomain, a Shopify shop) ask for their connection fields first.
+    const fieldsSchema = connectionFieldsSchema(provider);
+    if (fieldsSchema) {
+      setModal({ type: 'connection-fields', provider, schema: fieldsSchema });
+      return Promise.resolve();
+    }
+    return guard(async () => {
       setBusy(provider.id);
       try {
-        const created = await api.connections.createConnection({
-          workspaceId: session.workspaceId,
-          provider: { case: 'providerId', value: provider.id },
-          returnUrl: appReturnUrl(),
-        });
-        if (isOAuth(provider)) {
-          // Off to the provider's consent screen; it comes back to this app with the outcome.
-          location.assign(created.authUrl);
-          return;
-        }
-        const loaded = await loadCaptureForm(api, created.state);
-        if ('problem' in loaded) setNotice({ kind: 'error', text: `Could not connect ${label(provider)}: ${loaded.problem.title}.` });
-        else setModal({ type: 'credentials', provider, state: created.state, form: loaded.form });
+        await begin(provider);
       } finally {
         setBusy('');
       }
     }, `Could not connect ${label(provider)}`);
+  };
 
   const disconnect = (connection: Connection) =>
     guard(async () => {
@@ -229,6 +245,28 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
           </ul>
         </section>
       </main>
+
+      {modal?.type === 'connection-fields' && (
+        <Dialog title={`Connect ${label(modal.provider)}`} onClose={() => setModal(undefined)}>
+          <p class="hint">{label(modal.provider)} needs to know which account to connect.</p>
+          <SchemaForm
+            id="connection-fields-form"
+            schema={modal.schema}
+            submitLabel="Continue"
+            onCancel={() => setModal(undefined)}
+            onSubmit={async (fields) => {
+              try {
+                await begin(modal.provider, fields);
+              } catch (err) {
+                const p = problemOf(err);
+                if (isSessionLost(p)) return onSessionLost();
+                const { fields: byField, other } = fieldErrorsOf(p);
+                return { fields: byField, form: other.join(' ') || (Object.keys(byField).length ? '' : p.message) };
+              }
+            }}
+          />
+        </Dialog>
+      )}
 
       {modal?.type === 'credentials' && (
         <Dialog title={`Connect ${label(modal.provider)}`} onClose={() => setModal(undefined)}>
