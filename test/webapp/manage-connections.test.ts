@@ -422,6 +422,28 @@ describe('Manage Connections web app (headless Chromium)', () => {
     });
   }, 60_000);
 
+  it('deletes the PENDING connection when the credential form is closed without connecting', async () => {
+    const { page, log } = await newPage();
+    await withLog(log, async () => {
+      const user = await openAsNewUser(page);
+      const rows = async () => (await admin.connections.listConnections({ workspaceId: user.workspaceId, provider: 'weather-data' })).connections;
+      await page.click('button[aria-label="Connect Weather Data"]');
+      await page.locator('dialog[open] #credentials-form').waitFor();
+      // The form is for a PENDING connection created on Connect.
+      expect((await rows()).map((c) => c.status)).toEqual([ConnectionStatus.PENDING]);
+      await page.keyboard.press('Escape');
+      await page.locator('dialog[open]').waitFor({ state: 'detached' });
+      const deadline = Date.now() + WAIT_MS;
+      // Deleted: DeleteConnection keeps the row as REVOKED (reason "deleted"), with nothing stored.
+      while ((await rows()).some((c) => c.status !== ConnectionStatus.REVOKED)) {
+        if (Date.now() > deadline) throw new Error('the abandoned PENDING connection is still there');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await rows()).map((c) => [c.status, c.statusReason])).toEqual([[ConnectionStatus.REVOKED, 'deleted']]);
+      expect(await page.locator('#notice.error').count()).toBe(0);
+    });
+  }, 60_000);
+
   it('asks a templated provider for its connection fields first, then goes to the tenant consent URL', async () => {
     const tenant = 'https://{subdomain}.desk.example.com';
     await admin.providers.createProvider({

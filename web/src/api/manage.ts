@@ -1,4 +1,4 @@
-import type { Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { AuthType, type Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { ConnectionStatus, type Connection } from '../../../gen/ts/nexus/v1/connection_pb.js';
 import type { Api } from './client.js';
 import type { JsonSchema } from '../schema.js';
@@ -56,6 +56,15 @@ export function visibleConnections(connections: Connection[]): Connection[] {
 
 export function label(p: Provider): string {
   return p.displayName || p.name;
+}
+
+/**
+ * Whether connecting goes through the provider's consent page (OAuth, and
+ * MCP servers, which use OAuth). For the others CreateConnection's auth_url is
+ * Nexus's own capture page, whose form this app shows in place instead.
+ */
+export function usesConsent(p: Provider): boolean {
+  return p.authType === AuthType.OAUTH2 || p.authType === AuthType.MCP;
 }
 
 /** The provider's connection fields schema, when it has fields to ask for before connecting. */

@@ -4,7 +4,7 @@ import type { Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { loadCaptureForm, submitCapture, type CaptureForm } from '../api/capture.js';
 import { createApi, transport } from '../api/client.js';
 import { fieldErrorsOf, isSessionLost, problemOf } from '../api/errors.js';
-import { categoriesOf, categoryLabel, connectionFieldsSchema, filterProviders, label, listAllConnections, listAllProviders, STATUS_TEXT, visibleConnections } from '../api/manage.js';
+import { categoriesOf, categoryLabel, connectionFieldsSchema, filterProviders, label, usesConsent, listAllConnections, listAllProviders, STATUS_TEXT, visibleConnections } from '../api/manage.js';
 import { clearSession, type WebSession } from '../api/session.js';
 import { Dialog } from '../components/Dialog.js';
 import { Logo } from '../components/Logo.js';
@@ -18,7 +18,7 @@ export interface Notice {
 
 type Modal =
   | { type: 'connection-fields'; provider: Provider; schema: JsonSchema }
-  | { type: 'credentials'; provider: Provider; state: string; form: CaptureForm }
+  | { type: 'credentials'; provider: Provider; connectionId: string; state: string; form: CaptureForm }
   | { type: 'fields'; connection: Connection; schema: JsonSchema }
   | { type: 'disconnect'; connection: Connection };
 
@@ -94,7 +94,7 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
       returnUrl: appReturnUrl(),
       ...(fields ? { fields } : {}),
     });
-    if (created.authUrl) {
+    if (usesConsent(provider)) {
       // Off to the provider's consent screen (OAuth, or an MCP server's); it comes back to this app with the outcome.
       location.assign(created.authUrl);
       return;
@@ -103,7 +103,13 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
     if ('problem' in loaded) {
       setModal(undefined);
       setNotice({ kind: 'error', text: `Could not connect ${label(provider)}: ${loaded.problem.title}.` });
-    } else setModal({ type: 'credentials', provider, state: created.state, form: loaded.form });
+    } else setModal({ type: 'credentials', provider, connectionId: created.connection!.id, state: created.state, form: loaded.form });
+  };
+
+  /** The credential form was closed without submitting: the PENDING connection it was for goes too. */
+  const abandon = (connectionId: string) => {
+    setModal(undefined);
+    void guard(() => api.connections.deleteConnection({ id: connectionId }).then(() => undefined), 'Could not cancel the connection');
   };
 
   const connect = (provider: Provider) => {
@@ -269,13 +275,13 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
       )}
 
       {modal?.type === 'credentials' && (
-        <Dialog title={`Connect ${label(modal.provider)}`} onClose={() => setModal(undefined)}>
+        <Dialog title={`Connect ${label(modal.provider)}`} onClose={() => abandon(modal.connectionId)}>
           <p class="hint">Your credentials are encrypted and stored by the service; {session.client.displayName} never sees them.</p>
           <SchemaForm
             id="credentials-form"
             schema={modal.form.schema}
             submitLabel="Connect"
-            onCancel={() => setModal(undefined)}
+            onCancel={() => abandon(modal.connectionId)}
             onSubmit={async (credentials) => {
               const r = await submitCapture(api, modal.state, credentials);
               if ('errors' in r) return r.errors;
