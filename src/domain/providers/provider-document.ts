@@ -2,6 +2,7 @@ import type {
   AuthTypeName,
   ClientAuthMethodName,
   JsonSchema,
+  RefreshTokenRotationName,
   TokenResponseFormatName,
 } from '../../storage/entities/provider.js';
 import { InvalidFieldError } from '../errors.js';
@@ -45,6 +46,7 @@ export function providerInputFromDocument(p: ProviderDocument, where: string): P
           clientAuthMethod: (s(o.client_auth_method) || undefined) as ClientAuthMethodName | undefined,
           tokenResponseFormat: (s(o.token_response_format).toLowerCase() || undefined) as TokenResponseFormatName | undefined,
           tokenParams: strings(o.token_params, `${where}.oauth2.token_params`),
+          refreshTokenRotation: rotation(o.refresh_token_rotation, `${where}.oauth2.refresh_token_rotation`),
           tokenResponsePaths: paths
             ? {
                 accessToken: s(paths.access_token),
@@ -85,6 +87,13 @@ function object(v: unknown, where: string): JsonSchema | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidFieldError(where, 'must be a mapping');
   return v as JsonSchema;
+}
+
+function rotation(v: unknown, where: string): RefreshTokenRotationName | undefined {
+  const value = s(v).toLowerCase();
+  if (value === '') return undefined;
+  if (value === 'rotates' || value === 'stable') return value;
+  throw new InvalidFieldError(where, 'must be "rotates" or "stable"');
 }
 
 function strings(v: unknown, where: string): Record<string, string> {

@@ -4,6 +4,7 @@ import type {
   AwsSigV4Config,
   ClientAuthMethodName,
   JsonSchema,
+  RefreshTokenRotationName,
   TokenResponseFormatName,
   TokenResponsePaths,
 } from '../../storage/entities/provider.js';
@@ -51,6 +52,7 @@ export interface OAuth2Input {
   tokenResponseFormat?: TokenResponseFormatName | undefined;
   tokenParams?: Record<string, string> | undefined;
   tokenResponsePaths?: TokenResponsePaths | undefined;
+  refreshTokenRotation?: RefreshTokenRotationName | undefined;
 }
 
 /** Fields an update mask may name. `oauth2` replaces the whole block; `oauth2.x` one setting. */
@@ -74,6 +76,7 @@ export const UPDATABLE_FIELDS = [
   'oauth2.token_response_format',
   'oauth2.token_params',
   'oauth2.token_response_paths',
+  'oauth2.refresh_token_rotation',
   'credential_schema',
   'post_oauth_fields_schema',
   'connection_fields_schema',

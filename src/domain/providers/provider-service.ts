@@ -200,6 +200,7 @@ function toInput(row: ProviderRow): ProviderInput {
           tokenResponseFormat: row.oauth2.tokenResponseFormat,
           tokenParams: row.oauth2.tokenParams,
           tokenResponsePaths: row.oauth2.tokenResponsePaths,
+          refreshTokenRotation: row.oauth2.refreshTokenRotation,
         }
       : undefined,
     credentialSchema: row.credentialSchema ?? undefined,
@@ -239,6 +240,7 @@ const OAUTH2_KEYS: Record<string, keyof NonNullable<ProviderInput['oauth2']>> = 
   'oauth2.token_response_format': 'tokenResponseFormat',
   'oauth2.token_params': 'tokenParams',
   'oauth2.token_response_paths': 'tokenResponsePaths',
+  'oauth2.refresh_token_rotation': 'refreshTokenRotation',
 };
 
 /** What a masked OAuth2 setting becomes when the request leaves it out. */

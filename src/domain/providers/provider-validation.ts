@@ -177,6 +177,7 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema
     tokenResponseFormat: o.tokenResponseFormat ?? 'json',
     tokenParams,
     tokenResponsePaths: paths,
+    ...(o.refreshTokenRotation ? { refreshTokenRotation: o.refreshTokenRotation } : {}),
   };
 }
 

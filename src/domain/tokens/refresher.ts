@@ -50,13 +50,15 @@ import { SingleFlight } from './single-flight.js';
  * the new one died with the process. Whoever next finds the expired lease
  * (the worker of any replica, or a GetToken) therefore decides by what is
  * known about the provider:
- *   - rotating (the last refresh returned a new refresh token) or unknown
- *     (never refreshed yet): the token must not be sent again. A rotating
+ *   - rotating (declared so by the provider's refresh_token_rotation, or
+ *     undeclared and the last refresh returned a new refresh token) or
+ *     unknown (undeclared and never refreshed yet): the token must not be
+ *     sent again. A rotating
  *     server would answer invalid_grant at best, and at worst treat the
  *     reuse as theft and revoke the whole grant. The connection becomes
  *     ATTENTION_REQUIRED with status_reason "refresh_interrupted".
- *   - not rotating (the last refresh returned no new refresh token or the
- *     same one): the token stays valid whatever happened, so resending it
+ *   - not rotating (declared "stable", or undeclared and the last refresh
+ *     returned no new refresh token or the same one): the token stays valid whatever happened, so resending it
  *     is harmless; the finder takes a new lease and completes the refresh.
  * The abandoned attempt id stays on an interrupted row: if its holder was
  * only slow (not dead) and finishes after all, its conditional commit still
@@ -180,6 +182,18 @@ export class Refresher {
     });
   }
 
+  /**
+   * Whether the connection's refresh token may have rotated: what its
+   * provider declares (oauth2.refresh_token_rotation), else what its last
+   * refresh showed; never refreshed and undeclared counts as rotating.
+   */
+  private async mayRotate(row: ConnectionRow, tx: Tx): Promise<boolean> {
+    const declared = (await this.deps.store.providers.findById(row.projectId, row.providerId, tx))?.oauth2?.refreshTokenRotation;
+    if (declared === 'rotates') return true;
+    if (declared === 'stable') return false;
+    return row.refreshTokenRotates !== false;
+  }
+
   /** Runs a claimed attempt: the provider call without a database lock, then the conditional commit. */
   run(claim: Claim): Promise<RefreshOutcome> {
     const promise = this.attempt(claim).finally(() => this.running.delete(claim.row.id));
@@ -214,7 +228,7 @@ export class Refresher {
         return { kind: 'wait', attemptId: locked.refreshAttemptId, leaseUntil, failures: locked.refreshFailures };
       }
       // The holder is presumed dead and the outcome of its call is unknown.
-      if (locked.refreshTokenRotates !== false) {
+      if (await this.mayRotate(locked, tx)) {
         await this.changeStatus(
           locked,
           'ATTENTION_REQUIRED',

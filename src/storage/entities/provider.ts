@@ -20,9 +20,12 @@ export interface OAuth2Config {
   tokenParams?: Record<string, string>;
   /** Dot paths of tokens nested in the token response. */
   tokenResponsePaths?: TokenResponsePaths;
+  /** Declared refresh-token rotation; absent: learned per connection from its refreshes. */
+  refreshTokenRotation?: RefreshTokenRotationName;
 }
 
 export type TokenResponseFormatName = 'json' | 'form';
+export type RefreshTokenRotationName = 'rotates' | 'stable';
 
 export interface TokenResponsePaths {
   accessToken?: string;

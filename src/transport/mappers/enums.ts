@@ -1,7 +1,7 @@
 import { ConnectionStatus } from '../../../gen/ts/nexus/v1/connection_pb.js';
-import { ApiKeyLocation, AuthType, ClientAuthMethod, TokenResponseFormat } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { ApiKeyLocation, AuthType, ClientAuthMethod, RefreshTokenRotation, TokenResponseFormat } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import type { ConnectionStatusName } from '../../storage/entities/connection.js';
-import type { AuthTypeName, ClientAuthMethodName, TokenResponseFormatName } from '../../storage/entities/provider.js';
+import type { AuthTypeName, ClientAuthMethodName, RefreshTokenRotationName, TokenResponseFormatName } from '../../storage/entities/provider.js';
 
 /** Wire enums <-> domain names, in one place so both directions stay in step. */
 const AUTH_TYPES: [AuthType, AuthTypeName][] = [
@@ -39,6 +39,11 @@ export const apiKeyLocationToDomain = (v: ApiKeyLocation): 'header' | 'query' | 
   v === ApiKeyLocation.QUERY ? 'query' : v === ApiKeyLocation.HEADER ? 'header' : undefined;
 export const apiKeyLocationToWire = (v: 'header' | 'query'): ApiKeyLocation =>
   v === 'query' ? ApiKeyLocation.QUERY : ApiKeyLocation.HEADER;
+export const rotationToDomain = (v: RefreshTokenRotation): RefreshTokenRotationName | undefined =>
+  v === RefreshTokenRotation.ROTATES ? 'rotates' : v === RefreshTokenRotation.STABLE ? 'stable' : undefined;
+export const rotationToWire = (v: RefreshTokenRotationName | undefined): RefreshTokenRotation =>
+  v === 'rotates' ? RefreshTokenRotation.ROTATES : v === 'stable' ? RefreshTokenRotation.STABLE : RefreshTokenRotation.UNSPECIFIED;
+
 export const tokenFormatToDomain = (v: TokenResponseFormat): TokenResponseFormatName | undefined =>
   v === TokenResponseFormat.FORM ? 'form' : v === TokenResponseFormat.JSON ? 'json' : undefined;
 export const tokenFormatToWire = (v: TokenResponseFormatName | undefined): TokenResponseFormat =>

@@ -13,6 +13,8 @@ import {
   clientAuthToDomain,
   clientAuthToWire,
   tokenFormatToDomain,
+  rotationToDomain,
+  rotationToWire,
   tokenFormatToWire,
 } from './enums.js';
 
@@ -43,6 +45,7 @@ export function providerToProto(row: ProviderRow, registeredClientId = ''): Prov
           authorizeParams: row.oauth2.authorizeParams,
           clientAuthMethod: clientAuthToWire(row.oauth2.clientAuthMethod),
           tokenResponseFormat: tokenFormatToWire(row.oauth2.tokenResponseFormat),
+          refreshTokenRotation: rotationToWire(row.oauth2.refreshTokenRotation),
           tokenParams: row.oauth2.tokenParams ?? {},
           tokenResponsePaths: row.oauth2.tokenResponsePaths ?? {},
         }
@@ -93,6 +96,7 @@ export function providerInputFromProto(p: Provider | undefined): ProviderInput {
           authorizeParams: o.authorizeParams,
           clientAuthMethod: clientAuthToDomain(o.clientAuthMethod),
           tokenResponseFormat: tokenFormatToDomain(o.tokenResponseFormat),
+          refreshTokenRotation: rotationToDomain(o.refreshTokenRotation),
           tokenParams: o.tokenParams,
           tokenResponsePaths: o.tokenResponsePaths
             ? {

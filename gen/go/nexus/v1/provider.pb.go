@@ -208,6 +208,66 @@ func (TokenResponseFormat) EnumDescriptor() ([]byte, []int) {
 	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{2}
 }
 
+// RefreshTokenRotation says whether the provider's refresh tokens change on
+// every refresh. It decides what happens when a replica dies in the middle
+// of a refresh and nobody knows whether the provider processed it: a
+// rotating refresh token is never sent twice (the connection becomes
+// ATTENTION_REQUIRED, reason "refresh_interrupted"); a stable one is simply
+// sent again by another replica.
+type RefreshTokenRotation int32
+
+const (
+	// Learned per connection from its last refresh (a new refresh token in
+	// the answer: rotating). A connection never refreshed yet counts as
+	// rotating, the safe assumption.
+	RefreshTokenRotation_REFRESH_TOKEN_ROTATION_UNSPECIFIED RefreshTokenRotation = 0
+	// Every refresh returns a new refresh token and spends the old one.
+	RefreshTokenRotation_REFRESH_TOKEN_ROTATION_ROTATES RefreshTokenRotation = 1
+	// Refresh tokens stay valid across refreshes (Google, for example).
+	RefreshTokenRotation_REFRESH_TOKEN_ROTATION_STABLE RefreshTokenRotation = 2
+)
+
+// Enum value maps for RefreshTokenRotation.
+var (
+	RefreshTokenRotation_name = map[int32]string{
+		0: "REFRESH_TOKEN_ROTATION_UNSPECIFIED",
+		1: "REFRESH_TOKEN_ROTATION_ROTATES",
+		2: "REFRESH_TOKEN_ROTATION_STABLE",
+	}
+	RefreshTokenRotation_value = map[string]int32{
+		"REFRESH_TOKEN_ROTATION_UNSPECIFIED": 0,
+		"REFRESH_TOKEN_ROTATION_ROTATES":     1,
+		"REFRESH_TOKEN_ROTATION_STABLE":      2,
+	}
+)
+
+func (x RefreshTokenRotation) Enum() *RefreshTokenRotation {
+	p := new(RefreshTokenRotation)
+	*p = x
+	return p
+}
+
+func (x RefreshTokenRotation) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RefreshTokenRotation) Descriptor() protoreflect.EnumDescriptor {
+	return file_nexus_v1_provider_proto_enumTypes[3].Descriptor()
+}
+
+func (RefreshTokenRotation) Type() protoreflect.EnumType {
+	return &file_nexus_v1_provider_proto_enumTypes[3]
+}
+
+func (x RefreshTokenRotation) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RefreshTokenRotation.Descriptor instead.
+func (RefreshTokenRotation) EnumDescriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{3}
+}
+
 // ApiKeyLocation is where an API key travels in a request.
 type ApiKeyLocation int32
 
@@ -245,11 +305,11 @@ func (x ApiKeyLocation) String() string {
 }
 
 func (ApiKeyLocation) Descriptor() protoreflect.EnumDescriptor {
-	return file_nexus_v1_provider_proto_enumTypes[3].Descriptor()
+	return file_nexus_v1_provider_proto_enumTypes[4].Descriptor()
 }
 
 func (ApiKeyLocation) Type() protoreflect.EnumType {
-	return &file_nexus_v1_provider_proto_enumTypes[3]
+	return &file_nexus_v1_provider_proto_enumTypes[4]
 }
 
 func (x ApiKeyLocation) Number() protoreflect.EnumNumber {
@@ -258,7 +318,7 @@ func (x ApiKeyLocation) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApiKeyLocation.Descriptor instead.
 func (ApiKeyLocation) EnumDescriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{3}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{4}
 }
 
 // TokenResponsePaths locates tokens a provider nests inside its token
@@ -372,8 +432,10 @@ type OAuth2Settings struct {
 	TokenParams map[string]string `protobuf:"bytes,21,rep,name=token_params,json=tokenParams,proto3" json:"token_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Where tokens sit in a nested token response.
 	TokenResponsePaths *TokenResponsePaths `protobuf:"bytes,22,opt,name=token_response_paths,json=tokenResponsePaths,proto3" json:"token_response_paths,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Whether refresh tokens rotate; learned per connection when unspecified.
+	RefreshTokenRotation RefreshTokenRotation `protobuf:"varint,23,opt,name=refresh_token_rotation,json=refreshTokenRotation,proto3,enum=nexus.v1.RefreshTokenRotation" json:"refresh_token_rotation,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *OAuth2Settings) Reset() {
@@ -502,6 +564,13 @@ func (x *OAuth2Settings) GetTokenResponsePaths() *TokenResponsePaths {
 		return x.TokenResponsePaths
 	}
 	return nil
+}
+
+func (x *OAuth2Settings) GetRefreshTokenRotation() RefreshTokenRotation {
+	if x != nil {
+		return x.RefreshTokenRotation
+	}
+	return RefreshTokenRotation_REFRESH_TOKEN_ROTATION_UNSPECIFIED
 }
 
 // ApiKeySettings says how an API_KEY provider expects its key.
@@ -1885,7 +1954,7 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\rrefresh_token\x18\x02 \x01(\tR\frefreshToken\x12\x1d\n" +
 	"\n" +
 	"expires_in\x18\x03 \x01(\tR\texpiresIn\x12\x14\n" +
-	"\x05scope\x18\x04 \x01(\tR\x05scope\"\xf0\x06\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"\xc6\a\n" +
 	"\x0eOAuth2Settings\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12#\n" +
 	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\x12*\n" +
@@ -1901,7 +1970,8 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x12client_auth_method\x18\v \x01(\x0e2\x1a.nexus.v1.ClientAuthMethodR\x10clientAuthMethod\x12Q\n" +
 	"\x15token_response_format\x18\x14 \x01(\x0e2\x1d.nexus.v1.TokenResponseFormatR\x13tokenResponseFormat\x12L\n" +
 	"\ftoken_params\x18\x15 \x03(\v2).nexus.v1.OAuth2Settings.TokenParamsEntryR\vtokenParams\x12N\n" +
-	"\x14token_response_paths\x18\x16 \x01(\v2\x1c.nexus.v1.TokenResponsePathsR\x12tokenResponsePaths\x1aB\n" +
+	"\x14token_response_paths\x18\x16 \x01(\v2\x1c.nexus.v1.TokenResponsePathsR\x12tokenResponsePaths\x12T\n" +
+	"\x16refresh_token_rotation\x18\x17 \x01(\x0e2\x1e.nexus.v1.RefreshTokenRotationR\x14refreshTokenRotation\x1aB\n" +
 	"\x14AuthorizeParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
@@ -2025,7 +2095,11 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x13TokenResponseFormat\x12%\n" +
 	"!TOKEN_RESPONSE_FORMAT_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aTOKEN_RESPONSE_FORMAT_JSON\x10\x01\x12\x1e\n" +
-	"\x1aTOKEN_RESPONSE_FORMAT_FORM\x10\x02*k\n" +
+	"\x1aTOKEN_RESPONSE_FORMAT_FORM\x10\x02*\x85\x01\n" +
+	"\x14RefreshTokenRotation\x12&\n" +
+	"\"REFRESH_TOKEN_ROTATION_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eREFRESH_TOKEN_ROTATION_ROTATES\x10\x01\x12!\n" +
+	"\x1dREFRESH_TOKEN_ROTATION_STABLE\x10\x02*k\n" +
 	"\x0eApiKeyLocation\x12 \n" +
 	"\x1cAPI_KEY_LOCATION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17API_KEY_LOCATION_HEADER\x10\x01\x12\x1a\n" +
@@ -2052,91 +2126,93 @@ func file_nexus_v1_provider_proto_rawDescGZIP() []byte {
 	return file_nexus_v1_provider_proto_rawDescData
 }
 
-var file_nexus_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_nexus_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_nexus_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_nexus_v1_provider_proto_goTypes = []any{
 	(AuthType)(0),                         // 0: nexus.v1.AuthType
 	(ClientAuthMethod)(0),                 // 1: nexus.v1.ClientAuthMethod
 	(TokenResponseFormat)(0),              // 2: nexus.v1.TokenResponseFormat
-	(ApiKeyLocation)(0),                   // 3: nexus.v1.ApiKeyLocation
-	(*TokenResponsePaths)(nil),            // 4: nexus.v1.TokenResponsePaths
-	(*OAuth2Settings)(nil),                // 5: nexus.v1.OAuth2Settings
-	(*ApiKeySettings)(nil),                // 6: nexus.v1.ApiKeySettings
-	(*AwsSigV4Settings)(nil),              // 7: nexus.v1.AwsSigV4Settings
-	(*McpSettings)(nil),                   // 8: nexus.v1.McpSettings
-	(*Provider)(nil),                      // 9: nexus.v1.Provider
-	(*CatalogProvider)(nil),               // 10: nexus.v1.CatalogProvider
-	(*ListCatalogProvidersRequest)(nil),   // 11: nexus.v1.ListCatalogProvidersRequest
-	(*ListCatalogProvidersResponse)(nil),  // 12: nexus.v1.ListCatalogProvidersResponse
-	(*GetCatalogProviderRequest)(nil),     // 13: nexus.v1.GetCatalogProviderRequest
-	(*GetCatalogProviderResponse)(nil),    // 14: nexus.v1.GetCatalogProviderResponse
-	(*EnableCatalogProviderRequest)(nil),  // 15: nexus.v1.EnableCatalogProviderRequest
-	(*EnableCatalogProviderResponse)(nil), // 16: nexus.v1.EnableCatalogProviderResponse
-	(*ListProvidersRequest)(nil),          // 17: nexus.v1.ListProvidersRequest
-	(*ListProvidersResponse)(nil),         // 18: nexus.v1.ListProvidersResponse
-	(*GetProviderRequest)(nil),            // 19: nexus.v1.GetProviderRequest
-	(*GetProviderResponse)(nil),           // 20: nexus.v1.GetProviderResponse
-	(*CreateProviderRequest)(nil),         // 21: nexus.v1.CreateProviderRequest
-	(*CreateProviderResponse)(nil),        // 22: nexus.v1.CreateProviderResponse
-	(*UpdateProviderRequest)(nil),         // 23: nexus.v1.UpdateProviderRequest
-	(*UpdateProviderResponse)(nil),        // 24: nexus.v1.UpdateProviderResponse
-	(*DeleteProviderRequest)(nil),         // 25: nexus.v1.DeleteProviderRequest
-	(*DeleteProviderResponse)(nil),        // 26: nexus.v1.DeleteProviderResponse
-	nil,                                   // 27: nexus.v1.OAuth2Settings.AuthorizeParamsEntry
-	nil,                                   // 28: nexus.v1.OAuth2Settings.TokenParamsEntry
-	(*structpb.Struct)(nil),               // 29: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),         // 30: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 31: google.protobuf.FieldMask
+	(RefreshTokenRotation)(0),             // 3: nexus.v1.RefreshTokenRotation
+	(ApiKeyLocation)(0),                   // 4: nexus.v1.ApiKeyLocation
+	(*TokenResponsePaths)(nil),            // 5: nexus.v1.TokenResponsePaths
+	(*OAuth2Settings)(nil),                // 6: nexus.v1.OAuth2Settings
+	(*ApiKeySettings)(nil),                // 7: nexus.v1.ApiKeySettings
+	(*AwsSigV4Settings)(nil),              // 8: nexus.v1.AwsSigV4Settings
+	(*McpSettings)(nil),                   // 9: nexus.v1.McpSettings
+	(*Provider)(nil),                      // 10: nexus.v1.Provider
+	(*CatalogProvider)(nil),               // 11: nexus.v1.CatalogProvider
+	(*ListCatalogProvidersRequest)(nil),   // 12: nexus.v1.ListCatalogProvidersRequest
+	(*ListCatalogProvidersResponse)(nil),  // 13: nexus.v1.ListCatalogProvidersResponse
+	(*GetCatalogProviderRequest)(nil),     // 14: nexus.v1.GetCatalogProviderRequest
+	(*GetCatalogProviderResponse)(nil),    // 15: nexus.v1.GetCatalogProviderResponse
+	(*EnableCatalogProviderRequest)(nil),  // 16: nexus.v1.EnableCatalogProviderRequest
+	(*EnableCatalogProviderResponse)(nil), // 17: nexus.v1.EnableCatalogProviderResponse
+	(*ListProvidersRequest)(nil),          // 18: nexus.v1.ListProvidersRequest
+	(*ListProvidersResponse)(nil),         // 19: nexus.v1.ListProvidersResponse
+	(*GetProviderRequest)(nil),            // 20: nexus.v1.GetProviderRequest
+	(*GetProviderResponse)(nil),           // 21: nexus.v1.GetProviderResponse
+	(*CreateProviderRequest)(nil),         // 22: nexus.v1.CreateProviderRequest
+	(*CreateProviderResponse)(nil),        // 23: nexus.v1.CreateProviderResponse
+	(*UpdateProviderRequest)(nil),         // 24: nexus.v1.UpdateProviderRequest
+	(*UpdateProviderResponse)(nil),        // 25: nexus.v1.UpdateProviderResponse
+	(*DeleteProviderRequest)(nil),         // 26: nexus.v1.DeleteProviderRequest
+	(*DeleteProviderResponse)(nil),        // 27: nexus.v1.DeleteProviderResponse
+	nil,                                   // 28: nexus.v1.OAuth2Settings.AuthorizeParamsEntry
+	nil,                                   // 29: nexus.v1.OAuth2Settings.TokenParamsEntry
+	(*structpb.Struct)(nil),               // 30: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),         // 31: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 32: google.protobuf.FieldMask
 }
 var file_nexus_v1_provider_proto_depIdxs = []int32{
-	27, // 0: nexus.v1.OAuth2Settings.authorize_params:type_name -> nexus.v1.OAuth2Settings.AuthorizeParamsEntry
+	28, // 0: nexus.v1.OAuth2Settings.authorize_params:type_name -> nexus.v1.OAuth2Settings.AuthorizeParamsEntry
 	1,  // 1: nexus.v1.OAuth2Settings.client_auth_method:type_name -> nexus.v1.ClientAuthMethod
 	2,  // 2: nexus.v1.OAuth2Settings.token_response_format:type_name -> nexus.v1.TokenResponseFormat
-	28, // 3: nexus.v1.OAuth2Settings.token_params:type_name -> nexus.v1.OAuth2Settings.TokenParamsEntry
-	4,  // 4: nexus.v1.OAuth2Settings.token_response_paths:type_name -> nexus.v1.TokenResponsePaths
-	3,  // 5: nexus.v1.ApiKeySettings.location:type_name -> nexus.v1.ApiKeyLocation
-	0,  // 6: nexus.v1.Provider.auth_type:type_name -> nexus.v1.AuthType
-	5,  // 7: nexus.v1.Provider.oauth2:type_name -> nexus.v1.OAuth2Settings
-	29, // 8: nexus.v1.Provider.credential_schema:type_name -> google.protobuf.Struct
-	29, // 9: nexus.v1.Provider.post_oauth_fields_schema:type_name -> google.protobuf.Struct
-	6,  // 10: nexus.v1.Provider.api_key:type_name -> nexus.v1.ApiKeySettings
-	7,  // 11: nexus.v1.Provider.aws_sigv4:type_name -> nexus.v1.AwsSigV4Settings
-	30, // 12: nexus.v1.Provider.create_time:type_name -> google.protobuf.Timestamp
-	30, // 13: nexus.v1.Provider.update_time:type_name -> google.protobuf.Timestamp
-	29, // 14: nexus.v1.Provider.connection_fields_schema:type_name -> google.protobuf.Struct
-	8,  // 15: nexus.v1.Provider.mcp:type_name -> nexus.v1.McpSettings
-	9,  // 16: nexus.v1.CatalogProvider.provider:type_name -> nexus.v1.Provider
-	10, // 17: nexus.v1.ListCatalogProvidersResponse.providers:type_name -> nexus.v1.CatalogProvider
-	10, // 18: nexus.v1.GetCatalogProviderResponse.provider:type_name -> nexus.v1.CatalogProvider
-	9,  // 19: nexus.v1.EnableCatalogProviderResponse.provider:type_name -> nexus.v1.Provider
-	9,  // 20: nexus.v1.ListProvidersResponse.providers:type_name -> nexus.v1.Provider
-	9,  // 21: nexus.v1.GetProviderResponse.provider:type_name -> nexus.v1.Provider
-	9,  // 22: nexus.v1.CreateProviderRequest.provider:type_name -> nexus.v1.Provider
-	9,  // 23: nexus.v1.CreateProviderResponse.provider:type_name -> nexus.v1.Provider
-	9,  // 24: nexus.v1.UpdateProviderRequest.provider:type_name -> nexus.v1.Provider
-	31, // 25: nexus.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,  // 26: nexus.v1.UpdateProviderResponse.provider:type_name -> nexus.v1.Provider
-	17, // 27: nexus.v1.ProviderService.ListProviders:input_type -> nexus.v1.ListProvidersRequest
-	19, // 28: nexus.v1.ProviderService.GetProvider:input_type -> nexus.v1.GetProviderRequest
-	21, // 29: nexus.v1.ProviderService.CreateProvider:input_type -> nexus.v1.CreateProviderRequest
-	23, // 30: nexus.v1.ProviderService.UpdateProvider:input_type -> nexus.v1.UpdateProviderRequest
-	25, // 31: nexus.v1.ProviderService.DeleteProvider:input_type -> nexus.v1.DeleteProviderRequest
-	11, // 32: nexus.v1.ProviderService.ListCatalogProviders:input_type -> nexus.v1.ListCatalogProvidersRequest
-	13, // 33: nexus.v1.ProviderService.GetCatalogProvider:input_type -> nexus.v1.GetCatalogProviderRequest
-	15, // 34: nexus.v1.ProviderService.EnableCatalogProvider:input_type -> nexus.v1.EnableCatalogProviderRequest
-	18, // 35: nexus.v1.ProviderService.ListProviders:output_type -> nexus.v1.ListProvidersResponse
-	20, // 36: nexus.v1.ProviderService.GetProvider:output_type -> nexus.v1.GetProviderResponse
-	22, // 37: nexus.v1.ProviderService.CreateProvider:output_type -> nexus.v1.CreateProviderResponse
-	24, // 38: nexus.v1.ProviderService.UpdateProvider:output_type -> nexus.v1.UpdateProviderResponse
-	26, // 39: nexus.v1.ProviderService.DeleteProvider:output_type -> nexus.v1.DeleteProviderResponse
-	12, // 40: nexus.v1.ProviderService.ListCatalogProviders:output_type -> nexus.v1.ListCatalogProvidersResponse
-	14, // 41: nexus.v1.ProviderService.GetCatalogProvider:output_type -> nexus.v1.GetCatalogProviderResponse
-	16, // 42: nexus.v1.ProviderService.EnableCatalogProvider:output_type -> nexus.v1.EnableCatalogProviderResponse
-	35, // [35:43] is the sub-list for method output_type
-	27, // [27:35] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	29, // 3: nexus.v1.OAuth2Settings.token_params:type_name -> nexus.v1.OAuth2Settings.TokenParamsEntry
+	5,  // 4: nexus.v1.OAuth2Settings.token_response_paths:type_name -> nexus.v1.TokenResponsePaths
+	3,  // 5: nexus.v1.OAuth2Settings.refresh_token_rotation:type_name -> nexus.v1.RefreshTokenRotation
+	4,  // 6: nexus.v1.ApiKeySettings.location:type_name -> nexus.v1.ApiKeyLocation
+	0,  // 7: nexus.v1.Provider.auth_type:type_name -> nexus.v1.AuthType
+	6,  // 8: nexus.v1.Provider.oauth2:type_name -> nexus.v1.OAuth2Settings
+	30, // 9: nexus.v1.Provider.credential_schema:type_name -> google.protobuf.Struct
+	30, // 10: nexus.v1.Provider.post_oauth_fields_schema:type_name -> google.protobuf.Struct
+	7,  // 11: nexus.v1.Provider.api_key:type_name -> nexus.v1.ApiKeySettings
+	8,  // 12: nexus.v1.Provider.aws_sigv4:type_name -> nexus.v1.AwsSigV4Settings
+	31, // 13: nexus.v1.Provider.create_time:type_name -> google.protobuf.Timestamp
+	31, // 14: nexus.v1.Provider.update_time:type_name -> google.protobuf.Timestamp
+	30, // 15: nexus.v1.Provider.connection_fields_schema:type_name -> google.protobuf.Struct
+	9,  // 16: nexus.v1.Provider.mcp:type_name -> nexus.v1.McpSettings
+	10, // 17: nexus.v1.CatalogProvider.provider:type_name -> nexus.v1.Provider
+	11, // 18: nexus.v1.ListCatalogProvidersResponse.providers:type_name -> nexus.v1.CatalogProvider
+	11, // 19: nexus.v1.GetCatalogProviderResponse.provider:type_name -> nexus.v1.CatalogProvider
+	10, // 20: nexus.v1.EnableCatalogProviderResponse.provider:type_name -> nexus.v1.Provider
+	10, // 21: nexus.v1.ListProvidersResponse.providers:type_name -> nexus.v1.Provider
+	10, // 22: nexus.v1.GetProviderResponse.provider:type_name -> nexus.v1.Provider
+	10, // 23: nexus.v1.CreateProviderRequest.provider:type_name -> nexus.v1.Provider
+	10, // 24: nexus.v1.CreateProviderResponse.provider:type_name -> nexus.v1.Provider
+	10, // 25: nexus.v1.UpdateProviderRequest.provider:type_name -> nexus.v1.Provider
+	32, // 26: nexus.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	10, // 27: nexus.v1.UpdateProviderResponse.provider:type_name -> nexus.v1.Provider
+	18, // 28: nexus.v1.ProviderService.ListProviders:input_type -> nexus.v1.ListProvidersRequest
+	20, // 29: nexus.v1.ProviderService.GetProvider:input_type -> nexus.v1.GetProviderRequest
+	22, // 30: nexus.v1.ProviderService.CreateProvider:input_type -> nexus.v1.CreateProviderRequest
+	24, // 31: nexus.v1.ProviderService.UpdateProvider:input_type -> nexus.v1.UpdateProviderRequest
+	26, // 32: nexus.v1.ProviderService.DeleteProvider:input_type -> nexus.v1.DeleteProviderRequest
+	12, // 33: nexus.v1.ProviderService.ListCatalogProviders:input_type -> nexus.v1.ListCatalogProvidersRequest
+	14, // 34: nexus.v1.ProviderService.GetCatalogProvider:input_type -> nexus.v1.GetCatalogProviderRequest
+	16, // 35: nexus.v1.ProviderService.EnableCatalogProvider:input_type -> nexus.v1.EnableCatalogProviderRequest
+	19, // 36: nexus.v1.ProviderService.ListProviders:output_type -> nexus.v1.ListProvidersResponse
+	21, // 37: nexus.v1.ProviderService.GetProvider:output_type -> nexus.v1.GetProviderResponse
+	23, // 38: nexus.v1.ProviderService.CreateProvider:output_type -> nexus.v1.CreateProviderResponse
+	25, // 39: nexus.v1.ProviderService.UpdateProvider:output_type -> nexus.v1.UpdateProviderResponse
+	27, // 40: nexus.v1.ProviderService.DeleteProvider:output_type -> nexus.v1.DeleteProviderResponse
+	13, // 41: nexus.v1.ProviderService.ListCatalogProviders:output_type -> nexus.v1.ListCatalogProvidersResponse
+	15, // 42: nexus.v1.ProviderService.GetCatalogProvider:output_type -> nexus.v1.GetCatalogProviderResponse
+	17, // 43: nexus.v1.ProviderService.EnableCatalogProvider:output_type -> nexus.v1.EnableCatalogProviderResponse
+	36, // [36:44] is the sub-list for method output_type
+	28, // [28:36] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_nexus_v1_provider_proto_init() }
@@ -2151,7 +2227,7 @@ func file_nexus_v1_provider_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nexus_v1_provider_proto_rawDesc), len(file_nexus_v1_provider_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
