@@ -46,6 +46,9 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   serveClusterMetrics();
   let stopping = false;
   const startedAt = new Map<number, number>();
+  // Workers whose server listens; one stopped before that has served nothing (see stopWorkers).
+  const listening = new Set<number>();
+  cluster.on('listening', (worker: Worker) => listening.add(worker.id));
   const fork = () => {
     const worker = cluster.fork();
     startedAt.set(worker.id, Date.now());
@@ -53,6 +56,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   cluster.on('exit', (worker: Worker, code: number | null, signal: string | null) => {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
+    if (!stopping) listening.delete(worker.id);
     if (stopping) return;
     logger.warn({ worker: worker.process.pid, code, signal }, 'worker exited; starting a replacement');
     setTimeout(fork, lived < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0);
@@ -64,7 +68,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down workers');
-    const clean = await stopWorkers(Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined));
+    const clean = await stopWorkers(Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined), listening);
     process.exit(clean ? 0 : 1);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -78,16 +82,21 @@ async function prepareDatabase(config: Config, logger: Logger): Promise<void> {
   if (app.generatedAdminKey) printAdminKey(app.generatedAdminKey);
 }
 
-/** SIGTERM to each worker (each drains its requests); SIGKILL after DRAIN_TIMEOUT_MS. True when all exited cleanly. */
-async function stopWorkers(workers: Worker[]): Promise<boolean> {
+/**
+ * SIGTERM to each worker (each drains its requests); SIGKILL after
+ * DRAIN_TIMEOUT_MS. True when all exited cleanly: with 0, or, for a worker
+ * not yet listening (still loading, before it handles signals), ended by
+ * that SIGTERM, having served nothing.
+ */
+async function stopWorkers(workers: Worker[], listening: Set<number>): Promise<boolean> {
   const exits = workers.map(
     (worker) =>
       new Promise<boolean>((resolve) => {
         if (worker.isDead()) return resolve(true);
         const timer = setTimeout(() => worker.process.kill('SIGKILL'), DRAIN_TIMEOUT_MS);
-        worker.once('exit', (code) => {
+        worker.once('exit', (code, signal) => {
           clearTimeout(timer);
-          resolve(code === 0);
+          resolve(code === 0 || (signal === 'SIGTERM' && !listening.has(worker.id)));
         });
         worker.process.kill('SIGTERM');
       }),

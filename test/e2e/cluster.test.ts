@@ -110,6 +110,17 @@ describe('nexus start --workers (node:cluster)', () => {
   it('replaces a worker that dies', { timeout: 120_000 }, async () => {
     const [victim] = [...readyPids(server)];
     process.kill(victim!, 'SIGKILL');
+    // While the replacement boots, scrapes keep answering at once: a starting worker answers
+    // the primary's collection (with nothing yet) instead of leaving it to time out.
+    let scrapes = 0;
+    while (readyPids(server).size < 3) {
+      const started = Date.now();
+      await scrapeMetrics(server.baseUrl);
+      expect(Date.now() - started).toBeLessThan(4_000);
+      scrapes++;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(scrapes).toBeGreaterThan(0);
     await until('a replacement worker', () => readyPids(server).size === 3);
     expect(logLines(server).some((l) => l.msg === 'worker exited; starting a replacement' && l.pid === server.pid)).toBe(true);
     for (let i = 0; i < 6; i++) expect(await freshCall(server.baseUrl)).toBe(200);
