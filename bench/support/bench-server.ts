@@ -7,14 +7,9 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging.js';
 import { registerEcho } from './echo-service.js';
+import { serveUntilStopped } from './serve.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
 const app = await createApp(config, logger, { extraServices: registerEcho });
-await app.server.listen({ port: config.port, host: config.host });
-const stop = async () => {
-  await app.close();
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
+await serveUntilStopped(app, config);

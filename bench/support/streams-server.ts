@@ -9,6 +9,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging.js';
 import { PhaseProfiler } from './phase-profiler.js';
+import { serveUntilStopped } from './serve.js';
 
 const config = loadConfig();
 const app = await createApp(config, createLogger(config.logLevel));
@@ -61,10 +62,4 @@ app.server.post('/bench/profile/stop', async (request) => {
   return { ok: true };
 });
 
-await app.server.listen({ port: config.port, host: config.host });
-const stop = async () => {
-  await app.close();
-  process.exit(0);
-};
-process.on('SIGTERM', () => void stop());
-process.on('SIGINT', () => void stop());
+await serveUntilStopped(app, config);

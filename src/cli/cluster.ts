@@ -56,7 +56,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   cluster.on('exit', (worker: Worker, code: number | null, signal: string | null) => {
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
-    if (!stopping) listening.delete(worker.id);
+    listening.delete(worker.id);
     if (stopping) return;
     logger.warn({ worker: worker.process.pid, code, signal }, 'worker exited; starting a replacement');
     setTimeout(fork, lived < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0);
@@ -93,10 +93,12 @@ async function stopWorkers(workers: Worker[], listening: Set<number>): Promise<b
     (worker) =>
       new Promise<boolean>((resolve) => {
         if (worker.isDead()) return resolve(true);
+        // Whether it was serving is read now: the exit below removes it from `listening`.
+        const served = listening.has(worker.id);
         const timer = setTimeout(() => worker.process.kill('SIGKILL'), DRAIN_TIMEOUT_MS);
         worker.once('exit', (code, signal) => {
           clearTimeout(timer);
-          resolve(code === 0 || (signal === 'SIGTERM' && !listening.has(worker.id)));
+          resolve(code === 0 || (signal === 'SIGTERM' && !served));
         });
         worker.process.kill('SIGTERM');
       }),

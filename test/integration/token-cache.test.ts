@@ -62,14 +62,19 @@ describe('GetToken cache across two replicas on one PostgreSQL', () => {
     await auth?.stop();
   });
 
+  /** Waits until replica B has dispatched every event committed so far. */
+  async function everyEventReachedB(sql: pg.Client): Promise<void> {
+    const newest = Number((await sql.query('SELECT max(id) AS id FROM connection_events')).rows[0].id);
+    await within(PROMPTLY_MS, async () => (b.app.events.mark('prj_default')?.id ?? 0) >= newest);
+  }
+
   async function connectedAndCachedOnB(workspaceId: string): Promise<{ id: string; token: string }> {
     const { created } = await connectViaConsent(auth, apiA, workspaceId);
     const id = created.connection!.id;
     const sql = new pg.Client({ connectionString: db.url });
     await sql.connect();
-    // The connection's own creation events must reach B first, or they would (rightly) drop B's entry below.
-    const newest = Number((await sql.query('SELECT max(id) AS id FROM connection_events')).rows[0].id);
-    await within(PROMPTLY_MS, async () => (b.app.events.mark('prj_default')?.id ?? 0) >= newest);
+    // The connection's own events must reach B first, or they would (rightly) drop B's entry below.
+    await everyEventReachedB(sql);
     const token = accessToken(await apiB.tokens.getToken({ connectionId: id }));
     // B now answers from its cache: a row change that publishes no event stays invisible to it.
     await sql.query(`UPDATE connections SET status = 'FAILED' WHERE id = $1`, [id]);
@@ -123,8 +128,7 @@ describe('GetToken cache across two replicas on one PostgreSQL', () => {
     const sql = new pg.Client({ connectionString: db.url });
     await sql.connect();
     // The connection's own events must reach B first, or they would (rightly) drop B's entry below.
-    const newest = Number((await sql.query('SELECT max(id) AS id FROM connection_events')).rows[0].id);
-    await within(PROMPTLY_MS, async () => (b.app.events.mark('prj_default')?.id ?? 0) >= newest);
+    await everyEventReachedB(sql);
     const headerOn = async (api: Clients) => (await api.tokens.getToken({ connectionId: id })).strategy?.apiKey?.name;
     expect(await headerOn(apiB)).toBe('X-Old-Key');
     // B serves it from its cache from now on: a row change without an event stays invisible to it.

@@ -8,7 +8,7 @@ import { categoriesOf, categoryLabel, connectionFieldsSchema, filterProviders, l
 import { clearSession, type WebSession } from '../api/session.js';
 import { Dialog } from '../components/Dialog.js';
 import { Logo } from '../components/Logo.js';
-import { SchemaForm } from '../components/SchemaForm.js';
+import { SchemaForm, type SubmitResult } from '../components/SchemaForm.js';
 import type { JsonSchema } from '../schema.js';
 
 export interface Notice {
@@ -54,6 +54,17 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
       if (isSessionLost(p)) return onSessionLost();
       setNotice({ kind: 'error', text: `${what}: ${p.message || 'something went wrong'}` });
     }
+  };
+
+  /** A form's RPC failed: a lost session ends the page; anything else is shown in the form, by field where the server named one. */
+  const formErrorsOf = (err: unknown): SubmitResult | undefined => {
+    const p = problemOf(err);
+    if (isSessionLost(p)) {
+      onSessionLost();
+      return undefined;
+    }
+    const { fields, other } = fieldErrorsOf(p);
+    return { fields, form: other.join(' ') || (Object.keys(fields).length ? '' : p.message) };
   };
 
   const reload = () =>
@@ -264,10 +275,7 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
               try {
                 await begin(modal.provider, fields);
               } catch (err) {
-                const p = problemOf(err);
-                if (isSessionLost(p)) return onSessionLost();
-                const { fields: byField, other } = fieldErrorsOf(p);
-                return { fields: byField, form: other.join(' ') || (Object.keys(byField).length ? '' : p.message) };
+                return formErrorsOf(err);
               }
             }}
           />
@@ -305,10 +313,7 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
               try {
                 await api.connections.finalizeConnection({ connectionId: modal.connection.id, fields });
               } catch (err) {
-                const p = problemOf(err);
-                if (isSessionLost(p)) return onSessionLost();
-                const { fields: byField, other } = fieldErrorsOf(p);
-                return { fields: byField, form: other.join(' ') || (Object.keys(byField).length ? '' : p.message) };
+                return formErrorsOf(err);
               }
               setModal(undefined);
               setNotice({ kind: 'success', text: `Connected ${nameOf(modal.connection)}.` });
