@@ -15,12 +15,6 @@ export interface StartOptions {
 export async function start(config: Config, options: StartOptions = {}): Promise<void> {
   const mode = options.mode ?? 'server';
   const logger = createLogger(config.logLevel);
-  if (config.keyRingSource === 'generated') {
-    logger.warn(
-      { file: `${config.dataDir}/encryption-keys` },
-      'NEXUS_ENCRYPTION_KEYS is not set: generated a development key ring in the data directory. Set it in production.',
-    );
-  }
   // Signals are handled from the first moment: a stop asked for while the app
   // is still starting (a cluster primary stopping a worker it just forked)
   // lets the start finish, then closes cleanly, instead of dying by signal.
@@ -40,6 +34,14 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // Logged after the handlers are in place, so once this line is out a stop is
+  // handled cleanly (before them a signal takes the OS default: instant death).
+  if (config.keyRingSource === 'generated') {
+    logger.warn(
+      { file: `${config.dataDir}/encryption-keys` },
+      'NEXUS_ENCRYPTION_KEYS is not set: generated a development key ring in the data directory. Set it in production.',
+    );
+  }
 
   starting = createApp(
     config,
