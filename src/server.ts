@@ -14,6 +14,7 @@ import { registerHealthRoutes } from './http/health-routes.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerJwksRoute } from './http/jwks-route.js';
 import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import type { Metrics } from './observability/metrics.js';
 import { OneLinePerRequest } from './http/request-log.js';
 import { registerWebApp } from './http/web-app-route.js';
@@ -70,6 +71,8 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     logController: new OneLinePerRequest(),
   });
+  // First, so every route and plugin registered below inherits it.
+  registerSecurityHeaders(app);
   if (deps.serveApi === false) {
     registerHealthRoutes(app, deps.store);
     registerMetricsRoute(app, deps.metrics, deps.metricsToken);

@@ -19,8 +19,8 @@ export function registerOAuthCallbackRoute(app: FastifyInstance, connections: Co
       if (!(err instanceof NexusError)) throw err;
       return reply
         .code(400)
+        // CSP, framing, referrer and cache headers: security-headers.ts, as for every page.
         .header('content-type', 'text/html; charset=utf-8')
-        .header('cache-control', 'no-store')
         .send(
           page(
             'Connection failed',

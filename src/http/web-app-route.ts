@@ -10,15 +10,15 @@ export const WEB_APP_DIR = fileURLToPath(new URL('../../web/dist', import.meta.u
 export const WEB_APP_PREFIX = '/manage/';
 
 /**
- * The page's own rules: scripts, styles and API calls from this origin only
- * (Connect-Web to the same server), logos from anywhere, never framed. The
- * handoff code and capture state ride in the URL, so no Referer leaves.
+ * The app's own CSP, stricter than the default one: scripts, styles and API
+ * calls from this origin only (Connect-Web to the same server), logos from
+ * anywhere, no forms, never framed. Framing, referrer, nosniff and cache
+ * headers are set for every HTML response, this one included, by
+ * security-headers.ts (also on /manage/index.html, which the static file
+ * server answers).
  */
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
@@ -37,7 +37,7 @@ export async function registerWebApp(app: FastifyInstance, dir = WEB_APP_DIR): P
     const notBuilt = (_: unknown, reply: FastifyReply) =>
       reply
         .code(503)
-        .headers(PAGE_HEADERS)
+        .headers({ 'content-type': 'text/html; charset=utf-8' })
         .send(page('Not built', '<h1>The web app is not built</h1><p>Run <code>npm run build:web</code> and restart Nexus.</p>'));
     app.get(WEB_APP_PREFIX, notBuilt);
     app.get(`${WEB_APP_PREFIX}capture`, notBuilt);
@@ -50,7 +50,10 @@ export async function registerWebApp(app: FastifyInstance, dir = WEB_APP_DIR): P
     // Vite fingerprints every asset name, so a cached copy is never stale.
     maxAge: '365d',
     immutable: true,
-    setHeaders: (reply) => reply.header('x-content-type-options', 'nosniff'),
+    // The app's document answered as a file (/manage/index.html) keeps the app's own CSP.
+    setHeaders: (reply: FastifyReply, file: string) => {
+      if (file.endsWith('.html')) reply.header('content-security-policy', PAGE_HEADERS['content-security-policy']);
+    },
   });
   const index = (_: unknown, reply: FastifyReply) => reply.headers(PAGE_HEADERS).sendFile('index.html', { cacheControl: false });
   app.get(WEB_APP_PREFIX, index);
