@@ -276,7 +276,8 @@ export class AuthService {
     const client = await this.deps.store.clients.findById(row.projectId, row.clientId);
     if (!client) throw new HandoffCodeInvalidError();
     const relaxed = this.deps.settings.handoffIpBindingRelaxed || client.handoffIpBinding === 'RELAXED';
-    if (!relaxed && row.ipFingerprint !== ipFingerprint(clientIp)) throw new HandoffIpMismatchError();
+    // An empty address is a client that could not be identified (an unparsable X-Forwarded-For hop): it matches nobody.
+    if (!relaxed && (clientIp === '' || row.ipFingerprint !== ipFingerprint(clientIp))) throw new HandoffIpMismatchError();
     return this.deps.store.transaction(async (tx) => {
       if (!(await this.deps.store.oneTimeCodes.markUsed('handoff', hash, now, tx))) throw new HandoffCodeAlreadyUsedError();
       const source = row.sessionId ? await this.deps.store.sessions.findById(row.sessionId, tx) : null;
