@@ -33,12 +33,10 @@ export interface OutboundPolicyOptions {
  */
 export class OutboundPolicy {
   private readonly allowed: Set<string>;
-  private readonly allowedHostnames: Set<string>;
   private readonly resolver: Resolver;
 
   constructor(private readonly options: OutboundPolicyOptions) {
     this.allowed = new Set(options.allowedHosts.map(normalizeEntry));
-    this.allowedHostnames = new Set([...this.allowed].map((e) => e.slice(0, e.lastIndexOf(':'))));
     this.resolver = options.resolver ?? systemResolver;
   }
 
@@ -90,9 +88,14 @@ export class OutboundPolicy {
     return url;
   }
 
-  /** For the connect-time check: the host names that may resolve to internal addresses. */
-  trustsHostname(hostname: string): boolean {
-    return this.allowedHostnames.has(hostname.toLowerCase());
+  /**
+   * For the connect-time check: whether this exact host and port (the port
+   * the socket connects to) is on the allow-list, and so may resolve to an
+   * internal address. An entry names one port: `host:8443` does not admit
+   * the same host's other ports.
+   */
+  trustsEndpoint(hostname: string, port: string | number, protocol: string): boolean {
+    return this.allowed.has(endpointKey(hostname, port, protocol));
   }
 
   get resolve(): Resolver {
@@ -100,9 +103,14 @@ export class OutboundPolicy {
   }
 
   private isAllowListed(url: URL): boolean {
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    return this.allowed.has(`${url.hostname.toLowerCase()}:${port}`);
+    return this.trustsEndpoint(url.hostname, url.port, url.protocol);
   }
+}
+
+function endpointKey(hostname: string, port: string | number, protocol: string): string {
+  const host = hostname.toLowerCase();
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${bracketed}:${Number(port) || (protocol === 'https:' ? 443 : 80)}`;
 }
 
 /** `host:port` lowercased (IPv6 in brackets); a bad entry is a configuration error. */

@@ -1,5 +1,5 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { UrlNotAllowedError } from '../errors.js';
 import { internalAddressReason } from './address-policy.js';
 import type { OutboundPolicy } from './outbound-policy.js';
@@ -44,8 +44,12 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 export function createSafeFetch(policy: OutboundPolicy, options: SafeFetchOptions): SafeFetch {
   const maxBody = options.maxBodyBytes ?? 512 * 1024;
   const maxRedirects = options.maxRedirects ?? 3;
+  // The connect-time address check knows the port: an allow-list entry admits its own port only.
+  const checked = buildConnector({ lookup: checkedLookup(policy, false), timeout: options.timeoutMs });
+  const trusted = buildConnector({ lookup: checkedLookup(policy, true), timeout: options.timeoutMs });
   const agent = new Agent({
-    connect: { lookup: checkedLookup(policy), timeout: options.timeoutMs },
+    connect: (opts, callback) =>
+      (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     // Checked connections are not worth keeping: each new one is checked again.
@@ -95,8 +99,8 @@ export function createSafeFetch(policy: OutboundPolicy, options: SafeFetchOption
   });
 }
 
-/** The socket's DNS lookup: refuses internal addresses unless the host is allow-listed. */
-function checkedLookup(policy: OutboundPolicy) {
+/** The socket's DNS lookup: refuses internal addresses unless the host and port are allow-listed (`trusted`). */
+function checkedLookup(policy: OutboundPolicy, trusted: boolean) {
   return (hostname: string, opts: LookupOptions, callback: LookupCallback): void => {
     policy.resolve(hostname).then(
       (addresses) => {
@@ -105,7 +109,7 @@ function checkedLookup(policy: OutboundPolicy) {
           callback(Object.assign(new Error(`${hostname} has no usable address`), { code: 'ENOTFOUND' }), '');
           return;
         }
-        if (!policy.trustsHostname(hostname)) {
+        if (!trusted) {
           for (const a of wanted) {
             const reason = internalAddressReason(a.address);
             if (reason) {
