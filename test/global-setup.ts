@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { buildWebApp } from '../scripts/build-web.js';
+import { build } from '../scripts/build.mjs';
 import { ThrowawayCluster } from './support/postgres-cluster.js';
 
 /**
@@ -7,11 +7,12 @@ import { ThrowawayCluster } from './support/postgres-cluster.js';
  * CI starts the system cluster and sets NEXUS_TEST_DATABASE_URL; without it
  * (a developer's machine) a throwaway cluster is created from the installed
  * PostgreSQL binaries and removed afterwards, so `npm test` needs no setup.
- * Also builds the web app when web/dist is missing or stale.
+ * Also builds what spawned servers and CLI commands run (bin/nexus.js runs the
+ * compiled dist/) and the web app, each only when missing or stale.
  */
 export default async function setup(project: TestProject) {
-  // The server serves the Manage Connections web app from web/dist (browser tests drive it).
-  await buildWebApp({ ifNeeded: true });
+  // Spawned `nexus` processes run dist/; the server serves the web app from web/dist (browser tests drive it).
+  await build({ ifNeeded: true });
   let url = process.env.NEXUS_TEST_DATABASE_URL;
   let cluster: ThrowawayCluster | undefined;
   if (!url) {

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { packagePath } from '../paths.js';
 import { page } from './html.js';
 
 /** Where `npm run build:web` puts the Manage Connections web app (web/vite.config.ts). */
-export const WEB_APP_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+export const WEB_APP_DIR = packagePath('web', 'dist');
 export const WEB_APP_PREFIX = '/manage/';
 
 /**

@@ -13,7 +13,8 @@ export interface ServerProcess {
 
 /**
  * Starts `nexus start` as its own OS process, as an operator would run a
- * replica, and waits until /readyz answers.
+ * replica (the compiled CLI: bin/nexus.js runs dist/, which the test global
+ * setup builds when stale), and waits until /readyz answers.
  */
 export async function startServerProcess(env: Record<string, string>, readyTimeoutMs = 90_000): Promise<ServerProcess> {
   const port = await freePort();

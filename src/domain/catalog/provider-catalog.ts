@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../paths.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import type { ProviderRow } from '../../storage/entities/provider.js';
@@ -9,8 +9,8 @@ import { providerInputFromDocument, type ProviderDocument } from '../providers/p
 import type { ProviderInput } from '../providers/provider-input.js';
 import { validateProvider, type ValidatedProvider } from '../providers/provider-validation.js';
 
-export const CATALOG_FILE = fileURLToPath(new URL('../../../catalog/providers.yaml', import.meta.url));
-export const CATALOG_SCHEMA_FILE = fileURLToPath(new URL('../../../catalog/providers.schema.json', import.meta.url));
+export const CATALOG_FILE = packagePath('catalog', 'providers.yaml');
+export const CATALOG_SCHEMA_FILE = packagePath('catalog', 'providers.schema.json');
 
 export interface CatalogEntry {
   name: string;
