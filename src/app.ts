@@ -91,7 +91,9 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     await events.start();
     closeEvents = () => events.close();
     const apiKeys = new ApiKeys(store);
-    const { generatedAdminKey } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
+    apiKeys.hearRevocations(events);
+    const { generatedAdminKey, retiredAdminKeys } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
+    if (retiredAdminKeys.length > 0) logger.warn({ retired: retiredAdminKeys }, 'NEXUS_ADMIN_API_KEY changed: the previous key is revoked');
     const outbound = new OutboundPolicy({ production: config.production, allowedHosts: config.outboundAllowedHosts });
     const mcp = mcpAuthorization(config, store, outbound);
     const oauth = new OAuthClient({ timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production, mcp });

@@ -3,8 +3,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
-import { createApp } from '../app.js';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { createApp, type App } from '../app.js';
+import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { EmbeddedDatabaseLockedError } from '../storage/embedded-postgres.js';
 import { resealAll, type ResealReport } from '../domain/key-rotation.js';
 import { DEFAULT_PROJECT_ID } from '../domain/projects.js';
@@ -46,23 +47,43 @@ program
     console.log('migrations are up to date');
   });
 
-program
-  .command('api-keys:create')
-  .description('create an API key and print it once')
-  .requiredOption('--name <name>', 'a label for the key')
-  .option('--scopes <scopes>', 'comma-separated: admin, connections, tokens', 'connections,tokens')
+/** Opens the app for a one-shot command, runs it, prints its output, closes. */
+async function oneShot(command: (app: App, config: Config) => Promise<string>): Promise<void> {
+  const config = loadConfig();
+  const app = await createApp(config, quietLogger());
+  try {
+    console.log(await command(app, config));
+  } finally {
+    await app.close();
+  }
+}
+
+const createKeyCommand = (command: Command) =>
+  command
+    .description('create an API key and print it once')
+    .requiredOption('--name <name>', 'a label for the key')
+    .option('--scopes <scopes>', 'comma-separated: admin, connections, tokens', 'connections,tokens')
+    .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+    .action(async (opts: { name: string; scopes: string; project: string }) => {
+      const scopes = parseScopes(opts.scopes.split(',').map((s) => s.trim()).filter(Boolean));
+      await oneShot((app) => createApiKey(app, opts.project, opts.name, scopes));
+    });
+
+const apiKeys = program.command('api-keys').description('list, create and revoke API keys');
+apiKeys
+  .command('list')
+  .description('list the project\'s API keys (id, name, a short non-secret prefix, scopes, status)')
   .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
-  .action(async (opts: { name: string; scopes: string; project: string }) => {
-    const scopes = parseScopes(opts.scopes.split(',').map((s) => s.trim()).filter(Boolean));
-    const app = await createApp(loadConfig(), quietLogger());
-    try {
-      if (!(await app.store.projects.findById(opts.project))) throw new Error(`project ${opts.project} does not exist`);
-      const { id, key } = await app.apiKeys.create(opts.project, opts.name, scopes);
-      console.log(`created ${id} (${scopes.join(', ')}):\n${key}`);
-    } finally {
-      await app.close();
-    }
-  });
+  .action(async (opts: { project: string }) => oneShot((app) => listApiKeys(app, opts.project)));
+createKeyCommand(apiKeys.command('create'));
+apiKeys
+  .command('revoke')
+  .description('revoke an API key by id; every replica refuses it within a second and its open streams end')
+  .argument('<id>', 'the key id, as "nexus api-keys list" shows it')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (id: string, opts: { project: string }) => oneShot((app) => revokeApiKey(app, opts.project, id)));
+// The session-1 spelling, kept for existing scripts.
+createKeyCommand(program.command('api-keys:create'));
 
 interface ApplyOptions {
   file: string;
@@ -142,29 +163,12 @@ program
 program
   .command('keys:reseal')
   .description('re-seal every secret not yet under the primary encryption key')
-  .action(async () => {
-    const config = loadConfig();
-    const app = await createApp(config, quietLogger());
-    try {
-      const report = await resealAll(app.store, config.keyRing);
-      console.log(`under ${config.keyRing.primary.id}: ${describe(report)}`);
-    } finally {
-      await app.close();
-    }
-  });
+  .action(async () => oneShot(async (app, config) => `under ${config.keyRing.primary.id}: ${describe(await resealAll(app.store, config.keyRing))}`));
 
 program
   .command('keys:rotate-signing')
   .description('add a new JWT signing key for user access tokens; older keys keep verifying (and stay in the JWKS) for a day')
-  .action(async () => {
-    const config = loadConfig();
-    const app = await createApp(config, quietLogger());
-    try {
-      console.log(`new signing key ${await app.signingKeys.rotate()}; replicas pick it up within a minute`);
-    } finally {
-      await app.close();
-    }
-  });
+  .action(async () => oneShot(async (app) => `new signing key ${await app.signingKeys.rotate()}; replicas pick it up within a minute`));
 
 function describe(report: ResealReport): string {
   const unreadable = report.unreadable.length ? `; ${report.unreadable.length} unreadable row(s) left as they were: ${report.unreadable.join(', ')}` : '';

@@ -26,6 +26,7 @@ export {
 export type { StateClaims, StateInput, StateInvalidReason, StateKind } from './state-token.js';
 export {
   API_KEY_PREFIX,
+  displayPrefixOf,
   generateApiKey,
   hashSecret,
   pkceChallengeS256,

@@ -4,15 +4,24 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const API_KEY_PREFIX = 'nxs_';
-// "nxs_" + 8 chars: shown in listings so people can tell keys apart, and
-// short enough (48 bits) to reveal nothing useful about the secret.
-const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 8;
+// "nxs_" + 4 chars (24 of the key's 256 random bits) is stored in clear and
+// shown in listings next to the key id, so people can tell keys apart; it
+// leaves 232 bits to guess. A key not in the generated format (an operator's
+// NEXUS_ADMIN_API_KEY, possibly short) keeps no prefix: 4 characters of a
+// 16-character key would be a quarter of it.
+const DISPLAY_PREFIX_LENGTH = API_KEY_PREFIX.length + 4;
+const GENERATED_KEY_PATTERN = /^nxs_[A-Za-z0-9_-]{43}$/;
 const PKCE_VERIFIER_PATTERN = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** `nxs_` + 32 random bytes as base64url (43 chars). Store only hashSecret(key). */
 export function generateApiKey(): { key: string; prefix: string } {
   const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
-  return { key, prefix: key.slice(0, DISPLAY_PREFIX_LENGTH) };
+  return { key, prefix: displayPrefixOf(key) };
+}
+
+/** What may be stored in clear to recognise a key: `nxs_` + 4 characters of a generated-format key, else nothing. */
+export function displayPrefixOf(key: string): string {
+  return GENERATED_KEY_PATTERN.test(key) ? key.slice(0, DISPLAY_PREFIX_LENGTH) : '';
 }
 
 /**

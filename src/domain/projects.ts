@@ -9,11 +9,14 @@ export const DEFAULT_PROJECT_NAME = 'default';
 export interface BootstrapResult {
   /** A freshly generated admin key, to print once; undefined when none was made. */
   generatedAdminKey: string | undefined;
+  /** Ids of earlier NEXUS_ADMIN_API_KEY keys this start revoked because the variable changed. */
+  retiredAdminKeys: string[];
 }
 
 /**
  * Ensures the default project exists and has an admin key: the operator's
- * NEXUS_ADMIN_API_KEY when given, else one generated on the very first start.
+ * NEXUS_ADMIN_API_KEY when given (it replaces the one configured before),
+ * else one generated on the very first start.
  */
 export async function bootstrap(
   store: Store,
@@ -24,12 +27,12 @@ export async function bootstrap(
 ): Promise<BootstrapResult> {
   await store.projects.ensure(DEFAULT_PROJECT_ID, DEFAULT_PROJECT_NAME);
   if (adminApiKey) {
-    await apiKeys.register(DEFAULT_PROJECT_ID, 'NEXUS_ADMIN_API_KEY', adminApiKey, [...ALL_SCOPES]);
-    return { generatedAdminKey: undefined };
+    const retiredAdminKeys = await apiKeys.registerBootstrap(DEFAULT_PROJECT_ID, 'NEXUS_ADMIN_API_KEY', adminApiKey, [...ALL_SCOPES]);
+    return { generatedAdminKey: undefined, retiredAdminKeys };
   }
-  if (!generateAdminKey) return { generatedAdminKey: undefined };
+  if (!generateAdminKey) return { generatedAdminKey: undefined, retiredAdminKeys: [] };
   const existing = await store.apiKeys.listByProject(DEFAULT_PROJECT_ID);
-  if (existing.some((k) => k.scopes.includes('admin') && !k.revokedAt)) return { generatedAdminKey: undefined };
+  if (existing.some((k) => k.scopes.includes('admin') && !k.revokedAt)) return { generatedAdminKey: undefined, retiredAdminKeys: [] };
   const { key } = await apiKeys.create(DEFAULT_PROJECT_ID, 'generated admin key', ['admin']);
-  return { generatedAdminKey: key };
+  return { generatedAdminKey: key, retiredAdminKeys: [] };
 }

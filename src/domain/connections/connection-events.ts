@@ -1,7 +1,7 @@
 import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../../storage/entities/connection-event.js';
 import type { Tx } from '../../storage/data-source.js';
 import type { EventListener } from '../../storage/event-listener.js';
-import { PROVIDERS_CHANGED_SUFFIX } from '../../storage/repositories/connection-event-repository.js';
+import { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX } from '../../storage/repositories/connection-event-repository.js';
 import type { Store } from '../../storage/store.js';
 import type { ConnectionView } from './connection-service.js';
 
@@ -34,6 +34,13 @@ export interface Subscriber {
   /** The hub is shutting down. */
   onClose?(): void;
 }
+
+/**
+ * An API key or user session (its id is a principal's keyId) was revoked, by
+ * any replica; undefined: revocations may have been missed (the listening
+ * session was lost and is back), so whoever holds a credential checks it again.
+ */
+export type CredentialRevocation = { projectId: string; credentialId: string } | undefined;
 
 export interface EventMark {
   id: number;
@@ -68,6 +75,7 @@ export class ConnectionEvents {
   private closed = false;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly publishHooks = new Set<(connectionId: string) => void>();
+  private readonly revocationHooks = new Set<(revocation: CredentialRevocation) => void>();
 
   constructor(
     private readonly store: Store,
@@ -79,6 +87,7 @@ export class ConnectionEvents {
     await this.listener.start({
       notify: (payload) => this.onNotify(payload),
       reconnected: () => {
+        this.credentialRevoked(undefined);
         this.catchUpPending = true;
         this.kick();
       },
@@ -113,6 +122,16 @@ export class ConnectionEvents {
   onPublish(hook: (connectionId: string) => void): () => void {
     this.publishHooks.add(hook);
     return () => this.publishHooks.delete(hook);
+  }
+
+  /**
+   * Tells `hook` of every revoked API key or session, from any replica, after
+   * its commit (the storage layer queues the NOTIFY in the revoking statement),
+   * and of possibly missed ones (undefined). Key caches and open streams use it.
+   */
+  onCredentialRevoked(hook: (revocation: CredentialRevocation) => void): () => void {
+    this.revocationHooks.add(hook);
+    return () => this.revocationHooks.delete(hook);
   }
 
   subscribe(subscriber: Subscriber): () => void {
@@ -179,6 +198,12 @@ export class ConnectionEvents {
   }
 
   private onNotify(payload: string): void {
+    if (payload.endsWith(CREDENTIAL_REVOKED_SUFFIX)) {
+      const rest = payload.slice(0, -CREDENTIAL_REVOKED_SUFFIX.length);
+      const sep = rest.lastIndexOf(':');
+      if (sep > 0 && sep < rest.length - 1) this.credentialRevoked({ projectId: rest.slice(0, sep), credentialId: rest.slice(sep + 1) });
+      return;
+    }
     if (payload.endsWith(PROVIDERS_CHANGED_SUFFIX)) {
       this.providersChanged(payload.slice(0, -PROVIDERS_CHANGED_SUFFIX.length));
       return;
@@ -244,6 +269,10 @@ export class ConnectionEvents {
         after = Number(page[page.length - 1]!.id);
       }
     }
+  }
+
+  private credentialRevoked(revocation: CredentialRevocation): void {
+    for (const hook of this.revocationHooks) hook(revocation);
   }
 
   private providersChanged(projectId: string): void {

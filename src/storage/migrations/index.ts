@@ -4,6 +4,7 @@ import { RefreshLease1795440721884 } from './1795440721884-refresh-lease.js';
 import { ProviderCatalogAndConnectionFields1795441953870 } from './1795441953870-provider-catalog-and-connection-fields.js';
 import { EndUserAuth1795441963271 } from './1795441963271-end-user-auth.js';
 import { McpProviders1795443047026 } from './1795443047026-mcp-providers.js';
+import { ShorterKeyPrefixes1796083218145 } from './1796083218145-shorter-key-prefixes.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   ProviderCatalogAndConnectionFields1795441953870,
   EndUserAuth1795441963271,
   McpProviders1795443047026,
+  ShorterKeyPrefixes1796083218145,
 ];

@@ -3,9 +3,24 @@ import type { Tx } from '../data-source.js';
 import { ConnectionEventEntity, type ConnectionEventRow, type ConnectionEventTypeName, type ConnectionSnapshot } from '../entities/connection-event.js';
 import { BaseRepository } from './base.js';
 
-/** The channel every replica LISTENs on; the payload is `<project id>:<event id>`, or `<project id>:providers`. */
+/**
+ * The channel every replica LISTENs on; the payload is `<project id>:<event id>`,
+ * `<project id>:providers`, or `<project id>:<credential id>:revoked` (an API key
+ * or a user session was revoked).
+ */
 export const EVENTS_CHANNEL = 'nexus_connection_events';
 export const PROVIDERS_CHANGED_SUFFIX = ':providers';
+export const CREDENTIAL_REVOKED_SUFFIX = ':revoked';
+
+/**
+ * SQL that runs `update` (an UPDATE ... RETURNING project_id, id) and, in the
+ * same statement, queues a revocation NOTIFY for each row it changed: every
+ * replica hears of it at commit, and only if it committed. The channel and
+ * suffix are the last two parameters ($n, $n+1).
+ */
+export function updateAndNotifyRevoked(update: string, paramCount: number): string {
+  return `WITH r AS (${update}) SELECT pg_notify($${paramCount + 1}, r.project_id || ':' || r.id || $${paramCount + 2}) FROM r`;
+}
 
 // Two-key advisory locks (class, object) live apart from the one-key migration lock.
 const EVENT_LOCK_CLASS = 72_420;

@@ -7,6 +7,7 @@ import {
   pkceVerifier,
   randomToken,
   secretMatches,
+  displayPrefixOf,
 } from '../../../src/crypto/index.js';
 
 describe('API keys and secret hashes', () => {
@@ -16,8 +17,15 @@ describe('API keys and secret hashes', () => {
     expect(a.key).toMatch(/^nxs_[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(a.key.slice(4), 'base64url')).toHaveLength(32);
     expect(a.key).not.toBe(b.key);
-    expect(a.prefix).toMatch(/^nxs_[A-Za-z0-9_-]{8}$/);
+    // 4 characters (24 bits) of the secret in clear, no more.
+    expect(a.prefix).toMatch(/^nxs_[A-Za-z0-9_-]{4}$/);
     expect(a.key.startsWith(a.prefix)).toBe(true);
+  });
+
+  it('stores no prefix of a key that is not in the generated format (an operator\'s, possibly short)', () => {
+    expect(displayPrefixOf('nxs_0123456789abcdef')).toBe('');
+    expect(displayPrefixOf('my-own-admin-key-0123456789')).toBe('');
+    expect(displayPrefixOf(`nxs_${'A'.repeat(43)}`)).toBe('nxs_AAAA');
   });
 
   it('hashes to hex SHA-256', () => {

@@ -1,0 +1,53 @@
+// `nexus api-keys list|create|revoke`. Each command is a function of the open
+// services, so it runs the same in a one-shot process or behind a control socket.
+import type { ApiKeys, ApiKeyListing } from '../domain/api-keys.js';
+import type { ApiKeyScope } from '../storage/entities/api-key.js';
+import type { Store } from '../storage/store.js';
+
+export interface ApiKeyServices {
+  store: Store;
+  apiKeys: ApiKeys;
+}
+
+async function requireProject(services: ApiKeyServices, projectId: string): Promise<void> {
+  if (!(await services.store.projects.findById(projectId))) throw new Error(`project ${projectId} does not exist`);
+}
+
+/** The project's keys as a table: id, name, a short non-secret prefix, scopes, creation and status. */
+export async function listApiKeys(services: ApiKeyServices, projectId: string): Promise<string> {
+  await requireProject(services, projectId);
+  const keys = await services.apiKeys.list(projectId);
+  if (keys.length === 0) return `project ${projectId} has no API keys`;
+  const rows = [['ID', 'NAME', 'KEY', 'SCOPES', 'CREATED', 'STATUS'], ...keys.map(row)];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+function row(key: ApiKeyListing): string[] {
+  return [
+    key.id,
+    key.name,
+    // Operator-chosen keys keep no prefix at all: theirs could be most of a short key.
+    key.displayPrefix ? `${key.displayPrefix}…` : '-',
+    key.scopes.join(','),
+    key.createdAt.toISOString(),
+    key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active',
+  ];
+}
+
+export async function createApiKey(services: ApiKeyServices, projectId: string, name: string, scopes: ApiKeyScope[]): Promise<string> {
+  await requireProject(services, projectId);
+  const { id, key } = await services.apiKeys.create(projectId, name, scopes);
+  return `created ${id} (${scopes.join(', ')}):\n${key}`;
+}
+
+/** Revokes a key: every replica refuses it within about a second (its cache hears the revocation). */
+export async function revokeApiKey(services: ApiKeyServices, projectId: string, id: string): Promise<string> {
+  await requireProject(services, projectId);
+  const outcome = await services.apiKeys.revoke(projectId, id);
+  if (outcome === 'not-found') throw new Error(`project ${projectId} has no API key ${id} (see "nexus api-keys list")`);
+  if (outcome === 'already-revoked') return `${id} was already revoked`;
+  const adminLeft = (await services.apiKeys.list(projectId)).some((k) => !k.revokedAt && k.scopes.includes('admin'));
+  const hint = adminLeft ? '' : `\nproject ${projectId} has no active admin key left: create one with "nexus api-keys create --scopes admin"`;
+  return `revoked ${id}${hint}`;
+}
