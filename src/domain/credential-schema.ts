@@ -1,7 +1,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as addFormatsModule from 'ajv-formats';
 import type { AuthTypeName, JsonSchema } from '../storage/entities/provider.js';
-import { CredentialsInvalidError, ProviderMisconfiguredError } from './errors.js';
+import { CredentialsInvalidError, echo, ProviderMisconfiguredError } from './errors.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
 // Node hands over module.exports as the default import, whose own `default` is the plugin.
@@ -70,10 +70,10 @@ export function validateAgainst(schema: JsonSchema, value: unknown, field: strin
   const validate = compile(schema);
   if (validate(value)) return;
   const violations = (validate.errors ?? []).map((e) => {
-    const where = e.instancePath || '/';
-    if (e.keyword === 'required') return `${where} missing required property "${String(e.params.missingProperty)}"`;
+    const where = echo(e.instancePath || '/');
+    if (e.keyword === 'required') return `${where} missing required property "${echo(String(e.params.missingProperty))}"`;
     if (e.keyword === 'additionalProperties') {
-      return `${where} has unknown property "${String(e.params.additionalProperty)}"`;
+      return `${where} has unknown property "${echo(String(e.params.additionalProperty))}"`;
     }
     return `${where} ${e.message ?? e.keyword}`;
   });

@@ -15,15 +15,36 @@ export type ErrorKind =
   | 'resource_exhausted'
   | 'data_loss';
 
+/** The most characters of one caller-supplied value an error message or ErrorInfo quotes. */
+export const ECHO_MAX_CHARS = 64;
+/** Field paths are ours, but can end in a caller's map key; a file path can lead them (`nexus providers apply`). */
+export const FIELD_PATH_MAX_CHARS = 256;
+/** A backstop for a whole message or metadata value, whatever it is built from. */
+export const ERROR_TEXT_MAX_CHARS = 2048;
+
+/**
+ * A caller-supplied value as an error quotes it: at most `max` characters,
+ * then an ellipsis (a 900 KB provider name used to come back whole, in the
+ * message, the ErrorInfo metadata and Connect's debug copy of it). Never cuts
+ * a surrogate pair in half.
+ */
+export function echo(value: string, max = ECHO_MAX_CHARS): string {
+  if (value.length <= max) return value;
+  let end = max;
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${value.slice(0, end)}…`;
+}
+
 export abstract class NexusError extends Error {
   abstract readonly kind: ErrorKind;
   abstract readonly reason: string;
   readonly metadata: Record<string, string>;
 
   constructor(message: string, metadata: Record<string, string> = {}) {
-    super(message);
+    super(echo(message, ERROR_TEXT_MAX_CHARS));
     this.name = new.target.name;
-    this.metadata = metadata;
+    this.metadata = Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, echo(v, ERROR_TEXT_MAX_CHARS)]));
   }
 }
 
@@ -44,7 +65,7 @@ export class InvalidFieldError extends NexusError {
   readonly kind = 'invalid_argument';
   readonly reason = 'INVALID_FIELD';
   constructor(field: string, problem: string) {
-    super(`${field}: ${problem}`, { field });
+    super(`${echo(field, FIELD_PATH_MAX_CHARS)}: ${problem}`, { field: echo(field, FIELD_PATH_MAX_CHARS) });
   }
 }
 
@@ -60,7 +81,7 @@ export class ProviderNotFoundError extends NexusError {
   readonly kind = 'not_found';
   readonly reason = 'PROVIDER_NOT_FOUND';
   constructor(idOrName: string) {
-    super(`provider "${idOrName}" not found`, { provider: idOrName });
+    super(`provider "${echo(idOrName)}" not found`, { provider: echo(idOrName) });
   }
 }
 
@@ -68,7 +89,7 @@ export class ProviderAlreadyExistsError extends NexusError {
   readonly kind = 'already_exists';
   readonly reason = 'PROVIDER_ALREADY_EXISTS';
   constructor(name: string) {
-    super(`a provider named "${name}" already exists`, { provider: name });
+    super(`a provider named "${echo(name)}" already exists`, { provider: echo(name) });
   }
 }
 
@@ -76,7 +97,7 @@ export class ProviderDisabledError extends NexusError {
   readonly kind = 'failed_precondition';
   readonly reason = 'PROVIDER_DISABLED';
   constructor(name: string) {
-    super(`provider "${name}" is disabled`, { provider: name });
+    super(`provider "${echo(name)}" is disabled`, { provider: echo(name) });
   }
 }
 
@@ -94,8 +115,8 @@ export class ProviderInUseError extends NexusError {
   readonly kind = 'failed_precondition';
   readonly reason = 'INVALID_FIELD';
   constructor(name: string, count: number) {
-    super(`provider "${name}" still has ${count} connection(s); pass force to revoke them`, {
-      provider: name,
+    super(`provider "${echo(name)}" still has ${count} connection(s); pass force to revoke them`, {
+      provider: echo(name),
       field: 'force',
     });
   }
@@ -113,7 +134,7 @@ export class ConnectionNotFoundError extends NexusError {
   readonly kind = 'not_found';
   readonly reason = 'CONNECTION_NOT_FOUND';
   constructor(id: string) {
-    super(`connection "${id}" not found`, { connection_id: id });
+    super(`connection "${echo(id)}" not found`, { connection_id: echo(id) });
   }
 }
 
@@ -121,7 +142,7 @@ export class ConnectionNotActiveError extends NexusError {
   readonly kind = 'failed_precondition';
   readonly reason = 'CONNECTION_NOT_ACTIVE';
   constructor(id: string, status: string) {
-    super(`connection "${id}" is ${status}, not ACTIVE`, { connection_id: id, status });
+    super(`connection "${echo(id)}" is ${status}, not ACTIVE`, { connection_id: echo(id), status });
   }
 }
 
@@ -146,7 +167,7 @@ export class StaticCredentialError extends NexusError {
   readonly kind = 'failed_precondition';
   readonly reason = 'STATIC_CREDENTIAL';
   constructor(id: string) {
-    super(`connection "${id}" uses a static credential, which cannot be refreshed`, { connection_id: id });
+    super(`connection "${echo(id)}" uses a static credential, which cannot be refreshed`, { connection_id: echo(id) });
   }
 }
 
@@ -154,7 +175,7 @@ export class CredentialUnreadableError extends NexusError {
   readonly kind = 'data_loss';
   readonly reason = 'CREDENTIAL_UNREADABLE';
   constructor(id: string) {
-    super(`the stored credential of connection "${id}" cannot be decrypted; the user must reconnect`, { connection_id: id });
+    super(`the stored credential of connection "${echo(id)}" cannot be decrypted; the user must reconnect`, { connection_id: echo(id) });
   }
 }
 
@@ -162,7 +183,7 @@ export class NoPendingFieldsError extends NexusError {
   readonly kind = 'failed_precondition';
   readonly reason = 'NO_PENDING_FIELDS';
   constructor(id: string) {
-    super(`connection "${id}" is not waiting for post-OAuth fields`, { connection_id: id });
+    super(`connection "${echo(id)}" is not waiting for post-OAuth fields`, { connection_id: echo(id) });
   }
 }
 
@@ -279,7 +300,7 @@ export class UrlTemplateInvalidError extends NexusError {
   readonly kind = 'invalid_argument';
   readonly reason = 'URL_TEMPLATE_INVALID';
   constructor(field: string, problem: string, placeholder = '') {
-    super(`${field}: ${problem}`, placeholder ? { field, placeholder } : { field });
+    super(`${echo(field)}: ${problem}`, placeholder ? { field: echo(field), placeholder: echo(placeholder) } : { field: echo(field) });
   }
 }
 
@@ -287,7 +308,7 @@ export class CatalogEntryNotFoundError extends NexusError {
   readonly kind = 'not_found';
   readonly reason = 'CATALOG_ENTRY_NOT_FOUND';
   constructor(name: string) {
-    super(`the provider catalog has no entry "${name}"`, { catalog_name: name });
+    super(`the provider catalog has no entry "${echo(name)}"`, { catalog_name: echo(name) });
   }
 }
 
@@ -304,7 +325,7 @@ export class UrlNotAllowedError extends NexusError {
     readonly problem: string,
     kind: 'invalid_argument' | 'failed_precondition' = 'invalid_argument',
   ) {
-    super(`${field} ${problem}`, { field });
+    super(`${echo(field)} ${problem}`, { field: echo(field) });
     this.kind = kind;
   }
 

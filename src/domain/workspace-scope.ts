@@ -1,4 +1,5 @@
 import { WorkspaceForbiddenError } from './auth/auth-errors.js';
+import { echo } from './errors.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -10,7 +11,7 @@ import type { Principal } from './principal.js';
 export function workspaceFor(caller: Principal, requested: string): string {
   if (!caller.user) return requested;
   if (requested && requested !== caller.user.workspaceId) {
-    throw new WorkspaceForbiddenError(`workspace "${requested}" is not yours`);
+    throw new WorkspaceForbiddenError(`workspace "${echo(requested)}" is not yours`);
   }
   return caller.user.workspaceId;
 }
@@ -29,6 +30,6 @@ export function requireOwnRow<T extends { workspaceId: string }>(caller: Princip
 /** A user token names its project implicitly; naming another one is refused. */
 export function projectFor(caller: Principal | undefined, requested: string): string | undefined {
   if (!caller?.user) return undefined;
-  if (requested && requested !== caller.projectId) throw new WorkspaceForbiddenError(`project "${requested}" is not yours`);
+  if (requested && requested !== caller.projectId) throw new WorkspaceForbiddenError(`project "${echo(requested)}" is not yours`);
   return caller.projectId;
 }

@@ -1,4 +1,4 @@
-import { NexusError, type ErrorKind } from '../errors.js';
+import { echo, NexusError, type ErrorKind } from '../errors.js';
 
 /**
  * Errors of end-user sign-in, token grants and handoffs (ErrorReason 70-89).
@@ -20,7 +20,7 @@ export class ClientAuthenticationFailedError extends reasonError('unauthenticate
 }
 export class ClientNotFoundError extends reasonError('not_found', 'CLIENT_NOT_FOUND') {
   constructor(id: string) {
-    super(`client "${id}" not found`, { client_id: id });
+    super(`client "${echo(id)}" not found`, { client_id: echo(id) });
   }
 }
 export class RedirectUriNotAllowedError extends reasonError('invalid_argument', 'REDIRECT_URI_NOT_ALLOWED') {

@@ -2,7 +2,7 @@ import { hashSecret, isId, newId, randomToken, secretMatches } from '../../crypt
 import type { OAuthClientRow } from '../../storage/entities/oauth-client.js';
 import type { OAuthClientPatch } from '../../storage/repositories/oauth-client-repository.js';
 import type { Store } from '../../storage/store.js';
-import { InvalidFieldError } from '../errors.js';
+import { echo, InvalidFieldError } from '../errors.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { Principal } from '../principal.js';
 import { ClientAuthenticationFailedError, ClientNotFoundError } from './auth-errors.js';
@@ -63,7 +63,7 @@ export class ClientRegistry {
     const current = await this.get(caller, id);
     if (input.type && input.type !== current.type) throw new InvalidFieldError('client.type', 'cannot change');
     const paths = mask.length > 0 ? mask : Object.keys(MASK_FIELDS);
-    for (const p of paths) if (!MASK_FIELDS[p]) throw new InvalidFieldError('update_mask', `"${p}" cannot be updated`);
+    for (const p of paths) if (!MASK_FIELDS[p]) throw new InvalidFieldError('update_mask', `"${echo(p)}" cannot be updated`);
     // Merge first, validate the result: a partial update must leave a valid client.
     const merged: ClientInput = {
       type: current.type,

@@ -1,5 +1,5 @@
 import type { BrandingValue, HandoffIpBindingName, OAuthClientRow, OAuthClientType } from '../../storage/entities/oauth-client.js';
-import { InvalidFieldError } from '../errors.js';
+import { echo, InvalidFieldError } from '../errors.js';
 
 export interface ClientInput {
   type: OAuthClientType | undefined;
@@ -44,7 +44,7 @@ export function validateClient(input: ClientInput, allowInsecure: boolean): Vali
   if (input.siweOrigins.length > 20) throw new InvalidFieldError('client.siwe_origins', 'at most 20');
   const siweOrigins = input.siweOrigins.map((o) => {
     const url = webUrl('client.siwe_origins', o, allowInsecure);
-    if (url.origin !== o.replace(/\/$/, '')) throw new InvalidFieldError('client.siwe_origins', `"${o}" must be an origin (scheme, host, port)`);
+    if (url.origin !== o.replace(/\/$/, '')) throw new InvalidFieldError('client.siwe_origins', `"${echo(o)}" must be an origin (scheme, host, port)`);
     return url.origin;
   });
   for (const id of input.siweChainIds) {
@@ -67,11 +67,11 @@ function redirectUri(value: string, allowInsecure: boolean): void {
   try {
     url = new URL(value);
   } catch {
-    throw new InvalidFieldError(field, `"${value}" must be an absolute URI`);
+    throw new InvalidFieldError(field, `"${echo(value)}" must be an absolute URI`);
   }
   if (value.length > 2048) throw new InvalidFieldError(field, 'must be at most 2048 characters');
   if (url.hash) throw new InvalidFieldError(field, 'must not have a fragment');
-  if (FORBIDDEN_SCHEMES.has(url.protocol)) throw new InvalidFieldError(field, `scheme ${url.protocol} is not allowed`);
+  if (FORBIDDEN_SCHEMES.has(url.protocol)) throw new InvalidFieldError(field, `scheme ${echo(url.protocol)} is not allowed`);
   if (url.protocol === 'http:' && !allowInsecure && !isLoopback(url.hostname)) {
     throw new InvalidFieldError(field, 'http is only allowed for localhost');
   }
@@ -82,7 +82,7 @@ function webUrl(field: string, value: string, allowInsecure: boolean): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new InvalidFieldError(field, `"${value}" must be an absolute URL`);
+    throw new InvalidFieldError(field, `"${echo(value)}" must be an absolute URL`);
   }
   if (value.length > 2048) throw new InvalidFieldError(field, 'must be at most 2048 characters');
   const ok = url.protocol === 'https:' || (url.protocol === 'http:' && (allowInsecure || isLoopback(url.hostname)));

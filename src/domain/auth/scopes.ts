@@ -1,5 +1,5 @@
 import type { ApiKeyScope } from '../../storage/entities/api-key.js';
-import { InvalidFieldError } from '../errors.js';
+import { echo, InvalidFieldError } from '../errors.js';
 
 /** Scopes a user token may carry: never `admin`. */
 export type UserScope = Extract<ApiKeyScope, 'connections' | 'tokens'>;
@@ -27,7 +27,7 @@ export function parseUserScopes(values: string[]): UserScope[] {
   // Accept both repeated values and one space-separated OAuth `scope` string.
   for (const value of values.flatMap((v) => v.split(' ')).filter(Boolean)) {
     const known = USER_SCOPES.find((s) => s.name === value);
-    if (!known) throw new InvalidFieldError('scopes', `unknown scope "${value}" (see ListScopes)`);
+    if (!known) throw new InvalidFieldError('scopes', `unknown scope "${echo(value)}" (see ListScopes)`);
     out.add(known.name);
   }
   return [...out];

@@ -6,6 +6,7 @@ import type { Store } from '../../storage/store.js';
 import { defaultCredentialSchema, validateAgainst } from '../credential-schema.js';
 import {
   ConnectionNotFoundError,
+  echo,
   InvalidFieldError,
   NoPendingFieldsError,
   ProviderDisabledError,
@@ -434,7 +435,7 @@ export class ConnectionService {
     checkConnectionId('id', id);
     const projectId = typeof caller === 'string' ? caller : caller.projectId;
     let row = await this.deps.store.connections.findById(projectId, id);
-    if (typeof caller !== 'string') row = requireOwnRow(caller, row, `connection "${id}"`);
+    if (typeof caller !== 'string') row = requireOwnRow(caller, row, `connection "${echo(id)}"`);
     if (!row) throw new ConnectionNotFoundError(id);
     return row;
   }

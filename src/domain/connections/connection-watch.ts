@@ -3,6 +3,7 @@ import type { Tx } from '../../storage/data-source.js';
 import type { Store } from '../../storage/store.js';
 import {
   ConnectionNotFoundError,
+  echo,
   InvalidFieldError,
   ProviderNotFoundError,
   ResumeCursorExpiredError,
@@ -158,7 +159,7 @@ export class ConnectionWatch {
     const projectId = caller.projectId;
     if (query.connectionId !== undefined) {
       checkConnectionId('id', query.connectionId);
-      const row = requireOwnRow(caller, await this.store.connections.findById(projectId, query.connectionId), `connection "${query.connectionId}"`);
+      const row = requireOwnRow(caller, await this.store.connections.findById(projectId, query.connectionId), `connection "${echo(query.connectionId)}"`);
       if (!row) throw new ConnectionNotFoundError(query.connectionId);
       return { projectId, connectionId: row.id };
     }

@@ -1,6 +1,6 @@
 import type { ApiKeyConfig, AwsSigV4Config, McpConfig, OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
 import { checkSchema } from '../credential-schema.js';
-import { InvalidFieldError, ProviderMisconfiguredError } from '../errors.js';
+import { echo, InvalidFieldError, ProviderMisconfiguredError } from '../errors.js';
 import { checkUrlTemplate } from '../oauth/url-template.js';
 import type { McpInput, OAuth2Input, ProviderInput } from './provider-input.js';
 
@@ -46,7 +46,7 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
   if (input.logoUrl) url('provider.logo_url', input.logoUrl, true, ['https:', 'data:', ...(allowInsecureUrls ? ['http:'] : [])]);
   if (input.categories.length > 20) throw new InvalidFieldError('provider.categories', 'at most 20');
   for (const c of input.categories) {
-    if (!CATEGORY.test(c)) throw new InvalidFieldError('provider.categories', `"${c}" must be a lowercase slug`);
+    if (!CATEGORY.test(c)) throw new InvalidFieldError('provider.categories', `"${echo(c)}" must be a lowercase slug`);
   }
   if (!input.authType) throw new InvalidFieldError('provider.auth_type', 'is required');
 
@@ -87,7 +87,7 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
       const before = Object.keys((stored.connectionFieldsSchema?.properties ?? {}) as object);
       const overlap = before.filter((k) => k in (input.postOauthFieldsSchema!.properties as object));
       if (overlap.length) {
-        throw new ProviderMisconfiguredError(`"${overlap[0]}" is in both connection_fields_schema and post_oauth_fields_schema`);
+        throw new ProviderMisconfiguredError(`"${echo(overlap[0]!)}" is in both connection_fields_schema and post_oauth_fields_schema`);
       }
     }
   } else {
@@ -144,7 +144,7 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema
   if (o.scopeSeparator.length > 4) throw new InvalidFieldError('provider.oauth2.scope_separator', 'at most 4 characters');
   for (const [k, v] of Object.entries(o.authorizeParams)) {
     if (RESERVED_AUTHORIZE_PARAMS.has(k)) {
-      throw new InvalidFieldError('provider.oauth2.authorize_params', `"${k}" is set by Nexus and cannot be overridden`);
+      throw new InvalidFieldError('provider.oauth2.authorize_params', `"${echo(k)}" is set by Nexus and cannot be overridden`);
     }
     text('provider.oauth2.authorize_params', k, 128);
     text('provider.oauth2.authorize_params', v, 1024);
@@ -152,7 +152,7 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema
   const tokenParams = o.tokenParams ?? {};
   for (const [k, v] of Object.entries(tokenParams)) {
     if (RESERVED_TOKEN_PARAMS.has(k)) {
-      throw new InvalidFieldError('provider.oauth2.token_params', `"${k}" is set by Nexus and cannot be overridden`);
+      throw new InvalidFieldError('provider.oauth2.token_params', `"${echo(k)}" is set by Nexus and cannot be overridden`);
     }
     text('provider.oauth2.token_params', k, 128);
     text('provider.oauth2.token_params', v, 1024);
@@ -214,7 +214,7 @@ function validateApiKey(a: Partial<ApiKeyConfig>, schema: ProviderRow['credentia
   const field = a.field || 'api_key';
   const props = (schema?.properties ?? { api_key: {} }) as Record<string, unknown>;
   if (!(field in props)) {
-    throw new ProviderMisconfiguredError(`api_key.field "${field}" is not a property of the credential schema`);
+    throw new ProviderMisconfiguredError(`api_key.field "${echo(field)}" is not a property of the credential schema`);
   }
   text('provider.api_key.prefix', a.prefix ?? '', 64);
   return { location, name, prefix: a.prefix ?? '', field };

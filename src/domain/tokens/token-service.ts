@@ -5,7 +5,7 @@ import type { ProviderRow } from '../../storage/entities/provider.js';
 import type { Store } from '../../storage/store.js';
 import { checkConnectionId } from '../connections/connection-id.js';
 import { openCredentials } from '../connections/sealed-credentials.js';
-import { ConnectionNotFoundError, InvalidFieldError, StaticCredentialError } from '../errors.js';
+import { ConnectionNotFoundError, echo, InvalidFieldError, StaticCredentialError } from '../errors.js';
 import { isMcpBearer, type McpBearerCredential } from '../mcp/mcp-bearer.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import type { Principal } from '../principal.js';
@@ -88,7 +88,7 @@ export class TokenService {
   private async requireUsable(caller: Principal, id: string): Promise<{ connection: ConnectionRow; provider: ProviderRow }> {
     checkConnectionId('connection_id', id);
     const found = await this.deps.store.connections.findWithProvider(caller.projectId, id);
-    const row = requireOwnRow(caller, found?.connection ?? null, `connection "${id}"`);
+    const row = requireOwnRow(caller, found?.connection ?? null, `connection "${echo(id)}"`);
     if (!row || !found) throw new ConnectionNotFoundError(id);
     const unusable = usabilityError(row);
     if (unusable) throw unusable;
