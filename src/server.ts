@@ -22,10 +22,10 @@ import type { Store } from './storage/store.js';
 import { clientIpKey, type ClientIpResolver } from './transport/client-ip.js';
 import { connectRoutes, type Handlers } from './transport/connect-routes.js';
 import { errorInterceptor } from './transport/error-interceptor.js';
-import { withSafeProtocolErrors } from './transport/protocol-errors.js';
+import { inputValidationInterceptor } from './transport/input-validation.js';
+import { READ_MAX_BYTES, withSafeProtocolErrors } from './transport/protocol-errors.js';
 
-/** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
-export const READ_MAX_BYTES = 1024 * 1024;
+export { READ_MAX_BYTES };
 
 export interface ServerDeps {
   logger: Logger;
@@ -87,11 +87,16 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
       const handlers = router.handlers as UniversalHandler[];
       handlers.splice(0, handlers.length, ...handlers.map(withSafeProtocolErrors));
     },
-    // The metrics interceptor is outermost, so it sees the code the error interceptor settled on.
+    // The metrics interceptor is outermost, so it sees the code the error interceptor settled on;
+    // input validation is innermost, so its refusals get the error contract.
     interceptors: [
       deps.metrics.interceptor(),
       errorInterceptor((err, procedure) => deps.logger.error({ err, procedure }, 'unexpected error in RPC')),
+      inputValidationInterceptor(),
     ],
+    // Protobuf JSON's own default: a misspelled field or enum name is an error, not silently dropped
+    // (Connect ignores both unless told otherwise). protocol-errors.ts names the field in the error.
+    jsonOptions: { ignoreUnknownFields: false },
     readMaxBytes: READ_MAX_BYTES,
     contextValues: (req) =>
       createContextValues().set(clientIpKey, deps.clientIps.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for'])),

@@ -41,6 +41,19 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 }
 
 /**
+ * SQLSTATEs that mean the database refused a value the caller sent: class 22
+ * (data exception: a NUL or invalid byte sequence, 22021; an unsupported
+ * Unicode escape in JSON, 22P05; a value too long for its column, 22001;
+ * a number or date out of range, 22003/22008; malformed input syntax, 22P02)
+ * and 54000 (a value too large to index). The boundary check refuses most of
+ * these first; this keeps any that slip through INVALID_ARGUMENT, not INTERNAL.
+ */
+export function isInputRejectedByDatabase(err: unknown): boolean {
+  const code = (err as { code?: unknown; driverError?: { code?: unknown } })?.code ?? (err as { driverError?: { code?: unknown } })?.driverError?.code;
+  return typeof code === 'string' && /^(22[0-9A-Z]{3}|54000)$/.test(code);
+}
+
+/**
  * Turns anything a handler threw into a ConnectError with an ErrorInfo. An
  * error we did not anticipate becomes INTERNAL with a generic message: its
  * own text may carry data we must not echo.
@@ -53,6 +66,12 @@ export function toConnectError(err: unknown, logUnexpected: (err: unknown) => vo
   if (isDatabaseUnavailable(err)) {
     return new ConnectError('the database is unavailable; retry shortly', Code.Unavailable, undefined, [
       errorInfo('SERVICE_UNAVAILABLE'),
+    ]);
+  }
+  if (isInputRejectedByDatabase(err)) {
+    // The driver's message may quote the value; the caller gets a fixed one.
+    return new ConnectError('a value in the request cannot be stored: it is too long or is not valid text', Code.InvalidArgument, undefined, [
+      errorInfo('INVALID_FIELD', { field: 'request' }),
     ]);
   }
   logUnexpected(err);

@@ -13,6 +13,7 @@ import { findTrailerError, setTrailerStatus } from '@connectrpc/connect/protocol
 import { trailerFlag, trailerParse, trailerSerialize } from '@connectrpc/connect/protocol-grpc-web';
 import { ErrorInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
 import { errorInfo } from './error-mapper.js';
+import { locateJsonProblem, type InputProblem } from './input-validation.js';
 
 /**
  * Connect decodes and size-checks a request before any interceptor runs, so
@@ -28,17 +29,73 @@ export function withSafeProtocolErrors(handler: UniversalHandler): UniversalHand
   if (handler.method.methodKind !== 'unary') return handler;
   const inputName = handler.method.input.typeName;
   const wrapped = async (req: Parameters<UniversalHandler>[0]): Promise<UniversalServerResponse> => {
-    const res = await handler(req);
     const contentType = req.header.get('content-type') ?? '';
-    if (contentType.startsWith('application/grpc-web')) return rewriteGrpcWeb(res, inputName);
-    if (contentType.startsWith('application/grpc')) return rewriteGrpc(res, inputName);
-    return rewriteConnect(res, inputName);
+    if (contentType.startsWith('application/grpc-web')) return rewriteGrpcWeb(await handler(req), inputName);
+    if (contentType.startsWith('application/grpc')) return rewriteGrpc(await handler(req), inputName);
+    const recorded = recordJsonRequest(req);
+    const res = await handler(recorded.req);
+    return rewriteConnect(res, inputName, () => {
+      const json = recorded.json();
+      return json === undefined ? undefined : locateJsonProblem(handler.method.input, json);
+    });
   };
   return Object.assign(wrapped, handler);
 }
 
-/** The replacement for an error that came from decoding or limits, or undefined to keep it. */
-function safeError(err: ConnectError, inputName: string): ConnectError | undefined {
+/** Largest request message accepted; larger ones get RESOURCE_EXHAUSTED. */
+export const READ_MAX_BYTES = 1024 * 1024;
+
+type UniversalRequest = Parameters<UniversalHandler>[0];
+
+/**
+ * A Connect unary request whose JSON is kept as Connect reads it (the body
+ * passes through; at most READ_MAX_BYTES are kept, Connect enforces the
+ * limit), so that a request that fails to decode can have its bad field
+ * named. GET requests carry the JSON in `?message=`. Compressed or binary
+ * requests are not kept.
+ */
+function recordJsonRequest(req: UniversalRequest): { req: UniversalRequest; json: () => unknown } {
+  const none = { req, json: () => undefined };
+  const url = new URL(req.url, 'http://localhost');
+  if (req.method === 'GET') {
+    if (url.searchParams.get('encoding') !== 'json' || url.searchParams.has('compression')) return none;
+    const message = url.searchParams.get('message') ?? '';
+    const text = url.searchParams.get('base64') === '1' ? Buffer.from(message, 'base64url').toString('utf8') : message;
+    return { req, json: () => parseJson(text) };
+  }
+  const body = req.body;
+  const isJson = (req.header.get('content-type') ?? '').startsWith('application/json');
+  const encoded = (req.header.get('content-encoding') ?? 'identity') !== 'identity';
+  if (!isJson || encoded || body === null || typeof body !== 'object' || !(Symbol.asyncIterator in body)) return none;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const passthrough = (async function* () {
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      if (size <= READ_MAX_BYTES) chunks.push(chunk);
+      size += chunk.byteLength;
+      yield chunk;
+    }
+  })();
+  return {
+    req: { ...req, body: passthrough },
+    json: () => (size > READ_MAX_BYTES ? undefined : parseJson(Buffer.concat(chunks).toString('utf8'))),
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The replacement for an error that came from decoding or limits, or
+ * undefined to keep it. `locate` names the field of a JSON request that
+ * failed to decode, when it can.
+ */
+function safeError(err: ConnectError, inputName: string, locate?: () => InputProblem | undefined): ConnectError | undefined {
   if (err.findDetails(ErrorInfoSchema).length > 0) return undefined;
   switch (err.code) {
     case Code.ResourceExhausted:
@@ -48,6 +105,14 @@ function safeError(err: ConnectError, inputName: string): ConnectError | undefin
       // Our own unexpected failures are INTERNAL "internal error" and stay so; anything else
       // without details here is Connect failing to read the request.
       if (err.rawMessage === 'internal error') return undefined;
+      {
+        const problem = err.code === Code.InvalidArgument ? locate?.() : undefined;
+        if (problem) {
+          return new ConnectError(`${problem.path}: ${problem.problem}`, Code.InvalidArgument, undefined, [
+            errorInfo('INVALID_FIELD', { field: problem.path }),
+          ]);
+        }
+      }
       return new ConnectError(`the request body is not a valid ${inputName}`, Code.InvalidArgument, undefined, [
         errorInfo('INVALID_FIELD', { field: 'body' }),
       ]);
@@ -66,7 +131,11 @@ function asBody(bytes: Uint8Array): UniversalServerResponse['body'] {
   return createAsyncIterable([bytes]);
 }
 
-async function rewriteConnect(res: UniversalServerResponse, inputName: string): Promise<UniversalServerResponse> {
+async function rewriteConnect(
+  res: UniversalServerResponse,
+  inputName: string,
+  locate: () => InputProblem | undefined,
+): Promise<UniversalServerResponse> {
   // Only Connect error bodies (JSON) are rewritten; 404/405/415 answers have none.
   if (res.status === 200 || !new Headers(res.header).get('content-type')?.startsWith('application/json')) return res;
   const bytes = await bodyBytes(res);
@@ -76,7 +145,7 @@ async function rewriteConnect(res: UniversalServerResponse, inputName: string): 
   } catch {
     return { ...res, body: asBody(bytes) };
   }
-  const replacement = safeError(original, inputName);
+  const replacement = safeError(original, inputName, locate);
   if (!replacement) return { ...res, body: asBody(bytes) };
   const body = errorToJsonBytes(replacement, {});
   const header = new Headers(res.header);
