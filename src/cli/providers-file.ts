@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { ProviderCatalog } from '../domain/catalog/provider-catalog.js';
-import { providerInputFromDocument, type ProviderDocument } from '../domain/providers/provider-document.js';
+import { checkProviderDocument, providerInputFromDocument, type ProviderDocument } from '../domain/providers/provider-document.js';
 import type { ProviderInput } from '../domain/providers/provider-input.js';
 
 /**
@@ -11,7 +11,8 @@ import type { ProviderInput } from '../domain/providers/provider-input.js';
  * what the catalog cannot know (oauth2.client_id and client_secret); any
  * other field it gives overrides the entry's (oauth2 settings one by one).
  * `${ENV}` in a string is replaced from the environment, so secrets stay out
- * of the file.
+ * of the file. Unknown keys and enum values are refused here, before any
+ * database is opened, with a suggestion ("did you mean `enabled`?").
  */
 export function readProvidersFile(path: string, catalog: ProviderCatalog, env: NodeJS.ProcessEnv = process.env): ProviderInput[] {
   let doc: { providers?: unknown };
@@ -25,6 +26,7 @@ export function readProvidersFile(path: string, catalog: ProviderCatalog, env: N
     const where = `${path}: providers[${i}]`;
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${where}: must be a mapping`);
     const entry = substitute(raw, env, where) as ProviderDocument;
+    checkProviderDocument(entry, where, ['catalog']);
     if (entry.catalog === undefined) return providerInputFromDocument(entry, where);
     const { catalog: catalogName, ...overrides } = entry;
     const base = catalog.get(String(catalogName));

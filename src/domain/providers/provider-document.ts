@@ -5,7 +5,8 @@ import type {
   RefreshTokenRotationName,
   TokenResponseFormatName,
 } from '../../storage/entities/provider.js';
-import { InvalidFieldError } from '../errors.js';
+import { echo, InvalidFieldError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
 import type { ProviderInput } from './provider-input.js';
 
 /**
@@ -99,4 +100,78 @@ function rotation(v: unknown, where: string): RefreshTokenRotationName | undefin
 function strings(v: unknown, where: string): Record<string, string> {
   const o = object(v, where) ?? {};
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, s(x)]));
+}
+
+/** The keys a provider document may have, section by section; `null` marks free-form JSON (schemas, parameter maps). */
+type KeySpec = { [key: string]: KeySpec | null | 'scalar' };
+const DOCUMENT_KEYS: KeySpec = {
+  name: 'scalar',
+  display_name: 'scalar',
+  description: 'scalar',
+  logo_url: 'scalar',
+  categories: 'scalar',
+  auth_type: 'scalar',
+  enabled: 'scalar',
+  oauth2: {
+    client_id: 'scalar',
+    client_secret: 'scalar',
+    authorization_url: 'scalar',
+    token_url: 'scalar',
+    revocation_url: 'scalar',
+    issuer: 'scalar',
+    default_scopes: 'scalar',
+    scope_separator: 'scalar',
+    authorize_params: null,
+    client_auth_method: 'scalar',
+    token_response_format: 'scalar',
+    token_params: null,
+    refresh_token_rotation: 'scalar',
+    token_response_paths: { access_token: 'scalar', refresh_token: 'scalar', expires_in: 'scalar', scope: 'scalar' },
+  },
+  credential_schema: null,
+  post_oauth_fields_schema: null,
+  connection_fields_schema: null,
+  api_key: { location: 'scalar', name: 'scalar', prefix: 'scalar', field: 'scalar' },
+  aws_sigv4: { service: 'scalar', default_region: 'scalar' },
+  mcp: { server_url: 'scalar', client_id: 'scalar', client_secret: 'scalar', default_scopes: 'scalar' },
+};
+
+/** Enum-valued keys and their values, as `providerInputFromDocument` reads them (case-insensitive where it folds case). */
+const DOCUMENT_ENUMS: { path: string; values: string[] }[] = [
+  { path: 'auth_type', values: ['OAUTH2', 'API_KEY', 'BASIC_AUTH', 'AWS_SIGV4', 'BEARER', 'MCP'] },
+  { path: 'oauth2.client_auth_method', values: ['client_secret_basic', 'client_secret_post', 'none'] },
+  { path: 'oauth2.token_response_format', values: ['form', 'json'] },
+  { path: 'oauth2.refresh_token_rotation', values: ['rotates', 'stable'] },
+  { path: 'api_key.location', values: ['header', 'query'] },
+];
+
+/**
+ * Refuses what `providerInputFromDocument` would otherwise read as "unset":
+ * an unknown key (`enabld: false` left a provider enabled), an enum value
+ * that does not exist, or an `enabled` that is not true or false. Each error
+ * names the key and suggests the closest known one. Pure: `nexus providers
+ * apply` runs it on the file before it opens the database. `extraKeys` are
+ * top-level keys the caller handles itself (the file's `catalog`).
+ */
+export function checkProviderDocument(doc: ProviderDocument, where: string, extraKeys: readonly string[] = []): void {
+  checkKeys(doc, { ...DOCUMENT_KEYS, ...Object.fromEntries(extraKeys.map((k) => [k, 'scalar' as const])) }, where, '');
+  if (doc.enabled !== undefined && doc.enabled !== null && typeof doc.enabled !== 'boolean') {
+    throw new InvalidFieldError(`${where}.enabled`, 'must be true or false');
+  }
+  for (const { path, values } of DOCUMENT_ENUMS) {
+    const value = path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), doc);
+    if (value === undefined || value === null || value === '') continue;
+    const text = String(value);
+    if (values.some((v) => v.toLowerCase() === text.toLowerCase())) continue;
+    throw new InvalidFieldError(`${where}.${path}`, `unknown value "${echo(text)}"${didYouMean(text, values) || `; expected one of ${values.join(', ')}`}`);
+  }
+}
+
+function checkKeys(value: unknown, spec: KeySpec, where: string, prefix: string): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  for (const [key, child] of Object.entries(value)) {
+    const known = spec[key];
+    if (known === undefined) throw new InvalidFieldError(`${where}.${prefix}${echo(key)}`, `unknown key${didYouMean(key, Object.keys(spec))}`);
+    if (known && known !== 'scalar') checkKeys(child, known, where, `${prefix}${key}.`);
+  }
 }
