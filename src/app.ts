@@ -13,7 +13,8 @@ import { ConnectionService } from './domain/connections/connection-service.js';
 import { ConnectionWatch } from './domain/connections/connection-watch.js';
 import { mcpAuthorization } from './domain/mcp/index.js';
 import { OAuthClient } from './domain/oauth/oauth-client.js';
-import { OutboundPolicy } from './domain/outbound/outbound-policy.js';
+import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
+import { createSafeFetch } from './domain/outbound/safe-fetch.js';
 import { bootstrap } from './domain/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
 import { UrlAllowList } from './domain/url-allow-list.js';
@@ -73,6 +74,8 @@ export interface AppOptions {
   refreshWorker?: boolean;
   /** false: serve only /healthz, /readyz and /metrics, no API (`nexus worker`). */
   serveApi?: boolean;
+  /** The DNS resolver of outbound calls; the system's by default (tests map made-up names to loopback). */
+  outboundResolver?: Resolver;
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
@@ -94,9 +97,21 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     apiKeys.hearRevocations(events);
     const { generatedAdminKey, retiredAdminKeys } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
     if (retiredAdminKeys.length > 0) logger.warn({ retired: retiredAdminKeys }, 'NEXUS_ADMIN_API_KEY changed: the previous key is revoked');
-    const outbound = new OutboundPolicy({ production: config.production, allowedHosts: config.outboundAllowedHosts });
-    const mcp = mcpAuthorization(config, store, outbound);
-    const oauth = new OAuthClient({ timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production, mcp });
+    const outbound = new OutboundPolicy({
+      production: config.production,
+      allowedHosts: config.outboundAllowedHosts,
+      ...(options.outboundResolver ? { resolver: options.outboundResolver } : {}),
+    });
+    // One SSRF-safe fetch for every call to a provider, an MCP server or an authorization server.
+    const outboundFetch = createSafeFetch(outbound, { timeoutMs: config.providerTimeoutMs });
+    const mcp = mcpAuthorization(config, store, outbound, outboundFetch);
+    const oauth = new OAuthClient({
+      timeoutMs: config.providerTimeoutMs,
+      allowInsecureRequests: !config.production,
+      mcp,
+      policy: outbound,
+      fetch: outboundFetch,
+    });
     let connections: ConnectionService | undefined;
     const providers = new ProviderService(
       store,

@@ -9,15 +9,21 @@ import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
+import { allowOutbound } from '../support/outbound-hosts.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
 
 describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
   let auth: TestAuthServer;
   let nexus: TestApp;
   let api: Clients;
+  // A token endpoint that accepts connections and never answers (allow-listed like the AS).
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket));
 
   beforeAll(async () => {
     auth = await TestAuthServer.start();
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    allowOutbound(`127.0.0.1:${(silent.address() as AddressInfo).port}`);
     nexus = await startTestApp({ backend });
     api = clients(nexus.baseUrl, ADMIN_KEY);
     await api.providers.createProvider({ provider: oauthProvider(auth) });
@@ -25,6 +31,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
   afterAll(async () => {
     await nexus?.close();
     await auth?.stop();
+    silent.close();
   });
 
   const connect = (workspaceId: string) => connectViaConsent(auth, api, workspaceId);
@@ -129,10 +136,6 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
   });
 
   it('answers UNAVAILABLE when the token endpoint times out, at exchange and at refresh, changing nothing it should not', async () => {
-    // A token endpoint that accepts connections and never answers.
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const hangingTokenUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/token`;
     try {
       // Refresh: the connection was made while the endpoint answered; then it stops answering.
@@ -154,7 +157,6 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
       const restored = oauthProvider(auth, { name: 'local-oauth' });
       await api.providers.updateProvider({ provider: restored, updateMask: { paths: ['oauth2.token_url'] } });
       for (const s of sockets) s.destroy();
-      silent.close();
     }
   });
 

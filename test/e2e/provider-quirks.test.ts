@@ -15,7 +15,7 @@ import {
 import { callback } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
-import { QuirkyAuthServer, resolveQuirkyHostsToLoopback, type QuirkyOptions } from '../support/quirky-auth-server.js';
+import { QuirkyAuthServer, quirkyPorts, quirkyResolver, resolveQuirkyHostsToLoopback, type QuirkyOptions } from '../support/quirky-auth-server.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
 
 type OAuth2Init = Partial<Omit<OAuth2Settings, '$typeName' | 'tokenResponsePaths'>> & {
@@ -45,15 +45,21 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
   let nexus: TestApp;
   let api: Clients;
   const servers: QuirkyAuthServer[] = [];
+  // Servers start per test, after Nexus: their ports are reserved and allow-listed up front.
+  let ports: number[] = [];
   const start = async (options: QuirkyOptions) => {
-    const as = await QuirkyAuthServer.start(options);
+    const port = ports.shift();
+    if (port === undefined) throw new Error('reserve more quirky ports');
+    const as = await QuirkyAuthServer.start(options, port);
     servers.push(as);
     return as;
   };
 
   beforeAll(async () => {
     resolveQuirkyHostsToLoopback();
-    nexus = await startTestApp({ backend });
+    const reserved = await quirkyPorts(16, ['acme.quirky.test', 'globex.quirky.test']);
+    ports = reserved.ports;
+    nexus = await startTestApp({ backend, config: { outboundAllowedHosts: reserved.allowedHosts }, outboundResolver: quirkyResolver });
     api = clients(nexus.baseUrl, ADMIN_KEY);
   });
   afterAll(async () => {

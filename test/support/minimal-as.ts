@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { allowOutbound } from './outbound-hosts.js';
 
 export type MinimalMode = 'ok' | 'server_error' | 'invalid_grant' | 'hang';
 
@@ -49,6 +50,7 @@ export class MinimalAuthServer {
     const as = new MinimalAuthServer(server);
     server.on('request', (req, res) => void as.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    allowOutbound(new URL(as.origin).host);
     return as;
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { OAuth2Server } from 'oauth2-mock-server';
+import { allowOutbound } from './outbound-hosts.js';
 
 export type RefreshMode = 'ok' | 'invalid_grant' | 'server_error';
 
@@ -34,6 +35,7 @@ export class TestAuthServer {
     await server.start(0, '127.0.0.1');
     const auth = new TestAuthServer(server);
     auth.install();
+    allowOutbound(new URL(auth.issuer).host);
     return auth;
   }
 

@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import dns from 'node:dns';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Agent, setGlobalDispatcher } from 'undici';
+import type { Resolver } from '../../src/domain/outbound/outbound-policy.js';
+import { allowOutbound } from './outbound-hosts.js';
 
 /**
  * A strict OAuth 2.0 authorization server with the quirks real providers
@@ -53,7 +55,8 @@ export class QuirkyAuthServer {
     readonly options: QuirkyOptions,
   ) {}
 
-  static async start(options: QuirkyOptions): Promise<QuirkyAuthServer> {
+  /** `port`: one reserved in advance (quirkyPorts), for a server started after the Nexus that must reach it. */
+  static async start(options: QuirkyOptions, port = 0): Promise<QuirkyAuthServer> {
     const app = Fastify();
     const server = new QuirkyAuthServer(app, options);
     app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
@@ -62,8 +65,9 @@ export class QuirkyAuthServer {
     app.get('/oauth/authorize', (req, reply) => server.authorize(req, reply));
     app.post('/oauth/token', (req, reply) => server.token(req, reply));
     app.post('/oauth/revoke', (req, reply) => server.revoke(req, reply));
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.listen({ port, host: '127.0.0.1' });
     server.port = (app.server.address() as { port: number }).port;
+    allowOutbound(`127.0.0.1:${server.port}`);
     return server;
   }
 
@@ -213,4 +217,24 @@ export function resolveQuirkyHostsToLoopback(): void {
       },
     }),
   );
+}
+
+/** Nexus's outbound resolver for these tests: *.quirky.test is loopback, anything else is not found. */
+export const quirkyResolver: Resolver = async (hostname) => {
+  if (hostname.endsWith('.quirky.test')) return [{ address: '127.0.0.1', family: 4 }];
+  throw Object.assign(new Error(`ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+};
+
+/**
+ * Ports reserved before Nexus starts for quirky servers started later,
+ * with their allow-list entries (loopback and the tenant host names).
+ */
+export async function quirkyPorts(count: number, hostNames: string[]): Promise<{ ports: number[]; allowedHosts: string[] }> {
+  const { freePort } = await import('./ports.js');
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  return { ports, allowedHosts: ports.flatMap((p) => ['127.0.0.1', ...hostNames].map((h) => `${h}:${p}`)) };
 }

@@ -10,6 +10,8 @@ import { createApp, type App } from '../../src/app.js';
 import { loadRefreshConfig, type Config } from '../../src/config/config.js';
 import { KeyRing } from '../../src/crypto/index.js';
 import { createLogger } from '../../src/logging.js';
+import type { Resolver } from '../../src/domain/outbound/outbound-policy.js';
+import { allowedOutboundHosts } from './outbound-hosts.js';
 import { freePort } from './ports.js';
 import { createTestDatabase, type Backend, type TestDatabase } from './databases.js';
 
@@ -33,6 +35,8 @@ export interface StartOptions {
   config?: Partial<Config>;
   /** The end-user auth clock (token, code and handoff expiry). */
   clock?: () => Date;
+  /** Nexus's outbound DNS resolver (made-up host names on loopback). */
+  outboundResolver?: Resolver;
 }
 
 export async function startTestApp(options: StartOptions): Promise<TestApp> {
@@ -68,9 +72,10 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     eventRetentionMs: 24 * 3_600_000,
     // Suites that test the background worker turn it on; elsewhere it would refresh behind their backs.
     refresh: { ...loadRefreshConfig({}, 2_000), worker: false },
-    outboundAllowedHosts: [],
     discoveryCacheSeconds: 600,
     ...options.config,
+    // The loopback authorization servers this file started (outbound-hosts.ts), and the test's own entries.
+    outboundAllowedHosts: [...new Set([...allowedOutboundHosts(), ...(options.config?.outboundAllowedHosts ?? [])])],
   };
   const logs: string[] = [];
   const sink = new Writable({
@@ -82,6 +87,7 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
   const app = await createApp(config, createLogger('debug', sink), {
     refreshWorker: config.refresh.worker,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.outboundResolver ? { outboundResolver: options.outboundResolver } : {}),
   });
   await app.server.listen({ port, host: '127.0.0.1' });
   return {

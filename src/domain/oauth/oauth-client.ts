@@ -1,6 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import type { OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
-import { ProviderMisconfiguredError, ProviderUnavailableError } from '../errors.js';
+import { ProviderMisconfiguredError, ProviderUnavailableError, UrlNotAllowedError } from '../errors.js';
+import type { OutboundPolicy } from '../outbound/outbound-policy.js';
+import type { SafeFetch } from '../outbound/safe-fetch.js';
 import { OAuthRejectedError, safeErrorCode } from './oauth-errors.js';
 import type { OAuthTarget, OAuthTargetResolver } from './oauth-target.js';
 import { tokenResponseAdapter } from './token-response.js';
@@ -19,6 +21,10 @@ export interface OAuthClientOptions {
   discoveryTtlMs?: number;
   /** Resolves MCP providers (discovery, client registration, resource indicator). */
   mcp?: OAuthTargetResolver;
+  /** Which provider endpoints may be used at all (scheme, credentials, internal addresses). */
+  policy: OutboundPolicy;
+  /** The SSRF-safe fetch every call to an authorization server goes through. */
+  fetch: SafeFetch;
 }
 
 interface CachedServer {
@@ -31,7 +37,16 @@ interface CachedServer {
  * authorization URL (PKCE S256 always), code exchange, refresh and RFC 7009
  * revocation. Every failure becomes either OAuthRejectedError (the server
  * said no) or ProviderUnavailableError (it could not answer), so callers can
- * tell a user problem from a transient one.
+ * tell a user problem from a transient one; an endpoint the outbound policy
+ * refuses is UrlNotAllowedError (FAILED_PRECONDITION).
+ *
+ * Every call (discovery, token, refresh, revocation) goes through the
+ * SSRF-safe fetch, and every endpoint, configured or discovered, must pass
+ * the outbound policy before it is used or shown to a browser: https (http
+ * only for NEXUS_OUTBOUND_ALLOWED_HOSTS outside production), no internal
+ * address unless allow-listed. A client secret therefore never leaves for an
+ * internal service, and a discovered `javascript:` authorization endpoint
+ * never reaches a browser.
  */
 export class OAuthClient {
   private readonly discovered = new Map<string, CachedServer>();
@@ -161,6 +176,7 @@ export class OAuthClient {
 
   /** 4xx with an OAuth error body → rejected; anything else (5xx, timeout, garbage) → unavailable. */
   private classify(what: string, err: unknown): Error {
+    if (err instanceof UrlNotAllowedError) return err.atUse();
     if (err instanceof oauth.ResponseBodyError && err.status >= 400 && err.status < 500) {
       return new OAuthRejectedError(safeErrorCode(err.error), err.status);
     }
@@ -179,12 +195,12 @@ export class OAuthClient {
     return new ProviderUnavailableError(what, detail);
   }
 
-  /** Timeout, and the target's own fetch when it has one (MCP: the SSRF-safe one). */
+  /** Timeout, and the SSRF-safe fetch (the target's own when it has one). */
   private httpOptions(t?: OAuthTarget) {
     return {
       signal: () => AbortSignal.timeout(this.options.timeoutMs),
       [oauth.allowInsecureRequests]: this.options.allowInsecureRequests,
-      ...(t?.fetch ? { [oauth.customFetch]: t.fetch } : {}),
+      [oauth.customFetch]: t?.fetch ?? this.options.fetch,
     };
   }
 
@@ -205,15 +221,36 @@ export class OAuthClient {
     }
     const cfg = oauth2Of(provider, fields);
     return {
-      server: await this.server(cfg),
+      server: this.checkEndpoints(await this.server(cfg)),
       clientId: cfg.clientId,
       clientSecret,
       clientAuthMethod: cfg.clientAuthMethod,
       authorizeParams: cfg.authorizeParams,
       scopeSeparator: cfg.scopeSeparator,
       tokenParams: cfg.tokenParams ?? {},
-      tokenFetch: tokenResponseAdapter(cfg),
+      tokenFetch: tokenResponseAdapter(cfg, this.options.fetch),
+      fetch: this.options.fetch,
     };
+  }
+
+  /**
+   * Every endpoint of the server, configured (templates filled) or
+   * discovered, passes the outbound policy. The authorization endpoint is
+   * not fetched by Nexus but handed to a browser: it must be https (or
+   * allow-listed http) like the rest, never `javascript:` or `data:`.
+   */
+  private checkEndpoints(server: oauth.AuthorizationServer): oauth.AuthorizationServer {
+    for (const field of ['authorization_endpoint', 'token_endpoint', 'revocation_endpoint', 'userinfo_endpoint'] as const) {
+      const value = server[field];
+      if (value === undefined) continue;
+      if (typeof value !== 'string') throw new UrlNotAllowedError(field, 'is not a URL', 'failed_precondition');
+      try {
+        this.options.policy.checkUrl(value, field);
+      } catch (err) {
+        throw err instanceof UrlNotAllowedError ? err.atUse() : err;
+      }
+    }
+    return server;
   }
 
   /** The authorization server: explicit endpoints, completed by discovery when an issuer is set. */
@@ -245,6 +282,7 @@ export class OAuthClient {
       const response = await oauth.discoveryRequest(issuerUrl, { algorithm: 'oidc', ...this.httpOptions() });
       server = await oauth.processDiscoveryResponse(issuerUrl, response);
     } catch (err) {
+      if (err instanceof UrlNotAllowedError) throw err.atUse();
       const e = err as { name?: string };
       throw new ProviderUnavailableError(
         'be discovered',

@@ -1,7 +1,7 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { UrlNotAllowedError } from '../errors.js';
-import { internalAddressReason } from './address-policy.js';
+import { internalAddressReason, isIpLiteral } from './address-policy.js';
 import type { OutboundPolicy } from './outbound-policy.js';
 
 export interface SafeFetchOptions {
@@ -102,7 +102,10 @@ export function createSafeFetch(policy: OutboundPolicy, options: SafeFetchOption
 /** The socket's DNS lookup: refuses internal addresses unless the host and port are allow-listed (`trusted`). */
 function checkedLookup(policy: OutboundPolicy, trusted: boolean) {
   return (hostname: string, opts: LookupOptions, callback: LookupCallback): void => {
-    policy.resolve(hostname).then(
+    // An IP literal is its own answer (a resolver need not know it).
+    const literal = isIpLiteral(hostname) ? hostname.replace(/^\[|\]$/g, '') : undefined;
+    const resolved = literal ? Promise.resolve([{ address: literal, family: literal.includes(':') ? 6 : 4 }]) : policy.resolve(hostname);
+    resolved.then(
       (addresses) => {
         const wanted = opts.family === 4 || opts.family === 6 ? addresses.filter((a) => a.family === opts.family) : addresses;
         if (wanted.length === 0) {
