@@ -216,7 +216,13 @@ async function main() {
   const server = await startBenchServer(dbUrl.href, {
     script: path.join(import.meta.dirname, 'support/streams-server.ts'),
     nodeArgs: ['--expose-gc'],
-    env: { NEXUS_MAX_STREAMS: String(STREAMS + 100), LOG_LEVEL: process.env.NEXUS_BENCH_LOG_LEVEL ?? 'warn' },
+    // One admin key holds every stream, SESSIONS connections share them: raise the per-key and per-connection caps.
+    env: {
+      NEXUS_MAX_STREAMS: String(STREAMS + 100),
+      NEXUS_MAX_STREAMS_PER_PRINCIPAL: String(STREAMS + 100),
+      NEXUS_H2_MAX_CONCURRENT_STREAMS: String(Math.ceil(STREAMS / SESSIONS) + 10),
+      LOG_LEVEL: process.env.NEXUS_BENCH_LOG_LEVEL ?? 'warn',
+    },
   });
   const abort = new AbortController();
   // One signal ends every stream at the end.

@@ -1,7 +1,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config/config.js';
+import { loadLoadConfig, type Config } from './config/config.js';
 import { ApiKeys } from './domain/api-keys.js';
 import { ConnectionEvents } from './domain/connections/connection-events.js';
 import { ProviderCatalog } from './domain/catalog/provider-catalog.js';
@@ -25,7 +25,7 @@ import { TokenService } from './domain/tokens/token-service.js';
 import { Metrics } from './observability/metrics.js';
 import { WEB_APP_PREFIX } from './http/web-app-route.js';
 import { build } from './server.js';
-import { openDatabase, type Database } from './storage/data-source.js';
+import { openDatabase, poolOf, type Database } from './storage/data-source.js';
 import { createEventListener } from './storage/event-listener.js';
 import { Store } from './storage/store.js';
 import { Authenticator } from './transport/authenticate.js';
@@ -81,6 +81,7 @@ export interface AppOptions {
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // An empty data directory keeps the embedded database in memory (tests).
   const catalog = ProviderCatalog.builtin();
+  const load = config.load ?? loadLoadConfig({});
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined, poolSize: config.dbPoolSize });
   let closeEvents = async () => {};
   try {
@@ -155,6 +156,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     const watch = new ConnectionWatch(store, events, {
       heartbeatMs: config.streamHeartbeatMs,
       maxStreams: config.maxStreams,
+      maxStreamsPerPrincipal: load.maxStreamsPerPrincipal,
+      adminReserve: Math.min(load.streamsAdminReserve, config.maxStreams - 1),
       snapshotMax: config.watchSnapshotMax,
       retentionMs: config.eventRetentionMs,
     }, {
@@ -175,6 +178,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         sessionTtlSeconds: config.sessionTtlSeconds ?? 30 * 86_400,
         webSessionTtlSeconds: config.webSessionTtlSeconds ?? 3600,
         handoffIpBindingRelaxed: config.handoffIpBindingRelaxed ?? false,
+        maxLiveNonces: load.maxLiveNonces,
       },
       ...(options.clock ? { clock: options.clock } : {}),
     });
@@ -189,6 +193,9 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       metricsToken: config.metricsToken,
       signingKeys,
       clientIps: new ClientIpResolver(config.trustedProxies ?? []),
+      limits: load,
+      dbWaiting: () => poolOf(database.dataSource)?.waitingCount ?? 0,
+      verifyCredentials: (ctx) => auth.verify(ctx),
       serveApi: options.serveApi ?? true,
       handlers: {
         providers: new ProviderHandler(auth, providers, catalog),

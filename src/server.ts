@@ -5,6 +5,10 @@ import type http from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createContextValues } from '@connectrpc/connect';
+import type http2 from 'node:http2';
+import { setMaxListeners } from 'node:events';
+import { loadLoadConfig, type LoadConfig } from './config/config.js';
+import type { Principal } from './domain/principal.js';
 import type { SigningKeys } from './domain/auth/signing-keys.js';
 import type { ConnectionService } from './domain/connections/connection-service.js';
 import { DualProtocolServer } from './http/dual-protocol-server.js';
@@ -19,7 +23,9 @@ import type { Metrics } from './observability/metrics.js';
 import { OneLinePerRequest } from './http/request-log.js';
 import { registerWebApp } from './http/web-app-route.js';
 import type { Store } from './storage/store.js';
+import { Admission, connectionKey } from './transport/admission.js';
 import { clientIpKey, type ClientIpResolver } from './transport/client-ip.js';
+import { TokenBuckets, unauthenticatedRateLimit } from './transport/rate-limit.js';
 import { connectRoutes, type Handlers } from './transport/connect-routes.js';
 import { errorInterceptor } from './transport/error-interceptor.js';
 import { inputValidationInterceptor } from './transport/input-validation.js';
@@ -38,8 +44,14 @@ export interface ServerDeps {
   signingKeys: SigningKeys;
   /** Resolves the caller's IP (X-Forwarded-For only from trusted proxies). */
   clientIps: ClientIpResolver;
-  /** How long in-flight RPCs may finish on close before they are aborted. */
+  /** How long in-flight RPCs may finish on close before they are aborted (default: limits.shutdownTimeoutMs). */
   shutdownTimeoutMs?: number;
+  /** Connection, timeout and load limits (NEXUS_*; defaults when unset). */
+  limits?: LoadConfig;
+  /** Queries waiting for a pooled database connection (load shedding); none when unset. */
+  dbWaiting?: () => number;
+  /** Verifies a call's credentials; calls it does not verify are rate-limited per client IP. */
+  verifyCredentials?: (ctx: { requestHeader: Headers }) => Promise<Principal | undefined>;
   /**
    * Registers services beyond the published API on the same router (and so
    * the same interceptors and protocol handling). Benchmarks use it for their
@@ -62,10 +74,11 @@ export interface ServerDeps {
  * speaks HTTP/1.1 and HTTP/2 cleartext. Does not listen; the caller does.
  */
 export async function build(deps: ServerDeps): Promise<FastifyInstance> {
+  const limits = deps.limits ?? loadLoadConfig({});
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Typed as the HTTP/1.1 server fastify expects; HTTP/2 requests share the compat API.
-    serverFactory: (handler) => new DualProtocolServer(handler) as unknown as http.Server,
+    serverFactory: (handler) => new DualProtocolServer(handler, limits) as unknown as http.Server,
     bodyLimit: READ_MAX_BYTES,
     // On close, idle keep-alive sockets go at once and HTTP/2 sessions get a GOAWAY; busy ones finish.
     forceCloseConnections: 'idle',
@@ -79,6 +92,19 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     return app;
   }
   await registerCors(app, deps.corsOrigins);
+  const admission = new Admission(limits, deps.dbWaiting ?? (() => 0));
+  const buckets = new TokenBuckets({ ratePerSecond: limits.unauthRatePerSecond, burst: limits.unauthBurst });
+  const verify = deps.verifyCredentials ?? (async () => undefined);
+  // Every call in flight links its abort signal to this one; the plugin's own
+  // (shutdownTimeoutMs) would warn "MaxListenersExceeded" past 10 concurrent
+  // calls. Calls in flight are bounded by the admission limits instead.
+  const shutdown = new AbortController();
+  setMaxListeners(0, shutdown.signal);
+  const shutdownTimeoutMs = deps.shutdownTimeoutMs ?? limits.shutdownTimeoutMs;
+  app.addHook('preClose', (done) => {
+    setTimeout(() => shutdown.abort(), shutdownTimeoutMs).unref();
+    done();
+  });
   await app.register(fastifyConnectPlugin, {
     routes: (router) => {
       connectRoutes(deps.handlers)(router);
@@ -92,6 +118,9 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     interceptors: [
       deps.metrics.interceptor(),
       errorInterceptor((err, procedure) => deps.logger.error({ err, procedure }, 'unexpected error in RPC')),
+      // Shedding first, so a refused call costs nothing; then the per-IP budget of unauthenticated calls.
+      admission.interceptor(),
+      unauthenticatedRateLimit(buckets, verify),
       inputValidationInterceptor(),
     ],
     // Protobuf JSON's own default: a misspelled field or enum name is an error, not silently dropped
@@ -99,8 +128,10 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     jsonOptions: { ignoreUnknownFields: false },
     readMaxBytes: READ_MAX_BYTES,
     contextValues: (req) =>
-      createContextValues().set(clientIpKey, deps.clientIps.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for'])),
-    shutdownTimeoutMs: deps.shutdownTimeoutMs ?? 10_000,
+      createContextValues()
+        .set(clientIpKey, deps.clientIps.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for']))
+        .set(connectionKey, (req.raw as unknown as Partial<http2.Http2ServerRequest>).stream?.session ?? req.raw.socket),
+    shutdownSignal: shutdown.signal,
   });
   registerOAuthCallbackRoute(app, deps.connections);
   registerCapturePageRoute(app);

@@ -61,6 +61,47 @@ export interface Config {
   outboundAllowedHosts: string[];
   /** NEXUS_DISCOVERY_CACHE_SECONDS: how long MCP discovery results are reused. */
   discoveryCacheSeconds: number;
+  /** Limits that bound what hostile or runaway clients can hold (connections, streams, load); defaults when unset. */
+  load?: LoadConfig;
+}
+
+/**
+ * Bounds on connections, streams and work (SECURITY.md, "Hostile clients").
+ * Every field has a default (loadLoadConfig({})); tests shorten the timeouts.
+ */
+export interface LoadConfig {
+  /** NEXUS_MAX_CONNECTIONS: open TCP connections; more are closed on accept. Keep it below the process's file limit. */
+  maxConnections: number;
+  /** NEXUS_HEADERS_TIMEOUT_MS: from accept (or the end of the last request) until a request's headers are complete. */
+  headersTimeoutMs: number;
+  /** NEXUS_REQUEST_TIMEOUT_MS: until a request (headers and body) is received in full; responses, streams included, are not bounded by it. */
+  requestTimeoutMs: number;
+  /** NEXUS_IDLE_TIMEOUT_MS: a connection (HTTP/1.1 socket or HTTP/2 session) with no traffic either way is closed. Above the stream heartbeat. */
+  idleTimeoutMs: number;
+  /** NEXUS_KEEP_ALIVE_TIMEOUT_MS: an HTTP/1.1 connection between requests. */
+  keepAliveTimeoutMs: number;
+  /** NEXUS_SHUTDOWN_TIMEOUT_MS: drain deadline on stop; whatever is still open then is closed. */
+  shutdownTimeoutMs: number;
+  /** NEXUS_H2_MAX_CONCURRENT_STREAMS: SETTINGS_MAX_CONCURRENT_STREAMS for each HTTP/2 connection. */
+  h2MaxConcurrentStreams: number;
+  /** NEXUS_H2_RESET_BURST / NEXUS_H2_RESET_RATE: RST_STREAM frames a peer may send (burst, then per second) before its connection is closed with GOAWAY. */
+  h2ResetBurst: number;
+  h2ResetRate: number;
+  /** NEXUS_MAX_INFLIGHT: unary calls one process works on at once; more are refused with UNAVAILABLE (OVERLOADED). */
+  maxInflight: number;
+  /** NEXUS_MAX_INFLIGHT_PER_CONNECTION: unary calls one connection may have running; its others wait their turn. */
+  maxInflightPerConnection: number;
+  /** NEXUS_DB_QUEUE_MAX: queries waiting for a database connection before new calls are refused (OVERLOADED). */
+  dbQueueMax: number;
+  /** NEXUS_UNAUTH_RATE_PER_SECOND / NEXUS_UNAUTH_BURST: token bucket per client IP (IPv6: per /64) for calls without valid credentials. */
+  unauthRatePerSecond: number;
+  unauthBurst: number;
+  /** NEXUS_MAX_STREAMS_PER_PRINCIPAL: open streams one API key or user session may hold. */
+  maxStreamsPerPrincipal: number;
+  /** NEXUS_STREAMS_ADMIN_RESERVE: of NEXUS_MAX_STREAMS, streams only admin keys may take. */
+  streamsAdminReserve: number;
+  /** NEXUS_MAX_LIVE_NONCES: unused, unexpired sign-in nonces one OAuth client may have. */
+  maxLiveNonces: number;
 }
 
 export interface RefreshConfig {
@@ -141,7 +182,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     siweRpcUrl: env.NEXUS_SIWE_RPC_URL || undefined,
     outboundAllowedHosts: parseHosts(env.NEXUS_OUTBOUND_ALLOWED_HOSTS ?? ''),
     discoveryCacheSeconds: parseWhole('NEXUS_DISCOVERY_CACHE_SECONDS', env.NEXUS_DISCOVERY_CACHE_SECONDS ?? '600', 0, 86_400),
+    load: loadLoadConfig(env),
   };
+}
+
+/** NEXUS_* limits on connections, streams and load; loadLoadConfig({}) gives the defaults. */
+export function loadLoadConfig(env: NodeJS.ProcessEnv): LoadConfig {
+  const whole = (name: string, fallback: number, min: number, max: number) => parseWhole(name, env[name] || String(fallback), min, max);
+  const heartbeatMs = whole('NEXUS_STREAM_HEARTBEAT_MS', 15_000, 100, 600_000);
+  const maxStreams = whole('NEXUS_MAX_STREAMS', 20_000, 1, 1_000_000);
+  const headersTimeoutMs = whole('NEXUS_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const load: LoadConfig = {
+    maxConnections: whole('NEXUS_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
+    headersTimeoutMs,
+    requestTimeoutMs: whole('NEXUS_REQUEST_TIMEOUT_MS', 30_000, headersTimeoutMs, 3_600_000),
+    idleTimeoutMs: whole('NEXUS_IDLE_TIMEOUT_MS', 70_000, 100, 86_400_000),
+    keepAliveTimeoutMs: whole('NEXUS_KEEP_ALIVE_TIMEOUT_MS', 65_000, 100, 3_600_000),
+    shutdownTimeoutMs: whole('NEXUS_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    h2MaxConcurrentStreams: whole('NEXUS_H2_MAX_CONCURRENT_STREAMS', 100, 1, 10_000),
+    h2ResetBurst: whole('NEXUS_H2_RESET_BURST', 200, 1, 100_000),
+    h2ResetRate: whole('NEXUS_H2_RESET_RATE', 30, 1, 100_000),
+    maxInflight: whole('NEXUS_MAX_INFLIGHT', 512, 1, 1_000_000),
+    maxInflightPerConnection: whole('NEXUS_MAX_INFLIGHT_PER_CONNECTION', 16, 1, 10_000),
+    dbQueueMax: whole('NEXUS_DB_QUEUE_MAX', 256, 1, 1_000_000),
+    unauthRatePerSecond: whole('NEXUS_UNAUTH_RATE_PER_SECOND', 10, 1, 1_000_000),
+    unauthBurst: whole('NEXUS_UNAUTH_BURST', 60, 1, 1_000_000),
+    maxStreamsPerPrincipal: whole('NEXUS_MAX_STREAMS_PER_PRINCIPAL', 1_000, 1, 1_000_000),
+    streamsAdminReserve: whole('NEXUS_STREAMS_ADMIN_RESERVE', Math.min(100, maxStreams - 1), 0, 1_000_000),
+    maxLiveNonces: whole('NEXUS_MAX_LIVE_NONCES', 10_000, 1, 10_000_000),
+  };
+  // A healthy stream sends a heartbeat at least this often; the idle timeout must leave it room.
+  if (load.idleTimeoutMs <= 2 * heartbeatMs) {
+    throw new ConfigError(`NEXUS_IDLE_TIMEOUT_MS (${load.idleTimeoutMs}) must be more than twice NEXUS_STREAM_HEARTBEAT_MS (${heartbeatMs})`);
+  }
+  if (load.streamsAdminReserve >= maxStreams) {
+    throw new ConfigError(`NEXUS_STREAMS_ADMIN_RESERVE (${load.streamsAdminReserve}) must be less than NEXUS_MAX_STREAMS (${maxStreams})`);
+  }
+  return load;
 }
 
 /**

@@ -40,6 +40,8 @@ export abstract class NexusError extends Error {
   abstract readonly kind: ErrorKind;
   abstract readonly reason: string;
   readonly metadata: Record<string, string>;
+  /** Set on load-shedding errors: sent as a google.rpc.RetryInfo (how long to wait before retrying). */
+  retryDelayMs?: number;
 
   constructor(message: string, metadata: Record<string, string> = {}) {
     super(echo(message, ERROR_TEXT_MAX_CHARS));
@@ -340,5 +342,51 @@ export class McpDiscoveryFailedError extends NexusError {
   readonly reason = 'MCP_DISCOVERY_FAILED';
   constructor(problem: string) {
     super(`MCP OAuth discovery failed: ${problem}`);
+  }
+}
+
+/** Process-wide in-flight limit or database queue reached: the call was refused before any work. */
+export class OverloadedError extends NexusError {
+  readonly kind = 'unavailable';
+  readonly reason = 'OVERLOADED';
+  constructor(what: string, retryDelayMs: number) {
+    super(`the server is overloaded (${what}); retry after a short delay, with backoff`);
+    this.retryDelayMs = retryDelayMs;
+  }
+}
+
+export class ConnectionBusyError extends NexusError {
+  readonly kind = 'resource_exhausted';
+  readonly reason = 'CONNECTION_BUSY';
+  constructor(max: number, retryDelayMs: number) {
+    super(`this connection already has ${max} calls in flight; wait for some to finish`, { max: String(max) });
+    this.retryDelayMs = retryDelayMs;
+  }
+}
+
+export class RateLimitedError extends NexusError {
+  readonly kind = 'resource_exhausted';
+  readonly reason = 'RATE_LIMITED';
+  constructor(retryDelayMs: number) {
+    super('too many unauthenticated calls from this address; retry later or authenticate');
+    this.retryDelayMs = retryDelayMs;
+  }
+}
+
+export class StreamQuotaExceededError extends NexusError {
+  readonly kind = 'resource_exhausted';
+  readonly reason = 'STREAM_QUOTA_EXCEEDED';
+  constructor(problem: string, max: number, retryDelayMs: number) {
+    super(problem, { max: String(max) });
+    this.retryDelayMs = retryDelayMs;
+  }
+}
+
+export class TooManyNoncesError extends NexusError {
+  readonly kind = 'resource_exhausted';
+  readonly reason = 'TOO_MANY_NONCES';
+  constructor(max: number, retryDelayMs: number) {
+    super(`this client already has ${max} unused sign-in nonces; use one or retry after they expire`, { max: String(max) });
+    this.retryDelayMs = retryDelayMs;
   }
 }

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DataSource } from 'typeorm';
 import type { RefreshObserver, RefreshOutcomeLabel, RefreshTrigger } from '../domain/tokens/refresh-observer.js';
 import type { WorkerObserver } from '../domain/tokens/refresh-worker.js';
+import { poolOf, type PoolLike } from '../storage/data-source.js';
 
 /** Connect codes as the Connect protocol spells them (index = numeric code). */
 const CODE_NAMES = [
@@ -135,7 +136,7 @@ export class Metrics implements RefreshObserver, WorkerObserver {
    * database has a pool of exactly one client, reported the same way.
    */
   observePool(dataSource: DataSource): void {
-    const pool = () => (dataSource.isInitialized ? (dataSource.driver as unknown as { master?: PoolLike }).master : undefined);
+    const pool = () => poolOf(dataSource);
     const gauge = (name: string, help: string, read: (p: PoolLike) => number) =>
       new Gauge({
         name,
@@ -243,13 +244,6 @@ export class Metrics implements RefreshObserver, WorkerObserver {
 
 /** A method descriptor: stable identity, and its proto name. */
 type MethodKey = { readonly name: string };
-
-interface PoolLike {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-  options?: { max?: number };
-}
 
 function codeOf(err: unknown): number {
   if (err instanceof ConnectError) return err.code;

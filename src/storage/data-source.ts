@@ -6,6 +6,19 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgre
 /** A transaction handle; domain code passes it through without looking inside. */
 export type Tx = EntityManager;
 
+/** The pg pool's counters (what the metrics and load shedding read). */
+export interface PoolLike {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+  options?: { max?: number };
+}
+
+/** The connection pool behind a data source, once it is initialized. */
+export function poolOf(dataSource: DataSource): PoolLike | undefined {
+  return dataSource.isInitialized ? (dataSource.driver as unknown as { master?: PoolLike }).master : undefined;
+}
+
 export interface DatabaseOptions {
   /** PostgreSQL URL; unset means embedded PGlite. */
   url?: string | undefined;

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
-import { ErrorInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
+import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { ErrorInfoSchema, RetryInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
 import { NexusError, type ErrorKind } from '../domain/errors.js';
 
 /** ErrorInfo.domain for every Nexus error. */
@@ -22,8 +23,14 @@ export function errorInfo(reason: string, metadata: Record<string, string> = {})
   return { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason: `ERROR_REASON_${reason}`, domain: ERROR_DOMAIN, metadata }) };
 }
 
+/** google.rpc.RetryInfo: how long the client should wait before retrying (whole milliseconds, at least 1). */
+export function retryInfo(delayMs: number) {
+  return { desc: RetryInfoSchema, value: create(RetryInfoSchema, { retryDelay: durationFromMs(Math.max(1, Math.ceil(delayMs))) }) };
+}
+
 export function connectErrorFrom(err: NexusError): ConnectError {
-  return new ConnectError(err.message, CODES[err.kind], undefined, [errorInfo(err.reason, err.metadata)]);
+  const details = [errorInfo(err.reason, err.metadata), ...(err.retryDelayMs === undefined ? [] : [retryInfo(err.retryDelayMs)])];
+  return new ConnectError(err.message, CODES[err.kind], undefined, details);
 }
 
 /** PostgreSQL unreachable, pool exhausted, or a query cancelled by its timeout. */

@@ -7,7 +7,7 @@ import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
 import { createApp, type App } from '../../src/app.js';
-import { loadRefreshConfig, type Config } from '../../src/config/config.js';
+import { loadLoadConfig, loadRefreshConfig, type Config } from '../../src/config/config.js';
 import { KeyRing } from '../../src/crypto/index.js';
 import { createLogger } from '../../src/logging.js';
 import type { Resolver } from '../../src/domain/outbound/outbound-policy.js';
@@ -73,6 +73,8 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     // Suites that test the background worker turn it on; elsewhere it would refresh behind their backs.
     refresh: { ...loadRefreshConfig({}, 2_000), worker: false },
     discoveryCacheSeconds: 600,
+    // Every test client calls from 127.0.0.1: the per-IP budget of unauthenticated calls is the rate-limit tests' business.
+    load: { ...loadLoadConfig({}), unauthRatePerSecond: 100_000, unauthBurst: 100_000 },
     ...options.config,
     // The loopback authorization servers this file started (outbound-hosts.ts), and the test's own entries.
     outboundAllowedHosts: [...new Set([...allowedOutboundHosts(), ...(options.config?.outboundAllowedHosts ?? [])])],

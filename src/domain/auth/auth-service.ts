@@ -5,7 +5,7 @@ import type { AccountRow } from '../../storage/entities/account.js';
 import type { AuthSessionRow } from '../../storage/entities/auth-session.js';
 import type { OAuthClientRow } from '../../storage/entities/oauth-client.js';
 import type { Store } from '../../storage/store.js';
-import { InvalidFieldError, ScopeMissingError, UnauthenticatedError } from '../errors.js';
+import { InvalidFieldError, ScopeMissingError, TooManyNoncesError, UnauthenticatedError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { requireScope } from '../principal.js';
 import {
@@ -39,6 +39,8 @@ export interface AuthSettings {
   webSessionTtlSeconds: number;
   /** NEXUS_HANDOFF_IP_BINDING=relaxed turns the IP check off for every client. */
   handoffIpBindingRelaxed: boolean;
+  /** NEXUS_MAX_LIVE_NONCES: unused, unexpired nonces one client may have (GetNonce is unauthenticated). */
+  maxLiveNonces?: number;
 }
 
 export const NONCE_TTL_MS = 5 * 60_000;
@@ -117,8 +119,13 @@ export class AuthService {
   async getNonce(clientId: string): Promise<{ nonce: string; expireTime: Date }> {
     if (!clientId) throw new InvalidFieldError('client_id', 'is required');
     const client = await this.deps.clients.find(clientId);
-    const nonce = randomBytes(16).toString('hex');
     const now = this.now();
+    // Anyone may ask for nonces: what they can make us store is bounded per client (and per IP by the rate limit).
+    const max = this.deps.settings.maxLiveNonces;
+    if (max !== undefined && (await this.deps.store.oneTimeCodes.countLive('nonce', client.id, now, max)) >= max) {
+      throw new TooManyNoncesError(max, 30_000);
+    }
+    const nonce = randomBytes(16).toString('hex');
     const expireTime = new Date(now.getTime() + NONCE_TTL_MS);
     await this.deps.store.oneTimeCodes.insert(codeRow('nonce', nonce, client, now, expireTime, {}));
     this.purgeNowAndThen();

@@ -10,6 +10,7 @@ import {
   ServerShuttingDownError,
   SnapshotTooLargeError,
   StreamBehindError,
+  StreamQuotaExceededError,
   TooManyStreamsError,
 } from '../errors.js';
 import type { Principal } from '../principal.js';
@@ -36,6 +37,10 @@ export interface WatchQuery {
 export interface WatchOptions {
   heartbeatMs: number;
   maxStreams: number;
+  /** Streams one API key (or one end user's workspace) may hold; unbounded when unset. */
+  maxStreamsPerPrincipal?: number;
+  /** Of maxStreams, the streams only admin API keys may take. */
+  adminReserve?: number;
   /** Most connections a snapshot may hold: it is read into memory in one transaction. */
   snapshotMax: number;
   /** Events older than this are pruned; a cursor that old is refused. */
@@ -47,6 +52,14 @@ export interface WatchOptions {
 const EXPIRY_MARGIN_MS = 5 * 60_000;
 const REPLAY_PAGE = 500;
 const SNAPSHOT_PAGE = 500;
+
+// What RetryInfo suggests to a caller over its stream quota.
+const STREAM_RETRY_MS = 5_000;
+
+/** Who a stream counts against: an end user's workspace (all its sessions), else the API key. */
+function quotaKey(caller: Principal): string {
+  return caller.user ? `workspace:${caller.projectId}:${caller.user.workspaceId}` : `key:${caller.keyId}`;
+}
 
 /** Counts open streams by method (the nexus_streams_open gauge). */
 export interface StreamGauge {
@@ -61,6 +74,8 @@ export interface StreamGauge {
  */
 export class ConnectionWatch {
   private open = 0;
+  /** Open streams per quota holder (see quotaKey). */
+  private readonly openBy = new Map<string, number>();
   /** One live event reaches many streams: build its item once (the hub hands every stream the same row). */
   private readonly liveItems = new WeakMap<ConnectionEventRow, WatchItem>();
 
@@ -76,15 +91,45 @@ export class ConnectionWatch {
   }
 
   async *watch(caller: Principal, query: WatchQuery, signal: AbortSignal): AsyncGenerator<WatchItem> {
-    if (this.open >= this.options.maxStreams) throw new TooManyStreamsError(this.options.maxStreams);
+    const key = quotaKey(caller);
+    this.admit(caller, key);
     const method = query.connectionId === undefined ? 'WatchConnections' : 'WatchConnection';
     this.open++;
+    this.openBy.set(key, (this.openBy.get(key) ?? 0) + 1);
     this.gauge?.inc(method);
     try {
       yield* this.run(caller, query, signal);
     } finally {
       this.open--;
+      const left = this.openBy.get(key)! - 1;
+      if (left > 0) this.openBy.set(key, left);
+      else this.openBy.delete(key);
       this.gauge?.dec(method);
+    }
+  }
+
+  /**
+   * The process-wide cap, then the admin reserve (the last streams are kept
+   * for admin keys, so an operator can always watch), then the caller's own
+   * quota (one key or workspace cannot take every stream).
+   */
+  private admit(caller: Principal, key: string): void {
+    const { maxStreams, maxStreamsPerPrincipal, adminReserve = 0 } = this.options;
+    if (this.open >= maxStreams) throw new TooManyStreamsError(maxStreams);
+    const admin = caller.user === undefined && caller.scopes.has('admin');
+    if (!admin && this.open >= maxStreams - adminReserve) {
+      throw new StreamQuotaExceededError(
+        'only the streams reserved for admin API keys are left on this server; retry later or on another replica',
+        maxStreams - adminReserve,
+        STREAM_RETRY_MS,
+      );
+    }
+    if (maxStreamsPerPrincipal !== undefined && (this.openBy.get(key) ?? 0) >= maxStreamsPerPrincipal) {
+      throw new StreamQuotaExceededError(
+        `this ${caller.user ? 'workspace' : 'API key'} already holds its maximum of ${maxStreamsPerPrincipal} open streams; close one first`,
+        maxStreamsPerPrincipal,
+        STREAM_RETRY_MS,
+      );
     }
   }
 

@@ -16,6 +16,15 @@ export class OneTimeCodeRepository extends BaseRepository<OneTimeCodeRow> {
     return this.repo(tx).findOneBy({ kind, codeHash });
   }
 
+  /** Unused, unexpired codes of a kind for one client, counted up to `cap` (the count stops there). */
+  async countLive(kind: OneTimeCodeKind, clientId: string, now: Date, cap: number, tx?: Tx): Promise<number> {
+    const rows: { n: string }[] = await this.repo(tx).query(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM one_time_codes WHERE kind = $1 AND client_id = $2 AND expires_at > $3 AND used_at IS NULL LIMIT $4) live`,
+      [kind, clientId, now, cap],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Marks the code used. Exactly one caller gets `true`: concurrent replays lose. */
   async markUsed(kind: OneTimeCodeKind, codeHash: string, now: Date, tx?: Tx): Promise<boolean> {
     const result = await this.repo(tx).update({ kind, codeHash, usedAt: IsNull() }, { usedAt: now });

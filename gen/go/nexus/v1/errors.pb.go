@@ -176,6 +176,31 @@ const (
 	// No entry with that name exists in the built-in provider catalog. Sent
 	// with NOT_FOUND.
 	ErrorReason_ERROR_REASON_CATALOG_ENTRY_NOT_FOUND ErrorReason = 101
+	// The server is at its limit of work in flight (NEXUS_MAX_INFLIGHT) or its
+	// database queue is full (NEXUS_DB_QUEUE_MAX), and refused the call before
+	// doing any work. Sent with UNAVAILABLE and a google.rpc.RetryInfo: retry
+	// after its retry_delay, with backoff, or on another replica.
+	ErrorReason_ERROR_REASON_OVERLOADED ErrorReason = 120
+	// This connection already has its maximum of calls in flight
+	// (NEXUS_MAX_INFLIGHT_PER_CONNECTION). Sent with RESOURCE_EXHAUSTED and a
+	// google.rpc.RetryInfo; ErrorInfo metadata "max" carries the limit.
+	ErrorReason_ERROR_REASON_CONNECTION_BUSY ErrorReason = 121
+	// The caller's IP address spent its budget of unauthenticated calls
+	// (NEXUS_UNAUTH_RATE_PER_SECOND, NEXUS_UNAUTH_BURST). Sent with
+	// RESOURCE_EXHAUSTED and a google.rpc.RetryInfo saying when a call is
+	// allowed again. Calls with a valid API key or access token are not
+	// counted.
+	ErrorReason_ERROR_REASON_RATE_LIMITED ErrorReason = 122
+	// The calling API key or user session already holds its share of open
+	// streams (NEXUS_MAX_STREAMS_PER_PRINCIPAL), or only the streams reserved
+	// for admin keys are left (NEXUS_STREAMS_ADMIN_RESERVE). Sent with
+	// RESOURCE_EXHAUSTED and a google.rpc.RetryInfo; ErrorInfo metadata "max"
+	// carries the limit that applied.
+	ErrorReason_ERROR_REASON_STREAM_QUOTA_EXCEEDED ErrorReason = 123
+	// The OAuth client already has its maximum of sign-in nonces outstanding
+	// (NEXUS_MAX_LIVE_NONCES). Sent with RESOURCE_EXHAUSTED and a
+	// google.rpc.RetryInfo: unused nonces expire and free room.
+	ErrorReason_ERROR_REASON_TOO_MANY_NONCES ErrorReason = 124
 )
 
 // Enum value maps for ErrorReason.
@@ -234,6 +259,11 @@ var (
 		91:  "ERROR_REASON_MCP_DISCOVERY_FAILED",
 		100: "ERROR_REASON_URL_TEMPLATE_INVALID",
 		101: "ERROR_REASON_CATALOG_ENTRY_NOT_FOUND",
+		120: "ERROR_REASON_OVERLOADED",
+		121: "ERROR_REASON_CONNECTION_BUSY",
+		122: "ERROR_REASON_RATE_LIMITED",
+		123: "ERROR_REASON_STREAM_QUOTA_EXCEEDED",
+		124: "ERROR_REASON_TOO_MANY_NONCES",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                  0,
@@ -289,6 +319,11 @@ var (
 		"ERROR_REASON_MCP_DISCOVERY_FAILED":         91,
 		"ERROR_REASON_URL_TEMPLATE_INVALID":         100,
 		"ERROR_REASON_CATALOG_ENTRY_NOT_FOUND":      101,
+		"ERROR_REASON_OVERLOADED":                   120,
+		"ERROR_REASON_CONNECTION_BUSY":              121,
+		"ERROR_REASON_RATE_LIMITED":                 122,
+		"ERROR_REASON_STREAM_QUOTA_EXCEEDED":        123,
+		"ERROR_REASON_TOO_MANY_NONCES":              124,
 	}
 )
 
@@ -323,7 +358,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xe5\x0f\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\x8d\x11\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -378,7 +413,12 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\x1cERROR_REASON_URL_NOT_ALLOWED\x10Z\x12%\n" +
 	"!ERROR_REASON_MCP_DISCOVERY_FAILED\x10[\x12%\n" +
 	"!ERROR_REASON_URL_TEMPLATE_INVALID\x10d\x12(\n" +
-	"$ERROR_REASON_CATALOG_ENTRY_NOT_FOUND\x10eB7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"$ERROR_REASON_CATALOG_ENTRY_NOT_FOUND\x10e\x12\x1b\n" +
+	"\x17ERROR_REASON_OVERLOADED\x10x\x12 \n" +
+	"\x1cERROR_REASON_CONNECTION_BUSY\x10y\x12\x1d\n" +
+	"\x19ERROR_REASON_RATE_LIMITED\x10z\x12&\n" +
+	"\"ERROR_REASON_STREAM_QUOTA_EXCEEDED\x10{\x12 \n" +
+	"\x1cERROR_REASON_TOO_MANY_NONCES\x10|B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_errors_proto_rawDescOnce sync.Once

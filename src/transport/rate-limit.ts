@@ -1,0 +1,80 @@
+import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
+import { isIP } from 'node:net';
+import { RateLimitedError } from '../domain/errors.js';
+import type { Principal } from '../domain/principal.js';
+import { clientIpKey } from './client-ip.js';
+import { TokenBucket, type BucketSpec } from './token-bucket.js';
+
+/**
+ * Token buckets keyed by a string (today: a client IP; a later per-key or
+ * per-project quota is another key and another spec). In memory, per
+ * process: with N replicas behind a balancer a client gets up to N times
+ * the budget, which bounds abuse without a shared store on the hot path.
+ * Memory is bounded: past `maxKeys` the least recently used bucket is
+ * forgotten (its key starts again with a full bucket).
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly spec: BucketSpec,
+    private readonly maxKeys = 100_000,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Takes one token: 0 when granted, else the milliseconds until one is available. */
+  take(key: string): number {
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? new TokenBucket(this.spec, now);
+    // Re-inserted so that Map order is least recently used first.
+    this.buckets.delete(key);
+    this.buckets.set(key, bucket);
+    if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+    return bucket.take(now);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}
+
+/** IPv6 clients usually hold a whole /64: they share one bucket. */
+export function bucketKeyOfIp(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const [head, tail] = ip.split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/** The caller's verified principal, computed once per call (by the rate limiter) and reused by the handler. */
+export const verifiedPrincipalKey = createContextKey<Promise<Principal | undefined> | undefined>(undefined, {
+  description: 'the verified principal of the call',
+});
+
+/**
+ * Calls without valid credentials (no API key or user token, or one that
+ * does not verify) spend a token of their client IP's bucket; when it is
+ * empty they are refused with RESOURCE_EXHAUSTED, RATE_LIMITED and a
+ * RetryInfo saying when a token is back. Valid credentials are never
+ * counted, so an address shared with an attacker (NAT, proxy) keeps serving
+ * authenticated callers. The credentials are verified once: the handler
+ * reuses the result (see Authenticator).
+ */
+export function unauthenticatedRateLimit(buckets: TokenBuckets, verify: (ctx: Pick<HandlerContext, 'requestHeader' | 'values'>) => Promise<Principal | undefined>): Interceptor {
+  return (next) => async (req) => {
+    const ctx = { requestHeader: req.header, values: req.contextValues };
+    const principal = verify(ctx);
+    req.contextValues.set(verifiedPrincipalKey, principal);
+    const authenticated = await principal.then(
+      (p) => p !== undefined,
+      () => false,
+    );
+    if (!authenticated) {
+      const waitMs = buckets.take(bucketKeyOfIp(req.contextValues.get(clientIpKey)));
+      if (waitMs > 0) throw new RateLimitedError(waitMs);
+    }
+    return next(req);
+  };
+}
