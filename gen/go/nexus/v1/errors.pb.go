@@ -181,9 +181,11 @@ const (
 	// doing any work. Sent with UNAVAILABLE and a google.rpc.RetryInfo: retry
 	// after its retry_delay, with backoff, or on another replica.
 	ErrorReason_ERROR_REASON_OVERLOADED ErrorReason = 120
-	// This connection already has its maximum of calls in flight
-	// (NEXUS_MAX_INFLIGHT_PER_CONNECTION). Sent with RESOURCE_EXHAUSTED and a
-	// google.rpc.RetryInfo; ErrorInfo metadata "max" carries the limit.
+	// This connection already has too many calls waiting for their turn (it
+	// runs NEXUS_MAX_INFLIGHT_PER_CONNECTION at once; HTTP/2's stream limit
+	// normally keeps the rest below this). Sent with RESOURCE_EXHAUSTED and a
+	// google.rpc.RetryInfo; ErrorInfo metadata "max" carries the per-connection
+	// limit.
 	ErrorReason_ERROR_REASON_CONNECTION_BUSY ErrorReason = 121
 	// The caller's IP address spent its budget of unauthenticated calls
 	// (NEXUS_UNAUTH_RATE_PER_SECOND, NEXUS_UNAUTH_BURST). Sent with

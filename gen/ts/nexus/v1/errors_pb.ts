@@ -444,9 +444,11 @@ export enum ErrorReason {
   OVERLOADED = 120,
 
   /**
-   * This connection already has its maximum of calls in flight
-   * (NEXUS_MAX_INFLIGHT_PER_CONNECTION). Sent with RESOURCE_EXHAUSTED and a
-   * google.rpc.RetryInfo; ErrorInfo metadata "max" carries the limit.
+   * This connection already has too many calls waiting for their turn (it
+   * runs NEXUS_MAX_INFLIGHT_PER_CONNECTION at once; HTTP/2's stream limit
+   * normally keeps the rest below this). Sent with RESOURCE_EXHAUSTED and a
+   * google.rpc.RetryInfo; ErrorInfo metadata "max" carries the per-connection
+   * limit.
    *
    * @generated from enum value: ERROR_REASON_CONNECTION_BUSY = 121;
    */
