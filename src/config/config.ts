@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KeyRing } from '../crypto/index.js';
 import { normalizeEntry } from '../domain/outbound/outbound-policy.js';
+import { secureDataDir } from '../storage/data-dir.js';
 
 /** Everything the server reads from its environment. The variable names are a contract (ARCHITECTURE.md). */
 export interface Config {
@@ -139,12 +140,17 @@ function parseBaseUrl(value: string): string {
   return trimmed;
 }
 
+/** NEXUS_DATA_DIR, absolute (default ./.nexus). */
+export function dataDirOf(env: NodeJS.ProcessEnv): string {
+  return path.resolve(env.NEXUS_DATA_DIR ?? './.nexus');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const port = parsePort(env.PORT ?? '8080');
   const host = env.HOST ?? '127.0.0.1';
   const baseUrl = parseBaseUrl(env.BASE_URL ?? `http://localhost:${port}`);
-  const dataDir = path.resolve(env.NEXUS_DATA_DIR ?? './.nexus');
+  const dataDir = dataDirOf(env);
   const { keyRing, source } = loadKeyRing(env.NEXUS_ENCRYPTION_KEYS, production, dataDir);
   const allowed = env.NEXUS_ALLOWED_RETURN_URLS;
   if (production && !allowed) {
@@ -309,10 +315,15 @@ function loadKeyRing(
 ): { keyRing: KeyRing; source: Config['keyRingSource'] } {
   if (spec) return { keyRing: KeyRing.parse(spec), source: 'env' };
   if (production) throw new ConfigError('NEXUS_ENCRYPTION_KEYS is required when NODE_ENV=production');
+  // A key ring another user could have planted would seal every secret under a key they know.
+  try {
+    secureDataDir(dataDir);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   const file = path.join(dataDir, 'encryption-keys');
   if (existsSync(file)) return { keyRing: KeyRing.parse(readFileSync(file, 'utf8').trim()), source: 'data-dir' };
   const ring = KeyRing.generate('dev1');
-  mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${ring.toSpec()}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { keyRing: ring, source: 'generated' };

@@ -31,8 +31,8 @@ export interface DatabaseOptions {
 export interface Database {
   dataSource: DataSource;
   embedded: boolean;
-  /** The PostgreSQL URL in use (the embedded server's loopback URL when embedded). */
-  url: string;
+  /** The PostgreSQL URL in use; undefined when embedded (in-process, nothing to connect to). */
+  url: string | undefined;
   close(): Promise<void>;
 }
 
@@ -40,15 +40,12 @@ export interface Database {
 const MIGRATION_LOCK_KEY = 7_242_019_001;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  let embedded: EmbeddedPostgres | undefined;
-  let url = options.url;
-  if (!url) {
-    embedded = await startEmbeddedPostgres(options.dataDir);
-    url = embedded.url;
-  }
+  const url = options.url;
+  const embedded: EmbeddedPostgres | undefined = url ? undefined : await startEmbeddedPostgres(options.dataDir);
   const dataSource = new DataSource({
     type: 'postgres',
-    url,
+    // Embedded: the pool's session is an in-process stream (no host, no port, no password to guess).
+    ...(embedded ? { username: 'postgres', database: 'postgres' } : { url }),
     entities,
     migrations,
     synchronize: false,
@@ -59,7 +56,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       // transactions inside it, so the embedded database gets exactly one.
       max: embedded ? 1 : (options.poolSize ?? 10),
       // The embedded session also carries the event LISTEN (event-listener.ts): keep it, never recycle it.
-      ...(embedded ? { idleTimeoutMillis: 0 } : {}),
+      ...(embedded ? { idleTimeoutMillis: 0, stream: () => embedded.connect() } : {}),
       connectionTimeoutMillis: 5_000,
       // A query stuck behind a lost lock must not hang a request forever.
       statement_timeout: 15_000,
@@ -68,6 +65,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   try {
     await dataSource.initialize();
     await runMigrations(dataSource, !embedded);
+    embedded?.tighten(); // migrations created files
   } catch (err) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();

@@ -1,15 +1,21 @@
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { secureDataDir, tightenQuietly } from './data-dir.js';
+import { PGliteWire } from './pglite-wire.js';
 
 /**
- * PostgreSQL compiled to WebAssembly (PGlite), exposed on a loopback socket
- * so the ordinary `pg` driver and TypeORM talk to it exactly as to a real
- * server: same SQL, same migrations.
+ * PostgreSQL compiled to WebAssembly (PGlite), spoken to in-process: the
+ * ordinary `pg` driver and TypeORM get a wire-protocol stream instead of a
+ * socket, so they talk to it exactly as to a real server (same SQL, same
+ * migrations) while no other process can reach it: there is no listener.
  */
 export interface EmbeddedPostgres {
-  url: string;
+  /** A new session: a Duplex for node-postgres's `stream` option. */
+  connect(): Duplex;
+  /** Makes the files PGlite created since the last call 0600 (it creates them 0666; the 0700 directory guards them meanwhile). */
+  tighten(): void;
   stop(): Promise<void>;
 }
 
@@ -21,10 +27,11 @@ export async function startEmbeddedPostgres(dataDir: string | undefined): Promis
   let unlock = () => {};
   if (dataDir) {
     const pgdata = path.join(dataDir, 'pgdata');
-    mkdirSync(pgdata, { recursive: true });
+    secureDataDir(dataDir);
     unlock = lockDataDir(dataDir);
     try {
       db = await PGlite.create(pgdata);
+      tightenQuietly(pgdata); // PGlite makes its files 0666
     } catch (err) {
       unlock();
       throw err;
@@ -32,14 +39,15 @@ export async function startEmbeddedPostgres(dataDir: string | undefined): Promis
   } else {
     db = await PGlite.create();
   }
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0 });
-  await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const tighten = () => {
+    if (dataDir) tightenQuietly(path.join(dataDir, 'pgdata'));
+  };
   return {
-    url,
+    connect: () => new PGliteWire(db),
+    tighten,
     async stop() {
-      await server.stop();
-      await db.close();
+      if (!db.closed) await db.close();
+      tighten();
       unlock();
     },
   };
@@ -55,7 +63,7 @@ function lockDataDir(dataDir: string): () => void {
   const lockFile = path.join(dataDir, 'pgdata.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(lockFile, 'wx');
+      const fd = openSync(lockFile, 'wx', 0o600);
       writeFileSync(fd, String(process.pid));
       closeSync(fd);
       return () => rmSync(lockFile, { force: true });

@@ -118,9 +118,9 @@ export class PostgresEventListener implements EventListener {
 }
 
 /**
- * The embedded database (PGlite behind pglite-socket) serves exactly one
- * session, which the pool of one already holds: a second, dedicated session
- * is refused. PostgreSQL delivers a session's own notifications to itself,
+ * The embedded database (PGlite, in-process) is exactly one session, which
+ * the pool of one already holds: a second, dedicated session would interleave
+ * with it. PostgreSQL delivers a session's own notifications to itself,
  * so the listener LISTENs on that pooled session instead; NOTIFY still fires
  * at commit and the hub is the same. Embedded is one process by construction,
  * so nothing else could be listening anyway.
@@ -164,6 +164,6 @@ export class SessionEventListener implements EventListener {
 }
 
 /** The listener that fits the database: a dedicated session on PostgreSQL, the pooled one when embedded. */
-export function createEventListener(database: { dataSource: DataSource; embedded: boolean; url: string }, log: ListenerLog): EventListener {
-  return database.embedded ? new SessionEventListener(database.dataSource) : new PostgresEventListener(database.url, log);
+export function createEventListener(database: { dataSource: DataSource; embedded: boolean; url: string | undefined }, log: ListenerLog): EventListener {
+  return database.embedded || !database.url ? new SessionEventListener(database.dataSource) : new PostgresEventListener(database.url, log);
 }
