@@ -25,6 +25,7 @@ import { TokenService } from './domain/tokens/token-service.js';
 import { Metrics } from './observability/metrics.js';
 import { WEB_APP_PREFIX } from './http/web-app-route.js';
 import { build } from './server.js';
+import { hostedApp } from './control/host.js';
 import { openDatabase, poolOf, type Database } from './storage/data-source.js';
 import { createEventListener } from './storage/event-listener.js';
 import { Store } from './storage/store.js';
@@ -79,6 +80,9 @@ export interface AppOptions {
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
+  // A CLI command run by the server for its control socket (src/control/) uses the server's own app.
+  const hosted = hostedApp(config);
+  if (hosted) return hosted;
   // An empty data directory keeps the embedded database in memory (tests).
   const catalog = ProviderCatalog.builtin();
   const load = config.load ?? loadLoadConfig({});

@@ -16,10 +16,21 @@ import { parseWorkers, runPrimary } from './cluster.js';
 import { ProviderCatalog } from '../domain/catalog/provider-catalog.js';
 import { applyPlan, describePlan, hasChanges, planProviders } from '../domain/providers/provider-plan.js';
 import { start } from './start.js';
+import { forwardIfServerRunning } from '../control/client.js';
+import { hostedCommand } from '../control/host.js';
+import { serveCommands } from '../control/server.js';
 
 const program = new Command('nexus').description('Nexus: a credential broker for AI agents');
 // One-shot commands log only warnings, to stderr.
 const quietLogger = () => pino({ level: 'warn' }, pino.destination(2));
+
+// While a server runs on the embedded data directory, admin commands run inside it, through its
+// control socket (src/control/): this process exits with the command's exit code there.
+program.hook('preAction', async (_program, command) => {
+  const exit = await forwardIfServerRunning(command);
+  if (exit !== undefined) process.exit(exit);
+});
+serveCommands(program);
 
 program
   .command('start', { isDefault: true })
@@ -148,6 +159,9 @@ program
         ].join('\n'),
       );
       return;
+    }
+    if (hostedCommand()) {
+      throw new Error('keys:rotate replaces the key ring the running server loaded at start: stop the server, run nexus keys:rotate, then start it');
     }
     const file = path.join(config.dataDir, 'encryption-keys');
     writeFileSync(file, `${next.toSpec()}\n`, { mode: 0o600 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { commandEnv } from '../control/host.js';
 import { parse } from 'yaml';
 import type { ProviderCatalog } from '../domain/catalog/provider-catalog.js';
 import { checkProviderDocument, providerInputFromDocument, type ProviderDocument } from '../domain/providers/provider-document.js';
@@ -14,7 +15,7 @@ import type { ProviderInput } from '../domain/providers/provider-input.js';
  * of the file. Unknown keys and enum values are refused here, before any
  * database is opened, with a suggestion ("did you mean `enabled`?").
  */
-export function readProvidersFile(path: string, catalog: ProviderCatalog, env: NodeJS.ProcessEnv = process.env): ProviderInput[] {
+export function readProvidersFile(path: string, catalog: ProviderCatalog, env: NodeJS.ProcessEnv = commandEnv()): ProviderInput[] {
   let doc: { providers?: unknown };
   try {
     doc = parse(readFileSync(path, 'utf8')) as { providers?: unknown };

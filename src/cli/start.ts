@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { createApp, type App } from '../app.js';
 import { clusterMetricsSource } from '../observability/cluster-metrics.js';
 import { createLogger } from '../logging.js';
+import { startControlServer, type ControlServer } from '../control/server.js';
 
 export interface StartOptions {
   /** Generate and print the default project's admin key on first start (false in cluster workers: the primary did it). */
@@ -20,11 +21,13 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   // lets the start finish, then closes cleanly, instead of dying by signal.
   let stopping = false;
   let starting: Promise<App> | undefined;
+  let control: ControlServer | undefined;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
     try {
+      await control?.close();
       await (await starting)?.close();
       process.exit(0);
     } catch (err) {
@@ -55,6 +58,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   if (app.generatedAdminKey) printAdminKey(app.generatedAdminKey);
   // A `--workers` worker: /metrics serves the sum over every worker (the primary collects them).
   if (cluster.isWorker) app.metrics.serveAggregate(clusterMetricsSource(app.metrics.registry));
+  // The embedded database is this process's alone: CLI admin commands reach it through a private socket.
+  if (app.database.embedded && config.dataDir) control = await startControlServer(config.dataDir, app, config, logger);
+  if (stopping) return;
   await app.server.listen({ port: config.port, host: config.host });
   if (stopping) return;
   logger.info(
