@@ -169,6 +169,14 @@ describe('the embedded database of a running server', () => {
       const { providers } = await clients(baseUrl, key).providers.listProviders({});
       expect(providers.map((p) => [p.name, p.description])).toEqual([['vault', 'from the cli']]);
 
+      // Listing and revoking run in the server too: the revoked key is refused at once.
+      const id = /^created (\S+) /.exec(created.stdout)![1]!;
+      const listed = await nexus(['api-keys', 'list']);
+      expect(listed, listed.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`${id}\\s+ops\\s`)) });
+      const revoked = await nexus(['api-keys', 'revoke', id]);
+      expect(revoked, revoked.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`revoked ${id}`) });
+      await expect(clients(baseUrl, key).providers.listProviders({})).rejects.toThrow(/unauthenticated|revoked|invalid/i);
+
       const failed = await nexus(['providers', 'apply', '-f', 'missing.yaml'], { cwd: elsewhere });
       expect(failed.code).toBe(1);
       expect(failed.stderr).toContain(path.join(elsewhere, 'missing.yaml'));
