@@ -40,7 +40,8 @@ export default defineConfig({
       tier('security', ['test/security/**/*.test.ts']),
       tier('browser', ['test/webapp/**/*.test.ts', 'test/clients/browser.test.ts']),
       tier('clients', ['test/clients/**/*.test.ts'], { exclude: ['test/clients/browser.test.ts'] }),
-      tier('artifact', ['test/artifact/**/*.test.ts'], { globalSetup: [], hookTimeout: 600_000 }),
+      // Builds the image (up to minutes on the vfs driver), then starts it on both databases.
+      tier('artifact', ['test/artifact/**/*.test.ts'], { hookTimeout: 900_000 }),
     ],
   },
 });
