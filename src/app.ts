@@ -15,6 +15,7 @@ import { mcpAuthorization } from './domain/mcp/index.js';
 import { OAuthClient } from './domain/oauth/oauth-client.js';
 import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
 import { createSafeFetch } from './domain/outbound/safe-fetch.js';
+import { ProviderIdentities } from './domain/oauth/provider-identity.js';
 import { bootstrap } from './domain/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
 import { UrlAllowList } from './domain/url-allow-list.js';
@@ -131,6 +132,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       keyRing: config.keyRing,
       providers,
       oauth,
+      identities: new ProviderIdentities(oauth, { timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production, fetch: outboundFetch }),
       events,
       // The web app is a return URL of its own: providers send the user back into it.
       returnUrls: new UrlAllowList([...config.allowedReturnUrls, `${config.baseUrl}${WEB_APP_PREFIX}`]),

@@ -13,6 +13,7 @@ import type { SigningKeys } from './domain/auth/signing-keys.js';
 import type { ConnectionService } from './domain/connections/connection-service.js';
 import { DualProtocolServer } from './http/dual-protocol-server.js';
 import { registerCapturePageRoute } from './http/capture-page-route.js';
+import { registerConsentPageRoute } from './http/consent-page-route.js';
 import { registerCors } from './http/cors.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
@@ -134,6 +135,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     shutdownSignal: shutdown.signal,
   });
   registerOAuthCallbackRoute(app, deps.connections);
+  registerConsentPageRoute(app, deps.connections.consent);
   registerCapturePageRoute(app);
   await registerWebApp(app, deps.webAppDir);
   registerHealthRoutes(app, deps.store);

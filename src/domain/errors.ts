@@ -390,3 +390,39 @@ export class TooManyNoncesError extends NexusError {
     this.retryDelayMs = retryDelayMs;
   }
 }
+
+/** The consent link is unknown, or its flow no longer waits for consent (see SECURITY.md, "Consent links"). */
+export class ConsentLinkInvalidError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'CONSENT_LINK_INVALID';
+  constructor() {
+    super('this consent link is not valid (unknown, or its connection no longer waits for consent)');
+  }
+}
+
+/** An OAuth callback for a flow nobody confirmed on Nexus's consent page. */
+export class ConsentNotConfirmedError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'CONSENT_NOT_CONFIRMED';
+  constructor() {
+    super('this sign-in was not confirmed on the connection page first');
+  }
+}
+
+/** The link or callback was opened without the cookie of the browser that started or confirmed the flow. */
+export class ConsentBrowserMismatchError extends NexusError {
+  readonly kind = 'permission_denied';
+  readonly reason = 'CONSENT_BROWSER_MISMATCH';
+  constructor() {
+    super('this connection was started in another browser; only that browser can complete it');
+  }
+}
+
+/** The confirmation was not posted from Nexus's own consent page. */
+export class ConsentFormInvalidError extends NexusError {
+  readonly kind = 'permission_denied';
+  readonly reason = 'CONSENT_FORM_INVALID';
+  constructor() {
+    super('the confirmation did not come from the connection page; open the link again and confirm there');
+  }
+}

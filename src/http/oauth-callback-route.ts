@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConnectionService } from '../domain/connections/connection-service.js';
 import { NexusError } from '../domain/errors.js';
+import { cookieReader, setCookie } from './cookies.js';
 import { escapeHtml, page } from './html.js';
 
 /**
@@ -13,12 +14,14 @@ export function registerOAuthCallbackRoute(app: FastifyInstance, connections: Co
   app.get('/oauth/callback', async (request, reply) => {
     const params = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1 || request.url.length));
     try {
-      const outcome = await connections.handleCallback(params);
+      const outcome = await connections.handleCallback(params, cookieReader(request.headers.cookie));
+      // The binding cookie is spent.
+      reply.header('set-cookie', setCookie(outcome.bindingCookie, '', { maxAgeSeconds: 0, path: '/', sameSite: 'Lax', secure: connections.consent.secureCookies }));
       return reply.redirect(outcome.redirectUrl, 302);
     } catch (err) {
       if (!(err instanceof NexusError)) throw err;
       return reply
-        .code(400)
+        .code(err.kind === 'permission_denied' ? 403 : 400)
         // CSP, framing, referrer and cache headers: security-headers.ts, as for every page.
         .header('content-type', 'text/html; charset=utf-8')
         .send(

@@ -17,8 +17,12 @@ const SENSITIVE_VALUE = /^(?:[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}|nxs_\S+)$/;
 
 export const REDACTED = '[redacted]';
 
-/** A URL safe to log: sensitive query values replaced. */
+/** Paths that carry a secret: consent links (/connect/{secret}). */
+const SECRET_PATH = /^\/connect\/[^/?]{20,}/;
+
+/** A URL safe to log: sensitive query values and path secrets replaced. */
 export function redactUrl(url: string): string {
+  if (SECRET_PATH.test(url)) url = url.replace(SECRET_PATH, '/connect/[redacted]');
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));

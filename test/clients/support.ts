@@ -11,6 +11,7 @@ import { ApiKeyLocation, AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type TestApp } from '../support/test-app.js';
+import { isConsentLink, throughNexus, user } from '../support/consent.js';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -306,9 +307,12 @@ export async function runScenario(env: Env, agent: Agent, names: { attention: st
   const { api, auth, nexus, creds } = env;
   try {
     const authUrl = await agent.waitFor('auth_url ');
-    expect(new URL(authUrl).origin + new URL(authUrl).pathname).toBe(auth.authorizationUrl);
-    const callback = await auth.consent(authUrl);
-    const cb = await fetch(callback, { redirect: 'manual' });
+    // The agent hands out Nexus's consent link; the person confirms there, then at the provider.
+    expect(isConsentLink(authUrl)).toBe(true);
+    const providerUrl = await throughNexus(authUrl);
+    expect(new URL(providerUrl).origin + new URL(providerUrl).pathname).toBe(auth.authorizationUrl);
+    const callback = await auth.consent(providerUrl);
+    const cb = await user.fetch(callback);
     expect(cb.status).toBe(302);
     expect(new URL(cb.headers.get('location')!).searchParams.get('status')).toBe('success');
     const refreshesBefore = auth.refreshRequests;

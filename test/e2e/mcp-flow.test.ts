@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { AuthType, ProviderSchema, type Provider } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
-import { callback } from '../support/consent.js';
+import { callback, isConsentLink, throughNexus } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { loadRefreshConfig } from '../../src/config/config.js';
@@ -64,8 +64,9 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
       provider: { case: 'providerName', value: 'test-mcp' },
       returnUrl: RETURN_URL,
     });
-    const result = await callback(await mcp.consent(created.authUrl));
-    return { created, result, id: created.connection!.id };
+    const providerUrl = await throughNexus(created.authUrl);
+    const result = await callback(await mcp.consent(providerUrl));
+    return { created, providerUrl, result, id: created.connection!.id };
   }
 
   it('discovers, registers a client, takes the user through consent, and an agent calls a tool; refresh keeps the resource', async () => {
@@ -75,9 +76,10 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     expect(listed.providers[0]!.authType).toBe(AuthType.MCP);
     expect(listed.providers[0]!.mcp?.serverUrl).toBe(mcp.serverUrl);
 
-    const { created, result, id } = await connectWithOAuth('mcp-user-1');
+    const { created, providerUrl, result, id } = await connectWithOAuth('mcp-user-1');
     expect(mcp.provider.registrations).toBe(1);
-    const authUrl = new URL(created.authUrl);
+    expect(isConsentLink(created.authUrl)).toBe(true);
+    const authUrl = new URL(providerUrl);
     expect(authUrl.origin + authUrl.pathname).toBe(new URL('authorize', mcp.asUrl).href);
     expect(authUrl.searchParams.get('resource')).toBe(mcp.serverUrl);
     expect(authUrl.searchParams.get('code_challenge_method')).toBe('S256');
@@ -123,7 +125,7 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     const a = await connectWithOAuth('mcp-user-2');
     const b = await connectWithOAuth('mcp-user-3');
     expect(mcp.provider.registrations).toBe(before);
-    expect(new URL(a.created.authUrl).searchParams.get('client_id')).toBe(new URL(b.created.authUrl).searchParams.get('client_id'));
+    expect(new URL(a.providerUrl).searchParams.get('client_id')).toBe(new URL(b.providerUrl).searchParams.get('client_id'));
     for (const { id } of [a, b]) {
       const token = await api.tokens.getToken({ connectionId: id });
       expect((await callWhoami(mcp.serverUrl, (token.credentials.value as { accessToken: string }).accessToken)).resource).toBe(mcp.serverUrl);
@@ -227,10 +229,11 @@ describe.each(BACKENDS)('MCP connections refreshed by the background worker (%s)
     // half-life rule the worker would refresh each one the moment it landed, over and over.
     mcp.provider.expiresIn = 8;
     const created = await api.connections.createConnection({ workspaceId: 'mcp-bg', provider: { case: 'providerName', value: 'worker-mcp' }, returnUrl: RETURN_URL });
-    await callback(await mcp.consent(created.authUrl));
+    const providerUrl = await throughNexus(created.authUrl);
+    await callback(await mcp.consent(providerUrl));
     const connectedAt = Date.now();
     const id = created.connection!.id;
-    const clientId = new URL(created.authUrl).searchParams.get('client_id')!;
+    const clientId = new URL(providerUrl).searchParams.get('client_id')!;
     const first = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credentials.value as { accessToken: string }).accessToken;
     const exchanges = mcp.provider.tokenRequests.length;
 

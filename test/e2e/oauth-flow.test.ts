@@ -4,7 +4,7 @@ import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { GetTokenResponseSchema, StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
-import { callback, connectViaConsent } from '../support/consent.js';
+import { callback, connectViaConsent, throughNexus } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { oauthProvider } from '../support/fixtures.js';
@@ -38,8 +38,10 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
 
   it('takes a user from consent to an active connection and a token, then refreshes and revokes', async () => {
     auth.expiresIn = 3600;
-    const { created, result } = await connect('user-1');
-    const authUrl = new URL(created.authUrl);
+    const { created, providerUrl, result } = await connect('user-1');
+    // auth_url is Nexus's consent page; the provider URL comes only after the confirmation there.
+    expect(created.authUrl).toMatch(new RegExp(`^${nexus.baseUrl}/connect/[A-Za-z0-9_-]{43}$`));
+    const authUrl = new URL(providerUrl);
     expect(authUrl.origin + authUrl.pathname).toBe(auth.authorizationUrl);
     expect(authUrl.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -255,9 +257,10 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
       provider: { case: 'providerName', value: 'local-oidc' },
       returnUrl: RETURN_URL,
     });
-    const authUrl = new URL(created.authUrl);
+    const providerUrl = await throughNexus(created.authUrl);
+    const authUrl = new URL(providerUrl);
     expect(authUrl.origin + authUrl.pathname).toBe(`${auth.issuer}/authorize`);
-    const result = await callback(await auth.consent(created.authUrl));
+    const result = await callback(await auth.consent(providerUrl));
     expect(new URL(result.location!).searchParams.get('status')).toBe('success');
     const token = await api.tokens.getToken({ connectionId: created.connection!.id });
     expect(token.credentials.case).toBe('oauth2');

@@ -12,7 +12,7 @@ import {
   type Provider,
   type TokenResponsePaths,
 } from '../../gen/ts/nexus/v1/provider_pb.js';
-import { callback } from '../support/consent.js';
+import { callback, throughNexus } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { QuirkyAuthServer, quirkyPorts, quirkyResolver, resolveQuirkyHostsToLoopback, type QuirkyOptions } from '../support/quirky-auth-server.js';
@@ -75,9 +75,10 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
       returnUrl: RETURN_URL,
       ...(fields ? { fields } : {}),
     });
-    const landed = await callback(await as.consent(created.authUrl));
+    const providerUrl = await throughNexus(created.authUrl);
+    const landed = await callback(await as.consent(providerUrl));
     const back = new URL(landed.location!);
-    return { id: created.connection!.id, authUrl: new URL(created.authUrl), status: back.searchParams.get('status'), error: back.searchParams.get('error') };
+    return { id: created.connection!.id, authUrl: new URL(providerUrl), status: back.searchParams.get('status'), error: back.searchParams.get('error') };
   }
   const accessToken = async (id: string, minRemainingSeconds = 0) => {
     const res = await api.tokens.getToken({ connectionId: id, ...(minRemainingSeconds ? { minRemaining: { seconds: BigInt(minRemainingSeconds), nanos: 0 } } : {}) });
@@ -247,7 +248,7 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
       returnUrl: RETURN_URL,
       fields: { subdomain: 'globex' },
     });
-    expect(new URL(other.authUrl).hostname).toBe('globex.quirky.test');
+    expect(new URL(await throughNexus(other.authUrl)).hostname).toBe('globex.quirky.test');
 
     // Bad input: missing, malformed, or fields for a provider that takes none.
     const createWith = (fields: Record<string, string> | undefined, providerName = 'tenant-quirk') =>

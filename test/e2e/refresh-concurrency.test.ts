@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { KeyRing } from '../../src/crypto/index.js';
-import { connectViaConsent } from '../support/consent.js';
+import { callback, connectViaConsent } from '../support/consent.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
@@ -90,7 +90,7 @@ describe('single-flight refresh across two server processes on one PostgreSQL', 
       returnUrl: RETURN_URL,
     });
     auth.expiresIn = 1;
-    await fetch(await auth.consent(created.authUrl), { redirect: 'manual' });
+    await callback(await auth.consent(created.authUrl));
     auth.expiresIn = 3600;
     const id = created.connection!.id;
     expect((await b!.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);

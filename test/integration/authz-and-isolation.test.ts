@@ -10,6 +10,7 @@ import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider, oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp, type TransportKind } from '../support/test-app.js';
+import { user } from '../support/consent.js';
 
 const FIELDS_SCHEMA = {
   type: 'object',
@@ -61,7 +62,7 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
       provider: { case: 'providerName', value: 'fields-oauth' },
       returnUrl: RETURN_URL,
     });
-    const back = await fetch(await auth.consent(pending.authUrl), { redirect: 'manual' });
+    const back = await user.fetch(await auth.consent(pending.authUrl));
     expect(new URL(back.headers.get('location')!).searchParams.get('status')).toBe('pending');
     main = { staticId: captured.connection!.id, pendingId: pending.connection!.id, apiProviderId: apiProvider.id, oauthProviderId: oauth.id };
 

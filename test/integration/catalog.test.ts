@@ -5,6 +5,7 @@ import { ProviderCatalog } from '../../src/domain/catalog/provider-catalog.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
+import { throughNexus } from '../support/consent.js';
 
 describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
   let nexus: TestApp;
@@ -94,7 +95,7 @@ describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
     // Publicly listed like any provider, and usable: CreateConnection builds GitHub's authorize URL.
     expect((await anon.providers.getProvider({ idOrName: 'github' })).provider?.catalogName).toBe('github');
     const created = await agent.connections.createConnection({ workspaceId: 'w1', provider: { case: 'providerName', value: 'github' }, returnUrl: RETURN_URL });
-    const url = new URL(created.authUrl);
+    const url = new URL(await throughNexus(created.authUrl));
     expect(url.origin + url.pathname).toBe('https://github.com/login/oauth/authorize');
     expect(url.searchParams.get('client_id')).toBe('gh-client-id');
     expect(url.searchParams.get('scope')).toBe('repo read:user');
@@ -118,7 +119,8 @@ describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
       returnUrl: RETURN_URL,
       fields: { subdomain: 'acme' },
     });
-    expect(new URL(created.authUrl).origin + new URL(created.authUrl).pathname).toBe('https://acme.zendesk.com/oauth/authorizations/new');
+    const zendesk = new URL(await throughNexus(created.authUrl));
+    expect(zendesk.origin + zendesk.pathname).toBe('https://acme.zendesk.com/oauth/authorizations/new');
     expect(created.connection?.fields).toEqual({ subdomain: 'acme' });
     await expectConnectError(
       agent.connections.createConnection({ workspaceId: 'w1', provider: { case: 'providerName', value: 'zendesk' }, returnUrl: RETURN_URL, fields: { subdomain: 'Not A Host' } }),

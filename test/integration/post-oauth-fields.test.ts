@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
+import { callback } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { oauthProvider } from '../support/fixtures.js';
@@ -19,11 +20,6 @@ const FIELDS_SCHEMA = {
     team: { type: 'string', title: 'Team' },
   },
 };
-
-async function callback(url: string): Promise<{ status: number; location: string | null; body: string }> {
-  const res = await fetch(url, { redirect: 'manual' });
-  return { status: res.status, location: res.headers.get('location'), body: await res.text() };
-}
 
 describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
   let auth: TestAuthServer;

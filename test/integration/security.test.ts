@@ -9,6 +9,7 @@ import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider, oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
+import { user } from '../support/consent.js';
 
 async function captureApiKey(api: Clients, workspaceId: string, key: string): Promise<string> {
   const created = await api.connections.createConnection({
@@ -71,7 +72,7 @@ describe('secrets at rest and in logs', () => {
       returnUrl: RETURN_URL,
     });
     const callbackUrl = new URL(await auth.consent(created.authUrl));
-    await fetch(callbackUrl, { redirect: 'manual' });
+    await user.fetch(callbackUrl.href);
     await api.tokens.refreshToken({ connectionId: created.connection!.id });
     const token = await api.tokens.getToken({ connectionId: created.connection!.id });
     const row = (await nexus.app.store.connections.findById(created.connection!.projectId, created.connection!.id))!;
@@ -145,7 +146,7 @@ describe('secrets at rest and in logs', () => {
         returnUrl: RETURN_URL,
       });
       const failuresBefore = auth.clientAuthFailures.length;
-      const res = await fetch(await auth.consent(created.authUrl), { redirect: 'manual' });
+      const res = await user.fetch(await auth.consent(created.authUrl));
       expect(new URL(res.headers.get('location')!).searchParams.get('status')).toBe('success');
       expect(auth.clientAuthFailures.length).toBe(failuresBefore);
     } finally {

@@ -8,6 +8,7 @@ import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider, oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
 import { ADMIN_KEY, RETURN_URL, authClients, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
+import { callback } from '../support/consent.js';
 
 const FIELDS_SCHEMA = {
   type: 'object',
@@ -66,7 +67,7 @@ describe.each(BACKENDS)('user tokens reach only their own workspace and project 
     // B's ACTIVE connection and B's OAuth connection waiting for post-OAuth fields.
     bConn = await activeStatic(clients(nexus.baseUrl, userB.accessToken), bWorkspace, 'ak_user_b_5678');
     const pending = await admin.connections.createConnection({ workspaceId: bWorkspace, provider: { case: 'providerName', value: 'fields-oauth' }, returnUrl: RETURN_URL });
-    await fetch(await auth.consent(pending.authUrl), { redirect: 'manual' });
+    await callback(await auth.consent(pending.authUrl));
     bPending = pending.connection!.id;
 
     // Another project with a connection in a workspace of the SAME name as A's.

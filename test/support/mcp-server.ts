@@ -11,6 +11,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { OAuthClientInformationFull, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import express, { type Response as ExpressResponse } from 'express';
+import { throughNexus } from './consent.js';
 
 interface Grant {
   clientId: string;
@@ -238,7 +239,8 @@ export class TestMcpServer {
 
   /** Plays the user at the consent screen: opens auth_url and returns where the AS redirects (Nexus's callback). */
   async consent(authUrl: string): Promise<string> {
-    const res = await fetch(authUrl, { redirect: 'manual' });
+    // A Nexus consent link is confirmed on Nexus's page first, as the person would.
+    const res = await fetch(await throughNexus(authUrl), { redirect: 'manual' });
     const location = res.headers.get('location');
     if (res.status !== 302 || !location) throw new Error(`authorization server answered ${res.status}: ${await res.text()}`);
     return location;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OAuth2Server } from 'oauth2-mock-server';
 import { allowOutbound } from './outbound-hosts.js';
+import { throughNexus } from './consent.js';
 
 export type RefreshMode = 'ok' | 'invalid_grant' | 'server_error';
 
@@ -24,6 +25,13 @@ export class TestAuthServer {
   refreshMode: RefreshMode = 'ok';
   expiresIn = 3600;
   rotateRefreshTokens = true;
+  /** Claims merged into the ID tokens it issues (who the user is, as this server asserts it). */
+  idTokenClaims: Record<string, unknown> = {};
+  /** `omit`: token responses carry no ID token (the client must ask userinfo); `forged`: its signature is broken. */
+  idTokenMode: 'normal' | 'omit' | 'forged' = 'normal';
+  /** What GET /userinfo answers (the mock's default is `{ sub: 'johndoe' }`). */
+  userinfoClaims: Record<string, unknown> | undefined;
+  authorizeRequests = 0;
   private readonly codes = new Set<string>();
   private readonly refreshTokens = new Set<string>();
 
@@ -54,7 +62,8 @@ export class TestAuthServer {
 
   /** Plays the user at the consent screen: follows auth_url and returns where the server redirects (Nexus's callback). */
   async consent(authUrl: string): Promise<string> {
-    const res = await fetch(authUrl, { redirect: 'manual' });
+    // A Nexus consent link is confirmed on Nexus's page first, as the person would.
+    const res = await fetch(await throughNexus(authUrl), { redirect: 'manual' });
     const location = res.headers.get('location');
     if (res.status !== 302 || !location) throw new Error(`authorization server answered ${res.status}`);
     return location;
@@ -74,8 +83,14 @@ export class TestAuthServer {
     // Two tokens minted in the same second would otherwise be identical.
     service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }) => {
       token.payload.jti = randomUUID();
+      // ID tokens are the ones without a scope claim.
+      if (token.payload.scope === undefined) Object.assign(token.payload, this.idTokenClaims);
+    });
+    service.on('beforeUserinfo', (response: { body: Record<string, unknown> }) => {
+      if (this.userinfoClaims) response.body = { ...this.userinfoClaims };
     });
     service.on('beforeAuthorizeRedirect', (redirect: { url: URL }) => {
+      this.authorizeRequests++;
       const code = redirect.url.searchParams.get('code');
       if (this.denyConsent) {
         redirect.url.searchParams.delete('code');
@@ -107,6 +122,11 @@ export class TestAuthServer {
       }
       response.body.expires_in = this.expiresIn;
       if (typeof response.body.refresh_token === 'string') this.refreshTokens.add(response.body.refresh_token);
+      if (this.idTokenMode === 'omit') delete response.body.id_token;
+      else if (this.idTokenMode === 'forged' && typeof response.body.id_token === 'string') {
+        const [h, p] = response.body.id_token.split('.');
+        response.body.id_token = `${h}.${p}.${Buffer.from('not the issuer signature').toString('base64url')}`;
+      }
     });
     // The revocation route has no body parser; read the form ourselves.
     service.on('beforeRevoke', (_res: unknown, req: NodeJS.ReadableStream & { body?: Record<string, string> }) => {

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { Agent, setGlobalDispatcher } from 'undici';
 import type { Resolver } from '../../src/domain/outbound/outbound-policy.js';
 import { allowOutbound } from './outbound-hosts.js';
+import { throughNexus } from './consent.js';
 
 /**
  * A strict OAuth 2.0 authorization server with the quirks real providers
@@ -81,7 +82,8 @@ export class QuirkyAuthServer {
 
   /** Plays the user at the consent screen; throws with the refusal when the authorize request is not acceptable. */
   async consent(authUrl: string): Promise<string> {
-    const res = await fetch(authUrl, { redirect: 'manual' });
+    // A Nexus consent link is confirmed on Nexus's page first, as the person would.
+    const res = await fetch(await throughNexus(authUrl), { redirect: 'manual' });
     const location = res.headers.get('location');
     if (res.status !== 302 || !location) throw new Error(`authorization server refused: ${await res.text()}`);
     return location;

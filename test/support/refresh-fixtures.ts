@@ -4,6 +4,7 @@ import { AuthType, ClientAuthMethod, ProviderSchema, type Provider } from '../..
 import { KeyRing } from '../../src/crypto/index.js';
 import type { MinimalAuthServer } from './minimal-as.js';
 import { ADMIN_KEY, RETURN_URL, type Clients } from './test-app.js';
+import { throughNexus, user } from './consent.js';
 
 export const MINIMAL_PROVIDER = 'minimal-oauth';
 
@@ -31,8 +32,8 @@ export async function connectMinimal(api: Clients, workspaceId: string): Promise
     provider: { case: 'providerName', value: MINIMAL_PROVIDER },
     returnUrl: RETURN_URL,
   });
-  const consent = await fetch(created.authUrl, { redirect: 'manual' });
-  const callback = await fetch(consent.headers.get('location')!, { redirect: 'manual' });
+  const consent = await fetch(await throughNexus(created.authUrl), { redirect: 'manual' });
+  const callback = await user.fetch(consent.headers.get('location')!);
   const back = new URL(callback.headers.get('location')!);
   if (back.searchParams.get('status') !== 'success') throw new Error(`connect failed: ${back.href}`);
   return created.connection!.id;

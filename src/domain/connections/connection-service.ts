@@ -17,6 +17,7 @@ import { checkMcpBearerToken, isMcpBearer, type McpBearerCredential } from '../m
 import { OAuthClient } from '../oauth/oauth-client.js';
 import { OAuthRejectedError } from '../oauth/oauth-errors.js';
 import type { TokenSet } from '../oauth/token-set.js';
+import { IdentityInvalidError, type ProviderIdentities, type ProviderIdentity } from '../oauth/provider-identity.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { Principal } from '../principal.js';
 import { requireOwnRow, workspaceFor } from '../workspace-scope.js';
@@ -26,6 +27,7 @@ import type { UrlAllowList } from '../url-allow-list.js';
 import { checkConnectionId } from './connection-id.js';
 import type { ConnectionEvents } from './connection-events.js';
 import { codeVerifierAad, returnUrlWith } from './connection-urls.js';
+import { ConsentLinks, newSecret, type BindingCookie, type CookieReader } from './consent-links.js';
 import { openCredentials, sealCredentials } from './sealed-credentials.js';
 import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
 
@@ -47,13 +49,23 @@ export interface CreateConnectionInput {
 }
 
 /** Where the callback sends the browser: the app's return_url, or an error page when it cannot be trusted. */
-export type CallbackOutcome = { redirectUrl: string; connection: ConnectionView };
+export type CallbackOutcome = { redirectUrl: string; connection: ConnectionView; /** The spent binding cookie, to clear. */ bindingCookie: string };
+
+export interface CreatedConnection {
+  connection: ConnectionView;
+  authUrl: string;
+  state: string;
+  /** Set for a flow started by a web session: the cookie that binds it to that browser (the handler sets it). */
+  bindingCookie?: BindingCookie;
+}
 
 export interface ConnectionServiceDeps {
   store: Store;
   keyRing: KeyRing;
   providers: ProviderService;
   oauth: OAuthClient;
+  /** Reads who consented (OIDC sub/email) after the code exchange; unset: nothing is recorded. */
+  identities?: ProviderIdentities;
   /** Every status change is published in its own transaction (WatchConnection(s)). */
   events: ConnectionEvents;
   returnUrls: UrlAllowList;
@@ -72,16 +84,18 @@ const FIELDS_REQUIRED = 'fields_required';
  */
 export class ConnectionService {
   private readonly state: StateTokens;
+  readonly consent: ConsentLinks;
 
   constructor(private readonly deps: ConnectionServiceDeps) {
     this.state = new StateTokens(deps.store, deps.keyRing);
+    this.consent = new ConsentLinks(deps.store, deps.providers, deps.baseUrl);
   }
 
   get redirectUri(): string {
     return `${this.deps.baseUrl}/oauth/callback`;
   }
 
-  async create(caller: Principal, input: CreateConnectionInput): Promise<{ connection: ConnectionView; authUrl: string; state: string }> {
+  async create(caller: Principal, input: CreateConnectionInput): Promise<CreatedConnection> {
     const workspaceId = checkWorkspaceId(workspaceFor(caller, input.workspaceId));
     const bearer = input.mcpBearerToken ? checkMcpBearerToken(input.mcpBearerToken) : '';
     // No browser round trip with a bearer token, so nowhere to return to.
@@ -113,17 +127,23 @@ export class ConnectionService {
     const kind = oauth2 ? 'oauth' : 'capture';
     const state = await this.state.sign({ jti: stateId, sub: connectionId, prj: caller.projectId, kind });
     let authUrl: string;
+    let providerUrl: string | null = null;
     let verifier: string | undefined;
+    // OAuth: the person confirms on Nexus's page before the provider (see consent-links.ts).
+    const link = oauth2 ? newSecret() : undefined;
+    // A web session's flow is bound at once to the browser that started it.
+    const binding = oauth2 && caller.user?.webSession ? newSecret() : undefined;
     if (oauth2) {
       verifier = pkceVerifier();
       // Built before anything is stored: a provider whose discovery fails leaves no row behind.
-      authUrl = await this.deps.oauth.authorizationUrl(provider, {
+      providerUrl = await this.deps.oauth.authorizationUrl(provider, {
         redirectUri: this.redirectUri,
         scopes,
         state,
         codeChallenge: pkceChallengeS256(verifier),
         fields,
       });
+      authUrl = this.consent.link(link!.secret);
     } else {
       authUrl = `${this.deps.baseUrl}/manage/capture?state=${encodeURIComponent(state)}`;
     }
@@ -153,13 +173,22 @@ export class ConnectionService {
           kind,
           codeVerifierSealed: verifier ? seal(this.deps.keyRing, verifier, codeVerifierAad(stateId)) : null,
           expiresAt: new Date(Date.now() + STATE_TTL_SECONDS * 1000),
+          linkHash: link?.hash ?? null,
+          providerUrl,
+          clientId: caller.user?.clientId ?? null,
+          browserBindingHash: binding?.hash ?? null,
         },
         tx,
       );
       await this.deps.events.publish(tx, 'CREATED', view(row, provider));
       return row;
     });
-    return { connection: view(connection, provider), authUrl, state };
+    return {
+      connection: view(connection, provider),
+      authUrl,
+      state,
+      ...(binding ? { bindingCookie: this.consent.bindingCookie(stateId, binding.secret, STATE_TTL_SECONDS) } : {}),
+    };
   }
 
   /** An MCP connection from a token the user already has: sealed, ACTIVE, superseding older ones. */
@@ -169,7 +198,7 @@ export class ConnectionService {
     provider: ProviderRow,
     token: string,
     returnUrl: string,
-  ): Promise<{ connection: ConnectionView; authUrl: string; state: string }> {
+  ): Promise<CreatedConnection> {
     const id = newId('conn');
     const credential: McpBearerCredential = { mcpBearerToken: token };
     const connection = await this.deps.store.transaction(async (tx) => {
@@ -198,11 +227,15 @@ export class ConnectionService {
   /**
    * GET /oauth/callback. Invalid, expired and replayed states throw (the
    * route shows an error page and nothing changes); from a valid state on,
-   * the outcome is a redirect to the app's return_url.
+   * the outcome is a redirect to the app's return_url. Only the browser that
+   * confirmed the consent link (or started the flow in the web app) gets
+   * that far: any other is refused before the state is consumed.
    */
-  async handleCallback(params: URLSearchParams): Promise<CallbackOutcome> {
+  async handleCallback(params: URLSearchParams, cookies: CookieReader): Promise<CallbackOutcome> {
     const stateToken = params.get('state') ?? '';
     const { claims, row: stateRow } = await this.state.check(stateToken, 'oauth');
+    this.consent.checkCallback(stateRow, cookies);
+    const bindingCookie = this.consent.bindingCookieName(stateRow.id);
     // Consumed first, before talking to the provider: a code is exchanged at most once.
     if (!(await this.deps.store.authStates.consume(stateRow.id))) throw new StateAlreadyUsedError();
     const connection = await this.deps.store.connections.findById(claims.prj, claims.sub);
@@ -214,6 +247,7 @@ export class ConnectionService {
       return {
         connection: view(failed, provider),
         redirectUrl: returnUrlWith(connection.returnUrl, { status: 'error', error: reason, connection_id: connection.id }),
+        bindingCookie,
       };
     };
 
@@ -233,11 +267,22 @@ export class ConnectionService {
       return fail('temporarily_unavailable');
     }
 
+    // Who consented, as the provider asserts it: recorded so the app can check it is who it expected.
+    let identity: ProviderIdentity | undefined;
+    try {
+      identity = await this.deps.identities?.of(provider, tokens, connection.fields);
+    } catch (err) {
+      this.deps.warn('reading who consented failed', { connection_id: connection.id, error: (err as Error).message });
+      return fail(err instanceof IdentityInvalidError ? 'invalid_id_token' : 'temporarily_unavailable');
+    }
+
     const needsFields = provider.postOauthFieldsSchema !== null;
     const updated = await this.deps.store.transaction(async (tx) => {
       const patch = {
         credentialsSealed: sealCredentials(this.deps.keyRing, connection.id, tokens),
         tokenExpiresAt: tokens.expiresAt ? new Date(tokens.expiresAt) : null,
+        providerSubject: identity?.subject ?? null,
+        providerEmail: identity?.email ?? null,
       };
       if (needsFields) {
         const row = await this.deps.store.connections.update(connection.projectId, connection.id, { ...patch, statusReason: FIELDS_REQUIRED }, tx);
@@ -252,6 +297,7 @@ export class ConnectionService {
         status: needsFields ? 'pending' : 'success',
         connection_id: connection.id,
       }),
+      bindingCookie,
     };
   }
 

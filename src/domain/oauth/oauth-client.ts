@@ -82,6 +82,17 @@ export class OAuthClient {
     if (provider.authType === 'MCP') await this.target(provider, clientSecret);
   }
 
+  /**
+   * For an OpenID Connect provider (an OAUTH2 provider configured by its
+   * issuer): the discovered metadata and client id that checking who
+   * consented needs (see provider-identity.ts). Undefined otherwise.
+   */
+  async openIdTarget(provider: ProviderRow, fields?: ConnectionFields): Promise<{ server: oauth.AuthorizationServer; clientId: string } | undefined> {
+    if (provider.authType !== 'OAUTH2' || !provider.oauth2?.issuer) return undefined;
+    const t = await this.target(provider, '', fields);
+    return { server: t.server, clientId: t.clientId };
+  }
+
   /** Exchanges the code from a callback whose state the caller has already verified. */
   async exchangeCode(
     provider: ProviderRow,

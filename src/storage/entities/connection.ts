@@ -48,6 +48,10 @@ export interface ConnectionRow extends RefreshState {
   credentialsSealed: string | null;
   /** Access-token expiry, kept in clear so refresh decisions need no decryption. */
   tokenExpiresAt: Date | null;
+  /** Who consented at the provider: the verified ID token's (or userinfo's) `sub`; null when the provider does not say. */
+  providerSubject?: string | null;
+  /** That account's email, when the provider asserted one. */
+  providerEmail?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -68,6 +72,8 @@ export const ConnectionEntity = new EntitySchema<ConnectionRow>({
     supersededBy: { name: 'superseded_by', type: 'text', nullable: true },
     credentialsSealed: { name: 'credentials_sealed', type: 'text', nullable: true },
     tokenExpiresAt: { name: 'token_expires_at', type: 'timestamptz', nullable: true },
+    providerSubject: { name: 'provider_subject', type: 'text', nullable: true },
+    providerEmail: { name: 'provider_email', type: 'text', nullable: true },
     refreshAttemptId: { name: 'refresh_attempt_id', type: 'text', nullable: true },
     refreshAttemptBy: { name: 'refresh_attempt_by', type: 'text', nullable: true },
     refreshStartedAt: { name: 'refresh_started_at', type: 'timestamptz', nullable: true },

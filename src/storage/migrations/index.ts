@@ -5,6 +5,7 @@ import { ProviderCatalogAndConnectionFields1795441953870 } from './1795441953870
 import { EndUserAuth1795441963271 } from './1795441963271-end-user-auth.js';
 import { McpProviders1795443047026 } from './1795443047026-mcp-providers.js';
 import { ShorterKeyPrefixes1796083218145 } from './1796083218145-shorter-key-prefixes.js';
+import { ConsentBinding1796084593375 } from './1796084593375-consent-binding.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   EndUserAuth1795441963271,
   McpProviders1795443047026,
   ShorterKeyPrefixes1796083218145,
+  ConsentBinding1796084593375,
 ];

@@ -3,17 +3,44 @@ import type { Tx } from '../data-source.js';
 import { AuthStateEntity, type AuthStateRow } from '../entities/auth-state.js';
 import { BaseRepository } from './base.js';
 
+type ConsentColumns = 'linkHash' | 'providerUrl' | 'clientId' | 'browserBindingHash' | 'confirmedAt';
+
 export class AuthStateRepository extends BaseRepository<AuthStateRow> {
   constructor(dataSource: DataSource) {
     super(dataSource, AuthStateEntity);
   }
 
-  async insert(row: Omit<AuthStateRow, 'createdAt' | 'consumedAt'>, tx?: Tx): Promise<void> {
+  async insert(
+    row: Omit<AuthStateRow, 'createdAt' | 'consumedAt' | ConsentColumns> & Partial<Pick<AuthStateRow, ConsentColumns>>,
+    tx?: Tx,
+  ): Promise<void> {
     await this.repo(tx).insert(row);
   }
 
   findById(id: string, tx?: Tx): Promise<AuthStateRow | null> {
     return this.repo(tx).findOneBy({ id });
+  }
+
+  findByLinkHash(linkHash: string, tx?: Tx): Promise<AuthStateRow | null> {
+    return this.repo(tx).findOneBy({ linkHash });
+  }
+
+  /**
+   * Records the person's confirmation on the consent page. Exactly one
+   * caller gets `true`: conditional on the state being unconfirmed, unused
+   * and unexpired, and (when `expectedBindingHash` is given: a flow bound at
+   * creation to a web session's browser) on that binding.
+   */
+  async confirm(id: string, bindingHash: string, expectedBindingHash: string | null, tx?: Tx): Promise<boolean> {
+    const qb = this.repo(tx)
+      .createQueryBuilder()
+      .update()
+      .set({ confirmedAt: () => 'now()', browserBindingHash: bindingHash })
+      .where('id = :id AND confirmed_at IS NULL AND consumed_at IS NULL AND expires_at > now()', { id });
+    if (expectedBindingHash === null) qb.andWhere('browser_binding_hash IS NULL');
+    else qb.andWhere('browser_binding_hash = :expected', { expected: expectedBindingHash });
+    const result = await qb.execute();
+    return (result.affected ?? 0) === 1;
   }
 
   /**

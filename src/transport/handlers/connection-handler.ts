@@ -28,6 +28,7 @@ import type { Authenticator } from '../authenticate.js';
 import { connectionToProto } from '../mappers/connection-mapper.js';
 import { statusToDomain } from '../mappers/enums.js';
 import { watchConnectionResponse, watchConnectionsResponse } from '../mappers/watch-mapper.js';
+import { setCookie } from '../../http/cookies.js';
 
 type JsonObject = NonNullable<SubmitCredentialsRequest['credentials']>;
 
@@ -53,6 +54,14 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
       fields: req.fields as Record<string, unknown> | undefined,
       mcpBearerToken: req.mcpBearerToken,
     });
+    // A web session's flow: only the browser that started it can open the consent link and complete the callback.
+    if (result.bindingCookie) {
+      const c = result.bindingCookie;
+      ctx.responseHeader.append(
+        'set-cookie',
+        setCookie(c.name, c.value, { maxAgeSeconds: c.maxAgeSeconds, path: '/', sameSite: 'Lax', secure: this.connections.consent.secureCookies }),
+      );
+    }
     return create(CreateConnectionResponseSchema, {
       connection: connectionToProto(result.connection),
       authUrl: result.authUrl,

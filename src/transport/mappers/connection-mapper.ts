@@ -21,5 +21,7 @@ export function connectionToProto(c: ConnectionView): Connection {
     tokenExpireTime: c.tokenExpiresAt ? timestampFromDate(c.tokenExpiresAt) : undefined,
     createTime: timestampFromDate(c.createdAt),
     updateTime: timestampFromDate(c.updatedAt),
+    providerSubject: c.providerSubject ?? '',
+    providerEmail: c.providerEmail ?? '',
   });
 }

@@ -205,7 +205,15 @@ type Connection struct {
 	// Output only: creation time.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only: last change.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only: who consented at the provider, as the provider asserted it:
+	// the `sub` claim of the OpenID Connect ID token (signature verified
+	// against the issuer's JWKS) or of the userinfo response. Empty when the
+	// provider is not OpenID Connect or asserted nothing. Apps compare it with
+	// the account they expected before trusting the connection.
+	ProviderSubject string `protobuf:"bytes,160,opt,name=provider_subject,json=providerSubject,proto3" json:"provider_subject,omitempty"`
+	// Output only: that account's email, when the provider asserted one.
+	ProviderEmail string `protobuf:"bytes,161,opt,name=provider_email,json=providerEmail,proto3" json:"provider_email,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -336,6 +344,20 @@ func (x *Connection) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Connection) GetProviderSubject() string {
+	if x != nil {
+		return x.ProviderSubject
+	}
+	return ""
+}
+
+func (x *Connection) GetProviderEmail() string {
+	if x != nil {
+		return x.ProviderEmail
+	}
+	return ""
 }
 
 // CreateConnectionRequest starts a connection.
@@ -482,7 +504,15 @@ type CreateConnectionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The PENDING connection.
 	Connection *Connection `protobuf:"bytes,1,opt,name=connection,proto3" json:"connection,omitempty"`
-	// The URL to send the user's browser to.
+	// The URL to send the user's browser to. For OAUTH2 and MCP providers it
+	// is Nexus's consent page (BASE_URL/connect/{secret}), which shows the
+	// app, the provider and the workspace, and sends the browser on to the
+	// provider only after the person confirms there; the callback then
+	// requires the cookie that page set, so a link forwarded to someone else
+	// cannot land their account in this workspace. Started by a web session
+	// (the Manage Connections web app), the flow is bound at once to the
+	// browser that called CreateConnection (a cookie in this response) and
+	// the page is skipped. For static providers, the credential form.
 	AuthUrl string `protobuf:"bytes,2,opt,name=auth_url,json=authUrl,proto3" json:"auth_url,omitempty"`
 	// The state token (also inside auth_url), for GetCredentialSchema and
 	// SubmitCredentials.
@@ -1732,7 +1762,7 @@ var File_nexus_v1_connection_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\n" +
-	"\x19nexus/v1/connection.proto\x12\bnexus.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x04\n" +
+	"\x19nexus/v1/connection.proto\x12\bnexus.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x05\n" +
 	"\n" +
 	"Connection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
@@ -1754,7 +1784,9 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xa4\x02\n" +
+	"updateTime\x12*\n" +
+	"\x10provider_subject\x18\xa0\x01 \x01(\tR\x0fproviderSubject\x12&\n" +
+	"\x0eprovider_email\x18\xa1\x01 \x01(\tR\rproviderEmail\"\xa4\x02\n" +
 	"\x17CreateConnectionRequest\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12!\n" +
 	"\vprovider_id\x18\x02 \x01(\tH\x00R\n" +

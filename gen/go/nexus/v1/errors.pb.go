@@ -203,6 +203,19 @@ const (
 	// (NEXUS_MAX_LIVE_NONCES). Sent with RESOURCE_EXHAUSTED and a
 	// google.rpc.RetryInfo: unused nonces expire and free room.
 	ErrorReason_ERROR_REASON_TOO_MANY_NONCES ErrorReason = 124
+	// The consent link (BASE_URL/connect/{secret}) is unknown, or its flow is
+	// no longer waiting for consent. Shown on Nexus's consent page.
+	ErrorReason_ERROR_REASON_CONSENT_LINK_INVALID ErrorReason = 160
+	// The OAuth callback arrived for a flow nobody confirmed on Nexus's
+	// consent page. Nothing changes.
+	ErrorReason_ERROR_REASON_CONSENT_NOT_CONFIRMED ErrorReason = 161
+	// The consent link or the OAuth callback was opened in a browser other
+	// than the one that started or confirmed the flow (its binding cookie is
+	// missing or different). Nothing changes.
+	ErrorReason_ERROR_REASON_CONSENT_BROWSER_MISMATCH ErrorReason = 162
+	// The consent confirmation was not posted from Nexus's own consent page
+	// (missing or wrong form token, or a cross-site request). Nothing changes.
+	ErrorReason_ERROR_REASON_CONSENT_FORM_INVALID ErrorReason = 163
 )
 
 // Enum value maps for ErrorReason.
@@ -266,6 +279,10 @@ var (
 		122: "ERROR_REASON_RATE_LIMITED",
 		123: "ERROR_REASON_STREAM_QUOTA_EXCEEDED",
 		124: "ERROR_REASON_TOO_MANY_NONCES",
+		160: "ERROR_REASON_CONSENT_LINK_INVALID",
+		161: "ERROR_REASON_CONSENT_NOT_CONFIRMED",
+		162: "ERROR_REASON_CONSENT_BROWSER_MISMATCH",
+		163: "ERROR_REASON_CONSENT_FORM_INVALID",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                  0,
@@ -326,6 +343,10 @@ var (
 		"ERROR_REASON_RATE_LIMITED":                 122,
 		"ERROR_REASON_STREAM_QUOTA_EXCEEDED":        123,
 		"ERROR_REASON_TOO_MANY_NONCES":              124,
+		"ERROR_REASON_CONSENT_LINK_INVALID":         160,
+		"ERROR_REASON_CONSENT_NOT_CONFIRMED":        161,
+		"ERROR_REASON_CONSENT_BROWSER_MISMATCH":     162,
+		"ERROR_REASON_CONSENT_FORM_INVALID":         163,
 	}
 )
 
@@ -360,7 +381,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\x8d\x11\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xb2\x12\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -420,7 +441,11 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\x1cERROR_REASON_CONNECTION_BUSY\x10y\x12\x1d\n" +
 	"\x19ERROR_REASON_RATE_LIMITED\x10z\x12&\n" +
 	"\"ERROR_REASON_STREAM_QUOTA_EXCEEDED\x10{\x12 \n" +
-	"\x1cERROR_REASON_TOO_MANY_NONCES\x10|B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"\x1cERROR_REASON_TOO_MANY_NONCES\x10|\x12&\n" +
+	"!ERROR_REASON_CONSENT_LINK_INVALID\x10\xa0\x01\x12'\n" +
+	"\"ERROR_REASON_CONSENT_NOT_CONFIRMED\x10\xa1\x01\x12*\n" +
+	"%ERROR_REASON_CONSENT_BROWSER_MISMATCH\x10\xa2\x01\x12&\n" +
+	"!ERROR_REASON_CONSENT_FORM_INVALID\x10\xa3\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_errors_proto_rawDescOnce sync.Once

@@ -50,7 +50,7 @@ CONNECTION_EVENT_TYPE_DELETED: ConnectionEventType
 CONNECTION_EVENT_TYPE_UPDATED: ConnectionEventType
 
 class Connection(_message.Message):
-    __slots__ = ("id", "project_id", "workspace_id", "provider_id", "provider_name", "status", "status_reason", "scopes", "return_url", "fields", "superseded_by", "token_expire_time", "create_time", "update_time")
+    __slots__ = ("id", "project_id", "workspace_id", "provider_id", "provider_name", "status", "status_reason", "scopes", "return_url", "fields", "superseded_by", "token_expire_time", "create_time", "update_time", "provider_subject", "provider_email")
     ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,8 @@ class Connection(_message.Message):
     TOKEN_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_EMAIL_FIELD_NUMBER: _ClassVar[int]
     id: str
     project_id: str
     workspace_id: str
@@ -79,7 +81,9 @@ class Connection(_message.Message):
     token_expire_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., provider_id: _Optional[str] = ..., provider_name: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., status_reason: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., superseded_by: _Optional[str] = ..., token_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    provider_subject: str
+    provider_email: str
+    def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., provider_id: _Optional[str] = ..., provider_name: _Optional[str] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., status_reason: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., return_url: _Optional[str] = ..., fields: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., superseded_by: _Optional[str] = ..., token_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provider_subject: _Optional[str] = ..., provider_email: _Optional[str] = ...) -> None: ...
 
 class CreateConnectionRequest(_message.Message):
     __slots__ = ("workspace_id", "provider_id", "provider_name", "scopes", "return_url", "fields", "mcp_bearer_token")

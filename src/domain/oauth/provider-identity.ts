@@ -1,0 +1,130 @@
+import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import * as oauth from 'oauth4webapi';
+import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { FetchLike } from '../outbound/safe-fetch.js';
+import type { ConnectionFields, OAuthClient } from './oauth-client.js';
+import type { TokenSet } from './token-set.js';
+
+/** Who consented at the provider, as the provider asserted it. */
+export interface ProviderIdentity {
+  subject: string;
+  /** Absent when the provider gave none, or said it is not verified. */
+  email?: string;
+}
+
+/** The provider's assertion of who consented does not verify (signature, issuer, audience, expiry, shape). */
+export class IdentityInvalidError extends Error {
+  override readonly name = 'IdentityInvalidError';
+}
+
+/** The provider's keys or userinfo endpoint could not be reached. */
+export class IdentityUnavailableError extends Error {
+  override readonly name = 'IdentityUnavailableError';
+}
+
+const MAX_CLAIM_LENGTH = 255;
+const USERINFO_MAX_BYTES = 64 * 1024;
+
+export interface ProviderIdentitiesOptions {
+  timeoutMs: number;
+  /** Admit http:// endpoints (development and tests). */
+  allowInsecureRequests: boolean;
+  /** The fetch used for the JWKS and userinfo: the SSRF-safe one of the outbound policy. */
+  fetch?: FetchLike;
+}
+
+/**
+ * Reads who consented, after a code exchange with an OpenID Connect provider
+ * (an OAUTH2 provider configured by its issuer): the ID token's `sub` and
+ * `email`, its signature verified with jose against the issuer's JWKS (from
+ * discovery) and its `iss`, `aud` (our client id) and `exp` checked; without
+ * an ID token, the userinfo endpoint (when discovery names one) with the new
+ * access token. Providers that are not OpenID Connect assert nothing Nexus
+ * can verify: undefined.
+ */
+export class ProviderIdentities {
+  private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+  constructor(
+    private readonly oauthClient: OAuthClient,
+    private readonly options: ProviderIdentitiesOptions,
+  ) {}
+
+  async of(provider: ProviderRow, tokens: TokenSet, fields?: ConnectionFields): Promise<ProviderIdentity | undefined> {
+    const target = await this.oauthClient.openIdTarget(provider, fields);
+    if (!target) return undefined;
+    const { server, clientId } = target;
+    if (tokens.idToken) return this.fromIdToken(server, clientId, tokens.idToken);
+    if (server.userinfo_endpoint) return this.fromUserinfo(server, clientId, tokens.accessToken);
+    return undefined;
+  }
+
+  private async fromIdToken(server: oauth.AuthorizationServer, clientId: string, idToken: string): Promise<ProviderIdentity> {
+    if (!server.jwks_uri) throw new IdentityInvalidError('the issuer publishes no jwks_uri to verify its ID token with');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(idToken, this.keySet(server.jwks_uri), {
+        issuer: server.issuer,
+        audience: clientId,
+        requiredClaims: ['sub', 'exp', 'iat'],
+        clockTolerance: 30,
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWKSTimeout || (err as { name?: string }).name === 'TypeError') {
+        throw new IdentityUnavailableError('the issuer\'s JWKS could not be read');
+      }
+      if (err instanceof joseErrors.JOSEError) throw new IdentityInvalidError(`the ID token does not verify (${err.code})`);
+      throw new IdentityUnavailableError('the issuer\'s JWKS could not be read');
+    }
+    // Several audiences: the token must have been issued to us (OIDC Core 3.1.3.7, azp).
+    if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== clientId) {
+      throw new IdentityInvalidError('the ID token was issued to another client (azp)');
+    }
+    return identityOf(payload);
+  }
+
+  private async fromUserinfo(server: oauth.AuthorizationServer, clientId: string, accessToken: string): Promise<ProviderIdentity> {
+    let claims: oauth.UserInfoResponse;
+    try {
+      const response = await oauth.userInfoRequest(server, { client_id: clientId }, accessToken, {
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        [oauth.allowInsecureRequests]: this.options.allowInsecureRequests,
+        ...(this.options.fetch ? { [oauth.customFetch]: this.options.fetch } : {}),
+      });
+      const length = Number(response.headers.get('content-length') ?? 0);
+      if (length > USERINFO_MAX_BYTES) throw new IdentityInvalidError('the userinfo response is too large');
+      claims = await oauth.processUserInfoResponse(server, { client_id: clientId }, oauth.skipSubjectCheck, response);
+    } catch (err) {
+      if (err instanceof IdentityInvalidError) throw err;
+      if (err instanceof oauth.ResponseBodyError || err instanceof oauth.WWWAuthenticateChallengeError) {
+        throw new IdentityInvalidError(`the userinfo endpoint refused the token (HTTP ${err.status})`);
+      }
+      throw new IdentityUnavailableError('the userinfo endpoint could not be read');
+    }
+    return identityOf(claims as JWTPayload);
+  }
+
+  private keySet(uri: string): ReturnType<typeof createRemoteJWKSet> {
+    let set = this.keySets.get(uri);
+    if (!set) {
+      set = createRemoteJWKSet(new URL(uri), {
+        timeoutDuration: this.options.timeoutMs,
+        ...(this.options.fetch ? { [customFetch]: this.options.fetch } : {}),
+      });
+      this.keySets.set(uri, set);
+    }
+    return set;
+  }
+}
+
+/** `sub` (required) and `email` (unless the provider says it is unverified), bounded and printable. */
+function identityOf(claims: JWTPayload): ProviderIdentity {
+  const subject = claims.sub;
+  if (!printable(subject)) throw new IdentityInvalidError('the assertion has no usable sub claim');
+  const email = claims.email;
+  return printable(email) && claims.email_verified !== false ? { subject, email } : { subject };
+}
+
+function printable(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_CLAIM_LENGTH && !/[\u0000-\u001f\u007f]/.test(value);
+}
