@@ -4,7 +4,7 @@ import { randomToken } from '../crypto/index.js';
 import { CONSENT_PATH, type ConsentLinks, type ConsentView } from '../domain/connections/consent-links.js';
 import { ConsentFormInvalidError, NexusError } from '../domain/errors.js';
 import { cookieReader, setCookie } from './cookies.js';
-import { escapeHtml, page } from './html.js';
+import { escapeHtml, page, pageCsp } from './html.js';
 
 /** The form body is one token: anything bigger is not our form. */
 const FORM_MAX_BYTES = 1024;
@@ -104,22 +104,18 @@ If someone sent you this link, close this page.</p>
 }
 
 /**
- * Same-origin forms only, plus the provider's origin: browsers apply
- * form-action to the redirect that follows the POST. Never framed (the
- * button must not be clickjacked), no script at all.
+ * The default page CSP (html.ts: no script, the page style by hash, never
+ * framed), with form-action admitting the provider's origin too: browsers
+ * apply it to the redirect that follows the POST. An error page posts nowhere.
+ * X-Frame-Options, Referrer-Policy and Cache-Control come from
+ * security-headers.ts, as for every page.
  */
 function sendPage(reply: FastifyReply, status: number, html: string, providerOrigin?: string) {
-  const formAction = providerOrigin ? `'self' ${providerOrigin}` : "'none'";
+  const formAction = providerOrigin ? `form-action 'self' ${providerOrigin}` : "form-action 'none'";
   return reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-frame-options', 'DENY')
-    .header(
-      'content-security-policy',
-      `default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action ${formAction}; frame-ancestors 'none'`,
-    )
+    .header('content-security-policy', pageCsp().replace("form-action 'self'", formAction))
     .send(html);
 }
 
