@@ -11,6 +11,7 @@ import { SigningKeys } from './domain/auth/signing-keys.js';
 import { SiweVerifier } from './domain/auth/siwe.js';
 import { ConnectionService } from './domain/connections/connection-service.js';
 import { ConnectionWatch } from './domain/connections/connection-watch.js';
+import { StreamCredentials } from './domain/stream-credentials.js';
 import { mcpAuthorization } from './domain/mcp/index.js';
 import { OAuthClient } from './domain/oauth/oauth-client.js';
 import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
@@ -205,7 +206,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       serveApi: options.serveApi ?? true,
       handlers: {
         providers: new ProviderHandler(auth, providers, catalog),
-        connections: new ConnectionHandler(auth, connections, watch),
+        connections: new ConnectionHandler(auth, connections, watch, new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? 60_000 })),
         tokens: new TokenHandler(auth, tokens),
         auth: new AuthHandler(auth, authService),
         clients: new ClientHandler(auth, clients),

@@ -64,6 +64,13 @@ export interface Config {
   discoveryCacheSeconds: number;
   /** Limits that bound what hostile or runaway clients can hold (connections, streams, load); defaults when unset. */
   load?: LoadConfig;
+  /**
+   * NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS: how often an open Watch stream's
+   * credential is verified again in full (default 60). Revocations and token
+   * expiry end streams at once; this bounds anything else (a session that
+   * expired, a scope withdrawn, a missed notice). Optional for configs built in code.
+   */
+  streamCredentialRecheckMs?: number;
 }
 
 /**
@@ -189,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundAllowedHosts: parseHosts(env.NEXUS_OUTBOUND_ALLOWED_HOSTS ?? ''),
     discoveryCacheSeconds: parseWhole('NEXUS_DISCOVERY_CACHE_SECONDS', env.NEXUS_DISCOVERY_CACHE_SECONDS ?? '600', 0, 86_400),
     load: loadLoadConfig(env),
+    streamCredentialRecheckMs: parseWhole('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS', env.NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS ?? '60', 1, 3_600) * 1_000,
   };
 }
 

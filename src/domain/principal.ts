@@ -9,6 +9,8 @@ export interface Principal {
   scopes: ReadonlySet<ApiKeyScope>;
   /** Set for a signed-in end user's access token: the caller is confined to this workspace. */
   user?: UserIdentity;
+  /** When the credential stops being valid by itself (an access token's expiry, in this process's clock); streams end then. */
+  expiresAt?: Date;
 }
 
 /** A signed-in end user (AuthService access token). */

@@ -111,6 +111,11 @@ export class AuthService {
     return this.deps.clock?.() ?? new Date();
   }
 
+  /** An instant of the auth clock (token expiry) as a Date of the process clock, which timers run on. */
+  private realTime(authClockMs: number): Date {
+    return new Date(Date.now() + (authClockMs - this.now().getTime()));
+  }
+
   listScopes() {
     return USER_SCOPES;
   }
@@ -226,7 +231,7 @@ export class AuthService {
       const expired = err instanceof TokenVerificationError && err.expired;
       throw new UnauthenticatedError(expired ? 'the access token has expired; refresh it' : 'the access token is not valid');
     }
-    const { sub, pid, wid, cid, sid, scope } = claims;
+    const { sub, pid, wid, cid, sid, scope, exp } = claims as Partial<AccessClaims> & { exp?: number };
     if (![sub, pid, wid, cid, sid, scope].every((v) => typeof v === 'string')) throw new UnauthenticatedError('the access token is not valid');
     const session = await this.deps.store.sessions.findById(sid!);
     if (!session || !live(session, this.now()) || session.accountId !== sub || session.projectId !== pid) {
@@ -238,6 +243,7 @@ export class AuthService {
       keyId: sid!,
       scopes: new Set(granted),
       user: { accountId: sub!, sessionId: sid!, clientId: cid!, workspaceId: wid!, webSession: session.kind === 'web' },
+      ...(typeof exp === 'number' ? { expiresAt: this.realTime(Math.min(exp * 1000, session.expiresAt.getTime())) } : {}),
     };
   }
 

@@ -1,7 +1,8 @@
-import { IsNull, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
 import { AuthSessionEntity, type AuthSessionRow } from '../entities/auth-session.js';
 import { BaseRepository } from './base.js';
+import { CREDENTIAL_REVOKED_SUFFIX, EVENTS_CHANNEL, updateAndNotifyRevoked } from './connection-event-repository.js';
 
 export class AuthSessionRepository extends BaseRepository<AuthSessionRow> {
   constructor(dataSource: DataSource) {
@@ -22,9 +23,13 @@ export class AuthSessionRepository extends BaseRepository<AuthSessionRow> {
     return this.repo(tx).createQueryBuilder('s').setLock('pessimistic_write').where('s.id = :id', { id }).getOne();
   }
 
+  /** Ends the session; every replica hears of it at commit (its open streams end). False when it had already ended. */
   async revoke(id: string, reason: string, now: Date, tx?: Tx): Promise<boolean> {
-    const result = await this.repo(tx).update({ id, revokedAt: IsNull() }, { revokedAt: now, revokeReason: reason });
-    return (result.affected ?? 0) > 0;
+    const rows: unknown[] = await (tx ?? this.dataSource.manager).query(
+      updateAndNotifyRevoked('UPDATE auth_sessions SET revoked_at = $2, revoke_reason = $3 WHERE id = $1 AND revoked_at IS NULL RETURNING project_id, id', 3),
+      [id, now, reason, EVENTS_CHANNEL, CREDENTIAL_REVOKED_SUFFIX],
+    );
+    return rows.length > 0;
   }
 
   async updateScopes(id: string, scopes: string[], tx?: Tx): Promise<void> {

@@ -23,7 +23,8 @@ import {
 } from '../../../gen/ts/nexus/v1/connection_pb.js';
 import type { ConnectionService } from '../../domain/connections/connection-service.js';
 import type { ConnectionWatch } from '../../domain/connections/connection-watch.js';
-import { requireScope } from '../../domain/principal.js';
+import { requireScope, type Principal } from '../../domain/principal.js';
+import type { StreamCredentials } from '../../domain/stream-credentials.js';
 import type { Authenticator } from '../authenticate.js';
 import { connectionToProto } from '../mappers/connection-mapper.js';
 import { statusToDomain } from '../mappers/enums.js';
@@ -37,6 +38,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
     private readonly auth: Authenticator,
     private readonly connections: ConnectionService,
     private readonly watcher: ConnectionWatch,
+    private readonly streamCredentials: StreamCredentials,
   ) {}
 
   private async caller(ctx: HandlerContext) {
@@ -135,12 +137,35 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
   async *watchConnection(req: WatchConnectionRequest, ctx: HandlerContext) {
     const caller = await this.caller(ctx);
     const query = { connectionId: req.id, resumeCursor: req.resumeCursor };
-    for await (const item of this.watcher.watch(caller, query, ctx.signal)) yield watchConnectionResponse(item);
+    for await (const item of this.whileCredentialHolds(caller, ctx, (signal) => this.watcher.watch(caller, query, signal))) {
+      yield watchConnectionResponse(item);
+    }
   }
 
   async *watchConnections(req: WatchConnectionsRequest, ctx: HandlerContext) {
     const caller = await this.caller(ctx);
     const query = { workspaceId: req.workspaceId, provider: req.provider, resumeCursor: req.resumeCursor };
-    for await (const item of this.watcher.watch(caller, query, ctx.signal)) yield watchConnectionsResponse(item);
+    for await (const item of this.whileCredentialHolds(caller, ctx, (signal) => this.watcher.watch(caller, query, signal))) {
+      yield watchConnectionsResponse(item);
+    }
+  }
+
+  /**
+   * Runs a stream until its client leaves or its credential ends (revoked,
+   * expired, scope gone); then it fails with UNAUTHENTICATED (or
+   * PERMISSION_DENIED) instead of delivering another event.
+   */
+  private async *whileCredentialHolds<T>(caller: Principal, ctx: HandlerContext, stream: (signal: AbortSignal) => AsyncIterable<T>): AsyncGenerator<T> {
+    // verify, not principal: the call's first verification is cached on the context, a recheck must not reuse it.
+    const guard = this.streamCredentials.guard(caller, async () => requireScope(await this.auth.verify(ctx), 'connections'));
+    try {
+      for await (const item of stream(AbortSignal.any([ctx.signal, guard.signal]))) {
+        if (guard.ended) break;
+        yield item;
+      }
+      if (guard.ended) throw guard.ended;
+    } finally {
+      guard.close();
+    }
   }
 }
