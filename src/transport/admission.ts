@@ -1,4 +1,4 @@
-import { createContextKey, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError, createContextKey, type Interceptor } from '@connectrpc/connect';
 import { ConnectionBusyError, OverloadedError } from '../domain/errors.js';
 
 /** The TCP connection a call arrived on (an HTTP/1.1 socket or an HTTP/2 session), set by contextValues. */
@@ -88,17 +88,18 @@ export class Admission {
     if (slots.waiting.length >= MAX_WAITING_PER_CONNECTION) throw new ConnectionBusyError(this.limits.maxInflightPerConnection, RETRY_DELAY_MS);
     const queue = slots.waiting;
     await new Promise<void>((resolve, reject) => {
+      // The client went away, its deadline passed or the server is stopping: the call leaves the queue.
       const onAbort = () => {
         const i = queue.indexOf(granted);
         if (i >= 0) queue.splice(i, 1);
-        reject(signal.reason);
+        reject(ConnectError.from(signal.reason, Code.Canceled));
       };
       // release() hands its slot over: `running` is unchanged.
       const granted = () => {
         signal.removeEventListener('abort', onAbort);
         resolve();
       };
-      if (signal.aborted) return reject(signal.reason);
+      if (signal.aborted) return reject(ConnectError.from(signal.reason, Code.Canceled));
       signal.addEventListener('abort', onAbort, { once: true });
       queue.push(granted);
     });
