@@ -90,6 +90,7 @@ function webUrl(field: string, value: string, allowInsecure: boolean): URL {
   return url;
 }
 
-function isLoopback(hostname: string): boolean {
+/** localhost, 127.0.0.1 or [::1] (a URL's hostname). */
+export function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
 }

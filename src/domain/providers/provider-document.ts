@@ -73,6 +73,7 @@ export function providerInputFromDocument(p: ProviderDocument, where: string): P
     mcp: mcp
       ? { serverUrl: s(mcp.server_url), clientId: s(mcp.client_id), clientSecret: s(mcp.client_secret), defaultScopes: list(mcp.default_scopes) }
       : undefined,
+    apiBaseUrl: s(p.api_base_url),
   };
 }
 
@@ -134,6 +135,7 @@ const DOCUMENT_KEYS: KeySpec = {
   api_key: { location: 'scalar', name: 'scalar', prefix: 'scalar', field: 'scalar' },
   aws_sigv4: { service: 'scalar', default_region: 'scalar' },
   mcp: { server_url: 'scalar', client_id: 'scalar', client_secret: 'scalar', default_scopes: 'scalar' },
+  api_base_url: 'scalar',
 };
 
 /** Enum-valued keys and their values, as `providerInputFromDocument` reads them (case-insensitive where it folds case). */

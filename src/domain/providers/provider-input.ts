@@ -27,6 +27,8 @@ export interface ProviderInput {
   /** Set only when the provider comes from the built-in catalog (never by the API's CreateProvider). */
   catalogName?: string | undefined;
   mcp: McpInput | undefined;
+  /** The service's API base URL, for a credential-injecting proxy; '' when unknown. */
+  apiBaseUrl?: string | undefined;
 }
 
 export interface McpInput {
@@ -87,5 +89,6 @@ export const UPDATABLE_FIELDS = [
   'mcp.client_id',
   'mcp.client_secret',
   'mcp.default_scopes',
+  'api_base_url',
 ] as const;
 export type UpdatableField = (typeof UPDATABLE_FIELDS)[number];

@@ -27,6 +27,7 @@ const COMPARED: [keyof ValidatedProvider, string][] = [
   ['connectionFieldsSchema', 'connection_fields_schema'],
   ['apiKey', 'api_key'],
   ['awsSigv4', 'aws_sigv4'],
+  ['apiBaseUrl', 'api_base_url'],
 ];
 const OAUTH2_DEFAULTS = { tokenResponseFormat: 'json', tokenParams: {}, tokenResponsePaths: {}, authorizeParams: {}, defaultScopes: [] };
 

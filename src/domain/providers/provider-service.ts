@@ -209,6 +209,7 @@ function toInput(row: ProviderRow): ProviderInput {
     awsSigv4: row.awsSigv4 ?? undefined,
     connectionFieldsSchema: row.connectionFieldsSchema ?? undefined,
     mcp: row.mcp ? { ...row.mcp, clientSecret: '' } : undefined,
+    apiBaseUrl: row.apiBaseUrl,
   };
 }
 
@@ -268,6 +269,7 @@ function applyMask(current: ProviderInput, input: ProviderInput, mask: Updatable
       case 'api_key': next.apiKey = input.apiKey; break;
       case 'aws_sigv4': next.awsSigv4 = input.awsSigv4; break;
       case 'mcp': next.mcp = input.mcp; break;
+      case 'api_base_url': next.apiBaseUrl = input.apiBaseUrl; break;
       default: {
         const mcpKey = MCP_KEYS[path];
         if (mcpKey) {

@@ -1,4 +1,5 @@
 import type { ApiKeyConfig, AwsSigV4Config, McpConfig, OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
+import { isLoopback } from '../auth/client-validation.js';
 import { checkSchema } from '../credential-schema.js';
 import { echo, InvalidFieldError, ProviderMisconfiguredError } from '../errors.js';
 import { checkUrlTemplate } from '../oauth/url-template.js';
@@ -65,6 +66,7 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
     awsSigv4: null,
     connectionFieldsSchema: null,
     mcp: null,
+    apiBaseUrl: '',
   };
 
   if (input.authType === 'OAUTH2' || input.authType === 'MCP') {
@@ -117,7 +119,28 @@ export function validateProvider(input: ProviderInput, allowInsecureUrls: boolea
   } else if (input.mcp && (input.mcp.serverUrl || input.mcp.clientId)) {
     throw new ProviderMisconfiguredError(`mcp settings do not apply to ${input.authType}`);
   }
+  if (input.apiBaseUrl) stored.apiBaseUrl = apiBaseUrl(input.apiBaseUrl, allowInsecureUrls, stored.connectionFieldsSchema);
   return stored;
+}
+
+/**
+ * The API base URL a credential-injecting proxy forwards to, with the
+ * connection's credentials: https only, since a plain-http upstream would
+ * put them on the wire (http is admitted for a loopback host outside
+ * production, for local development and tests). It must be a plain prefix:
+ * no credentials, query or fragment. Placeholders follow the OAuth2 URL
+ * template rules (a host placeholder only in front of a fixed domain).
+ */
+function apiBaseUrl(value: string, allowInsecureUrls: boolean, fieldsSchema: ProviderRow['connectionFieldsSchema']): string {
+  const field = 'provider.api_base_url';
+  const sample = checkUrlTemplate(field, value, fieldsSchema);
+  url(field, sample, false, ['https:', 'http:']);
+  const parsed = new URL(sample);
+  if (parsed.protocol === 'http:' && !(allowInsecureUrls && isLoopback(parsed.hostname))) {
+    throw new InvalidFieldError(field, allowInsecureUrls ? 'must use https (http only to a loopback host)' : 'must use https');
+  }
+  if (parsed.search || parsed.hash || /[?#]/.test(value)) throw new InvalidFieldError(field, 'must not have a query or fragment');
+  return value;
 }
 
 function hasOAuth2Settings(input: ProviderInput): boolean {

@@ -78,6 +78,8 @@ export interface ProviderRow {
   /** Fields collected before the redirect; the OAuth2 URLs may use them as {name}. */
   connectionFieldsSchema: JsonSchema | null;
   mcp: McpConfig | null;
+  /** The service's API base URL (a credential-injecting proxy's upstream); '' when unknown. */
+  apiBaseUrl: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -104,6 +106,7 @@ export const ProviderEntity = new EntitySchema<ProviderRow>({
     catalogName: { name: 'catalog_name', type: 'text', nullable: true },
     connectionFieldsSchema: { name: 'connection_fields_schema', type: 'jsonb', nullable: true },
     mcp: { type: 'jsonb', nullable: true },
+    apiBaseUrl: { name: 'api_base_url', type: 'text', default: '' },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

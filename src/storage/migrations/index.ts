@@ -6,6 +6,7 @@ import { EndUserAuth1795441963271 } from './1795441963271-end-user-auth.js';
 import { McpProviders1795443047026 } from './1795443047026-mcp-providers.js';
 import { ShorterKeyPrefixes1796083218145 } from './1796083218145-shorter-key-prefixes.js';
 import { ConsentBinding1796084593375 } from './1796084593375-consent-binding.js';
+import { ProviderApiBaseUrl1796085337745 } from './1796085337745-provider-api-base-url.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   McpProviders1795443047026,
   ShorterKeyPrefixes1796083218145,
   ConsentBinding1796084593375,
+  ProviderApiBaseUrl1796085337745,
 ];

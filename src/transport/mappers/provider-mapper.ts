@@ -69,6 +69,7 @@ export function providerToProto(row: ProviderRow, registeredClientId = ''): Prov
     updateTime: timestampFromDate(row.updatedAt),
     catalogName: row.catalogName ?? '',
     connectionFieldsSchema: (row.connectionFieldsSchema ?? undefined) as Provider['connectionFieldsSchema'],
+    apiBaseUrl: row.apiBaseUrl,
   });
 }
 
@@ -123,6 +124,7 @@ export function providerInputFromProto(p: Provider | undefined): ProviderInput {
     mcp: p.mcp
       ? { serverUrl: p.mcp.serverUrl, clientId: p.mcp.clientId, clientSecret: p.mcp.clientSecret, defaultScopes: p.mcp.defaultScopes }
       : undefined,
+    apiBaseUrl: p.apiBaseUrl,
   };
 }
 

@@ -853,7 +853,14 @@ type Provider struct {
 	// properties must not overlap post_oauth_fields_schema.
 	ConnectionFieldsSchema *structpb.Struct `protobuf:"bytes,21,opt,name=connection_fields_schema,json=connectionFieldsSchema,proto3" json:"connection_fields_schema,omitempty"`
 	// Settings for MCP providers (remote MCP servers).
-	Mcp           *McpSettings `protobuf:"bytes,30,opt,name=mcp,proto3" json:"mcp,omitempty"`
+	Mcp *McpSettings `protobuf:"bytes,30,opt,name=mcp,proto3" json:"mcp,omitempty"`
+	// The base URL of the service's API, e.g. "https://api.github.com", for
+	// a credential-injecting proxy: only requests under it receive the
+	// connection's credentials. https (http only to a loopback host outside
+	// production), no credentials, query or fragment. For OAUTH2 providers it
+	// may use the connection fields as `{name}` like the OAuth2 URLs, e.g.
+	// "https://{subdomain}.zendesk.com/api/v2".
+	ApiBaseUrl    string `protobuf:"bytes,22,opt,name=api_base_url,json=apiBaseUrl,proto3" json:"api_base_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1012,6 +1019,13 @@ func (x *Provider) GetMcp() *McpSettings {
 		return x.Mcp
 	}
 	return nil
+}
+
+func (x *Provider) GetApiBaseUrl() string {
+	if x != nil {
+		return x.ApiBaseUrl
+	}
+	return ""
 }
 
 // CatalogProvider is one entry of the built-in catalog: a provider template
@@ -1993,7 +2007,7 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\rclient_secret\x18\x03 \x01(\tR\fclientSecret\x12*\n" +
 	"\x11client_secret_set\x18\x04 \x01(\bR\x0fclientSecretSet\x12%\n" +
 	"\x0edefault_scopes\x18\x05 \x03(\tR\rdefaultScopes\x120\n" +
-	"\x14registered_client_id\x18\x06 \x01(\tR\x12registeredClientId\"\xd9\x06\n" +
+	"\x14registered_client_id\x18\x06 \x01(\tR\x12registeredClientId\"\xfb\x06\n" +
 	"\bProvider\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -2017,7 +2031,9 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"updateTime\x12!\n" +
 	"\fcatalog_name\x18\x14 \x01(\tR\vcatalogName\x12Q\n" +
 	"\x18connection_fields_schema\x18\x15 \x01(\v2\x17.google.protobuf.StructR\x16connectionFieldsSchema\x12'\n" +
-	"\x03mcp\x18\x1e \x01(\v2\x15.nexus.v1.McpSettingsR\x03mcpB\n" +
+	"\x03mcp\x18\x1e \x01(\v2\x15.nexus.v1.McpSettingsR\x03mcp\x12 \n" +
+	"\fapi_base_url\x18\x16 \x01(\tR\n" +
+	"apiBaseUrlB\n" +
 	"\n" +
 	"\b_enabled\"p\n" +
 	"\x0fCatalogProvider\x12\x12\n" +

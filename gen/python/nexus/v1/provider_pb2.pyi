@@ -164,7 +164,7 @@ class McpSettings(_message.Message):
     def __init__(self, server_url: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., client_secret_set: _Optional[bool] = ..., default_scopes: _Optional[_Iterable[str]] = ..., registered_client_id: _Optional[str] = ...) -> None: ...
 
 class Provider(_message.Message):
-    __slots__ = ("id", "name", "display_name", "description", "logo_url", "categories", "auth_type", "enabled", "oauth2", "credential_schema", "post_oauth_fields_schema", "api_key", "aws_sigv4", "create_time", "update_time", "catalog_name", "connection_fields_schema", "mcp")
+    __slots__ = ("id", "name", "display_name", "description", "logo_url", "categories", "auth_type", "enabled", "oauth2", "credential_schema", "post_oauth_fields_schema", "api_key", "aws_sigv4", "create_time", "update_time", "catalog_name", "connection_fields_schema", "mcp", "api_base_url")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -183,6 +183,7 @@ class Provider(_message.Message):
     CATALOG_NAME_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_FIELDS_SCHEMA_FIELD_NUMBER: _ClassVar[int]
     MCP_FIELD_NUMBER: _ClassVar[int]
+    API_BASE_URL_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     display_name: str
@@ -201,7 +202,8 @@ class Provider(_message.Message):
     catalog_name: str
     connection_fields_schema: _struct_pb2.Struct
     mcp: McpSettings
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., logo_url: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., auth_type: _Optional[_Union[AuthType, str]] = ..., enabled: _Optional[bool] = ..., oauth2: _Optional[_Union[OAuth2Settings, _Mapping]] = ..., credential_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., post_oauth_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., api_key: _Optional[_Union[ApiKeySettings, _Mapping]] = ..., aws_sigv4: _Optional[_Union[AwsSigV4Settings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., catalog_name: _Optional[str] = ..., connection_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., mcp: _Optional[_Union[McpSettings, _Mapping]] = ...) -> None: ...
+    api_base_url: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., logo_url: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., auth_type: _Optional[_Union[AuthType, str]] = ..., enabled: _Optional[bool] = ..., oauth2: _Optional[_Union[OAuth2Settings, _Mapping]] = ..., credential_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., post_oauth_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., api_key: _Optional[_Union[ApiKeySettings, _Mapping]] = ..., aws_sigv4: _Optional[_Union[AwsSigV4Settings, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., catalog_name: _Optional[str] = ..., connection_fields_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., mcp: _Optional[_Union[McpSettings, _Mapping]] = ..., api_base_url: _Optional[str] = ...) -> None: ...
 
 class CatalogProvider(_message.Message):
     __slots__ = ("name", "docs_url", "provider")
