@@ -2,11 +2,14 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { dataDirOf } from '../config/config.js';
+import { lockHolder } from '../storage/embedded-postgres.js';
 import { hostedCommand } from './host.js';
 import { controlSocketPath, PATH_OPTIONS, type ControlReply, type ControlRequest } from './protocol.js';
 
 /** Commands that are the server itself: never forwarded. */
 const SERVER_COMMANDS = new Set(['start', 'worker']);
+/** How long a command waits for a starting server's control socket. */
+const START_WAIT_MS = 60_000;
 
 /**
  * The CLI's preAction hook. Run alone, an admin command asks a server
@@ -25,12 +28,26 @@ export async function forwardIfServerRunning(command: Command, env: NodeJS.Proce
     return undefined;
   }
   if (SERVER_COMMANDS.has(command.name()) || env.DATABASE_URL) return undefined;
-  return forward(controlSocketPath(dataDirOf(env)), {
+  const dataDir = dataDirOf(env);
+  const request: ControlRequest = {
     argv: process.argv.slice(2),
     cwd: process.cwd(),
     env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string')),
-  });
+  };
+  const socketPath = controlSocketPath(dataDir);
+  const exit = await forward(socketPath, request);
+  if (exit !== undefined || lockHolder(dataDir) === undefined) return exit;
+  // A server holds the database but has no socket yet: it is starting. Wait for it rather than fail.
+  process.stderr.write(`nexus: waiting for the server starting on ${dataDir}\n`);
+  const deadline = Date.now() + START_WAIT_MS;
+  while (Date.now() < deadline && lockHolder(dataDir) !== undefined) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const answered = await forward(socketPath, request);
+    if (answered !== undefined) return answered;
+  }
+  return undefined; // it stopped (the command runs here) or never opened a socket (the command reports the lock)
 }
+
 
 /** Sends a command line to the server; its output goes to this process's stdout/stderr. undefined: no server there. */
 export function forward(socketPath: string, request: ControlRequest): Promise<number | undefined> {

@@ -1,4 +1,4 @@
-import { openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { openSync, readFileSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
@@ -69,16 +69,34 @@ function lockDataDir(dataDir: string): () => void {
       return () => rmSync(lockFile, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(lockFile, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      const pid = lockHolder(dataDir);
+      if (pid !== undefined) {
         throw new EmbeddedDatabaseLockedError(
-          `the embedded database in ${dataDir} is in use by process ${pid}; stop it first, or use PostgreSQL (DATABASE_URL) to run several processes`,
+          `the embedded database in ${dataDir} is in use by ${pid === 'starting' ? 'another process' : `process ${pid}`}; stop it first, or use PostgreSQL (DATABASE_URL) to run several processes`,
         );
       }
       rmSync(lockFile, { force: true });
     }
   }
   throw new EmbeddedDatabaseLockedError(`could not lock the embedded database in ${dataDir}`);
+}
+
+/**
+ * The live process holding the data directory's lock, if any. A lock file
+ * still empty is being written by a process that just created it: held
+ * (for a few seconds; one left empty by a crash is stale after that).
+ */
+export function lockHolder(dataDir: string): number | 'starting' | undefined {
+  const lockFile = path.join(dataDir, 'pgdata.lock');
+  let content: string;
+  try {
+    content = readFileSync(lockFile, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  if (content === '') return Date.now() - statSync(lockFile).mtimeMs < 10_000 ? 'starting' : undefined;
+  const pid = Number(content);
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
 }
 
 function isAlive(pid: number): boolean {

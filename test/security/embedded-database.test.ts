@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -77,6 +77,7 @@ describe('the embedded database of a running server', () => {
   let out = '';
   const seen = { tcpPorts: new Set<number>(), unixPaths: new Set<string>(), sessions: 0, probes: 0 };
   let env: NodeJS.ProcessEnv;
+  let early: Promise<{ code: number; stdout: string; stderr: string }> | undefined;
   const nexus = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) =>
     run(process.execPath, [NEXUS, ...args], { cwd: options.cwd ?? ROOT, env: options.env ?? env }).then(
       (r) => ({ code: 0, ...r }),
@@ -112,6 +113,8 @@ describe('the embedded database of a running server', () => {
       } catch {
         // the process is between states
       }
+      // A command run while the server is still starting waits for it instead of finding the database locked.
+      if (!early && existsSync(path.join(dataDir, 'pgdata.lock'))) early = nexus(['api-keys', 'list']);
       if ((await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.ok) break;
       if (Date.now() > deadline) throw new Error(`server did not become ready:\n${out}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -132,6 +135,14 @@ describe('the embedded database of a running server', () => {
     expect([...seen.unixPaths].filter((p) => p !== controlSocket)).toEqual([]);
     expect(seen.sessions).toBe(0);
     expect(out).not.toContain('ECONNRESET');
+  });
+
+  it('runs a command started while the server was starting, once the server is up', { timeout: 90_000 }, async () => {
+    expect(early).toBeDefined();
+    const result = await early!;
+    expect(result, result.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ID\s+NAME\s+KEY/) });
+    expect(result.stderr).not.toContain('in use');
+    expect(result.stderr).toContain('waiting for the server starting on'); // it did start before the socket
   });
 
   it('keeps the data directory private: directories 0700, files and the socket 0600', () => {
