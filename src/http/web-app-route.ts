@@ -11,8 +11,9 @@ export const WEB_APP_PREFIX = '/manage/';
 
 /**
  * The app's own CSP, stricter than the default one: scripts, styles and API
- * calls from this origin only (Connect-Web to the same server), logos from
- * anywhere, no forms, never framed. Framing, referrer, nosniff and cache
+ * calls from this origin only (Connect-Web to the same server), images
+ * from this origin or data: URLs only (a logo from another host would tell
+ * it which services a user looks at), no forms, never framed. Framing, referrer, nosniff and cache
  * headers are set for every HTML response, this one included, by
  * security-headers.ts (also on /manage/index.html, which the static file
  * server answers).
@@ -20,7 +21,7 @@ export const WEB_APP_PREFIX = '/manage/';
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
 
 /**

@@ -84,7 +84,8 @@ describe('Manage Connections web app (headless Chromium)', () => {
         displayName: 'Weather Data',
         description: 'Forecasts and historical weather for any location.',
         categories: ['data'],
-        logoUrl: svgLogo('#ea580c', 'W'),
+        // A logo on another host: the app shows the initials instead of asking that host.
+        logoUrl: 'https://logos.example.com/weather-data.png',
         authType: AuthType.BEARER,
         apiKey: undefined,
       }),
@@ -101,12 +102,15 @@ describe('Manage Connections web app (headless Chromium)', () => {
     await auth?.stop();
   });
 
-  async function newPage(viewport = { width: 1100, height: 900 }): Promise<{ page: Page; log: string[] }> {
+  async function newPage(viewport = { width: 1100, height: 900 }): Promise<{ page: Page; log: string[]; requests: string[] }> {
     const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: 'reduce' });
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
-    return { page, log: pageLog(page) };
+    // Every request the page makes (documents, scripts, API calls, images), data: URLs aside.
+    const requests: string[] = [];
+    page.on('request', (r) => void (r.url().startsWith('data:') || requests.push(r.url())));
+    return { page, log: pageLog(page), requests };
   }
 
   /** Runs `steps`; a failure carries the page's console and network log. */
@@ -131,7 +135,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
   const connectionRow = (page: Page, provider: string) => page.locator(`#connections li[data-provider="${provider}"]`);
 
   it('signs in through a handoff code and shows the client branding and the providers', async () => {
-    const { page, log } = await newPage();
+    const { page, log, requests } = await newPage();
     await withLog(log, async () => {
       await openAsNewUser(page);
       // The single-use code does not stay in the address bar.
@@ -140,7 +144,9 @@ describe('Manage Connections web app (headless Chromium)', () => {
       expect(await page.title()).toBe(`Manage connections · ${BRANDING.displayName}`);
       const accent = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent').trim());
       expect(accent).toBe(BRANDING.accentColor);
-      expect(await page.locator('header img.logo').getAttribute('src')).toBe(customer.logoUrl);
+      // The client's logo is on the customer app's host, not Nexus's: its initials stand in.
+      expect(await page.locator('header img.logo').count()).toBe(0);
+      expect(await page.locator('header .logo.placeholder').textContent()).toBe('AN');
       expect(await page.locator('#back-to-app').getAttribute('href')).toBe(customer.redirectUri);
 
       // Every provider with its logo, description and categories.
@@ -150,6 +156,9 @@ describe('Manage Connections web app (headless Chromium)', () => {
       expect(await acme.locator('.description').textContent()).toContain('Send invoices');
       expect(await acme.locator('.categories li').allTextContents()).toEqual(['Finance', 'Developer tools']);
       expect(await acme.locator('img.logo').getAttribute('src')).toMatch(/^data:image\/svg\+xml,/);
+      const weather = page.locator('#providers li[data-provider="weather-data"]');
+      expect(await weather.locator('img').count()).toBe(0);
+      expect(await weather.locator('.logo.placeholder').textContent()).toBe('WD');
       expect(await page.locator('.empty').textContent()).toContain('not connected any service');
 
       // Search and the category filter.
@@ -164,6 +173,10 @@ describe('Manage Connections web app (headless Chromium)', () => {
       expect(await page.locator('#providers .provider').count()).toBe(3);
       await screenshot(page, 'providers');
       expect(await accessibilityViolations(page)).toEqual([]);
+
+      // Rendering the app asked no host but Nexus for anything: no logo host, font or favicon service.
+      expect(requests.length).toBeGreaterThan(3);
+      expect(requests.filter((u) => new URL(u).origin !== nexus.baseUrl)).toEqual([]);
     });
   }, 60_000);
 

@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import type { ProviderRow } from '../../storage/entities/provider.js';
 import { CatalogEntryNotFoundError, InvalidFieldError } from '../errors.js';
+import { monogramLogo } from './monogram.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import { providerInputFromDocument, type ProviderDocument } from '../providers/provider-document.js';
 import type { ProviderInput } from '../providers/provider-input.js';
@@ -63,7 +64,9 @@ export class ProviderCatalog {
       throw new Error(`${file}: ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`);
     }
     const entries = (doc as { providers: ProviderDocument[] }).providers.map((raw, i) => {
-      const { docs_url: docsUrl, ...provider } = raw;
+      const { docs_url: docsUrl, sources: _sources, ...entry } = raw;
+      // Catalog logos are monograms generated here, never a third party's URL (see monogram.ts).
+      const provider = { ...entry, logo_url: monogramLogo(String(entry.name), String(entry.display_name ?? '')) };
       const input = providerInputFromDocument(provider, `providers[${i}]`);
       const placeholder = input.oauth2 ? { ...input, oauth2: { ...input.oauth2, clientId: 'catalog' } } : input;
       return { name: input.name, docsUrl: String(docsUrl), document: provider, input, template: validateProvider(placeholder, false) };

@@ -45,9 +45,9 @@ describe('catalog/providers.yaml', () => {
     expect(names).toEqual(expect.arrayContaining(REQUIRED));
   });
 
-  it('uses https for every URL and keeps a docs_url and logo per entry', () => {
+  it('uses https for every URL and keeps a docs_url per entry', () => {
     for (const e of entries) {
-      const urls = [e.logo_url, e.docs_url, ...Object.entries(e.oauth2 ?? {}).filter(([k]) => k.endsWith('_url') || k === 'issuer').map(([, v]) => v)];
+      const urls = [e.docs_url, ...Object.entries(e.oauth2 ?? {}).filter(([k]) => k.endsWith('_url') || k === 'issuer').map(([, v]) => v)];
       for (const u of urls) expect(new URL(String(u).replace(/\{[a-z_]+\}/g, 'x')).protocol, `${e.name}: ${u}`).toBe('https:');
     }
   });
@@ -73,6 +73,32 @@ describe('catalog/providers.yaml', () => {
       }
     }
     expect([...seen].sort()).toEqual(['authorize_params', 'basic', 'form', 'paths', 'separator', 'template']);
+  });
+
+  it('gives every entry a generated monogram logo and no third-party logo URL', () => {
+    const catalog = ProviderCatalog.load();
+    for (const e of entries) {
+      expect(e.logo_url, e.name).toBeUndefined();
+      const logo = catalog.get(e.name).template.logoUrl;
+      expect(logo.startsWith('data:image/svg+xml,'), e.name).toBe(true);
+      const svg = decodeURIComponent(logo.slice('data:image/svg+xml,'.length));
+      // Nothing in it that would fetch: no href, no url(), no http.
+      expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      expect(svg.replace('xmlns="http://www.w3.org/2000/svg"', ''), e.name).not.toMatch(/href|url\(|http:|https:|@import|\/\//i);
+    }
+    // Deterministic, and different entries mostly get different colours.
+    expect(ProviderCatalog.load().get('github').template.logoUrl).toBe(catalog.get('github').template.logoUrl);
+    expect(decodeURIComponent(catalog.get('github').template.logoUrl)).toContain('>GI<');
+    expect(decodeURIComponent(catalog.get('microsoft-tenant').template.logoUrl)).toContain('>MS<');
+    const colours = new Set(entries.map((e) => /fill="(hsl[^"]+)"/.exec(decodeURIComponent(catalog.get(e.name).template.logoUrl))![1]));
+    expect(colours.size).toBeGreaterThan(entries.length / 3);
+  });
+
+  it('refuses a logo_url in an entry (logos are generated, never fetched from a third party)', () => {
+    const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false }).compile(schema);
+    const copy = structuredClone(doc);
+    copy.providers[0]!.logo_url = 'https://www.google.com/s2/favicons?domain=google.com&sz=128';
+    expect(validate(copy)).toBe(false);
   });
 
   it('loads as valid providers (every entry passes the same validation as CreateProvider)', () => {
