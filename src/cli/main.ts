@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { writeFileSync } from 'node:fs';
+import { writeSecretFile } from '../config/secret-file.js';
 import path from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
@@ -164,7 +164,8 @@ program
       throw new Error('keys:rotate replaces the key ring the running server loaded at start: stop the server, run nexus keys:rotate, then start it');
     }
     const file = path.join(config.dataDir, 'encryption-keys');
-    writeFileSync(file, `${next.toSpec()}\n`, { mode: 0o600 });
+    // A new file renamed over the old one: a crash mid-write leaves the old ring, never half of one.
+    writeSecretFile(file, `${next.toSpec()}\n`);
     const app = await createApp({ ...config, keyRing: next }, quietLogger());
     try {
       const report = await resealAll(app.store, next);

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KeyRing } from '../crypto/index.js';
+import { KeyRing, weakKeyReason } from '../crypto/index.js';
 import { normalizeEntry } from '../domain/outbound/outbound-policy.js';
 import { secureDataDir } from '../storage/data-dir.js';
 
@@ -147,13 +147,22 @@ function parseBaseUrl(value: string): string {
   return trimmed;
 }
 
+/**
+ * NODE_ENV=production, in any letter case and with stray spaces: a
+ * `Production` that silently meant development turned off every
+ * production check (required keys, https-only providers, return URLs).
+ */
+export function isProduction(nodeEnv: string | undefined): boolean {
+  return (nodeEnv ?? '').trim().toLowerCase() === 'production';
+}
+
 /** NEXUS_DATA_DIR, absolute (default ./.nexus). */
 export function dataDirOf(env: NodeJS.ProcessEnv): string {
   return path.resolve(env.NEXUS_DATA_DIR ?? './.nexus');
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const production = env.NODE_ENV === 'production';
+  const production = isProduction(env.NODE_ENV);
   const port = parsePort(env.PORT ?? '8080');
   const host = env.HOST ?? '127.0.0.1';
   const baseUrl = parseBaseUrl(env.BASE_URL ?? `http://localhost:${port}`);
@@ -321,7 +330,19 @@ function loadKeyRing(
   production: boolean,
   dataDir: string,
 ): { keyRing: KeyRing; source: Config['keyRingSource'] } {
-  if (spec) return { keyRing: KeyRing.parse(spec), source: 'env' };
+  if (spec) {
+    const keyRing = KeyRing.parse(spec);
+    // The primary seals every new secret. Older keys only open what was sealed under them, so a weak one may
+    // stay while it is rotated out (keys:rotate, then keys:reseal, then remove it).
+    const weak = weakKeyReason(keyRing.primary.key);
+    if (production && weak) {
+      throw new ConfigError(
+        `NEXUS_ENCRYPTION_KEYS: the primary key "${keyRing.primary.id}" is not a random key (${weak}). ` +
+          'Generate one with "openssl rand -base64 32" and put it first; keep the old key after it until "nexus keys:reseal" is done.',
+      );
+    }
+    return { keyRing, source: 'env' };
+  }
   if (production) throw new ConfigError('NEXUS_ENCRYPTION_KEYS is required when NODE_ENV=production');
   // A key ring another user could have planted would seal every secret under a key they know.
   try {

@@ -1,6 +1,6 @@
 // Public API of the crypto module. Import from here, not from the files.
 
-export { KEY_BYTES, KeyRing, KeyRingError } from './key-ring.js';
+export { KEY_BYTES, KeyRing, KeyRingError, weakKeyReason } from './key-ring.js';
 export type { RingKey } from './key-ring.js';
 export {
   DecryptionError,

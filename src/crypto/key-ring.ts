@@ -17,6 +17,21 @@ const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 // silently skips junk characters, so we check the shape ourselves first.
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}$/;
 
+/**
+ * Why a key looks chosen rather than drawn at random, or undefined. 32 random
+ * bytes have about 30 distinct values, and are all printable ASCII with odds
+ * of about 1 in 10^14; an all-zero key, a repeated pattern or a password
+ * typed into base64 is caught. It cannot prove a key random; it catches the
+ * keys people paste from examples.
+ */
+export function weakKeyReason(key: Uint8Array): string | undefined {
+  const distinct = new Set(key).size;
+  if (distinct === 1) return key[0] === 0 ? 'it is all zero bytes' : 'every byte is the same';
+  if (distinct < 16) return `it has only ${distinct} distinct byte values`;
+  if (key.every((b) => b >= 0x20 && b <= 0x7e)) return 'it is printable text (a password), not random bytes';
+  return undefined;
+}
+
 export class KeyRingError extends Error {
   override readonly name = 'KeyRingError';
 }
