@@ -6,7 +6,7 @@ import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { REDIRECT, registerClient, signInUser } from '../support/auth-flows.js';
 import { Browser, isConsentLink } from '../support/consent.js';
 import { expectConnectError } from '../support/errors.js';
-import { oauthProvider } from '../support/fixtures.js';
+import { apiKeyProvider, oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
 import { ADMIN_KEY, RETURN_URL, authClients, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
 
@@ -252,6 +252,18 @@ describe('consent links are bound to the person who consents', () => {
     } finally {
       auth.idTokenClaims = {};
     }
+  });
+
+  it('tells the person who opens a forwarded capture link (static credentials) whose workspace and which app it is for', async () => {
+    await api.providers.createProvider({ provider: apiKeyProvider() });
+    const client = await registerClient(nexus.baseUrl, ClientType.CONFIDENTIAL);
+    const signedIn = await signInUser(nexus.baseUrl, client, ['connections']);
+    const created = await create('', 'acme-api', clients(nexus.baseUrl, signedIn.accessToken));
+    // What the capture page (the web app) reads with nothing but the link's state.
+    const form = await clients(nexus.baseUrl).connections.getCredentialSchema({ state: created.state });
+    expect([form.workspaceId, form.appName, form.providerDisplayName]).toEqual([signedIn.account!.workspaceId, 'Acme App', 'Acme API']);
+    const byKey = await clients(nexus.baseUrl).connections.getCredentialSchema({ state: (await create('ws-capture', 'acme-api')).state });
+    expect([byKey.workspaceId, byKey.appName]).toEqual(['ws-capture', 'default']);
   });
 
   it('answers unknown, expired and spent links with a clear page', async () => {

@@ -414,6 +414,9 @@ describe('Manage Connections web app (headless Chromium)', () => {
       await page.waitForURL((u) => u.pathname === '/manage/capture');
       await page.locator('#capture-form').waitFor();
       expect(await page.locator('h1').textContent()).toBe('Connect Acme API');
+      // Whose workspace and which app, so that a person sent someone else's link can tell.
+      expect(await page.locator('#capture-workspace').textContent()).toBe('capture-user');
+      expect(await page.locator('#capture-app').textContent()).toBe('default');
       expect(await page.getAttribute('#capture-form-api_key', 'type')).toBe('password');
       await page.fill('#capture-form-api_key', 'short');
       await page.click('#capture-form button[type="submit"]');

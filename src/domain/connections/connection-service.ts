@@ -301,11 +301,20 @@ export class ConnectionService {
     };
   }
 
-  async getCredentialSchema(stateToken: string): Promise<{ schema: Record<string, unknown>; provider: ProviderRow; connectionId: string }> {
-    const { claims } = await this.state.check(stateToken, 'capture');
+  /** The capture form, with whose workspace it is and which app asks (shown to the person, see SECURITY.md "Consent links"). */
+  async getCredentialSchema(
+    stateToken: string,
+  ): Promise<{ schema: Record<string, unknown>; provider: ProviderRow; connectionId: string; workspaceId: string; appName: string }> {
+    const { claims, row } = await this.state.check(stateToken, 'capture');
     const connection = await this.requireConnection(claims.prj, claims.sub);
     const provider = await this.deps.providers.require(claims.prj, connection.providerId);
-    return { schema: credentialSchemaOf(provider), provider, connectionId: connection.id };
+    return {
+      schema: credentialSchemaOf(provider),
+      provider,
+      connectionId: connection.id,
+      workspaceId: connection.workspaceId,
+      appName: await this.consent.appName(row),
+    };
   }
 
   /** Validates before consuming the state, so a user who mistyped can submit again. */

@@ -144,7 +144,8 @@ export class ConsentLinks {
     };
   }
 
-  private async appName(row: AuthStateRow): Promise<string> {
+  /** Who is asking, for a page that shows a state's flow (the consent page, the capture page). */
+  async appName(row: AuthStateRow): Promise<string> {
     if (row.clientId) {
       const client = await this.store.clients.findById(row.projectId, row.clientId);
       const name = client?.branding.displayName || client?.displayName;

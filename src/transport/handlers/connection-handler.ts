@@ -108,6 +108,8 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
       providerName: result.provider.name,
       providerDisplayName: result.provider.displayName,
       connectionId: result.connectionId,
+      workspaceId: result.workspaceId,
+      appName: result.appName,
     });
   }
 

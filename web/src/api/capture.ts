@@ -9,6 +9,9 @@ export interface CaptureForm {
   providerName: string;
   providerDisplayName: string;
   connectionId: string;
+  /** Whose connection it will be, and which app asks: shown so a forwarded link is recognised. */
+  workspaceId: string;
+  appName: string;
 }
 
 /** GetCredentialSchema for a capture state; a page to show when the state cannot be used. */
@@ -21,6 +24,8 @@ export async function loadCaptureForm(api: Api, state: string): Promise<{ form: 
         providerName: res.providerName,
         providerDisplayName: res.providerDisplayName || res.providerName,
         connectionId: res.connectionId,
+        workspaceId: res.workspaceId,
+        appName: res.appName,
       },
     };
   } catch (err) {

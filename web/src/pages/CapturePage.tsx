@@ -28,7 +28,14 @@ export function CapturePage() {
     <main class="narrow">
       <div class="card">
         <h1>Connect {form.providerDisplayName}</h1>
-        <p class="hint">Your credentials are encrypted and stored by the service; the app never sees them.</p>
+        <p id="capture-who">
+          <strong id="capture-app">{form.appName}</strong> asks for your {form.providerDisplayName} credentials for the workspace{' '}
+          <code id="capture-workspace">{form.workspaceId}</code>.
+        </p>
+        <p class="hint">
+          Whoever controls this workspace in {form.appName} will be able to use them. If someone sent you this link, close this page.
+          Your credentials are encrypted and stored by the service; the app never sees them.
+        </p>
         <SchemaForm
           id="capture-form"
           schema={form.schema}

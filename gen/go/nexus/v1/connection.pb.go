@@ -959,7 +959,13 @@ type GetCredentialSchemaResponse struct {
 	// The provider's display name.
 	ProviderDisplayName string `protobuf:"bytes,3,opt,name=provider_display_name,json=providerDisplayName,proto3" json:"provider_display_name,omitempty"`
 	// The pending connection's id.
-	ConnectionId  string `protobuf:"bytes,4,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	ConnectionId string `protobuf:"bytes,4,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	// The workspace the credentials will belong to: the capture page shows
+	// it, so that a person sent someone else's link sees whose it is.
+	WorkspaceId string `protobuf:"bytes,160,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// The app asking: the branded name of the OAuth client whose signed-in
+	// user started the connection, else the project's name.
+	AppName       string `protobuf:"bytes,161,opt,name=app_name,json=appName,proto3" json:"app_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1018,6 +1024,20 @@ func (x *GetCredentialSchemaResponse) GetProviderDisplayName() string {
 func (x *GetCredentialSchemaResponse) GetConnectionId() string {
 	if x != nil {
 		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *GetCredentialSchemaResponse) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *GetCredentialSchemaResponse) GetAppName() string {
+	if x != nil {
+		return x.AppName
 	}
 	return ""
 }
@@ -1829,12 +1849,14 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"connection\x12.\n" +
 	"\x13revoked_at_provider\x18\x02 \x01(\bR\x11revokedAtProvider\"2\n" +
 	"\x1aGetCredentialSchemaRequest\x12\x14\n" +
-	"\x05state\x18\x01 \x01(\tR\x05state\"\xcc\x01\n" +
+	"\x05state\x18\x01 \x01(\tR\x05state\"\x8c\x02\n" +
 	"\x1bGetCredentialSchemaResponse\x12/\n" +
 	"\x06schema\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06schema\x12#\n" +
 	"\rprovider_name\x18\x02 \x01(\tR\fproviderName\x122\n" +
 	"\x15provider_display_name\x18\x03 \x01(\tR\x13providerDisplayName\x12#\n" +
-	"\rconnection_id\x18\x04 \x01(\tR\fconnectionId\"k\n" +
+	"\rconnection_id\x18\x04 \x01(\tR\fconnectionId\x12\"\n" +
+	"\fworkspace_id\x18\xa0\x01 \x01(\tR\vworkspaceId\x12\x1a\n" +
+	"\bapp_name\x18\xa1\x01 \x01(\tR\aappName\"k\n" +
 	"\x18SubmitCredentialsRequest\x12\x14\n" +
 	"\x05state\x18\x01 \x01(\tR\x05state\x129\n" +
 	"\vcredentials\x18\x02 \x01(\v2\x17.google.protobuf.StructR\vcredentials\"t\n" +

@@ -168,16 +168,20 @@ class GetCredentialSchemaRequest(_message.Message):
     def __init__(self, state: _Optional[str] = ...) -> None: ...
 
 class GetCredentialSchemaResponse(_message.Message):
-    __slots__ = ("schema", "provider_name", "provider_display_name", "connection_id")
+    __slots__ = ("schema", "provider_name", "provider_display_name", "connection_id", "workspace_id", "app_name")
     SCHEMA_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_NAME_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
+    APP_NAME_FIELD_NUMBER: _ClassVar[int]
     schema: _struct_pb2.Struct
     provider_name: str
     provider_display_name: str
     connection_id: str
-    def __init__(self, schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., provider_name: _Optional[str] = ..., provider_display_name: _Optional[str] = ..., connection_id: _Optional[str] = ...) -> None: ...
+    workspace_id: str
+    app_name: str
+    def __init__(self, schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., provider_name: _Optional[str] = ..., provider_display_name: _Optional[str] = ..., connection_id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., app_name: _Optional[str] = ...) -> None: ...
 
 class SubmitCredentialsRequest(_message.Message):
     __slots__ = ("state", "credentials")
