@@ -31,6 +31,12 @@ export class MinimalAuthServer {
   /** Refresh tokens issued by code exchanges (each connection's first). */
   readonly issuedByExchange: string[] = [];
   mode: MinimalMode = 'ok';
+  /** RFC 9207: the `iss` parameter added to every authorization response (as Keycloak sends its realm URL); none when unset. */
+  iss: string | undefined;
+  /** The next authorization responses are `error=access_denied` (the user said no). */
+  denyConsent = false;
+  /** token_type of token responses, spelled as given. */
+  tokenType = 'Bearer';
   /** Refresh tokens presented, in order, for every refresh request the server processed. */
   readonly presented: string[] = [];
   /** When each processed refresh request arrived (ms since epoch). */
@@ -99,11 +105,15 @@ export class MinimalAuthServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
     if (req.method === 'GET' && url.pathname === '/authorize') {
-      const code = `code_${randomBytes(12).toString('hex')}`;
-      this.codes.add(code);
       const back = new URL(url.searchParams.get('redirect_uri')!);
-      back.searchParams.set('code', code);
+      if (this.denyConsent) back.searchParams.set('error', 'access_denied');
+      else {
+        const code = `code_${randomBytes(12).toString('hex')}`;
+        this.codes.add(code);
+        back.searchParams.set('code', code);
+      }
       back.searchParams.set('state', url.searchParams.get('state') ?? '');
+      if (this.iss !== undefined) back.searchParams.set('iss', this.iss);
       res.writeHead(302, { location: back.href }).end();
       return;
     }
@@ -156,7 +166,7 @@ export class MinimalAuthServer {
   private tokens(withRefresh: boolean, expiresIn = this.expiresIn): Record<string, unknown> {
     return {
       access_token: `at_${++this.seq}_${randomBytes(6).toString('hex')}`,
-      token_type: 'Bearer',
+      token_type: this.tokenType,
       expires_in: expiresIn,
       ...(withRefresh ? { refresh_token: this.newRefreshToken() } : {}),
     };

@@ -262,7 +262,10 @@ export class ConnectionService {
         fields: connection.fields,
       });
     } catch (err) {
-      if (err instanceof OAuthRejectedError) return fail(err.error);
+      if (err instanceof OAuthRejectedError) {
+        if (err.detail) this.deps.warn('authorization response refused', { connection_id: connection.id, error: err.error, detail: err.detail });
+        return fail(err.error);
+      }
       this.deps.warn('code exchange failed', { connection_id: connection.id, error: (err as Error).message });
       return fail('temporarily_unavailable');
     }

@@ -5,7 +5,7 @@ import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 import type { SafeFetch } from '../outbound/safe-fetch.js';
 import { OAuthRejectedError, safeErrorCode } from './oauth-errors.js';
 import type { OAuthTarget, OAuthTargetResolver } from './oauth-target.js';
-import { tokenResponseAdapter } from './token-response.js';
+import { ORIGINAL_TOKEN_TYPE, tokenResponseAdapter } from './token-response.js';
 import type { TokenSet } from './token-set.js';
 import { fillUrlTemplate } from './url-template.js';
 
@@ -102,13 +102,7 @@ export class OAuthClient {
     const t = await this.target(provider, clientSecret, p.fields);
     const server = t.server;
     const client: oauth.Client = { client_id: t.clientId };
-    let params: URLSearchParams;
-    try {
-      params = oauth.validateAuthResponse(server, client, p.callbackParams, p.state);
-    } catch (err) {
-      if (err instanceof oauth.AuthorizationResponseError) throw new OAuthRejectedError(safeErrorCode(err.error), 400);
-      throw new OAuthRejectedError('invalid_request', 400);
-    }
+    const params = this.authorizationResponse(t, p.callbackParams, p.state);
     return this.tokenCall(t, 'exchange the authorization code', async () => {
       const response = await oauth.authorizationCodeGrantRequest(
         server,
@@ -121,6 +115,31 @@ export class OAuthClient {
       );
       return oauth.processAuthorizationCodeResponse(server, client, response);
     });
+  }
+
+  /**
+   * The callback's parameters, checked: RFC 9207 `iss` against the issuer
+   * (declared, discovered, or none known: then `iss` is ignored, never
+   * compared with an invented issuer), then state and the server's error
+   * (access_denied and the like pass through as the server's own code).
+   */
+  private authorizationResponse(t: OAuthTarget, callbackParams: URLSearchParams, state: string): URLSearchParams {
+    const server = t.server;
+    const given = new URLSearchParams(callbackParams);
+    const iss = given.get('iss');
+    if (t.issuerUnknown) given.delete('iss');
+    else if (iss !== null && iss !== server.issuer) {
+      throw new OAuthRejectedError('issuer_mismatch', 400, `the authorization response's iss is not the provider's issuer ${server.issuer} (RFC 9207)`);
+    } else if (iss === null && server.authorization_response_iss_parameter_supported) {
+      throw new OAuthRejectedError('issuer_missing', 400, `the authorization response lacks iss, which the issuer ${server.issuer} announces (RFC 9207)`);
+    }
+    try {
+      return oauth.validateAuthResponse(server, { client_id: t.clientId }, given, state);
+    } catch (err) {
+      if (err instanceof oauth.AuthorizationResponseError) throw new OAuthRejectedError(safeErrorCode(err.error), 400);
+      // oauth4webapi's messages name the failed check, never a value.
+      throw new OAuthRejectedError('invalid_request', 400, `the authorization response is invalid: ${(err as Error).message}`);
+    }
   }
 
   async refresh(provider: ProviderRow, clientSecret: string, refreshToken: string, fields?: ConnectionFields): Promise<TokenSet> {
@@ -177,7 +196,7 @@ export class OAuthClient {
     }
     return {
       accessToken: response.access_token,
-      tokenType: response.token_type,
+      tokenType: typeof response[ORIGINAL_TOKEN_TYPE] === 'string' ? (response[ORIGINAL_TOKEN_TYPE] as string) : response.token_type,
       refreshToken: response.refresh_token,
       expiresAt: typeof response.expires_in === 'number' ? Date.now() + response.expires_in * 1000 : undefined,
       scopes: typeof response.scope === 'string' ? response.scope.split(/[\s,]+/).filter(Boolean) : undefined,
@@ -241,6 +260,7 @@ export class OAuthClient {
       tokenParams: cfg.tokenParams ?? {},
       tokenFetch: tokenResponseAdapter(cfg, this.options.fetch),
       fetch: this.options.fetch,
+      issuerUnknown: !cfg.issuer && !cfg.expectedIssuer,
     };
   }
 
@@ -268,8 +288,8 @@ export class OAuthClient {
   private async server(cfg: OAuth2Config): Promise<oauth.AuthorizationServer> {
     if (!cfg.issuer) {
       return {
-        // oauth4webapi needs an issuer identifier; with explicit endpoints there is none to check.
-        issuer: new URL(cfg.tokenUrl!).origin,
+        // oauth4webapi needs an issuer identifier: the declared one, else a placeholder that is never compared (issuerUnknown).
+        issuer: cfg.expectedIssuer ?? new URL(cfg.tokenUrl!).origin,
         authorization_endpoint: cfg.authorizationUrl,
         token_endpoint: cfg.tokenUrl,
         revocation_endpoint: cfg.revocationUrl,
@@ -309,7 +329,7 @@ export class OAuthClient {
 function oauth2Of(provider: ProviderRow, fields?: ConnectionFields): OAuth2Config {
   if (provider.authType !== 'OAUTH2' || !provider.oauth2) throw misconfigured('is not an OAUTH2 provider');
   const cfg = { ...provider.oauth2 };
-  for (const key of ['authorizationUrl', 'tokenUrl', 'revocationUrl', 'issuer'] as const) {
+  for (const key of ['authorizationUrl', 'tokenUrl', 'revocationUrl', 'issuer', 'expectedIssuer'] as const) {
     const template = cfg[key];
     if (template?.includes('{')) cfg[key] = fillUrlTemplate(`oauth2.${key}`, template, fields);
   }

@@ -5,9 +5,11 @@
  * some servers echo request parameters into it.
  */
 export class OAuthRejectedError extends Error {
+  /** `detail`: why, for the log (never a value the server or the user sent). */
   constructor(
     readonly error: string,
     readonly status: number,
+    readonly detail?: string,
   ) {
     super(`authorization server rejected the request: ${error}`);
     this.name = 'OAuthRejectedError';

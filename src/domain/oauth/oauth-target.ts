@@ -22,6 +22,12 @@ export interface OAuthTarget {
   tokenFetch: (url: string, init: RequestInit) => Promise<Response>;
   /** The fetch for other calls (revocation); the global fetch when absent. MCP: the SSRF-safe one. */
   fetch?: FetchLike;
+  /**
+   * No issuer identifier is known (an OAUTH2 provider by endpoints without
+   * expected_issuer): the RFC 9207 `iss` callback parameter cannot be
+   * checked and is ignored rather than compared with an invented value.
+   */
+  issuerUnknown?: boolean;
   /** Called when the token endpoint answers invalid_client (a registered client the server no longer knows). */
   onClientRejected?: () => Promise<void>;
 }

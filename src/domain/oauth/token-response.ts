@@ -2,6 +2,9 @@ import type { OAuth2Config } from '../../storage/entities/provider.js';
 
 type Json = Record<string, unknown>;
 
+/** The member that carries the token_type as the provider spelled it past oauth4webapi (which lower-cases it). */
+export const ORIGINAL_TOKEN_TYPE = 'nexus_original_token_type';
+
 /**
  * Rewrites a provider's token response into the RFC 6749 JSON that
  * oauth4webapi checks, according to the provider's quirk settings:
@@ -30,6 +33,9 @@ export function tokenResponseAdapter(
     let status = response.status;
     if (status === 200 && typeof body.error === 'string' && body.access_token === undefined) status = 400;
     if (status === 200) lift(body, cfg);
+    // oauth4webapi lower-cases token_type; the provider's own spelling is what GetToken hands out.
+    delete body[ORIGINAL_TOKEN_TYPE];
+    if (typeof body.token_type === 'string') body[ORIGINAL_TOKEN_TYPE] = body.token_type;
     const headers = new Headers(response.headers);
     headers.delete('content-length');
     headers.delete('content-encoding');
@@ -73,7 +79,7 @@ function lift(body: Json, cfg: OAuth2Config): void {
     body[member] = value;
   }
   // Such providers name their token types their own way (Slack: "bot", "user"); Nexus hands the token out as Bearer.
-  if (paths.accessToken || (cfg.tokenResponseFormat === 'form' && body.token_type === undefined)) body.token_type = 'bearer';
+  if (paths.accessToken || (cfg.tokenResponseFormat === 'form' && body.token_type === undefined)) body.token_type = 'Bearer';
 }
 
 function valueAt(body: Json, path: string): unknown {

@@ -47,6 +47,8 @@ export interface OAuth2Input {
   tokenUrl: string;
   revocationUrl: string;
   issuer: string;
+  /** Absent in inputs built before it existed: treated as empty. */
+  expectedIssuer?: string;
   defaultScopes: string[];
   scopeSeparator: string;
   authorizeParams: Record<string, string>;
@@ -71,6 +73,7 @@ export const UPDATABLE_FIELDS = [
   'oauth2.token_url',
   'oauth2.revocation_url',
   'oauth2.issuer',
+  'oauth2.expected_issuer',
   'oauth2.default_scopes',
   'oauth2.scope_separator',
   'oauth2.authorize_params',

@@ -156,8 +156,12 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema
     ['token_url', o.tokenUrl],
     ['revocation_url', o.revocationUrl],
     ['issuer', o.issuer],
+    ['expected_issuer', o.expectedIssuer],
   ] as const) {
     if (value) url(`provider.oauth2.${field}`, checkUrlTemplate(`provider.oauth2.${field}`, value, fieldsSchema), false, protocols);
+  }
+  if (o.issuer && o.expectedIssuer) {
+    throw new InvalidFieldError('provider.oauth2.expected_issuer', 'is for providers configured by endpoints; with issuer, discovery names the issuer');
   }
   if (!o.issuer && (!o.authorizationUrl || !o.tokenUrl)) {
     throw new ProviderMisconfiguredError('oauth2 needs authorization_url and token_url, or an issuer for discovery');
@@ -193,6 +197,7 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema
     ...(o.tokenUrl ? { tokenUrl: o.tokenUrl } : {}),
     ...(o.revocationUrl ? { revocationUrl: o.revocationUrl } : {}),
     ...(o.issuer ? { issuer: o.issuer } : {}),
+    ...(o.expectedIssuer ? { expectedIssuer: o.expectedIssuer } : {}),
     defaultScopes: o.defaultScopes,
     scopeSeparator: o.scopeSeparator || ' ',
     authorizeParams: o.authorizeParams,

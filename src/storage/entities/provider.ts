@@ -10,6 +10,8 @@ export interface OAuth2Config {
   tokenUrl?: string;
   revocationUrl?: string;
   issuer?: string;
+  /** The issuer identifier of a provider configured by endpoints: the RFC 9207 `iss` callback parameter must equal it. */
+  expectedIssuer?: string;
   defaultScopes: string[];
   scopeSeparator: string;
   authorizeParams: Record<string, string>;

@@ -413,7 +413,11 @@ type OAuth2Settings struct {
 	// RFC 7009 revocation endpoint, called by DeleteConnection when set.
 	RevocationUrl string `protobuf:"bytes,6,opt,name=revocation_url,json=revocationUrl,proto3" json:"revocation_url,omitempty"`
 	// OpenID Connect issuer; endpoints not given explicitly are discovered
-	// from its `/.well-known/openid-configuration`.
+	// from its `/.well-known/openid-configuration`. Every endpoint, given or
+	// discovered, must be https (http only for NEXUS_OUTBOUND_ALLOWED_HOSTS
+	// outside production) and must not point at an internal address unless
+	// allow-listed; a refused one fails the call with FAILED_PRECONDITION and
+	// ERROR_REASON_URL_NOT_ALLOWED.
 	Issuer string `protobuf:"bytes,7,opt,name=issuer,proto3" json:"issuer,omitempty"`
 	// Scopes requested when CreateConnection names none.
 	DefaultScopes []string `protobuf:"bytes,8,rep,name=default_scopes,json=defaultScopes,proto3" json:"default_scopes,omitempty"`
@@ -434,8 +438,18 @@ type OAuth2Settings struct {
 	TokenResponsePaths *TokenResponsePaths `protobuf:"bytes,22,opt,name=token_response_paths,json=tokenResponsePaths,proto3" json:"token_response_paths,omitempty"`
 	// Whether refresh tokens rotate; learned per connection when unspecified.
 	RefreshTokenRotation RefreshTokenRotation `protobuf:"varint,23,opt,name=refresh_token_rotation,json=refreshTokenRotation,proto3,enum=nexus.v1.RefreshTokenRotation" json:"refresh_token_rotation,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The authorization server's issuer identifier (RFC 8414), for a provider
+	// configured by explicit endpoints whose server sends the RFC 9207 `iss`
+	// authorization response parameter (Keycloak, for example, whose issuer
+	// is the realm URL). The callback's `iss`, when present, must equal it;
+	// a mismatch fails the connection with `issuer_mismatch` (the mix-up
+	// defence). When empty, Nexus has no issuer to compare with and ignores
+	// `iss`. Not allowed together with `issuer`, whose discovery document
+	// already names the issuer. An https URL (http only outside production),
+	// and may hold the same `{field}` placeholders as the endpoints.
+	ExpectedIssuer string `protobuf:"bytes,24,opt,name=expected_issuer,json=expectedIssuer,proto3" json:"expected_issuer,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *OAuth2Settings) Reset() {
@@ -571,6 +585,13 @@ func (x *OAuth2Settings) GetRefreshTokenRotation() RefreshTokenRotation {
 		return x.RefreshTokenRotation
 	}
 	return RefreshTokenRotation_REFRESH_TOKEN_ROTATION_UNSPECIFIED
+}
+
+func (x *OAuth2Settings) GetExpectedIssuer() string {
+	if x != nil {
+		return x.ExpectedIssuer
+	}
+	return ""
 }
 
 // ApiKeySettings says how an API_KEY provider expects its key.
@@ -1968,7 +1989,7 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\rrefresh_token\x18\x02 \x01(\tR\frefreshToken\x12\x1d\n" +
 	"\n" +
 	"expires_in\x18\x03 \x01(\tR\texpiresIn\x12\x14\n" +
-	"\x05scope\x18\x04 \x01(\tR\x05scope\"\xc6\a\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"\xef\a\n" +
 	"\x0eOAuth2Settings\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12#\n" +
 	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\x12*\n" +
@@ -1985,7 +2006,8 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x15token_response_format\x18\x14 \x01(\x0e2\x1d.nexus.v1.TokenResponseFormatR\x13tokenResponseFormat\x12L\n" +
 	"\ftoken_params\x18\x15 \x03(\v2).nexus.v1.OAuth2Settings.TokenParamsEntryR\vtokenParams\x12N\n" +
 	"\x14token_response_paths\x18\x16 \x01(\v2\x1c.nexus.v1.TokenResponsePathsR\x12tokenResponsePaths\x12T\n" +
-	"\x16refresh_token_rotation\x18\x17 \x01(\x0e2\x1e.nexus.v1.RefreshTokenRotationR\x14refreshTokenRotation\x1aB\n" +
+	"\x16refresh_token_rotation\x18\x17 \x01(\x0e2\x1e.nexus.v1.RefreshTokenRotationR\x14refreshTokenRotation\x12'\n" +
+	"\x0fexpected_issuer\x18\x18 \x01(\tR\x0eexpectedIssuer\x1aB\n" +
 	"\x14AuthorizeParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +

@@ -80,7 +80,7 @@ class TokenResponsePaths(_message.Message):
     def __init__(self, access_token: _Optional[str] = ..., refresh_token: _Optional[str] = ..., expires_in: _Optional[str] = ..., scope: _Optional[str] = ...) -> None: ...
 
 class OAuth2Settings(_message.Message):
-    __slots__ = ("client_id", "client_secret", "client_secret_set", "authorization_url", "token_url", "revocation_url", "issuer", "default_scopes", "scope_separator", "authorize_params", "client_auth_method", "token_response_format", "token_params", "token_response_paths", "refresh_token_rotation")
+    __slots__ = ("client_id", "client_secret", "client_secret_set", "authorization_url", "token_url", "revocation_url", "issuer", "default_scopes", "scope_separator", "authorize_params", "client_auth_method", "token_response_format", "token_params", "token_response_paths", "refresh_token_rotation", "expected_issuer")
     class AuthorizeParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +110,7 @@ class OAuth2Settings(_message.Message):
     TOKEN_PARAMS_FIELD_NUMBER: _ClassVar[int]
     TOKEN_RESPONSE_PATHS_FIELD_NUMBER: _ClassVar[int]
     REFRESH_TOKEN_ROTATION_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_ISSUER_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     client_secret: str
     client_secret_set: bool
@@ -125,7 +126,8 @@ class OAuth2Settings(_message.Message):
     token_params: _containers.ScalarMap[str, str]
     token_response_paths: TokenResponsePaths
     refresh_token_rotation: RefreshTokenRotation
-    def __init__(self, client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., client_secret_set: _Optional[bool] = ..., authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., revocation_url: _Optional[str] = ..., issuer: _Optional[str] = ..., default_scopes: _Optional[_Iterable[str]] = ..., scope_separator: _Optional[str] = ..., authorize_params: _Optional[_Mapping[str, str]] = ..., client_auth_method: _Optional[_Union[ClientAuthMethod, str]] = ..., token_response_format: _Optional[_Union[TokenResponseFormat, str]] = ..., token_params: _Optional[_Mapping[str, str]] = ..., token_response_paths: _Optional[_Union[TokenResponsePaths, _Mapping]] = ..., refresh_token_rotation: _Optional[_Union[RefreshTokenRotation, str]] = ...) -> None: ...
+    expected_issuer: str
+    def __init__(self, client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., client_secret_set: _Optional[bool] = ..., authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., revocation_url: _Optional[str] = ..., issuer: _Optional[str] = ..., default_scopes: _Optional[_Iterable[str]] = ..., scope_separator: _Optional[str] = ..., authorize_params: _Optional[_Mapping[str, str]] = ..., client_auth_method: _Optional[_Union[ClientAuthMethod, str]] = ..., token_response_format: _Optional[_Union[TokenResponseFormat, str]] = ..., token_params: _Optional[_Mapping[str, str]] = ..., token_response_paths: _Optional[_Union[TokenResponsePaths, _Mapping]] = ..., refresh_token_rotation: _Optional[_Union[RefreshTokenRotation, str]] = ..., expected_issuer: _Optional[str] = ...) -> None: ...
 
 class ApiKeySettings(_message.Message):
     __slots__ = ("location", "name", "prefix", "field")
