@@ -74,11 +74,17 @@ export async function startControlServer(dataDir: string, app: App, config: Conf
         socket.end();
         return;
       }
-      queue = queue.then(async () => {
-        const exit = await runCommandLine(request, { app, config, cwd: request.cwd, env: request.env, out: (out) => send({ out }), err: (err) => send({ err }) });
-        send({ exit });
-        socket.end();
-      });
+      queue = queue
+        .then(async () => {
+          const exit = await runCommandLine(request, { app, config, cwd: request.cwd, env: request.env, out: (out) => send({ out }), err: (err) => send({ err }) });
+          send({ exit });
+          socket.end();
+        })
+        // One command's failure to answer must not stop the ones queued behind it.
+        .catch((err: unknown) => {
+          logger.warn({ err }, 'a control command could not answer');
+          socket.destroy();
+        });
     });
   });
   server.maxConnections = MAX_CLIENTS;

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -219,6 +220,22 @@ describe('the embedded database of a running server', () => {
       chmodSync(dataDir, 0o700);
       chmodSync(path.join(dataDir, 'control'), 0o700);
     }
+  });
+
+  it('answers a malformed request with exit 2, drops an oversized one, and keeps serving', { timeout: 60_000 }, async () => {
+    const socketPath = path.join(dataDir, 'control', 'nexus.sock');
+    const exchange = (payload: string) =>
+      new Promise<{ reply: string; closed: boolean }>((resolve) => {
+        let reply = '';
+        const socket = net.connect(socketPath, () => socket.write(payload));
+        socket.on('data', (c) => (reply += c));
+        socket.on('error', () => {});
+        socket.on('close', () => resolve({ reply, closed: true }));
+      });
+    expect(await exchange('{"argv": "migrate"}\n')).toEqual({ reply: '{"err":"nexus: malformed control request\\n"}\n{"exit":2}\n', closed: true });
+    expect(await exchange('x'.repeat(70 * 1024))).toEqual({ reply: '', closed: true });
+    const after = await nexus(['migrate']);
+    expect(after).toMatchObject({ code: 0, stdout: 'migrations are up to date\n' });
   });
 
   it('stops cleanly, leaving every file private and no socket behind', { timeout: 60_000 }, async () => {
