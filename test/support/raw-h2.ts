@@ -10,7 +10,7 @@ export class RawH2Peer {
   private readonly socket: net.Socket;
   private buffered = Buffer.alloc(0);
   private nextId = 1;
-  readonly received = { refused: 0, goaway: false, goawayCode: -1, headers: 0, closed: false };
+  readonly received = { serverResets: 0, goaway: false, goawayCode: -1, headers: 0, closed: false };
   readonly opened: Promise<void>;
 
   constructor(port: number) {
@@ -83,7 +83,8 @@ export class RawH2Peer {
       const payload = this.buffered.subarray(9, 9 + length);
       this.buffered = this.buffered.subarray(9 + length);
       if (type === 0x4 && (flags & 0x1) === 0) this.write(frame(0x4, 0x1, 0, Buffer.alloc(0))); // ACK the server's SETTINGS
-      if (type === 0x3 && payload.readUInt32BE(0) === 0x7) this.received.refused++; // REFUSED_STREAM
+      // RST_STREAM from the server: REFUSED_STREAM (nghttp2) or ENHANCE_YOUR_CALM (Node) for streams over the limit.
+      if (type === 0x3) this.received.serverResets++;
       if (type === 0x1) this.received.headers++;
       if (type === 0x7) {
         this.received.goaway = true;
