@@ -35,7 +35,7 @@ describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
       pageToken = page.nextPageToken;
     } while (pageToken);
     expect(names.length).toBe(ProviderCatalog.builtin().size);
-    expect(names.length).toBeGreaterThanOrEqual(40);
+    expect(names.length).toBeGreaterThanOrEqual(150);
     expect(names).toEqual([...names].sort());
     expect(new Set(names).size).toBe(names.length);
 
@@ -69,6 +69,13 @@ describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
     expect(github.oauth2?.tokenResponseFormat).toBe(TokenResponseFormat.FORM);
     const anthropic = (await anon.providers.getCatalogProvider({ name: 'anthropic' })).provider!.provider!;
     expect(anthropic.apiKey?.name).toBe('x-api-key');
+    // The proxy's upstream, and a logo that is Nexus's own (no third-party URL).
+    const slack = (await anon.providers.getCatalogProvider({ name: 'slack' })).provider!.provider!;
+    expect(slack.apiBaseUrl).toBe('https://slack.com/api');
+    expect(slack.logoUrl).toMatch(/^data:image\/svg\+xml,/);
+    const mcp = (await anon.providers.getCatalogProvider({ name: 'neon-mcp' })).provider!.provider!;
+    expect(mcp.authType).toBe(AuthType.MCP);
+    expect(mcp.mcp?.serverUrl).toBe('https://mcp.neon.tech/mcp');
 
     await expectConnectError(anon.providers.getCatalogProvider({ name: 'no-such-service' }), Code.NotFound, 'CATALOG_ENTRY_NOT_FOUND');
     await expectConnectError(anon.providers.getCatalogProvider({ name: '' }), Code.InvalidArgument, 'INVALID_FIELD');

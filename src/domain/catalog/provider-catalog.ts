@@ -64,7 +64,7 @@ export class ProviderCatalog {
       throw new Error(`${file}: ${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`);
     }
     const entries = (doc as { providers: ProviderDocument[] }).providers.map((raw, i) => {
-      const { docs_url: docsUrl, sources: _sources, ...entry } = raw;
+      const { docs_url: docsUrl, sources: _sources, unverified: _unverified, ...entry } = raw;
       // Catalog logos are monograms generated here, never a third party's URL (see monogram.ts).
       const provider = { ...entry, logo_url: monogramLogo(String(entry.name), String(entry.display_name ?? '')) };
       const input = providerInputFromDocument(provider, `providers[${i}]`);

@@ -36,10 +36,46 @@ describe('catalog/providers.yaml', () => {
     expect(broken((e) => delete e.docs_url)).toBe(false);
     expect(broken((e) => (e.oauth2.token_response_paths = { access_token: 'a..b' }))).toBe(false);
     expect(broken((e) => (e.auth_type = 'API_KEY'))).toBe(false);
+    // Every entry says where its values were checked.
+    expect(broken((e) => delete e.sources)).toBe(false);
+    expect(broken((e) => (e.sources = [{ url: 'https://example.com/', checked: 'yesterday', values: ['api_base_url'] }]))).toBe(false);
+    expect(broken((e) => (e.sources = [{ url: 'http://example.com/', checked: '2026-12-01', values: ['api_base_url'] }]))).toBe(false);
+    expect(broken((e) => (e.sources = [{ url: 'https://example.com/', checked: '2026-12-01', values: [] }]))).toBe(false);
+    expect(broken((e) => (e.unverified = ['oauth2.token_urll']))).toBe(false);
+    expect(broken((e) => (e.api_base_url = 'https://api.github.com/?x=1'))).toBe(false);
   });
 
-  it('has at least 40 uniquely named entries, including the well-known services', () => {
-    expect(entries.length).toBeGreaterThanOrEqual(40);
+  it('accounts for every checkable value: in exactly one source, or marked unverified', () => {
+    const settings = (e: Entry): string[] => [
+      ...Object.keys(e.oauth2 ?? {}).map((k) => `oauth2.${k}`),
+      ...['api_base_url', 'connection_fields_schema', 'post_oauth_fields_schema', 'api_key', 'aws_sigv4'].filter((k) => k in e),
+      ...Object.keys(e.mcp ?? {}).map((k) => `mcp.${k}`),
+    ];
+    let checked = 0;
+    for (const e of entries) {
+      const sourced = (e.sources as { values: string[] }[]).flatMap((s) => s.values);
+      const unverified = (e.unverified ?? []) as string[];
+      const accounted = [...sourced, ...unverified];
+      expect(new Set(accounted).size, `${e.name}: a value listed twice`).toBe(accounted.length);
+      expect([...accounted].sort(), `${e.name}: sources + unverified`).toEqual(settings(e).sort());
+      checked += sourced.length;
+    }
+    // Most values are checked; what is not is said so, entry by entry.
+    expect(checked).toBeGreaterThan(250);
+    expect(entries.filter((e) => (e.sources as unknown[]).length > 0).length).toBeGreaterThanOrEqual(100);
+  });
+
+  it('covers the categories users ask for, with API base URLs for the proxy', () => {
+    const categories = new Set(entries.flatMap((e) => e.categories as string[]));
+    for (const c of ['productivity', 'communication', 'crm', 'developer-tools', 'storage', 'finance', 'hr', 'marketing', 'support', 'analytics', 'ai', 'mcp']) {
+      expect(categories, c).toContain(c);
+    }
+    expect(entries.filter((e) => e.auth_type === 'MCP').length).toBeGreaterThanOrEqual(5);
+    expect(entries.filter((e) => e.api_base_url).length).toBeGreaterThanOrEqual(100);
+  });
+
+  it('has at least 150 uniquely named entries, including the well-known services', () => {
+    expect(entries.length).toBeGreaterThanOrEqual(150);
     const names = entries.map((e) => e.name);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toEqual(expect.arrayContaining(REQUIRED));
