@@ -16,6 +16,16 @@ import { errorInfo } from './error-mapper.js';
 import { locateJsonProblem, type InputProblem } from './input-validation.js';
 
 /**
+ * The @connectrpc/* version this file was checked against. It uses their
+ * protocol internals (envelopes, end-stream and trailer codecs), which are not
+ * covered by semver, so package.json pins every @connectrpc/* package to
+ * exactly this version (test/unit/transport/connect-pin.test.ts holds both to
+ * it). To upgrade: re-read those internals, re-run test/integration/validation.test.ts
+ * and the protocol-error tests over all three protocols, then change both.
+ */
+export const CONNECT_VERSION_CHECKED = '2.1.2';
+
+/**
  * Connect decodes and size-checks a request before any interceptor runs, so
  * its own errors would leave without an ErrorInfo, sometimes as INTERNAL,
  * and with messages that quote the offending input (which may be a secret).
