@@ -1,5 +1,5 @@
 import { displayPrefixOf, generateApiKey, hashSecret, newId, secretMatches } from '../crypto/index.js';
-import type { ApiKeyRow, ApiKeyScope } from '../storage/entities/api-key.js';
+import type { ApiKeyRow, ApiKeyScope } from './model/api-key.js';
 import type { Store } from '../storage/store.js';
 import type { ConnectionEvents, CredentialRevocation } from './connections/connection-events.js';
 import { UnauthenticatedError } from './errors.js';

@@ -1,6 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as addFormatsModule from 'ajv-formats';
-import type { AuthTypeName, JsonSchema } from '../storage/entities/provider.js';
+import type { AuthTypeName, JsonSchema } from './model/provider.js';
 import { CredentialsInvalidError, echo, ProviderMisconfiguredError } from './errors.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.

@@ -1,9 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashSecret, newId, pkceChallengeS256, randomToken } from '../../crypto/index.js';
 import type { Tx } from '../../storage/data-source.js';
-import type { AccountRow } from '../../storage/entities/account.js';
-import type { AuthSessionRow } from '../../storage/entities/auth-session.js';
-import type { OAuthClientRow } from '../../storage/entities/oauth-client.js';
+import type { AccountRow } from '../model/account.js';
+import type { AuthSessionRow } from '../model/auth-session.js';
+import type { OAuthClientRow } from '../model/oauth-client.js';
 import type { Store } from '../../storage/store.js';
 import { InvalidFieldError, ScopeMissingError, TooManyNoncesError, UnauthenticatedError } from '../errors.js';
 import type { Principal } from '../principal.js';

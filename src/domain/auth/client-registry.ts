@@ -1,5 +1,5 @@
 import { hashSecret, isId, newId, randomToken, secretMatches } from '../../crypto/index.js';
-import type { OAuthClientRow } from '../../storage/entities/oauth-client.js';
+import type { OAuthClientRow } from '../model/oauth-client.js';
 import type { OAuthClientPatch } from '../../storage/repositories/oauth-client-repository.js';
 import type { Store } from '../../storage/store.js';
 import { echo, InvalidFieldError } from '../errors.js';

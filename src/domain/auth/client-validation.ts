@@ -1,4 +1,4 @@
-import type { BrandingValue, HandoffIpBindingName, OAuthClientRow, OAuthClientType } from '../../storage/entities/oauth-client.js';
+import type { BrandingValue, HandoffIpBindingName, OAuthClientRow, OAuthClientType } from '../model/oauth-client.js';
 import { echo, InvalidFieldError } from '../errors.js';
 
 export interface ClientInput {

@@ -1,4 +1,4 @@
-import type { ApiKeyScope } from '../../storage/entities/api-key.js';
+import type { ApiKeyScope } from '../model/api-key.js';
 import { echo, InvalidFieldError } from '../errors.js';
 
 /** Scopes a user token may carry: never `admin`. */

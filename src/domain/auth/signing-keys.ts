@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT, errors as joseErrors } from 'jose';
 import { newId, openJson, sealJson, type KeyRing } from '../../crypto/index.js';
-import type { SigningKeyRow } from '../../storage/entities/signing-key.js';
+import type { SigningKeyRow } from '../model/signing-key.js';
 import type { Store } from '../../storage/store.js';
 
 export const JWT_ALGORITHM = 'ES256';

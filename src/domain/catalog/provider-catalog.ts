@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { packagePath } from '../../paths.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
-import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { ProviderRow } from '../model/provider.js';
 import { CatalogEntryNotFoundError, InvalidFieldError } from '../errors.js';
 import { monogramLogo } from './monogram.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';

@@ -1,4 +1,4 @@
-import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../../storage/entities/connection-event.js';
+import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../model/connection-event.js';
 import type { Tx } from '../../storage/data-source.js';
 import type { EventListener } from '../../storage/event-listener.js';
 import { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX } from '../../storage/repositories/connection-event-repository.js';

@@ -1,6 +1,6 @@
 import { newId, open as openSealed, pkceChallengeS256, pkceVerifier, seal, type KeyRing } from '../../crypto/index.js';
-import type { ConnectionRow, ConnectionStatusName, RefreshState } from '../../storage/entities/connection.js';
-import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { ConnectionRow, ConnectionStatusName, RefreshState } from '../model/connection.js';
+import type { ProviderRow } from '../model/provider.js';
 import type { Tx } from '../../storage/data-source.js';
 import type { Store } from '../../storage/store.js';
 import { defaultCredentialSchema, validateAgainst } from '../credential-schema.js';

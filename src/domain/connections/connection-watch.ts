@@ -1,4 +1,4 @@
-import type { ConnectionRow } from '../../storage/entities/connection.js';
+import type { ConnectionRow } from '../model/connection.js';
 import type { Tx } from '../../storage/data-source.js';
 import type { Store } from '../../storage/store.js';
 import {

@@ -1,5 +1,5 @@
 import { hashSecret, randomToken, secretMatches } from '../../crypto/index.js';
-import type { AuthStateRow } from '../../storage/entities/auth-state.js';
+import type { AuthStateRow } from '../model/auth-state.js';
 import type { Store } from '../../storage/store.js';
 import {
   ConsentBrowserMismatchError,

@@ -1,5 +1,5 @@
 import { DecryptionError, openJson, sealJson, type KeyRing } from '../../crypto/index.js';
-import type { ConnectionRow } from '../../storage/entities/connection.js';
+import type { ConnectionRow } from '../model/connection.js';
 import { CredentialUnreadableError } from '../errors.js';
 import { credentialsAad } from './connection-urls.js';
 

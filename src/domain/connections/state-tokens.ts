@@ -7,7 +7,7 @@ import {
   type StateClaims,
   type StateKind,
 } from '../../crypto/index.js';
-import type { AuthStateRow } from '../../storage/entities/auth-state.js';
+import type { AuthStateRow } from '../model/auth-state.js';
 import type { Store } from '../../storage/store.js';
 import { StateAlreadyUsedError, StateExpiredError, StateInvalidError } from '../errors.js';
 

@@ -1,4 +1,4 @@
-import type { McpConfig, ProviderRow } from '../../storage/entities/provider.js';
+import type { McpConfig, ProviderRow } from '../model/provider.js';
 import { ProviderMisconfiguredError } from '../errors.js';
 import type { OAuthTarget, OAuthTargetResolver } from '../oauth/oauth-target.js';
 import { tokenResponseAdapter } from '../oauth/token-response.js';

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { newId, open as openSealed, seal, type KeyRing } from '../../crypto/index.js';
-import type { OAuthClientRegistrationRow } from '../../storage/entities/oauth-client-registration.js';
-import type { ClientAuthMethodName, ProviderRow } from '../../storage/entities/provider.js';
+import type { OAuthClientRegistrationRow } from '../model/oauth-client-registration.js';
+import type { ClientAuthMethodName, ProviderRow } from '../model/provider.js';
 import type { Store } from '../../storage/store.js';
 import { McpDiscoveryFailedError, ProviderUnavailableError } from '../errors.js';
 import { safeErrorCode } from '../oauth/oauth-errors.js';

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import type { OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
+import type { OAuth2Config, ProviderRow } from '../model/provider.js';
 import { ProviderMisconfiguredError, ProviderUnavailableError, UrlNotAllowedError } from '../errors.js';
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 import type { SafeFetch } from '../outbound/safe-fetch.js';

@@ -1,5 +1,5 @@
 import type * as oauth from 'oauth4webapi';
-import type { ClientAuthMethodName, ProviderRow } from '../../storage/entities/provider.js';
+import type { ClientAuthMethodName, ProviderRow } from '../model/provider.js';
 import type { FetchLike } from '../outbound/safe-fetch.js';
 
 /**

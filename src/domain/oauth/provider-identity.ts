@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
-import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { ProviderRow } from '../model/provider.js';
 import type { FetchLike } from '../outbound/safe-fetch.js';
 import type { ConnectionFields, OAuthClient } from './oauth-client.js';
 import type { TokenSet } from './token-set.js';

@@ -1,4 +1,4 @@
-import type { OAuth2Config } from '../../storage/entities/provider.js';
+import type { OAuth2Config } from '../model/provider.js';
 
 type Json = Record<string, unknown>;
 

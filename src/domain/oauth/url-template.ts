@@ -1,5 +1,5 @@
 import { InvalidFieldError, UrlTemplateInvalidError } from '../errors.js';
-import type { JsonSchema } from '../../storage/entities/provider.js';
+import type { JsonSchema } from '../model/provider.js';
 
 /**
  * OAuth2 URLs of providers that live on a per-customer host or path (Zendesk,

@@ -4,7 +4,7 @@ import type {
   JsonSchema,
   RefreshTokenRotationName,
   TokenResponseFormatName,
-} from '../../storage/entities/provider.js';
+} from '../model/provider.js';
 import { echo, InvalidFieldError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { ProviderInput } from './provider-input.js';

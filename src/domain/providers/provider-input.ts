@@ -7,7 +7,7 @@ import type {
   RefreshTokenRotationName,
   TokenResponseFormatName,
   TokenResponsePaths,
-} from '../../storage/entities/provider.js';
+} from '../model/provider.js';
 
 /** A provider as written by an admin, already mapped from the wire. */
 export interface ProviderInput {

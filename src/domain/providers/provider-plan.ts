@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { ProviderRow } from '../model/provider.js';
 import type { Store } from '../../storage/store.js';
 import { InvalidFieldError } from '../errors.js';
 import type { Principal } from '../principal.js';

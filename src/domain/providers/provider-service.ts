@@ -1,5 +1,5 @@
 import { hashSecret, newId, open as openSealed, seal, secretMatches, type KeyRing } from '../../crypto/index.js';
-import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { ProviderRow } from '../model/provider.js';
 import type { Tx } from '../../storage/data-source.js';
 import type { Store } from '../../storage/store.js';
 import { InvalidFieldError, ProviderAlreadyExistsError, ProviderInUseError, ProviderNotFoundError } from '../errors.js';

@@ -1,4 +1,4 @@
-import type { ApiKeyConfig, AwsSigV4Config, McpConfig, OAuth2Config, ProviderRow } from '../../storage/entities/provider.js';
+import type { ApiKeyConfig, AwsSigV4Config, McpConfig, OAuth2Config, ProviderRow } from '../model/provider.js';
 import { isLoopback } from '../auth/client-validation.js';
 import { checkSchema } from '../credential-schema.js';
 import { echo, InvalidFieldError, ProviderMisconfiguredError } from '../errors.js';

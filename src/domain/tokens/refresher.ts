@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KeyRing } from '../../crypto/index.js';
-import type { ConnectionRow, RefreshState } from '../../storage/entities/connection.js';
+import type { ConnectionRow, RefreshState } from '../model/connection.js';
 import type { Tx } from '../../storage/data-source.js';
 import type { ConnectionPatch } from '../../storage/repositories/connection-repository.js';
 import type { Store } from '../../storage/store.js';

@@ -1,4 +1,4 @@
-import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { ProviderRow } from '../model/provider.js';
 import { credentialSchemaOf } from '../connections/connection-service.js';
 import { secretProperties } from '../credential-schema.js';
 import type { IssuedCredential } from './issued-credential.js';

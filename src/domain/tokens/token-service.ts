@@ -1,7 +1,7 @@
 import type { KeyRing } from '../../crypto/index.js';
 import type { Tx } from '../../storage/data-source.js';
-import type { ConnectionRow } from '../../storage/entities/connection.js';
-import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { ConnectionRow } from '../model/connection.js';
+import type { ProviderRow } from '../model/provider.js';
 import type { Store } from '../../storage/store.js';
 import { checkConnectionId } from '../connections/connection-id.js';
 import { openCredentials } from '../connections/sealed-credentials.js';

@@ -1,15 +1,7 @@
 import { EntitySchema } from 'typeorm';
+import type { AccountRow } from '../../domain/model/account.js';
 
-/** An end user of a project, identified by an EIP-55 Ethereum address. */
-export interface AccountRow {
-  id: string;
-  projectId: string;
-  address: string;
-  workspaceId: string;
-  createdAt: Date;
-  lastSignInAt: Date;
-}
-
+/** The table of the domain model's `AccountRow` (src/domain/model/account.ts). */
 export const AccountEntity = new EntitySchema<AccountRow>({
   name: 'Account',
   tableName: 'accounts',

@@ -1,20 +1,7 @@
 import { EntitySchema } from 'typeorm';
+import type { ApiKeyRow } from '../../domain/model/api-key.js';
 
-export type ApiKeyScope = 'admin' | 'connections' | 'tokens';
-
-/** An API key, stored only as the SHA-256 of the key. */
-export interface ApiKeyRow {
-  id: string;
-  projectId: string;
-  name: string;
-  /** The first characters of the key, to recognise it in listings. */
-  displayPrefix: string;
-  keyHash: string;
-  scopes: ApiKeyScope[];
-  createdAt: Date;
-  revokedAt: Date | null;
-}
-
+/** The table of the domain model's `ApiKeyRow` (src/domain/model/api-key.ts). */
 export const ApiKeyEntity = new EntitySchema<ApiKeyRow>({
   name: 'ApiKey',
   tableName: 'api_keys',

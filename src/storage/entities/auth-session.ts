@@ -1,22 +1,7 @@
 import { EntitySchema } from 'typeorm';
+import type { AuthSessionRow } from '../../domain/model/auth-session.js';
 
-/** `user`: signed in with SIWE (has refresh tokens). `web`: a Manage Connections web session from a handoff. */
-export type AuthSessionKind = 'user' | 'web';
-
-/** A signed-in session of one account through one client. Revoking it ends all its tokens. */
-export interface AuthSessionRow {
-  id: string;
-  projectId: string;
-  accountId: string;
-  clientId: string;
-  kind: AuthSessionKind;
-  scopes: string[];
-  createdAt: Date;
-  expiresAt: Date;
-  revokedAt: Date | null;
-  revokeReason: string | null;
-}
-
+/** The table of the domain model's `AuthSessionRow` (src/domain/model/auth-session.ts). */
 export const AuthSessionEntity = new EntitySchema<AuthSessionRow>({
   name: 'AuthSession',
   tableName: 'auth_sessions',

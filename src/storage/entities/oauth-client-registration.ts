@@ -1,25 +1,7 @@
 import { EntitySchema } from 'typeorm';
-import type { ClientAuthMethodName } from './provider.js';
+import type { OAuthClientRegistrationRow } from '../../domain/model/oauth-client-registration.js';
 
-/**
- * An OAuth client Nexus registered dynamically (RFC 7591) at an MCP
- * server's authorization server. One per provider, authorization server and
- * redirect URI; every connection to that provider reuses it.
- */
-export interface OAuthClientRegistrationRow {
-  id: string;
-  projectId: string;
-  providerId: string;
-  issuer: string;
-  redirectUri: string;
-  clientId: string;
-  /** The registered client's secret, sealed with AAD bound to this row id; null for public clients. */
-  clientSecretSealed: string | null;
-  clientSecretExpiresAt: Date | null;
-  tokenEndpointAuthMethod: ClientAuthMethodName;
-  createdAt: Date;
-}
-
+/** The table of the domain model's `OAuthClientRegistrationRow` (src/domain/model/oauth-client-registration.ts). */
 export const OAuthClientRegistrationEntity = new EntitySchema<OAuthClientRegistrationRow>({
   name: 'OAuthClientRegistration',
   tableName: 'oauth_client_registrations',

@@ -1,30 +1,7 @@
 import { EntitySchema } from 'typeorm';
+import type { OAuthClientRow } from '../../domain/model/oauth-client.js';
 
-export type OAuthClientType = 'CONFIDENTIAL' | 'PUBLIC';
-export type HandoffIpBindingName = 'STRICT' | 'RELAXED';
-
-export interface BrandingValue {
-  displayName?: string;
-  logoUrl?: string;
-  accentColor?: string;
-}
-
-/** An app that signs its users in (AuthService). A confidential client's secret is stored only as a hash. */
-export interface OAuthClientRow {
-  id: string;
-  projectId: string;
-  type: OAuthClientType;
-  displayName: string;
-  secretHash: string | null;
-  redirectUris: string[];
-  branding: BrandingValue;
-  siweOrigins: string[];
-  siweChainIds: number[];
-  handoffIpBinding: HandoffIpBindingName;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
+/** The table of the domain model's `OAuthClientRow` (src/domain/model/oauth-client.ts). */
 export const OAuthClientEntity = new EntitySchema<OAuthClientRow>({
   name: 'OAuthClient',
   tableName: 'oauth_clients',

@@ -1,12 +1,7 @@
 import { EntitySchema } from 'typeorm';
+import type { ProjectRow } from '../../domain/model/project.js';
 
-/** A tenant. Every other row carries its project id. */
-export interface ProjectRow {
-  id: string;
-  name: string;
-  createdAt: Date;
-}
-
+/** The table of the domain model's `ProjectRow` (src/domain/model/project.ts). */
 export const ProjectEntity = new EntitySchema<ProjectRow>({
   name: 'Project',
   tableName: 'projects',

@@ -1,14 +1,7 @@
 import { EntitySchema } from 'typeorm';
+import type { RefreshTokenRow } from '../../domain/model/refresh-token.js';
 
-/** One refresh token of a session, stored as its SHA-256. `usedAt` set = rotated away; presenting it again is reuse. */
-export interface RefreshTokenRow {
-  tokenHash: string;
-  sessionId: string;
-  createdAt: Date;
-  expiresAt: Date;
-  usedAt: Date | null;
-}
-
+/** The table of the domain model's `RefreshTokenRow` (src/domain/model/refresh-token.ts). */
 export const RefreshTokenEntity = new EntitySchema<RefreshTokenRow>({
   name: 'RefreshToken',
   tableName: 'refresh_tokens',

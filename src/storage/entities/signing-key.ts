@@ -1,15 +1,7 @@
 import { EntitySchema } from 'typeorm';
+import type { SigningKeyRow } from '../../domain/model/signing-key.js';
 
-/** A JWT signing key shared by every replica; the private JWK is sealed with the key ring (AAD = key id). */
-export interface SigningKeyRow {
-  id: string;
-  algorithm: string;
-  publicJwk: Record<string, unknown>;
-  privateKeySealed: string;
-  createdAt: Date;
-  retiredAt: Date | null;
-}
-
+/** The table of the domain model's `SigningKeyRow` (src/domain/model/signing-key.ts). */
 export const SigningKeyEntity = new EntitySchema<SigningKeyRow>({
   name: 'SigningKey',
   tableName: 'signing_keys',

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { AccountEntity, type AccountRow } from '../entities/account.js';
+import { AccountEntity } from '../entities/account.js';
+import type { AccountRow } from '../../domain/model/account.js';
 import { BaseRepository } from './base.js';
 
 export class AccountRepository extends BaseRepository<AccountRow> {

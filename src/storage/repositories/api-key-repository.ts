@@ -1,6 +1,7 @@
 import { IsNull, Not, type DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { ApiKeyEntity, type ApiKeyRow } from '../entities/api-key.js';
+import { ApiKeyEntity } from '../entities/api-key.js';
+import type { ApiKeyRow } from '../../domain/model/api-key.js';
 import { BaseRepository } from './base.js';
 import { CREDENTIAL_REVOKED_SUFFIX, EVENTS_CHANNEL, updateAndNotifyRevoked } from './connection-event-repository.js';
 

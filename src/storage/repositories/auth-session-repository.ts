@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { AuthSessionEntity, type AuthSessionRow } from '../entities/auth-session.js';
+import { AuthSessionEntity } from '../entities/auth-session.js';
+import type { AuthSessionRow } from '../../domain/model/auth-session.js';
 import { BaseRepository } from './base.js';
 import { CREDENTIAL_REVOKED_SUFFIX, EVENTS_CHANNEL, updateAndNotifyRevoked } from './connection-event-repository.js';
 

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { AuthStateEntity, type AuthStateRow } from '../entities/auth-state.js';
+import { AuthStateEntity } from '../entities/auth-state.js';
+import type { AuthStateRow } from '../../domain/model/auth-state.js';
 import { BaseRepository } from './base.js';
 
 type ConsentColumns = 'linkHash' | 'providerUrl' | 'clientId' | 'browserBindingHash' | 'confirmedAt';

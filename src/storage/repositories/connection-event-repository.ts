@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { ConnectionEventEntity, type ConnectionEventRow, type ConnectionEventTypeName, type ConnectionSnapshot } from '../entities/connection-event.js';
+import { ConnectionEventEntity } from '../entities/connection-event.js';
+import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../../domain/model/connection-event.js';
 import { BaseRepository } from './base.js';
 
 /**

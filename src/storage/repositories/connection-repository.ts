@@ -1,8 +1,10 @@
 import { LessThan, Not, type DataSource, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { ConnectionEntity, type ConnectionRow, type ConnectionStatusName, type RefreshState } from '../entities/connection.js';
-import { ProviderEntity, type ProviderRow } from '../entities/provider.js';
+import { ConnectionEntity } from '../entities/connection.js';
+import type { ConnectionRow, ConnectionStatusName, RefreshState } from '../../domain/model/connection.js';
+import { ProviderEntity } from '../entities/provider.js';
+import type { ProviderRow } from '../../domain/model/provider.js';
 import { BaseRepository } from './base.js';
 
 export interface ConnectionListQuery {

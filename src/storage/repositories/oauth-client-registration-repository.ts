@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { OAuthClientRegistrationEntity, type OAuthClientRegistrationRow } from '../entities/oauth-client-registration.js';
+import { OAuthClientRegistrationEntity } from '../entities/oauth-client-registration.js';
+import type { OAuthClientRegistrationRow } from '../../domain/model/oauth-client-registration.js';
 import { BaseRepository } from './base.js';
 
 export interface RegistrationKey {

@@ -1,6 +1,7 @@
 import { LessThan, type DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { OAuthClientEntity, type OAuthClientRow } from '../entities/oauth-client.js';
+import { OAuthClientEntity } from '../entities/oauth-client.js';
+import type { OAuthClientRow } from '../../domain/model/oauth-client.js';
 import { BaseRepository } from './base.js';
 
 export type OAuthClientInsert = Omit<OAuthClientRow, 'createdAt' | 'updatedAt'>;

@@ -1,6 +1,7 @@
 import { IsNull, type DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { OneTimeCodeEntity, type OneTimeCodeKind, type OneTimeCodeRow } from '../entities/one-time-code.js';
+import { OneTimeCodeEntity } from '../entities/one-time-code.js';
+import type { OneTimeCodeKind, OneTimeCodeRow } from '../../domain/model/one-time-code.js';
 import { BaseRepository } from './base.js';
 
 export class OneTimeCodeRepository extends BaseRepository<OneTimeCodeRow> {

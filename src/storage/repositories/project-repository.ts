@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { ProjectEntity, type ProjectRow } from '../entities/project.js';
+import { ProjectEntity } from '../entities/project.js';
+import type { ProjectRow } from '../../domain/model/project.js';
 import { BaseRepository } from './base.js';
 
 export class ProjectRepository extends BaseRepository<ProjectRow> {

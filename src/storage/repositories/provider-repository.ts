@@ -1,7 +1,8 @@
 import { ArrayContains, MoreThan, type DataSource, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { ProviderEntity, type ProviderRow } from '../entities/provider.js';
+import { ProviderEntity } from '../entities/provider.js';
+import type { ProviderRow } from '../../domain/model/provider.js';
 import { BaseRepository } from './base.js';
 
 export interface ProviderListQuery {

@@ -1,6 +1,7 @@
 import { In, type DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { ConnectionEntity, type ConnectionRow, type RefreshState } from '../entities/connection.js';
+import { ConnectionEntity } from '../entities/connection.js';
+import type { ConnectionRow, RefreshState } from '../../domain/model/connection.js';
 import { BaseRepository } from './base.js';
 
 const COLUMNS: Record<keyof RefreshState, string> = {

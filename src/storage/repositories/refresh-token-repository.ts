@@ -1,6 +1,7 @@
 import { IsNull, type DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { RefreshTokenEntity, type RefreshTokenRow } from '../entities/refresh-token.js';
+import { RefreshTokenEntity } from '../entities/refresh-token.js';
+import type { RefreshTokenRow } from '../../domain/model/refresh-token.js';
 import { BaseRepository } from './base.js';
 
 export class RefreshTokenRepository extends BaseRepository<RefreshTokenRow> {

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
-import { SigningKeyEntity, type SigningKeyRow } from '../entities/signing-key.js';
+import { SigningKeyEntity } from '../entities/signing-key.js';
+import type { SigningKeyRow } from '../../domain/model/signing-key.js';
 import { BaseRepository } from './base.js';
 
 // Any constant works; it only has to be the same in every replica.

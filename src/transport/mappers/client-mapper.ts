@@ -4,8 +4,8 @@ import { AccountSchema, BrandingSchema, HandoffIntent } from '../../../gen/ts/ne
 import { ClientSchema, ClientType, HandoffIpBinding, type Client } from '../../../gen/ts/nexus/v1/client_pb.js';
 import type { ClientInput } from '../../domain/auth/client-validation.js';
 import { InvalidFieldError } from '../../domain/errors.js';
-import type { AccountRow } from '../../storage/entities/account.js';
-import type { OAuthClientRow } from '../../storage/entities/oauth-client.js';
+import type { AccountRow } from '../../domain/model/account.js';
+import type { OAuthClientRow } from '../../domain/model/oauth-client.js';
 
 /** A client as the admin API shows it: never its secret. */
 export function clientToProto(row: OAuthClientRow): Client {

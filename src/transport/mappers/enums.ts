@@ -1,7 +1,7 @@
 import { ConnectionStatus } from '../../../gen/ts/nexus/v1/connection_pb.js';
 import { ApiKeyLocation, AuthType, ClientAuthMethod, RefreshTokenRotation, TokenResponseFormat } from '../../../gen/ts/nexus/v1/provider_pb.js';
-import type { ConnectionStatusName } from '../../storage/entities/connection.js';
-import type { AuthTypeName, ClientAuthMethodName, RefreshTokenRotationName, TokenResponseFormatName } from '../../storage/entities/provider.js';
+import type { ConnectionStatusName } from '../../domain/model/connection.js';
+import type { AuthTypeName, ClientAuthMethodName, RefreshTokenRotationName, TokenResponseFormatName } from '../../domain/model/provider.js';
 
 /** Wire enums <-> domain names, in one place so both directions stay in step. */
 const AUTH_TYPES: [AuthType, AuthTypeName][] = [

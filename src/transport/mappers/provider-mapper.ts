@@ -4,7 +4,7 @@ import { CatalogProviderSchema, ProviderSchema, type CatalogProvider, type Provi
 import { catalogTemplateRow, type CatalogEntry } from '../../domain/catalog/provider-catalog.js';
 import { InvalidFieldError } from '../../domain/errors.js';
 import type { ProviderInput } from '../../domain/providers/provider-input.js';
-import type { ProviderRow } from '../../storage/entities/provider.js';
+import type { ProviderRow } from '../../domain/model/provider.js';
 import {
   apiKeyLocationToDomain,
   apiKeyLocationToWire,
