@@ -108,7 +108,8 @@ describe('one HTTP/2 connection cannot starve the others', () => {
 
     expect(seen.errors).toEqual([]);
     expect(seen.latencies.length).toBeGreaterThan(3);
-    expect(seen.max).toBeLessThan(3_000);
+    // Unloaded, the bystander's slowest call takes well under a second; the bound leaves room for a busy CI machine.
+    expect(seen.max).toBeLessThan(5_000);
   });
 
   it('holds at most NEXUS_H2_MAX_CONCURRENT_STREAMS watch streams per connection, and its memory returns to its baseline', { timeout: 90_000 }, async () => {
@@ -187,6 +188,7 @@ describe('one HTTP/2 connection cannot starve the others', () => {
     expect(peer.received.goaway).toBe(true);
     expect(peer.received.closed).toBe(true);
     expect(seen.errors).toEqual([]);
-    expect(seen.max).toBeLessThan(3_000);
+    // Unloaded, the bystander's slowest call takes well under a second; the bound leaves room for a busy CI machine.
+    expect(seen.max).toBeLessThan(5_000);
   });
 });
