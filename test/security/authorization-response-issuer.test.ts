@@ -2,16 +2,16 @@ import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { AuthType, ClientAuthMethod } from '../../gen/ts/nexus/v1/provider_pb.js';
-import { callback } from '../support/consent.js';
+import { callback, throughNexus } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { MinimalAuthServer } from '../support/minimal-as.js';
 import { minimalProvider } from '../support/refresh-fixtures.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
 
-/** The user at the consent screen: follows auth_url to the server's redirect back to Nexus. */
+/** The user: confirms on Nexus's page, then at the server's consent screen; returns the server's redirect back to Nexus. */
 async function consent(authUrl: string): Promise<string> {
-  const res = await fetch(authUrl, { redirect: 'manual' });
+  const res = await fetch(await throughNexus(authUrl), { redirect: 'manual' });
   const location = res.headers.get('location');
   if (res.status !== 302 || !location) throw new Error(`authorization server answered ${res.status}`);
   return location;
