@@ -73,7 +73,8 @@ describe('background refresh worker across two server processes on one PostgreSQ
     const token = await b.tokens.getToken({ connectionId: ids[0]! });
     expect(token.expireTime!.seconds).toBeGreaterThan(BigInt(Math.floor((Date.now() + HOUR_MS / 2) / 1000)));
     expect(as.presented.length).toBe(before);
-  });
+    // 30 connections through the consent page (GET, POST, consent, callback each), then up to 60 s of waiting.
+  }, 90_000);
 });
 
 describe('background refresh when the authorization server fails (one server process)', () => {
