@@ -1,9 +1,9 @@
 import { displayPrefixOf, generateApiKey, hashSecret, newId, secretMatches } from '../crypto/index.js';
 import type { ApiKeyRow, ApiKeyScope } from './model/api-key.js';
-import type { Store } from '../storage/store.js';
 import type { ConnectionEvents, CredentialRevocation } from './connections/connection-events.js';
 import { UnauthenticatedError } from './errors.js';
 import type { Principal } from './principal.js';
+import type { Persistence } from './ports/persistence.js';
 
 const CACHE_TTL_MS = 10_000;
 const CACHE_MAX = 10_000;
@@ -40,7 +40,7 @@ export class ApiKeys {
    */
   private generation = 0;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Persistence) {}
 
   /** Drops cached keys as revocations are heard (this replica's and every other's). */
   hearRevocations(events: ConnectionEvents): () => void {

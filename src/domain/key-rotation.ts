@@ -1,9 +1,9 @@
 import { DecryptionError, needsReseal, reseal, type KeyRing } from '../crypto/index.js';
-import type { Store } from '../storage/store.js';
 import { signingKeyAad } from './auth/signing-keys.js';
 import { credentialsAad } from './connections/connection-urls.js';
 import { registrationSecretAad } from './mcp/mcp-clients.js';
 import { clientSecretAad } from './providers/provider-service.js';
+import type { Persistence } from './ports/persistence.js';
 
 export interface ResealReport {
   connections: number;
@@ -21,7 +21,7 @@ export interface ResealReport {
  * it); once it reports zero, older keys can leave the ring. Each row is
  * re-read under lock so a concurrent refresh is never overwritten.
  */
-export async function resealAll(store: Store, ring: KeyRing): Promise<ResealReport> {
+export async function resealAll(store: Persistence, ring: KeyRing): Promise<ResealReport> {
   const report: ResealReport = { connections: 0, providerSecrets: 0, signingKeys: 0, unreadable: [] };
   // One altered or orphaned row must not stop the rotation of all the others.
   const attempt = async (id: string, work: () => Promise<void>) => {

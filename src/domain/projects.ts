@@ -1,6 +1,6 @@
-import type { Store } from '../storage/store.js';
 import type { ApiKeys } from './api-keys.js';
 import { ALL_SCOPES } from './principal.js';
+import type { Persistence } from './ports/persistence.js';
 
 /** The project every fresh installation starts with, and the one public calls default to. */
 export const DEFAULT_PROJECT_ID = 'prj_default';
@@ -19,7 +19,7 @@ export interface BootstrapResult {
  * else one generated on the very first start.
  */
 export async function bootstrap(
-  store: Store,
+  store: Persistence,
   apiKeys: ApiKeys,
   adminApiKey: string | undefined,
   /** Only `nexus start` generates one, because only it can show the key to someone. */

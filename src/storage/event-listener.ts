@@ -2,19 +2,9 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { EVENTS_CHANNEL } from './repositories/connection-event-repository.js';
+import type { EventListener, ListenerHandlers } from '../domain/ports/persistence.js';
 
-export interface ListenerHandlers {
-  /** A NOTIFY payload on the events channel. */
-  notify(payload: string): void;
-  /** The listening session was lost and is back: notifications in between are gone, catch up from the table. */
-  reconnected(): void;
-}
-
-/** Receives the connection-event notifications of every replica. */
-export interface EventListener {
-  start(handlers: ListenerHandlers): Promise<void>;
-  stop(): Promise<void>;
-}
+export type { EventListener, ListenerHandlers };
 
 export interface ListenerLog {
   warn(context: Record<string, unknown>, message: string): void;

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from './data-source.js';
+import type { Persistence } from '../domain/ports/persistence.js';
 import { ApiKeyRepository } from './repositories/api-key-repository.js';
 import { AuthStateRepository } from './repositories/auth-state-repository.js';
 import { ConnectionEventRepository } from './repositories/connection-event-repository.js';
@@ -16,7 +17,7 @@ import { SigningKeyRepository } from './repositories/signing-key-repository.js';
 import { RefreshRepository } from './repositories/refresh-repository.js';
 
 /** The repositories over one data source, and the transactions that span them. */
-export class Store {
+export class Store implements Persistence {
   readonly projects: ProjectRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly providers: ProviderRepository;

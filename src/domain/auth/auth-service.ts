@@ -1,10 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashSecret, newId, pkceChallengeS256, randomToken } from '../../crypto/index.js';
-import type { Tx } from '../../storage/data-source.js';
 import type { AccountRow } from '../model/account.js';
 import type { AuthSessionRow } from '../model/auth-session.js';
 import type { OAuthClientRow } from '../model/oauth-client.js';
-import type { Store } from '../../storage/store.js';
 import { InvalidFieldError, ScopeMissingError, TooManyNoncesError, UnauthenticatedError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import { requireScope } from '../principal.js';
@@ -28,6 +26,7 @@ import { INTENT_SCOPES, parseUserScopes, USER_SCOPES } from './scopes.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { SiwePolicy, SiweVerifier } from './siwe.js';
 import { TokenVerificationError } from './signing-keys.js';
+import type { Persistence, Tx } from '../ports/persistence.js';
 
 export interface AuthSettings {
   /** BASE_URL: the default SIWE origin and the web app's base. */
@@ -96,7 +95,7 @@ export interface AccessClaims {
 export class AuthService {
   constructor(
     private readonly deps: {
-      store: Store;
+      store: Persistence;
       clients: ClientRegistry;
       keys: SigningKeys;
       siwe: SiweVerifier;

@@ -1,13 +1,12 @@
 import { hashSecret, isId, newId, randomToken, secretMatches } from '../../crypto/index.js';
 import type { OAuthClientRow } from '../model/oauth-client.js';
-import type { OAuthClientPatch } from '../../storage/repositories/oauth-client-repository.js';
-import type { Store } from '../../storage/store.js';
 import { echo, InvalidFieldError } from '../errors.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { Principal } from '../principal.js';
 import { ClientAuthenticationFailedError, ClientNotFoundError } from './auth-errors.js';
 import { MalformedClientCredentials, type ClientCredentials } from './client-credentials.js';
 import { validateClient, type ClientInput } from './client-validation.js';
+import type { OAuthClientPatch, Persistence } from '../ports/persistence.js';
 
 export const CLIENT_SECRET_PREFIX = 'nxcs_';
 // Compared against when the client id is unknown, so both paths hash once.
@@ -25,7 +24,7 @@ const MASK_FIELDS: Record<string, keyof ReturnType<typeof validateClient>> = {
 /** A project's OAuth clients: admin CRUD, and client authentication for AuthService. */
 export class ClientRegistry {
   constructor(
-    private readonly store: Store,
+    private readonly store: Persistence,
     private readonly allowInsecureUrls: boolean,
   ) {}
 

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT, errors as joseErrors } from 'jose';
 import { newId, openJson, sealJson, type KeyRing } from '../../crypto/index.js';
 import type { SigningKeyRow } from '../model/signing-key.js';
-import type { Store } from '../../storage/store.js';
+import type { Persistence, Tx } from '../ports/persistence.js';
 
 export const JWT_ALGORITHM = 'ES256';
 /** How often a replica re-reads the key table, so a rotation made elsewhere is picked up. */
@@ -36,7 +36,7 @@ export class SigningKeys {
   private loading: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Persistence,
     private readonly keyRing: KeyRing,
     private readonly issuer: string,
     private readonly clock: () => Date = () => new Date(),
@@ -147,7 +147,7 @@ export class SigningKeys {
     this.loadedAt = Date.now();
   }
 
-  private async insertNew(tx: Parameters<Parameters<Store['transaction']>[0]>[0]): Promise<string> {
+  private async insertNew(tx: Tx): Promise<string> {
     const id = newId('sk');
     const { publicKey, privateKey } = await generateKeyPair(JWT_ALGORITHM, { extractable: true });
     const publicJwk = await exportJWK(publicKey);

@@ -1,9 +1,7 @@
 import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../model/connection-event.js';
-import type { Tx } from '../../storage/data-source.js';
-import type { EventListener } from '../../storage/event-listener.js';
-import { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX } from '../../storage/repositories/connection-event-repository.js';
-import type { Store } from '../../storage/store.js';
 import type { ConnectionView } from './connection-service.js';
+import { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX } from '../ports/persistence.js';
+import type { EventListener, Persistence, Tx } from '../ports/persistence.js';
 
 export type { ConnectionEventRow, ConnectionEventTypeName };
 
@@ -78,7 +76,7 @@ export class ConnectionEvents {
   private readonly revocationHooks = new Set<(revocation: CredentialRevocation) => void>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Persistence,
     private readonly listener: EventListener,
     private readonly options: { retentionMs: number; log: ConnectionEventsLog },
   ) {}

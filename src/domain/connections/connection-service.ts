@@ -1,8 +1,6 @@
 import { newId, open as openSealed, pkceChallengeS256, pkceVerifier, seal, type KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow, ConnectionStatusName, RefreshState } from '../model/connection.js';
 import type { ProviderRow } from '../model/provider.js';
-import type { Tx } from '../../storage/data-source.js';
-import type { Store } from '../../storage/store.js';
 import { defaultCredentialSchema, validateAgainst } from '../credential-schema.js';
 import {
   ConnectionNotFoundError,
@@ -30,6 +28,7 @@ import { codeVerifierAad, returnUrlWith } from './connection-urls.js';
 import { ConsentLinks, newSecret, type BindingCookie, type CookieReader } from './consent-links.js';
 import { openCredentials, sealCredentials } from './sealed-credentials.js';
 import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
+import type { Persistence, Tx } from '../ports/persistence.js';
 
 /** A connection as callers and watchers see it: no refresh bookkeeping. */
 export interface ConnectionView extends Omit<ConnectionRow, keyof RefreshState> {
@@ -60,7 +59,7 @@ export interface CreatedConnection {
 }
 
 export interface ConnectionServiceDeps {
-  store: Store;
+  store: Persistence;
   keyRing: KeyRing;
   providers: ProviderService;
   oauth: OAuthClient;

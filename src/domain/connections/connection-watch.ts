@@ -1,6 +1,4 @@
 import type { ConnectionRow } from '../model/connection.js';
-import type { Tx } from '../../storage/data-source.js';
-import type { Store } from '../../storage/store.js';
 import {
   ConnectionNotFoundError,
   echo,
@@ -20,6 +18,7 @@ import { viewOf, type ConnectionEventRow, type ConnectionEventTypeName, type Con
 import type { ConnectionView } from './connection-service.js';
 import { decodeCursor, encodeCursor } from './event-cursor.js';
 import { WatchQueue } from './watch-queue.js';
+import type { Persistence, Tx } from '../ports/persistence.js';
 
 export type WatchItem =
   | { kind: 'event'; type: ConnectionEventTypeName | 'SNAPSHOT'; connection: ConnectionView; at: Date; cursor: string }
@@ -80,7 +79,7 @@ export class ConnectionWatch {
   private readonly liveItems = new WeakMap<ConnectionEventRow, WatchItem>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Persistence,
     private readonly events: ConnectionEvents,
     private readonly options: WatchOptions,
     private readonly gauge?: StreamGauge,

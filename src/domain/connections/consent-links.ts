@@ -1,6 +1,5 @@
 import { hashSecret, randomToken, secretMatches } from '../../crypto/index.js';
 import type { AuthStateRow } from '../model/auth-state.js';
-import type { Store } from '../../storage/store.js';
 import {
   ConsentBrowserMismatchError,
   ConsentLinkInvalidError,
@@ -9,6 +8,7 @@ import {
   StateExpiredError,
 } from '../errors.js';
 import type { ProviderService } from '../providers/provider-service.js';
+import type { Persistence } from '../ports/persistence.js';
 
 /**
  * Consent links (SECURITY.md, "Consent links: binding a connection to the
@@ -55,7 +55,7 @@ export function newSecret(): { secret: string; hash: string } {
 
 export class ConsentLinks {
   constructor(
-    private readonly store: Store,
+    private readonly store: Persistence,
     private readonly providers: ProviderService,
     /** Public BASE_URL: the links' base; https means cookies get Secure and the `__Host-` prefix (no subdomain can plant one). */
     readonly baseUrl: string,

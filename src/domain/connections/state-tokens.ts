@@ -8,8 +8,8 @@ import {
   type StateKind,
 } from '../../crypto/index.js';
 import type { AuthStateRow } from '../model/auth-state.js';
-import type { Store } from '../../storage/store.js';
 import { StateAlreadyUsedError, StateExpiredError, StateInvalidError } from '../errors.js';
+import type { Persistence } from '../ports/persistence.js';
 
 export const STATE_TTL_SECONDS = 600;
 
@@ -20,7 +20,7 @@ export const STATE_TTL_SECONDS = 600;
  */
 export class StateTokens {
   constructor(
-    private readonly store: Store,
+    private readonly store: Persistence,
     private readonly keyRing: KeyRing,
   ) {}
 

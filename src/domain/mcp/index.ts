@@ -1,13 +1,13 @@
 import type { Config } from '../../config/config.js';
-import type { Store } from '../../storage/store.js';
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 import type { SafeFetch } from '../outbound/safe-fetch.js';
 import { McpAuthorization } from './mcp-authorization.js';
 import { McpClients } from './mcp-clients.js';
 import { McpDiscovery } from './mcp-discovery.js';
+import type { Persistence } from '../ports/persistence.js';
 
 /** Wires discovery and client registration for MCP providers, on the SSRF-safe fetch. */
-export function mcpAuthorization(config: Config, store: Store, policy: OutboundPolicy, fetch: SafeFetch): McpAuthorization {
+export function mcpAuthorization(config: Config, store: Persistence, policy: OutboundPolicy, fetch: SafeFetch): McpAuthorization {
   const allowInsecureRequests = !config.production;
   const discovery = new McpDiscovery({ policy, fetch, ttlMs: config.discoveryCacheSeconds * 1000, allowInsecureRequests });
   const clients = new McpClients({ store, keyRing: config.keyRing, fetch, allowInsecureRequests, clientName: 'Nexus' });

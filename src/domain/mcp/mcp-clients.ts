@@ -2,11 +2,11 @@ import * as oauth from 'oauth4webapi';
 import { newId, open as openSealed, seal, type KeyRing } from '../../crypto/index.js';
 import type { OAuthClientRegistrationRow } from '../model/oauth-client-registration.js';
 import type { ClientAuthMethodName, ProviderRow } from '../model/provider.js';
-import type { Store } from '../../storage/store.js';
 import { McpDiscoveryFailedError, ProviderUnavailableError } from '../errors.js';
 import { safeErrorCode } from '../oauth/oauth-errors.js';
 import type { SafeFetch } from '../outbound/safe-fetch.js';
 import { classify } from './mcp-discovery.js';
+import type { Persistence } from '../ports/persistence.js';
 
 /** The OAuth client Nexus uses at an MCP server's authorization server. */
 export interface McpClient {
@@ -35,7 +35,7 @@ export class McpClients {
 
   constructor(
     private readonly deps: {
-      store: Store;
+      store: Persistence;
       keyRing: KeyRing;
       fetch: SafeFetch;
       allowInsecureRequests: boolean;

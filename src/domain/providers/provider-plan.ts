@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ProviderRow } from '../model/provider.js';
-import type { Store } from '../../storage/store.js';
 import { InvalidFieldError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { ProviderInput } from './provider-input.js';
 import type { ProviderService } from './provider-service.js';
 import { validateProvider, type ValidatedProvider } from './provider-validation.js';
+import type { Persistence } from '../ports/persistence.js';
 
 export type PlanStep =
   | { action: 'create'; name: string; input: ProviderInput }
@@ -39,7 +39,7 @@ const OAUTH2_DEFAULTS = { tokenResponseFormat: 'json', tokenParams: {}, tokenRes
  * time; the plan names the field, never the value.
  */
 export async function planProviders(
-  store: Store,
+  store: Persistence,
   providers: ProviderService,
   projectId: string,
   desired: ProviderInput[],
@@ -135,7 +135,7 @@ function snake(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-async function allProviders(store: Store, projectId: string): Promise<ProviderRow[]> {
+async function allProviders(store: Persistence, projectId: string): Promise<ProviderRow[]> {
   const rows: ProviderRow[] = [];
   for (;;) {
     const page = await store.providers.list({ projectId, enabledOnly: false, afterName: rows.at(-1)?.name, limit: 500 });

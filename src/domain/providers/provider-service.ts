@@ -1,7 +1,5 @@
 import { hashSecret, newId, open as openSealed, seal, secretMatches, type KeyRing } from '../../crypto/index.js';
 import type { ProviderRow } from '../model/provider.js';
-import type { Tx } from '../../storage/data-source.js';
-import type { Store } from '../../storage/store.js';
 import { InvalidFieldError, ProviderAlreadyExistsError, ProviderInUseError, ProviderNotFoundError } from '../errors.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
@@ -10,6 +8,7 @@ import type { Principal } from '../principal.js';
 import { projectFor } from '../workspace-scope.js';
 import { UPDATABLE_FIELDS, type ProviderInput, type UpdatableField } from './provider-input.js';
 import { validateProvider } from './provider-validation.js';
+import type { Persistence, Tx } from '../ports/persistence.js';
 
 export interface ProviderPage {
   providers: ProviderRow[];
@@ -30,7 +29,7 @@ export function clientSecretAad(providerId: string): string {
  */
 export class ProviderService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Persistence,
     private readonly keyRing: KeyRing,
     private readonly allowInsecureUrls: boolean,
     private readonly revokeConnections: ConnectionsRevoker,

@@ -1,5 +1,5 @@
-import type { Store } from '../../storage/store.js';
 import type { Refresher } from './refresher.js';
+import type { Persistence } from '../ports/persistence.js';
 
 export interface RefreshWorkerOptions {
   batchSize: number;
@@ -17,7 +17,7 @@ export interface WorkerObserver {
 }
 
 export interface RefreshWorkerDeps {
-  store: Store;
+  store: Persistence;
   refresher: Refresher;
   observer?: WorkerObserver | undefined;
   warn: (message: string, context: Record<string, unknown>) => void;

@@ -2,9 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow, RefreshState } from '../model/connection.js';
-import type { Tx } from '../../storage/data-source.js';
-import type { ConnectionPatch } from '../../storage/repositories/connection-repository.js';
-import type { Store } from '../../storage/store.js';
 import type { ConnectionEvents, ConnectionEventTypeName } from '../connections/connection-events.js';
 import { openCredentials, sealCredentials } from '../connections/sealed-credentials.js';
 import {
@@ -21,6 +18,7 @@ import type { ProviderService } from '../providers/provider-service.js';
 import { backoffDelay } from './backoff.js';
 import { NO_OBSERVER, type RefreshObserver, type RefreshOutcomeLabel, type RefreshTrigger } from './refresh-observer.js';
 import { SingleFlight } from './single-flight.js';
+import type { ConnectionPatch, Persistence, Tx } from '../ports/persistence.js';
 
 /*
  * ONE refresh path for on-demand refreshes (GetToken, RefreshToken) and the
@@ -86,7 +84,7 @@ export interface RefresherOptions {
 }
 
 export interface RefresherDeps {
-  store: Store;
+  store: Persistence;
   keyRing: KeyRing;
   providers: ProviderService;
   oauth: OAuthClient;

@@ -1,8 +1,6 @@
 import type { KeyRing } from '../../crypto/index.js';
-import type { Tx } from '../../storage/data-source.js';
 import type { ConnectionRow } from '../model/connection.js';
 import type { ProviderRow } from '../model/provider.js';
-import type { Store } from '../../storage/store.js';
 import { checkConnectionId } from '../connections/connection-id.js';
 import { openCredentials } from '../connections/sealed-credentials.js';
 import { ConnectionNotFoundError, echo, InvalidFieldError, StaticCredentialError } from '../errors.js';
@@ -14,12 +12,13 @@ import type { IssuedCredential } from './issued-credential.js';
 import { isFresh, usabilityError, type Refresher } from './refresher.js';
 import { staticCredential } from './static-credentials.js';
 import type { TokenCache } from './token-cache.js';
+import type { Persistence, Tx } from '../ports/persistence.js';
 
 export const DEFAULT_MIN_REMAINING_MS = 60_000;
 export const MAX_MIN_REMAINING_MS = 3_600_000;
 
 export interface TokenServiceDeps {
-  store: Store;
+  store: Persistence;
   keyRing: KeyRing;
   /** The one refresh path, shared with the background worker. */
   refresher: Refresher;

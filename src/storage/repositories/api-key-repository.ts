@@ -1,5 +1,6 @@
 import { IsNull, Not, type DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
+import type { ApiKeysPort } from '../../domain/ports/persistence.js';
 import { ApiKeyEntity } from '../entities/api-key.js';
 import type { ApiKeyRow } from '../../domain/model/api-key.js';
 import { BaseRepository } from './base.js';
@@ -8,7 +9,7 @@ import { CREDENTIAL_REVOKED_SUFFIX, EVENTS_CHANNEL, updateAndNotifyRevoked } fro
 // Two-key advisory lock class (see connection-event-repository for another).
 const BOOTSTRAP_LOCK_CLASS = 72_430;
 
-export class ApiKeyRepository extends BaseRepository<ApiKeyRow> {
+export class ApiKeyRepository extends BaseRepository<ApiKeyRow> implements ApiKeysPort {
   constructor(dataSource: DataSource) {
     super(dataSource, ApiKeyEntity);
   }

@@ -1,12 +1,11 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
+import type { AuthStatesPort, ConsentColumns } from '../../domain/ports/persistence.js';
 import { AuthStateEntity } from '../entities/auth-state.js';
 import type { AuthStateRow } from '../../domain/model/auth-state.js';
 import { BaseRepository } from './base.js';
 
-type ConsentColumns = 'linkHash' | 'providerUrl' | 'clientId' | 'browserBindingHash' | 'confirmedAt';
-
-export class AuthStateRepository extends BaseRepository<AuthStateRow> {
+export class AuthStateRepository extends BaseRepository<AuthStateRow> implements AuthStatesPort {
   constructor(dataSource: DataSource) {
     super(dataSource, AuthStateEntity);
   }

@@ -1,5 +1,9 @@
 import type { DataSource } from 'typeorm';
+import { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX } from '../../domain/ports/persistence.js';
 import type { Tx } from '../data-source.js';
+import type { ConnectionEventsPort, EventFilter, NewConnectionEvent } from '../../domain/ports/persistence.js';
+
+export type { EventFilter, NewConnectionEvent };
 import { ConnectionEventEntity } from '../entities/connection-event.js';
 import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../../domain/model/connection-event.js';
 import { BaseRepository } from './base.js';
@@ -10,8 +14,7 @@ import { BaseRepository } from './base.js';
  * or a user session was revoked).
  */
 export const EVENTS_CHANNEL = 'nexus_connection_events';
-export const PROVIDERS_CHANGED_SUFFIX = ':providers';
-export const CREDENTIAL_REVOKED_SUFFIX = ':revoked';
+export { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX };
 
 /**
  * SQL that runs `update` (an UPDATE ... RETURNING project_id, id) and, in the
@@ -26,19 +29,7 @@ export function updateAndNotifyRevoked(update: string, paramCount: number): stri
 // Two-key advisory locks (class, object) live apart from the one-key migration lock.
 const EVENT_LOCK_CLASS = 72_420;
 
-export interface EventFilter {
-  projectId: string;
-  workspaceId?: string | undefined;
-  providerId?: string | undefined;
-  connectionId?: string | undefined;
-}
-
-export interface NewConnectionEvent {
-  type: ConnectionEventTypeName;
-  connection: ConnectionSnapshot;
-}
-
-export class ConnectionEventRepository extends BaseRepository<ConnectionEventRow> {
+export class ConnectionEventRepository extends BaseRepository<ConnectionEventRow> implements ConnectionEventsPort {
   constructor(dataSource: DataSource) {
     super(dataSource, ConnectionEventEntity);
   }

@@ -1,25 +1,16 @@
 import { LessThan, Not, type DataSource, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import type { Tx } from '../data-source.js';
+import type { ConnectionsPort, ConnectionListQuery, ConnectionPatch } from '../../domain/ports/persistence.js';
+
+export type { ConnectionListQuery, ConnectionPatch };
 import { ConnectionEntity } from '../entities/connection.js';
 import type { ConnectionRow, ConnectionStatusName, RefreshState } from '../../domain/model/connection.js';
 import { ProviderEntity } from '../entities/provider.js';
 import type { ProviderRow } from '../../domain/model/provider.js';
 import { BaseRepository } from './base.js';
 
-export interface ConnectionListQuery {
-  projectId: string;
-  workspaceId?: string | undefined;
-  providerId?: string | undefined;
-  status?: ConnectionStatusName | undefined;
-  /** Keyset cursor: ids strictly before this one (ids grow with time). */
-  beforeId?: string | undefined;
-  limit: number;
-}
-
-export type ConnectionPatch = Partial<Omit<ConnectionRow, 'id' | 'projectId' | 'createdAt' | 'updatedAt'>>;
-
-export class ConnectionRepository extends BaseRepository<ConnectionRow> {
+export class ConnectionRepository extends BaseRepository<ConnectionRow> implements ConnectionsPort {
   constructor(dataSource: DataSource) {
     super(dataSource, ConnectionEntity);
   }

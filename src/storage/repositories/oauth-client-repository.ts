@@ -1,13 +1,13 @@
 import { LessThan, type DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
+import type { OAuthClientsPort, OAuthClientInsert, OAuthClientPatch } from '../../domain/ports/persistence.js';
+
+export type { OAuthClientInsert, OAuthClientPatch };
 import { OAuthClientEntity } from '../entities/oauth-client.js';
 import type { OAuthClientRow } from '../../domain/model/oauth-client.js';
 import { BaseRepository } from './base.js';
 
-export type OAuthClientInsert = Omit<OAuthClientRow, 'createdAt' | 'updatedAt'>;
-export type OAuthClientPatch = Partial<Omit<OAuthClientRow, 'id' | 'projectId' | 'type' | 'secretHash' | 'createdAt' | 'updatedAt'>>;
-
-export class OAuthClientRepository extends BaseRepository<OAuthClientRow> {
+export class OAuthClientRepository extends BaseRepository<OAuthClientRow> implements OAuthClientsPort {
   constructor(dataSource: DataSource) {
     super(dataSource, OAuthClientEntity);
   }

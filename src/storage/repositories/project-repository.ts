@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
+import type { ProjectsPort } from '../../domain/ports/persistence.js';
 import { ProjectEntity } from '../entities/project.js';
 import type { ProjectRow } from '../../domain/model/project.js';
 import { BaseRepository } from './base.js';
 
-export class ProjectRepository extends BaseRepository<ProjectRow> {
+export class ProjectRepository extends BaseRepository<ProjectRow> implements ProjectsPort {
   constructor(dataSource: DataSource) {
     super(dataSource, ProjectEntity);
   }

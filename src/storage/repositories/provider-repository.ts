@@ -1,20 +1,14 @@
 import { ArrayContains, MoreThan, type DataSource, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import type { Tx } from '../data-source.js';
+import type { ProvidersPort, ProviderListQuery } from '../../domain/ports/persistence.js';
+
+export type { ProviderListQuery };
 import { ProviderEntity } from '../entities/provider.js';
 import type { ProviderRow } from '../../domain/model/provider.js';
 import { BaseRepository } from './base.js';
 
-export interface ProviderListQuery {
-  projectId: string;
-  enabledOnly: boolean;
-  category?: string | undefined;
-  /** Keyset cursor: names strictly after this one. */
-  afterName?: string | undefined;
-  limit: number;
-}
-
-export class ProviderRepository extends BaseRepository<ProviderRow> {
+export class ProviderRepository extends BaseRepository<ProviderRow> implements ProvidersPort {
   constructor(dataSource: DataSource) {
     super(dataSource, ProviderEntity);
   }

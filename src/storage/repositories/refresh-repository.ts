@@ -1,5 +1,6 @@
 import { In, type DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
+import type { RefreshStatePort } from '../../domain/ports/persistence.js';
 import { ConnectionEntity } from '../entities/connection.js';
 import type { ConnectionRow, RefreshState } from '../../domain/model/connection.js';
 import { BaseRepository } from './base.js';
@@ -29,7 +30,7 @@ const NOT_BACKING_OFF = `(c.refresh_next_attempt_at IS NULL OR c.refresh_next_at
 const NOT_LEASED = `(c.refresh_lease_until IS NULL OR c.refresh_lease_until < $2)`;
 
 /** The refresh bookkeeping columns of connections, and the background worker's queries over them. */
-export class RefreshRepository extends BaseRepository<ConnectionRow> {
+export class RefreshRepository extends BaseRepository<ConnectionRow> implements RefreshStatePort {
   constructor(dataSource: DataSource) {
     super(dataSource, ConnectionEntity);
   }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from '../data-source.js';
+import type { SigningKeysPort } from '../../domain/ports/persistence.js';
 import { SigningKeyEntity } from '../entities/signing-key.js';
 import type { SigningKeyRow } from '../../domain/model/signing-key.js';
 import { BaseRepository } from './base.js';
@@ -7,7 +8,7 @@ import { BaseRepository } from './base.js';
 // Any constant works; it only has to be the same in every replica.
 const SIGNING_KEY_LOCK = 7_242_019_005;
 
-export class SigningKeyRepository extends BaseRepository<SigningKeyRow> {
+export class SigningKeyRepository extends BaseRepository<SigningKeyRow> implements SigningKeysPort {
   constructor(dataSource: DataSource) {
     super(dataSource, SigningKeyEntity);
   }
