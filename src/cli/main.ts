@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import pino from 'pino';
 import { createApp, type App } from '../app.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.js';
-import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { ConfigError, loadConfig, loadOutboundSettings, type Config } from '../config/config.js';
 import { EmbeddedDatabaseLockedError } from '../storage/embedded-postgres.js';
 import { resealAll, type ResealReport } from '../domain/key-rotation.js';
 import { DEFAULT_PROJECT_ID } from '../domain/projects.js';
@@ -14,6 +14,9 @@ import { NexusError } from '../domain/errors.js';
 import { readProvidersFile } from './providers-file.js';
 import { parseWorkers, runPrimary } from './cluster.js';
 import { ProviderCatalog } from '../domain/catalog/provider-catalog.js';
+import { checkCatalog, describeCheck } from '../domain/catalog/catalog-check.js';
+import { OutboundPolicy } from '../domain/outbound/outbound-policy.js';
+import { createSafeFetch } from '../domain/outbound/safe-fetch.js';
 import { applyPlan, describePlan, hasChanges, planProviders } from '../domain/providers/provider-plan.js';
 import { start } from './start.js';
 import { forwardIfServerRunning } from '../control/client.js';
@@ -139,6 +142,22 @@ const applyCommand = (command: Command) =>
 applyCommand(program.command('providers').description('manage providers').command('apply'));
 // The session-1 spelling, kept for existing scripts.
 applyCommand(program.command('providers:apply'));
+
+program
+  .command('catalog')
+  .description('the built-in provider catalog')
+  .command('check')
+  .description('fetch each entry\'s discovery document or endpoints and report what no longer matches (needs network access)')
+  .argument('[names...]', 'catalog entries to check; all when none is given')
+  .option('--timeout <ms>', 'timeout per request', '10000')
+  .action(async (names: string[], opts: { timeout: string }) => {
+    const catalog = ProviderCatalog.builtin();
+    const entries = names.length ? names.map((n) => catalog.get(n)) : catalog.all;
+    const fetch = createSafeFetch(new OutboundPolicy(loadOutboundSettings()), { timeoutMs: Number(opts.timeout) || 10_000, maxBodyBytes: 256 * 1024 });
+    const results = await checkCatalog(entries, fetch);
+    console.log(describeCheck(results));
+    if (results.some((r) => r.status === 'changed' || r.status === 'unreachable')) process.exitCode = 1;
+  });
 
 program
   .command('keys:rotate')

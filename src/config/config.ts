@@ -274,6 +274,11 @@ export function loadRefreshConfig(env: NodeJS.ProcessEnv, providerTimeoutMs: num
   };
 }
 
+/** The outbound settings alone, for one-shot commands that open no database (`nexus catalog check`). */
+export function loadOutboundSettings(env: NodeJS.ProcessEnv = process.env): { production: boolean; allowedHosts: string[] } {
+  return { production: isProduction(env.NODE_ENV), allowedHosts: parseHosts(env.NEXUS_OUTBOUND_ALLOWED_HOSTS ?? '') };
+}
+
 function parseHosts(value: string): string[] {
   try {
     return list(value).map(normalizeEntry);

@@ -75,6 +75,11 @@ export class ProviderCatalog {
     return new ProviderCatalog(entries);
   }
 
+  /** Every entry, ordered by name. */
+  get all(): readonly CatalogEntry[] {
+    return this.sorted;
+  }
+
   get size(): number {
     return this.sorted.length;
   }
