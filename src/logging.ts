@@ -45,7 +45,15 @@ export function serializeError(err: Error): Record<string, unknown> {
   return strip(serialized, 0);
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * `format` pretty (LOG_FORMAT, or a terminal outside production) writes each
+ * record as one line of text instead of JSON; redaction has already happened
+ * when a record is formatted, so the text holds no more than the JSON would.
+ */
+export function createLogger(level: string, destination?: pino.DestinationStream | { format?: 'json' | 'pretty' | undefined }): Logger {
+  if (destination && !('write' in destination)) {
+    destination = destination.format === 'pretty' ? prettyLines(process.stdout) : undefined;
+  }
   return pino(
     {
       level,
@@ -61,4 +69,35 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/** Fields every record has; the pretty line shows time, level and message in place of them. */
+const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'msg']);
+
+/** `12:00:01 WARN message key=value …`, one line per record (an error's stack follows on its own lines). */
+export function formatPretty(json: string): string {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json.endsWith('\n') ? json : `${json}\n`;
+  }
+  const time = typeof record.time === 'number' ? new Date(record.time).toISOString().slice(11, 23) : '';
+  const level = LEVEL_NAMES[record.level as number] ?? String(record.level);
+  const fields: string[] = [];
+  let stack = '';
+  for (const [key, value] of Object.entries(record)) {
+    if (OMITTED.has(key) || value === undefined) continue;
+    if (key === 'err' && value && typeof value === 'object' && 'stack' in value) {
+      stack = `\n    ${String((value as { stack: unknown }).stack).replace(/\n/g, '\n    ')}`;
+      continue;
+    }
+    fields.push(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  }
+  return `${time} ${level.padEnd(5)} ${String(record.msg ?? '')}${fields.length ? `  ${fields.join(' ')}` : ''}${stack}\n`;
+}
+
+function prettyLines(out: NodeJS.WritableStream): pino.DestinationStream {
+  return { write: (line: string) => void out.write(formatPretty(line)) };
 }

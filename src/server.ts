@@ -19,6 +19,7 @@ import { registerHealthRoutes } from './http/health-routes.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerJwksRoute } from './http/jwks-route.js';
 import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
+import { registerRootRoute } from './http/root-route.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import type { Metrics } from './observability/metrics.js';
 import { OneLinePerRequest } from './http/request-log.js';
@@ -66,6 +67,8 @@ export interface ServerDeps {
   webAppDir?: string;
   /** false (`nexus worker`): only health checks and /metrics, no API, callback or pages. */
   serveApi?: boolean;
+  /** A server already bound to the port (`nexus start`); this app takes over its requests. */
+  listener?: DualProtocolServer | undefined;
 }
 
 /**
@@ -79,7 +82,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Typed as the HTTP/1.1 server fastify expects; HTTP/2 requests share the compat API.
-    serverFactory: (handler) => new DualProtocolServer(handler, limits) as unknown as http.Server,
+    serverFactory: (handler) => (deps.listener ? deps.listener.takeOver(handler) : new DualProtocolServer(handler, limits)) as unknown as http.Server,
     bodyLimit: READ_MAX_BYTES,
     // On close, idle keep-alive sockets go at once and HTTP/2 sessions get a GOAWAY; busy ones finish.
     forceCloseConnections: 'idle',
@@ -88,6 +91,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   // First, so every route and plugin registered below inherits it.
   registerSecurityHeaders(app);
   if (deps.serveApi === false) {
+    registerRootRoute(app, false);
     registerHealthRoutes(app, deps.store);
     registerMetricsRoute(app, deps.metrics, deps.metricsToken);
     return app;
@@ -138,6 +142,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   registerConsentPageRoute(app, deps.connections.consent);
   registerCapturePageRoute(app);
   await registerWebApp(app, deps.webAppDir);
+  registerRootRoute(app, true);
   registerHealthRoutes(app, deps.store);
   registerMetricsRoute(app, deps.metrics, deps.metricsToken);
   registerJwksRoute(app, deps.signingKeys);

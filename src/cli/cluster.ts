@@ -1,11 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { createApp } from '../app.js';
+import { createCore } from '../core.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { createLogger } from '../logging.js';
 import { serveClusterMetrics } from '../observability/cluster-metrics.js';
-import { printAdminKey } from './start.js';
+import { bindPort, printFirstScreen, release } from './start.js';
 
 /** How long the primary waits for draining workers before killing them. */
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -40,8 +40,15 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
       `${workers} workers need DATABASE_URL: the embedded database (PGlite) can only be used by one process. Set DATABASE_URL or run one worker.`,
     );
   }
-  const logger = createLogger(config.logLevel);
-  await prepareDatabase(config, logger);
+  const logger = createLogger(config.logLevel, { format: config.logFormat });
+  // The port is held while the database is prepared: a busy one fails before migrations or a key.
+  const probe = await bindPort(config.port, config.host, config.load);
+  let adminKey: string | undefined;
+  try {
+    adminKey = await prepareDatabase(config, logger);
+  } finally {
+    await release(probe);
+  }
 
   serveClusterMetrics();
   let stopping = false;
@@ -63,6 +70,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   });
   for (let i = 0; i < workers; i++) fork();
   logger.info({ workers, baseUrl: config.baseUrl }, 'nexus cluster primary started');
+  printFirstScreen({ config, embedded: false, adminKey, heading: `Nexus is starting ${workers} workers.` });
 
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -76,10 +84,10 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
 }
 
 /** Migrations and the admin key once, before any worker starts, so workers never race to create them. */
-async function prepareDatabase(config: Config, logger: Logger): Promise<void> {
-  const app = await createApp(config, logger, { generateAdminKey: true });
-  await app.close();
-  if (app.generatedAdminKey) printAdminKey(app.generatedAdminKey);
+async function prepareDatabase(config: Config, logger: Logger): Promise<string | undefined> {
+  const core = await createCore(config, logger, { generateAdminKey: true });
+  await core.close();
+  return core.generatedAdminKey;
 }
 
 /**

@@ -3,7 +3,7 @@ import { writeSecretFile } from '../config/secret-file.js';
 import path from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
-import { createApp, type App } from '../app.js';
+import { createCore, type Core } from '../core.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.js';
 import { ConfigError, loadConfig, loadOutboundSettings, type Config } from '../config/config.js';
 import { EmbeddedDatabaseLockedError } from '../storage/embedded-postgres.js';
@@ -12,16 +12,18 @@ import { DEFAULT_PROJECT_ID } from '../domain/projects.js';
 import { parseScopes } from '../domain/principal.js';
 import { NexusError } from '../domain/errors.js';
 import { readProvidersFile } from './providers-file.js';
-import { parseWorkers, runPrimary } from './cluster.js';
 import { ProviderCatalog } from '../domain/catalog/provider-catalog.js';
 import { checkCatalog, describeCheck } from '../domain/catalog/catalog-check.js';
 import { OutboundPolicy } from '../domain/outbound/outbound-policy.js';
 import { createSafeFetch } from '../domain/outbound/safe-fetch.js';
 import { applyPlan, describePlan, hasChanges, planProviders } from '../domain/providers/provider-plan.js';
-import { start } from './start.js';
 import { forwardIfServerRunning } from '../control/client.js';
 import { hostedCommand } from '../control/host.js';
 import { serveCommands } from '../control/server.js';
+
+// The server (HTTP, Connect, handlers, worker) is loaded only by the commands that run it: the
+// one-shot commands below build the core alone (core.ts), so they start in a fraction of the time.
+const server = () => import('./start.js');
 
 const program = new Command('nexus').description('Nexus: a credential broker for AI agents');
 // One-shot commands log only warnings, to stderr.
@@ -41,8 +43,10 @@ program
   .option('--workers <n>', 'server processes sharing the port: a number or "auto" (one per core); default NEXUS_WORKERS or 1')
   .action(async (opts: { workers?: string }) => {
     const config = loadConfig();
+    const { start } = await server();
     // A cluster worker runs this same command line: it serves, the primary did the set-up.
     if (cluster.isWorker) return start(config, { generateAdminKey: false });
+    const { parseWorkers, runPrimary } = await import('./cluster.js');
     const workers = parseWorkers(opts.workers ?? process.env.NEXUS_WORKERS);
     return workers > 1 ? runPrimary(config, workers) : start(config);
   });
@@ -50,21 +54,21 @@ program
 program
   .command('worker')
   .description('run only the background refresh worker (health checks and /metrics on PORT, no API)')
-  .action(async () => start(loadConfig(), { mode: 'worker' }));
+  .action(async () => (await server()).start(loadConfig(), { mode: 'worker' }));
 
 program
   .command('migrate')
   .description('run database migrations and exit')
   .action(async () => {
-    const app = await createApp(loadConfig(), quietLogger());
+    const app = await createCore(loadConfig(), quietLogger());
     await app.close();
     console.log('migrations are up to date');
   });
 
 /** Opens the app for a one-shot command, runs it, prints its output, closes. */
-async function oneShot(command: (app: App, config: Config) => Promise<string>): Promise<void> {
+async function oneShot(command: (app: Core, config: Config) => Promise<string>): Promise<void> {
   const config = loadConfig();
-  const app = await createApp(config, quietLogger());
+  const app = await createCore(config, quietLogger());
   try {
     console.log(await command(app, config));
   } finally {
@@ -110,7 +114,7 @@ interface ApplyOptions {
 async function applyProviders(opts: ApplyOptions): Promise<void> {
   const config = loadConfig();
   const desired = readProvidersFile(opts.file, ProviderCatalog.builtin());
-  const app = await createApp(config, quietLogger());
+  const app = await createCore(config, quietLogger());
   const admin = { projectId: opts.project, keyId: 'cli', scopes: new Set(['admin'] as const) };
   try {
     if (!(await app.store.projects.findById(opts.project))) throw new Error(`project ${opts.project} does not exist`);
@@ -185,7 +189,7 @@ program
     const file = path.join(config.dataDir, 'encryption-keys');
     // A new file renamed over the old one: a crash mid-write leaves the old ring, never half of one.
     writeSecretFile(file, `${next.toSpec()}\n`);
-    const app = await createApp({ ...config, keyRing: next }, quietLogger());
+    const app = await createCore({ ...config, keyRing: next }, quietLogger());
     try {
       const report = await resealAll(app.store, next);
       console.log(`new primary key ${next.primary.id}; ${describe(report)}`);

@@ -20,6 +20,8 @@ export interface Config {
   /** Browser origins allowed to call the API cross-origin (Connect-Web). */
   corsOrigins: string[];
   logLevel: string;
+  /** LOG_FORMAT: `json` lines (pino), or `pretty` one-line text for a person at a terminal. */
+  logFormat?: 'json' | 'pretty';
   /** Upper bound on an outbound call to a provider. */
   providerTimeoutMs: number;
   /** Background refresh and the refresh lease (NEXUS_REFRESH_*). */
@@ -161,6 +163,13 @@ export function dataDirOf(env: NodeJS.ProcessEnv): string {
   return path.resolve(env.NEXUS_DATA_DIR ?? './.nexus');
 }
 
+/** JSON unless asked otherwise; pretty by default only for a terminal outside production. */
+function parseLogFormat(value: string | undefined, production: boolean): 'json' | 'pretty' {
+  if (value === undefined || value === '') return !production && process.stdout.isTTY ? 'pretty' : 'json';
+  if (value === 'json' || value === 'pretty') return value;
+  throw new ConfigError(`LOG_FORMAT "${value}" must be json or pretty`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = isProduction(env.NODE_ENV);
   const port = parsePort(env.PORT ?? '8080');
@@ -186,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowedReturnUrls: list(allowed ?? 'http://localhost:*'),
     corsOrigins: list(env.NEXUS_CORS_ORIGINS ?? (production ? '' : 'http://localhost:*,http://127.0.0.1:*')),
     logLevel: env.LOG_LEVEL ?? 'info',
+    logFormat: parseLogFormat(env.LOG_FORMAT, production),
     providerTimeoutMs,
     refresh: loadRefreshConfig(env, providerTimeoutMs),
     metricsToken: env.NEXUS_METRICS_TOKEN || undefined,

@@ -44,12 +44,17 @@ export class DualProtocolServer extends net.Server {
   /** Accepted sockets whose protocol is not known yet (they belong to neither inner server). */
   private readonly sniffing = new Set<net.Socket>();
   private drainTimer: NodeJS.Timeout | undefined;
+  private handler: Handler;
+  private next: Handler | undefined;
 
   constructor(
     handler: Handler,
     private readonly limits: FrontLimits,
   ) {
     super((socket) => this.route(socket));
+    this.handler = handler;
+    // Through this, so takeOver() can hand the server to another handler.
+    const handle: Handler = (req, res) => this.handler(req, res);
     this.maxConnections = limits.maxConnections;
     this.http1 = http.createServer(
       {
@@ -59,7 +64,7 @@ export class DualProtocolServer extends net.Server {
         // How often Node checks the headers and request timeouts.
         connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
       },
-      handler,
+      handle,
     );
     // No traffic either way for this long: the socket is closed (a streaming response's heartbeats are traffic).
     this.http1.timeout = limits.idleTimeoutMs;
@@ -70,7 +75,7 @@ export class DualProtocolServer extends net.Server {
         maxSessionRejectedStreams: 100,
         maxSessionInvalidFrames: 100,
       },
-      handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+      handle as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
     );
     this.http2.on('session', (session) => this.trackSession(session));
     this.http2.on('stream', (stream) => {
@@ -153,6 +158,26 @@ export class DualProtocolServer extends net.Server {
         session.destroy(undefined, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
       }
     });
+  }
+
+  /**
+   * `nexus start` binds the port first, with a handler that answers
+   * "starting" (so a busy port fails before migrations run or a key is
+   * printed), then gives the bound server to fastify: `handler` (fastify's)
+   * takes over when fastify calls listen(), after its routes are ready.
+   */
+  takeOver(handler: Handler): this {
+    this.next = handler;
+    return this;
+  }
+
+  /** Already bound (see takeOver): listening again switches to the new handler and reports `listening`, as fastify expects. */
+  override listen(...args: unknown[]): this {
+    if (!this.listening) return super.listen(...(args as Parameters<net.Server['listen']>));
+    if (this.next) this.handler = this.next;
+    this.next = undefined;
+    process.nextTick(() => this.emit('listening'));
+    return this;
   }
 
   /**

@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { WEB_APP_PATH } from '../core.js';
 import { packagePath } from '../paths.js';
 import { page } from './html.js';
 
 /** Where `npm run build:web` puts the Manage Connections web app (web/vite.config.ts). */
 export const WEB_APP_DIR = packagePath('web', 'dist');
-export const WEB_APP_PREFIX = '/manage/';
+export const WEB_APP_PREFIX = WEB_APP_PATH;
 
 /**
  * The app's own CSP, stricter than the default one: scripts, styles and API

@@ -1,5 +1,4 @@
-import { createPublicClient, getAddress, http, isAddress, isHex, verifyMessage, type Hex } from 'viem';
-import { parseSiweMessage, verifySiweMessage } from 'viem/siwe';
+import type { Hex, PublicClient } from 'viem';
 import { ServiceUnavailableError } from '../errors.js';
 import {
   SiweChainMismatchError,
@@ -35,14 +34,16 @@ const MAX_MESSAGE_LENGTH = 4_096;
  * checked on that chain. The nonce is returned for the caller to consume.
  */
 export class SiweVerifier {
-  private readonly rpc;
+  private rpc: PublicClient | undefined;
 
-  constructor(rpcUrl: string | undefined, timeoutMs = 10_000) {
-    this.rpc = rpcUrl ? createPublicClient({ transport: http(rpcUrl, { timeout: timeoutMs, retryCount: 0 }) }) : undefined;
-  }
+  constructor(
+    private readonly rpcUrl: string | undefined,
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   async verify(message: string, signature: string, policy: SiwePolicy, now: Date): Promise<VerifiedSiwe> {
     if (message.length > MAX_MESSAGE_LENGTH) throw new SiweMessageInvalidError(`must be at most ${MAX_MESSAGE_LENGTH} characters`);
+    const { getAddress, isAddress, isHex, parseSiweMessage } = await loadViem();
     const fields = parseSiweMessage(message);
     if (!fields.domain || !fields.address || !fields.uri || fields.version !== '1' || !fields.nonce || fields.chainId === undefined) {
       throw new SiweMessageInvalidError('not an EIP-4361 message (domain, address, URI, version 1, chain id and nonce are required)');
@@ -69,6 +70,10 @@ export class SiweVerifier {
   }
 
   private async signatureValid(address: Hex, message: string, signature: Hex): Promise<boolean> {
+    const { createPublicClient, http, verifyMessage, verifySiweMessage } = await loadViem();
+    if (this.rpcUrl && !this.rpc) {
+      this.rpc = createPublicClient({ transport: http(this.rpcUrl, { timeout: this.timeoutMs, retryCount: 0 }) });
+    }
     if (!this.rpc) {
       try {
         return await verifyMessage({ address, message, signature });
@@ -87,6 +92,16 @@ export class SiweVerifier {
       return false;
     }
   }
+}
+
+/**
+ * viem is the largest module the server uses (about a third of its load
+ * time): it is loaded by the first sign-in, not at start.
+ */
+let viem: Promise<typeof import('viem') & typeof import('viem/siwe')> | undefined;
+function loadViem() {
+  viem ??= Promise.all([import('viem'), import('viem/siwe')]).then(([core, siwe]) => ({ ...core, ...siwe }));
+  return viem;
 }
 
 function checkOrigin(domain: string, uri: string, origins: string[]): void {

@@ -1,0 +1,136 @@
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { ApiKeys } from './domain/api-keys.js';
+import { ClientRegistry } from './domain/auth/client-registry.js';
+import { SigningKeys } from './domain/auth/signing-keys.js';
+import { ProviderCatalog } from './domain/catalog/provider-catalog.js';
+import { ConnectionEvents } from './domain/connections/connection-events.js';
+import { ConnectionService } from './domain/connections/connection-service.js';
+import { mcpAuthorization } from './domain/mcp/index.js';
+import { OAuthClient } from './domain/oauth/oauth-client.js';
+import { ProviderIdentities } from './domain/oauth/provider-identity.js';
+import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
+import { createSafeFetch } from './domain/outbound/safe-fetch.js';
+import { bootstrap } from './domain/projects.js';
+import { ProviderService } from './domain/providers/provider-service.js';
+import { UrlAllowList } from './domain/url-allow-list.js';
+import { openDatabase, type Database } from './storage/data-source.js';
+import { createEventListener } from './storage/event-listener.js';
+import { Store } from './storage/store.js';
+import { hostedApp } from './control/host.js';
+
+/** Where the Manage Connections web app is served; it is a return URL of its own. */
+export const WEB_APP_PATH = '/manage/';
+
+/**
+ * What every command needs: the migrated database, the store, the domain
+ * services and the keys. No HTTP, no Connect, no background work: one-shot
+ * CLI commands (`nexus migrate`, `providers apply`, `keys:*`,
+ * `api-keys:create`) use this alone, and the server (app.ts) builds on it.
+ */
+export interface Core {
+  config: Config;
+  database: Database;
+  store: Store;
+  catalog: ProviderCatalog;
+  apiKeys: ApiKeys;
+  providers: ProviderService;
+  connections: ConnectionService;
+  oauth: OAuthClient;
+  /** Connection events: published inside status-changing transactions; heard only once the server starts them. */
+  events: ConnectionEvents;
+  /** User-token signing keys (loaded by the server: SigningKeys.ensure). */
+  signingKeys: SigningKeys;
+  clients: ClientRegistry;
+  /** Set when this start generated the default project's admin key. */
+  generatedAdminKey: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface CoreOptions {
+  /** Generate (and report) an admin key when the default project has none: `nexus start` only. */
+  generateAdminKey?: boolean;
+  /** The clock of end-user auth (token, code and handoff expiry); tests move it. */
+  clock?: () => Date;
+  /** The DNS resolver of outbound calls; the system's by default (tests map made-up names to loopback). */
+  outboundResolver?: Resolver;
+}
+
+/** Opens the database (migrations run), makes sure the default project exists, and wires the domain services. */
+export async function createCore(config: Config, logger: Logger, options: CoreOptions = {}): Promise<Core> {
+  // A CLI command run by the server for its control socket (src/control/) uses the server's own core.
+  const hosted = hostedApp(config);
+  if (hosted) return hosted;
+  // An empty data directory keeps the embedded database in memory (tests).
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined, poolSize: config.dbPoolSize });
+  try {
+    const store = new Store(database.dataSource);
+    const events = new ConnectionEvents(store, createEventListener(database, logger), {
+      retentionMs: config.eventRetentionMs,
+      log: logger,
+    });
+    const apiKeys = new ApiKeys(store);
+    apiKeys.hearRevocations(events);
+    const { generatedAdminKey, retiredAdminKeys } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
+    if (retiredAdminKeys.length > 0) logger.warn({ retired: retiredAdminKeys }, 'NEXUS_ADMIN_API_KEY changed: the previous key is revoked');
+    const outbound = new OutboundPolicy({
+      production: config.production,
+      allowedHosts: config.outboundAllowedHosts,
+      ...(options.outboundResolver ? { resolver: options.outboundResolver } : {}),
+    });
+    // One SSRF-safe fetch for every call to a provider, an MCP server or an authorization server.
+    const outboundFetch = createSafeFetch(outbound, { timeoutMs: config.providerTimeoutMs });
+    const oauth = new OAuthClient({
+      timeoutMs: config.providerTimeoutMs,
+      allowInsecureRequests: !config.production,
+      mcp: mcpAuthorization(config, store, outbound, outboundFetch),
+      policy: outbound,
+      fetch: outboundFetch,
+    });
+    let connections: ConnectionService | undefined;
+    const providers = new ProviderService(
+      store,
+      config.keyRing,
+      !config.production,
+      (projectId, providerId) => connections!.deleteAllForProvider(projectId, providerId),
+      outbound,
+      (tx, projectId) => events.publishProvidersChanged(tx, projectId),
+    );
+    connections = new ConnectionService({
+      store,
+      keyRing: config.keyRing,
+      providers,
+      oauth,
+      identities: new ProviderIdentities(oauth, { timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production, fetch: outboundFetch }),
+      events,
+      // The web app is a return URL of its own: providers send the user back into it.
+      returnUrls: new UrlAllowList([...config.allowedReturnUrls, `${config.baseUrl}${WEB_APP_PATH}`]),
+      baseUrl: config.baseUrl,
+      warn: (message, context) => logger.warn(context, message),
+    });
+    return {
+      config,
+      database,
+      store,
+      // Read and validated on first use (`providers apply`, the server); `migrate` never pays for it.
+      get catalog() {
+        return ProviderCatalog.builtin();
+      },
+      apiKeys,
+      providers,
+      connections,
+      oauth,
+      events,
+      signingKeys: new SigningKeys(store, config.keyRing, config.baseUrl, options.clock),
+      clients: new ClientRegistry(store, !config.production),
+      generatedAdminKey,
+      async close() {
+        await events.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}
