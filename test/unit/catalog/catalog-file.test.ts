@@ -61,8 +61,8 @@ describe('catalog/providers.yaml', () => {
       checked += sourced.length;
     }
     // Most values are checked; what is not is said so, entry by entry.
-    expect(checked).toBeGreaterThan(250);
-    expect(entries.filter((e) => (e.sources as unknown[]).length > 0).length).toBeGreaterThanOrEqual(100);
+    expect(checked).toBeGreaterThan(300);
+    expect(entries.filter((e) => (e.sources as unknown[]).length > 0).length).toBeGreaterThanOrEqual(130);
   });
 
   it('covers the categories users ask for, with API base URLs for the proxy', () => {
