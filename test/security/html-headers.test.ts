@@ -5,7 +5,9 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSecurityHeaders } from '../../src/http/security-headers.js';
 import { registerWebApp, WEB_APP_DIR } from '../../src/http/web-app-route.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { oauthProvider } from '../support/fixtures.js';
+import { TestAuthServer } from '../support/oauth-server.js';
+import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** The headers the issue asks of every HTML response. */
 function expectPageHeaders(res: Response, what: string): void {
@@ -22,12 +24,31 @@ function expectPageHeaders(res: Response, what: string): void {
 
 describe('every HTML response carries CSP, framing, nosniff, referrer and cache headers', () => {
   let nexus: TestApp;
+  let auth: TestAuthServer;
 
   beforeAll(async () => {
+    auth = await TestAuthServer.start();
     nexus = await startTestApp({ backend: 'embedded' });
   });
   afterAll(async () => {
     await nexus?.close();
+    await auth?.stop();
+  });
+
+  it('the consent page (a page added by another line of work) and its error page', async () => {
+    const api = clients(nexus.baseUrl, ADMIN_KEY);
+    await api.providers.createProvider({ provider: oauthProvider(auth) });
+    const created = await api.connections.createConnection({ workspaceId: 'headers', provider: { case: 'providerName', value: 'local-oauth' }, returnUrl: RETURN_URL });
+    const link = new URL(created.authUrl);
+    expect(link.origin).toBe(nexus.baseUrl);
+    const pageRes = await fetch(link, { headers: { 'sec-fetch-site': 'none' }, redirect: 'manual' });
+    expect(pageRes.status).toBe(200);
+    expectPageHeaders(pageRes, 'consent page');
+    await pageRes.text();
+    const unknown = await fetch(`${nexus.baseUrl}/connect/${'A'.repeat(43)}`, { redirect: 'manual' });
+    expect(unknown.status).toBeGreaterThanOrEqual(400);
+    expectPageHeaders(unknown, 'consent error page');
+    await unknown.text();
   });
 
   it.each([
