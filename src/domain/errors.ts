@@ -1,9 +1,20 @@
+import type { ErrorReason } from '../../gen/ts/nexus/v1/errors_pb.js';
+
 /**
  * Typed domain errors. Each failure has its own class; the transport layer
  * maps `kind` to a Connect code and `reason` to `ErrorInfo.reason`
  * (`ERROR_REASON_<reason>`). Messages are written for the caller and never
  * contain a secret.
  */
+
+/**
+ * A reason the server may send: the name of a value of the generated
+ * `ErrorReason` enum (proto/nexus/v1/errors.proto) without its
+ * `ERROR_REASON_` prefix. A reason missing from the proto does not compile.
+ * Type-only: the domain does not load generated code at run time.
+ */
+export type ErrorReasonName = Exclude<keyof typeof ErrorReason, 'UNSPECIFIED'>;
+
 export type ErrorKind =
   | 'invalid_argument'
   | 'not_found'
@@ -38,7 +49,7 @@ export function echo(value: string, max = ECHO_MAX_CHARS): string {
 
 export abstract class NexusError extends Error {
   abstract readonly kind: ErrorKind;
-  abstract readonly reason: string;
+  abstract readonly reason: ErrorReasonName;
   readonly metadata: Record<string, string>;
   /** Set on load-shedding errors: sent as a google.rpc.RetryInfo (how long to wait before retrying). */
   retryDelayMs?: number;
@@ -115,7 +126,7 @@ export class ProviderMisconfiguredError extends NexusError {
 
 export class ProviderInUseError extends NexusError {
   readonly kind = 'failed_precondition';
-  readonly reason = 'INVALID_FIELD';
+  readonly reason = 'PROVIDER_IN_USE';
   constructor(name: string, count: number) {
     super(`provider "${echo(name)}" still has ${count} connection(s); pass force to revoke them`, {
       provider: echo(name),

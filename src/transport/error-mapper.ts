@@ -2,7 +2,8 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { ErrorInfoSchema, RetryInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
-import { NexusError, type ErrorKind } from '../domain/errors.js';
+import { ErrorReason, ErrorReasonSchema } from '../../gen/ts/nexus/v1/errors_pb.js';
+import { NexusError, type ErrorKind, type ErrorReasonName } from '../domain/errors.js';
 
 /** ErrorInfo.domain for every Nexus error. */
 export const ERROR_DOMAIN = 'nexus';
@@ -19,8 +20,13 @@ const CODES: Record<ErrorKind, Code> = {
   data_loss: Code.DataLoss,
 };
 
-export function errorInfo(reason: string, metadata: Record<string, string> = {}) {
-  return { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason: `ERROR_REASON_${reason}`, domain: ERROR_DOMAIN, metadata }) };
+/** The full enum value name sent as ErrorInfo.reason, taken from the generated descriptor ("ERROR_REASON_" + name). */
+export function errorReasonValueName(reason: ErrorReasonName): string {
+  return ErrorReasonSchema.value[ErrorReason[reason]].name;
+}
+
+export function errorInfo(reason: ErrorReasonName, metadata: Record<string, string> = {}) {
+  return { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason: errorReasonValueName(reason), domain: ERROR_DOMAIN, metadata }) };
 }
 
 /** google.rpc.RetryInfo: how long the client should wait before retrying (whole milliseconds, at least 1). */

@@ -335,7 +335,7 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
     const connectionId = conn.connection!.id;
     await admin.connections.submitCredentials({ state: conn.state, credentials: { api_key: 'k_del_in_use_123' } });
 
-    const err = await expectConnectError(admin.providers.deleteProvider({ idOrName: 'del-in-use' }), Code.FailedPrecondition, 'INVALID_FIELD');
+    const err = await expectConnectError(admin.providers.deleteProvider({ idOrName: 'del-in-use' }), Code.FailedPrecondition, 'PROVIDER_IN_USE');
     expect(err.rawMessage).toContain('force');
     // Nothing changed.
     expect((await admin.providers.getProvider({ idOrName: provider.id })).provider?.name).toBe('del-in-use');

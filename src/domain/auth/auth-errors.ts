@@ -1,4 +1,4 @@
-import { echo, NexusError, type ErrorKind } from '../errors.js';
+import { echo, NexusError, type ErrorKind, type ErrorReasonName } from '../errors.js';
 
 /**
  * Errors of end-user sign-in, token grants and handoffs (ErrorReason 70-89).
@@ -6,7 +6,7 @@ import { echo, NexusError, type ErrorKind } from '../errors.js';
  */
 abstract class AuthError extends NexusError {}
 
-function reasonError(kind: ErrorKind, reason: string) {
+function reasonError(kind: ErrorKind, reason: ErrorReasonName) {
   return class extends AuthError {
     readonly kind = kind;
     readonly reason = reason;

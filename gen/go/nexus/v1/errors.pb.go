@@ -54,6 +54,10 @@ const (
 	// The provider (its authorization server, discovery document or API) could
 	// not be reached, timed out or answered with a server error. Retry later.
 	ErrorReason_ERROR_REASON_PROVIDER_UNAVAILABLE ErrorReason = 14
+	// Connections still use the provider, so DeleteProvider refused to delete
+	// it. Sent with FAILED_PRECONDITION; ErrorInfo metadata "provider" names
+	// it. Delete again with `force` to revoke those connections first.
+	ErrorReason_ERROR_REASON_PROVIDER_IN_USE ErrorReason = 15
 	// No connection with that id exists in the caller's project.
 	ErrorReason_ERROR_REASON_CONNECTION_NOT_FOUND ErrorReason = 20
 	// The connection is not in a status that allows this call (for example a
@@ -232,6 +236,7 @@ var (
 		12:  "ERROR_REASON_PROVIDER_DISABLED",
 		13:  "ERROR_REASON_PROVIDER_MISCONFIGURED",
 		14:  "ERROR_REASON_PROVIDER_UNAVAILABLE",
+		15:  "ERROR_REASON_PROVIDER_IN_USE",
 		20:  "ERROR_REASON_CONNECTION_NOT_FOUND",
 		21:  "ERROR_REASON_CONNECTION_NOT_ACTIVE",
 		22:  "ERROR_REASON_ATTENTION_REQUIRED",
@@ -296,6 +301,7 @@ var (
 		"ERROR_REASON_PROVIDER_DISABLED":            12,
 		"ERROR_REASON_PROVIDER_MISCONFIGURED":       13,
 		"ERROR_REASON_PROVIDER_UNAVAILABLE":         14,
+		"ERROR_REASON_PROVIDER_IN_USE":              15,
 		"ERROR_REASON_CONNECTION_NOT_FOUND":         20,
 		"ERROR_REASON_CONNECTION_NOT_ACTIVE":        21,
 		"ERROR_REASON_ATTENTION_REQUIRED":           22,
@@ -381,7 +387,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xb2\x12\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xd4\x12\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -394,7 +400,8 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"$ERROR_REASON_PROVIDER_ALREADY_EXISTS\x10\v\x12\"\n" +
 	"\x1eERROR_REASON_PROVIDER_DISABLED\x10\f\x12'\n" +
 	"#ERROR_REASON_PROVIDER_MISCONFIGURED\x10\r\x12%\n" +
-	"!ERROR_REASON_PROVIDER_UNAVAILABLE\x10\x0e\x12%\n" +
+	"!ERROR_REASON_PROVIDER_UNAVAILABLE\x10\x0e\x12 \n" +
+	"\x1cERROR_REASON_PROVIDER_IN_USE\x10\x0f\x12%\n" +
 	"!ERROR_REASON_CONNECTION_NOT_FOUND\x10\x14\x12&\n" +
 	"\"ERROR_REASON_CONNECTION_NOT_ACTIVE\x10\x15\x12#\n" +
 	"\x1fERROR_REASON_ATTENTION_REQUIRED\x10\x16\x12\"\n" +

@@ -160,8 +160,8 @@ class ProviderServiceServicer:
         Errors:
         - UNAUTHENTICATED / PERMISSION_DENIED as CreateProvider.
         - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND.
-        - FAILED_PRECONDITION, ERROR_REASON_INVALID_FIELD: connections still use
-        it and `force` is not set.
+        - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_IN_USE: connections still
+        use it and `force` is not set.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1282,8 +1282,8 @@ export const ProviderService: GenService<{
    * Errors:
    * - UNAUTHENTICATED / PERMISSION_DENIED as CreateProvider.
    * - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND.
-   * - FAILED_PRECONDITION, ERROR_REASON_INVALID_FIELD: connections still use
-   *   it and `force` is not set.
+   * - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_IN_USE: connections still
+   *   use it and `force` is not set.
    *
    * @generated from rpc nexus.v1.ProviderService.DeleteProvider
    */

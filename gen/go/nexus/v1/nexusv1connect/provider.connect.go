@@ -103,8 +103,8 @@ type ProviderServiceClient interface {
 	// Errors:
 	//   - UNAUTHENTICATED / PERMISSION_DENIED as CreateProvider.
 	//   - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND.
-	//   - FAILED_PRECONDITION, ERROR_REASON_INVALID_FIELD: connections still use
-	//     it and `force` is not set.
+	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_IN_USE: connections still
+	//     use it and `force` is not set.
 	DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error)
 	// ListCatalogProviders lists the built-in catalog: well-known services with
 	// their published endpoints, default scopes and quirks, ordered by name.
@@ -297,8 +297,8 @@ type ProviderServiceHandler interface {
 	// Errors:
 	//   - UNAUTHENTICATED / PERMISSION_DENIED as CreateProvider.
 	//   - NOT_FOUND, ERROR_REASON_PROVIDER_NOT_FOUND.
-	//   - FAILED_PRECONDITION, ERROR_REASON_INVALID_FIELD: connections still use
-	//     it and `force` is not set.
+	//   - FAILED_PRECONDITION, ERROR_REASON_PROVIDER_IN_USE: connections still
+	//     use it and `force` is not set.
 	DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error)
 	// ListCatalogProviders lists the built-in catalog: well-known services with
 	// their published endpoints, default scopes and quirks, ordered by name.
