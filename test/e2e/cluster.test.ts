@@ -165,6 +165,8 @@ describe('nexus start --workers: SIGTERM while a request is in flight', () => {
         NEXUS_WORKERS: '2',
         // Only the GetToken below may call the token endpoint.
         NEXUS_REFRESH_WORKER: 'false',
+        // The token endpoint is on loopback: allow-listed, as an operator would.
+        NEXUS_OUTBOUND_ALLOWED_HOSTS: new URL(slowUrl).host,
       },
       120_000,
     );
