@@ -1,5 +1,6 @@
 import type { Refresher } from './refresher.js';
 import type { Persistence } from '../ports/persistence.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 
 export interface RefreshWorkerOptions {
   batchSize: number;
@@ -21,6 +22,8 @@ export interface RefreshWorkerDeps {
   refresher: Refresher;
   observer?: WorkerObserver | undefined;
   warn: (message: string, context: Record<string, unknown>) => void;
+  /** What "due" is measured against (default: the system clock). */
+  clock?: Clock | undefined;
 }
 
 /**
@@ -73,7 +76,7 @@ export class RefreshWorker {
     const { store, refresher, observer } = this.deps;
     const { batchSize, concurrency, leadMs } = this.options;
     try {
-      const now = Date.now();
+      const now = (this.deps.clock ?? systemClock)();
       const backlog = await store.refresh.countDue({ dueBefore: new Date(now + leadMs), now: new Date(now) });
       observer?.backlog(backlog.due, backlog.backingOff);
       while (!this.stopped) {

@@ -4,13 +4,7 @@ import type { KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow, RefreshState } from '../model/connection.js';
 import type { ConnectionEvents, ConnectionEventTypeName } from '../connections/connection-events.js';
 import { openCredentials, sealCredentials } from '../connections/sealed-credentials.js';
-import {
-  AttentionRequiredError,
-  ConnectionNotActiveError,
-  ConnectionNotFoundError,
-  ProviderUnavailableError,
-  REFRESH_INTERRUPTED,
-} from '../errors.js';
+import { AttentionRequiredError, ConnectionNotFoundError, ProviderUnavailableError, REFRESH_INTERRUPTED } from '../errors.js';
 import type { OAuthClient } from '../oauth/oauth-client.js';
 import { OAuthRejectedError } from '../oauth/oauth-errors.js';
 import type { TokenSet } from '../oauth/token-set.js';
@@ -18,6 +12,8 @@ import type { ProviderService } from '../providers/provider-service.js';
 import { backoffDelay } from './backoff.js';
 import { NO_OBSERVER, type RefreshObserver, type RefreshOutcomeLabel, type RefreshTrigger } from './refresh-observer.js';
 import { SingleFlight } from './single-flight.js';
+import { isFresh, judgeLease, judgeTokens, mayRotate, usabilityError, type RefreshWant } from './refresh-decision.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { ConnectionPatch, Persistence, Tx } from '../ports/persistence.js';
 
 /*
@@ -93,6 +89,8 @@ export interface RefresherDeps {
   options: RefresherOptions;
   observer?: RefreshObserver | undefined;
   warn?: (message: string, context: Record<string, unknown>) => void;
+  /** Leases, backoffs and expiry checks read the time here (default: the system clock). */
+  clock?: Clock | undefined;
 }
 
 export type RefreshOutcome = { ok: true; tokens: TokenSet } | { ok: false; error: Error };
@@ -105,14 +103,7 @@ export interface Claim {
   trigger: RefreshTrigger;
 }
 
-interface Want {
-  /** Refresh when the token expires within this many ms. */
-  margin: number;
-  /** RefreshToken: refresh even if fresh, unless someone refreshed since `observedUpdatedAt`. */
-  force: boolean;
-  observedUpdatedAt: number;
-  /** Set after waiting for another attempt: its failure count when we started waiting. */
-  sawFailures?: number | undefined;
+interface Want extends RefreshWant {
   trigger: RefreshTrigger;
 }
 
@@ -137,9 +128,11 @@ export class Refresher {
   private readonly running = new Map<string, Promise<RefreshOutcome>>();
   private readonly holder = `${hostname()}:${process.pid}`;
   private readonly observer: RefreshObserver;
+  private readonly now: Clock;
 
   constructor(private readonly deps: RefresherDeps) {
     this.observer = deps.observer ?? NO_OBSERVER;
+    this.now = deps.clock ?? systemClock;
   }
 
   /** On demand: callers in this process share one flight; other replicas' attempts are waited for. */
@@ -156,7 +149,7 @@ export class Refresher {
    */
   async claimDue(leadMs: number, limit: number): Promise<Claim[]> {
     const { store } = this.deps;
-    const now = Date.now();
+    const now = this.now();
     return store.transaction(async (tx) => {
       const rows = await store.refresh.claimDue({ dueBefore: new Date(now + leadMs), now: new Date(now), limit }, tx);
       const claims: Claim[] = [];
@@ -180,16 +173,10 @@ export class Refresher {
     });
   }
 
-  /**
-   * Whether the connection's refresh token may have rotated: what its
-   * provider declares (oauth2.refresh_token_rotation), else what its last
-   * refresh showed; never refreshed and undeclared counts as rotating.
-   */
+  /** Whether the connection's refresh token may have rotated (see mayRotate in refresh-decision.ts). */
   private async mayRotate(row: ConnectionRow, tx: Tx): Promise<boolean> {
     const declared = (await this.deps.store.providers.findById(row.projectId, row.providerId, tx))?.oauth2?.refreshTokenRotation;
-    if (declared === 'rotates') return true;
-    if (declared === 'stable') return false;
-    return row.refreshTokenRotates !== false;
+    return mayRotate(declared, row.refreshTokenRotates);
   }
 
   /** Runs a claimed attempt: the provider call without a database lock, then the conditional commit. */
@@ -214,64 +201,57 @@ export class Refresher {
     }
   }
 
-  /** Step 1, under the row lock: nothing to do, wait for the lease holder, or take the lease. */
+  /** Step 1, under the row lock: nothing to do, wait for the lease holder, or take the lease (see refresh-decision.ts). */
   private async decide(locked: ConnectionRow | null, id: string, want: Want, tx: Tx): Promise<Step> {
     const { store, keyRing, options } = this.deps;
     if (!locked) return done(fail(new ConnectionNotFoundError(id)));
-    const unusable = usabilityError(locked);
-    if (unusable) return done(fail(unusable));
-    if (locked.refreshAttemptId) {
-      const leaseUntil = locked.refreshLeaseUntil?.getTime() ?? 0;
-      if (leaseUntil > Date.now()) {
-        return { kind: 'wait', attemptId: locked.refreshAttemptId, leaseUntil, failures: locked.refreshFailures };
-      }
-      // The holder is presumed dead and the outcome of its call is unknown.
-      if (await this.mayRotate(locked, tx)) {
-        await this.changeStatus(
-          locked,
-          'ATTENTION_REQUIRED',
-          { status: 'ATTENTION_REQUIRED', statusReason: REFRESH_INTERRUPTED, refreshLeaseUntil: null },
-          tx,
-        );
-        this.observer.refreshed('interrupted', want.trigger, 0);
-        this.deps.warn?.('a refresh was abandoned mid-flight; its refresh token may rotate, so it is not resent', {
-          connectionId: locked.id,
-          attemptBy: locked.refreshAttemptBy,
-        });
-        return done(fail(new AttentionRequiredError(locked.id, REFRESH_INTERRUPTED)));
-      }
-      // Not rotating: resending the same refresh token is harmless; take over below.
+    const lease = judgeLease(locked, this.now());
+    if (lease.kind === 'unusable') return done(fail(lease.error));
+    if (lease.kind === 'wait') return lease;
+    if (lease.kind === 'abandoned' && (await this.mayRotate(locked, tx))) {
+      await this.changeStatus(
+        locked,
+        'ATTENTION_REQUIRED',
+        { status: 'ATTENTION_REQUIRED', statusReason: REFRESH_INTERRUPTED, refreshLeaseUntil: null },
+        tx,
+      );
+      this.observer.refreshed('interrupted', want.trigger, 0);
+      this.deps.warn?.('a refresh was abandoned mid-flight; its refresh token may rotate, so it is not resent', {
+        connectionId: locked.id,
+        attemptBy: locked.refreshAttemptBy,
+      });
+      return done(fail(new AttentionRequiredError(locked.id, REFRESH_INTERRUPTED)));
     }
+    // Free, or abandoned but not rotating: resending the same refresh token is harmless; take over.
     let current: TokenSet;
     try {
       current = openCredentials<TokenSet>(keyRing, locked);
     } catch (err) {
       return done(fail(err as Error));
     }
-    if (!want.force && isFresh(current, want.margin)) return done({ ok: true, tokens: current });
-    // Someone refreshed since this forced refresh was asked for: that refresh answers it.
-    if (want.force && locked.updatedAt.getTime() > want.observedUpdatedAt) return done({ ok: true, tokens: current });
-    if (want.sawFailures !== undefined && locked.refreshFailures > want.sawFailures) {
-      return done(fail(new ProviderUnavailableError('refresh the token', 'the attempt this call waited for failed')));
-    }
-    if (!current.refreshToken) {
-      // Nothing to refresh with: hand out what is left, and once it has
-      // expired only the user can fix it by reconnecting.
-      if (current.expiresAt === undefined || current.expiresAt > Date.now()) return done({ ok: true, tokens: current });
-      await this.changeStatus(locked, 'ATTENTION_REQUIRED', { status: 'ATTENTION_REQUIRED', statusReason: 'no_refresh_token' }, tx);
-      this.observer.refreshed('no_refresh_token', want.trigger, 0);
-      return done(fail(new AttentionRequiredError(locked.id)));
+    const verdict = judgeTokens(locked, current, want, this.now());
+    switch (verdict.kind) {
+      case 'current':
+        return done({ ok: true, tokens: current });
+      case 'waited-attempt-failed':
+        return done(fail(new ProviderUnavailableError('refresh the token', 'the attempt this call waited for failed')));
+      case 'expired-without-refresh-token':
+        await this.changeStatus(locked, 'ATTENTION_REQUIRED', { status: 'ATTENTION_REQUIRED', statusReason: 'no_refresh_token' }, tx);
+        this.observer.refreshed('no_refresh_token', want.trigger, 0);
+        return done(fail(new AttentionRequiredError(locked.id)));
+      case 'refresh':
+        break;
     }
     const attemptId = randomUUID();
-    const now = Date.now();
-    const lease: Partial<RefreshState> = {
+    const now = this.now();
+    const claimed: Partial<RefreshState> = {
       refreshAttemptId: attemptId,
       refreshAttemptBy: this.holder,
       refreshStartedAt: new Date(now),
       refreshLeaseUntil: new Date(now + options.leaseMs),
     };
-    await store.refresh.setState(locked.id, lease, tx);
-    return { kind: 'claimed', claim: { row: { ...locked, ...lease } as ConnectionRow, tokens: current, attemptId, trigger: want.trigger } };
+    await store.refresh.setState(locked.id, claimed, tx);
+    return { kind: 'claimed', claim: { row: { ...locked, ...claimed } as ConnectionRow, tokens: current, attemptId, trigger: want.trigger } };
   }
 
   /** Step 2: the provider call, outside any transaction. */
@@ -334,7 +314,7 @@ export class Refresher {
       const delay = backoffDelay(failures, options.backoffBaseMs, options.backoffMaxMs);
       await store.refresh.setState(
         locked.id,
-        { ...CLEARED_LEASE, refreshFailures: failures, refreshNextAttemptAt: new Date(Date.now() + delay) },
+        { ...CLEARED_LEASE, refreshFailures: failures, refreshNextAttemptAt: new Date(this.now() + delay) },
         tx,
       );
       return fail(err);
@@ -376,7 +356,7 @@ export class Refresher {
     const unusable = usabilityError(row);
     if (unusable) return fail(unusable);
     const current = openCredentials<TokenSet>(keyRing, row);
-    if (isFresh(current, 0)) return { ok: true, tokens: current };
+    if (isFresh(current, 0, this.now())) return { ok: true, tokens: current };
     return fail(new ProviderUnavailableError('refresh the token', 'another attempt took over'));
   }
 
@@ -396,8 +376,8 @@ export class Refresher {
       return;
     }
     let delay = 20;
-    while (Date.now() <= step.leaseUntil) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(step.leaseUntil - Date.now(), 1))));
+    while (this.now() <= step.leaseUntil) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(step.leaseUntil - this.now(), 1))));
       delay = Math.min(delay * 2, 250);
       const row = await this.deps.store.connections.findById(projectId, id);
       if (!row || row.refreshAttemptId !== step.attemptId || row.status !== 'ACTIVE') return;
@@ -405,12 +385,3 @@ export class Refresher {
   }
 }
 
-export function usabilityError(row: ConnectionRow): Error | undefined {
-  if (row.status === 'ATTENTION_REQUIRED') return new AttentionRequiredError(row.id, row.statusReason);
-  if (row.status !== 'ACTIVE' || !row.credentialsSealed) return new ConnectionNotActiveError(row.id, row.status);
-  return undefined;
-}
-
-export function isFresh(tokens: TokenSet, marginMs: number): boolean {
-  return tokens.expiresAt === undefined || tokens.expiresAt - Date.now() > marginMs;
-}

@@ -9,7 +9,9 @@ import type { TokenSet } from '../oauth/token-set.js';
 import type { Principal } from '../principal.js';
 import { requireOwnRow } from '../workspace-scope.js';
 import type { IssuedCredential } from './issued-credential.js';
-import { isFresh, usabilityError, type Refresher } from './refresher.js';
+import type { Refresher } from './refresher.js';
+import { isFresh, usabilityError } from './refresh-decision.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import { staticCredential } from './static-credentials.js';
 import type { TokenCache } from './token-cache.js';
 import type { Persistence, Tx } from '../ports/persistence.js';
@@ -24,6 +26,8 @@ export interface TokenServiceDeps {
   refresher: Refresher;
   /** Opened credentials kept per process; invalidated by connection events (see TokenCache). */
   cache?: TokenCache;
+  /** Expiry checks read the time here (default: the system clock). */
+  clock?: Clock | undefined;
 }
 
 /**
@@ -33,18 +37,22 @@ export interface TokenServiceDeps {
  * attempt runs while the others wait for its result.
  */
 export class TokenService {
-  constructor(private readonly deps: TokenServiceDeps) {}
+  private readonly now: Clock;
+
+  constructor(private readonly deps: TokenServiceDeps) {
+    this.now = deps.clock ?? systemClock;
+  }
 
   async getToken(caller: Principal, connectionId: string, minRemainingMs: number | undefined): Promise<IssuedCredential> {
     const margin = checkMargin(minRemainingMs);
     checkConnectionId('connection_id', connectionId);
     const { cache } = this.deps;
     // A user token must pass the workspace check in readToken first: no cache hits for it.
-    const cached = caller.user ? undefined : cache?.get(caller.projectId, connectionId, margin);
+    const cached = caller.user ? undefined : cache?.get(caller.projectId, connectionId, margin, this.now());
     if (cached) return cached;
     const mark = cache?.mark() ?? 0;
     const credential = await this.readToken(caller, connectionId, margin);
-    cache?.set(caller.projectId, connectionId, credential, mark);
+    cache?.set(caller.projectId, connectionId, credential, mark, this.now());
     return credential;
   }
 
@@ -55,7 +63,7 @@ export class TokenService {
     }
     const tokens = openCredentials<TokenSet | McpBearerCredential>(this.deps.keyRing, connection);
     if (isMcpBearer(tokens)) return { type: 'bearer', token: tokens.mcpBearerToken, extra: {} };
-    if (isFresh(tokens, margin)) return issued(tokens);
+    if (isFresh(tokens, margin, this.now())) return issued(tokens);
     return issued(await this.refresh(connection, margin, false));
   }
 
