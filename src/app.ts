@@ -125,11 +125,11 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       serveApi: options.serveApi ?? true,
       listener: options.listener,
       handlers: {
-        providers: new ProviderHandler(auth, core.providers, core.catalog),
-        connections: new ConnectionHandler(auth, core.connections, watch, new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? 60_000 })),
-        tokens: new TokenHandler(auth, tokens),
-        auth: new AuthHandler(auth, authService),
-        clients: new ClientHandler(auth, core.clients),
+        providers: new ProviderHandler(core.providers, core.catalog),
+        connections: new ConnectionHandler(core.connections, watch, new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? 60_000 })),
+        tokens: new TokenHandler(tokens),
+        auth: new AuthHandler(authService),
+        clients: new ClientHandler(core.clients),
       },
     });
     worker?.start();

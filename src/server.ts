@@ -31,6 +31,7 @@ import { TokenBuckets, unauthenticatedRateLimit } from './transport/rate-limit.j
 import { connectRoutes, type Handlers } from './transport/connect-routes.js';
 import { errorInterceptor } from './transport/error-interceptor.js';
 import { inputValidationInterceptor } from './transport/input-validation.js';
+import { accessInterceptor } from './transport/access.js';
 import { READ_MAX_BYTES, withSafeProtocolErrors } from './transport/protocol-errors.js';
 
 export { READ_MAX_BYTES };
@@ -100,6 +101,8 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   const admission = new Admission(limits, deps.dbWaiting ?? (() => 0));
   const buckets = new TokenBuckets({ ratePerSecond: limits.unauthRatePerSecond, burst: limits.unauthBurst });
   const verify = deps.verifyCredentials ?? (async () => undefined);
+  // Services registered by extraServices: outside the published API and its access table.
+  const unguarded = new Set<string>();
   // Every call in flight links its abort signal to this one; the plugin's own
   // (shutdownTimeoutMs) would warn "MaxListenersExceeded" past 10 concurrent
   // calls. Calls in flight are bounded by the admission limits instead.
@@ -113,13 +116,15 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(fastifyConnectPlugin, {
     routes: (router) => {
       connectRoutes(deps.handlers)(router);
+      const published = router.handlers.length;
       deps.extraServices?.(router);
+      for (const h of router.handlers.slice(published)) unguarded.add(h.service.typeName);
       // Connect's own decoding and size errors get the same error contract as ours.
       const handlers = router.handlers as UniversalHandler[];
       handlers.splice(0, handlers.length, ...handlers.map(withSafeProtocolErrors));
     },
     // The metrics interceptor is outermost, so it sees the code the error interceptor settled on;
-    // input validation is innermost, so its refusals get the error contract.
+    // input validation, then access (ACCESS in access.ts: who may call each RPC), are innermost, so their refusals get the error contract.
     interceptors: [
       deps.metrics.interceptor(),
       errorInterceptor((err, procedure) => deps.logger.error({ err, procedure }, 'unexpected error in RPC')),
@@ -127,6 +132,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
       admission.interceptor(),
       unauthenticatedRateLimit(buckets, verify),
       inputValidationInterceptor(),
+      accessInterceptor(verify, () => unguarded),
     ],
     // Protobuf JSON's own default: a misspelled field or enum name is an error, not silently dropped
     // (Connect ignores both unless told otherwise). protocol-errors.ts names the field in the error.

@@ -2,7 +2,6 @@ import type { HandlerContext } from '@connectrpc/connect';
 import type { ApiKeys } from '../domain/api-keys.js';
 import type { AuthService } from '../domain/auth/auth-service.js';
 import type { Principal } from '../domain/principal.js';
-import { verifiedPrincipalKey } from './rate-limit.js';
 
 /** Reads `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function presentedKey(headers: Headers): string | undefined {
@@ -29,14 +28,10 @@ export class Authenticator {
   ) {}
 
   /**
-   * Undefined when no credentials were sent; throws UNAUTHENTICATED for bad
-   * ones. Reuses the verification the rate limiter already made for this call.
+   * Verifies the call's credentials (no reuse): undefined when none were
+   * sent; throws UNAUTHENTICATED for bad ones. accessInterceptor (access.ts)
+   * authorizes calls with it.
    */
-  principal(ctx: Pick<HandlerContext, 'requestHeader' | 'values'>): Promise<Principal | undefined> {
-    return ctx.values.get(verifiedPrincipalKey) ?? this.verify(ctx);
-  }
-
-  /** Verifies the call's credentials (no reuse). */
   verify(ctx: Pick<HandlerContext, 'requestHeader'>): Promise<Principal | undefined> {
     const presented = presentedKey(ctx.requestHeader);
     if (presented !== undefined && this.users && looksLikeJwt(presented)) return this.users.principalOf(presented);

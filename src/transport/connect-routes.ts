@@ -1,15 +1,12 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { AuthService } from '../../gen/ts/nexus/v1/auth_pb.js';
-import { ClientService } from '../../gen/ts/nexus/v1/client_pb.js';
-import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
-import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
-import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
+import { SERVICES } from './access.js';
 import type { AuthHandler } from './handlers/auth-handler.js';
 import type { ClientHandler } from './handlers/client-handler.js';
 import type { ConnectionHandler } from './handlers/connection-handler.js';
 import type { ProviderHandler } from './handlers/provider-handler.js';
 import type { TokenHandler } from './handlers/token-handler.js';
 
+/** One handler per published service (SERVICES in access.ts, where each of their methods has its access policy). */
 export interface Handlers {
   providers: ProviderHandler;
   connections: ConnectionHandler;
@@ -20,10 +17,10 @@ export interface Handlers {
 
 export function connectRoutes(handlers: Handlers) {
   return (router: ConnectRouter) => {
-    router.service(ProviderService, handlers.providers);
-    router.service(ConnectionService, handlers.connections);
-    router.service(TokenService, handlers.tokens);
-    router.service(AuthService, handlers.auth);
-    router.service(ClientService, handlers.clients);
+    router.service(SERVICES.providers, handlers.providers);
+    router.service(SERVICES.connections, handlers.connections);
+    router.service(SERVICES.tokens, handlers.tokens);
+    router.service(SERVICES.auth, handlers.auth);
+    router.service(SERVICES.clients, handlers.clients);
   };
 }

@@ -60,7 +60,7 @@ export const verifiedPrincipalKey = createContextKey<Promise<Principal | undefin
  * RetryInfo saying when a token is back. Valid credentials are never
  * counted, so an address shared with an attacker (NAT, proxy) keeps serving
  * authenticated callers. The credentials are verified once: the handler
- * reuses the result (see Authenticator).
+ * reuses the result (see accessInterceptor in access.ts).
  */
 export function unauthenticatedRateLimit(buckets: TokenBuckets, verify: (ctx: Pick<HandlerContext, 'requestHeader' | 'values'>) => Promise<Principal | undefined>): Interceptor {
   return (next) => async (req) => {

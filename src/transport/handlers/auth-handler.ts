@@ -19,13 +19,12 @@ import {
 } from '../../../gen/ts/nexus/v1/auth_pb.js';
 import type { AuthService, IssuedTokens } from '../../domain/auth/auth-service.js';
 import { clientCredentials } from '../../domain/auth/client-credentials.js';
-import type { Authenticator } from '../authenticate.js';
+import { callerOf } from '../access.js';
 import { clientIpOf } from '../client-ip.js';
 import { accountToProto, brandingToProto, intentToDomain, intentToWire } from '../mappers/client-mapper.js';
 
 export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
   constructor(
-    private readonly auth: Authenticator,
     private readonly service: AuthService,
   ) {}
 
@@ -71,7 +70,7 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
   }
 
   async initHandoff(req: InitHandoffRequest, ctx: HandlerContext) {
-    const caller = await this.auth.principal(ctx);
+    const caller = callerOf(ctx);
     const result = await this.service.initHandoff(caller, { redirectUri: req.redirectUri, intent: intentToDomain(req.intent) }, clientIpOf(ctx));
     return create(InitHandoffResponseSchema, {
       code: result.code,

@@ -15,47 +15,41 @@ import {
 } from '../../../gen/ts/nexus/v1/client_pb.js';
 import type { ClientRegistry } from '../../domain/auth/client-registry.js';
 import { InvalidFieldError } from '../../domain/errors.js';
-import { requireScope } from '../../domain/principal.js';
-import type { Authenticator } from '../authenticate.js';
+import { callerOf } from '../access.js';
 import { clientInputFromProto, clientToProto } from '../mappers/client-mapper.js';
 
-/** The admin API for OAuth clients (`admin` API keys only). */
+/** The admin API for OAuth clients (`admin` API keys only: see ACCESS in access.ts). */
 export class ClientHandler implements ServiceImpl<typeof ClientServiceDesc> {
   constructor(
-    private readonly auth: Authenticator,
     private readonly clients: ClientRegistry,
   ) {}
 
-  private async admin(ctx: HandlerContext) {
-    return requireScope(await this.auth.principal(ctx), 'admin');
-  }
-
   async createClient(req: CreateClientRequest, ctx: HandlerContext) {
-    const caller = await this.admin(ctx);
+    const caller = callerOf(ctx);
     const { client, secret } = await this.clients.create(caller, clientInputFromProto(req.client));
     return create(CreateClientResponseSchema, { client: clientToProto(client), clientSecret: secret });
   }
 
   async getClient(req: GetClientRequest, ctx: HandlerContext) {
-    const caller = await this.admin(ctx);
+    const caller = callerOf(ctx);
     return create(GetClientResponseSchema, { client: clientToProto(await this.clients.get(caller, req.id)) });
   }
 
   async listClients(req: ListClientsRequest, ctx: HandlerContext) {
-    const caller = await this.admin(ctx);
+    const caller = callerOf(ctx);
     const page = await this.clients.list(caller, req);
     return create(ListClientsResponseSchema, { clients: page.clients.map(clientToProto), nextPageToken: page.nextPageToken });
   }
 
   async updateClient(req: UpdateClientRequest, ctx: HandlerContext) {
-    const caller = await this.admin(ctx);
+    const caller = callerOf(ctx);
     if (!req.client?.id) throw new InvalidFieldError('client.id', 'identifies the client to update');
     const row = await this.clients.update(caller, req.client.id, clientInputFromProto(req.client), req.updateMask?.paths ?? []);
     return create(UpdateClientResponseSchema, { client: clientToProto(row) });
   }
 
   async deleteClient(req: DeleteClientRequest, ctx: HandlerContext) {
-    const caller = await this.admin(ctx);
+    const caller = callerOf(ctx);
     await this.clients.delete(caller, req.id);
     return create(DeleteClientResponseSchema, {});
   }

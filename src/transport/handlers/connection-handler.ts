@@ -23,9 +23,9 @@ import {
 } from '../../../gen/ts/nexus/v1/connection_pb.js';
 import type { ConnectionService } from '../../domain/connections/connection-service.js';
 import type { ConnectionWatch } from '../../domain/connections/connection-watch.js';
-import { requireScope, type Principal } from '../../domain/principal.js';
+import type { Principal } from '../../domain/principal.js';
 import type { StreamCredentials } from '../../domain/stream-credentials.js';
-import type { Authenticator } from '../authenticate.js';
+import { callerOf, recheckOf } from '../access.js';
 import { connectionToProto } from '../mappers/connection-mapper.js';
 import { statusToDomain } from '../mappers/enums.js';
 import { watchConnectionResponse, watchConnectionsResponse } from '../mappers/watch-mapper.js';
@@ -35,18 +35,13 @@ type JsonObject = NonNullable<SubmitCredentialsRequest['credentials']>;
 
 export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDesc> {
   constructor(
-    private readonly auth: Authenticator,
     private readonly connections: ConnectionService,
     private readonly watcher: ConnectionWatch,
     private readonly streamCredentials: StreamCredentials,
   ) {}
 
-  private async caller(ctx: HandlerContext) {
-    return requireScope(await this.auth.principal(ctx), 'connections');
-  }
-
   async createConnection(req: CreateConnectionRequest, ctx: HandlerContext) {
-    const caller = await this.caller(ctx);
+    const caller = callerOf(ctx);
     const result = await this.connections.create(caller, {
       workspaceId: req.workspaceId,
       providerId: req.provider.case === 'providerId' ? req.provider.value : '',
@@ -72,12 +67,12 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
   }
 
   async getConnection(req: GetConnectionRequest, ctx: HandlerContext) {
-    const caller = await this.caller(ctx);
+    const caller = callerOf(ctx);
     return create(GetConnectionResponseSchema, { connection: connectionToProto(await this.connections.get(caller, req.id)) });
   }
 
   async listConnections(req: ListConnectionsRequest, ctx: HandlerContext) {
-    const caller = await this.caller(ctx);
+    const caller = callerOf(ctx);
     const page = await this.connections.list(caller, {
       pageSize: req.pageSize,
       pageToken: req.pageToken,
@@ -92,7 +87,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
   }
 
   async deleteConnection(req: DeleteConnectionRequest, ctx: HandlerContext) {
-    const caller = await this.caller(ctx);
+    const caller = callerOf(ctx);
     const result = await this.connections.delete(caller, req.id);
     return create(DeleteConnectionResponseSchema, {
       connection: connectionToProto(result.connection),
@@ -122,13 +117,13 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
   }
 
   async getPendingFields(req: GetPendingFieldsRequest, ctx: HandlerContext) {
-    const caller = await this.caller(ctx);
+    const caller = callerOf(ctx);
     const schema = await this.connections.getPendingFields(caller, req.connectionId);
     return create(GetPendingFieldsResponseSchema, { schema: schema as JsonObject });
   }
 
   async finalizeConnection(req: FinalizeConnectionRequest, ctx: HandlerContext) {
-    const caller = await this.caller(ctx);
+    const caller = callerOf(ctx);
     const result = await this.connections.finalize(caller, req.connectionId, req.fields ?? {});
     return create(FinalizeConnectionResponseSchema, {
       connection: connectionToProto(result.connection),
@@ -137,7 +132,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
   }
 
   async *watchConnection(req: WatchConnectionRequest, ctx: HandlerContext) {
-    const caller = await this.caller(ctx);
+    const caller = callerOf(ctx);
     const query = { connectionId: req.id, resumeCursor: req.resumeCursor };
     for await (const item of this.whileCredentialHolds(caller, ctx, (signal) => this.watcher.watch(caller, query, signal))) {
       yield watchConnectionResponse(item);
@@ -145,7 +140,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
   }
 
   async *watchConnections(req: WatchConnectionsRequest, ctx: HandlerContext) {
-    const caller = await this.caller(ctx);
+    const caller = callerOf(ctx);
     const query = { workspaceId: req.workspaceId, provider: req.provider, resumeCursor: req.resumeCursor };
     for await (const item of this.whileCredentialHolds(caller, ctx, (signal) => this.watcher.watch(caller, query, signal))) {
       yield watchConnectionsResponse(item);
@@ -158,8 +153,8 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
    * PERMISSION_DENIED) instead of delivering another event.
    */
   private async *whileCredentialHolds<T>(caller: Principal, ctx: HandlerContext, stream: (signal: AbortSignal) => AsyncIterable<T>): AsyncGenerator<T> {
-    // verify, not principal: the call's first verification is cached on the context, a recheck must not reuse it.
-    const guard = this.streamCredentials.guard(caller, async () => requireScope(await this.auth.verify(ctx), 'connections'));
+    // The grant's recheck verifies afresh (the call's first verification is cached) under the method's policy.
+    const guard = this.streamCredentials.guard(caller, recheckOf(ctx));
     try {
       for await (const item of stream(AbortSignal.any([ctx.signal, guard.signal]))) {
         if (guard.ended) break;

@@ -21,20 +21,18 @@ import {
 } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import type { ProviderCatalog } from '../../domain/catalog/provider-catalog.js';
 import { InvalidFieldError } from '../../domain/errors.js';
-import { requireScope } from '../../domain/principal.js';
 import type { ProviderService } from '../../domain/providers/provider-service.js';
-import type { Authenticator } from '../authenticate.js';
+import { callerOf, optionalCallerOf } from '../access.js';
 import { catalogEntryToProto, providerInputFromProto, providerToProto } from '../mappers/provider-mapper.js';
 
 export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> {
   constructor(
-    private readonly auth: Authenticator,
     private readonly providers: ProviderService,
     private readonly catalog: ProviderCatalog,
   ) {}
 
   async listProviders(req: ListProvidersRequest, ctx: HandlerContext) {
-    const caller = await this.auth.principal(ctx);
+    const caller = optionalCallerOf(ctx);
     const page = await this.providers.list(caller, req);
     return create(ListProvidersResponseSchema, {
       providers: page.providers.map((row) => providerToProto(row)),
@@ -43,19 +41,19 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
   }
 
   async getProvider(req: GetProviderRequest, ctx: HandlerContext) {
-    const caller = await this.auth.principal(ctx);
+    const caller = optionalCallerOf(ctx);
     const row = await this.providers.get(caller, req.projectId, req.idOrName);
     return create(GetProviderResponseSchema, { provider: providerToProto(row, await this.providers.registeredClientId(row)) });
   }
 
   async createProvider(req: CreateProviderRequest, ctx: HandlerContext) {
-    const caller = requireScope(await this.auth.principal(ctx), 'admin');
+    const caller = callerOf(ctx);
     const row = await this.providers.create(caller, providerInputFromProto(req.provider));
     return create(CreateProviderResponseSchema, { provider: providerToProto(row) });
   }
 
   async updateProvider(req: UpdateProviderRequest, ctx: HandlerContext) {
-    const caller = requireScope(await this.auth.principal(ctx), 'admin');
+    const caller = callerOf(ctx);
     const input = providerInputFromProto(req.provider);
     const ref = req.provider?.id || req.provider?.name;
     if (!ref) throw new InvalidFieldError('provider.id', 'id or name identifies the provider to update');
@@ -64,7 +62,7 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
   }
 
   async deleteProvider(req: DeleteProviderRequest, ctx: HandlerContext) {
-    const caller = requireScope(await this.auth.principal(ctx), 'admin');
+    const caller = callerOf(ctx);
     if (!req.idOrName) throw new InvalidFieldError('id_or_name', 'is required');
     await this.providers.delete(caller, req.idOrName, req.force);
     return create(DeleteProviderResponseSchema, {});
@@ -83,7 +81,7 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
   }
 
   async enableCatalogProvider(req: EnableCatalogProviderRequest, ctx: HandlerContext) {
-    const caller = requireScope(await this.auth.principal(ctx), 'admin');
+    const caller = callerOf(ctx);
     const input = this.catalog.providerInput(req.catalogName, req);
     const row = await this.providers.create(caller, input);
     return create(EnableCatalogProviderResponseSchema, { provider: providerToProto(row) });

@@ -6,19 +6,17 @@ import {
   type RefreshTokenRequest,
   type TokenService as TokenServiceDesc,
 } from '../../../gen/ts/nexus/v1/token_pb.js';
-import { requireScope } from '../../domain/principal.js';
 import type { TokenService } from '../../domain/tokens/token-service.js';
-import type { Authenticator } from '../authenticate.js';
+import { callerOf } from '../access.js';
 import { tokenToProto } from '../mappers/token-mapper.js';
 
 export class TokenHandler implements ServiceImpl<typeof TokenServiceDesc> {
   constructor(
-    private readonly auth: Authenticator,
     private readonly tokens: TokenService,
   ) {}
 
   async getToken(req: GetTokenRequest, ctx: HandlerContext) {
-    const caller = requireScope(await this.auth.principal(ctx), 'tokens');
+    const caller = callerOf(ctx);
     const margin = req.minRemaining
       ? Number(req.minRemaining.seconds) * 1000 + Math.floor(req.minRemaining.nanos / 1e6)
       : undefined;
@@ -26,7 +24,7 @@ export class TokenHandler implements ServiceImpl<typeof TokenServiceDesc> {
   }
 
   async refreshToken(req: RefreshTokenRequest, ctx: HandlerContext) {
-    const caller = requireScope(await this.auth.principal(ctx), 'tokens');
+    const caller = callerOf(ctx);
     const token = tokenToProto(req.connectionId, await this.tokens.refreshToken(caller, req.connectionId));
     return create(RefreshTokenResponseSchema, { token });
   }
