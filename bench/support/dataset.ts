@@ -38,10 +38,16 @@ export interface Callable {
   accessToken: string;
 }
 
+/** Where seed() writes: a PostgreSQL URL, or an open session (the embedded database takes one at a time). */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
 /** Run after the server has migrated the database. */
-export async function seed(url: string, fillers: number, callable: number): Promise<Callable[]> {
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
+export async function seed(target: string | Queryable, fillers: number, callable: number): Promise<Callable[]> {
+  const client = typeof target === 'string' ? new pg.Client({ connectionString: target }) : undefined;
+  await client?.connect();
+  const db: Queryable = client ?? (target as Queryable);
   try {
     await db.query(
       `INSERT INTO providers (id, project_id, name, display_name, auth_type, oauth2)
@@ -63,9 +69,9 @@ export async function seed(url: string, fillers: number, callable: number): Prom
       ],
     );
     const providerId = (await db.query('SELECT id FROM providers WHERE project_id = $1 AND name = $2', [DEFAULT_PROJECT_ID, PROVIDER_NAME]))
-      .rows[0].id as string;
+      .rows[0]!.id as string;
 
-    const have = Number((await db.query(`SELECT count(*) AS n FROM connections WHERE workspace_id LIKE '${FILLER_WORKSPACE}%'`)).rows[0].n);
+    const have = Number((await db.query(`SELECT count(*) AS n FROM connections WHERE workspace_id LIKE '${FILLER_WORKSPACE}%'`)).rows[0]!.n);
     if (have !== fillers) {
       const started = Date.now();
       await db.query(`DELETE FROM connections WHERE workspace_id LIKE '${FILLER_WORKSPACE}%'`);
@@ -114,7 +120,7 @@ export async function seed(url: string, fillers: number, callable: number): Prom
     await db.query('ANALYZE connections');
     return rows;
   } finally {
-    await db.end();
+    await client?.end();
   }
 }
 

@@ -1,0 +1,241 @@
+/**
+ * The production runtime's targets, each printed beside its figure:
+ *   - start to first successful GetToken: <= 1.0 s on PostgreSQL, <= 2.0 s on the embedded database
+ *   - idle RSS on PostgreSQL: <= 120 MiB; RSS under GetToken at 32 concurrent callers: <= 200 MiB
+ *   - production install (the prod dependencies + dist/ + web/dist + catalog/): <= 120 MiB
+ *   - a one-shot CLI command: <= 2.0 s
+ *
+ *   npm run build && npm run bench -- runtime
+ *
+ * Every server and command is the compiled CLI (`node bin/nexus.js`), spawned as an operator
+ * would run it. Starts are measured from spawn to the first GetToken that answers with the
+ * right credential (polled every 10 ms), NEXUS_BENCH_STARTS times each (default 5): the first
+ * with an empty V8 compile cache (a fresh machine), the median of the others warm.
+ * Environment: NEXUS_BENCH_DATABASE_URL (admin URL on the system PostgreSQL, default
+ * postgres://nexus:nexus@127.0.0.1:5432/postgres), NEXUS_BENCH_SECONDS (load window, default 5).
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import pino from 'pino';
+import { TokenService } from '../gen/ts/nexus/v1/token_pb.js';
+import { loadConfig } from '../src/config/config.js';
+import { createCore } from '../src/core.js';
+import { freePort } from '../test/support/ports.js';
+import { BENCH_ADMIN_KEY, BENCH_KEY_RING, ensureDatabase, seed, type Callable } from './support/dataset.js';
+import { runLoad } from './support/load.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'nexus.js');
+const ADMIN_URL = process.env.NEXUS_BENCH_DATABASE_URL ?? 'postgres://nexus:nexus@127.0.0.1:5432/postgres';
+const STARTS = Number(process.env.NEXUS_BENCH_STARTS ?? 5);
+const LOAD_MS = Number(process.env.NEXUS_BENCH_SECONDS ?? 5) * 1000;
+const MiB = 1024 * 1024;
+const auth = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };
+
+if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) {
+  console.error('runtime bench: dist/ is missing; run npm run build first');
+  process.exit(1);
+}
+
+/** The environment of every spawned process: production settings, one compile-cache directory per run. */
+const compileCache = mkdtempSync(path.join(os.tmpdir(), 'nexus-bench-ccache-'));
+function envFor(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    NEXUS_ENCRYPTION_KEYS: BENCH_KEY_RING,
+    NEXUS_ADMIN_API_KEY: BENCH_ADMIN_KEY,
+    NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
+    NODE_COMPILE_CACHE: compileCache,
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+  delete env.DATABASE_URL;
+  if (extra.DATABASE_URL) env.DATABASE_URL = extra.DATABASE_URL;
+  return env;
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) * 1024;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmtS = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const fmtMiB = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
+
+interface Started {
+  pid: number;
+  baseUrl: string;
+  msToToken: number;
+  stop(): Promise<void>;
+}
+
+/** Spawns `nexus start` and polls GetToken until it returns the seeded credential. */
+async function startAndGetToken(env: NodeJS.ProcessEnv, callable: Callable): Promise<Started> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, 'start'], {
+    cwd: ROOT,
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1', BASE_URL: baseUrl },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c) => (err += c));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const body = JSON.stringify({ connectionId: callable.id });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`nexus start exited early:\n${err}`);
+    if (performance.now() - t0 > 60_000) {
+      child.kill('SIGKILL');
+      throw new Error(`no GetToken within 60 s:\n${err}`);
+    }
+    try {
+      const res = await fetch(`${baseUrl}/nexus.v1.TokenService/GetToken`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body,
+      });
+      if (res.ok && ((await res.json()) as { oauth2?: { accessToken?: string } }).oauth2?.accessToken === callable.accessToken) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const msToToken = performance.now() - t0;
+  return {
+    pid: child.pid!,
+    baseUrl,
+    msToToken,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Cold (first start, empty compile cache) and warm (median of the rest) start-to-GetToken times. */
+async function startTimes(env: NodeJS.ProcessEnv, callable: Callable): Promise<{ cold: number; warm: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    const s = await startAndGetToken(env, callable);
+    times.push(s.msToToken);
+    await s.stop();
+  }
+  return { cold: times[0]!, warm: median(times.slice(1)) };
+}
+
+const quiet = pino({ level: 'warn' });
+
+/** Migrates `databaseUrl` (or a data directory) with the core and seeds one callable connection. */
+async function prepare(extra: Record<string, string>): Promise<Callable> {
+  const core = await createCore(loadConfig(envFor(extra)), quiet);
+  try {
+    // Through the core's own session: the embedded database serves one at a time.
+    const ds = core.database.dataSource;
+    return (await seed({ query: async (sql, params) => ({ rows: (await ds.query(sql, params)) as Record<string, unknown>[] }) }, 0, 1))[0]!;
+  } finally {
+    await core.close();
+  }
+}
+
+/** Bytes on disk of what a production install holds, and its largest packages. */
+function installSize(): { total: number; largest: [string, number][] } {
+  const ls = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' });
+  const deps = ls.stdout.trim().split('\n').slice(1).filter(Boolean);
+  const ours = ['bin', 'dist', path.join('web', 'dist'), 'catalog', 'package.json', 'package-lock.json'].map((p) => path.join(ROOT, p));
+  const du = (paths: string[]) => Number(execFileSync('du', ['-skc', ...paths], { encoding: 'utf8' }).trim().split('\n').at(-1)!.split('\t')[0]) * 1024;
+  // du counts every file once across its arguments, so nested packages are not counted twice.
+  const total = du([...ours.filter(existsSync), ...deps]);
+  const top = deps.filter((d) => !d.slice(d.indexOf('node_modules/') + 13).includes('node_modules/'));
+  const largest = top.map((d) => [path.relative(path.join(ROOT, 'node_modules'), d), du([d])] as [string, number]);
+  largest.sort((a, b) => b[1] - a[1]);
+  return { total, largest: largest.slice(0, 8) };
+}
+
+/** Median wall time of a one-shot command (the compiled CLI). */
+function commandTime(env: NodeJS.ProcessEnv, args: string[], runs = 5): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const run = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`nexus ${args.join(' ')} failed:\n${run.stderr}`);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+const rows: [string, string, string, boolean][] = [];
+const record = (what: string, figure: string, target: string, met: boolean) => {
+  rows.push([what, figure, target, met]);
+  console.log(`  ${met ? 'met   ' : 'MISSED'}  ${what}: ${figure} (target ${target})`);
+};
+
+console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; node ${process.version}`);
+
+// PostgreSQL.
+const pgUrl = await ensureDatabase(ADMIN_URL, 'nexus_bench_runtime');
+const pgEnv = envFor({ DATABASE_URL: pgUrl });
+const pgCallable = await prepare({ DATABASE_URL: pgUrl });
+const pgStart = await startTimes(pgEnv, pgCallable);
+record('start to first GetToken, PostgreSQL (warm compile cache, median)', fmtS(pgStart.warm), '<= 1.0 s', pgStart.warm <= 1000);
+record('start to first GetToken, PostgreSQL (first start, empty compile cache)', fmtS(pgStart.cold), '<= 1.0 s', pgStart.cold <= 1000);
+
+// Memory: idle after the first GetToken, then the peak under 32 concurrent GetToken callers.
+{
+  const server = await startAndGetToken(pgEnv, pgCallable);
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+    const idle = rssBytes(server.pid);
+    record('idle RSS, PostgreSQL', fmtMiB(idle), '<= 120 MiB', idle <= 120 * MiB);
+    const tokens = createClient(TokenService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: '1.1' }));
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(server.pid))), 100);
+    const w = await runLoad(32, LOAD_MS, async () => {
+      const res = await tokens.getToken({ connectionId: pgCallable.id }, { headers: auth });
+      if (res.credentials.case !== 'oauth2' || res.credentials.value.accessToken !== pgCallable.accessToken) throw new Error('wrong credential');
+    });
+    clearInterval(sampler);
+    peak = Math.max(peak, rssBytes(server.pid));
+    if (w.errors) throw new Error(`GetToken load: ${w.errors} errors, first: ${String(w.firstError)}`);
+    record(
+      `peak RSS under GetToken, 32 callers (${(w.latencies.length / w.seconds).toFixed(0)} calls/s)`,
+      fmtMiB(peak),
+      '<= 200 MiB',
+      peak <= 200 * MiB,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+// One-shot commands against the running database.
+const migrate = commandTime(pgEnv, ['migrate']);
+record('one-shot command: nexus migrate (median of 5)', fmtS(migrate), '<= 2.0 s', migrate <= 2000);
+const createKey = commandTime(pgEnv, ['api-keys:create', '--name', 'bench', '--scopes', 'tokens']);
+record('one-shot command: nexus api-keys:create (median of 5)', fmtS(createKey), '<= 2.0 s', createKey <= 2000);
+
+// The embedded database, in a fresh data directory.
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nexus-bench-embedded-'));
+try {
+  const embeddedCallable = await prepare({ NEXUS_DATA_DIR: dataDir });
+  const embeddedStart = await startTimes(envFor({ NEXUS_DATA_DIR: dataDir }), embeddedCallable);
+  record('start to first GetToken, embedded (warm compile cache, median)', fmtS(embeddedStart.warm), '<= 2.0 s', embeddedStart.warm <= 2000);
+  record('start to first GetToken, embedded (first start, empty compile cache)', fmtS(embeddedStart.cold), '<= 2.0 s', embeddedStart.cold <= 2000);
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const install = installSize();
+record('production install (prod node_modules + dist + web/dist + catalog, du)', fmtMiB(install.total), '<= 120 MiB', install.total <= 120 * MiB);
+console.log(`  largest production packages: ${install.largest.map(([name, bytes]) => `${name} ${fmtMiB(bytes)}`).join(', ')}`);
+
+rmSync(compileCache, { recursive: true, force: true });
+console.log(`\n| figure | measured | target | |\n|---|---|---|---|`);
+for (const [what, figure, target, met] of rows) console.log(`| ${what} | ${figure} | ${target} | ${met ? 'met' : 'missed'} |`);
