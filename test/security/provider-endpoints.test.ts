@@ -88,6 +88,7 @@ describe('provider endpoints go through the SSRF-safe fetch and the outbound pol
     await api.providers.createProvider({ provider });
     const { created, result } = await connectWith('to-internal-by-name', 'ssrf-1');
     expect(new URL(result.location!).searchParams.get('status')).toBe('error');
+    expect(new URL(result.location!).searchParams.get('error')).toBe('url_not_allowed');
     expect((await api.connections.getConnection({ id: created.connection!.id })).connection?.status).toBe(ConnectionStatus.FAILED);
     expect(internal.connections).toBe(0);
     expect(internal.requests).toHaveLength(0);

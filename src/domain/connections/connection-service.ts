@@ -10,6 +10,7 @@ import {
   ProviderDisabledError,
   ScopesInvalidError,
   StateAlreadyUsedError,
+  UrlNotAllowedError,
 } from '../errors.js';
 import { checkMcpBearerToken, isMcpBearer, type McpBearerCredential } from '../mcp/mcp-bearer.js';
 import { OAuthClient } from '../oauth/oauth-client.js';
@@ -266,7 +267,8 @@ export class ConnectionService {
         return fail(err.error);
       }
       this.deps.warn('code exchange failed', { connection_id: connection.id, error: (err as Error).message });
-      return fail('temporarily_unavailable');
+      // A token endpoint the outbound policy refuses is the provider's configuration, not a passing outage.
+      return fail(err instanceof UrlNotAllowedError ? 'url_not_allowed' : 'temporarily_unavailable');
     }
 
     // Who consented, as the provider asserts it: recorded so the app can check it is who it expected.
