@@ -2,6 +2,7 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { loadLoadConfig, type Config } from './config/config.js';
+import { defaultOf } from './config/settings.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { AuthService } from './domain/auth/auth-service.js';
 import { SiweVerifier } from './domain/auth/siwe.js';
@@ -100,10 +101,10 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       siwe: new SiweVerifier(config.siweRpcUrl, config.providerTimeoutMs),
       settings: {
         baseUrl: config.baseUrl,
-        accessTokenTtlSeconds: config.accessTokenTtlSeconds ?? 900,
-        sessionTtlSeconds: config.sessionTtlSeconds ?? 30 * 86_400,
-        webSessionTtlSeconds: config.webSessionTtlSeconds ?? 3600,
-        handoffIpBindingRelaxed: config.handoffIpBindingRelaxed ?? false,
+        accessTokenTtlSeconds: config.accessTokenTtlSeconds ?? defaultOf('NEXUS_ACCESS_TOKEN_TTL_SECONDS'),
+        sessionTtlSeconds: config.sessionTtlSeconds ?? defaultOf('NEXUS_SESSION_TTL_SECONDS'),
+        webSessionTtlSeconds: config.webSessionTtlSeconds ?? defaultOf('NEXUS_WEB_SESSION_TTL_SECONDS'),
+        handoffIpBindingRelaxed: config.handoffIpBindingRelaxed ?? defaultOf('NEXUS_HANDOFF_IP_BINDING') === 'relaxed',
         maxLiveNonces: load.maxLiveNonces,
       },
       ...(options.clock ? { clock: options.clock } : {}),
@@ -118,7 +119,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       metrics,
       metricsToken: config.metricsToken,
       signingKeys: core.signingKeys,
-      clientIps: new ClientIpResolver(config.trustedProxies ?? []),
+      clientIps: new ClientIpResolver(config.trustedProxies ?? defaultOf('NEXUS_TRUSTED_PROXIES')),
       limits: load,
       dbWaiting: () => poolOf(database.dataSource)?.waitingCount ?? 0,
       verifyCredentials: (ctx) => auth.verify(ctx),
@@ -126,7 +127,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       listener: options.listener,
       handlers: {
         providers: new ProviderHandler(core.providers, core.catalog),
-        connections: new ConnectionHandler(core.connections, watch, new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? 60_000 })),
+        connections: new ConnectionHandler(core.connections, watch, new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? defaultOf('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000 })),
         tokens: new TokenHandler(tokens),
         auth: new AuthHandler(authService),
         clients: new ClientHandler(core.clients),

@@ -1,10 +1,10 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KeyRing, weakKeyReason } from '../crypto/index.js';
-import { normalizeEntry } from '../domain/outbound/outbound-policy.js';
 import { secureDataDir } from '../storage/data-dir.js';
+import { ConfigError, type Env, isProduction, settingsReader, whole } from './settings.js';
 
-/** Everything the server reads from its environment. The variable names are a contract (ARCHITECTURE.md). */
+/** Everything the server reads from its environment, read through the settings table (settings.ts; the names are a contract). */
 export interface Config {
   production: boolean;
   port: number;
@@ -132,118 +132,85 @@ export interface RefreshConfig {
   backoffMaxMs: number;
 }
 
-export class ConfigError extends Error {}
-
-/** The public URL callbacks are built from: an absolute http(s) URL, kept without a trailing slash. */
-function parseBaseUrl(value: string): string {
-  const trimmed = value.replace(/\/+$/, '');
-  let url: URL | undefined;
-  try {
-    url = new URL(trimmed);
-  } catch {
-    // reported below
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new ConfigError('BASE_URL must be an absolute http(s) URL, for example https://nexus.example.com');
-  }
-  return trimmed;
-}
-
-/**
- * NODE_ENV=production, in any letter case and with stray spaces: a
- * `Production` that silently meant development turned off every
- * production check (required keys, https-only providers, return URLs).
- */
-export function isProduction(nodeEnv: string | undefined): boolean {
-  return (nodeEnv ?? '').trim().toLowerCase() === 'production';
-}
+export { ConfigError, isProduction };
 
 /** NEXUS_DATA_DIR, absolute (default ./.nexus). */
-export function dataDirOf(env: NodeJS.ProcessEnv): string {
-  return path.resolve(env.NEXUS_DATA_DIR ?? './.nexus');
+export function dataDirOf(env: Env): string {
+  return path.resolve(settingsReader(env)('NEXUS_DATA_DIR'));
 }
 
-/** JSON unless asked otherwise; pretty by default only for a terminal outside production. */
-function parseLogFormat(value: string | undefined, production: boolean): 'json' | 'pretty' {
-  if (value === undefined || value === '') return !production && process.stdout.isTTY ? 'pretty' : 'json';
-  if (value === 'json' || value === 'pretty') return value;
-  throw new ConfigError(`LOG_FORMAT "${value}" must be json or pretty`);
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const production = isProduction(env.NODE_ENV);
-  const port = parsePort(env.PORT ?? '8080');
-  const host = env.HOST ?? '127.0.0.1';
-  const baseUrl = parseBaseUrl(env.BASE_URL ?? `http://localhost:${port}`);
+/** The whole configuration, read through the settings table (settings.ts). */
+export function loadConfig(env: Env = process.env): Config {
+  const get = settingsReader(env);
+  const production = get('NODE_ENV');
   const dataDir = dataDirOf(env);
-  const { keyRing, source } = loadKeyRing(env.NEXUS_ENCRYPTION_KEYS, production, dataDir);
-  const allowed = env.NEXUS_ALLOWED_RETURN_URLS;
-  if (production && !allowed) {
+  const { keyRing, source } = loadKeyRing(get('NEXUS_ENCRYPTION_KEYS'), production, dataDir);
+  if (production && !env.NEXUS_ALLOWED_RETURN_URLS) {
     throw new ConfigError('NEXUS_ALLOWED_RETURN_URLS is required when NODE_ENV=production');
   }
-  const providerTimeoutMs = parseTimeout(env.NEXUS_PROVIDER_TIMEOUT_MS ?? '10000');
+  const providerTimeoutMs = get('NEXUS_PROVIDER_TIMEOUT_MS');
   return {
     production,
-    port,
-    host,
-    baseUrl,
-    databaseUrl: env.DATABASE_URL || undefined,
+    port: get('PORT'),
+    host: get('HOST'),
+    baseUrl: get('BASE_URL'),
+    databaseUrl: get('DATABASE_URL'),
     dataDir,
     keyRing,
     keyRingSource: source,
-    adminApiKey: env.NEXUS_ADMIN_API_KEY || undefined,
-    allowedReturnUrls: list(allowed ?? 'http://localhost:*'),
-    corsOrigins: list(env.NEXUS_CORS_ORIGINS ?? (production ? '' : 'http://localhost:*,http://127.0.0.1:*')),
-    logLevel: env.LOG_LEVEL ?? 'info',
-    logFormat: parseLogFormat(env.LOG_FORMAT, production),
+    adminApiKey: get('NEXUS_ADMIN_API_KEY'),
+    allowedReturnUrls: get('NEXUS_ALLOWED_RETURN_URLS'),
+    corsOrigins: get('NEXUS_CORS_ORIGINS'),
+    logLevel: get('LOG_LEVEL'),
+    logFormat: get('LOG_FORMAT'),
     providerTimeoutMs,
     refresh: loadRefreshConfig(env, providerTimeoutMs),
-    metricsToken: env.NEXUS_METRICS_TOKEN || undefined,
-    dbPoolSize: parseWhole('NEXUS_DB_POOL_SIZE', env.NEXUS_DB_POOL_SIZE ?? '10', 1, 1000),
-    tokenCacheSize: parseWhole('NEXUS_TOKEN_CACHE_SIZE', env.NEXUS_TOKEN_CACHE_SIZE ?? '10000', 0, 10_000_000),
-    tokenCacheMaxAgeMs: parseWhole('NEXUS_TOKEN_CACHE_MAX_AGE_MS', env.NEXUS_TOKEN_CACHE_MAX_AGE_MS ?? '5000', 100, 60_000),
-    streamHeartbeatMs: parseWhole('NEXUS_STREAM_HEARTBEAT_MS', env.NEXUS_STREAM_HEARTBEAT_MS ?? '15000', 100, 600_000),
-    maxStreams: parseWhole('NEXUS_MAX_STREAMS', env.NEXUS_MAX_STREAMS ?? '20000', 1, 1_000_000),
-    watchSnapshotMax: parseWhole('NEXUS_WATCH_SNAPSHOT_MAX', env.NEXUS_WATCH_SNAPSHOT_MAX ?? '10000', 1, 1_000_000),
-    eventRetentionMs: parseWhole('NEXUS_EVENT_RETENTION_HOURS', env.NEXUS_EVENT_RETENTION_HOURS ?? '24', 1, 24 * 90) * 3_600_000,
-    accessTokenTtlSeconds: seconds('NEXUS_ACCESS_TOKEN_TTL_SECONDS', env.NEXUS_ACCESS_TOKEN_TTL_SECONDS ?? '900', 30, 86_400),
-    sessionTtlSeconds: seconds('NEXUS_SESSION_TTL_SECONDS', env.NEXUS_SESSION_TTL_SECONDS ?? String(30 * 86_400), 300, 365 * 86_400),
-    webSessionTtlSeconds: seconds('NEXUS_WEB_SESSION_TTL_SECONDS', env.NEXUS_WEB_SESSION_TTL_SECONDS ?? '3600', 60, 86_400),
-    handoffIpBindingRelaxed: handoffBinding(env.NEXUS_HANDOFF_IP_BINDING ?? 'strict'),
-    trustedProxies: list(env.NEXUS_TRUSTED_PROXIES ?? ''),
-    siweRpcUrl: env.NEXUS_SIWE_RPC_URL || undefined,
-    outboundAllowedHosts: parseHosts(env.NEXUS_OUTBOUND_ALLOWED_HOSTS ?? ''),
-    discoveryCacheSeconds: parseWhole('NEXUS_DISCOVERY_CACHE_SECONDS', env.NEXUS_DISCOVERY_CACHE_SECONDS ?? '600', 0, 86_400),
+    metricsToken: get('NEXUS_METRICS_TOKEN'),
+    dbPoolSize: get('NEXUS_DB_POOL_SIZE'),
+    tokenCacheSize: get('NEXUS_TOKEN_CACHE_SIZE'),
+    tokenCacheMaxAgeMs: get('NEXUS_TOKEN_CACHE_MAX_AGE_MS'),
+    streamHeartbeatMs: get('NEXUS_STREAM_HEARTBEAT_MS'),
+    maxStreams: get('NEXUS_MAX_STREAMS'),
+    watchSnapshotMax: get('NEXUS_WATCH_SNAPSHOT_MAX'),
+    eventRetentionMs: get('NEXUS_EVENT_RETENTION_HOURS') * 3_600_000,
+    accessTokenTtlSeconds: get('NEXUS_ACCESS_TOKEN_TTL_SECONDS'),
+    sessionTtlSeconds: get('NEXUS_SESSION_TTL_SECONDS'),
+    webSessionTtlSeconds: get('NEXUS_WEB_SESSION_TTL_SECONDS'),
+    handoffIpBindingRelaxed: get('NEXUS_HANDOFF_IP_BINDING') === 'relaxed',
+    trustedProxies: get('NEXUS_TRUSTED_PROXIES'),
+    siweRpcUrl: get('NEXUS_SIWE_RPC_URL'),
+    outboundAllowedHosts: get('NEXUS_OUTBOUND_ALLOWED_HOSTS'),
+    discoveryCacheSeconds: get('NEXUS_DISCOVERY_CACHE_SECONDS'),
     load: loadLoadConfig(env),
-    streamCredentialRecheckMs: parseWhole('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS', env.NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS ?? '60', 1, 3_600) * 1_000,
+    streamCredentialRecheckMs: get('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000,
   };
 }
 
 /** NEXUS_* limits on connections, streams and load; loadLoadConfig({}) gives the defaults. */
-export function loadLoadConfig(env: NodeJS.ProcessEnv): LoadConfig {
-  const whole = (name: string, fallback: number, min: number, max: number) => parseWhole(name, env[name] || String(fallback), min, max);
-  const heartbeatMs = whole('NEXUS_STREAM_HEARTBEAT_MS', 15_000, 100, 600_000);
-  const maxStreams = whole('NEXUS_MAX_STREAMS', 20_000, 1, 1_000_000);
-  const headersTimeoutMs = whole('NEXUS_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+export function loadLoadConfig(env: Env): LoadConfig {
+  const get = settingsReader(env);
+  const heartbeatMs = get('NEXUS_STREAM_HEARTBEAT_MS');
+  const maxStreams = get('NEXUS_MAX_STREAMS');
   const load: LoadConfig = {
-    maxConnections: whole('NEXUS_MAX_CONNECTIONS', 1_000, 1, 1_000_000),
-    headersTimeoutMs,
-    requestTimeoutMs: whole('NEXUS_REQUEST_TIMEOUT_MS', 30_000, headersTimeoutMs, 3_600_000),
-    idleTimeoutMs: whole('NEXUS_IDLE_TIMEOUT_MS', 70_000, 100, 86_400_000),
-    keepAliveTimeoutMs: whole('NEXUS_KEEP_ALIVE_TIMEOUT_MS', 65_000, 100, 3_600_000),
-    shutdownTimeoutMs: whole('NEXUS_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
-    h2MaxConcurrentStreams: whole('NEXUS_H2_MAX_CONCURRENT_STREAMS', 100, 1, 10_000),
-    h2ResetBurst: whole('NEXUS_H2_RESET_BURST', 200, 1, 100_000),
-    h2ResetRate: whole('NEXUS_H2_RESET_RATE', 30, 1, 100_000),
-    maxInflight: whole('NEXUS_MAX_INFLIGHT', 512, 1, 1_000_000),
-    maxInflightPerConnection: whole('NEXUS_MAX_INFLIGHT_PER_CONNECTION', 16, 1, 10_000),
-    dbQueueMax: whole('NEXUS_DB_QUEUE_MAX', 256, 1, 1_000_000),
-    unauthRatePerSecond: whole('NEXUS_UNAUTH_RATE_PER_SECOND', 10, 1, 1_000_000),
-    unauthBurst: whole('NEXUS_UNAUTH_BURST', 60, 1, 1_000_000),
-    maxStreamsPerPrincipal: whole('NEXUS_MAX_STREAMS_PER_PRINCIPAL', 1_000, 1, 1_000_000),
-    streamsAdminReserve: whole('NEXUS_STREAMS_ADMIN_RESERVE', Math.min(100, maxStreams - 1), 0, 1_000_000),
-    maxLiveNonces: whole('NEXUS_MAX_LIVE_NONCES', 10_000, 1, 10_000_000),
+    maxConnections: get('NEXUS_MAX_CONNECTIONS'),
+    headersTimeoutMs: get('NEXUS_HEADERS_TIMEOUT_MS'),
+    requestTimeoutMs: get('NEXUS_REQUEST_TIMEOUT_MS'),
+    idleTimeoutMs: get('NEXUS_IDLE_TIMEOUT_MS'),
+    keepAliveTimeoutMs: get('NEXUS_KEEP_ALIVE_TIMEOUT_MS'),
+    shutdownTimeoutMs: get('NEXUS_SHUTDOWN_TIMEOUT_MS'),
+    h2MaxConcurrentStreams: get('NEXUS_H2_MAX_CONCURRENT_STREAMS'),
+    h2ResetBurst: get('NEXUS_H2_RESET_BURST'),
+    h2ResetRate: get('NEXUS_H2_RESET_RATE'),
+    maxInflight: get('NEXUS_MAX_INFLIGHT'),
+    maxInflightPerConnection: get('NEXUS_MAX_INFLIGHT_PER_CONNECTION'),
+    dbQueueMax: get('NEXUS_DB_QUEUE_MAX'),
+    unauthRatePerSecond: get('NEXUS_UNAUTH_RATE_PER_SECOND'),
+    unauthBurst: get('NEXUS_UNAUTH_BURST'),
+    maxStreamsPerPrincipal: get('NEXUS_MAX_STREAMS_PER_PRINCIPAL'),
+    streamsAdminReserve: get('NEXUS_STREAMS_ADMIN_RESERVE'),
+    maxLiveNonces: get('NEXUS_MAX_LIVE_NONCES'),
   };
+  atLeast('NEXUS_REQUEST_TIMEOUT_MS', load.requestTimeoutMs, load.headersTimeoutMs, 3_600_000);
   // A healthy stream sends a heartbeat at least this often; the idle timeout must leave it room.
   if (load.idleTimeoutMs <= 2 * heartbeatMs) {
     throw new ConfigError(`NEXUS_IDLE_TIMEOUT_MS (${load.idleTimeoutMs}) must be more than twice NEXUS_STREAM_HEARTBEAT_MS (${heartbeatMs})`);
@@ -258,26 +225,19 @@ export function loadLoadConfig(env: NodeJS.ProcessEnv): LoadConfig {
  * The lease must outlast the longest call a live holder can be in: OIDC
  * discovery plus the token request, each bounded by the provider timeout.
  */
-export function loadRefreshConfig(env: NodeJS.ProcessEnv, providerTimeoutMs: number): RefreshConfig {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} "${raw}" must be a whole number from ${min} to ${max}`);
-    return n;
-  };
-  const workerFlag = (env.NEXUS_REFRESH_WORKER ?? 'true').toLowerCase();
-  if (!['true', 'false', '1', '0'].includes(workerFlag)) throw new ConfigError(`NEXUS_REFRESH_WORKER "${env.NEXUS_REFRESH_WORKER}" must be true or false`);
-  const minLease = 2 * providerTimeoutMs + 1_000;
-  const leaseMs = int('NEXUS_REFRESH_LEASE_MS', 2 * providerTimeoutMs + 15_000, minLease, 3_600_000);
-  const backoffBaseMs = int('NEXUS_REFRESH_BACKOFF_BASE_MS', 5_000, 10, 3_600_000);
-  const backoffMaxMs = int('NEXUS_REFRESH_BACKOFF_MAX_MS', 300_000, backoffBaseMs, 86_400_000);
+export function loadRefreshConfig(env: Env, providerTimeoutMs: number): RefreshConfig {
+  const get = settingsReader(env, { NEXUS_PROVIDER_TIMEOUT_MS: providerTimeoutMs });
+  const leaseMs = get('NEXUS_REFRESH_LEASE_MS');
+  atLeast('NEXUS_REFRESH_LEASE_MS', leaseMs, 2 * providerTimeoutMs + 1_000, 3_600_000);
+  const backoffBaseMs = get('NEXUS_REFRESH_BACKOFF_BASE_MS');
+  const backoffMaxMs = get('NEXUS_REFRESH_BACKOFF_MAX_MS');
+  atLeast('NEXUS_REFRESH_BACKOFF_MAX_MS', backoffMaxMs, backoffBaseMs, 86_400_000);
   return {
-    worker: workerFlag === 'true' || workerFlag === '1',
-    batchSize: int('NEXUS_REFRESH_BATCH_SIZE', 50, 1, 1_000),
-    concurrency: int('NEXUS_REFRESH_CONCURRENCY', 10, 1, 256),
-    pollMs: int('NEXUS_REFRESH_POLL_MS', 5_000, 20, 600_000),
-    leadMs: int('NEXUS_REFRESH_LEAD_MS', 300_000, 0, 86_400_000),
+    worker: get('NEXUS_REFRESH_WORKER'),
+    batchSize: get('NEXUS_REFRESH_BATCH_SIZE'),
+    concurrency: get('NEXUS_REFRESH_CONCURRENCY'),
+    pollMs: get('NEXUS_REFRESH_POLL_MS'),
+    leadMs: get('NEXUS_REFRESH_LEAD_MS'),
     leaseMs,
     backoffBaseMs,
     backoffMaxMs,
@@ -285,54 +245,14 @@ export function loadRefreshConfig(env: NodeJS.ProcessEnv, providerTimeoutMs: num
 }
 
 /** The outbound settings alone, for one-shot commands that open no database (`nexus catalog check`). */
-export function loadOutboundSettings(env: NodeJS.ProcessEnv = process.env): { production: boolean; allowedHosts: string[] } {
-  return { production: isProduction(env.NODE_ENV), allowedHosts: parseHosts(env.NEXUS_OUTBOUND_ALLOWED_HOSTS ?? '') };
+export function loadOutboundSettings(env: Env = process.env): { production: boolean; allowedHosts: string[] } {
+  const get = settingsReader(env);
+  return { production: get('NODE_ENV'), allowedHosts: get('NEXUS_OUTBOUND_ALLOWED_HOSTS') };
 }
 
-function parseHosts(value: string): string[] {
-  try {
-    return list(value).map(normalizeEntry);
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
-}
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-function seconds(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} "${value}" must be a whole number of seconds from ${min} to ${max}`);
-  return n;
-}
-
-function handoffBinding(value: string): boolean {
-  if (value !== 'strict' && value !== 'relaxed') throw new ConfigError(`NEXUS_HANDOFF_IP_BINDING "${value}" must be strict or relaxed`);
-  return value === 'relaxed';
-}
-
-function parseTimeout(value: string): number {
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 100 || ms > 120_000) {
-    throw new ConfigError(`NEXUS_PROVIDER_TIMEOUT_MS "${value}" must be a whole number of milliseconds from 100 to 120000`);
-  }
-  return ms;
-}
-
-function parseWhole(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} "${value}" must be a whole number from ${min} to ${max}`);
-  return n;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT "${value}" is not a port`);
-  return port;
+/** A bound that depends on another setting (the table's parser checked the fixed ones). */
+function atLeast(name: string, value: number, min: number, max: number): void {
+  if (value < min) whole(min, max).read(String(value), name);
 }
 
 /**
