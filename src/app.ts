@@ -126,7 +126,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       serveApi: options.serveApi ?? true,
       listener: options.listener,
       handlers: {
-        providers: new ProviderHandler(core.providers, core.catalog),
+        providers: new ProviderHandler(core.providers, core.providerRemoval, core.catalog),
         connections: new ConnectionHandler(core.connections, watch, new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? defaultOf('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000 })),
         tokens: new TokenHandler(tokens),
         auth: new AuthHandler(authService),

@@ -6,6 +6,7 @@ import { SigningKeys } from './domain/auth/signing-keys.js';
 import { ProviderCatalog } from './domain/catalog/provider-catalog.js';
 import { ConnectionEvents } from './domain/connections/connection-events.js';
 import { ConnectionService } from './domain/connections/connection-service.js';
+import { ProviderRemoval } from './domain/connections/provider-removal.js';
 import { mcpAuthorization } from './domain/mcp/index.js';
 import { OAuthClient } from './domain/oauth/oauth-client.js';
 import { ProviderIdentities } from './domain/oauth/provider-identity.js';
@@ -36,6 +37,8 @@ export interface Core {
   apiKeys: ApiKeys;
   providers: ProviderService;
   connections: ConnectionService;
+  /** DeleteProvider: the provider's connections first, then the provider. */
+  providerRemoval: ProviderRemoval;
   oauth: OAuthClient;
   /** Connection events: published inside status-changing transactions; heard only once the server starts them. */
   events: ConnectionEvents;
@@ -87,16 +90,14 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       policy: outbound,
       fetch: outboundFetch,
     });
-    let connections: ConnectionService | undefined;
     const providers = new ProviderService(
       store,
       config.keyRing,
       !config.production,
-      (projectId, providerId) => connections!.deleteAllForProvider(projectId, providerId),
       outbound,
       (tx, projectId) => events.publishProvidersChanged(tx, projectId),
     );
-    connections = new ConnectionService({
+    const connections = new ConnectionService({
       store,
       keyRing: config.keyRing,
       providers,
@@ -119,6 +120,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       apiKeys,
       providers,
       connections,
+      providerRemoval: new ProviderRemoval(store, providers, connections),
       oauth,
       events,
       signingKeys: new SigningKeys(store, config.keyRing, config.baseUrl, options.clock),

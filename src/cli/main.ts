@@ -126,7 +126,7 @@ async function applyProviders(opts: ApplyOptions): Promise<void> {
     if (!hasChanges(steps)) console.log('No changes.');
     else if (opts.dryRun) console.log('Dry run: nothing applied.');
     else {
-      await applyPlan(app.providers, admin, steps);
+      await applyPlan(app.providers, app.providerRemoval, admin, steps);
       console.log('Applied.');
     }
   } finally {

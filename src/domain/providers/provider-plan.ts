@@ -77,11 +77,17 @@ export async function planProviders(
   return steps;
 }
 
-export async function applyPlan(providers: ProviderService, caller: Principal, steps: PlanStep[]): Promise<void> {
+/** Deletes a provider: ProviderRemoval (connections/provider-removal.ts), named by shape so providers/ does not import connections/. */
+export interface ProviderDeleter {
+  delete(caller: Principal, idOrName: string, force: boolean): Promise<void>;
+}
+
+/** `removal` deletes pruned providers, never forced: one with live connections stops the apply (PROVIDER_IN_USE). */
+export async function applyPlan(providers: ProviderService, removal: ProviderDeleter, caller: Principal, steps: PlanStep[]): Promise<void> {
   for (const step of steps) {
     if (step.action === 'create') await providers.create(caller, step.input);
     else if (step.action === 'update') await providers.update(caller, step.name, step.input, []);
-    else if (step.action === 'delete') await providers.delete(caller, step.name, false);
+    else if (step.action === 'delete') await removal.delete(caller, step.name, false);
   }
 }
 

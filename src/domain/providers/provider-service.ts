@@ -1,6 +1,6 @@
 import { hashSecret, newId, open as openSealed, seal, secretMatches, type KeyRing } from '../../crypto/index.js';
 import type { ProviderRow } from '../model/provider.js';
-import { InvalidFieldError, ProviderAlreadyExistsError, ProviderInUseError, ProviderNotFoundError } from '../errors.js';
+import { InvalidFieldError, ProviderAlreadyExistsError, ProviderNotFoundError } from '../errors.js';
 import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 import { DEFAULT_PROJECT_ID } from '../projects.js';
@@ -14,9 +14,6 @@ export interface ProviderPage {
   providers: ProviderRow[];
   nextPageToken: string;
 }
-
-/** Removes every connection of a provider, revoking at the provider where it can. */
-export type ConnectionsRevoker = (projectId: string, providerId: string) => Promise<void>;
 
 export function clientSecretAad(providerId: string): string {
   return `provider:${providerId}:client_secret`;
@@ -32,7 +29,6 @@ export class ProviderService {
     private readonly store: Persistence,
     private readonly keyRing: KeyRing,
     private readonly allowInsecureUrls: boolean,
-    private readonly revokeConnections: ConnectionsRevoker,
     /** Decides which MCP server URLs Nexus may fetch (https, public addresses, allow-list). */
     private readonly outbound: OutboundPolicy,
     /** Records in the transaction that the project's providers changed (caches everywhere drop what they built from them). */
@@ -127,15 +123,15 @@ export class ProviderService {
     });
   }
 
-  async delete(caller: Principal, idOrName: string, force: boolean): Promise<void> {
-    const row = await this.store.providers.findByIdOrName(caller.projectId, idOrName);
-    if (!row) throw new ProviderNotFoundError(idOrName);
-    const live = await this.store.connections.countLive(caller.projectId, row.id);
-    if (live > 0 && !force) throw new ProviderInUseError(row.name, live);
-    if (live > 0) await this.revokeConnections(caller.projectId, row.id);
+  /**
+   * Deletes the provider's row (and tells every cache). Its connections are
+   * the caller's business: DeleteProvider goes through ProviderRemoval
+   * (connections/provider-removal.ts), which deals with them first.
+   */
+  async remove(projectId: string, providerId: string): Promise<void> {
     await this.store.transaction(async (tx) => {
-      await this.store.providers.delete(caller.projectId, row.id, tx);
-      await this.providersChanged(tx, caller.projectId);
+      await this.store.providers.delete(projectId, providerId, tx);
+      await this.providersChanged(tx, projectId);
     });
   }
 

@@ -22,12 +22,14 @@ import {
 import type { ProviderCatalog } from '../../domain/catalog/provider-catalog.js';
 import { InvalidFieldError } from '../../domain/errors.js';
 import type { ProviderService } from '../../domain/providers/provider-service.js';
+import type { ProviderRemoval } from '../../domain/connections/provider-removal.js';
 import { callerOf, optionalCallerOf } from '../access.js';
 import { catalogEntryToProto, providerInputFromProto, providerToProto } from '../mappers/provider-mapper.js';
 
 export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> {
   constructor(
     private readonly providers: ProviderService,
+    private readonly removal: ProviderRemoval,
     private readonly catalog: ProviderCatalog,
   ) {}
 
@@ -64,7 +66,7 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
   async deleteProvider(req: DeleteProviderRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
     if (!req.idOrName) throw new InvalidFieldError('id_or_name', 'is required');
-    await this.providers.delete(caller, req.idOrName, req.force);
+    await this.removal.delete(caller, req.idOrName, req.force);
     return create(DeleteProviderResponseSchema, {});
   }
 
