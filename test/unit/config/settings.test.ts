@@ -62,8 +62,12 @@ describe('the settings table', () => {
   });
 
   it('refuses bad values with a ConfigError naming the variable and its bounds', () => {
-    expect(() => settingsReader({ NEXUS_DB_POOL_SIZE: '0' })('NEXUS_DB_POOL_SIZE')).toThrow(new ConfigError('NEXUS_DB_POOL_SIZE "0" must be a whole number from 1 to 1000'));
-    expect(() => settingsReader({ NEXUS_ACCESS_TOKEN_TTL_SECONDS: '10' })('NEXUS_ACCESS_TOKEN_TTL_SECONDS')).toThrow(/whole number of seconds from 30 to 86400/);
+    expect(() => settingsReader({ NEXUS_DB_POOL_SIZE: '0' })('NEXUS_DB_POOL_SIZE')).toThrow(
+      new ConfigError('NEXUS_DB_POOL_SIZE "0" must be a whole number from 1 to 1000'),
+    );
+    expect(() => settingsReader({ NEXUS_ACCESS_TOKEN_TTL_SECONDS: '10' })('NEXUS_ACCESS_TOKEN_TTL_SECONDS')).toThrow(
+      /whole number of seconds from 30 to 86400/,
+    );
     expect(() => settingsReader({ PORT: 'http' })('PORT')).toThrow(/PORT "http" is not a port/);
     expect(() => settingsReader({ NEXUS_HANDOFF_IP_BINDING: 'loose' })('NEXUS_HANDOFF_IP_BINDING')).toThrow(/must be strict or relaxed/);
     expect(() => settingsReader({ NEXUS_REFRESH_WORKER: 'yes' })('NEXUS_REFRESH_WORKER')).toThrow(/must be true or false/);
@@ -72,8 +76,14 @@ describe('the settings table', () => {
   });
 
   it('keeps the bounds that depend on other settings', () => {
-    expect(() => loadRefreshConfig({ NEXUS_REFRESH_LEASE_MS: '5000' }, 10_000)).toThrow(/NEXUS_REFRESH_LEASE_MS "5000" must be a whole number from 21000 to 3600000/);
-    expect(() => loadRefreshConfig({ NEXUS_REFRESH_BACKOFF_BASE_MS: '1000', NEXUS_REFRESH_BACKOFF_MAX_MS: '500' }, 10_000)).toThrow(/NEXUS_REFRESH_BACKOFF_MAX_MS/);
-    expect(() => loadConfig({ NODE_ENV: 'production', NEXUS_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}` })).toThrow(/NEXUS_ALLOWED_RETURN_URLS is required/);
+    expect(() => loadRefreshConfig({ NEXUS_REFRESH_LEASE_MS: '5000' }, 10_000)).toThrow(
+      /NEXUS_REFRESH_LEASE_MS "5000" must be a whole number from 21000 to 3600000/,
+    );
+    expect(() => loadRefreshConfig({ NEXUS_REFRESH_BACKOFF_BASE_MS: '1000', NEXUS_REFRESH_BACKOFF_MAX_MS: '500' }, 10_000)).toThrow(
+      /NEXUS_REFRESH_BACKOFF_MAX_MS/,
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production', NEXUS_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}` })).toThrow(
+      /NEXUS_ALLOWED_RETURN_URLS is required/,
+    );
   });
 });
