@@ -72,6 +72,29 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       async findById(projectId, id) {
         return own(providers.get(id), projectId);
       },
+      async findByName(projectId, name) {
+        return own([...providers.values()].find((p) => p.projectId === projectId && p.name === name), projectId);
+      },
+      async findByIdOrName(projectId, idOrName) {
+        return own(providers.get(idOrName) ?? [...providers.values()].find((p) => p.projectId === projectId && p.name === idOrName), projectId);
+      },
+      async list(q) {
+        return [...providers.values()]
+          .filter((p) => p.projectId === q.projectId && (!q.enabledOnly || p.enabled))
+          .filter((p) => !q.category || p.categories.includes(q.category))
+          .filter((p) => q.afterName === undefined || p.name > q.afterName)
+          .sort((a, b) => (a.name < b.name ? -1 : 1))
+          .slice(0, q.limit)
+          .map((p) => structuredClone(p));
+      },
+      async save(row) {
+        const stored = { ...row, updatedAt: now() };
+        providers.set(row.id, stored);
+        return structuredClone(stored);
+      },
+      async delete(projectId, id) {
+        if (providers.get(id)?.projectId === projectId) providers.delete(id);
+      },
     }),
     connections: unfaked<ConnectionsPort>('connections', {
       async insert(row) {
@@ -89,6 +112,9 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
         const connection = own(connections.get(id), projectId);
         const provider = connection && own(providers.get(connection.providerId), projectId);
         return connection && provider ? { connection, provider } : null;
+      },
+      async countLive(projectId, providerId) {
+        return [...connections.values()].filter((c) => c.projectId === projectId && c.providerId === providerId && c.status !== 'REVOKED').length;
       },
       async update(projectId, id, patch) {
         const row = connections.get(id);
