@@ -1,11 +1,13 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { loadLoadConfig, type Config } from './config/config.js';
+import { ConfigError, loadLoadConfig, type Config } from './config/config.js';
 import { defaultOf } from './config/settings.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { AuthService } from './domain/auth/auth-service.js';
-import { SiweVerifier } from './domain/auth/siwe.js';
+import { SiweVerifier, type SiweRpc } from './domain/auth/siwe.js';
+import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
+import { createSafeFetch } from './domain/outbound/safe-fetch.js';
 import { ConnectionWatch } from './domain/connections/connection-watch.js';
 import { StreamCredentials } from './domain/stream-credentials.js';
 import { invalidateOnEvents, TokenCache } from './domain/tokens/token-cache.js';
@@ -98,7 +100,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       store,
       clients: core.clients,
       keys: core.signingKeys,
-      siwe: new SiweVerifier(config.siweRpcUrl, config.providerTimeoutMs),
+      siwe: new SiweVerifier(siweRpc(config, options.outboundResolver)),
       settings: {
         baseUrl: config.baseUrl,
         accessTokenTtlSeconds: config.accessTokenTtlSeconds ?? defaultOf('NEXUS_ACCESS_TOKEN_TTL_SECONDS'),
@@ -157,4 +159,33 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     await core.close();
     throw err;
   }
+}
+
+/**
+ * NEXUS_SIWE_RPC_URL through the SSRF-safe fetch: the operator's own RPC
+ * host:port is trusted (it may be an internal node), nothing else the
+ * outbound policy refuses is; https only in production (a forged answer
+ * would sign anyone in as a contract wallet); no redirects for a POST;
+ * bounded time and body. A URL the policy refuses stops the start.
+ */
+function siweRpc(config: Config, resolver: Resolver | undefined): SiweRpc | undefined {
+  if (!config.siweRpcUrl) return undefined;
+  let url: URL;
+  try {
+    url = new URL(config.siweRpcUrl);
+  } catch {
+    throw new ConfigError('NEXUS_SIWE_RPC_URL is not an absolute URL');
+  }
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const policy = new OutboundPolicy({
+    production: config.production,
+    allowedHosts: [...(config.outboundAllowedHosts ?? []), `${url.hostname}:${port}`],
+    ...(resolver ? { resolver } : {}),
+  });
+  try {
+    policy.checkUrl(config.siweRpcUrl, 'NEXUS_SIWE_RPC_URL');
+  } catch (err) {
+    throw new ConfigError(`NEXUS_SIWE_RPC_URL ${(err as Error).message.replace(/^.*?NEXUS_SIWE_RPC_URL:?\s*/, '')}`);
+  }
+  return { url: config.siweRpcUrl, fetch: createSafeFetch(policy, { timeoutMs: config.providerTimeoutMs, maxBodyBytes: 64 * 1024, maxRedirects: 0 }) };
 }
