@@ -20,7 +20,7 @@ export interface SiweMessage {
 }
 
 // RFC 3986 character classes, as the EIP-4361 ABNF uses them.
-const UNRESERVED = "A-Za-z0-9\\-._~";
+const UNRESERVED = 'A-Za-z0-9\\-._~';
 const SUB_DELIMS = "!$&'()*+,;=";
 const GEN_DELIMS = ':/?#\\[\\]@';
 const PCT = '%[0-9A-Fa-f]{2}';

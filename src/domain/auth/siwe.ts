@@ -1,12 +1,6 @@
 import { ServiceUnavailableError } from '../errors.js';
 import type { FetchLike } from '../outbound/safe-fetch.js';
-import {
-  SiweChainMismatchError,
-  SiweDomainMismatchError,
-  SiweExpiredError,
-  SiweMessageInvalidError,
-  SiweSignatureInvalidError,
-} from './auth-errors.js';
+import { SiweChainMismatchError, SiweDomainMismatchError, SiweExpiredError, SiweMessageInvalidError, SiweSignatureInvalidError } from './auth-errors.js';
 import { parseSiweMessage } from './siwe-message.js';
 
 /** Where a SIWE message may come from: the client's origins and chains. */
@@ -110,9 +104,7 @@ export class SiweVerifier {
  * @noble/curves and @noble/hashes (audited, dependency-free) are loaded by
  * the first sign-in, not at start.
  */
-let crypto:
-  | Promise<{ keccak: (data: Uint8Array) => Uint8Array; secp256k1: typeof import('@noble/curves/secp256k1').secp256k1 }>
-  | undefined;
+let crypto: Promise<{ keccak: (data: Uint8Array) => Uint8Array; secp256k1: typeof import('@noble/curves/secp256k1').secp256k1 }> | undefined;
 function loadCrypto() {
   crypto ??= Promise.all([import('@noble/hashes/sha3'), import('@noble/curves/secp256k1')]).then(([sha3, curves]) => ({
     keccak: sha3.keccak_256,

@@ -52,7 +52,7 @@ const swap = (i: number, j: number) => {
 const replace = (i: number, line: string) => FULL.map((l, j) => (j === i ? line : l)).join('\n');
 
 describe('EIP-4361 message parser (strict ABNF)', () => {
-  it('parses the EIP\'s example message', () => {
+  it("parses the EIP's example message", () => {
     expect(parseSiweMessage(EIP_EXAMPLE)).toEqual({
       domain: 'example.com',
       address: '0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2',
@@ -88,14 +88,20 @@ describe('EIP-4361 message parser (strict ABNF)', () => {
       version: '1' as const,
       issuedAt: new Date('2026-01-02T03:04:05.678Z'),
     };
-    for (const extra of [{}, { statement: 'Sign in to Nexus' }, { requestId: 'r-1', resources: ['urn:x:y', 'https://a.b/c'], expirationTime: new Date('2027-01-01T00:00:00Z') }]) {
+    for (const extra of [
+      {},
+      { statement: 'Sign in to Nexus' },
+      { requestId: 'r-1', resources: ['urn:x:y', 'https://a.b/c'], expirationTime: new Date('2027-01-01T00:00:00Z') },
+    ]) {
       const parsed = parseSiweMessage(createSiweMessage({ ...base, ...extra }));
       expect(parsed).toMatchObject({ ...base, ...extra, resources: (extra as { resources?: string[] }).resources ?? [] });
     }
   });
 
-  it('accepts the ABNF\'s form without a statement (two empty lines)', () => {
-    const text = FULL.filter((_, j) => j !== 3 && j !== 4).join('\n').replace('\n\nURI', '\n\n\nURI');
+  it("accepts the ABNF's form without a statement (two empty lines)", () => {
+    const text = FULL.filter((_, j) => j !== 3 && j !== 4)
+      .join('\n')
+      .replace('\n\nURI', '\n\n\nURI');
     expect(parseSiweMessage(text).statement).toBeUndefined();
   });
 

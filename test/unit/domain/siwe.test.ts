@@ -62,13 +62,11 @@ describe('SIWE verification (EOA signatures; viem signs as an independent implem
     await expect(verifier.verify(fine.message, fine.signature, POLICY, NOW)).resolves.toBeTruthy();
   });
 
-  it('refuses a tampered signature, a tampered message, and another wallet\'s signature', async () => {
+  it("refuses a tampered signature, a tampered message, and another wallet's signature", async () => {
     const { message, signature } = await signIn(wallet, BASE, 'abcdef0123456789', times);
     const flipped = signature.slice(0, 10) + (signature[10] === 'a' ? 'b' : 'a') + signature.slice(11);
     expect(await reason(verifier.verify(message, flipped, POLICY, NOW))).toBe('SIWE_SIGNATURE_INVALID');
-    expect(await reason(verifier.verify(message.replace('abcdef0123456789', 'abcdef0123456780'), signature, POLICY, NOW))).toBe(
-      'SIWE_SIGNATURE_INVALID',
-    );
+    expect(await reason(verifier.verify(message.replace('abcdef0123456789', 'abcdef0123456780'), signature, POLICY, NOW))).toBe('SIWE_SIGNATURE_INVALID');
     const other = await newWallet().signMessage({ message });
     expect(await reason(verifier.verify(message, other, POLICY, NOW))).toBe('SIWE_SIGNATURE_INVALID');
     expect(await reason(verifier.verify(message, 'not-hex', POLICY, NOW))).toBe('SIWE_SIGNATURE_INVALID');
@@ -100,7 +98,7 @@ describe('SIWE verification: published vectors and malleability', () => {
     }
   });
 
-  it('EIP-55: the EIP\'s checksum vectors', () => {
+  it("EIP-55: the EIP's checksum vectors", () => {
     for (const a of [
       '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed',
       '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359',
@@ -131,7 +129,7 @@ describe('SIWE verification: published vectors and malleability', () => {
   const loginXyz: SiwePolicy = { origins: ['https://login.xyz'], chainIds: [1] };
   const at = new Date('2022-01-28T00:00:00Z');
 
-  it('accepts the reference implementation\'s signed example', async () => {
+  it("accepts the reference implementation's signed example", async () => {
     const result = await verifier.verify(createSiweMessage(vector), vectorSignature, loginXyz, at);
     expect(result).toEqual({ address: vector.address, nonce: vector.nonce, chainId: 1 });
   });
@@ -140,7 +138,12 @@ describe('SIWE verification: published vectors and malleability', () => {
     const message = createSiweMessage(vector);
     expect(await reason(verifier.verify(message, vectorSignature, { ...loginXyz, origins: ['https://example.com'] }, at))).toBe('SIWE_DOMAIN_MISMATCH');
     expect(await reason(verifier.verify(message, vectorSignature, loginXyz, new Date('2200-01-05T00:00:00Z')))).toBe('SIWE_EXPIRED');
-    const other = { ...vector, address: '0x6Da01670d8fc844e736095918bbE11fE8D564163' as const, nonce: 'rmplqh1gf', issuedAt: new Date('2022-01-05T14:31:43.954Z') };
+    const other = {
+      ...vector,
+      address: '0x6Da01670d8fc844e736095918bbE11fE8D564163' as const,
+      nonce: 'rmplqh1gf',
+      issuedAt: new Date('2022-01-05T14:31:43.954Z'),
+    };
     const wrong = '0x31df81dc02344c9156e6f71da46e2db624b38f8f806290d670d46492b834b2e7575cbce9f48169356cfb577b910d8e30732fcf23c1ac0021d08b945ed7ee118e1b';
     const malformed = '0xf2e8420fc1b722bf4941f5a0464f98172a758ceda5039f622e425fb69fd19b20e444bba7c9a8a8d7e2b5e453553efe7c9460be5d211abe473fc146d51bb04d0cb1b';
     expect(await reason(verifier.verify(createSiweMessage(other), wrong, loginXyz, at))).toBe('SIWE_SIGNATURE_INVALID');
@@ -153,7 +156,7 @@ describe('SIWE verification: published vectors and malleability', () => {
     expect(await reason(verifier.verify(message, malleate(signature), POLICY, NOW))).toBe('SIWE_SIGNATURE_INVALID');
     const v01 = signature.slice(0, 130) + (parseInt(signature.slice(130), 16) - 27).toString(16).padStart(2, '0');
     expect((await verifier.verify(message, v01, POLICY, NOW)).address).toBe(wallet.address);
-    for (const bad of [signature.slice(0, 130) + '1d', signature.slice(0, 128), `0x${'00'.repeat(65)}`, `0x${'ff'.repeat(65)}`, `${signature}00`]) {
+    for (const bad of [`${signature.slice(0, 130)}1d`, signature.slice(0, 128), `0x${'00'.repeat(65)}`, `0x${'ff'.repeat(65)}`, `${signature}00`]) {
       expect(await reason(verifier.verify(message, bad, POLICY, NOW))).toBe('SIWE_SIGNATURE_INVALID');
     }
   });
@@ -165,7 +168,7 @@ describe('SIWE verification: published vectors and malleability', () => {
     expect(await reason(verifier.verify(lower, await wallet.signMessage({ message: lower }), POLICY, NOW))).toBe('SIWE_MESSAGE_INVALID');
   });
 
-  it('refuses a scheme other than the allowed origin\'s', async () => {
+  it("refuses a scheme other than the allowed origin's", async () => {
     const wallet = newWallet();
     const { message } = await signIn(wallet, BASE, 'abcdef0123456789', { issuedAt: NOW, scheme: 'http' });
     expect(await reason(verifier.verify(message, await wallet.signMessage({ message }), POLICY, NOW))).toBe('SIWE_DOMAIN_MISMATCH');
@@ -214,7 +217,15 @@ describe('SIWE verification: ERC-1271 contract wallets over JSON-RPC (real HTTP,
     return new SiweVerifier({ url: rpcUrl, fetch: createSafeFetch(policy, { timeoutMs: 2_000, maxRedirects: 0 }) });
   };
   const contractMessage = () =>
-    createSiweMessage({ address: contract, chainId: 1, domain: 'app.example.com', uri: `${BASE}/login`, nonce: 'abcdef0123456789', version: '1', issuedAt: NOW });
+    createSiweMessage({
+      address: contract,
+      chainId: 1,
+      domain: 'app.example.com',
+      uri: `${BASE}/login`,
+      nonce: 'abcdef0123456789',
+      version: '1',
+      issuedAt: NOW,
+    });
 
   it('accepts what the contract says is valid: isValidSignature(EIP-191 hash, signature), ABI-encoded', async () => {
     mode = 'ok';
@@ -234,7 +245,7 @@ describe('SIWE verification: ERC-1271 contract wallets over JSON-RPC (real HTTP,
     expect(await reason(verifierFor(url).verify(contractMessage(), goodSignature, POLICY, NOW))).toBe('SIWE_SIGNATURE_INVALID');
   });
 
-  it('answers SERVICE_UNAVAILABLE when the RPC fails, and never asks it about an EOA\'s own signature', async () => {
+  it("answers SERVICE_UNAVAILABLE when the RPC fails, and never asks it about an EOA's own signature", async () => {
     mode = 'down';
     expect(await reason(verifierFor(url).verify(contractMessage(), goodSignature, POLICY, NOW))).toBe('SERVICE_UNAVAILABLE');
     const before = calls.length;
