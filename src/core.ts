@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
-import { ApiKeys } from './domain/api-keys.js';
+import { ApiKeys } from './domain/access/api-keys.js';
 import { ClientRegistry } from './domain/auth/client-registry.js';
 import { SigningKeys } from './domain/auth/signing-keys.js';
 import { ProviderCatalog } from './domain/catalog/provider-catalog.js';
@@ -12,7 +12,7 @@ import { OAuthClient } from './domain/oauth/oauth-client.js';
 import { ProviderIdentities } from './domain/oauth/provider-identity.js';
 import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
 import { createSafeFetch } from './domain/outbound/safe-fetch.js';
-import { bootstrap } from './domain/projects.js';
+import { bootstrap } from './domain/access/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
 import { UrlAllowList } from './domain/url-allow-list.js';
 import { openDatabase, type Database } from './storage/data-source.js';

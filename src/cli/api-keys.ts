@@ -1,6 +1,6 @@
 // `nexus api-keys list|create|revoke`. Each command is a function of the open
 // services, so it runs the same in a one-shot process or behind a control socket.
-import type { ApiKeys, ApiKeyListing } from '../domain/api-keys.js';
+import type { ApiKeys, ApiKeyListing } from '../domain/access/api-keys.js';
 import type { ApiKeyScope } from '../domain/model/api-key.js';
 import type { Store } from '../storage/store.js';
 

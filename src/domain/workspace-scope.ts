@@ -2,6 +2,9 @@ import { WorkspaceForbiddenError } from './auth/auth-errors.js';
 import { echo } from './errors.js';
 import type { Principal } from './principal.js';
 
+/** The project every fresh installation starts with, and the one public calls default to. */
+export const DEFAULT_PROJECT_ID = 'prj_default';
+
 /**
  * Confines a signed-in user's token to its own workspace. API keys (no
  * `user`) see the whole project and pass through unchanged.

@@ -1,5 +1,5 @@
 import type { HandlerContext } from '@connectrpc/connect';
-import type { ApiKeys } from '../domain/api-keys.js';
+import type { ApiKeys } from '../domain/access/api-keys.js';
 import type { AuthService } from '../domain/auth/auth-service.js';
 import type { Principal } from '../domain/principal.js';
 

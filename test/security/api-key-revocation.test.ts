@@ -8,7 +8,7 @@ import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../src/cli/api-keys.js';
 import { KeyRing } from '../../src/crypto/index.js';
-import { BootstrapKeyRevokedError } from '../../src/domain/api-keys.js';
+import { BootstrapKeyRevokedError } from '../../src/domain/access/api-keys.js';
 import { ShorterKeyPrefixes1796083218145 } from '../../src/storage/migrations/1796083218145-shorter-key-prefixes.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';

@@ -2,7 +2,7 @@ import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TokenService as TokenServiceDesc } from '../../../gen/ts/nexus/v1/token_pb.js';
 import { KeyRing, newId } from '../../../src/crypto/index.js';
-import { ApiKeys } from '../../../src/domain/api-keys.js';
+import { ApiKeys } from '../../../src/domain/access/api-keys.js';
 import type { ConnectionEvents } from '../../../src/domain/connections/connection-events.js';
 import { openCredentials, sealCredentials } from '../../../src/domain/connections/sealed-credentials.js';
 import type { ProviderRow } from '../../../src/domain/model/provider.js';

@@ -1,9 +1,8 @@
 import type { ApiKeys } from './api-keys.js';
-import { ALL_SCOPES } from './principal.js';
-import type { Persistence } from './ports/persistence.js';
+import { ALL_SCOPES } from '../principal.js';
+import { DEFAULT_PROJECT_ID } from '../workspace-scope.js';
+import type { Persistence } from '../ports/persistence.js';
 
-/** The project every fresh installation starts with, and the one public calls default to. */
-export const DEFAULT_PROJECT_ID = 'prj_default';
 export const DEFAULT_PROJECT_NAME = 'default';
 
 export interface BootstrapResult {
