@@ -1,5 +1,5 @@
 // API keys, one-time codes and other random secrets: generate, hash, compare.
-// Only hashes are stored (ARCHITECTURE.md "Security floor").
+// Only hashes are stored (docs/architecture.md, "The sealing inventory").
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 

@@ -8,7 +8,7 @@
 // tokens issued just before a rotation still complete.
 //
 // Single use is NOT enforced here: the caller must record `jti` (see the
-// "Security floor" in ARCHITECTURE.md).
+// sealing inventory in docs/architecture.md and docs/security.md).
 
 import { hkdfSync } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors, jwtVerify } from 'jose';

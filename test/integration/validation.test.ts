@@ -275,7 +275,7 @@ describe.each(BACKENDS)('input validation (%s)', (backend) => {
   });
 
   // Connect's JSON decoder quotes the offending value in its message ('cannot decode message
-  // google.protobuf.Struct from JSON "sk_live_..."'); ARCHITECTURE.md: no error message ever
+  // google.protobuf.Struct from JSON "sk_live_..."'); docs/architecture.md, "The error contract": no error message ever
   // contains a secret, so protocol-errors.ts replaces it with a generic one.
   it('does not echo a secret from a malformed body back in the error', async () => {
     const secret = 'sk_live_malformed_7f3e9a1b5c';

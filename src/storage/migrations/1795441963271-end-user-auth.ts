@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * End-user sign-in (issue #5): OAuth clients, accounts, sessions, rotating
+ * End-user sign-in (docs/end-user-auth.md): OAuth clients, accounts, sessions, rotating
  * refresh tokens, one-time codes (SIWE nonces, authorization codes, handoff
  * codes) and the JWT signing keys every replica shares. Secrets, tokens and
  * codes are stored only as SHA-256 hashes; private signing keys are sealed.
