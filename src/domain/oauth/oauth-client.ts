@@ -8,6 +8,7 @@ import type { OAuthTarget, OAuthTargetResolver } from './oauth-target.js';
 import { ORIGINAL_TOKEN_TYPE, tokenResponseAdapter } from './token-response.js';
 import type { TokenSet } from './token-set.js';
 import { fillUrlTemplate } from './url-template.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 
 /** Connection fields (pre-connect and post-OAuth) that fill the provider's URL templates. */
 export type ConnectionFields = Record<string, unknown> | null | undefined;
@@ -25,6 +26,8 @@ export interface OAuthClientOptions {
   policy: OutboundPolicy;
   /** The SSRF-safe fetch every call to an authorization server goes through. */
   fetch: SafeFetch;
+  /** Token expiry (expires_in) and the discovery cache are measured on it (default: the system clock). */
+  clock?: Clock | undefined;
 }
 
 interface CachedServer {
@@ -51,7 +54,11 @@ interface CachedServer {
 export class OAuthClient {
   private readonly discovered = new Map<string, CachedServer>();
 
-  constructor(private readonly options: OAuthClientOptions) {}
+  private readonly now: Clock;
+
+  constructor(private readonly options: OAuthClientOptions) {
+    this.now = options.clock ?? systemClock;
+  }
 
   async authorizationUrl(
     provider: ProviderRow,
@@ -198,7 +205,7 @@ export class OAuthClient {
       accessToken: response.access_token,
       tokenType: typeof response[ORIGINAL_TOKEN_TYPE] === 'string' ? (response[ORIGINAL_TOKEN_TYPE] as string) : response.token_type,
       refreshToken: response.refresh_token,
-      expiresAt: typeof response.expires_in === 'number' ? Date.now() + response.expires_in * 1000 : undefined,
+      expiresAt: typeof response.expires_in === 'number' ? this.now() + response.expires_in * 1000 : undefined,
       scopes: typeof response.scope === 'string' ? response.scope.split(/[\s,]+/).filter(Boolean) : undefined,
       idToken: response.id_token,
     };
@@ -306,7 +313,7 @@ export class OAuthClient {
 
   private async discover(issuer: string): Promise<oauth.AuthorizationServer> {
     const cached = this.discovered.get(issuer);
-    if (cached && cached.until > Date.now()) return cached.server;
+    if (cached && cached.until > this.now()) return cached.server;
     const issuerUrl = new URL(issuer);
     let server: oauth.AuthorizationServer;
     try {
@@ -320,7 +327,7 @@ export class OAuthClient {
         e.name === 'TimeoutError' ? 'it timed out' : 'its OpenID configuration could not be read',
       );
     }
-    this.discovered.set(issuer, { server, until: Date.now() + (this.options.discoveryTtlMs ?? 10 * 60_000) });
+    this.discovered.set(issuer, { server, until: this.now() + (this.options.discoveryTtlMs ?? 10 * 60_000) });
     return server;
   }
 }
