@@ -11,6 +11,7 @@
  * would run it. Starts are measured from spawn to the first GetToken that answers with the
  * right credential (polled every 10 ms), NEXUS_BENCH_STARTS times each (default 5): the first
  * with an empty V8 compile cache (a fresh machine), the median of the others warm.
+ * NEXUS_BENCH_RUNTIME=install measures the install size only (no server, no database).
  * Environment: NEXUS_BENCH_DATABASE_URL (admin URL on the system PostgreSQL, default
  * postgres://nexus:nexus@127.0.0.1:5432/postgres), NEXUS_BENCH_SECONDS (load window, default 5).
  */
@@ -178,6 +179,13 @@ const record = (what: string, figure: string, target: string, met: boolean) => {
 };
 
 console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; node ${process.version}`);
+
+if (process.env.NEXUS_BENCH_RUNTIME === 'install') {
+  const install = installSize();
+  console.log(`production install (prod node_modules + dist + web/dist + catalog, du): ${fmtMiB(install.total)} (target <= 120 MiB: ${install.total <= 120 * MiB ? 'met' : 'missed'})`);
+  console.log(`  largest production packages: ${install.largest.map(([name, bytes]) => `${name} ${fmtMiB(bytes)}`).join(', ')}`);
+  process.exit(0);
+}
 
 // PostgreSQL.
 const pgUrl = await ensureDatabase(ADMIN_URL, 'nexus_bench_runtime');
