@@ -1,115 +1,148 @@
-import { echo, NexusError, type ErrorKind, type ErrorReasonName } from '../errors.js';
+import { echo, NexusError, type ErrorKind } from '../errors.js';
 
 /**
- * Errors of end-user sign-in, token grants and handoffs (ErrorReason 70-89).
+ * Errors of end-user sign-in, token grants and handoffs (ErrorReason 70-89),
+ * in the one style of errors.ts: a class per failure with its kind and reason.
  * Messages say what to do and never contain a token, code or secret.
  */
-abstract class AuthError extends NexusError {}
 
-function reasonError(kind: ErrorKind, reason: ErrorReasonName) {
-  return class extends AuthError {
-    readonly kind = kind;
-    readonly reason = reason;
-  };
-}
-
-export class ClientAuthenticationFailedError extends reasonError('unauthenticated', 'CLIENT_AUTHENTICATION_FAILED') {
+export class ClientAuthenticationFailedError extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'CLIENT_AUTHENTICATION_FAILED';
   constructor() {
     super('client authentication failed');
   }
 }
-export class ClientNotFoundError extends reasonError('not_found', 'CLIENT_NOT_FOUND') {
+export class ClientNotFoundError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'CLIENT_NOT_FOUND';
   constructor(id: string) {
     super(`client "${echo(id)}" not found`, { client_id: echo(id) });
   }
 }
-export class RedirectUriNotAllowedError extends reasonError('invalid_argument', 'REDIRECT_URI_NOT_ALLOWED') {
+export class RedirectUriNotAllowedError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'REDIRECT_URI_NOT_ALLOWED';
   constructor() {
     super('redirect_uri is not one of the client\'s registered redirect URIs', { field: 'redirect_uri' });
   }
 }
-export class SiweMessageInvalidError extends reasonError('invalid_argument', 'SIWE_MESSAGE_INVALID') {
+export class SiweMessageInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'SIWE_MESSAGE_INVALID';
   constructor(problem: string, field?: string) {
     super(`SIWE message: ${problem}`, field ? { field } : {});
   }
 }
-export class SiweSignatureInvalidError extends reasonError('unauthenticated', 'SIWE_SIGNATURE_INVALID') {
+export class SiweSignatureInvalidError extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'SIWE_SIGNATURE_INVALID';
   constructor() {
     super('the signature does not match the SIWE message\'s address');
   }
 }
-export class SiweDomainMismatchError extends reasonError('unauthenticated', 'SIWE_DOMAIN_MISMATCH') {
+export class SiweDomainMismatchError extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'SIWE_DOMAIN_MISMATCH';
   constructor(field: 'domain' | 'uri') {
     super(`the SIWE message's ${field} is not allowed for this client`, { field });
   }
 }
-export class SiweChainMismatchError extends reasonError('unauthenticated', 'SIWE_CHAIN_MISMATCH') {
+export class SiweChainMismatchError extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'SIWE_CHAIN_MISMATCH';
   constructor() {
     super('the SIWE message\'s chain id is not allowed for this client', { field: 'chain_id' });
   }
 }
-export class SiweExpiredError extends reasonError('unauthenticated', 'SIWE_EXPIRED') {
+export class SiweExpiredError extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'SIWE_EXPIRED';
   constructor(problem: string) {
     super(`the SIWE message ${problem}`);
   }
 }
-export class NonceInvalidError extends reasonError('unauthenticated', 'NONCE_INVALID') {
+export class NonceInvalidError extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'NONCE_INVALID';
   constructor(problem: string) {
     super(`the SIWE nonce ${problem}; get a new one with GetNonce`);
   }
 }
-export class SessionNotFoundError extends reasonError('not_found', 'SESSION_NOT_FOUND') {
+export class SessionNotFoundError extends NexusError {
+  readonly kind: ErrorKind;
+  readonly reason = 'SESSION_NOT_FOUND';
   constructor(kind: ErrorKind = 'not_found') {
     super('the session does not exist, has ended, or belongs to another account or client');
-    (this as { kind: ErrorKind }).kind = kind;
+    this.kind = kind;
   }
 }
-export class UnsupportedGrantTypeError extends reasonError('invalid_argument', 'UNSUPPORTED_GRANT_TYPE') {
+export class UnsupportedGrantTypeError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'UNSUPPORTED_GRANT_TYPE';
   constructor() {
     super('grant_type must be "authorization_code" or "refresh_token"', { field: 'grant_type' });
   }
 }
-export class AuthorizationCodeInvalidError extends reasonError('invalid_argument', 'AUTHORIZATION_CODE_INVALID') {
+export class AuthorizationCodeInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'AUTHORIZATION_CODE_INVALID';
   constructor(problem: string) {
     super(`the authorization code ${problem}`, { field: 'code' });
   }
 }
-export class PkceVerificationFailedError extends reasonError('invalid_argument', 'PKCE_VERIFICATION_FAILED') {
+export class PkceVerificationFailedError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'PKCE_VERIFICATION_FAILED';
   constructor() {
     super('code_verifier does not match the code_challenge', { field: 'code_verifier' });
   }
 }
-export class RedirectUriMismatchError extends reasonError('invalid_argument', 'REDIRECT_URI_MISMATCH') {
+export class RedirectUriMismatchError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'REDIRECT_URI_MISMATCH';
   constructor() {
     super('redirect_uri differs from the one the code was issued for', { field: 'redirect_uri' });
   }
 }
-export class RefreshTokenInvalidError extends reasonError('invalid_argument', 'REFRESH_TOKEN_INVALID') {
+export class RefreshTokenInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'REFRESH_TOKEN_INVALID';
   constructor(problem: string) {
     super(`the refresh token ${problem}`, { field: 'refresh_token' });
   }
 }
-export class HandoffCodeInvalidError extends reasonError('not_found', 'HANDOFF_CODE_INVALID') {
+export class HandoffCodeInvalidError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'HANDOFF_CODE_INVALID';
   constructor() {
     super('this handoff code is not valid; ask the app to open the page again', { field: 'code' });
   }
 }
-export class HandoffCodeExpiredError extends reasonError('failed_precondition', 'HANDOFF_CODE_EXPIRED') {
+export class HandoffCodeExpiredError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'HANDOFF_CODE_EXPIRED';
   constructor() {
     super('this handoff code has expired (codes last 30 seconds); ask the app to open the page again', { field: 'code' });
   }
 }
-export class HandoffCodeAlreadyUsedError extends reasonError('failed_precondition', 'HANDOFF_CODE_ALREADY_USED') {
+export class HandoffCodeAlreadyUsedError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'HANDOFF_CODE_ALREADY_USED';
   constructor() {
     super('this handoff code was already used; ask the app to open the page again', { field: 'code' });
   }
 }
-export class HandoffIpMismatchError extends reasonError('permission_denied', 'HANDOFF_IP_MISMATCH') {
+export class HandoffIpMismatchError extends NexusError {
+  readonly kind = 'permission_denied';
+  readonly reason = 'HANDOFF_IP_MISMATCH';
   constructor() {
     super('this handoff code was issued to another network address');
   }
 }
-export class WorkspaceForbiddenError extends reasonError('permission_denied', 'WORKSPACE_FORBIDDEN') {
+export class WorkspaceForbiddenError extends NexusError {
+  readonly kind = 'permission_denied';
+  readonly reason = 'WORKSPACE_FORBIDDEN';
   constructor(what: string) {
     super(`a user token can only reach its own workspace: ${what}`);
   }
