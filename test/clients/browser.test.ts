@@ -68,7 +68,7 @@ async function main() {
 
   // (2) A typed error: GetProvider for a name that does not exist.
   try {
-    await anonymous.providers.getProvider({ idOrName: 'no-such-provider-' + Date.now() });
+    await anonymous.providers.getProvider({ provider: 'no-such-provider-' + Date.now() });
     result.notFound = { thrown: false };
   } catch (err) {
     const info = err instanceof NexusError ? err.cause.findDetails(ErrorInfoSchema)[0] : undefined;
@@ -318,7 +318,7 @@ describe('TypeScript client package in a browser (headless Chromium)', () => {
     expect(received.some((r) => r.method === 'OPTIONS' && /x-test-key/i.test(String(r.headers['access-control-request-headers'])))).toBe(true);
     for (const r of received) expect(JSON.stringify(r.headers)).not.toContain(ADMIN_KEY);
     // Nexus kept the connection.
-    const got = await clients(nexus.baseUrl, ADMIN_KEY).connections.getConnection({ id: result.inject!.connectionId });
+    const got = await clients(nexus.baseUrl, ADMIN_KEY).connections.getConnection({ connectionId: result.inject!.connectionId });
     expect(got.connection?.id).toBe(result.inject!.connectionId);
   }, 60_000);
 

@@ -89,7 +89,7 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
 
     expect(result.status).toBe(302);
     expect(new URL(result.location!).searchParams.get('status')).toBe('success');
-    expect((await api.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await api.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
     expect(mcp.provider.tokenRequests.at(-1)).toEqual({ grant: 'authorization_code', resource: mcp.serverUrl, clientId });
 
     const token = await api.tokens.getToken({ connectionId: id });
@@ -105,7 +105,7 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     expect((await callWhoami(mcp.serverUrl, newToken)).clientId).toBe(clientId);
 
     // The registered client is stored with its secret sealed, and shown (id only) to admins.
-    const provider = (await api.providers.getProvider({ idOrName: 'test-mcp' })).provider!;
+    const provider = (await api.providers.getProvider({ provider: 'test-mcp' })).provider!;
     expect(provider.mcp?.registeredClientId).toBe(clientId);
     const row = (await nexus.app.store.clientRegistrations.listWithSecrets()).find((r) => r.providerId === provider.id)!;
     expect(row.clientId).toBe(clientId);
@@ -116,7 +116,7 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     expect(row.tokenEndpointAuthMethod).toBe('client_secret_post'); // what this AS supports
 
     // Delete revokes at the discovered revocation endpoint.
-    const deleted = await api.connections.deleteConnection({ id });
+    const deleted = await api.connections.deleteConnection({ connectionId: id });
     expect(deleted.revokedAtProvider).toBe(true);
   });
 
@@ -143,7 +143,7 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     mcp.forgetClients(); // the code is now held by a client the AS does not know
     const result = await callback(callbackUrl);
     expect(new URL(result.location!).searchParams.get('error')).toBe('invalid_client');
-    expect((await api.connections.getConnection({ id: created.connection!.id })).connection?.status).toBe(ConnectionStatus.FAILED);
+    expect((await api.connections.getConnection({ connectionId: created.connection!.id })).connection?.status).toBe(ConnectionStatus.FAILED);
 
     const again = await connectWithOAuth('mcp-user-forgotten');
     expect(mcp.provider.registrations).toBe(before + 1);
@@ -181,7 +181,7 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     expect(nexus.logs.join('\n')).not.toContain(userToken);
 
     // Deleting does not call the AS's revocation endpoint for a token Nexus was never issued.
-    const deleted = await api.connections.deleteConnection({ id: created.connection!.id });
+    const deleted = await api.connections.deleteConnection({ connectionId: created.connection!.id });
     expect(deleted.revokedAtProvider).toBe(false);
     expect((await callWhoami(mcp.serverUrl, userToken)).clientId).toBe('users-own-client');
   });
@@ -281,7 +281,7 @@ describe('MCP catalog entries that would reach internal hosts are refused', () =
       'URL_NOT_ALLOWED',
     );
     expect(err.rawMessage).toContain('provider.mcp.server_url');
-    await expectConnectError(api.providers.getProvider({ idOrName: 'bad-entry' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(api.providers.getProvider({ provider: 'bad-entry' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
   });
 
   it('at update: a server_url changed to a private address', async () => {
@@ -292,7 +292,7 @@ describe('MCP catalog entries that would reach internal hosts are refused', () =
       Code.InvalidArgument,
       'URL_NOT_ALLOWED',
     );
-    expect((await api.providers.getProvider({ idOrName: 'moving-entry' })).provider?.mcp?.serverUrl).toBe(mcp.serverUrl);
+    expect((await api.providers.getProvider({ provider: 'moving-entry' })).provider?.mcp?.serverUrl).toBe(mcp.serverUrl);
   });
 
   async function expectConnectRefused(name: string, bad: Parameters<TestMcpServer['bad']['set']>[1], code: Code, reason: string) {

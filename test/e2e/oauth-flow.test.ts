@@ -56,7 +56,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     const id = back.searchParams.get('connection_id')!;
     expect(id).toBe(created.connection!.id);
 
-    const got = await api.connections.getConnection({ id });
+    const got = await api.connections.getConnection({ connectionId: id });
     expect(got.connection?.status).toBe(ConnectionStatus.ACTIVE);
 
     const token = await api.tokens.getToken({ connectionId: id });
@@ -83,7 +83,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     expect(forced.token?.credentials.case).toBe('oauth2');
 
     // Delete revokes at the provider (RFC 7009) and erases the credentials.
-    const deleted = await api.connections.deleteConnection({ id });
+    const deleted = await api.connections.deleteConnection({ connectionId: id });
     expect(deleted.revokedAtProvider).toBe(true);
     expect(deleted.connection?.status).toBe(ConnectionStatus.REVOKED);
     expect(auth.revoked.at(-1)?.hint).toBe('refresh_token');
@@ -101,7 +101,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
       await api.tokens.refreshToken({ connectionId: id });
       const token = await api.tokens.refreshToken({ connectionId: id });
       expect(token.token?.credentials.case).toBe('oauth2');
-      const conn = await api.connections.getConnection({ id });
+      const conn = await api.connections.getConnection({ connectionId: id });
       expect(conn.connection?.status).toBe(ConnectionStatus.ACTIVE);
     } finally {
       auth.rotateRefreshTokens = true;
@@ -115,7 +115,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     const before = auth.refreshRequests;
     await expectConnectError(api.tokens.refreshToken({ connectionId: id }), Code.FailedPrecondition, 'ATTENTION_REQUIRED');
     expect(auth.refreshRequests).toBe(before + 1);
-    const conn = await api.connections.getConnection({ id });
+    const conn = await api.connections.getConnection({ connectionId: id });
     expect(conn.connection?.status).toBe(ConnectionStatus.ATTENTION_REQUIRED);
     expect(conn.connection?.statusReason).toBe('invalid_grant');
     await expectConnectError(api.tokens.getToken({ connectionId: id }), Code.FailedPrecondition, 'ATTENTION_REQUIRED');
@@ -131,7 +131,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     } finally {
       auth.refreshMode = 'ok';
     }
-    expect((await api.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await api.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
     // The old refresh token was not consumed: the next refresh succeeds.
     const token = await api.tokens.refreshToken({ connectionId: id });
     expect(token.token?.credentials.case).toBe('oauth2');
@@ -149,12 +149,12 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
       const started = Date.now();
       await expectConnectError(api.tokens.refreshToken({ connectionId: id }), Code.Unavailable, 'PROVIDER_UNAVAILABLE');
       expect(Date.now() - started).toBeLessThan(nexus.config.providerTimeoutMs + 3_000);
-      expect((await api.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+      expect((await api.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
 
       // Exchange: the code cannot be redeemed, so the connection fails with a retryable reason.
       const attempt = await connect('user-timeout-exchange');
       expect(new URL(attempt.result.location!).searchParams.get('error')).toBe('temporarily_unavailable');
-      expect((await api.connections.getConnection({ id: attempt.created.connection!.id })).connection?.status).toBe(ConnectionStatus.FAILED);
+      expect((await api.connections.getConnection({ connectionId: attempt.created.connection!.id })).connection?.status).toBe(ConnectionStatus.FAILED);
     } finally {
       const restored = oauthProvider(auth, { name: 'local-oauth' });
       await api.providers.updateProvider({ provider: restored, updateMask: { paths: ['oauth2.token_url'] } });
@@ -173,7 +173,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     const back = new URL(outcome.result.location!);
     expect(back.searchParams.get('status')).toBe('error');
     expect(back.searchParams.get('error')).toBe('access_denied');
-    const conn = await api.connections.getConnection({ id: outcome.created.connection!.id });
+    const conn = await api.connections.getConnection({ connectionId: outcome.created.connection!.id });
     expect(conn.connection?.status).toBe(ConnectionStatus.FAILED);
     expect(conn.connection?.statusReason).toBe('access_denied');
   });
@@ -186,7 +186,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     expect(replay.status).toBe(400);
     expect(replay.body).toContain('ERROR_REASON_STATE_ALREADY_USED');
     expect(auth.codeExchanges).toBe(exchanges); // the code was not sent again
-    const conn = await api.connections.getConnection({ id: created.connection!.id });
+    const conn = await api.connections.getConnection({ connectionId: created.connection!.id });
     expect(conn.connection?.status).toBe(ConnectionStatus.ACTIVE);
   });
 
@@ -207,7 +207,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     expect(res.body).toContain('ERROR_REASON_STATE_INVALID');
     const garbage = await callback(`${nexus.baseUrl}/oauth/callback?state=not-a-token&code=x`);
     expect(garbage.body).toContain('ERROR_REASON_STATE_INVALID');
-    const conn = await api.connections.getConnection({ id: created.connection!.id });
+    const conn = await api.connections.getConnection({ connectionId: created.connection!.id });
     expect(conn.connection?.status).toBe(ConnectionStatus.PENDING);
   });
 
@@ -225,7 +225,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     const res = await callback(callbackUrl);
     expect(res.status).toBe(400);
     expect(res.body).toContain('ERROR_REASON_STATE_EXPIRED');
-    expect((await api.connections.getConnection({ id: created.connection!.id })).connection?.status).toBe(ConnectionStatus.PENDING);
+    expect((await api.connections.getConnection({ connectionId: created.connection!.id })).connection?.status).toBe(ConnectionStatus.PENDING);
   });
 
   it('refuses a return_url off the allow-list', async () => {
@@ -265,7 +265,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     const token = await api.tokens.getToken({ connectionId: created.connection!.id });
     expect(token.credentials.case).toBe('oauth2');
     // Revocation uses the discovered revocation endpoint.
-    const deleted = await api.connections.deleteConnection({ id: created.connection!.id });
+    const deleted = await api.connections.deleteConnection({ connectionId: created.connection!.id });
     expect(deleted.revokedAtProvider).toBe(true);
   });
 
@@ -273,10 +273,10 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     const first = await connect('user-twice');
     const second = await connect('user-twice');
     const firstId = first.created.connection!.id;
-    const old = await api.connections.getConnection({ id: firstId });
+    const old = await api.connections.getConnection({ connectionId: firstId });
     expect(old.connection?.status).toBe(ConnectionStatus.REVOKED);
     expect(old.connection?.statusReason).toBe('superseded');
     expect(old.connection?.supersededBy).toBe(second.created.connection!.id);
-    expect((await api.connections.getConnection({ id: second.created.connection!.id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await api.connections.getConnection({ connectionId: second.created.connection!.id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
   });
 });

@@ -78,7 +78,7 @@ describe('PostgreSQL outage under load', () => {
         const at = phase;
         try {
           if (n % 3 === 0) await api.tokens.getToken({ connectionId: id }, { timeoutMs: 20_000 });
-          else if (n % 3 === 1) await api.connections.getConnection({ id }, { timeoutMs: 20_000 });
+          else if (n % 3 === 1) await api.connections.getConnection({ connectionId: id }, { timeoutMs: 20_000 });
           else await api.connections.listConnections({ workspaceId: 'ws-load' }, { timeoutMs: 20_000 });
           calls.push({ phase: at, ok: true, ms: Date.now() - started });
         } catch (err) {
@@ -105,8 +105,8 @@ describe('PostgreSQL outage under load', () => {
     await cluster.start();
     phase = 'after';
     // New RPCs succeed on both replicas, with no restart.
-    await until('GetConnection on A', () => a.connections.getConnection({ id }));
-    await until('GetConnection on B', () => b.connections.getConnection({ id }));
+    await until('GetConnection on A', () => a.connections.getConnection({ connectionId: id }));
+    await until('GetConnection on B', () => b.connections.getConnection({ connectionId: id }));
     // A change made as soon as the database is back: B's listener may not have reconnected yet, so this
     // is delivered by the catch-up replay if not by NOTIFY.
     const after = await until('a change through A', () => staticConnection(a, 'ws-o'));
@@ -145,7 +145,7 @@ describe('PostgreSQL outage under load', () => {
     // Events flow again live, and a client resuming with a cursor from before the outage misses nothing.
     const live = watchAll(a, { workspaceId: 'ws-o' });
     await live.ready();
-    await b.connections.deleteConnection({ id: after });
+    await b.connections.deleteConnection({ connectionId: after });
     await live.until((r) => r.liveEvents.length >= 1, 'a live event after recovery');
     expect(summary(live.liveEvents)).toEqual([['DELETED', after]]);
     await live.stop();

@@ -98,18 +98,18 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
     const refreshed = await accessToken(ok.id, 3600);
     expect(as.accessTokens.length).toBe(before + 1);
     expect(refreshed).toBe(as.accessTokens.at(-1));
-    const conn = (await api.connections.getConnection({ id: ok.id })).connection!;
+    const conn = (await api.connections.getConnection({ connectionId: ok.id })).connection!;
     expect(Number(conn.tokenExpireTime!.seconds) * 1000).toBeGreaterThan(Date.now() + 3000_000);
 
     // The server forgets the refresh token and answers `error=invalid_grant` with HTTP 200: the user must reconnect.
     as.forgetRefreshTokens();
     await expectConnectError(api.tokens.refreshToken({ connectionId: ok.id }), Code.FailedPrecondition, 'ATTENTION_REQUIRED');
-    expect((await api.connections.getConnection({ id: ok.id })).connection?.status).toBe(ConnectionStatus.ATTENTION_REQUIRED);
+    expect((await api.connections.getConnection({ connectionId: ok.id })).connection?.status).toBe(ConnectionStatus.ATTENTION_REQUIRED);
 
     // Without the setting the same answer is not a token response: the connection fails, nothing is stored.
     const plain = await connect(as, 'form-plain', 'ws-form');
     expect(plain.status).toBe('error');
-    expect((await api.connections.getConnection({ id: plain.id })).connection?.status).toBe(ConnectionStatus.FAILED);
+    expect((await api.connections.getConnection({ connectionId: plain.id })).connection?.status).toBe(ConnectionStatus.FAILED);
   });
 
   it('GitHub-style servers answer JSON because Nexus always sends Accept: application/json', async () => {
@@ -158,7 +158,7 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
     const { id, status } = await connect(as, 'basic-only', 'ws-basic');
     expect(status).toBe('success');
     await accessToken(id, 3600); // refresh
-    await api.connections.deleteConnection({ id }); // revocation
+    await api.connections.deleteConnection({ connectionId: id }); // revocation
     expect(as.tokenRequests.map((r) => [r.grant, r.auth, r.refused])).toEqual([
       ['authorization_code', 'basic', undefined],
       ['refresh_token', 'basic', undefined],
@@ -237,9 +237,9 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
     const { id, status, authUrl } = await connect(as, 'tenant-quirk', 'ws-tenant', { subdomain: 'acme' });
     expect(authUrl.host).toBe(`acme.quirky.test:${as.portNumber}`);
     expect(status).toBe('success');
-    expect((await api.connections.getConnection({ id })).connection?.fields).toEqual({ subdomain: 'acme' });
+    expect((await api.connections.getConnection({ connectionId: id })).connection?.fields).toEqual({ subdomain: 'acme' });
     expect(await accessToken(id, 3600)).toBe(as.accessTokens.at(-1)); // refresh at the tenant's token URL
-    expect((await api.connections.deleteConnection({ id })).revokedAtProvider).toBe(true);
+    expect((await api.connections.deleteConnection({ connectionId: id })).revokedAtProvider).toBe(true);
     expect(as.tokenRequests.map((r) => r.refused)).toEqual([undefined, undefined]);
     // Another tenant's subdomain reaches another host (this server refuses it).
     const other = await api.connections.createConnection({
@@ -289,6 +289,6 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
     await bad('https://{subdomain}', schema); // the user would pick the whole host
     await bad('https://login.{subdomain}.com', schema); // not leading labels
     await bad('https://{Subdomain}.zendesk.com', schema); // malformed placeholder
-    await expect(api.providers.getProvider({ idOrName: 'bad-template' })).rejects.toThrow(/not found/);
+    await expect(api.providers.getProvider({ provider: 'bad-template' })).rejects.toThrow(/not found/);
   });
 });

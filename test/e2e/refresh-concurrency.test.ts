@@ -50,7 +50,7 @@ describe.each(BACKENDS)('single-flight refresh in one process (%s)', (backend) =
     const again = await api.tokens.getToken({ connectionId: id });
     expect(accessToken(again)).toBe([...tokens][0]);
     expect(auth.refreshRequests - before).toBe(1);
-    expect((await api.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await api.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
   });
 });
 
@@ -93,7 +93,7 @@ describe('single-flight refresh across two server processes on one PostgreSQL', 
     await callback(await auth.consent(created.authUrl));
     auth.expiresIn = 3600;
     const id = created.connection!.id;
-    expect((await b!.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await b!.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
 
     const before = auth.refreshRequests;
     const results = await Promise.all(

@@ -109,7 +109,7 @@ describe('background refresh when the authorization server fails (one server pro
     const start = as.refreshTimes.length;
     const id = await connectMinimal(api, 'ws-5xx');
     await expectConnectError(api.tokens.getToken({ connectionId: id }), Code.Unavailable, 'PROVIDER_UNAVAILABLE');
-    expect((await api.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await api.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
 
     await eventually('five failed attempts', async () => (as.refreshTimes.length - start >= 5 ? true : undefined), 30_000);
     const times = as.refreshTimes.slice(start, start + 5);

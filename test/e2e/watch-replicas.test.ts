@@ -49,7 +49,7 @@ describe('WatchConnection(s) across two server processes on one PostgreSQL', () 
     await one.ready();
 
     const id = await staticConnection(apiA, 'ws-x');
-    await apiA.connections.deleteConnection({ id });
+    await apiA.connections.deleteConnection({ connectionId: id });
     await all.until((r) => r.liveEvents.length >= 4, 'the events made on A');
     expect(summary(all.liveEvents)).toEqual([
       ['CREATED', id],
@@ -72,7 +72,7 @@ describe('WatchConnection(s) across two server processes on one PostgreSQL', () 
     await first.stop();
 
     const y = await staticConnection(apiA, 'ws-r');
-    await apiB.connections.deleteConnection({ id: y });
+    await apiB.connections.deleteConnection({ connectionId: y });
 
     const second = track(watchAll(apiB, { workspaceId: 'ws-r', resumeCursor: cursor }));
     await second.ready();
@@ -100,7 +100,7 @@ describe('WatchConnection(s) across two server processes on one PostgreSQL', () 
       await s.done;
       await expectConnectError(Promise.reject(s.error), Code.Unavailable, 'SERVER_SHUTTING_DOWN');
     }
-    await apiA.connections.deleteConnection({ id: z });
+    await apiA.connections.deleteConnection({ connectionId: z });
     const resumed = track(watchAll(apiA, { workspaceId: 'ws-s', resumeCursor: streams[0]!.lastCursor }));
     await resumed.ready();
     expect(summary(resumed.events)).toEqual([['DELETED', z]]);

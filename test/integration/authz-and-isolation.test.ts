@@ -85,21 +85,21 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     const { staticId, pendingId } = main;
     const calls: (() => Promise<unknown>)[] = [
       () => anon.connections.createConnection({ workspaceId: 'w', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL }),
-      () => anon.connections.getConnection({ id: staticId }),
+      () => anon.connections.getConnection({ connectionId: staticId }),
       () => anon.connections.listConnections({}),
-      () => anon.connections.deleteConnection({ id: staticId }),
+      () => anon.connections.deleteConnection({ connectionId: staticId }),
       () => anon.connections.getPendingFields({ connectionId: pendingId }),
       () => anon.connections.finalizeConnection({ connectionId: pendingId, fields: { subdomain: 'anon' } }),
       () => anon.tokens.getToken({ connectionId: staticId }),
       () => anon.tokens.refreshToken({ connectionId: staticId }),
       () => anon.providers.createProvider({ provider: apiKeyProvider({ name: 'anon-made' }) }),
       () => anon.providers.updateProvider({ provider: { name: 'acme-api', displayName: 'anon' }, updateMask: { paths: ['display_name'] } }),
-      () => anon.providers.deleteProvider({ idOrName: 'acme-api', force: true }),
+      () => anon.providers.deleteProvider({ provider: 'acme-api', force: true }),
     ];
     for (const call of calls) await expectConnectError(call(), Code.Unauthenticated, 'UNAUTHENTICATED');
-    expect((await admin.connections.getConnection({ id: staticId })).connection?.status).toBe(ConnectionStatus.ACTIVE);
-    expect((await admin.connections.getConnection({ id: pendingId })).connection?.status).toBe(ConnectionStatus.PENDING);
-    expect((await admin.providers.getProvider({ idOrName: 'acme-api' })).provider?.displayName).toBe('Acme API');
+    expect((await admin.connections.getConnection({ connectionId: staticId })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await admin.connections.getConnection({ connectionId: pendingId })).connection?.status).toBe(ConnectionStatus.PENDING);
+    expect((await admin.providers.getProvider({ provider: 'acme-api' })).provider?.displayName).toBe('Acme API');
   });
 
   it('answers UNAUTHENTICATED for a wrong key, however it is sent', async () => {
@@ -114,17 +114,17 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     ];
     for (const c of wrong) {
       await expectConnectError(c.tokens.getToken({ connectionId: main.staticId }), Code.Unauthenticated, 'UNAUTHENTICATED');
-      await expectConnectError(c.connections.getConnection({ id: main.staticId }), Code.Unauthenticated, 'UNAUTHENTICATED');
+      await expectConnectError(c.connections.getConnection({ connectionId: main.staticId }), Code.Unauthenticated, 'UNAUTHENTICATED');
       await expectConnectError(c.providers.createProvider({ provider: apiKeyProvider({ name: 'wrong-made' }) }), Code.Unauthenticated, 'UNAUTHENTICATED');
     }
-    await expectConnectError(admin.providers.getProvider({ idOrName: 'wrong-made' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(admin.providers.getProvider({ provider: 'wrong-made' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
   });
 
   it('accepts the key as X-API-Key as well as Authorization: Bearer', async () => {
     const variants: Record<string, string>[] = [{ 'x-api-key': ADMIN_KEY }, { authorization: `Bearer ${ADMIN_KEY}` }, { authorization: `bearer ${ADMIN_KEY}` }];
     for (const headers of variants) {
       const c = clientsWithHeaders(nexus.baseUrl, headers);
-      expect((await c.connections.getConnection({ id: main.staticId })).connection?.workspaceId).toBe('ws-main');
+      expect((await c.connections.getConnection({ connectionId: main.staticId })).connection?.workspaceId).toBe('ws-main');
       expect((await c.tokens.getToken({ connectionId: main.staticId })).credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
     }
     const agent = clientsWithHeaders(nexus.baseUrl, { 'x-api-key': keys.tokens });
@@ -139,9 +139,9 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
 
     let err = await expectConnectError(create(tokensOnly), Code.PermissionDenied, 'SCOPE_MISSING');
     expect(err.findDetails(ErrorInfoSchema)[0]?.metadata.scope).toBe('connections');
-    await expectConnectError(tokensOnly.connections.getConnection({ id: main.staticId }), Code.PermissionDenied, 'SCOPE_MISSING');
+    await expectConnectError(tokensOnly.connections.getConnection({ connectionId: main.staticId }), Code.PermissionDenied, 'SCOPE_MISSING');
     await expectConnectError(tokensOnly.connections.listConnections({}), Code.PermissionDenied, 'SCOPE_MISSING');
-    await expectConnectError(tokensOnly.connections.deleteConnection({ id: main.staticId }), Code.PermissionDenied, 'SCOPE_MISSING');
+    await expectConnectError(tokensOnly.connections.deleteConnection({ connectionId: main.staticId }), Code.PermissionDenied, 'SCOPE_MISSING');
     expect((await tokensOnly.tokens.getToken({ connectionId: main.staticId })).credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
 
     err = await expectConnectError(connectionsOnly.tokens.getToken({ connectionId: main.staticId }), Code.PermissionDenied, 'SCOPE_MISSING');
@@ -149,7 +149,7 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     await expectConnectError(connectionsOnly.tokens.refreshToken({ connectionId: main.staticId }), Code.PermissionDenied, 'SCOPE_MISSING');
     const made = await create(connectionsOnly);
     expect(made.connection?.status).toBe(ConnectionStatus.PENDING);
-    expect((await connectionsOnly.connections.getConnection({ id: made.connection!.id })).connection?.workspaceId).toBe('ws-scope');
+    expect((await connectionsOnly.connections.getConnection({ connectionId: made.connection!.id })).connection?.workspaceId).toBe('ws-scope');
 
     for (const c of [tokensOnly, connectionsOnly]) {
       err = await expectConnectError(c.providers.createProvider({ provider: apiKeyProvider({ name: 'not-admin' }) }), Code.PermissionDenied, 'SCOPE_MISSING');
@@ -159,10 +159,10 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
         Code.PermissionDenied,
         'SCOPE_MISSING',
       );
-      await expectConnectError(c.providers.deleteProvider({ idOrName: 'acme-api', force: true }), Code.PermissionDenied, 'SCOPE_MISSING');
+      await expectConnectError(c.providers.deleteProvider({ provider: 'acme-api', force: true }), Code.PermissionDenied, 'SCOPE_MISSING');
     }
-    await expectConnectError(admin.providers.getProvider({ idOrName: 'not-admin' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
-    expect((await admin.providers.getProvider({ idOrName: 'acme-api' })).provider?.displayName).toBe('Acme API');
+    await expectConnectError(admin.providers.getProvider({ provider: 'not-admin' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    expect((await admin.providers.getProvider({ provider: 'acme-api' })).provider?.displayName).toBe('Acme API');
   });
 
   async function snapshot(): Promise<string[]> {
@@ -181,10 +181,10 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     const { staticId, pendingId, apiProviderId, oauthProviderId } = main;
 
     const connectionCalls: (() => Promise<unknown>)[] = [
-      () => other.connections.getConnection({ id: staticId }),
-      () => other.connections.getConnection({ id: pendingId }),
-      () => other.connections.deleteConnection({ id: staticId }),
-      () => other.connections.deleteConnection({ id: pendingId }),
+      () => other.connections.getConnection({ connectionId: staticId }),
+      () => other.connections.getConnection({ connectionId: pendingId }),
+      () => other.connections.deleteConnection({ connectionId: staticId }),
+      () => other.connections.deleteConnection({ connectionId: pendingId }),
       () => other.tokens.getToken({ connectionId: staticId }),
       () => other.tokens.refreshToken({ connectionId: staticId }),
       () => other.tokens.getToken({ connectionId: pendingId }),
@@ -197,13 +197,13 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
       () => other.connections.createConnection({ workspaceId: 'ws-x', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL }),
       () => other.connections.createConnection({ workspaceId: 'ws-x', provider: { case: 'providerId', value: apiProviderId }, returnUrl: RETURN_URL }),
       () => other.connections.createConnection({ workspaceId: 'ws-x', provider: { case: 'providerId', value: oauthProviderId }, returnUrl: RETURN_URL }),
-      () => other.providers.getProvider({ idOrName: 'acme-api' }),
-      () => other.providers.getProvider({ idOrName: apiProviderId }),
-      () => other.providers.getProvider({ idOrName: oauthProviderId }),
+      () => other.providers.getProvider({ provider: 'acme-api' }),
+      () => other.providers.getProvider({ provider: apiProviderId }),
+      () => other.providers.getProvider({ provider: oauthProviderId }),
       () => other.providers.updateProvider({ provider: { name: 'acme-api', displayName: 'Hijacked', enabled: false }, updateMask: { paths: ['display_name', 'enabled'] } }),
       () => other.providers.updateProvider({ provider: { id: oauthProviderId, oauth2: { clientSecret: 'attacker' } }, updateMask: { paths: ['oauth2.client_secret'] } }),
-      () => other.providers.deleteProvider({ idOrName: 'acme-api', force: true }),
-      () => other.providers.deleteProvider({ idOrName: oauthProviderId, force: true }),
+      () => other.providers.deleteProvider({ provider: 'acme-api', force: true }),
+      () => other.providers.deleteProvider({ provider: oauthProviderId, force: true }),
     ];
     for (const call of providerCalls) await expectConnectError(call(), Code.NotFound, 'PROVIDER_NOT_FOUND');
 
@@ -236,9 +236,9 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     expect(nexus.app.providers.clientSecret(stored!)).toBe(auth.clientSecret);
 
     // And the reverse: this project does not see the other's rows either.
-    await expectConnectError(admin.connections.getConnection({ id: theirConn.connection!.id }), Code.NotFound, 'CONNECTION_NOT_FOUND');
+    await expectConnectError(admin.connections.getConnection({ connectionId: theirConn.connection!.id }), Code.NotFound, 'CONNECTION_NOT_FOUND');
     await expectConnectError(admin.tokens.getToken({ connectionId: theirConn.connection!.id }), Code.NotFound, 'CONNECTION_NOT_FOUND');
-    await expectConnectError(admin.providers.getProvider({ idOrName: 'other-api' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(admin.providers.getProvider({ provider: 'other-api' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
     const ours = (await admin.connections.listConnections({ pageSize: 500 })).connections;
     expect(ours.map((c) => c.id)).not.toContain(theirConn.connection!.id);
     expect(ours.every((c) => c.projectId === 'prj_default')).toBe(true);
@@ -256,8 +256,8 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     });
     expect(conn.connection?.providerId).toBe(theirs.id);
     expect(conn.connection?.projectId).toBe('prj_other');
-    expect((await admin.providers.getProvider({ idOrName: 'acme-api' })).provider?.id).toBe(main.apiProviderId);
-    expect((await admin.providers.getProvider({ idOrName: 'acme-api' })).provider?.displayName).toBe('Acme API');
+    expect((await admin.providers.getProvider({ provider: 'acme-api' })).provider?.id).toBe(main.apiProviderId);
+    expect((await admin.providers.getProvider({ provider: 'acme-api' })).provider?.displayName).toBe('Acme API');
     // Its capture state does not open this project's connection.
     const schema = await clients(nexus.baseUrl).connections.getCredentialSchema({ state: conn.state });
     expect(schema.connectionId).toBe(conn.connection!.id);
@@ -279,7 +279,7 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     );
     expect(scope.findDetails(ErrorInfoSchema)[0]?.metadata.scope).toBe('connections');
     await expectConnectError(foreign.tokens.getToken({ connectionId: main.staticId }), Code.NotFound, 'CONNECTION_NOT_FOUND');
-    await expectConnectError(foreign.providers.getProvider({ idOrName: main.oauthProviderId }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(foreign.providers.getProvider({ provider: main.oauthProviderId }), Code.NotFound, 'PROVIDER_NOT_FOUND');
     await expectConnectError(a.tokens.refreshToken({ connectionId: main.staticId }), Code.FailedPrecondition, 'STATIC_CREDENTIAL');
     await expectConnectError(anon.connections.getCredentialSchema({ state: 'garbage' }), Code.InvalidArgument, 'STATE_INVALID');
     const invalid = await expectConnectError(

@@ -100,7 +100,7 @@ describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
     expect(row.clientSecretSealed).not.toContain(secret);
     expect(nexus.app.providers.clientSecret(row)).toBe(secret);
     // Publicly listed like any provider, and usable: CreateConnection builds GitHub's authorize URL.
-    expect((await anon.providers.getProvider({ idOrName: 'github' })).provider?.catalogName).toBe('github');
+    expect((await anon.providers.getProvider({ provider: 'github' })).provider?.catalogName).toBe('github');
     const created = await agent.connections.createConnection({ workspaceId: 'w1', provider: { case: 'providerName', value: 'github' }, returnUrl: RETURN_URL });
     const url = new URL(await throughNexus(created.authUrl));
     expect(url.origin + url.pathname).toBe('https://github.com/login/oauth/authorize');
@@ -139,7 +139,7 @@ describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
   it('enables a static entry with nothing, and refuses bad requests', async () => {
     const { provider } = await admin.providers.enableCatalogProvider({ catalogName: 'anthropic', enabled: false });
     expect(provider).toMatchObject({ name: 'anthropic', catalogName: 'anthropic', authType: AuthType.API_KEY, enabled: false });
-    await expectConnectError(anon.providers.getProvider({ idOrName: 'anthropic' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(anon.providers.getProvider({ provider: 'anthropic' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
 
     await expectConnectError(admin.providers.enableCatalogProvider({ catalogName: 'openai', clientId: 'x' }), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(admin.providers.enableCatalogProvider({ catalogName: 'notion', clientSecret: 'only-a-secret' }), Code.InvalidArgument, 'INVALID_FIELD');

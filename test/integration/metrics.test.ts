@@ -51,8 +51,8 @@ describe.each(BACKENDS)('GET /metrics (%s)', (backend) => {
     const before = await scrape(nexus.baseUrl);
     await api.providers.listProviders({});
     await api.providers.listProviders({});
-    await expectConnectError(api.connections.getConnection({ id: 'conn_00000000000000000000000000' }), Code.NotFound, 'CONNECTION_NOT_FOUND');
-    await expectConnectError(clients(nexus.baseUrl, 'nxs_wrong').connections.getConnection({ id: 'x' }), Code.Unauthenticated, 'UNAUTHENTICATED');
+    await expectConnectError(api.connections.getConnection({ connectionId: 'conn_00000000000000000000000000' }), Code.NotFound, 'CONNECTION_NOT_FOUND');
+    await expectConnectError(clients(nexus.baseUrl, 'nxs_wrong').connections.getConnection({ connectionId: 'x' }), Code.Unauthenticated, 'UNAUTHENTICATED');
     const after = await scrape(nexus.baseUrl);
     expect(value(after, 'nexus_rpc_requests_total', rpc) - value(before, 'nexus_rpc_requests_total', rpc)).toBe(2);
     expect(value(after, 'nexus_rpc_requests_total', notFound) - value(before, 'nexus_rpc_requests_total', notFound)).toBe(1);
@@ -84,7 +84,7 @@ describe.each(BACKENDS)('GET /metrics (%s)', (backend) => {
     });
     const id = created.connection!.id;
     await api.tokens.getToken({ connectionId: id }).catch(() => undefined);
-    await api.connections.getConnection({ id });
+    await api.connections.getConnection({ connectionId: id });
     const text = await (await fetch(`${nexus.baseUrl}/metrics`)).text();
     for (const leak of [id, ADMIN_KEY, 'ws-secret-workspace', `metrics-${backend}`, created.authUrl]) expect(text).not.toContain(leak);
     const allowed = new Set(['service', 'method', 'code', 'le', 'outcome', 'result', 'trigger', 'quantile', 'version', 'major', 'minor', 'patch', 'space', 'kind', 'type']);

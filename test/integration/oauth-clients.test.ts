@@ -25,7 +25,7 @@ describe.each(BACKENDS)('OAuth clients admin API (%s)', (backend) => {
     });
     expect(res.clientSecret).toMatch(/^nxcs_/);
     expect(res.client).toMatchObject({ type: ClientType.CONFIDENTIAL, displayName: 'Acme', handoffIpBinding: HandoffIpBinding.STRICT, projectId: 'prj_default' });
-    const got = await admin.clients.getClient({ id: res.client!.id });
+    const got = await admin.clients.getClient({ clientId: res.client!.id });
     expect(got.client?.siweChainIds).toEqual([1n, 8453n]);
     expect(toJson(GetClientResponseSchema, got) as object).not.toHaveProperty('clientSecret');
     expect(JSON.stringify(toJson(GetClientResponseSchema, got))).not.toContain(res.clientSecret);
@@ -52,9 +52,9 @@ describe.each(BACKENDS)('OAuth clients admin API (%s)', (backend) => {
     });
     expect(updated.client).toMatchObject({ displayName: 'one', handoffIpBinding: HandoffIpBinding.RELAXED });
     expect(updated.client?.branding?.accentColor).toBe('#00ff00');
-    await admin.clients.deleteClient({ id: ids[0]! });
-    await expectConnectError(admin.clients.getClient({ id: ids[0]! }), Code.NotFound, 'CLIENT_NOT_FOUND');
-    await expectConnectError(admin.clients.deleteClient({ id: ids[0]! }), Code.NotFound, 'CLIENT_NOT_FOUND');
+    await admin.clients.deleteClient({ clientId: ids[0]! });
+    await expectConnectError(admin.clients.getClient({ clientId: ids[0]! }), Code.NotFound, 'CLIENT_NOT_FOUND');
+    await expectConnectError(admin.clients.deleteClient({ clientId: ids[0]! }), Code.NotFound, 'CLIENT_NOT_FOUND');
   });
 
   it('refuses invalid input with INVALID_ARGUMENT', async () => {
@@ -81,8 +81,8 @@ describe.each(BACKENDS)('OAuth clients admin API (%s)', (backend) => {
     const mine = (await admin.clients.createClient({ client: { type: ClientType.PUBLIC, displayName: 'mine' } })).client!;
     await nexus.app.store.projects.ensure('prj_other', 'other');
     const other = authClients(nexus.baseUrl, (await nexus.app.apiKeys.create('prj_other', 'k', ['admin'])).key);
-    await expectConnectError(other.clients.getClient({ id: mine.id }), Code.NotFound, 'CLIENT_NOT_FOUND');
-    await expectConnectError(other.clients.deleteClient({ id: mine.id }), Code.NotFound, 'CLIENT_NOT_FOUND');
+    await expectConnectError(other.clients.getClient({ clientId: mine.id }), Code.NotFound, 'CLIENT_NOT_FOUND');
+    await expectConnectError(other.clients.deleteClient({ clientId: mine.id }), Code.NotFound, 'CLIENT_NOT_FOUND');
     expect((await other.clients.listClients({})).clients).toEqual([]);
   });
 });

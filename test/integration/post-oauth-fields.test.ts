@@ -53,7 +53,7 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
     expect(back.searchParams.get('status')).toBe('pending');
     expect(back.searchParams.get('connection_id')).toBe(id);
 
-    const pending = (await api.connections.getConnection({ id })).connection!;
+    const pending = (await api.connections.getConnection({ connectionId: id })).connection!;
     expect(pending.status).toBe(ConnectionStatus.PENDING);
     expect(pending.statusReason).toBe('fields_required');
     expect(pending.fields).toBeUndefined();
@@ -70,7 +70,7 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
       const err = await expectConnectError(api.connections.finalizeConnection({ connectionId: id, fields }), Code.InvalidArgument, 'CREDENTIALS_INVALID');
       expect(err.findDetails(ErrorInfoSchema)[0]?.metadata.violations).toBeTruthy();
     }
-    const still = (await api.connections.getConnection({ id })).connection!;
+    const still = (await api.connections.getConnection({ connectionId: id })).connection!;
     expect(still.status).toBe(ConnectionStatus.PENDING);
     expect(still.statusReason).toBe('fields_required');
     expect(still.fields).toBeUndefined();
@@ -81,7 +81,7 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
     expect(finalized.redirectUrl).toBe(`${RETURN_URL}?status=success&connection_id=${id}`);
     expect(finalized.connection?.status).toBe(ConnectionStatus.ACTIVE);
     expect(finalized.connection?.fields).toEqual({ subdomain: 'acme-corp', team: 'blue' });
-    const active = (await api.connections.getConnection({ id })).connection!;
+    const active = (await api.connections.getConnection({ connectionId: id })).connection!;
     expect(active.status).toBe(ConnectionStatus.ACTIVE);
     expect(active.statusReason).toBe('');
     expect(active.fields).toEqual({ subdomain: 'acme-corp', team: 'blue' });
@@ -102,7 +102,7 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
       'NO_PENDING_FIELDS',
     );
     await expectConnectError(api.connections.getPendingFields({ connectionId: id }), Code.FailedPrecondition, 'NO_PENDING_FIELDS');
-    expect((await api.connections.getConnection({ id })).connection?.fields).toEqual({ subdomain: 'acme-corp', team: 'blue' });
+    expect((await api.connections.getConnection({ connectionId: id })).connection?.fields).toEqual({ subdomain: 'acme-corp', team: 'blue' });
   });
 
   it('does not take fields before consent', async () => {
@@ -118,7 +118,7 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
       Code.FailedPrecondition,
       'NO_PENDING_FIELDS',
     );
-    const conn = (await api.connections.getConnection({ id })).connection!;
+    const conn = (await api.connections.getConnection({ connectionId: id })).connection!;
     expect(conn.status).toBe(ConnectionStatus.PENDING);
     expect(conn.statusReason).toBe('consent_required');
     expect(conn.fields).toBeUndefined();
@@ -127,14 +127,14 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
   it('answers NO_PENDING_FIELDS for a provider without a fields schema', async () => {
     const { id, back } = await consent('plain-oauth', 'ws-plain');
     expect(back.searchParams.get('status')).toBe('success');
-    expect((await api.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await api.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
     await expectConnectError(api.connections.getPendingFields({ connectionId: id }), Code.FailedPrecondition, 'NO_PENDING_FIELDS');
     await expectConnectError(
       api.connections.finalizeConnection({ connectionId: id, fields: { subdomain: 'x' } }),
       Code.FailedPrecondition,
       'NO_PENDING_FIELDS',
     );
-    expect((await api.connections.getConnection({ id })).connection?.fields).toBeUndefined();
+    expect((await api.connections.getConnection({ connectionId: id })).connection?.fields).toBeUndefined();
   });
 
   it('answers NOT_FOUND for an unknown connection', async () => {
@@ -151,10 +151,10 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
     await api.connections.finalizeConnection({ connectionId: first.id, fields: { subdomain: 'first' } });
     const second = await consent('fields-oauth', 'ws-twice');
     // Consent alone does not replace the working connection.
-    expect((await api.connections.getConnection({ id: first.id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await api.connections.getConnection({ connectionId: first.id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
     expect((await api.tokens.getToken({ connectionId: first.id })).credentials.case).toBe('oauth2');
     await api.connections.finalizeConnection({ connectionId: second.id, fields: { subdomain: 'second' } });
-    const old = (await api.connections.getConnection({ id: first.id })).connection!;
+    const old = (await api.connections.getConnection({ connectionId: first.id })).connection!;
     expect(old.status).toBe(ConnectionStatus.REVOKED);
     expect(old.supersededBy).toBe(second.id);
   });

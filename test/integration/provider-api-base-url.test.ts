@@ -22,7 +22,7 @@ describe.each(BACKENDS)('Provider.api_base_url (%s)', (backend) => {
       provider: apiKeyProvider({ name: 'base-url', apiBaseUrl: 'https://api.example.com/v1' }),
     })).provider!;
     expect(created.apiBaseUrl).toBe('https://api.example.com/v1');
-    expect((await admin.providers.getProvider({ idOrName: 'base-url' })).provider!.apiBaseUrl).toBe('https://api.example.com/v1');
+    expect((await admin.providers.getProvider({ provider: 'base-url' })).provider!.apiBaseUrl).toBe('https://api.example.com/v1');
     const rows = (await nexus.app.database.dataSource.query(`SELECT api_base_url FROM providers WHERE id = $1`, [created.id])) as { api_base_url: string }[];
     expect(rows[0]!.api_base_url).toBe('https://api.example.com/v1');
 
@@ -48,6 +48,6 @@ describe.each(BACKENDS)('Provider.api_base_url (%s)', (backend) => {
       Code.InvalidArgument,
       'INVALID_FIELD',
     );
-    await expectConnectError(admin.providers.getProvider({ idOrName: 'base-url-http' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(admin.providers.getProvider({ provider: 'base-url-http' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
   });
 });

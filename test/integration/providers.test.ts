@@ -86,7 +86,7 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
       expect(p.id).toMatch(/^prv_/);
       expect(p.enabled).toBe(true);
       expect(p.createTime).toBeDefined();
-      const got = (await admin.providers.getProvider({ idOrName: p.id })).provider!;
+      const got = (await admin.providers.getProvider({ provider: p.id })).provider!;
       expect(got.name).toBe(p.name);
       expect(got.authType).toBe(p.authType);
     }
@@ -115,10 +115,10 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
   it('enables a provider when enabled is unset, and keeps an explicit false', async () => {
     const unset = (await admin.providers.createProvider({ provider: { name: 'default-enabled', authType: AuthType.BEARER } })).provider!;
     expect(unset.enabled).toBe(true);
-    expect((await anon.providers.getProvider({ idOrName: 'default-enabled' })).provider?.enabled).toBe(true);
+    expect((await anon.providers.getProvider({ provider: 'default-enabled' })).provider?.enabled).toBe(true);
     const off = (await admin.providers.createProvider({ provider: { name: 'explicit-off', authType: AuthType.BEARER, enabled: false } })).provider!;
     expect(off.enabled).toBe(false);
-    await expectConnectError(anon.providers.getProvider({ idOrName: 'explicit-off' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(anon.providers.getProvider({ provider: 'explicit-off' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
     await expectConnectError(
       admin.connections.createConnection({ workspaceId: 'ws', provider: { case: 'providerName', value: 'explicit-off' }, returnUrl: RETURN_URL }),
       Code.FailedPrecondition,
@@ -126,7 +126,7 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
     );
     // Enabling it through update_mask makes it public.
     await admin.providers.updateProvider({ provider: { name: 'explicit-off', enabled: true }, updateMask: { paths: ['enabled'] } });
-    expect((await anon.providers.getProvider({ idOrName: 'explicit-off' })).provider?.enabled).toBe(true);
+    expect((await anon.providers.getProvider({ provider: 'explicit-off' })).provider?.enabled).toBe(true);
   });
 
   it('never returns the client secret, and stores it only sealed', async () => {
@@ -135,7 +135,7 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
     expect(created.oauth2?.clientSecretSet).toBe(true);
 
     for (const caller of [admin, anon]) {
-      const got = (await caller.providers.getProvider({ idOrName: 'secret-oauth' })).provider!;
+      const got = (await caller.providers.getProvider({ provider: 'secret-oauth' })).provider!;
       expect(got.oauth2?.clientSecret).toBe('');
       expect(got.oauth2?.clientSecretSet).toBe(true);
       const listed = (await caller.providers.listProviders({ pageSize: 500 })).providers.find((p) => p.name === 'secret-oauth');
@@ -150,7 +150,7 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
         const res = await fetch(`${nexus.baseUrl}/nexus.v1.ProviderService/${method}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'connect-protocol-version': '1', ...headers },
-          body: JSON.stringify(method === 'GetProvider' ? { idOrName: 'secret-oauth' } : { pageSize: 500 }),
+          body: JSON.stringify(method === 'GetProvider' ? { provider: 'secret-oauth' } : { pageSize: 500 }),
         });
         const raw = await res.text();
         expect(res.status, raw).toBe(200);
@@ -193,9 +193,9 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
     expect(everything.providers.map((p) => p.name)).not.toContain('public-off');
     expect(everything.providers.map((p) => p.name)).not.toContain('public-elsewhere');
 
-    expect((await anon.providers.getProvider({ idOrName: 'public-on' })).provider?.name).toBe('public-on');
-    await expectConnectError(anon.providers.getProvider({ idOrName: 'public-off' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
-    await expectConnectError(anon.providers.getProvider({ idOrName: 'public-elsewhere' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    expect((await anon.providers.getProvider({ provider: 'public-on' })).provider?.name).toBe('public-on');
+    await expectConnectError(anon.providers.getProvider({ provider: 'public-off' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(anon.providers.getProvider({ provider: 'public-elsewhere' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
 
     // An explicit project_id lists that project's enabled providers.
     const elsewhere = await anon.providers.listProviders({ projectId: 'prj_pub_other', category: 'public-test' });
@@ -207,7 +207,7 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
       ['public-off', false],
       ['public-on', true],
     ]);
-    const off = (await admin.providers.getProvider({ idOrName: 'public-off' })).provider!;
+    const off = (await admin.providers.getProvider({ provider: 'public-off' })).provider!;
     expect(off.enabled).toBe(false);
   });
 
@@ -278,7 +278,7 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
     expect(updated.enabled).toBe(true);
     expect(updated.oauth2).toEqual(before.oauth2);
     expect(await sealedSecretOf(nexus, before.id)).toBe(sealedBefore);
-    const reread = (await admin.providers.getProvider({ idOrName: before.id })).provider!;
+    const reread = (await admin.providers.getProvider({ provider: before.id })).provider!;
     expect(reread.displayName).toBe('Renamed');
     expect(reread.oauth2?.clientId).toBe('client-upd-oauth');
   });
@@ -314,7 +314,7 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
       );
       expect(err.rawMessage).toContain(path);
     }
-    const got = (await admin.providers.getProvider({ idOrName: 'fixed-name' })).provider!;
+    const got = (await admin.providers.getProvider({ provider: 'fixed-name' })).provider!;
     expect(got.name).toBe('fixed-name');
     expect(got.displayName).toBe('Acme API');
     expect(got.authType).toBe(AuthType.API_KEY);
@@ -335,15 +335,15 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
     const connectionId = conn.connection!.id;
     await admin.connections.submitCredentials({ state: conn.state, credentials: { api_key: 'k_del_in_use_123' } });
 
-    const err = await expectConnectError(admin.providers.deleteProvider({ idOrName: 'del-in-use' }), Code.FailedPrecondition, 'PROVIDER_IN_USE');
+    const err = await expectConnectError(admin.providers.deleteProvider({ provider: 'del-in-use' }), Code.FailedPrecondition, 'PROVIDER_IN_USE');
     expect(err.rawMessage).toContain('force');
     // Nothing changed.
-    expect((await admin.providers.getProvider({ idOrName: provider.id })).provider?.name).toBe('del-in-use');
-    expect((await admin.connections.getConnection({ id: connectionId })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await admin.providers.getProvider({ provider: provider.id })).provider?.name).toBe('del-in-use');
+    expect((await admin.connections.getConnection({ connectionId: connectionId })).connection?.status).toBe(ConnectionStatus.ACTIVE);
     expect((await admin.tokens.getToken({ connectionId })).credentials.case).toBe('apiKey');
 
-    await admin.providers.deleteProvider({ idOrName: 'del-in-use', force: true });
-    await expectConnectError(admin.providers.getProvider({ idOrName: 'del-in-use' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await admin.providers.deleteProvider({ provider: 'del-in-use', force: true });
+    await expectConnectError(admin.providers.getProvider({ provider: 'del-in-use' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
     await expectConnectError(admin.tokens.getToken({ connectionId }), Code.NotFound, 'CONNECTION_NOT_FOUND');
     const rows = (await nexus.app.database.dataSource.query(`SELECT credentials_sealed FROM connections WHERE id = $1`, [connectionId])) as {
       credentials_sealed: string | null;
@@ -355,9 +355,9 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
 
   it('deletes an unused provider without force, and answers NOT_FOUND after', async () => {
     await admin.providers.createProvider({ provider: basicAuthProvider({ name: 'del-unused' }) });
-    await admin.providers.deleteProvider({ idOrName: 'del-unused' });
-    await expectConnectError(admin.providers.getProvider({ idOrName: 'del-unused' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
-    await expectConnectError(admin.providers.deleteProvider({ idOrName: 'del-unused' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await admin.providers.deleteProvider({ provider: 'del-unused' });
+    await expectConnectError(admin.providers.getProvider({ provider: 'del-unused' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(admin.providers.deleteProvider({ provider: 'del-unused' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
   });
 
   it('refuses a duplicate name and answers NOT_FOUND for an unknown provider', async () => {
@@ -367,12 +367,12 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
       Code.AlreadyExists,
       'PROVIDER_ALREADY_EXISTS',
     );
-    const still = (await admin.providers.getProvider({ idOrName: 'dup-name' })).provider!;
+    const still = (await admin.providers.getProvider({ provider: 'dup-name' })).provider!;
     expect(still.id).toBe(first.id);
     expect(still.authType).toBe(AuthType.API_KEY);
-    await expectConnectError(admin.providers.getProvider({ idOrName: 'never-created' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
-    await expectConnectError(anon.providers.getProvider({ idOrName: 'prv_00000000000000000000000000' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
-    await expectConnectError(anon.providers.getProvider({ idOrName: '' }), Code.InvalidArgument, 'INVALID_FIELD');
+    await expectConnectError(admin.providers.getProvider({ provider: 'never-created' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(anon.providers.getProvider({ provider: 'prv_00000000000000000000000000' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(anon.providers.getProvider({ provider: '' }), Code.InvalidArgument, 'INVALID_FIELD');
   });
 
   it('wrote no secret to the log', () => {

@@ -49,9 +49,9 @@ describe.each(BACKENDS)('an interrupted refresh and the provider\'s refresh_toke
   }
 
   it('is stored and returned with the provider', async () => {
-    expect((await api.providers.getProvider({ idOrName: 'stable' })).provider?.oauth2?.refreshTokenRotation).toBe(RefreshTokenRotation.STABLE);
-    expect((await api.providers.getProvider({ idOrName: 'rotates' })).provider?.oauth2?.refreshTokenRotation).toBe(RefreshTokenRotation.ROTATES);
-    expect((await api.providers.getProvider({ idOrName: 'learned' })).provider?.oauth2?.refreshTokenRotation).toBe(RefreshTokenRotation.UNSPECIFIED);
+    expect((await api.providers.getProvider({ provider: 'stable' })).provider?.oauth2?.refreshTokenRotation).toBe(RefreshTokenRotation.STABLE);
+    expect((await api.providers.getProvider({ provider: 'rotates' })).provider?.oauth2?.refreshTokenRotation).toBe(RefreshTokenRotation.ROTATES);
+    expect((await api.providers.getProvider({ provider: 'learned' })).provider?.oauth2?.refreshTokenRotation).toBe(RefreshTokenRotation.UNSPECIFIED);
   });
 
   it('undeclared and never refreshed: not resent, the connection needs attention', async () => {
@@ -59,7 +59,7 @@ describe.each(BACKENDS)('an interrupted refresh and the provider\'s refresh_toke
     const before = auth.refreshRequests;
     await expectConnectError(api.tokens.refreshToken({ connectionId: id }), Code.FailedPrecondition, 'ATTENTION_REQUIRED');
     expect(auth.refreshRequests).toBe(before);
-    expect((await api.connections.getConnection({ id })).connection?.statusReason).toBe('refresh_interrupted');
+    expect((await api.connections.getConnection({ connectionId: id })).connection?.statusReason).toBe('refresh_interrupted');
   });
 
   it('declared stable, even though never refreshed: another caller resends it and completes', async () => {

@@ -18,7 +18,7 @@ describe('one port, every protocol', () => {
       provider: { name: `p-${kind}`, authType: 2 /* API_KEY */ },
     });
     expect(res.provider?.enabled).toBe(true);
-    const got = await api.providers.getProvider({ idOrName: `p-${kind}` });
+    const got = await api.providers.getProvider({ provider: `p-${kind}` });
     expect(got.provider?.id).toBe(res.provider?.id);
   });
 

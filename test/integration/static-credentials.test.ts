@@ -136,7 +136,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
       for (const v of [apiKey, other, '4242424242']) expect(violationText(err)).not.toContain(v);
     }
     // Still pending, still no token, and nothing sealed yet.
-    expect((await admin.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.PENDING);
+    expect((await admin.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.PENDING);
     await expectConnectError(admin.tokens.getToken({ connectionId: id }), Code.FailedPrecondition, 'CONNECTION_NOT_ACTIVE');
     expect(await sealedCredentials(id)).toBeNull();
 
@@ -145,7 +145,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     expect(submitted.redirectUrl).toBe(`${RETURN_URL}?status=success&connection_id=${id}`);
     expect(submitted.connection?.id).toBe(id);
     expect(submitted.connection?.status).toBe(ConnectionStatus.ACTIVE);
-    expect((await admin.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await admin.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
 
     // Single use.
     await expectConnectError(
@@ -280,7 +280,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     // Starting a new capture does not disturb the active one.
     expect((await admin.tokens.getToken({ connectionId: first.id })).credentials.value).toMatchObject({ apiKey: oldKey });
     await anon.connections.submitCredentials({ state: second.state, credentials: { api_key: newKey } });
-    const old = (await admin.connections.getConnection({ id: first.id })).connection!;
+    const old = (await admin.connections.getConnection({ connectionId: first.id })).connection!;
     expect(old.status).toBe(ConnectionStatus.REVOKED);
     expect(old.supersededBy).toBe(second.id);
     await expectConnectError(admin.tokens.getToken({ connectionId: first.id }), Code.FailedPrecondition, 'CONNECTION_NOT_ACTIVE');
@@ -330,12 +330,12 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
       Code.InvalidArgument,
       'STATE_INVALID',
     );
-    expect((await admin.connections.getConnection({ id: oauth.id })).connection?.status).toBe(ConnectionStatus.PENDING);
+    expect((await admin.connections.getConnection({ connectionId: oauth.id })).connection?.status).toBe(ConnectionStatus.PENDING);
 
     // Expired: the server-side row is past its lifetime.
     await nexus.app.database.dataSource.query(`UPDATE auth_states SET expires_at = now() - interval '1 second' WHERE connection_id = $1`, [id]);
     await expectConnectError(anon.connections.submitCredentials({ state, credentials: { api_key: 'x' } }), Code.FailedPrecondition, 'STATE_EXPIRED');
-    expect((await admin.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.PENDING);
+    expect((await admin.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.PENDING);
   });
 
   it('refuses a capture state on the OAuth callback route, leaving it usable for capture', async () => {
@@ -346,7 +346,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
     expect(body).toContain('ERROR_REASON_STATE_INVALID');
-    expect((await admin.connections.getConnection({ id })).connection?.status).toBe(ConnectionStatus.PENDING);
+    expect((await admin.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.PENDING);
     const ok = await anon.connections.submitCredentials({ state, credentials: { api_key: apiKey } });
     expect(ok.connection?.status).toBe(ConnectionStatus.ACTIVE);
   });

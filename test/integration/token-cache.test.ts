@@ -86,7 +86,7 @@ describe('GetToken cache across two replicas on one PostgreSQL', () => {
 
   it('refuses a connection deleted through replica A promptly on replica B', async () => {
     const { id } = await connectedAndCachedOnB('deleted');
-    await apiA.connections.deleteConnection({ id });
+    await apiA.connections.deleteConnection({ connectionId: id });
     const took = await within(PROMPTLY_MS, () => refused(apiB.tokens.getToken({ connectionId: id })));
     expect(took).toBeLessThan(PROMPTLY_MS);
   });
@@ -95,7 +95,7 @@ describe('GetToken cache across two replicas on one PostgreSQL', () => {
     const { created } = await connectViaConsent(auth, apiA, 'same-replica');
     const id = created.connection!.id;
     await apiA.tokens.getToken({ connectionId: id });
-    await apiA.connections.deleteConnection({ id });
+    await apiA.connections.deleteConnection({ connectionId: id });
     expect(await refused(apiA.tokens.getToken({ connectionId: id }))).toBe(true);
   });
 

@@ -85,64 +85,64 @@ describe.each(BACKENDS)('user tokens reach only their own workspace and project 
   it('works on its own workspace: list, get, watch, token, providers', async () => {
     const listed = await a.connections.listConnections({});
     expect(listed.connections.map((c) => c.id)).toEqual([aConn]);
-    expect((await a.connections.getConnection({ id: aConn })).connection?.workspaceId).toBe(aWorkspace);
+    expect((await a.connections.getConnection({ connectionId: aConn })).connection?.workspaceId).toBe(aWorkspace);
     const snapshot = await firstOf(a.connections.watchConnections({}));
     expect(snapshot.item.case === 'event' && snapshot.item.value.connection?.workspaceId).toBe(aWorkspace);
-    const one = await firstOf(a.connections.watchConnection({ id: aConn }));
+    const one = await firstOf(a.connections.watchConnection({ connectionId: aConn }));
     expect(one.item.case === 'event' && one.item.value.connection?.id).toBe(aConn);
     const token = await a.tokens.getToken({ connectionId: aConn });
     expect(JSON.stringify(token)).toContain('ak_user_a_1234');
     const providers = await a.providers.listProviders({});
     expect(providers.providers.map((p) => p.id)).toContain(apiProviderId);
-    expect((await a.providers.getProvider({ idOrName: 'acme-api' })).provider?.id).toBe(apiProviderId);
+    expect((await a.providers.getProvider({ provider: 'acme-api' })).provider?.id).toBe(apiProviderId);
   });
 
   it('refuses another workspace of its project on every connection and token RPC, and changes nothing', async () => {
     const denied = (p: Promise<unknown>) => expectConnectError(p, Code.PermissionDenied, 'WORKSPACE_FORBIDDEN');
     await denied(a.connections.createConnection({ workspaceId: bWorkspace, provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL }));
-    await denied(a.connections.getConnection({ id: bConn }));
+    await denied(a.connections.getConnection({ connectionId: bConn }));
     await denied(a.connections.listConnections({ workspaceId: bWorkspace }));
-    await denied(a.connections.deleteConnection({ id: bConn }));
+    await denied(a.connections.deleteConnection({ connectionId: bConn }));
     await denied(a.connections.getPendingFields({ connectionId: bPending }));
     await denied(a.connections.finalizeConnection({ connectionId: bPending, fields: { subdomain: 'x' } }));
-    await denied(firstOf(a.connections.watchConnection({ id: bConn })));
+    await denied(firstOf(a.connections.watchConnection({ connectionId: bConn })));
     await denied(firstOf(a.connections.watchConnections({ workspaceId: bWorkspace })));
     await denied(a.tokens.getToken({ connectionId: bConn }));
     await denied(a.tokens.refreshToken({ connectionId: bConn }));
     // A connection id that does not exist gets the same answer: no existence oracle.
-    await denied(a.connections.getConnection({ id: 'conn_01JZZZZZZZZZZZZZZZZZZZZZZZ' }));
-    expect((await admin.connections.getConnection({ id: bConn })).connection?.status).toBe(ConnectionStatus.ACTIVE);
-    expect((await admin.connections.getConnection({ id: bPending })).connection?.status).toBe(ConnectionStatus.PENDING);
+    await denied(a.connections.getConnection({ connectionId: 'conn_01JZZZZZZZZZZZZZZZZZZZZZZZ' }));
+    expect((await admin.connections.getConnection({ connectionId: bConn })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+    expect((await admin.connections.getConnection({ connectionId: bPending })).connection?.status).toBe(ConnectionStatus.PENDING);
   });
 
   it('refuses another project on every RPC, even for a workspace of the same name', async () => {
     const denied = (p: Promise<unknown>) => expectConnectError(p, Code.PermissionDenied, 'WORKSPACE_FORBIDDEN');
     await denied(a.providers.listProviders({ projectId: 'prj_other' }));
-    await denied(a.providers.getProvider({ projectId: 'prj_other', idOrName: otherProviderId }));
-    await denied(a.connections.getConnection({ id: otherConn }));
-    await denied(a.connections.deleteConnection({ id: otherConn }));
+    await denied(a.providers.getProvider({ projectId: 'prj_other', provider: otherProviderId }));
+    await denied(a.connections.getConnection({ connectionId: otherConn }));
+    await denied(a.connections.deleteConnection({ connectionId: otherConn }));
     await denied(a.connections.getPendingFields({ connectionId: otherConn }));
     await denied(a.connections.finalizeConnection({ connectionId: otherConn, fields: {} }));
-    await denied(firstOf(a.connections.watchConnection({ id: otherConn })));
+    await denied(firstOf(a.connections.watchConnection({ connectionId: otherConn })));
     await denied(a.tokens.getToken({ connectionId: otherConn }));
     await denied(a.tokens.refreshToken({ connectionId: otherConn }));
     // Listing and watching its own workspace never shows the other project's row.
     expect((await a.connections.listConnections({ workspaceId: aWorkspace })).connections.map((c) => c.id)).not.toContain(otherConn);
-    await expectConnectError(a.providers.getProvider({ idOrName: otherProviderId }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(a.providers.getProvider({ provider: otherProviderId }), Code.NotFound, 'PROVIDER_NOT_FOUND');
   });
 
   it('refuses every admin-only RPC with PERMISSION_DENIED', async () => {
     const denied = (p: Promise<unknown>) => expectConnectError(p, Code.PermissionDenied, 'SCOPE_MISSING');
     await denied(a.providers.createProvider({ provider: apiKeyProvider({ name: 'sneaky' }) }));
     await denied(a.providers.updateProvider({ provider: { id: apiProviderId, displayName: 'x' }, updateMask: { paths: ['display_name'] } }));
-    await denied(a.providers.deleteProvider({ idOrName: 'acme-api' }));
+    await denied(a.providers.deleteProvider({ provider: 'acme-api' }));
     await denied(a.providers.enableCatalogProvider({ name: 'github', clientId: 'x', clientSecret: 'y' } as never));
     const admin2 = authClients(nexus.baseUrl, aToken).clients;
     await denied(admin2.createClient({ client: { type: ClientType.PUBLIC, displayName: 'x' } }));
-    await denied(admin2.getClient({ id: client.id }));
+    await denied(admin2.getClient({ clientId: client.id }));
     await denied(admin2.listClients({}));
     await denied(admin2.updateClient({ client: { id: client.id, displayName: 'x' } }));
-    await denied(admin2.deleteClient({ id: client.id }));
+    await denied(admin2.deleteClient({ clientId: client.id }));
   });
 
   it('a token without the tokens scope cannot fetch credentials, even of its own connections', async () => {
@@ -150,7 +150,7 @@ describe.each(BACKENDS)('user tokens reach only their own workspace and project 
     const api = clients(nexus.baseUrl, user.accessToken);
     const own = await api.connections.createConnection({ provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
     await expectConnectError(api.tokens.getToken({ connectionId: own.connection!.id }), Code.PermissionDenied, 'SCOPE_MISSING');
-    const deleted = await api.connections.deleteConnection({ id: own.connection!.id });
+    const deleted = await api.connections.deleteConnection({ connectionId: own.connection!.id });
     expect(deleted.connection?.status).toBe(ConnectionStatus.REVOKED);
   });
 

@@ -331,7 +331,7 @@ describe.each(BACKENDS)('input validation (%s)', (backend) => {
     await expectConnectError(admin.tokens.getToken({ connectionId: '' }), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(admin.tokens.refreshToken({ connectionId: '' }), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(admin.tokens.getToken({ connectionId: 'c'.repeat(100) }), Code.InvalidArgument, 'INVALID_FIELD');
-    await expectConnectError(admin.connections.getConnection({ id: '' }), Code.InvalidArgument, 'INVALID_FIELD');
+    await expectConnectError(admin.connections.getConnection({ connectionId: '' }), Code.InvalidArgument, 'INVALID_FIELD');
 
     // A working static connection, so the margin is the only thing wrong below.
     await admin.providers.createProvider({ provider: apiKeyProvider({ name: 'token-target' }) });

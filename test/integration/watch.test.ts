@@ -47,7 +47,7 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     const created = await api.connections.createConnection({ workspaceId: 'ws-snap', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
     const id = created.connection!.id;
     await api.connections.submitCredentials({ state: created.state, credentials: { api_key: SECRET_KEY } });
-    await api.connections.deleteConnection({ id });
+    await api.connections.deleteConnection({ connectionId: id });
     await w.until((r) => r.liveEvents.length >= 4, 'four live events');
     // Activation supersedes the older connection of the same workspace and provider.
     expect(summary(w.liveEvents)).toEqual([
@@ -72,7 +72,7 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
   it('filters WatchConnections by workspace and by provider (id or name)', async () => {
     const byWorkspace = track(watchAll(api, { workspaceId: 'ws-filter-a' }));
     const byProvider = track(watchAll(api, { provider: 'legacy-crm' }));
-    const providerId = (await api.providers.getProvider({ idOrName: 'legacy-crm' })).provider!.id;
+    const providerId = (await api.providers.getProvider({ provider: 'legacy-crm' })).provider!.id;
     const byProviderId = track(watchAll(api, { provider: providerId, workspaceId: 'ws-filter-b' }));
     await Promise.all([byWorkspace.ready(), byProvider.ready(), byProviderId.ready()]);
     const a = await staticConnection(api, 'ws-filter-a');
@@ -98,7 +98,7 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     expect(summary(w.events)).toEqual([['SNAPSHOT', id]]);
     expect(w.events[0]!.connection!.status).toBe(ConnectionStatus.ACTIVE);
     await api.tokens.refreshToken({ connectionId: id });
-    await api.connections.deleteConnection({ id: other });
+    await api.connections.deleteConnection({ connectionId: other });
     auth.refreshMode = 'invalid_grant';
     try {
       await expectConnectError(api.tokens.refreshToken({ connectionId: id }), Code.FailedPrecondition, 'ATTENTION_REQUIRED');
@@ -135,7 +135,7 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     await first.stop();
 
     const b = await staticConnection(api, 'ws-resume');
-    await api.connections.deleteConnection({ id: b });
+    await api.connections.deleteConnection({ connectionId: b });
     await staticConnection(api, 'ws-elsewhere');
 
     const second = track(watchAll(api, { workspaceId: 'ws-resume', resumeCursor: cursor }));
@@ -214,7 +214,7 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     await theirs.ready();
     expect(theirs.events).toEqual([]);
     await staticConnection(api, 'ws-refuse');
-    await api.connections.deleteConnection({ id });
+    await api.connections.deleteConnection({ connectionId: id });
     await theirs.until((r) => r.heartbeats >= 3, 'heartbeats after the changes');
     expect(theirs.events).toEqual([]);
   });

@@ -46,6 +46,6 @@ describe('anonymous access to every method of every service', () => {
     }
     expect(credentialed).toBeGreaterThanOrEqual(20);
     // Nothing an anonymous caller did changed the provider.
-    expect((await clients(nexus.baseUrl, ADMIN_KEY).providers.getProvider({ idOrName: 'acme-api' })).provider?.displayName).toBe('Acme API');
+    expect((await clients(nexus.baseUrl, ADMIN_KEY).providers.getProvider({ provider: 'acme-api' })).provider?.displayName).toBe('Acme API');
   });
 });

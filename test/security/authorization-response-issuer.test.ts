@@ -49,11 +49,11 @@ describe.each(BACKENDS)('RFC 9207 iss of a provider configured by endpoints, iss
     const landed = await callback(await consent(created.authUrl));
     const back = new URL(landed.location!);
     const id = created.connection!.id;
-    return { id, status: back.searchParams.get('status'), error: back.searchParams.get('error'), connection: (await api.connections.getConnection({ id })).connection! };
+    return { id, status: back.searchParams.get('status'), error: back.searchParams.get('error'), connection: (await api.connections.getConnection({ connectionId: id })).connection! };
   }
 
   it('the declared issuer is returned by GetProvider', async () => {
-    const got = await api.providers.getProvider({ idOrName: 'keycloak-realm' });
+    const got = await api.providers.getProvider({ provider: 'keycloak-realm' });
     expect(got.provider?.oauth2?.expectedIssuer).toBe(realm);
   });
 

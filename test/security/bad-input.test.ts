@@ -148,8 +148,8 @@ describe.each(BACKENDS)('bad input (%s)', (backend) => {
 
   it('a NUL sent over gRPC (binary) is refused the same way, unauthenticated calls included', async () => {
     const grpc = transport(nexus.baseUrl, 'grpc');
-    const err = await call(grpc, ProviderService, ProviderService.method.getProvider, { idOrName: 'acme\u0000' });
-    expect(reasonAndField(err)).toEqual({ code: 'InvalidArgument', reason: 'ERROR_REASON_INVALID_FIELD', field: 'id_or_name' });
+    const err = await call(grpc, ProviderService, ProviderService.method.getProvider, { provider: 'acme\u0000' });
+    expect(reasonAndField(err)).toEqual({ code: 'InvalidArgument', reason: 'ERROR_REASON_INVALID_FIELD', field: 'provider' });
     const anonymous = transport(nexus.baseUrl, 'connect');
     const err2 = await call(anonymous, AuthService, AuthService.method.getNonce, { clientId: 'c\u0000' });
     expect(reasonAndField(err2)).toMatchObject({ code: 'InvalidArgument', reason: 'ERROR_REASON_INVALID_FIELD' });
@@ -206,11 +206,11 @@ describe.each(BACKENDS)('bad input (%s)', (backend) => {
   it('an error quotes at most a short prefix of a 900 KB value, once per place', async () => {
     const huge = `p${'x'.repeat(900 * 1024)}`;
     for (const [path, body] of [
-      ['ProviderService/GetProvider', { idOrName: huge }],
-      ['ProviderService/DeleteProvider', { idOrName: huge }],
+      ['ProviderService/GetProvider', { provider: huge }],
+      ['ProviderService/DeleteProvider', { provider: huge }],
       ['ProviderService/CreateProvider', { provider: { name: huge, authType: 'AUTH_TYPE_API_KEY', apiKey: { name: 'X-Key' } } }],
       ['ConnectionService/CreateConnection', { workspaceId: 'ws', providerName: huge, returnUrl: RETURN_URL }],
-      ['ConnectionService/GetConnection', { id: huge }],
+      ['ConnectionService/GetConnection', { connectionId: huge }],
       ['TokenService/GetToken', { connectionId: huge }],
     ] as const) {
       const res = await postJson(path, body);

@@ -38,7 +38,7 @@ describe('consent links are bound to the person who consents', () => {
 
   const create = (workspaceId: string, providerName = 'local-oauth', caller = api) =>
     caller.connections.createConnection({ workspaceId, provider: { case: 'providerName', value: providerName }, returnUrl: RETURN_URL });
-  const statusOf = async (id: string) => (await api.connections.getConnection({ id })).connection!;
+  const statusOf = async (id: string) => (await api.connections.getConnection({ connectionId: id })).connection!;
   /** The person confirms on Nexus's page, consents at the provider and comes back, all in their own browser. */
   const connectAs = async (person: Browser, authUrl: string) => person.callback(await auth.consent((await person.confirm(authUrl)).providerUrl));
   const reasonOf = (body: string) => /reason: (ERROR_REASON_[A-Z_]+)/.exec(body)?.[1];

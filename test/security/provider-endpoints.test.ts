@@ -89,7 +89,7 @@ describe('provider endpoints go through the SSRF-safe fetch and the outbound pol
     const { created, result } = await connectWith('to-internal-by-name', 'ssrf-1');
     expect(new URL(result.location!).searchParams.get('status')).toBe('error');
     expect(new URL(result.location!).searchParams.get('error')).toBe('url_not_allowed');
-    expect((await api.connections.getConnection({ id: created.connection!.id })).connection?.status).toBe(ConnectionStatus.FAILED);
+    expect((await api.connections.getConnection({ connectionId: created.connection!.id })).connection?.status).toBe(ConnectionStatus.FAILED);
     expect(internal.connections).toBe(0);
     expect(internal.requests).toHaveLength(0);
     expect(nexus.logs.join('')).toMatch(/internal\.test resolves to a loopback address/);
@@ -119,7 +119,7 @@ describe('provider endpoints go through the SSRF-safe fetch and the outbound pol
     await api.providers.createProvider({ provider });
     const { created, result } = await connectWith('revoke-internal', 'ssrf-3');
     expect(result.location).toMatch(/status=success/);
-    const deleted = await api.connections.deleteConnection({ id: created.connection!.id });
+    const deleted = await api.connections.deleteConnection({ connectionId: created.connection!.id });
     expect(deleted.revokedAtProvider).toBe(false);
     expect(internal.connections).toBe(0);
     // The same URL by IP literal is refused before the user is even sent to consent.

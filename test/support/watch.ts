@@ -84,7 +84,7 @@ export function watchAll(api: Clients, req: { workspaceId?: string; provider?: s
 }
 
 export function watchOne(api: Clients, id: string, resumeCursor = ''): StreamRecorder {
-  return new StreamRecorder((signal) => api.connections.watchConnection({ id, resumeCursor }, { signal }));
+  return new StreamRecorder((signal) => api.connections.watchConnection({ connectionId: id, resumeCursor }, { signal }));
 }
 
 /** [type, connection id] pairs, for exact comparisons. */

@@ -265,13 +265,13 @@ describe('Manage Connections web app (headless Chromium)', () => {
       await page.keyboard.press('Escape');
       await page.locator('dialog[open]').waitFor({ state: 'detached' });
       await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Disconnect Acme API', undefined, { timeout: 2_000 });
-      expect((await admin.connections.getConnection({ id: acmeId })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+      expect((await admin.connections.getConnection({ connectionId: acmeId })).connection?.status).toBe(ConnectionStatus.ACTIVE);
 
       await page.click(disconnectButton);
       await page.click('dialog[open] #confirm-disconnect');
       await connectionRow(page, 'acme-api').waitFor({ state: 'detached' });
       expect(await page.locator('#notice .notice-text').textContent()).toBe('Disconnected Acme API.');
-      expect((await admin.connections.getConnection({ id: acmeId })).connection?.status).toBe(ConnectionStatus.REVOKED);
+      expect((await admin.connections.getConnection({ connectionId: acmeId })).connection?.status).toBe(ConnectionStatus.REVOKED);
       expect(await connectionRow(page, 'local-oauth').getAttribute('data-status')).toBe('ACTIVE');
 
       // Back to the app's redirect URI.
@@ -311,7 +311,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       const [active] = (await admin.connections.listConnections({ workspaceId: user.workspaceId, status: ConnectionStatus.ACTIVE })).connections;
       auth.forgetRefreshTokens();
       await admin.tokens.refreshToken({ connectionId: active!.id }).catch(() => {});
-      expect((await admin.connections.getConnection({ id: active!.id })).connection?.status).toBe(ConnectionStatus.ATTENTION_REQUIRED);
+      expect((await admin.connections.getConnection({ connectionId: active!.id })).connection?.status).toBe(ConnectionStatus.ATTENTION_REQUIRED);
 
       // A reload keeps the web session (sessionStorage) and shows the new status.
       await page.reload();
@@ -323,7 +323,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       await page.waitForURL((u) => u.pathname === '/manage/' && u.search === '');
       await page.locator('#connections li[data-provider="local-oauth"][data-status="ACTIVE"]').waitFor();
       // The new connection superseded the one that needed attention.
-      expect((await admin.connections.getConnection({ id: active!.id })).connection?.status).toBe(ConnectionStatus.REVOKED);
+      expect((await admin.connections.getConnection({ connectionId: active!.id })).connection?.status).toBe(ConnectionStatus.REVOKED);
       expect(await page.locator('#connections li').count()).toBe(1);
     });
   }, 60_000);
@@ -428,7 +428,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       const back = new URL(page.url());
       expect(back.searchParams.get('status')).toBe('success');
       expect(back.searchParams.get('connection_id')).toBe(created.connection!.id);
-      expect((await admin.connections.getConnection({ id: created.connection!.id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
+      expect((await admin.connections.getConnection({ connectionId: created.connection!.id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
 
       // The state was used: the same capture URL now explains that.
       await page.goto(created.authUrl);
@@ -506,7 +506,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
         expect(row?.fields).toEqual({ subdomain: 'acme' });
       });
     } finally {
-      await admin.providers.deleteProvider({ idOrName: 'tenant-desk', force: true });
+      await admin.providers.deleteProvider({ provider: 'tenant-desk', force: true });
     }
   }, 60_000);
 

@@ -43,7 +43,7 @@ export class ClientRegistry {
   }
 
   async get(caller: Principal, id: string): Promise<OAuthClientRow> {
-    if (!id) throw new InvalidFieldError('id', 'is required');
+    if (!id) throw new InvalidFieldError('client_id', 'is required');
     const row = isId('cli', id) ? await this.store.clients.findById(caller.projectId, id) : null;
     if (!row) throw new ClientNotFoundError(id);
     return row;

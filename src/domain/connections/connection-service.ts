@@ -491,7 +491,7 @@ export class ConnectionService {
 
   /** By the caller (a user token only reaches its own workspace), or by project id for state-authorized calls. */
   private async requireConnection(caller: Principal | string, id: string): Promise<ConnectionRow> {
-    checkConnectionId('id', id);
+    checkConnectionId('connection_id', id);
     const projectId = typeof caller === 'string' ? caller : caller.projectId;
     let row = await this.deps.store.connections.findById(projectId, id);
     if (typeof caller !== 'string') row = requireOwnRow(caller, row, `connection "${echo(id)}"`);

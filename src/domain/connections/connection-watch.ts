@@ -202,7 +202,7 @@ export class ConnectionWatch {
   private async resolve(caller: Principal, query: WatchQuery): Promise<SubscriptionFilter & { projectId: string }> {
     const projectId = caller.projectId;
     if (query.connectionId !== undefined) {
-      checkConnectionId('id', query.connectionId);
+      checkConnectionId('connection_id', query.connectionId);
       const row = requireOwnRow(caller, await this.store.connections.findById(projectId, query.connectionId), `connection "${echo(query.connectionId)}"`);
       if (!row) throw new ConnectionNotFoundError(query.connectionId);
       return { projectId, connectionId: row.id };

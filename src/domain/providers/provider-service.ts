@@ -50,7 +50,7 @@ export class ProviderService {
   }
 
   async get(caller: Principal | undefined, projectIdParam: string, idOrName: string): Promise<ProviderRow> {
-    if (!idOrName) throw new InvalidFieldError('id_or_name', 'is required');
+    if (!idOrName) throw new InvalidFieldError('provider', 'is required');
     const projectId = projectFor(caller, projectIdParam) ?? caller?.projectId ?? publicProjectId(projectIdParam);
     const row = await this.store.providers.findByIdOrName(projectId, idOrName);
     if (!row || (!row.enabled && !caller?.scopes.has('admin'))) throw new ProviderNotFoundError(idOrName);

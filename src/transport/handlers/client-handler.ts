@@ -32,7 +32,7 @@ export class ClientHandler implements ServiceImpl<typeof ClientServiceDesc> {
 
   async getClient(req: GetClientRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
-    return create(GetClientResponseSchema, { client: clientToProto(await this.clients.get(caller, req.id)) });
+    return create(GetClientResponseSchema, { client: clientToProto(await this.clients.get(caller, req.clientId)) });
   }
 
   async listClients(req: ListClientsRequest, ctx: HandlerContext) {
@@ -50,7 +50,7 @@ export class ClientHandler implements ServiceImpl<typeof ClientServiceDesc> {
 
   async deleteClient(req: DeleteClientRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
-    await this.clients.delete(caller, req.id);
+    await this.clients.delete(caller, req.clientId);
     return create(DeleteClientResponseSchema, {});
   }
 }

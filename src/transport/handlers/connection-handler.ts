@@ -68,7 +68,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
 
   async getConnection(req: GetConnectionRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
-    return create(GetConnectionResponseSchema, { connection: connectionToProto(await this.connections.get(caller, req.id)) });
+    return create(GetConnectionResponseSchema, { connection: connectionToProto(await this.connections.get(caller, req.connectionId)) });
   }
 
   async listConnections(req: ListConnectionsRequest, ctx: HandlerContext) {
@@ -88,7 +88,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
 
   async deleteConnection(req: DeleteConnectionRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
-    const result = await this.connections.delete(caller, req.id);
+    const result = await this.connections.delete(caller, req.connectionId);
     return create(DeleteConnectionResponseSchema, {
       connection: connectionToProto(result.connection),
       revokedAtProvider: result.revokedAtProvider,
@@ -133,7 +133,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
 
   async *watchConnection(req: WatchConnectionRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
-    const query = { connectionId: req.id, resumeCursor: req.resumeCursor };
+    const query = { connectionId: req.connectionId, resumeCursor: req.resumeCursor };
     for await (const item of this.whileCredentialHolds(caller, ctx, (signal) => this.watcher.watch(caller, query, signal))) {
       yield watchConnectionResponse(item);
     }

@@ -44,7 +44,7 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
 
   async getProvider(req: GetProviderRequest, ctx: HandlerContext) {
     const caller = optionalCallerOf(ctx);
-    const row = await this.providers.get(caller, req.projectId, req.idOrName);
+    const row = await this.providers.get(caller, req.projectId, req.provider);
     return create(GetProviderResponseSchema, { provider: providerToProto(row, await this.providers.registeredClientId(row)) });
   }
 
@@ -65,8 +65,8 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
 
   async deleteProvider(req: DeleteProviderRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
-    if (!req.idOrName) throw new InvalidFieldError('id_or_name', 'is required');
-    await this.removal.delete(caller, req.idOrName, req.force);
+    if (!req.provider) throw new InvalidFieldError('provider', 'is required');
+    await this.removal.delete(caller, req.provider, req.force);
     return create(DeleteProviderResponseSchema, {});
   }
 

@@ -90,8 +90,8 @@ describe('ProviderService routes over fake ports', () => {
     await client.createProvider({ provider: oauthProvider('a-off', false) }, auth());
     expect((await client.listProviders({})).providers.map((p) => p.name)).toEqual(['b-on']);
     expect((await client.listProviders({}, auth())).providers.map((p) => p.name)).toEqual(['a-off', 'b-on']);
-    await expectConnectError(client.getProvider({ idOrName: 'a-off' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
-    expect((await client.getProvider({ idOrName: 'a-off' }, auth())).provider?.enabled).toBe(false);
+    await expectConnectError(client.getProvider({ provider: 'a-off' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    expect((await client.getProvider({ provider: 'a-off' }, auth())).provider?.enabled).toBe(false);
   });
 
   it('pages through providers by name', async () => {
@@ -122,9 +122,9 @@ describe('ProviderService routes over fake ports', () => {
       id, projectId: DEFAULT_PROJECT_ID, workspaceId: 'ws', providerId: provider!.id, status: 'ACTIVE', statusReason: '',
       scopes: [], returnUrl: '', fields: null, supersededBy: null, credentialsSealed: null, tokenExpiresAt: null,
     });
-    await expectConnectError(client.deleteProvider({ idOrName: 'github' }, auth()), Code.FailedPrecondition, 'PROVIDER_IN_USE');
+    await expectConnectError(client.deleteProvider({ provider: 'github' }, auth()), Code.FailedPrecondition, 'PROVIDER_IN_USE');
     expect(store.rows.providers.has(provider!.id)).toBe(true);
-    await client.deleteProvider({ idOrName: 'github', force: true }, auth());
+    await client.deleteProvider({ provider: 'github', force: true }, auth());
     expect(revoked).toEqual([provider!.id]);
     expect(store.rows.providers.has(provider!.id)).toBe(false);
   });

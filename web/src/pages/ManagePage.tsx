@@ -80,7 +80,7 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
       void guard(async () => {
         const [res, got] = await Promise.all([
           api.connections.getPendingFields({ connectionId: pendingConnectionId }),
-          api.connections.getConnection({ id: pendingConnectionId }),
+          api.connections.getConnection({ connectionId: pendingConnectionId }),
         ]);
         setModal({ type: 'fields', connection: got.connection!, schema: (res.schema ?? {}) as JsonSchema });
       }, 'Could not finish the connection');
@@ -120,7 +120,7 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
   /** The credential form was closed without submitting: the PENDING connection it was for goes too. */
   const abandon = (connectionId: string) => {
     setModal(undefined);
-    void guard(() => api.connections.deleteConnection({ id: connectionId }).then(() => undefined), 'Could not cancel the connection');
+    void guard(() => api.connections.deleteConnection({ connectionId }).then(() => undefined), 'Could not cancel the connection');
   };
 
   const connect = (provider: Provider) => {
@@ -142,7 +142,7 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
 
   const disconnect = (connection: Connection) =>
     guard(async () => {
-      await api.connections.deleteConnection({ id: connection.id });
+      await api.connections.deleteConnection({ connectionId: connection.id });
       setModal(undefined);
       setNotice({ kind: 'success', text: `Disconnected ${nameOf(connection)}.` });
       await reload();

@@ -376,7 +376,7 @@ func (x *CreateClientResponse) GetClientSecret() string {
 type GetClientRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client id.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ClientId      string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -411,9 +411,9 @@ func (*GetClientRequest) Descriptor() ([]byte, []int) {
 	return file_nexus_v1_client_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *GetClientRequest) GetId() string {
+func (x *GetClientRequest) GetClientId() string {
 	if x != nil {
-		return x.Id
+		return x.ClientId
 	}
 	return ""
 }
@@ -680,7 +680,7 @@ func (x *UpdateClientResponse) GetClient() *Client {
 type DeleteClientRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client id.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ClientId      string `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -715,9 +715,9 @@ func (*DeleteClientRequest) Descriptor() ([]byte, []int) {
 	return file_nexus_v1_client_proto_rawDescGZIP(), []int{9}
 }
 
-func (x *DeleteClientRequest) GetId() string {
+func (x *DeleteClientRequest) GetClientId() string {
 	if x != nil {
-		return x.Id
+		return x.ClientId
 	}
 	return ""
 }
@@ -784,9 +784,9 @@ const file_nexus_v1_client_proto_rawDesc = "" +
 	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\"e\n" +
 	"\x14CreateClientResponse\x12(\n" +
 	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\x12#\n" +
-	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\"\"\n" +
-	"\x10GetClientRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"=\n" +
+	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\"/\n" +
+	"\x10GetClientRequest\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\"=\n" +
 	"\x11GetClientResponse\x12(\n" +
 	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\"P\n" +
 	"\x12ListClientsRequest\x12\x1b\n" +
@@ -801,9 +801,9 @@ const file_nexus_v1_client_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"@\n" +
 	"\x14UpdateClientResponse\x12(\n" +
-	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\"%\n" +
-	"\x13DeleteClientRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x16\n" +
+	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\"2\n" +
+	"\x13DeleteClientRequest\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\"\x16\n" +
 	"\x14DeleteClientResponse*_\n" +
 	"\n" +
 	"ClientType\x12\x1b\n" +

@@ -576,7 +576,7 @@ func (x *CreateConnectionResponse) GetState() string {
 type GetConnectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The connection id.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ConnectionId  string `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -611,9 +611,9 @@ func (*GetConnectionRequest) Descriptor() ([]byte, []int) {
 	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *GetConnectionRequest) GetId() string {
+func (x *GetConnectionRequest) GetConnectionId() string {
 	if x != nil {
-		return x.Id
+		return x.ConnectionId
 	}
 	return ""
 }
@@ -805,7 +805,7 @@ func (x *ListConnectionsResponse) GetNextPageToken() string {
 type DeleteConnectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The connection id.
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ConnectionId  string `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -840,9 +840,9 @@ func (*DeleteConnectionRequest) Descriptor() ([]byte, []int) {
 	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{7}
 }
 
-func (x *DeleteConnectionRequest) GetId() string {
+func (x *DeleteConnectionRequest) GetConnectionId() string {
 	if x != nil {
-		return x.Id
+		return x.ConnectionId
 	}
 	return ""
 }
@@ -1489,7 +1489,7 @@ func (x *Heartbeat) GetCursor() string {
 type WatchConnectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The connection id.
-	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ConnectionId string `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
 	// The cursor of the last event or heartbeat seen; empty for a snapshot.
 	ResumeCursor  string `protobuf:"bytes,2,opt,name=resume_cursor,json=resumeCursor,proto3" json:"resume_cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1526,9 +1526,9 @@ func (*WatchConnectionRequest) Descriptor() ([]byte, []int) {
 	return file_nexus_v1_connection_proto_rawDescGZIP(), []int{19}
 }
 
-func (x *WatchConnectionRequest) GetId() string {
+func (x *WatchConnectionRequest) GetConnectionId() string {
 	if x != nil {
-		return x.Id
+		return x.ConnectionId
 	}
 	return ""
 }
@@ -1824,9 +1824,9 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"connection\x18\x01 \x01(\v2\x14.nexus.v1.ConnectionR\n" +
 	"connection\x12\x19\n" +
 	"\bauth_url\x18\x02 \x01(\tR\aauthUrl\x12\x14\n" +
-	"\x05state\x18\x03 \x01(\tR\x05state\"&\n" +
-	"\x14GetConnectionRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"M\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\";\n" +
+	"\x14GetConnectionRequest\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"M\n" +
 	"\x15GetConnectionResponse\x124\n" +
 	"\n" +
 	"connection\x18\x01 \x01(\v2\x14.nexus.v1.ConnectionR\n" +
@@ -1840,9 +1840,9 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\x06status\x18\x05 \x01(\x0e2\x1a.nexus.v1.ConnectionStatusR\x06status\"y\n" +
 	"\x17ListConnectionsResponse\x126\n" +
 	"\vconnections\x18\x01 \x03(\v2\x14.nexus.v1.ConnectionR\vconnections\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\")\n" +
-	"\x17DeleteConnectionRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x80\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n" +
+	"\x17DeleteConnectionRequest\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"\x80\x01\n" +
 	"\x18DeleteConnectionResponse\x124\n" +
 	"\n" +
 	"connection\x18\x01 \x01(\v2\x14.nexus.v1.ConnectionR\n" +
@@ -1887,9 +1887,9 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\x06cursor\x18\x04 \x01(\tR\x06cursor\"S\n" +
 	"\tHeartbeat\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
-	"\x06cursor\x18\x02 \x01(\tR\x06cursor\"M\n" +
-	"\x16WatchConnectionRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
+	"\x06cursor\x18\x02 \x01(\tR\x06cursor\"b\n" +
+	"\x16WatchConnectionRequest\x12#\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12#\n" +
 	"\rresume_cursor\x18\x02 \x01(\tR\fresumeCursor\"\x89\x01\n" +
 	"\x17WatchConnectionResponse\x121\n" +
 	"\x05event\x18\x01 \x01(\v2\x19.nexus.v1.ConnectionEventH\x00R\x05event\x123\n" +

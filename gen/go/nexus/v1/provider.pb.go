@@ -1598,7 +1598,7 @@ type GetProviderRequest struct {
 	// As ListProvidersRequest.project_id.
 	ProjectId string `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	// The provider id or its name.
-	IdOrName      string `protobuf:"bytes,2,opt,name=id_or_name,json=idOrName,proto3" json:"id_or_name,omitempty"`
+	Provider      string `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1640,9 +1640,9 @@ func (x *GetProviderRequest) GetProjectId() string {
 	return ""
 }
 
-func (x *GetProviderRequest) GetIdOrName() string {
+func (x *GetProviderRequest) GetProvider() string {
 	if x != nil {
-		return x.IdOrName
+		return x.Provider
 	}
 	return ""
 }
@@ -1891,7 +1891,7 @@ func (x *UpdateProviderResponse) GetProvider() *Provider {
 type DeleteProviderRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The provider id or name.
-	IdOrName string `protobuf:"bytes,1,opt,name=id_or_name,json=idOrName,proto3" json:"id_or_name,omitempty"`
+	Provider string `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
 	// Revoke and delete its connections too.
 	Force         bool `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1928,9 +1928,9 @@ func (*DeleteProviderRequest) Descriptor() ([]byte, []int) {
 	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{21}
 }
 
-func (x *DeleteProviderRequest) GetIdOrName() string {
+func (x *DeleteProviderRequest) GetProvider() string {
 	if x != nil {
-		return x.IdOrName
+		return x.Provider
 	}
 	return ""
 }
@@ -2094,12 +2094,11 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\bcategory\x18\x04 \x01(\tR\bcategory\"q\n" +
 	"\x15ListProvidersResponse\x120\n" +
 	"\tproviders\x18\x01 \x03(\v2\x12.nexus.v1.ProviderR\tproviders\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Q\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
 	"\x12GetProviderRequest\x12\x1d\n" +
 	"\n" +
-	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x1c\n" +
-	"\n" +
-	"id_or_name\x18\x02 \x01(\tR\bidOrName\"E\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x1a\n" +
+	"\bprovider\x18\x02 \x01(\tR\bprovider\"E\n" +
 	"\x13GetProviderResponse\x12.\n" +
 	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"G\n" +
 	"\x15CreateProviderRequest\x12.\n" +
@@ -2111,10 +2110,9 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"H\n" +
 	"\x16UpdateProviderResponse\x12.\n" +
-	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"K\n" +
-	"\x15DeleteProviderRequest\x12\x1c\n" +
-	"\n" +
-	"id_or_name\x18\x01 \x01(\tR\bidOrName\x12\x14\n" +
+	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"I\n" +
+	"\x15DeleteProviderRequest\x12\x1a\n" +
+	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"\x18\n" +
 	"\x16DeleteProviderResponse*\xae\x01\n" +
 	"\bAuthType\x12\x19\n" +

@@ -114,10 +114,10 @@ class CreateConnectionResponse(_message.Message):
     def __init__(self, connection: _Optional[_Union[Connection, _Mapping]] = ..., auth_url: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
 
 class GetConnectionRequest(_message.Message):
-    __slots__ = ("id",)
-    ID_FIELD_NUMBER: _ClassVar[int]
-    id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    __slots__ = ("connection_id",)
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    def __init__(self, connection_id: _Optional[str] = ...) -> None: ...
 
 class GetConnectionResponse(_message.Message):
     __slots__ = ("connection",)
@@ -148,10 +148,10 @@ class ListConnectionsResponse(_message.Message):
     def __init__(self, connections: _Optional[_Iterable[_Union[Connection, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class DeleteConnectionRequest(_message.Message):
-    __slots__ = ("id",)
-    ID_FIELD_NUMBER: _ClassVar[int]
-    id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    __slots__ = ("connection_id",)
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    connection_id: str
+    def __init__(self, connection_id: _Optional[str] = ...) -> None: ...
 
 class DeleteConnectionResponse(_message.Message):
     __slots__ = ("connection", "revoked_at_provider")
@@ -248,12 +248,12 @@ class Heartbeat(_message.Message):
     def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cursor: _Optional[str] = ...) -> None: ...
 
 class WatchConnectionRequest(_message.Message):
-    __slots__ = ("id", "resume_cursor")
-    ID_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("connection_id", "resume_cursor")
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     RESUME_CURSOR_FIELD_NUMBER: _ClassVar[int]
-    id: str
+    connection_id: str
     resume_cursor: str
-    def __init__(self, id: _Optional[str] = ..., resume_cursor: _Optional[str] = ...) -> None: ...
+    def __init__(self, connection_id: _Optional[str] = ..., resume_cursor: _Optional[str] = ...) -> None: ...
 
 class WatchConnectionResponse(_message.Message):
     __slots__ = ("event", "heartbeat")

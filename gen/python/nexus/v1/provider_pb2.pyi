@@ -290,12 +290,12 @@ class ListProvidersResponse(_message.Message):
     def __init__(self, providers: _Optional[_Iterable[_Union[Provider, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class GetProviderRequest(_message.Message):
-    __slots__ = ("project_id", "id_or_name")
+    __slots__ = ("project_id", "provider")
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
-    ID_OR_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
     project_id: str
-    id_or_name: str
-    def __init__(self, project_id: _Optional[str] = ..., id_or_name: _Optional[str] = ...) -> None: ...
+    provider: str
+    def __init__(self, project_id: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
 
 class GetProviderResponse(_message.Message):
     __slots__ = ("provider",)
@@ -330,12 +330,12 @@ class UpdateProviderResponse(_message.Message):
     def __init__(self, provider: _Optional[_Union[Provider, _Mapping]] = ...) -> None: ...
 
 class DeleteProviderRequest(_message.Message):
-    __slots__ = ("id_or_name", "force")
-    ID_OR_NAME_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("provider", "force")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
-    id_or_name: str
+    provider: str
     force: bool
-    def __init__(self, id_or_name: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+    def __init__(self, provider: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class DeleteProviderResponse(_message.Message):
     __slots__ = ()
