@@ -54,7 +54,7 @@ export interface Config {
   handoffIpBindingRelaxed?: boolean;
   /** NEXUS_TRUSTED_PROXIES: IPs/CIDRs whose X-Forwarded-For is believed. */
   trustedProxies?: string[];
-  /** NEXUS_SIWE_RPC_URL: chain RPC for smart-contract wallet signatures (ERC-1271/6492). */
+  /** NEXUS_SIWE_RPC_URL: chain RPC for smart-contract wallet signatures (ERC-1271). */
   siweRpcUrl?: string | undefined;
   /**
    * NEXUS_OUTBOUND_ALLOWED_HOSTS: `host:port` entries Nexus may reach for

@@ -463,7 +463,7 @@ export const SETTINGS = {
   NEXUS_SIWE_RPC_URL: {
     parse: text(),
     shown: 'unset',
-    doc: 'Chain JSON-RPC URL used to verify smart-contract wallet signatures (ERC-1271/6492). Unset: EOA signatures only.',
+    doc: 'Chain JSON-RPC URL used to verify smart-contract wallet signatures (ERC-1271 `eth_call`; https only in production; its host:port is trusted by the outbound policy). Unset: EOA signatures only.',
   },
   NEXUS_OUTBOUND_ALLOWED_HOSTS: {
     parse: hosts(),
