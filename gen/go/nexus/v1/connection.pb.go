@@ -174,6 +174,10 @@ func (ConnectionEventType) EnumDescriptor() ([]byte, []int) {
 
 // Connection is one workspace's link to one provider. It never carries a
 // credential.
+//
+// Field numbers: 1-14 the connection itself (15-159 free for more of it,
+// numbers 1-15 take one byte on the wire); 160+ what the provider asserted
+// about the consenting account.
 type Connection struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Output only: the connection id (`conn_...`), the one thing an app stores.
@@ -361,6 +365,9 @@ func (x *Connection) GetProviderEmail() string {
 }
 
 // CreateConnectionRequest starts a connection.
+//
+// Field numbers: 1-5 every connection; 20-39 MCP providers only; 40+
+// provider-defined connection fields. Numbers 6-19 are free.
 type CreateConnectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required: the app's identifier of the user or tenant (1-256 chars).
@@ -950,6 +957,9 @@ func (x *GetCredentialSchemaRequest) GetState() string {
 }
 
 // GetCredentialSchemaResponse describes the form to render.
+//
+// Field numbers: 1-4 the form; 160+ what the capture page shows so a person
+// can tell whose credentials and which app it is (as Connection's 160+).
 type GetCredentialSchemaResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// JSON Schema of the credentials.

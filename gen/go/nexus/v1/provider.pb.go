@@ -398,6 +398,10 @@ func (x *TokenResponsePaths) GetScope() string {
 }
 
 // OAuth2Settings configures an OAUTH2 provider. PKCE S256 is always used.
+//
+// Field numbers: 1-11 the authorization code flow; 12-19 free; 20+ token
+// endpoint quirks (encoding, extra parameters, nested paths, rotation,
+// issuer).
 type OAuth2Settings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client id registered at the provider.
@@ -826,6 +830,9 @@ func (x *McpSettings) GetRegisteredClientId() string {
 }
 
 // Provider is a third-party service a workspace can connect to.
+//
+// Field numbers: 1-15 every provider; 16-19 free; 20-29 catalog origin,
+// connection fields and the API base URL; 30+ MCP.
 type Provider struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Output only: the provider id (`prv_...`).

@@ -18,6 +18,10 @@ export const file_nexus_v1_connection: GenFile = /*@__PURE__*/
  * Connection is one workspace's link to one provider. It never carries a
  * credential.
  *
+ * Field numbers: 1-14 the connection itself (15-159 free for more of it,
+ * numbers 1-15 take one byte on the wire); 160+ what the provider asserted
+ * about the consenting account.
+ *
  * @generated from message nexus.v1.Connection
  */
 export type Connection = Message<"nexus.v1.Connection"> & {
@@ -149,6 +153,9 @@ export const ConnectionSchema: GenMessage<Connection> = /*@__PURE__*/
 
 /**
  * CreateConnectionRequest starts a connection.
+ *
+ * Field numbers: 1-5 every connection; 20-39 MCP providers only; 40+
+ * provider-defined connection fields. Numbers 6-19 are free.
  *
  * @generated from message nexus.v1.CreateConnectionRequest
  */
@@ -462,6 +469,9 @@ export const GetCredentialSchemaRequestSchema: GenMessage<GetCredentialSchemaReq
 
 /**
  * GetCredentialSchemaResponse describes the form to render.
+ *
+ * Field numbers: 1-4 the form; 160+ what the capture page shows so a person
+ * can tell whose credentials and which app it is (as Connection's 160+).
  *
  * @generated from message nexus.v1.GetCredentialSchemaResponse
  */

@@ -62,6 +62,10 @@ export const TokenResponsePathsSchema: GenMessage<TokenResponsePaths> = /*@__PUR
 /**
  * OAuth2Settings configures an OAUTH2 provider. PKCE S256 is always used.
  *
+ * Field numbers: 1-11 the authorization code flow; 12-19 free; 20+ token
+ * endpoint quirks (encoding, extra parameters, nested paths, rotation,
+ * issuer).
+ *
  * @generated from message nexus.v1.OAuth2Settings
  */
 export type OAuth2Settings = Message<"nexus.v1.OAuth2Settings"> & {
@@ -341,6 +345,9 @@ export const McpSettingsSchema: GenMessage<McpSettings> = /*@__PURE__*/
 
 /**
  * Provider is a third-party service a workspace can connect to.
+ *
+ * Field numbers: 1-15 every provider; 16-19 free; 20-29 catalog origin,
+ * connection fields and the API base URL; 30+ MCP.
  *
  * @generated from message nexus.v1.Provider
  */
