@@ -7,7 +7,7 @@ import { createCore, type Core } from '../core.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.js';
 import { ConfigError, loadConfig, loadOutboundSettings, type Config } from '../config/config.js';
 import { EmbeddedDatabaseLockedError } from '../storage/embedded-postgres.js';
-import { resealAll, type ResealReport } from '../domain/key-rotation.js';
+import { resealAll, type ResealReport } from '../domain/keys/key-rotation.js';
 import { DEFAULT_PROJECT_ID } from '../domain/workspace-scope.js';
 import { parseScopes } from '../domain/principal.js';
 import { NexusError } from '../domain/errors.js';

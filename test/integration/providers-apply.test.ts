@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyRing, open as openSealed } from '../../src/crypto/index.js';
-import { clientSecretAad } from '../../src/domain/providers/provider-service.js';
+import { clientSecretAad } from '../../src/domain/keys/sealed-secrets.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { ADMIN_KEY } from '../support/test-app.js';
 

@@ -2,7 +2,7 @@ import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyRing, keyIdOf } from '../../src/crypto/index.js';
 import { openCredentials } from '../../src/domain/connections/sealed-credentials.js';
-import { resealAll } from '../../src/domain/key-rotation.js';
+import { resealAll } from '../../src/domain/keys/key-rotation.js';
 import type { TokenSet } from '../../src/domain/oauth/token-set.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';

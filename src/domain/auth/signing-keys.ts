@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVe
 import { newId, openJson, sealJson, type KeyRing } from '../../crypto/index.js';
 import type { SigningKeyRow } from '../model/signing-key.js';
 import type { Persistence, Tx } from '../ports/persistence.js';
+import { signingKeyAad } from '../keys/sealed-secrets.js';
 
 export const JWT_ALGORITHM = 'ES256';
 /** How often a replica re-reads the key table, so a rotation made elsewhere is picked up. */
@@ -158,8 +159,4 @@ export class SigningKeys {
     );
     return id;
   }
-}
-
-export function signingKeyAad(id: string): string {
-  return `signing_key:${id}`;
 }

@@ -4,11 +4,3 @@ export function returnUrlWith(returnUrl: string, params: Record<string, string>)
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return url.href;
 }
-
-export function credentialsAad(connectionId: string): string {
-  return `connection:${connectionId}:credentials`;
-}
-
-export function codeVerifierAad(stateId: string): string {
-  return `auth_state:${stateId}:code_verifier`;
-}

@@ -1,7 +1,7 @@
 import { DecryptionError, openJson, sealJson, type KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow } from '../model/connection.js';
 import { CredentialUnreadableError } from '../errors.js';
-import { credentialsAad } from './connection-urls.js';
+import { credentialsAad } from '../keys/sealed-secrets.js';
 
 /**
  * A connection's credentials are sealed with associated data naming the

@@ -7,6 +7,7 @@ import { safeErrorCode } from '../oauth/oauth-errors.js';
 import type { SafeFetch } from '../outbound/safe-fetch.js';
 import { classify } from './mcp-discovery.js';
 import type { Persistence } from '../ports/persistence.js';
+import { registrationSecretAad } from '../keys/sealed-secrets.js';
 
 /** The OAuth client Nexus uses at an MCP server's authorization server. */
 export interface McpClient {
@@ -15,10 +16,6 @@ export interface McpClient {
   authMethod: ClientAuthMethodName;
   /** Set when the client was registered dynamically: the row to drop if the server rejects it. */
   registrationId?: string;
-}
-
-export function registrationSecretAad(id: string): string {
-  return `oauth_client_registration:${id}:client_secret`;
 }
 
 /**

@@ -8,14 +8,11 @@ import { DEFAULT_PROJECT_ID, projectFor } from '../workspace-scope.js';
 import { UPDATABLE_FIELDS, type ProviderInput, type UpdatableField } from './provider-input.js';
 import { validateProvider } from './provider-validation.js';
 import type { Persistence, Tx } from '../ports/persistence.js';
+import { clientSecretAad } from '../keys/sealed-secrets.js';
 
 export interface ProviderPage {
   providers: ProviderRow[];
   nextPageToken: string;
-}
-
-export function clientSecretAad(providerId: string): string {
-  return `provider:${providerId}:client_secret`;
 }
 
 /**

@@ -9,7 +9,8 @@ import { ProviderRemoval } from '../../../src/domain/connections/provider-remova
 import { ProviderCatalog } from '../../../src/domain/catalog/provider-catalog.js';
 import type { OutboundPolicy } from '../../../src/domain/outbound/outbound-policy.js';
 import { DEFAULT_PROJECT_ID } from '../../../src/domain/workspace-scope.js';
-import { clientSecretAad, ProviderService } from '../../../src/domain/providers/provider-service.js';
+import { ProviderService } from '../../../src/domain/providers/provider-service.js';
+import { clientSecretAad } from '../../../src/domain/keys/sealed-secrets.js';
 import { accessInterceptor } from '../../../src/transport/access.js';
 import { Authenticator } from '../../../src/transport/authenticate.js';
 import { errorInterceptor } from '../../../src/transport/error-interceptor.js';

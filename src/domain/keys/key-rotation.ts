@@ -1,9 +1,6 @@
-import { DecryptionError, needsReseal, reseal, type KeyRing } from '../crypto/index.js';
-import { signingKeyAad } from './auth/signing-keys.js';
-import { credentialsAad } from './connections/connection-urls.js';
-import { registrationSecretAad } from './mcp/mcp-clients.js';
-import { clientSecretAad } from './providers/provider-service.js';
-import type { Persistence } from './ports/persistence.js';
+import { DecryptionError, needsReseal, reseal, type KeyRing } from '../../crypto/index.js';
+import { clientSecretAad, credentialsAad, registrationSecretAad, signingKeyAad } from './sealed-secrets.js';
+import type { Persistence } from '../ports/persistence.js';
 
 export interface ResealReport {
   connections: number;
