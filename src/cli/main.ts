@@ -60,14 +60,23 @@ program
   .command('migrate')
   .description('run database migrations and exit')
   .action(async () => {
-    const app = await createCore(loadConfig(), quietLogger());
+    const app = await createCore(oneShotConfig(), quietLogger());
     await app.close();
     console.log('migrations are up to date');
   });
 
+/**
+ * The configuration of a one-shot command. Only a server registers NEXUS_ADMIN_API_KEY (and
+ * retires the key it replaces): a command run from a shell whose value differs from the
+ * server's must neither revoke the server's admin key nor be refused for holding an old one.
+ */
+function oneShotConfig(): Config {
+  return { ...loadConfig(), adminApiKey: undefined };
+}
+
 /** Opens the app for a one-shot command, runs it, prints its output, closes. */
 async function oneShot(command: (app: Core, config: Config) => Promise<string>): Promise<void> {
-  const config = loadConfig();
+  const config = oneShotConfig();
   const app = await createCore(config, quietLogger());
   try {
     console.log(await command(app, config));
@@ -112,7 +121,7 @@ interface ApplyOptions {
 
 /** Plan, print, apply: the file is read and every provider validated before the database is touched. */
 async function applyProviders(opts: ApplyOptions): Promise<void> {
-  const config = loadConfig();
+  const config = oneShotConfig();
   const desired = readProvidersFile(opts.file, ProviderCatalog.builtin());
   const app = await createCore(config, quietLogger());
   const admin = { projectId: opts.project, keyId: 'cli', scopes: new Set(['admin'] as const) };
@@ -167,7 +176,7 @@ program
   .command('keys:rotate')
   .description('add a new primary encryption key and re-seal every secret under it')
   .action(async () => {
-    const config = loadConfig();
+    const config = oneShotConfig();
     const next = config.keyRing.withNewPrimary();
     if (config.keyRingSource === 'env') {
       // The ring lives in the environment of every replica; only the operator can change it, in

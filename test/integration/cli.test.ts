@@ -79,6 +79,31 @@ describe('nexus CLI', () => {
     expect(rows.map((r: { client_secret_sealed: string }) => keyIdOf(r.client_secret_sealed))).toEqual(['c2']);
   });
 
+  it('a one-shot command run with another NEXUS_ADMIN_API_KEY leaves the server\'s admin key alone', { timeout: 180_000 }, async () => {
+    const other = await createTestDatabase();
+    try {
+      const withServerKey = { ...env, DATABASE_URL: other.url };
+      const withOtherKey = { ...withServerKey, NEXUS_ADMIN_API_KEY: 'nxs_a_different_value_from_an_old_shell_0123456789' };
+      await run(process.execPath, [path.join(ROOT, 'bin/nexus.js'), 'migrate'], { cwd: ROOT, env: withServerKey });
+      const app = await startTestApp({ backend: 'postgres', databaseUrl: other.url, keyRing: ring });
+      try {
+        // Only a server registers the bootstrap key; a command from a shell with another value
+        // must not retire the server's key (before: it was revoked, and the next start refused).
+        const listed = await run(process.execPath, [path.join(ROOT, 'bin/nexus.js'), 'api-keys', 'list'], { cwd: ROOT, env: withOtherKey });
+        expect(listed.stdout).toContain('NEXUS_ADMIN_API_KEY');
+        expect(listed.stdout).not.toMatch(/revoked/i);
+        const admin = clients(app.baseUrl, ADMIN_KEY);
+        expect((await admin.providers.listProviders({})).providers).toBeDefined();
+      } finally {
+        await app.close();
+      }
+      const again = await startTestApp({ backend: 'postgres', databaseUrl: other.url, keyRing: ring });
+      await again.close();
+    } finally {
+      await other.drop();
+    }
+  });
+
   it('explains a bad configuration without a stack trace', { timeout: 120_000 }, async () => {
     const err = await nexus('migrate').catch((e: { stderr: string; code: number }) => e);
     expect(err).not.toHaveProperty('code'); // the good config still works
