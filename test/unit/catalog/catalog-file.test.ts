@@ -45,7 +45,7 @@ describe('catalog/providers.yaml', () => {
     expect(broken((e) => (e.api_base_url = 'https://api.github.com/?x=1'))).toBe(false);
   });
 
-  it('accounts for every checkable value: in exactly one source, or marked unverified', () => {
+  it('accounts for every checkable value: in one or more sources, or marked unverified, never both', () => {
     const settings = (e: Entry): string[] => [
       ...Object.keys(e.oauth2 ?? {}).map((k) => `oauth2.${k}`),
       ...['api_base_url', 'connection_fields_schema', 'post_oauth_fields_schema', 'api_key', 'aws_sigv4'].filter((k) => k in e),
@@ -53,12 +53,17 @@ describe('catalog/providers.yaml', () => {
     ];
     let checked = 0;
     for (const e of entries) {
-      const sourced = (e.sources as { values: string[] }[]).flatMap((s) => s.values);
+      // Two independent sources may confirm the same value (the service's docs and a public
+      // repository's definition); a value is never both confirmed and marked unverified.
+      const sources = e.sources as { url: string; values: string[] }[];
+      for (const s of sources) expect(new Set(s.values).size, `${e.name}: a value listed twice in ${s.url}`).toBe(s.values.length);
+      expect(new Set(sources.map((s) => s.url)).size, `${e.name}: a source listed twice`).toBe(sources.length);
+      const sourced = new Set(sources.flatMap((s) => s.values));
       const unverified = (e.unverified ?? []) as string[];
-      const accounted = [...sourced, ...unverified];
-      expect(new Set(accounted).size, `${e.name}: a value listed twice`).toBe(accounted.length);
-      expect([...accounted].sort(), `${e.name}: sources + unverified`).toEqual(settings(e).sort());
-      checked += sourced.length;
+      expect(new Set(unverified).size, `${e.name}: an unverified value listed twice`).toBe(unverified.length);
+      expect(unverified.filter((u) => sourced.has(u)), `${e.name}: both sourced and unverified`).toEqual([]);
+      expect([...sourced, ...unverified].sort(), `${e.name}: sources + unverified`).toEqual(settings(e).sort());
+      checked += sourced.size;
     }
     // Most values are checked; what is not is said so, entry by entry.
     expect(checked).toBeGreaterThan(300);
