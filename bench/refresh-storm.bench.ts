@@ -20,7 +20,7 @@ import os from 'node:os';
 import pg from 'pg';
 import { KeyRing, newId } from '../src/crypto/index.js';
 import { sealCredentials } from '../src/domain/connections/sealed-credentials.js';
-import { DEFAULT_PROJECT_ID } from '../src/domain/workspace-scope.js';
+import { DEFAULT_PROJECT_ID } from '../src/domain/shared/workspace-scope.js';
 import type { TokenSet } from '../src/domain/oauth/token-set.js';
 import { MinimalAuthServer } from '../test/support/minimal-as.js';
 import { minimalProvider, replicaEnv } from '../test/support/refresh-fixtures.js';

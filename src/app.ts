@@ -9,7 +9,7 @@ import { SiweVerifier, type SiweRpc } from './domain/auth/siwe.js';
 import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
 import { createSafeFetch } from './domain/outbound/safe-fetch.js';
 import { ConnectionWatch } from './domain/connections/connection-watch.js';
-import { StreamCredentials } from './domain/stream-credentials.js';
+import { StreamCredentials } from './domain/connections/stream-credentials.js';
 import { invalidateOnEvents, TokenCache } from './domain/tokens/token-cache.js';
 import { RefreshWorker } from './domain/tokens/refresh-worker.js';
 import { Refresher } from './domain/tokens/refresher.js';

@@ -14,7 +14,7 @@ import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy
 import { createSafeFetch } from './domain/outbound/safe-fetch.js';
 import { bootstrap } from './domain/access/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
-import { UrlAllowList } from './domain/url-allow-list.js';
+import { UrlAllowList } from './domain/shared/url-allow-list.js';
 import { openDatabase, type Database } from './storage/data-source.js';
 import { createEventListener } from './storage/event-listener.js';
 import { Store } from './storage/store.js';

@@ -8,7 +8,7 @@ import { createContextValues } from '@connectrpc/connect';
 import type http2 from 'node:http2';
 import { setMaxListeners } from 'node:events';
 import { loadLoadConfig, type LoadConfig } from './config/config.js';
-import type { Principal } from './domain/principal.js';
+import type { Principal } from './domain/shared/principal.js';
 import type { SigningKeys } from './domain/auth/signing-keys.js';
 import type { ConnectionService } from './domain/connections/connection-service.js';
 import { DualProtocolServer } from './http/dual-protocol-server.js';

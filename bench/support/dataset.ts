@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { KeyRing, newId } from '../../src/crypto/index.js';
 import { sealCredentials } from '../../src/domain/connections/sealed-credentials.js';
-import { DEFAULT_PROJECT_ID } from '../../src/domain/workspace-scope.js';
+import { DEFAULT_PROJECT_ID } from '../../src/domain/shared/workspace-scope.js';
 import type { TokenSet } from '../../src/domain/oauth/token-set.js';
 
 /** A fixed key ring, so a kept database's callable rows stay readable; bench data only. */

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomToken } from '../crypto/index.js';
 import { CONSENT_PATH, type ConsentLinks, type ConsentView } from '../domain/connections/consent-links.js';
-import { ConsentFormInvalidError, NexusError } from '../domain/errors.js';
+import { ConsentFormInvalidError, NexusError } from '../domain/shared/errors.js';
 import { cookieReader, setCookie } from './cookies.js';
 import { escapeHtml, page, pageCsp } from './html.js';
 

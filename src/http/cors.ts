@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import { cors as connectCors } from '@connectrpc/connect';
 import type { FastifyInstance } from 'fastify';
-import { UrlAllowList } from '../domain/url-allow-list.js';
+import { UrlAllowList } from '../domain/shared/url-allow-list.js';
 
 /**
  * Lets browsers on the listed origins call the API with Connect-Web or

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConnectionService } from '../domain/connections/connection-service.js';
-import { NexusError } from '../domain/errors.js';
+import { NexusError } from '../domain/shared/errors.js';
 import { cookieReader, setCookie } from './cookies.js';
 import { escapeHtml, page } from './html.js';
 

@@ -5,9 +5,9 @@ import { ClientService } from '../../gen/ts/nexus/v1/client_pb.js';
 import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
-import { UnauthenticatedError } from '../domain/errors.js';
+import { UnauthenticatedError } from '../domain/shared/errors.js';
 import type { ApiKeyScope } from '../domain/model/api-key.js';
-import { requireScope, type Principal } from '../domain/principal.js';
+import { requireScope, type Principal } from '../domain/shared/principal.js';
 import { verifiedPrincipalKey } from './rate-limit.js';
 
 /**

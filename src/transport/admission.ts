@@ -1,5 +1,5 @@
 import { Code, ConnectError, createContextKey, type Interceptor } from '@connectrpc/connect';
-import { ConnectionBusyError, OverloadedError } from '../domain/errors.js';
+import { ConnectionBusyError, OverloadedError } from '../domain/shared/errors.js';
 
 /** The TCP connection a call arrived on (an HTTP/1.1 socket or an HTTP/2 session), set by contextValues. */
 export const connectionKey = createContextKey<object | undefined>(undefined, { description: 'the connection a call arrived on' });

@@ -1,7 +1,7 @@
 import type { HandlerContext } from '@connectrpc/connect';
 import type { ApiKeys } from '../domain/access/api-keys.js';
 import type { AuthService } from '../domain/auth/auth-service.js';
-import type { Principal } from '../domain/principal.js';
+import type { Principal } from '../domain/shared/principal.js';
 
 /** Reads `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function presentedKey(headers: Headers): string | undefined {

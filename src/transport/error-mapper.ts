@@ -3,7 +3,7 @@ import { create } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { ErrorInfoSchema, RetryInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
 import { ErrorReason, ErrorReasonSchema } from '../../gen/ts/nexus/v1/errors_pb.js';
-import { NexusError, type ErrorKind, type ErrorReasonName } from '../domain/errors.js';
+import { NexusError, type ErrorKind, type ErrorReasonName } from '../domain/shared/errors.js';
 
 /** ErrorInfo.domain for every Nexus error. */
 export const ERROR_DOMAIN = 'nexus';

@@ -1,8 +1,8 @@
 import { ScalarType, type DescEnum, type DescField, type DescMessage, type Message } from '@bufbuild/protobuf';
 import { reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect';
 import type { Interceptor } from '@connectrpc/connect';
-import { echo, InvalidFieldError } from '../domain/errors.js';
-import { closest, didYouMean } from '../domain/suggest.js';
+import { echo, InvalidFieldError } from '../domain/shared/errors.js';
+import { closest, didYouMean } from '../domain/shared/suggest.js';
 
 /**
  * Text every request field must be, checked once at the boundary for every

@@ -1,7 +1,7 @@
 import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import { isIP } from 'node:net';
-import { RateLimitedError } from '../domain/errors.js';
-import type { Principal } from '../domain/principal.js';
+import { RateLimitedError } from '../domain/shared/errors.js';
+import type { Principal } from '../domain/shared/principal.js';
 import { clientIpKey } from './client-ip.js';
 import { TokenBucket, type BucketSpec } from './token-bucket.js';
 

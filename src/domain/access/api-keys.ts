@@ -1,8 +1,8 @@
 import { displayPrefixOf, generateApiKey, hashSecret, newId, secretMatches } from '../../crypto/index.js';
 import type { ApiKeyRow, ApiKeyScope } from '../model/api-key.js';
 import type { ConnectionEvents, CredentialRevocation } from '../connections/connection-events.js';
-import { UnauthenticatedError } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { UnauthenticatedError } from '../shared/errors.js';
+import type { Principal } from '../shared/principal.js';
 import type { Persistence } from '../ports/persistence.js';
 
 const CACHE_TTL_MS = 10_000;

@@ -1,6 +1,6 @@
 import type { ApiKeys } from './api-keys.js';
-import { ALL_SCOPES } from '../principal.js';
-import { DEFAULT_PROJECT_ID } from '../workspace-scope.js';
+import { ALL_SCOPES } from '../shared/principal.js';
+import { DEFAULT_PROJECT_ID } from '../shared/workspace-scope.js';
 import type { Persistence } from '../ports/persistence.js';
 
 export const DEFAULT_PROJECT_NAME = 'default';

@@ -1,4 +1,4 @@
-import { echo, NexusError, type ErrorKind } from '../errors.js';
+import { echo, NexusError, type ErrorKind } from '../shared/errors.js';
 
 /**
  * Errors of end-user sign-in, token grants and handoffs (ErrorReason 70-89),
@@ -138,12 +138,5 @@ export class HandoffIpMismatchError extends NexusError {
   readonly reason = 'HANDOFF_IP_MISMATCH';
   constructor() {
     super('this handoff code was issued to another network address');
-  }
-}
-export class WorkspaceForbiddenError extends NexusError {
-  readonly kind = 'permission_denied';
-  readonly reason = 'WORKSPACE_FORBIDDEN';
-  constructor(what: string) {
-    super(`a user token can only reach its own workspace: ${what}`);
   }
 }

@@ -3,9 +3,9 @@ import { hashSecret, newId, pkceChallengeS256, randomToken } from '../../crypto/
 import type { AccountRow } from '../model/account.js';
 import type { AuthSessionRow } from '../model/auth-session.js';
 import type { OAuthClientRow } from '../model/oauth-client.js';
-import { InvalidFieldError, ScopeMissingError, TooManyNoncesError, UnauthenticatedError } from '../errors.js';
-import type { Principal } from '../principal.js';
-import { requireScope } from '../principal.js';
+import { InvalidFieldError, ScopeMissingError, TooManyNoncesError, UnauthenticatedError } from '../shared/errors.js';
+import type { Principal } from '../shared/principal.js';
+import { requireScope } from '../shared/principal.js';
 import {
   AuthorizationCodeInvalidError,
   HandoffCodeAlreadyUsedError,

@@ -1,8 +1,8 @@
 import { hashSecret, isId, newId, randomToken, secretMatches } from '../../crypto/index.js';
 import type { OAuthClientRow } from '../model/oauth-client.js';
-import { echo, InvalidFieldError } from '../errors.js';
-import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
-import type { Principal } from '../principal.js';
+import { echo, InvalidFieldError } from '../shared/errors.js';
+import { decodePageToken, encodePageToken, pageSize } from '../shared/page-token.js';
+import type { Principal } from '../shared/principal.js';
 import { ClientAuthenticationFailedError, ClientNotFoundError } from './auth-errors.js';
 import { MalformedClientCredentials, type ClientCredentials } from './client-credentials.js';
 import { validateClient, type ClientInput } from './client-validation.js';

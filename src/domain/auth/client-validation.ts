@@ -1,5 +1,5 @@
 import type { BrandingValue, HandoffIpBindingName, OAuthClientRow, OAuthClientType } from '../model/oauth-client.js';
-import { echo, InvalidFieldError } from '../errors.js';
+import { echo, InvalidFieldError } from '../shared/errors.js';
 
 export interface ClientInput {
   type: OAuthClientType | undefined;

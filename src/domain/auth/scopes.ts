@@ -1,5 +1,5 @@
 import type { ApiKeyScope } from '../model/api-key.js';
-import { echo, InvalidFieldError } from '../errors.js';
+import { echo, InvalidFieldError } from '../shared/errors.js';
 
 /** Scopes a user token may carry: never `admin`. */
 export type UserScope = Extract<ApiKeyScope, 'connections' | 'tokens'>;

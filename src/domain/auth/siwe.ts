@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../errors.js';
+import { ServiceUnavailableError } from '../shared/errors.js';
 import type { FetchLike } from '../outbound/safe-fetch.js';
 import { SiweChainMismatchError, SiweDomainMismatchError, SiweExpiredError, SiweMessageInvalidError, SiweSignatureInvalidError } from './auth-errors.js';
 import { parseSiweMessage } from './siwe-message.js';

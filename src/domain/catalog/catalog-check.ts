@@ -1,4 +1,4 @@
-import { UrlNotAllowedError } from '../errors.js';
+import { UrlNotAllowedError } from '../shared/errors.js';
 import { placeholders } from '../oauth/url-template.js';
 import type { SafeFetch } from '../outbound/safe-fetch.js';
 import type { ProviderInput } from '../providers/provider-input.js';

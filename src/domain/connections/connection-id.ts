@@ -1,4 +1,4 @@
-import { InvalidFieldError } from '../errors.js';
+import { InvalidFieldError } from '../shared/errors.js';
 
 /**
  * The shape check every RPC that takes a connection id makes before looking

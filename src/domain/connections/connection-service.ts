@@ -1,7 +1,7 @@
 import { newId, open as openSealed, pkceChallengeS256, pkceVerifier, seal, type KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow, ConnectionStatusName, RefreshState } from '../model/connection.js';
 import type { ProviderRow } from '../model/provider.js';
-import { defaultCredentialSchema, validateAgainst } from '../credential-schema.js';
+import { defaultCredentialSchema, validateAgainst } from '../providers/credential-schema.js';
 import {
   ConnectionNotFoundError,
   echo,
@@ -11,18 +11,18 @@ import {
   ScopesInvalidError,
   StateAlreadyUsedError,
   UrlNotAllowedError,
-} from '../errors.js';
+} from '../shared/errors.js';
 import { checkMcpBearerToken, isMcpBearer, type McpBearerCredential } from '../mcp/mcp-bearer.js';
 import { OAuthClient } from '../oauth/oauth-client.js';
 import { OAuthRejectedError } from '../oauth/oauth-errors.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import { IdentityInvalidError, type ProviderIdentities, type ProviderIdentity } from '../oauth/provider-identity.js';
-import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
-import type { Principal } from '../principal.js';
-import { requireOwnRow, workspaceFor } from '../workspace-scope.js';
+import { decodePageToken, encodePageToken, pageSize } from '../shared/page-token.js';
+import type { Principal } from '../shared/principal.js';
+import { requireOwnRow, workspaceFor } from '../shared/workspace-scope.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import { scope as checkScope } from '../providers/provider-validation.js';
-import type { UrlAllowList } from '../url-allow-list.js';
+import type { UrlAllowList } from '../shared/url-allow-list.js';
 import { checkConnectionId } from './connection-id.js';
 import type { ConnectionEvents } from './connection-events.js';
 import { returnUrlWith } from './connection-urls.js';

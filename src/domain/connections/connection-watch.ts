@@ -10,9 +10,9 @@ import {
   StreamBehindError,
   StreamQuotaExceededError,
   TooManyStreamsError,
-} from '../errors.js';
-import type { Principal } from '../principal.js';
-import { requireOwnRow, workspaceFor } from '../workspace-scope.js';
+} from '../shared/errors.js';
+import type { Principal } from '../shared/principal.js';
+import { requireOwnRow, workspaceFor } from '../shared/workspace-scope.js';
 import { checkConnectionId } from './connection-id.js';
 import { viewOf, type ConnectionEventRow, type ConnectionEventTypeName, type ConnectionEvents, type EventMark, type SubscriptionFilter } from './connection-events.js';
 import type { ConnectionView } from './connection-service.js';

@@ -6,7 +6,7 @@ import {
   ConsentNotConfirmedError,
   StateAlreadyUsedError,
   StateExpiredError,
-} from '../errors.js';
+} from '../shared/errors.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import type { Persistence } from '../ports/persistence.js';
 

@@ -1,4 +1,4 @@
-import { ResumeCursorInvalidError } from '../errors.js';
+import { ResumeCursorInvalidError } from '../shared/errors.js';
 import type { EventMark } from './connection-events.js';
 
 /**

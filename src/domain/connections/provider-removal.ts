@@ -1,6 +1,6 @@
-import { ProviderInUseError } from '../errors.js';
+import { ProviderInUseError } from '../shared/errors.js';
 import type { Persistence } from '../ports/persistence.js';
-import type { Principal } from '../principal.js';
+import type { Principal } from '../shared/principal.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import type { ConnectionService } from './connection-service.js';
 

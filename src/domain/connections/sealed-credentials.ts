@@ -1,6 +1,6 @@
 import { DecryptionError, openJson, sealJson, type KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow } from '../model/connection.js';
-import { CredentialUnreadableError } from '../errors.js';
+import { CredentialUnreadableError } from '../shared/errors.js';
 import { credentialsAad } from '../keys/sealed-secrets.js';
 
 /**

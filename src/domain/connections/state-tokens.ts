@@ -8,7 +8,7 @@ import {
   type StateKind,
 } from '../../crypto/index.js';
 import type { AuthStateRow } from '../model/auth-state.js';
-import { StateAlreadyUsedError, StateExpiredError, StateInvalidError } from '../errors.js';
+import { StateAlreadyUsedError, StateExpiredError, StateInvalidError } from '../shared/errors.js';
 import type { Persistence } from '../ports/persistence.js';
 
 export const STATE_TTL_SECONDS = 600;

@@ -1,5 +1,5 @@
 import type { McpConfig, ProviderRow } from '../model/provider.js';
-import { ProviderMisconfiguredError } from '../errors.js';
+import { ProviderMisconfiguredError } from '../shared/errors.js';
 import type { OAuthTarget, OAuthTargetResolver } from '../oauth/oauth-target.js';
 import { tokenResponseAdapter } from '../oauth/token-response.js';
 import type { FetchLike } from '../outbound/safe-fetch.js';

@@ -1,4 +1,4 @@
-import { InvalidFieldError } from '../errors.js';
+import { InvalidFieldError } from '../shared/errors.js';
 
 /** The sealed credentials of an MCP connection made with a bearer token the user already had. */
 export interface McpBearerCredential {

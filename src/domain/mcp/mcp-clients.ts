@@ -2,7 +2,7 @@ import * as oauth from 'oauth4webapi';
 import { newId, open as openSealed, seal, type KeyRing } from '../../crypto/index.js';
 import type { OAuthClientRegistrationRow } from '../model/oauth-client-registration.js';
 import type { ClientAuthMethodName, ProviderRow } from '../model/provider.js';
-import { McpDiscoveryFailedError, ProviderUnavailableError } from '../errors.js';
+import { McpDiscoveryFailedError, ProviderUnavailableError } from '../shared/errors.js';
 import { safeErrorCode } from '../oauth/oauth-errors.js';
 import type { SafeFetch } from '../outbound/safe-fetch.js';
 import { classify } from './mcp-discovery.js';

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { McpDiscoveryFailedError, ProviderUnavailableError, UrlNotAllowedError } from '../errors.js';
+import { McpDiscoveryFailedError, ProviderUnavailableError, UrlNotAllowedError } from '../shared/errors.js';
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 import { ResponseTooLargeError, type SafeFetch } from '../outbound/safe-fetch.js';
 import { bearerChallengeParams } from './www-authenticate.js';

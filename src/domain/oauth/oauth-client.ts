@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { OAuth2Config, ProviderRow } from '../model/provider.js';
-import { ProviderMisconfiguredError, ProviderUnavailableError, UrlNotAllowedError } from '../errors.js';
+import { ProviderMisconfiguredError, ProviderUnavailableError, UrlNotAllowedError } from '../shared/errors.js';
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 import type { SafeFetch } from '../outbound/safe-fetch.js';
 import { OAuthRejectedError, safeErrorCode } from './oauth-errors.js';

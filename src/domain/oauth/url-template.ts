@@ -1,4 +1,4 @@
-import { InvalidFieldError, UrlTemplateInvalidError } from '../errors.js';
+import { InvalidFieldError, UrlTemplateInvalidError } from '../shared/errors.js';
 import type { JsonSchema } from '../model/provider.js';
 
 /**

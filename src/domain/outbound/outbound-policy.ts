@@ -1,5 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { UrlNotAllowedError } from '../errors.js';
+import { UrlNotAllowedError } from '../shared/errors.js';
 import { internalAddressReason, isIpLiteral } from './address-policy.js';
 
 /** Resolves a host name to all its addresses (node:dns lookup with all: true). */

@@ -1,6 +1,6 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
-import { UrlNotAllowedError } from '../errors.js';
+import { UrlNotAllowedError } from '../shared/errors.js';
 import { internalAddressReason, isIpLiteral } from './address-policy.js';
 import type { OutboundPolicy } from './outbound-policy.js';
 

@@ -5,8 +5,8 @@ import type {
   RefreshTokenRotationName,
   TokenResponseFormatName,
 } from '../model/provider.js';
-import { echo, InvalidFieldError } from '../errors.js';
-import { didYouMean } from '../suggest.js';
+import { echo, InvalidFieldError } from '../shared/errors.js';
+import { didYouMean } from '../shared/suggest.js';
 import type { ProviderInput } from './provider-input.js';
 
 /**

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ProviderRow } from '../model/provider.js';
-import { InvalidFieldError } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { InvalidFieldError } from '../shared/errors.js';
+import type { Principal } from '../shared/principal.js';
 import type { ProviderInput } from './provider-input.js';
 import type { ProviderService } from './provider-service.js';
 import { validateProvider, type ValidatedProvider } from './provider-validation.js';

@@ -1,10 +1,10 @@
 import { hashSecret, newId, open as openSealed, seal, secretMatches, type KeyRing } from '../../crypto/index.js';
 import type { ProviderRow } from '../model/provider.js';
-import { InvalidFieldError, ProviderAlreadyExistsError, ProviderNotFoundError } from '../errors.js';
-import { decodePageToken, encodePageToken, pageSize } from '../page-token.js';
+import { InvalidFieldError, ProviderAlreadyExistsError, ProviderNotFoundError } from '../shared/errors.js';
+import { decodePageToken, encodePageToken, pageSize } from '../shared/page-token.js';
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
-import type { Principal } from '../principal.js';
-import { DEFAULT_PROJECT_ID, projectFor } from '../workspace-scope.js';
+import type { Principal } from '../shared/principal.js';
+import { DEFAULT_PROJECT_ID, projectFor } from '../shared/workspace-scope.js';
 import { UPDATABLE_FIELDS, type ProviderInput, type UpdatableField } from './provider-input.js';
 import { validateProvider } from './provider-validation.js';
 import type { Persistence, Tx } from '../ports/persistence.js';

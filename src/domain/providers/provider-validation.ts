@@ -1,7 +1,7 @@
 import type { ApiKeyConfig, AwsSigV4Config, McpConfig, OAuth2Config, ProviderRow } from '../model/provider.js';
 import { isLoopback } from '../auth/client-validation.js';
-import { checkSchema } from '../credential-schema.js';
-import { echo, InvalidFieldError, ProviderMisconfiguredError } from '../errors.js';
+import { checkSchema } from './credential-schema.js';
+import { echo, InvalidFieldError, ProviderMisconfiguredError } from '../shared/errors.js';
 import { checkUrlTemplate } from '../oauth/url-template.js';
 import type { McpInput, OAuth2Input, ProviderInput } from './provider-input.js';
 

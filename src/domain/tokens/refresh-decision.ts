@@ -1,6 +1,6 @@
 import type { ConnectionRow } from '../model/connection.js';
 import type { RefreshTokenRotationName } from '../model/provider.js';
-import { AttentionRequiredError, ConnectionNotActiveError } from '../errors.js';
+import { AttentionRequiredError, ConnectionNotActiveError } from '../shared/errors.js';
 import type { TokenSet } from '../oauth/token-set.js';
 
 /*

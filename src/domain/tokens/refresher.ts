@@ -4,7 +4,7 @@ import type { KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow, RefreshState } from '../model/connection.js';
 import type { ConnectionEvents, ConnectionEventTypeName } from '../connections/connection-events.js';
 import { openCredentials, sealCredentials } from '../connections/sealed-credentials.js';
-import { AttentionRequiredError, ConnectionNotFoundError, ProviderUnavailableError, REFRESH_INTERRUPTED } from '../errors.js';
+import { AttentionRequiredError, ConnectionNotFoundError, ProviderUnavailableError, REFRESH_INTERRUPTED } from '../shared/errors.js';
 import type { OAuthClient } from '../oauth/oauth-client.js';
 import { OAuthRejectedError } from '../oauth/oauth-errors.js';
 import type { TokenSet } from '../oauth/token-set.js';

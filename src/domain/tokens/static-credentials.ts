@@ -1,6 +1,6 @@
 import type { ProviderRow } from '../model/provider.js';
 import { credentialSchemaOf } from '../connections/connection-service.js';
-import { secretProperties } from '../credential-schema.js';
+import { secretProperties } from '../providers/credential-schema.js';
 import type { IssuedCredential } from './issued-credential.js';
 
 /** Maps captured values to the strategy of the provider's auth type. */

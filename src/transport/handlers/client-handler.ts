@@ -14,7 +14,7 @@ import {
   type UpdateClientRequest,
 } from '../../../gen/ts/nexus/v1/client_pb.js';
 import type { ClientRegistry } from '../../domain/auth/client-registry.js';
-import { InvalidFieldError } from '../../domain/errors.js';
+import { InvalidFieldError } from '../../domain/shared/errors.js';
 import { callerOf } from '../access.js';
 import { clientInputFromProto, clientToProto } from '../mappers/client-mapper.js';
 

@@ -23,8 +23,8 @@ import {
 } from '../../../gen/ts/nexus/v1/connection_pb.js';
 import type { ConnectionService } from '../../domain/connections/connection-service.js';
 import type { ConnectionWatch } from '../../domain/connections/connection-watch.js';
-import type { Principal } from '../../domain/principal.js';
-import type { StreamCredentials } from '../../domain/stream-credentials.js';
+import type { Principal } from '../../domain/shared/principal.js';
+import type { StreamCredentials } from '../../domain/connections/stream-credentials.js';
 import { callerOf, recheckOf } from '../access.js';
 import { connectionToProto } from '../mappers/connection-mapper.js';
 import { statusToDomain } from '../mappers/enums.js';

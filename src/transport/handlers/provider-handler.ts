@@ -20,7 +20,7 @@ import {
   type UpdateProviderRequest,
 } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import type { ProviderCatalog } from '../../domain/catalog/provider-catalog.js';
-import { InvalidFieldError } from '../../domain/errors.js';
+import { InvalidFieldError } from '../../domain/shared/errors.js';
 import type { ProviderService } from '../../domain/providers/provider-service.js';
 import type { ProviderRemoval } from '../../domain/connections/provider-removal.js';
 import { callerOf, optionalCallerOf } from '../access.js';

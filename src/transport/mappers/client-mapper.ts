@@ -3,7 +3,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { AccountSchema, BrandingSchema, HandoffIntent } from '../../../gen/ts/nexus/v1/auth_pb.js';
 import { ClientSchema, ClientType, HandoffIpBinding, type Client } from '../../../gen/ts/nexus/v1/client_pb.js';
 import type { ClientInput } from '../../domain/auth/client-validation.js';
-import { InvalidFieldError } from '../../domain/errors.js';
+import { InvalidFieldError } from '../../domain/shared/errors.js';
 import type { AccountRow } from '../../domain/model/account.js';
 import type { OAuthClientRow } from '../../domain/model/oauth-client.js';
 

@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { CatalogProviderSchema, ProviderSchema, type CatalogProvider, type Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { catalogTemplateRow, type CatalogEntry } from '../../domain/catalog/provider-catalog.js';
-import { InvalidFieldError } from '../../domain/errors.js';
+import { InvalidFieldError } from '../../domain/shared/errors.js';
 import type { ProviderInput } from '../../domain/providers/provider-input.js';
 import type { ProviderRow } from '../../domain/model/provider.js';
 import {

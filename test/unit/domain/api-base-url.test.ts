@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidFieldError, UrlTemplateInvalidError } from '../../../src/domain/errors.js';
+import { InvalidFieldError, UrlTemplateInvalidError } from '../../../src/domain/shared/errors.js';
 import type { ProviderInput } from '../../../src/domain/providers/provider-input.js';
 import { validateProvider } from '../../../src/domain/providers/provider-validation.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkSchema, defaultCredentialSchema, secretProperties, validateAgainst } from '../../../src/domain/credential-schema.js';
-import { CredentialsInvalidError, ProviderMisconfiguredError } from '../../../src/domain/errors.js';
+import { checkSchema, defaultCredentialSchema, secretProperties, validateAgainst } from '../../../src/domain/providers/credential-schema.js';
+import { CredentialsInvalidError, ProviderMisconfiguredError } from '../../../src/domain/shared/errors.js';
 
 describe('credential schemas', () => {
   it('has a default schema for every static auth type, with secrets marked as passwords', () => {

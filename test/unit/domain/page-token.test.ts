@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidFieldError, PageTokenInvalidError } from '../../../src/domain/errors.js';
-import { decodePageToken, encodePageToken, pageSize } from '../../../src/domain/page-token.js';
+import { InvalidFieldError, PageTokenInvalidError } from '../../../src/domain/shared/errors.js';
+import { decodePageToken, encodePageToken, pageSize } from '../../../src/domain/shared/page-token.js';
 
 describe('page tokens', () => {
   it('round-trips the last key for the same filters', () => {

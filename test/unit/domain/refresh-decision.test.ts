@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttentionRequiredError, ConnectionNotActiveError } from '../../../src/domain/errors.js';
+import { AttentionRequiredError, ConnectionNotActiveError } from '../../../src/domain/shared/errors.js';
 import type { TokenSet } from '../../../src/domain/oauth/token-set.js';
 import {
   isFresh,

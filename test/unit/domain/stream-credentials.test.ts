@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionEvents, CredentialRevocation } from '../../../src/domain/connections/connection-events.js';
-import { ScopeMissingError, UnauthenticatedError } from '../../../src/domain/errors.js';
-import type { Principal } from '../../../src/domain/principal.js';
-import { StreamCredentials } from '../../../src/domain/stream-credentials.js';
+import { ScopeMissingError, UnauthenticatedError } from '../../../src/domain/shared/errors.js';
+import type { Principal } from '../../../src/domain/shared/principal.js';
+import { StreamCredentials } from '../../../src/domain/connections/stream-credentials.js';
 
 /** Only what the guard uses of the hub: the revocation notices. */
 function fakeHub() {

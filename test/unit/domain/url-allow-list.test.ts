@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidFieldError, ReturnUrlNotAllowedError } from '../../../src/domain/errors.js';
-import { UrlAllowList } from '../../../src/domain/url-allow-list.js';
+import { InvalidFieldError, ReturnUrlNotAllowedError } from '../../../src/domain/shared/errors.js';
+import { UrlAllowList } from '../../../src/domain/shared/url-allow-list.js';
 
 describe('UrlAllowList', () => {
   const policy = UrlAllowList.parseList('https://app.example.com, https://admin.example.com/oauth/done, http://localhost:*');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidFieldError, UrlTemplateInvalidError } from '../../../src/domain/errors.js';
+import { InvalidFieldError, UrlTemplateInvalidError } from '../../../src/domain/shared/errors.js';
 import { checkUrlTemplate, fillUrlTemplate, placeholders } from '../../../src/domain/oauth/url-template.js';
 
 const schema = { type: 'object', required: ['subdomain', 'tenant'], properties: { subdomain: { type: 'string' }, tenant: { type: 'string' }, optional: { type: 'string' } } };

@@ -7,8 +7,8 @@ import { file_nexus_v1_connection } from '../../../gen/ts/nexus/v1/connection_pb
 import { file_nexus_v1_errors } from '../../../gen/ts/nexus/v1/errors_pb.js';
 import { file_nexus_v1_provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { file_nexus_v1_token } from '../../../gen/ts/nexus/v1/token_pb.js';
-import { UnauthenticatedError } from '../../../src/domain/errors.js';
-import type { Principal } from '../../../src/domain/principal.js';
+import { UnauthenticatedError } from '../../../src/domain/shared/errors.js';
+import type { Principal } from '../../../src/domain/shared/principal.js';
 import { ACCESS, accessInterceptor, callerOf, optionalCallerOf, policyOf, recheckOf, SERVICES } from '../../../src/transport/access.js';
 import { errorInterceptor } from '../../../src/transport/error-interceptor.js';
 import { callWithEmptyRequest, procedureOf, reasonOf } from '../../support/every-method.js';

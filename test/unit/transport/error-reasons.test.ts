@@ -2,7 +2,7 @@ import { Code } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import { ErrorInfoSchema } from '../../../gen/ts/google/rpc/error_details_pb.js';
 import { ErrorReason, ErrorReasonSchema } from '../../../gen/ts/nexus/v1/errors_pb.js';
-import { ProviderInUseError, type ErrorReasonName } from '../../../src/domain/errors.js';
+import { ProviderInUseError, type ErrorReasonName } from '../../../src/domain/shared/errors.js';
 import { connectErrorFrom, errorInfo, errorReasonValueName } from '../../../src/transport/error-mapper.js';
 
 describe('ErrorInfo reasons come from the generated ErrorReason enum', () => {

@@ -8,7 +8,7 @@ import type { ConnectionService } from '../../../src/domain/connections/connecti
 import { ProviderRemoval } from '../../../src/domain/connections/provider-removal.js';
 import { ProviderCatalog } from '../../../src/domain/catalog/provider-catalog.js';
 import type { OutboundPolicy } from '../../../src/domain/outbound/outbound-policy.js';
-import { DEFAULT_PROJECT_ID } from '../../../src/domain/workspace-scope.js';
+import { DEFAULT_PROJECT_ID } from '../../../src/domain/shared/workspace-scope.js';
 import { ProviderService } from '../../../src/domain/providers/provider-service.js';
 import { clientSecretAad } from '../../../src/domain/keys/sealed-secrets.js';
 import { accessInterceptor } from '../../../src/transport/access.js';

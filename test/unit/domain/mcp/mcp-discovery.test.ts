@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { McpDiscoveryFailedError, ProviderUnavailableError, UrlNotAllowedError } from '../../../../src/domain/errors.js';
+import { McpDiscoveryFailedError, ProviderUnavailableError, UrlNotAllowedError } from '../../../../src/domain/shared/errors.js';
 import { McpDiscovery } from '../../../../src/domain/mcp/mcp-discovery.js';
 import { OutboundPolicy } from '../../../../src/domain/outbound/outbound-policy.js';
 import { createSafeFetch } from '../../../../src/domain/outbound/safe-fetch.js';

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UrlNotAllowedError } from '../../../../src/domain/errors.js';
+import { UrlNotAllowedError } from '../../../../src/domain/shared/errors.js';
 import { normalizeEntry, OutboundPolicy, type Resolver } from '../../../../src/domain/outbound/outbound-policy.js';
 import { createSafeFetch, ResponseTooLargeError } from '../../../../src/domain/outbound/safe-fetch.js';
 

@@ -1,4 +1,4 @@
-import type { ApiKeyScope } from './model/api-key.js';
+import type { ApiKeyScope } from '../model/api-key.js';
 import { ScopeMissingError, UnauthenticatedError } from './errors.js';
 
 /** Who is calling: the project an API key (or a user token) belongs to and what it may do. */

@@ -1,7 +1,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as addFormatsModule from 'ajv-formats';
-import type { AuthTypeName, JsonSchema } from './model/provider.js';
-import { CredentialsInvalidError, echo, ProviderMisconfiguredError } from './errors.js';
+import type { AuthTypeName, JsonSchema } from '../model/provider.js';
+import { CredentialsInvalidError, echo, ProviderMisconfiguredError } from '../shared/errors.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
 // Node hands over module.exports as the default import, whose own `default` is the plugin.

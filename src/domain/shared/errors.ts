@@ -1,4 +1,4 @@
-import type { ErrorReason } from '../../gen/ts/nexus/v1/errors_pb.js';
+import type { ErrorReason } from '../../../gen/ts/nexus/v1/errors_pb.js';
 
 /**
  * Typed domain errors. Each failure has its own class; the transport layer
@@ -435,5 +435,14 @@ export class ConsentFormInvalidError extends NexusError {
   readonly reason = 'CONSENT_FORM_INVALID';
   constructor() {
     super('the confirmation did not come from the connection page; open the link again and confirm there');
+  }
+}
+
+/** A user token reached outside its own workspace (or project). */
+export class WorkspaceForbiddenError extends NexusError {
+  readonly kind = 'permission_denied';
+  readonly reason = 'WORKSPACE_FORBIDDEN';
+  constructor(what: string) {
+    super(`a user token can only reach its own workspace: ${what}`);
   }
 }

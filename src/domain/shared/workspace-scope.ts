@@ -1,5 +1,4 @@
-import { WorkspaceForbiddenError } from './auth/auth-errors.js';
-import { echo } from './errors.js';
+import { echo, WorkspaceForbiddenError } from './errors.js';
 import type { Principal } from './principal.js';
 
 /** The project every fresh installation starts with, and the one public calls default to. */

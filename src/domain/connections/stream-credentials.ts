@@ -1,6 +1,6 @@
-import type { ConnectionEvents, CredentialRevocation } from './connections/connection-events.js';
-import { NexusError, UnauthenticatedError } from './errors.js';
-import type { Principal } from './principal.js';
+import type { ConnectionEvents, CredentialRevocation } from './connection-events.js';
+import { NexusError, UnauthenticatedError } from '../shared/errors.js';
+import type { Principal } from '../shared/principal.js';
 
 export interface StreamCredentialOptions {
   /** How often an open stream's credential is checked again in full (the safety net behind revocation notices). */
