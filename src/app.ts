@@ -17,7 +17,7 @@ import { TokenService } from './domain/tokens/token-service.js';
 import type { DualProtocolServer } from './http/dual-protocol-server.js';
 import { Metrics } from './observability/metrics.js';
 import { build } from './server.js';
-import { hostedApp } from './control/host.js';
+import { hostedApp } from './hosted-command.js';
 import { poolOf } from './storage/data-source.js';
 import { Authenticator } from './transport/authenticate.js';
 import { ClientIpResolver } from './transport/client-ip.js';
@@ -55,7 +55,7 @@ export interface AppOptions extends CoreOptions {
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   // A CLI command run by the server for its control socket (src/control/) uses the server's own app.
-  const hosted = hostedApp(config);
+  const hosted = hostedApp<App>(config);
   if (hosted) return hosted;
   const load = config.load ?? loadLoadConfig({});
   const core = await createCore(config, logger, options);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { ApiKeys } from './domain/access/api-keys.js';
+import { WEB_APP_PATH } from './domain/auth/auth-service.js';
 import { ClientRegistry } from './domain/auth/client-registry.js';
 import { SigningKeys } from './domain/auth/signing-keys.js';
 import { ProviderCatalog } from './domain/catalog/provider-catalog.js';
@@ -18,10 +19,7 @@ import { UrlAllowList } from './domain/shared/url-allow-list.js';
 import { openDatabase, type Database } from './storage/data-source.js';
 import { createEventListener } from './storage/event-listener.js';
 import { Store } from './storage/store.js';
-import { hostedApp } from './control/host.js';
-
-/** Where the Manage Connections web app is served; it is a return URL of its own. */
-export const WEB_APP_PATH = '/manage/';
+import { hostedApp } from './hosted-command.js';
 
 /**
  * What every command needs: the migrated database, the store, the domain
@@ -62,7 +60,7 @@ export interface CoreOptions {
 /** Opens the database (migrations run), makes sure the default project exists, and wires the domain services. */
 export async function createCore(config: Config, logger: Logger, options: CoreOptions = {}): Promise<Core> {
   // A CLI command run by the server for its control socket (src/control/) uses the server's own core.
-  const hosted = hostedApp(config);
+  const hosted = hostedApp<Core>(config);
   if (hosted) return hosted;
   // An empty data directory keeps the embedded database in memory (tests).
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined, poolSize: config.dbPoolSize });
@@ -105,6 +103,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       identities: new ProviderIdentities(oauth, { timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production, fetch: outboundFetch }),
       events,
       // The web app is a return URL of its own: providers send the user back into it.
+      // The web app is a return URL of its own.
       returnUrls: new UrlAllowList([...config.allowedReturnUrls, `${config.baseUrl}${WEB_APP_PATH}`]),
       baseUrl: config.baseUrl,
       warn: (message, context) => logger.warn(context, message),

@@ -28,7 +28,7 @@ import type { Store } from './storage/store.js';
 import { Admission, connectionKey } from './transport/admission.js';
 import { clientIpKey, type ClientIpResolver } from './transport/client-ip.js';
 import { TokenBuckets, unauthenticatedRateLimit } from './transport/rate-limit.js';
-import { connectRoutes, type Handlers } from './transport/connect-routes.js';
+import { connectRoutes, type Handlers } from './transport/handlers/connect-routes.js';
 import { errorInterceptor } from './transport/error-interceptor.js';
 import { inputValidationInterceptor } from './transport/input-validation.js';
 import { accessInterceptor } from './transport/access.js';

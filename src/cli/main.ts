@@ -18,7 +18,7 @@ import { OutboundPolicy } from '../domain/outbound/outbound-policy.js';
 import { createSafeFetch } from '../domain/outbound/safe-fetch.js';
 import { applyPlan, describePlan, hasChanges, planProviders } from '../domain/providers/provider-plan.js';
 import { forwardIfServerRunning } from '../control/client.js';
-import { hostedCommand } from '../control/host.js';
+import { hostedCommand } from '../hosted-command.js';
 import { serveCommands } from '../control/server.js';
 
 // The server (HTTP, Connect, handlers, worker) is loaded only by the commands that run it: the

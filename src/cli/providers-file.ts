@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { commandEnv } from '../control/host.js';
+import { commandEnv } from '../hosted-command.js';
 import { parse } from 'yaml';
 import type { ProviderCatalog } from '../domain/catalog/provider-catalog.js';
 import { checkProviderDocument, providerInputFromDocument, type ProviderDocument } from '../domain/providers/provider-document.js';

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type http from 'node:http';
 import { loadLoadConfig, type Config } from '../config/config.js';
 import { createApp, type App } from '../app.js';
-import { WEB_APP_PATH } from '../core.js';
+import { WEB_APP_PATH } from '../domain/auth/auth-service.js';
 import { DualProtocolServer, type FrontLimits } from '../http/dual-protocol-server.js';
 import { clusterMetricsSource } from '../observability/cluster-metrics.js';
 import { createLogger } from '../logging.js';

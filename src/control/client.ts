@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { dataDirOf } from '../config/config.js';
 import { lockHolder } from '../storage/embedded-postgres.js';
-import { hostedCommand } from './host.js';
+import { hostedCommand } from '../hosted-command.js';
 import { controlSocketPath, PATH_OPTIONS, type ControlReply, type ControlRequest } from './protocol.js';
 
 /** Commands that are the server itself: never forwarded. */

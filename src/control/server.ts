@@ -5,7 +5,7 @@ import { CommanderError } from 'commander';
 import type { Logger } from 'pino';
 import type { App } from '../app.js';
 import type { Config } from '../config/config.js';
-import { runHosted } from './host.js';
+import { runHosted } from '../hosted-command.js';
 import { controlDir, controlSocketPath, MAX_REQUEST_BYTES, MAX_SOCKET_PATH, type ControlReply, type ControlRequest } from './protocol.js';
 
 /** How long a client has to send its command line once connected. */

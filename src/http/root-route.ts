@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { WEB_APP_PATH } from '../core.js';
-import { packagePath } from '../paths.js';
+import { WEB_APP_PATH } from '../domain/auth/auth-service.js';
+import { packagePath } from '../platform/paths.js';
 import { escapeHtml, page } from './html.js';
 
 const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;

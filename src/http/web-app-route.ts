@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { WEB_APP_PATH } from '../core.js';
-import { packagePath } from '../paths.js';
+import { WEB_APP_PATH } from '../domain/auth/auth-service.js';
+import { packagePath } from '../platform/paths.js';
 import { page } from './html.js';
 
 /** Where `npm run build:web` puts the Manage Connections web app (web/vite.config.ts). */

@@ -1,10 +1,8 @@
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { entities } from './entities/index.js';
 import { migrations } from './migrations/index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 
-/** A transaction handle; domain code passes it through without looking inside. */
-export type Tx = EntityManager;
 
 /** The pg pool's counters (what the metrics and load shedding read). */
 export interface PoolLike {

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Tx } from './data-source.js';
+import type { Tx } from './repositories/base.js';
 import type { Persistence } from '../domain/ports/persistence.js';
 import { ApiKeyRepository } from './repositories/api-key-repository.js';
 import { AuthStateRepository } from './repositories/auth-state-repository.js';

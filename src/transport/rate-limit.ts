@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { RateLimitedError } from '../domain/shared/errors.js';
 import type { Principal } from '../domain/shared/principal.js';
 import { clientIpKey } from './client-ip.js';
-import { TokenBucket, type BucketSpec } from './token-bucket.js';
+import { TokenBucket, type BucketSpec } from '../http/token-bucket.js';
 
 /**
  * Token buckets keyed by a string (today: a client IP; a later per-key or

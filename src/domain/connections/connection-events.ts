@@ -1,5 +1,5 @@
 import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../model/connection-event.js';
-import type { ConnectionView } from './connection-service.js';
+import type { ConnectionView } from '../model/connection.js';
 import { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX } from '../ports/persistence.js';
 import type { EventListener, Persistence, Tx } from '../ports/persistence.js';
 

@@ -1,5 +1,5 @@
 import { newId, open as openSealed, pkceChallengeS256, pkceVerifier, seal, type KeyRing } from '../../crypto/index.js';
-import type { ConnectionRow, ConnectionStatusName, RefreshState } from '../model/connection.js';
+import type { ConnectionRow, ConnectionStatusName, ConnectionView } from '../model/connection.js';
 import type { ProviderRow } from '../model/provider.js';
 import { defaultCredentialSchema, validateAgainst } from '../providers/credential-schema.js';
 import {
@@ -31,11 +31,6 @@ import { ConsentLinks, newSecret, type BindingCookie, type CookieReader } from '
 import { openCredentials, sealCredentials } from './sealed-credentials.js';
 import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
 import type { Persistence, Tx } from '../ports/persistence.js';
-
-/** A connection as callers and watchers see it: no refresh bookkeeping. */
-export interface ConnectionView extends Omit<ConnectionRow, keyof RefreshState> {
-  providerName: string;
-}
 
 export interface CreateConnectionInput {
   workspaceId: string;

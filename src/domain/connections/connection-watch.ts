@@ -1,4 +1,4 @@
-import type { ConnectionRow } from '../model/connection.js';
+import type { ConnectionRow, ConnectionView } from '../model/connection.js';
 import {
   ConnectionNotFoundError,
   echo,
@@ -15,7 +15,6 @@ import type { Principal } from '../shared/principal.js';
 import { requireOwnRow, workspaceFor } from '../shared/workspace-scope.js';
 import { checkConnectionId } from './connection-id.js';
 import { viewOf, type ConnectionEventRow, type ConnectionEventTypeName, type ConnectionEvents, type EventMark, type SubscriptionFilter } from './connection-events.js';
-import type { ConnectionView } from './connection-service.js';
 import { decodeCursor, encodeCursor } from './event-cursor.js';
 import { WatchQueue } from './watch-queue.js';
 import type { Persistence, Tx } from '../ports/persistence.js';

@@ -53,3 +53,8 @@ export interface ConnectionRow extends RefreshState {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** A connection as callers and watchers see it: no refresh bookkeeping. */
+export interface ConnectionView extends Omit<ConnectionRow, keyof RefreshState> {
+  providerName: string;
+}

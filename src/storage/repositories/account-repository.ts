@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { AccountsPort } from '../../domain/ports/persistence.js';
 import { AccountEntity } from '../entities/account.js';
 import type { AccountRow } from '../../domain/model/account.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 export class AccountRepository extends BaseRepository<AccountRow> implements AccountsPort {
   constructor(dataSource: DataSource) {

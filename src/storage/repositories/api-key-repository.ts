@@ -1,9 +1,8 @@
 import { IsNull, Not, type DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { ApiKeysPort } from '../../domain/ports/persistence.js';
 import { ApiKeyEntity } from '../entities/api-key.js';
 import type { ApiKeyRow } from '../../domain/model/api-key.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 import { CREDENTIAL_REVOKED_SUFFIX, EVENTS_CHANNEL, updateAndNotifyRevoked } from './connection-event-repository.js';
 
 // Two-key advisory lock class (see connection-event-repository for another).

@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { AuthSessionsPort } from '../../domain/ports/persistence.js';
 import { AuthSessionEntity } from '../entities/auth-session.js';
 import type { AuthSessionRow } from '../../domain/model/auth-session.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 import { CREDENTIAL_REVOKED_SUFFIX, EVENTS_CHANNEL, updateAndNotifyRevoked } from './connection-event-repository.js';
 
 export class AuthSessionRepository extends BaseRepository<AuthSessionRow> implements AuthSessionsPort {

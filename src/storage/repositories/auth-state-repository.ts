@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { AuthStatesPort, ConsentColumns } from '../../domain/ports/persistence.js';
 import { AuthStateEntity } from '../entities/auth-state.js';
 import type { AuthStateRow } from '../../domain/model/auth-state.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 export class AuthStateRepository extends BaseRepository<AuthStateRow> implements AuthStatesPort {
   constructor(dataSource: DataSource) {

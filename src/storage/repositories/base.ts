@@ -1,5 +1,7 @@
-import type { DataSource, EntitySchema, ObjectLiteral, Repository } from 'typeorm';
-import type { Tx } from '../data-source.js';
+import type { DataSource, EntityManager, EntitySchema, ObjectLiteral, Repository } from 'typeorm';
+
+/** A transaction handle; domain code passes it through without looking inside. */
+export type Tx = EntityManager;
 
 /** Repositories run on the given transaction, or on the pool when there is none. */
 export abstract class BaseRepository<T extends ObjectLiteral> {

@@ -1,12 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX } from '../../domain/ports/persistence.js';
-import type { Tx } from '../data-source.js';
 import type { ConnectionEventsPort, EventFilter, NewConnectionEvent } from '../../domain/ports/persistence.js';
 
 export type { EventFilter, NewConnectionEvent };
 import { ConnectionEventEntity } from '../entities/connection-event.js';
 import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } from '../../domain/model/connection-event.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 /**
  * The channel every replica LISTENs on; the payload is `<project id>:<event id>`,

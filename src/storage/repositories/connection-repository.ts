@@ -1,6 +1,5 @@
 import { LessThan, Not, type DataSource, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { ConnectionsPort, ConnectionListQuery, ConnectionPatch } from '../../domain/ports/persistence.js';
 
 export type { ConnectionListQuery, ConnectionPatch };
@@ -8,7 +7,7 @@ import { ConnectionEntity } from '../entities/connection.js';
 import type { ConnectionRow, ConnectionStatusName, RefreshState } from '../../domain/model/connection.js';
 import { ProviderEntity } from '../entities/provider.js';
 import type { ProviderRow } from '../../domain/model/provider.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 export class ConnectionRepository extends BaseRepository<ConnectionRow> implements ConnectionsPort {
   constructor(dataSource: DataSource) {

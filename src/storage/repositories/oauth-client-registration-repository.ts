@@ -1,11 +1,10 @@
 import type { DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { ClientRegistrationsPort, RegistrationKey } from '../../domain/ports/persistence.js';
 
 export type { RegistrationKey };
 import { OAuthClientRegistrationEntity } from '../entities/oauth-client-registration.js';
 import type { OAuthClientRegistrationRow } from '../../domain/model/oauth-client-registration.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 export class OAuthClientRegistrationRepository extends BaseRepository<OAuthClientRegistrationRow> implements ClientRegistrationsPort {
   constructor(dataSource: DataSource) {

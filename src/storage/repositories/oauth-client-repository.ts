@@ -1,11 +1,10 @@
 import { LessThan, type DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { OAuthClientsPort, OAuthClientInsert, OAuthClientPatch } from '../../domain/ports/persistence.js';
 
 export type { OAuthClientInsert, OAuthClientPatch };
 import { OAuthClientEntity } from '../entities/oauth-client.js';
 import type { OAuthClientRow } from '../../domain/model/oauth-client.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 export class OAuthClientRepository extends BaseRepository<OAuthClientRow> implements OAuthClientsPort {
   constructor(dataSource: DataSource) {

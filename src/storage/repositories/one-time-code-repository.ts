@@ -1,9 +1,8 @@
 import { IsNull, type DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { OneTimeCodesPort } from '../../domain/ports/persistence.js';
 import { OneTimeCodeEntity } from '../entities/one-time-code.js';
 import type { OneTimeCodeKind, OneTimeCodeRow } from '../../domain/model/one-time-code.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 export class OneTimeCodeRepository extends BaseRepository<OneTimeCodeRow> implements OneTimeCodesPort {
   constructor(dataSource: DataSource) {

@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { ProjectsPort } from '../../domain/ports/persistence.js';
 import { ProjectEntity } from '../entities/project.js';
 import type { ProjectRow } from '../../domain/model/project.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 export class ProjectRepository extends BaseRepository<ProjectRow> implements ProjectsPort {
   constructor(dataSource: DataSource) {

@@ -1,12 +1,11 @@
 import { ArrayContains, MoreThan, type DataSource, type FindOptionsWhere } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { ProvidersPort, ProviderListQuery } from '../../domain/ports/persistence.js';
 
 export type { ProviderListQuery };
 import { ProviderEntity } from '../entities/provider.js';
 import type { ProviderRow } from '../../domain/model/provider.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 export class ProviderRepository extends BaseRepository<ProviderRow> implements ProvidersPort {
   constructor(dataSource: DataSource) {

@@ -1,9 +1,8 @@
 import { In, type DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { RefreshStatePort } from '../../domain/ports/persistence.js';
 import { ConnectionEntity } from '../entities/connection.js';
 import type { ConnectionRow, RefreshState } from '../../domain/model/connection.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 const COLUMNS: Record<keyof RefreshState, string> = {
   refreshAttemptId: 'refresh_attempt_id',

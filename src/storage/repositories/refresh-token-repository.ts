@@ -1,9 +1,8 @@
 import { IsNull, type DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { RefreshTokensPort } from '../../domain/ports/persistence.js';
 import { RefreshTokenEntity } from '../entities/refresh-token.js';
 import type { RefreshTokenRow } from '../../domain/model/refresh-token.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 export class RefreshTokenRepository extends BaseRepository<RefreshTokenRow> implements RefreshTokensPort {
   constructor(dataSource: DataSource) {

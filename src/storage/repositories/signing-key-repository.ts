@@ -1,9 +1,8 @@
 import type { DataSource } from 'typeorm';
-import type { Tx } from '../data-source.js';
 import type { SigningKeysPort } from '../../domain/ports/persistence.js';
 import { SigningKeyEntity } from '../entities/signing-key.js';
 import type { SigningKeyRow } from '../../domain/model/signing-key.js';
-import { BaseRepository } from './base.js';
+import { BaseRepository, type Tx } from './base.js';
 
 // Any constant works; it only has to be the same in every replica.
 const SIGNING_KEY_LOCK = 7_242_019_005;

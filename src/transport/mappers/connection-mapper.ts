@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { ConnectionSchema, type Connection } from '../../../gen/ts/nexus/v1/connection_pb.js';
-import type { ConnectionView } from '../../domain/connections/connection-service.js';
+import type { ConnectionView } from '../../domain/model/connection.js';
 import { statusToWire } from './enums.js';
 
 /** A connection on the wire: status and metadata, never a credential. */

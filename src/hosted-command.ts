@@ -1,14 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
-import type { App } from '../app.js';
-import type { Config } from '../config/config.js';
+import type { Config } from './config/config.js';
 
 /**
  * A CLI command line being run inside the server for a client of the control
  * socket: the command code is the CLI's own, the database is the server's.
  */
+/** The server's running app, as much as this file needs of it (src/app.ts's App; not imported, so the app and this hook form no loop). */
+export interface RunningApp {
+  close(): Promise<void>;
+}
+
 export interface HostedCommand {
-  app: App;
+  app: RunningApp;
   config: Config;
   /** The client's working directory and environment (paths and `${VAR}` in files it names are its own). */
   cwd: string;
@@ -33,13 +37,14 @@ export function hostedCommand(): HostedCommand | undefined {
  * createApp's hook: inside a hosted command the server's running app is
  * handed out (closing it is the server's business, not the command's).
  */
-export function hostedApp(config: Config): App | undefined {
+export function hostedApp<A extends RunningApp>(config: Config): A | undefined {
   const command = current.getStore();
   if (!command) return undefined;
   if (config.keyRing.toSpec() !== command.config.keyRing.toSpec()) {
     throw new Error('this command needs a different encryption key ring than the running server loaded at start: stop the server, run it, then start the server');
   }
-  return { ...command.app, close: async () => {} };
+  // The app the server stored is its App (src/control/server.ts), which is both what createApp and createCore return.
+  return { ...(command.app as A), close: async () => {} };
 }
 
 /** The environment of the command line being run: the client's when hosted. */

@@ -1,10 +1,10 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { SERVICES } from './access.js';
-import type { AuthHandler } from './handlers/auth-handler.js';
-import type { ClientHandler } from './handlers/client-handler.js';
-import type { ConnectionHandler } from './handlers/connection-handler.js';
-import type { ProviderHandler } from './handlers/provider-handler.js';
-import type { TokenHandler } from './handlers/token-handler.js';
+import { SERVICES } from '../access.js';
+import type { AuthHandler } from './auth-handler.js';
+import type { ClientHandler } from './client-handler.js';
+import type { ConnectionHandler } from './connection-handler.js';
+import type { ProviderHandler } from './provider-handler.js';
+import type { TokenHandler } from './token-handler.js';
 
 /** One handler per published service (SERVICES in access.ts, where each of their methods has its access policy). */
 export interface Handlers {
