@@ -119,6 +119,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       connections: core.connections,
       extraServices: options.extraServices,
       metrics,
+      audit: core.audit,
       metricsToken: config.metricsToken,
       signingKeys: core.signingKeys,
       clientIps: new ClientIpResolver(config.trustedProxies ?? defaultOf('NEXUS_TRUSTED_PROXIES')),

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import type { Config } from './config/config.js';
+import { loadAuditConfig, type Config } from './config/config.js';
+import { AuditRecorder } from './domain/audit/audit-recorder.js';
+import { AuditReader } from './domain/audit/audit-reader.js';
 import { ApiKeys } from './domain/access/api-keys.js';
 import { WEB_APP_PATH } from './domain/auth/auth-service.js';
 import { ClientRegistry } from './domain/auth/client-registry.js';
@@ -43,6 +45,14 @@ export interface Core {
   /** User-token signing keys (loaded by the server: SigningKeys.ensure). */
   signingKeys: SigningKeys;
   clients: ClientRegistry;
+  /**
+   * The audit log (src/domain/audit/): `record` an event, never a secret.
+   * RPCs are recorded by the audit interceptor; HTTP routes, background work
+   * and domain events call it themselves.
+   */
+  audit: AuditRecorder;
+  /** Reads the audit log: verify, list, export. */
+  auditReader: AuditReader;
   /** Set when this start generated the default project's admin key. */
   generatedAdminKey: string | undefined;
   close(): Promise<void>;
@@ -69,6 +79,12 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     const events = new ConnectionEvents(store, createEventListener(database, logger), {
       retentionMs: config.eventRetentionMs,
       log: logger,
+    });
+    const auditConfig = config.audit ?? loadAuditConfig({});
+    const audit = new AuditRecorder(store.audit, {
+      flushMs: auditConfig.flushMs,
+      maxBuffered: auditConfig.maxBuffered,
+      warn: (message, context) => logger.warn(context, message),
     });
     const apiKeys = new ApiKeys(store);
     apiKeys.hearRevocations(events);
@@ -125,7 +141,11 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       signingKeys: new SigningKeys(store, config.keyRing, config.baseUrl, options.clock),
       clients: new ClientRegistry(store, !config.production),
       generatedAdminKey,
+      audit,
+      auditReader: new AuditReader(store.audit),
       async close() {
+        // What is buffered is written while the database is still open.
+        await audit.close();
         await events.close();
         await database.close();
       },

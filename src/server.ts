@@ -32,6 +32,8 @@ import { connectRoutes, type Handlers } from './transport/handlers/connect-route
 import { errorInterceptor } from './transport/error-interceptor.js';
 import { inputValidationInterceptor } from './transport/input-validation.js';
 import { accessInterceptor } from './transport/access.js';
+import { auditInterceptor, requestIdKey } from './transport/audit-interceptor.js';
+import type { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { READ_MAX_BYTES, withSafeProtocolErrors } from './transport/protocol-errors.js';
 
 export { READ_MAX_BYTES };
@@ -62,6 +64,8 @@ export interface ServerDeps {
    */
   extraServices?: (router: ConnectRouter) => void;
   metrics: Metrics;
+  /** The audit log: every call of the published API is recorded (src/transport/audit-interceptor.ts). */
+  audit: AuditRecorder;
   /** Bearer token required by GET /metrics; unset leaves it open. */
   metricsToken?: string | undefined;
   /** The built Manage Connections web app; web/dist by default. */
@@ -131,6 +135,8 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
       // Shedding first, so a refused call costs nothing; then the per-IP budget of unauthenticated calls.
       admission.interceptor(),
       unauthenticatedRateLimit(buckets, verify),
+      // After the rate limiter (it verified the credentials), before access, so refusals are recorded too.
+      auditInterceptor(deps.audit),
       inputValidationInterceptor(),
       accessInterceptor(verify, () => unguarded),
     ],
@@ -141,6 +147,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     contextValues: (req) =>
       createContextValues()
         .set(clientIpKey, deps.clientIps.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for']))
+        .set(requestIdKey, req.id)
         .set(connectionKey, (req.raw as unknown as Partial<http2.Http2ServerRequest>).stream?.session ?? req.raw.socket),
     shutdownSignal: shutdown.signal,
   });

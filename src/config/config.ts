@@ -42,6 +42,8 @@ export interface Config {
   watchSnapshotMax: number;
   /** How long connection events (resume cursors) are kept. */
   eventRetentionMs: number;
+  /** The audit log: retention, flush interval and buffer bound (NEXUS_AUDIT_*); defaults when unset. */
+  audit?: AuditConfig;
   // End-user sign-in (AuthService). Optional so that configs built in code
   // keep working; createApp applies the defaults.
   /** NEXUS_ACCESS_TOKEN_TTL_SECONDS: user access token lifetime (default 900). */
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxStreams: get('NEXUS_MAX_STREAMS'),
     watchSnapshotMax: get('NEXUS_WATCH_SNAPSHOT_MAX'),
     eventRetentionMs: get('NEXUS_EVENT_RETENTION_HOURS') * 3_600_000,
+    audit: loadAuditConfig(env),
     accessTokenTtlSeconds: get('NEXUS_ACCESS_TOKEN_TTL_SECONDS'),
     sessionTtlSeconds: get('NEXUS_SESSION_TTL_SECONDS'),
     webSessionTtlSeconds: get('NEXUS_WEB_SESSION_TTL_SECONDS'),
@@ -291,4 +294,20 @@ function loadKeyRing(
   writeFileSync(file, `${ring.toSpec()}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { keyRing: ring, source: 'generated' };
+}
+
+export interface AuditConfig {
+  retentionMs: number;
+  flushMs: number;
+  maxBuffered: number;
+}
+
+/** NEXUS_AUDIT_*; loadAuditConfig({}) gives the defaults. */
+export function loadAuditConfig(env: Env): AuditConfig {
+  const get = settingsReader(env);
+  return {
+    retentionMs: get('NEXUS_AUDIT_RETENTION_DAYS') * 86_400_000,
+    flushMs: get('NEXUS_AUDIT_FLUSH_MS'),
+    maxBuffered: get('NEXUS_AUDIT_BUFFER_MAX'),
+  };
 }

@@ -400,6 +400,24 @@ export const SETTINGS = {
     shown: '`24`',
     doc: 'How long connection events (and so resume cursors) are kept; older ones are pruned.',
   },
+  NEXUS_AUDIT_RETENTION_DAYS: {
+    parse: whole(1, 36_500),
+    default: '365',
+    shown: '`365`',
+    doc: 'How long audit events are kept; older ones are pruned by the refresh worker, leaving an anchor so the rest of the chain still verifies (see [Audit log](governance.md#audit-log)).',
+  },
+  NEXUS_AUDIT_FLUSH_MS: {
+    parse: whole(10, 5_000, 'milliseconds'),
+    default: '200',
+    shown: '`200`',
+    doc: 'Longest a read event (`GetToken`, lists, watches) waits in memory before its batch is written: what a crash of the process can lose. Admin and lifecycle events are written before their call returns.',
+  },
+  NEXUS_AUDIT_BUFFER_MAX: {
+    parse: whole(100, 1_000_000),
+    default: '20000',
+    shown: '`20000`',
+    doc: 'Audit events waiting to be written before new calls are refused with `UNAVAILABLE` / `AUDIT_BACKLOG_FULL` (the database is slow or down): calls are refused, never run unrecorded.',
+  },
   NEXUS_METRICS_TOKEN: {
     parse: text(),
     shown: 'unset: `/metrics` is open',

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Tx } from './repositories/base.js';
 import type { Persistence } from '../domain/ports/persistence.js';
+import { AuditRepository } from './repositories/audit-repository.js';
 import { ApiKeyRepository } from './repositories/api-key-repository.js';
 import { AuthStateRepository } from './repositories/auth-state-repository.js';
 import { ConnectionEventRepository } from './repositories/connection-event-repository.js';
@@ -32,6 +33,7 @@ export class Store implements Persistence {
   readonly signingKeys: SigningKeyRepository;
   readonly refresh: RefreshRepository;
   readonly clientRegistrations: OAuthClientRegistrationRepository;
+  readonly audit: AuditRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.projects = new ProjectRepository(dataSource);
@@ -48,6 +50,7 @@ export class Store implements Persistence {
     this.signingKeys = new SigningKeyRepository(dataSource);
     this.refresh = new RefreshRepository(dataSource);
     this.clientRegistrations = new OAuthClientRegistrationRepository(dataSource);
+    this.audit = new AuditRepository(dataSource);
   }
 
   /** `repeatableRead` gives every read in `work` one consistent snapshot (a watch's snapshot and its cursor). */

@@ -4,6 +4,7 @@
  * the Persistence over PostgreSQL); unit tests pass fakes.
  */
 import type { AccountRow } from '../model/account.js';
+import type { AuditChainHead, AuditEventRow } from '../model/audit-event.js';
 import type { ApiKeyRow } from '../model/api-key.js';
 import type { AuthSessionRow } from '../model/auth-session.js';
 import type { AuthStateRow } from '../model/auth-state.js';
@@ -288,6 +289,7 @@ export interface Persistence {
   readonly signingKeys: SigningKeysPort;
   readonly refresh: RefreshStatePort;
   readonly clientRegistrations: ClientRegistrationsPort;
+  readonly audit: AuditEventsPort;
   /** `repeatableRead` gives every read in `work` one consistent snapshot. */
   transaction<T>(work: (tx: Tx) => Promise<T>, options?: { repeatableRead?: boolean }): Promise<T>;
 }
@@ -303,4 +305,40 @@ export interface ListenerHandlers {
 export interface EventListener {
   start(handlers: ListenerHandlers): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Filters of ListAuditEvents and the export; the project always comes from the caller. */
+export interface AuditQuery {
+  projectId: string;
+  /** Keyset cursor: events with a seq strictly greater. */
+  afterSeq: number;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  actorId?: string | undefined;
+  /** An exact action ('token.read'), or a prefix ending in '.' ('token.'). */
+  action?: string | undefined;
+  targetType?: string | undefined;
+  targetId?: string | undefined;
+  outcome?: string | undefined;
+  limit: number;
+}
+
+/** The audit log's storage: an append-only, hash-chained table per project, and its chain heads. */
+export interface AuditEventsPort {
+  /**
+   * In one transaction: locks the project's chain head (creating it at seq 0),
+   * asks `build` for the rows that follow it, inserts them and moves the
+   * head. The lock keeps the chain linear across replicas.
+   */
+  appendChain(projectId: string, build: (head: { seq: number; hash: string }) => AuditEventRow[]): Promise<AuditEventRow[]>;
+  /** One project's chain head, or every project's. */
+  heads(projectId?: string): Promise<AuditChainHead[]>;
+  /** Events matching the query, ascending seq. */
+  query(q: AuditQuery): Promise<AuditEventRow[]>;
+  /**
+   * Deletes the project's events older than `cutoff` (a prefix of the chain)
+   * and records the last deleted one as the anchor; returns how many went.
+   * The only delete of the audit log.
+   */
+  prune(projectId: string, cutoff: Date): Promise<number>;
 }

@@ -446,3 +446,13 @@ export class WorkspaceForbiddenError extends NexusError {
     super(`a user token can only reach its own workspace: ${what}`);
   }
 }
+
+/** The audit log's buffer is full (its database is slow or down): the call is refused rather than run unrecorded. */
+export class AuditBacklogFullError extends NexusError {
+  readonly kind = 'unavailable';
+  readonly reason = 'AUDIT_BACKLOG_FULL';
+  constructor(retryDelayMs: number) {
+    super('the audit log is behind; retry shortly');
+    this.retryDelayMs = retryDelayMs;
+  }
+}

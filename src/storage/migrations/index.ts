@@ -7,6 +7,7 @@ import { McpProviders1795443047026 } from './1795443047026-mcp-providers.js';
 import { ShorterKeyPrefixes1796083218145 } from './1796083218145-shorter-key-prefixes.js';
 import { ConsentBinding1796084593375 } from './1796084593375-consent-binding.js';
 import { ProviderApiBaseUrl1796085337745 } from './1796085337745-provider-api-base-url.js';
+import { AuditLog1796090000000 } from './1796090000000-audit-log.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   ShorterKeyPrefixes1796083218145,
   ConsentBinding1796084593375,
   ProviderApiBaseUrl1796085337745,
+  AuditLog1796090000000,
 ];

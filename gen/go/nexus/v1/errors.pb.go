@@ -220,6 +220,15 @@ const (
 	// The consent confirmation was not posted from Nexus's own consent page
 	// (missing or wrong form token, or a cross-site request). Nothing changes.
 	ErrorReason_ERROR_REASON_CONSENT_FORM_INVALID ErrorReason = 163
+	// The audit log's buffer of events not yet written is full
+	// (NEXUS_AUDIT_BUFFER_MAX: the database is slow or down). The call was
+	// refused before doing anything, rather than run unrecorded. Sent with
+	// UNAVAILABLE and a google.rpc.RetryInfo: retry after its retry_delay.
+	ErrorReason_ERROR_REASON_AUDIT_BACKLOG_FULL ErrorReason = 200
+	// `nexus audit verify` (or the server's check) found the audit chain of a
+	// project broken: an event edited, inserted or deleted. ErrorInfo metadata
+	// "seq" names the first bad event.
+	ErrorReason_ERROR_REASON_AUDIT_CHAIN_BROKEN ErrorReason = 201
 )
 
 // Enum value maps for ErrorReason.
@@ -288,6 +297,8 @@ var (
 		161: "ERROR_REASON_CONSENT_NOT_CONFIRMED",
 		162: "ERROR_REASON_CONSENT_BROWSER_MISMATCH",
 		163: "ERROR_REASON_CONSENT_FORM_INVALID",
+		200: "ERROR_REASON_AUDIT_BACKLOG_FULL",
+		201: "ERROR_REASON_AUDIT_CHAIN_BROKEN",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                  0,
@@ -353,6 +364,8 @@ var (
 		"ERROR_REASON_CONSENT_NOT_CONFIRMED":        161,
 		"ERROR_REASON_CONSENT_BROWSER_MISMATCH":     162,
 		"ERROR_REASON_CONSENT_FORM_INVALID":         163,
+		"ERROR_REASON_AUDIT_BACKLOG_FULL":           200,
+		"ERROR_REASON_AUDIT_CHAIN_BROKEN":           201,
 	}
 )
 
@@ -387,7 +400,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xd4\x12\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xa0\x13\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -452,7 +465,9 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"!ERROR_REASON_CONSENT_LINK_INVALID\x10\xa0\x01\x12'\n" +
 	"\"ERROR_REASON_CONSENT_NOT_CONFIRMED\x10\xa1\x01\x12*\n" +
 	"%ERROR_REASON_CONSENT_BROWSER_MISMATCH\x10\xa2\x01\x12&\n" +
-	"!ERROR_REASON_CONSENT_FORM_INVALID\x10\xa3\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"!ERROR_REASON_CONSENT_FORM_INVALID\x10\xa3\x01\x12$\n" +
+	"\x1fERROR_REASON_AUDIT_BACKLOG_FULL\x10\xc8\x01\x12$\n" +
+	"\x1fERROR_REASON_AUDIT_CHAIN_BROKEN\x10\xc9\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_errors_proto_rawDescOnce sync.Once

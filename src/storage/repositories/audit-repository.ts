@@ -1,0 +1,190 @@
+import type { DataSource } from 'typeorm';
+import type { AuditChainHead, AuditEventRow } from '../../domain/model/audit-event.js';
+import type { AuditEventsPort, AuditQuery } from '../../domain/ports/persistence.js';
+
+const COLUMNS = [
+  'project_id',
+  'seq',
+  'time',
+  'actor_kind',
+  'actor_id',
+  'actor_workspace',
+  'actor_client',
+  'action',
+  'target_type',
+  'target_id',
+  'outcome',
+  'reason',
+  'client_ip',
+  'request_id',
+  'detail',
+  'prev_hash',
+  'hash',
+] as const;
+
+/** Rows per INSERT statement (17 parameters each, well under PostgreSQL's 65535). */
+const ROWS_PER_INSERT = 500;
+
+interface RawEvent {
+  project_id: string;
+  seq: string | number;
+  time: Date | string;
+  actor_kind: string;
+  actor_id: string;
+  actor_workspace: string;
+  actor_client: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  outcome: string;
+  reason: string;
+  client_ip: string;
+  request_id: string;
+  detail: Record<string, string | number | boolean> | string;
+  prev_hash: string;
+  hash: string;
+}
+
+function fromRaw(r: RawEvent): AuditEventRow {
+  return {
+    projectId: r.project_id,
+    seq: Number(r.seq),
+    time: new Date(r.time),
+    actorKind: r.actor_kind,
+    actorId: r.actor_id,
+    actorWorkspace: r.actor_workspace,
+    actorClient: r.actor_client,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    outcome: r.outcome,
+    reason: r.reason,
+    clientIp: r.client_ip,
+    requestId: r.request_id,
+    detail: typeof r.detail === 'string' ? (JSON.parse(r.detail) as AuditEventRow['detail']) : r.detail,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+function values(row: AuditEventRow): unknown[] {
+  return [
+    row.projectId,
+    row.seq,
+    row.time,
+    row.actorKind,
+    row.actorId,
+    row.actorWorkspace,
+    row.actorClient,
+    row.action,
+    row.targetType,
+    row.targetId,
+    row.outcome,
+    row.reason,
+    row.clientIp,
+    row.requestId,
+    JSON.stringify(row.detail),
+    row.prevHash,
+    row.hash,
+  ];
+}
+
+interface RawHead {
+  project_id: string;
+  seq: string | number;
+  hash: string;
+  anchor_seq: string | number;
+  anchor_hash: string;
+}
+
+const headFromRaw = (r: RawHead): AuditChainHead => ({
+  projectId: r.project_id,
+  seq: Number(r.seq),
+  hash: r.hash,
+  anchorSeq: Number(r.anchor_seq),
+  anchorHash: r.anchor_hash,
+});
+
+/**
+ * audit_events and audit_chain_heads over raw SQL. Append-only: the only
+ * statements that change an event are the INSERT of appendChain and the
+ * DELETE of prune (the table's trigger refuses anything else; see the
+ * migration).
+ */
+export class AuditRepository implements AuditEventsPort {
+  constructor(private readonly dataSource: DataSource) {}
+
+  appendChain(projectId: string, build: (head: { seq: number; hash: string }) => AuditEventRow[]): Promise<AuditEventRow[]> {
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query('INSERT INTO audit_chain_heads (project_id) VALUES ($1) ON CONFLICT (project_id) DO NOTHING', [projectId]);
+      // The chain head's row lock orders every writer of this project, on every replica, until commit.
+      const heads: RawHead[] = await tx.query('SELECT project_id, seq, hash, anchor_seq, anchor_hash FROM audit_chain_heads WHERE project_id = $1 FOR UPDATE', [projectId]);
+      const head = headFromRaw(heads[0]!);
+      const rows = build({ seq: head.seq, hash: head.hash });
+      if (rows.length === 0) return rows;
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+        const slice = rows.slice(i, i + ROWS_PER_INSERT);
+        const params: unknown[] = [];
+        const tuples = slice.map((row) => {
+          const base = params.length;
+          params.push(...values(row));
+          return `(${COLUMNS.map((c, j) => (c === 'detail' ? `$${base + j + 1}::jsonb` : `$${base + j + 1}`)).join(', ')})`;
+        });
+        await tx.query(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+      }
+      const last = rows[rows.length - 1]!;
+      await tx.query('UPDATE audit_chain_heads SET seq = $2, hash = $3 WHERE project_id = $1', [projectId, last.seq, last.hash]);
+      return rows;
+    });
+  }
+
+  async heads(projectId?: string): Promise<AuditChainHead[]> {
+    const rows: RawHead[] = projectId
+      ? await this.dataSource.query('SELECT * FROM audit_chain_heads WHERE project_id = $1', [projectId])
+      : await this.dataSource.query('SELECT * FROM audit_chain_heads ORDER BY project_id');
+    return rows.map(headFromRaw);
+  }
+
+  async query(q: AuditQuery): Promise<AuditEventRow[]> {
+    const where = ['project_id = $1', 'seq > $2'];
+    const params: unknown[] = [q.projectId, q.afterSeq];
+    const add = (sql: (n: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
+    };
+    if (q.since) add((n) => `time >= ${n}`, q.since);
+    if (q.until) add((n) => `time < ${n}`, q.until);
+    if (q.actorId) add((n) => `actor_id = ${n}`, q.actorId);
+    if (q.action?.endsWith('.')) add((n) => `starts_with(action, ${n})`, q.action);
+    else if (q.action) add((n) => `action = ${n}`, q.action);
+    if (q.targetType) add((n) => `target_type = ${n}`, q.targetType);
+    if (q.targetId) add((n) => `target_id = ${n}`, q.targetId);
+    if (q.outcome) add((n) => `outcome = ${n}`, q.outcome);
+    params.push(q.limit);
+    const rows: RawEvent[] = await this.dataSource.query(
+      `SELECT ${COLUMNS.join(', ')} FROM audit_events WHERE ${where.join(' AND ')} ORDER BY seq ASC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(fromRaw);
+  }
+
+  prune(projectId: string, cutoff: Date): Promise<number> {
+    return this.dataSource.transaction(async (tx) => {
+      const heads: RawHead[] = await tx.query('SELECT * FROM audit_chain_heads WHERE project_id = $1 FOR UPDATE', [projectId]);
+      if (heads.length === 0) return 0;
+      // The prefix of the chain older than the cutoff: up to the first event at or after it.
+      const last: { seq: string; hash: string }[] = await tx.query(
+        `SELECT seq, hash FROM audit_events
+          WHERE project_id = $1 AND seq < COALESCE((SELECT min(seq) FROM audit_events WHERE project_id = $1 AND time >= $2), 9223372036854775807)
+          ORDER BY seq DESC LIMIT 1`,
+        [projectId, cutoff],
+      );
+      if (last.length === 0) return 0;
+      const anchor = last[0]!;
+      await tx.query("SELECT set_config('nexus.audit_prune', 'on', true)");
+      const deleted: unknown[] = await tx.query('DELETE FROM audit_events WHERE project_id = $1 AND seq <= $2 RETURNING seq', [projectId, anchor.seq]);
+      await tx.query('UPDATE audit_chain_heads SET anchor_seq = $2, anchor_hash = $3 WHERE project_id = $1', [projectId, anchor.seq, anchor.hash]);
+      return deleted.length;
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import { ConnectError, Code, createContextKey, type ContextValues, type Interceptor } from '@connectrpc/connect';
+import type { AuditRecorder } from '../domain/audit/audit-recorder.js';
+import type { AuditActor, AuditEventInput, AuditOutcome } from '../domain/audit/types.js';
+import { NexusError } from '../domain/shared/errors.js';
+import type { Principal } from '../domain/shared/principal.js';
+import { policyOf, SERVICES } from './access.js';
+import { clientIpKey } from './client-ip.js';
+import { verifiedPrincipalKey } from './rate-limit.js';
+
+/** The request id of the request log line (fastify's request id), set per request like the client IP. */
+export const requestIdKey = createContextKey<string>('', { description: 'request id' });
+
+/** The noun of each published service's actions: `TokenService.GetToken` is `token.read`. */
+const NOUNS: ReadonlyMap<string, string> = new Map(
+  Object.values(SERVICES).map((s) => [s.typeName, s.name.replace(/Service$/, '').toLowerCase()]),
+);
+
+const VERBS: Readonly<Record<string, string>> = { get: 'read', list: 'list', watch: 'watch', create: 'create', update: 'update', delete: 'delete' };
+
+/**
+ * The action of a method: the service's noun, then the method's verb (Get
+ * is `read`) and the rest of its name in snake case, the noun itself left
+ * out: `GetToken` -> `token.read`, `RefreshToken` -> `token.refresh`,
+ * `EnableCatalogProvider` -> `provider.enable_catalog`,
+ * `GetPendingFields` -> `connection.read_pending_fields`.
+ */
+export function actionOf(typeName: string, methodName: string): string {
+  const noun = NOUNS.get(typeName) ?? typeName.split('.').pop()!.toLowerCase();
+  const words = methodName.split(/(?=[A-Z])/).map((w) => w.toLowerCase());
+  const rest = words.slice(1).filter((w) => w !== noun && w !== `${noun}s`);
+  const verb = VERBS[words[0]!] ?? words[0]!;
+  return [noun, [verb, ...rest].join('_')].join('.');
+}
+
+/** Verbs whose events are written before the call returns; reads are batched (see AuditRecorder). */
+const READ_VERBS = /^(read|list|watch|refresh)(_|$)/;
+
+/** The request fields that name the call's target, first match wins. */
+const TARGET_FIELDS: readonly [string, string | undefined][] = [
+  ['connectionId', 'connection'],
+  ['providerId', 'provider'],
+  ['clientId', 'client'],
+  ['id', undefined],
+  ['name', undefined],
+  ['workspaceId', 'workspace'],
+];
+
+function targetOf(message: unknown, noun: string): AuditEventInput['target'] {
+  if (!message || typeof message !== 'object') return undefined;
+  const m = message as Record<string, unknown>;
+  for (const [field, type] of TARGET_FIELDS) {
+    const value = m[field];
+    if (typeof value === 'string' && value !== '') return { type: type ?? noun, id: value };
+  }
+  return undefined;
+}
+
+/** What a created resource comes back as: its id, on the response's first message field that has one. */
+function createdTargetOf(message: unknown, noun: string): AuditEventInput['target'] {
+  if (!message || typeof message !== 'object') return undefined;
+  const nested = (message as Record<string, unknown>)[noun];
+  if (nested && typeof nested === 'object') {
+    const id = (nested as Record<string, unknown>).id;
+    if (typeof id === 'string' && id !== '') return { type: noun, id };
+  }
+  return undefined;
+}
+
+function actorOf(p: Principal): AuditActor {
+  if (p.user) return { kind: 'end_user', accountId: p.user.accountId, workspaceId: p.user.workspaceId, clientId: p.user.clientId };
+  return { kind: 'api_key', keyId: p.keyId };
+}
+
+/** denied: the caller was refused (no or weak credentials, another workspace); failed: anything else that went wrong. */
+function outcomeOf(err: unknown): { outcome: AuditOutcome; reason: string } {
+  if (err instanceof NexusError) {
+    const denied = err.kind === 'unauthenticated' || err.kind === 'permission_denied';
+    return { outcome: denied ? 'denied' : 'failed', reason: err.reason };
+  }
+  if (err instanceof ConnectError) {
+    const denied = err.code === Code.Unauthenticated || err.code === Code.PermissionDenied;
+    return { outcome: denied ? 'denied' : 'failed', reason: Code[err.code] ?? 'UNKNOWN' };
+  }
+  return { outcome: 'failed', reason: 'INTERNAL' };
+}
+
+async function principalOf(values: ContextValues): Promise<Principal | undefined> {
+  const verified = values.get(verifiedPrincipalKey);
+  if (!verified) return undefined;
+  return verified.then(
+    (p) => p,
+    () => undefined,
+  );
+}
+
+/**
+ * Audits every call of the published API, driven by the access table: the
+ * action from the method, the target from the request's resource field,
+ * the project and actor from the verified credentials, the outcome (with
+ * the ErrorReason of a refusal or failure), the client IP and request id.
+ * Calls with no verified caller have no project to record into and are
+ * skipped here: `public`, `state` and `client` methods (sign-in, token
+ * exchange, handoff, revoke, the capture page) are audited by the domain,
+ * which knows their project and account; an unknown or revoked key is too.
+ *
+ * Sits after the rate limiter (which verified the credentials) and before
+ * the access interceptor, so it sees access refusals. While the audit
+ * buffer is full, calls are refused (UNAVAILABLE, AUDIT_BACKLOG_FULL)
+ * before they run.
+ */
+export function auditInterceptor(audit: AuditRecorder): Interceptor {
+  return (next) => async (req) => {
+    const policy = policyOf(req.service.typeName, req.method.name);
+    if (!policy || policy.kind === 'public' || policy.kind === 'state' || policy.kind === 'client') return next(req);
+    audit.admit();
+    const noun = NOUNS.get(req.service.typeName)!;
+    const action = actionOf(req.service.typeName, req.method.name);
+    const base = {
+      action,
+      clientIp: req.contextValues.get(clientIpKey) || undefined,
+      requestId: req.contextValues.get(requestIdKey) || undefined,
+    };
+    let res;
+    try {
+      res = await next(req);
+    } catch (err) {
+      const principal = await principalOf(req.contextValues);
+      if (principal) audit.record({ ...base, projectId: principal.projectId, actor: actorOf(principal), target: targetOf(req.message, noun), ...outcomeOf(err) });
+      throw err;
+    }
+    const principal = await principalOf(req.contextValues);
+    if (principal) {
+      const verb = action.slice(noun.length + 1);
+      // A created resource is the target (not the workspace it was created in).
+      const created = verb === 'create' && !res.stream ? createdTargetOf(res.message, noun) : undefined;
+      const target = created ?? targetOf(req.message, noun);
+      const event: AuditEventInput = { ...base, projectId: principal.projectId, actor: actorOf(principal), outcome: 'success', ...(target ? { target } : {}) };
+      if (READ_VERBS.test(verb)) audit.record(event);
+      else await audit.write(event);
+    }
+    return res;
+  };
+}
