@@ -82,7 +82,7 @@ function callsFor(target: Target, protocol: Protocol) {
   return {
     getToken: async (i: number) => {
       const c = callable[i % callable.length]!;
-      const res = await tokens.getToken({ connectionId: c.id }, { headers: auth });
+      const res = (await tokens.getToken({ connectionId: c.id }, { headers: auth })).credential!;
       if (res.credentials.case !== 'oauth2' || res.credentials.value.accessToken !== c.accessToken) {
         throw new Error(`GetToken returned the wrong credential for ${c.id}`);
       }

@@ -206,7 +206,7 @@ record('start to first GetToken, PostgreSQL (first start, empty compile cache)',
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(server.pid))), 100);
     const w = await runLoad(32, LOAD_MS, async () => {
-      const res = await tokens.getToken({ connectionId: pgCallable.id }, { headers: auth });
+      const res = (await tokens.getToken({ connectionId: pgCallable.id }, { headers: auth })).credential!;
       if (res.credentials.case !== 'oauth2' || res.credentials.value.accessToken !== pgCallable.accessToken) throw new Error('wrong credential');
     });
     clearInterval(sampler);

@@ -29,7 +29,7 @@ const transport = createGrpcTransport({
 const tokens = createClient(TokenService, transport);
 
 try {
-  const res = await tokens.getToken({ connectionId });
+  const res = (await tokens.getToken({ connectionId })).credential!;
   const type = StrategyType[res.strategy?.type ?? StrategyType.UNSPECIFIED];
   const expires = res.expireTime ? `expires ${new Date(Number(res.expireTime.seconds) * 1000).toISOString()}` : 'static, does not expire';
   switch (res.credentials.case) {

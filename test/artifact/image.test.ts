@@ -110,7 +110,7 @@ describe.each(['embedded', 'postgres'] as const)('the image on the %s database',
     const created = await admin.connections.createConnection({ workspaceId: 'ws-image', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
     const apiKey = `ak_image_${backend}_${Date.now()}`;
     await anon.connections.submitCredentials({ state: created.state, credentials: { api_key: apiKey } });
-    const token = await admin.tokens.getToken({ connectionId: created.connection!.id });
+    const token = (await admin.tokens.getToken({ connectionId: created.connection!.id })).credential!;
     expect(token.connectionId).toBe(created.connection!.id);
     expect(token.strategy?.type).toBe(StrategyType.API_KEY);
     expect(token.credentials).toEqual({ case: 'apiKey', value: expect.objectContaining({ apiKey }) });

@@ -190,7 +190,7 @@ describe('nexus start --workers: SIGTERM while a request is in flight', () => {
       const exited = server.stop('SIGTERM');
       await new Promise((r) => setTimeout(r, 1_000));
       release();
-      const answer = await inFlight;
+      const answer = (await inFlight).credential!;
       expect(answer.credentials.case).toBe('oauth2');
       expect((answer.credentials.value as { accessToken: string }).accessToken).toBe('after-drain');
       expect(await exited).toBe(0);

@@ -92,15 +92,15 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     expect((await api.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
     expect(mcp.provider.tokenRequests.at(-1)).toEqual({ grant: 'authorization_code', resource: mcp.serverUrl, clientId });
 
-    const token = await api.tokens.getToken({ connectionId: id });
+    const token = (await api.tokens.getToken({ connectionId: id })).credential!;
     expect(token.strategy?.type).toBe(StrategyType.OAUTH2);
     const accessToken = (token.credentials.value as { accessToken: string }).accessToken;
     expect(await callWhoami(mcp.serverUrl, accessToken)).toEqual({ clientId, resource: mcp.serverUrl });
 
     // Refresh sends the resource again; the new token works, the old refresh token is spent.
-    const refreshed = await api.tokens.refreshToken({ connectionId: id });
+    const refreshed = (await api.tokens.refreshToken({ connectionId: id })).credential!;
     expect(mcp.provider.tokenRequests.at(-1)).toEqual({ grant: 'refresh_token', resource: mcp.serverUrl, clientId });
-    const newToken = (refreshed.token!.credentials.value as { accessToken: string }).accessToken;
+    const newToken = (refreshed.credentials.value as { accessToken: string }).accessToken;
     expect(newToken).not.toBe(accessToken);
     expect((await callWhoami(mcp.serverUrl, newToken)).clientId).toBe(clientId);
 
@@ -127,7 +127,7 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     expect(mcp.provider.registrations).toBe(before);
     expect(new URL(a.providerUrl).searchParams.get('client_id')).toBe(new URL(b.providerUrl).searchParams.get('client_id'));
     for (const { id } of [a, b]) {
-      const token = await api.tokens.getToken({ connectionId: id });
+      const token = (await api.tokens.getToken({ connectionId: id })).credential!;
       expect((await callWhoami(mcp.serverUrl, (token.credentials.value as { accessToken: string }).accessToken)).resource).toBe(mcp.serverUrl);
     }
   });
@@ -168,7 +168,7 @@ describe.each(BACKENDS)('MCP server connections end to end (%s)', (backend) => {
     expect(created.connection?.status).toBe(ConnectionStatus.ACTIVE);
     expect(mcp.provider.registrations).toBe(before);
 
-    const token = await api.tokens.getToken({ connectionId: created.connection!.id });
+    const token = (await api.tokens.getToken({ connectionId: created.connection!.id })).credential!;
     expect(token.strategy?.type).toBe(StrategyType.BEARER);
     const bearer = (token.credentials.value as { token: string }).token;
     expect(bearer).toBe(userToken);
@@ -234,7 +234,7 @@ describe.each(BACKENDS)('MCP connections refreshed by the background worker (%s)
     const connectedAt = Date.now();
     const id = created.connection!.id;
     const clientId = new URL(providerUrl).searchParams.get('client_id')!;
-    const first = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credentials.value as { accessToken: string }).accessToken;
+    const first = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credential!.credentials.value as { accessToken: string }).accessToken;
     const exchanges = mcp.provider.tokenRequests.length;
 
     await new Promise((r) => setTimeout(r, 6_500));
@@ -246,7 +246,7 @@ describe.each(BACKENDS)('MCP connections refreshed by the background worker (%s)
     expect(row.status).toBe('ACTIVE');
     expect(row.updatedAt.getTime() - connectedAt).toBeGreaterThanOrEqual(3_000);
 
-    const next = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credentials.value as { accessToken: string }).accessToken;
+    const next = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credential!.credentials.value as { accessToken: string }).accessToken;
     expect(next).not.toBe(first);
     expect(await callWhoami(mcp.serverUrl, next)).toEqual({ clientId, resource: mcp.serverUrl });
   });

@@ -3,7 +3,7 @@ import { toJsonString } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
-import { GetTokenResponseSchema, StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
+import { CredentialSchema, StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
 import { callback, connectViaConsent, throughNexus } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
@@ -59,17 +59,17 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     const got = await api.connections.getConnection({ connectionId: id });
     expect(got.connection?.status).toBe(ConnectionStatus.ACTIVE);
 
-    const token = await api.tokens.getToken({ connectionId: id });
+    const token = (await api.tokens.getToken({ connectionId: id })).credential!;
     expect(token.strategy?.type).toBe(StrategyType.OAUTH2);
     expect(token.credentials.case).toBe('oauth2');
     const first = token.credentials.value as { accessToken: string };
     expect(first.accessToken.split('.')).toHaveLength(3); // the server's JWT, passed through
-    expect(toJsonString(GetTokenResponseSchema, token)).not.toMatch(/refresh/i);
+    expect(toJsonString(CredentialSchema, token)).not.toMatch(/refresh/i);
     expect(auth.refreshRequests).toBe(0);
 
     // Ask for more lifetime than the token has left: Nexus refreshes on demand.
     const before = auth.refreshRequests;
-    const refreshed = await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 3600n, nanos: 0 } });
+    const refreshed = (await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 3600n, nanos: 0 } })).credential!;
     expect(auth.refreshRequests).toBe(before + 1);
     expect((refreshed.credentials.value as { accessToken: string }).accessToken).not.toBe(first.accessToken);
 
@@ -78,9 +78,9 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     expect(auth.refreshRequests).toBe(before + 1);
 
     // Forced refresh.
-    const forced = await api.tokens.refreshToken({ connectionId: id });
+    const forced = (await api.tokens.refreshToken({ connectionId: id })).credential!;
     expect(auth.refreshRequests).toBe(before + 2);
-    expect(forced.token?.credentials.case).toBe('oauth2');
+    expect(forced.credentials.case).toBe('oauth2');
 
     // Delete revokes at the provider (RFC 7009) and erases the credentials.
     const deleted = await api.connections.deleteConnection({ connectionId: id });
@@ -99,8 +99,8 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     try {
       await api.tokens.refreshToken({ connectionId: id });
       await api.tokens.refreshToken({ connectionId: id });
-      const token = await api.tokens.refreshToken({ connectionId: id });
-      expect(token.token?.credentials.case).toBe('oauth2');
+      const token = (await api.tokens.refreshToken({ connectionId: id })).credential!;
+      expect(token.credentials.case).toBe('oauth2');
       const conn = await api.connections.getConnection({ connectionId: id });
       expect(conn.connection?.status).toBe(ConnectionStatus.ACTIVE);
     } finally {
@@ -133,8 +133,8 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     }
     expect((await api.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
     // The old refresh token was not consumed: the next refresh succeeds.
-    const token = await api.tokens.refreshToken({ connectionId: id });
-    expect(token.token?.credentials.case).toBe('oauth2');
+    const token = (await api.tokens.refreshToken({ connectionId: id })).credential!;
+    expect(token.credentials.case).toBe('oauth2');
   });
 
   it('answers UNAVAILABLE when the token endpoint times out, at exchange and at refresh, changing nothing it should not', async () => {
@@ -262,7 +262,7 @@ describe.each(BACKENDS)('OAuth2 connection end to end (%s)', (backend) => {
     expect(authUrl.origin + authUrl.pathname).toBe(`${auth.issuer}/authorize`);
     const result = await callback(await auth.consent(providerUrl));
     expect(new URL(result.location!).searchParams.get('status')).toBe('success');
-    const token = await api.tokens.getToken({ connectionId: created.connection!.id });
+    const token = (await api.tokens.getToken({ connectionId: created.connection!.id })).credential!;
     expect(token.credentials.case).toBe('oauth2');
     // Revocation uses the discovered revocation endpoint.
     const deleted = await api.connections.deleteConnection({ connectionId: created.connection!.id });

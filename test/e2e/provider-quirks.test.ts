@@ -81,7 +81,7 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
     return { id: created.connection!.id, authUrl: new URL(providerUrl), status: back.searchParams.get('status'), error: back.searchParams.get('error') };
   }
   const accessToken = async (id: string, minRemainingSeconds = 0) => {
-    const res = await api.tokens.getToken({ connectionId: id, ...(minRemainingSeconds ? { minRemaining: { seconds: BigInt(minRemainingSeconds), nanos: 0 } } : {}) });
+    const res = (await api.tokens.getToken({ connectionId: id, ...(minRemainingSeconds ? { minRemaining: { seconds: BigInt(minRemainingSeconds), nanos: 0 } } : {}) })).credential!;
     return (res.credentials.value as { accessToken: string }).accessToken;
   };
 

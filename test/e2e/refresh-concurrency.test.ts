@@ -44,10 +44,10 @@ describe.each(BACKENDS)('single-flight refresh in one process (%s)', (backend) =
     const before = auth.refreshRequests;
     const results = await Promise.all(Array.from({ length: CALLERS }, () => api.tokens.getToken({ connectionId: id })));
     expect(auth.refreshRequests - before).toBe(1);
-    const tokens = new Set(results.map(accessToken));
+    const tokens = new Set(results.map((r) => accessToken(r.credential!)));
     expect(tokens.size).toBe(1);
     // And the refreshed token is what is stored: later calls need no refresh.
-    const again = await api.tokens.getToken({ connectionId: id });
+    const again = (await api.tokens.getToken({ connectionId: id })).credential!;
     expect(accessToken(again)).toBe([...tokens][0]);
     expect(auth.refreshRequests - before).toBe(1);
     expect((await api.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
@@ -100,7 +100,7 @@ describe('single-flight refresh across two server processes on one PostgreSQL', 
       Array.from({ length: CALLERS }, (_, i) => (i % 2 === 0 ? a! : b!).tokens.getToken({ connectionId: id })),
     );
     expect(auth.refreshRequests - before).toBe(1);
-    expect(new Set(results.map(accessToken)).size).toBe(1);
+    expect(new Set(results.map((r) => accessToken(r.credential!))).size).toBe(1);
   });
 
   it('drains and exits cleanly on SIGTERM', async () => {

@@ -119,7 +119,7 @@ describe('kill -9 of one of three replicas in the middle of a refresh', () => {
     });
     const row = await readRow(db.url, id);
     expect(row).toMatchObject({ status: 'ACTIVE', refresh_attempt_id: null, refresh_lease_until: null });
-    const token = await survivor!.tokens.getToken({ connectionId: id });
+    const token = (await survivor!.tokens.getToken({ connectionId: id })).credential!;
     expect(token.expireTime!.seconds).toBeGreaterThan(BigInt(Math.floor((Date.now() + HOUR_MS / 2) / 1000)));
     // Resent once by the replica that took over: harmless for a provider that does not rotate.
     expect(as.uses(h.refreshToken)).toBeGreaterThanOrEqual(2);

@@ -70,7 +70,7 @@ describe('background refresh worker across two server processes on one PostgreSQ
     expect(successes.reduce((x, y) => x + y, 0)).toBe(CONNECTIONS);
     // Agents get the refreshed token without a refresh of their own.
     const before = as.presented.length;
-    const token = await b.tokens.getToken({ connectionId: ids[0]! });
+    const token = (await b.tokens.getToken({ connectionId: ids[0]! })).credential!;
     expect(token.expireTime!.seconds).toBeGreaterThan(BigInt(Math.floor((Date.now() + HOUR_MS / 2) / 1000)));
     expect(as.presented.length).toBe(before);
     // 30 connections through the consent page (GET, POST, consent, callback each), then up to 60 s of waiting.
@@ -136,7 +136,7 @@ describe('background refresh when the authorization server fails (one server pro
     }, 30_000).then((row) => {
       expect(row).toMatchObject({ status: 'ACTIVE', refresh_failures: 0, refresh_next_attempt_at: null, refresh_attempt_id: null });
     });
-    const token = await api.tokens.getToken({ connectionId: id });
+    const token = (await api.tokens.getToken({ connectionId: id })).credential!;
     expect(token.credentials.case).toBe('oauth2');
   });
 

@@ -125,10 +125,10 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     for (const headers of variants) {
       const c = clientsWithHeaders(nexus.baseUrl, headers);
       expect((await c.connections.getConnection({ connectionId: main.staticId })).connection?.workspaceId).toBe('ws-main');
-      expect((await c.tokens.getToken({ connectionId: main.staticId })).credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
+      expect((await c.tokens.getToken({ connectionId: main.staticId })).credential!.credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
     }
     const agent = clientsWithHeaders(nexus.baseUrl, { 'x-api-key': keys.tokens });
-    expect((await agent.tokens.getToken({ connectionId: main.staticId })).credentials.case).toBe('apiKey');
+    expect((await agent.tokens.getToken({ connectionId: main.staticId })).credential!.credentials.case).toBe('apiKey');
   });
 
   it('enforces scopes', async () => {
@@ -142,7 +142,7 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     await expectConnectError(tokensOnly.connections.getConnection({ connectionId: main.staticId }), Code.PermissionDenied, 'SCOPE_MISSING');
     await expectConnectError(tokensOnly.connections.listConnections({}), Code.PermissionDenied, 'SCOPE_MISSING');
     await expectConnectError(tokensOnly.connections.deleteConnection({ connectionId: main.staticId }), Code.PermissionDenied, 'SCOPE_MISSING');
-    expect((await tokensOnly.tokens.getToken({ connectionId: main.staticId })).credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
+    expect((await tokensOnly.tokens.getToken({ connectionId: main.staticId })).credential!.credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
 
     err = await expectConnectError(connectionsOnly.tokens.getToken({ connectionId: main.staticId }), Code.PermissionDenied, 'SCOPE_MISSING');
     expect(err.findDetails(ErrorInfoSchema)[0]?.metadata.scope).toBe('tokens');
@@ -230,7 +230,7 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
 
     // This project's rows are exactly as they were.
     expect(await snapshot()).toEqual(before);
-    expect((await admin.tokens.getToken({ connectionId: staticId })).credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
+    expect((await admin.tokens.getToken({ connectionId: staticId })).credential!.credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
     expect((await admin.connections.getPendingFields({ connectionId: pendingId })).schema).toEqual(FIELDS_SCHEMA);
     const stored = await nexus.app.store.providers.findById('prj_default', oauthProviderId);
     expect(nexus.app.providers.clientSecret(stored!)).toBe(auth.clientSecret);
@@ -289,7 +289,7 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     );
     expect(invalid.findDetails(ErrorInfoSchema)[0]?.metadata.field).toBe('min_remaining');
     // And success, with the same payload as over Connect.
-    expect((await a.tokens.getToken({ connectionId: main.staticId })).credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
+    expect((await a.tokens.getToken({ connectionId: main.staticId })).credential!.credentials.value).toMatchObject({ apiKey: CAPTURED_KEY });
     expect((await anon.providers.listProviders({})).providers.map((p) => p.name)).toContain('acme-api');
   });
 

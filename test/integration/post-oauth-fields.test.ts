@@ -88,7 +88,7 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
     const listed = (await api.connections.listConnections({ workspaceId: 'ws-fields' })).connections;
     expect(listed.map((c) => [c.id, c.fields])).toEqual([[id, { subdomain: 'acme-corp', team: 'blue' }]]);
 
-    const token = await api.tokens.getToken({ connectionId: id });
+    const token = (await api.tokens.getToken({ connectionId: id })).credential!;
     expect(token.strategy?.type).toBe(StrategyType.OAUTH2);
     expect(token.credentials.case).toBe('oauth2');
     const accessToken = (token.credentials.value as { accessToken: string }).accessToken;
@@ -152,7 +152,7 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
     const second = await consent('fields-oauth', 'ws-twice');
     // Consent alone does not replace the working connection.
     expect((await api.connections.getConnection({ connectionId: first.id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
-    expect((await api.tokens.getToken({ connectionId: first.id })).credentials.case).toBe('oauth2');
+    expect((await api.tokens.getToken({ connectionId: first.id })).credential!.credentials.case).toBe('oauth2');
     await api.connections.finalizeConnection({ connectionId: second.id, fields: { subdomain: 'second' } });
     const old = (await api.connections.getConnection({ connectionId: first.id })).connection!;
     expect(old.status).toBe(ConnectionStatus.REVOKED);

@@ -340,7 +340,7 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
     // Nothing changed.
     expect((await admin.providers.getProvider({ provider: provider.id })).provider?.name).toBe('del-in-use');
     expect((await admin.connections.getConnection({ connectionId: connectionId })).connection?.status).toBe(ConnectionStatus.ACTIVE);
-    expect((await admin.tokens.getToken({ connectionId })).credentials.case).toBe('apiKey');
+    expect((await admin.tokens.getToken({ connectionId })).credential!.credentials.case).toBe('apiKey');
 
     await admin.providers.deleteProvider({ provider: 'del-in-use', force: true });
     await expectConnectError(admin.providers.getProvider({ provider: 'del-in-use' }), Code.NotFound, 'PROVIDER_NOT_FOUND');

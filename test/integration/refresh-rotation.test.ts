@@ -65,8 +65,8 @@ describe.each(BACKENDS)('an interrupted refresh and the provider\'s refresh_toke
   it('declared stable, even though never refreshed: another caller resends it and completes', async () => {
     const id = await interrupted('stable', null);
     const before = auth.refreshRequests;
-    const refreshed = await api.tokens.refreshToken({ connectionId: id });
-    expect(refreshed.token?.credentials.case).toBe('oauth2');
+    const refreshed = (await api.tokens.refreshToken({ connectionId: id })).credential!;
+    expect(refreshed.credentials.case).toBe('oauth2');
     expect(auth.refreshRequests).toBe(before + 1);
     const row = (await nexus.app.store.connections.findById('prj_default', id))!;
     expect([row.status, row.refreshAttemptId]).toEqual(['ACTIVE', null]);

@@ -50,7 +50,7 @@ describe('secrets at rest and in logs', () => {
     const err = await expectConnectError(api.tokens.getToken({ connectionId: b }), Code.DataLoss, 'CREDENTIAL_UNREADABLE');
     expect(err.rawMessage).not.toContain('key-of-workspace');
     // The original still opens: the failure is the binding, not the key.
-    const ok = await api.tokens.getToken({ connectionId: a });
+    const ok = (await api.tokens.getToken({ connectionId: a })).credential!;
     expect(ok.credentials.value).toMatchObject({ apiKey: 'key-of-workspace-a-1234' });
   });
 
@@ -74,7 +74,7 @@ describe('secrets at rest and in logs', () => {
     const callbackUrl = new URL(await auth.consent(created.authUrl));
     await user.fetch(callbackUrl.href);
     await api.tokens.refreshToken({ connectionId: created.connection!.id });
-    const token = await api.tokens.getToken({ connectionId: created.connection!.id });
+    const token = (await api.tokens.getToken({ connectionId: created.connection!.id })).credential!;
     const row = (await nexus.app.store.connections.findById(created.connection!.projectId, created.connection!.id))!;
     const stored = openCredentials<TokenSet>(ring1, row);
     // A failed call with a secret-looking key must not echo it either.
@@ -139,7 +139,7 @@ describe('secrets at rest and in logs', () => {
     const replica = await startTestApp({ backend: 'postgres', databaseUrl: db.url, keyRing: onlyK2 });
     try {
       const r = clients(replica.baseUrl, ADMIN_KEY);
-      expect((await r.tokens.getToken({ connectionId: id })).credentials.value).toMatchObject({ apiKey: 'rotating-secret-4242' });
+      expect((await r.tokens.getToken({ connectionId: id })).credential!.credentials.value).toMatchObject({ apiKey: 'rotating-secret-4242' });
       const created = await r.connections.createConnection({
         workspaceId: 'ws-after-rotation',
         provider: { case: 'providerName', value: 'local-oauth' },

@@ -155,7 +155,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     );
     await expectConnectError(anon.connections.getCredentialSchema({ state }), Code.FailedPrecondition, 'STATE_ALREADY_USED');
 
-    const token = await admin.tokens.getToken({ connectionId: id });
+    const token = (await admin.tokens.getToken({ connectionId: id })).credential!;
     expect(token.connectionId).toBe(id);
     expect(token.strategy?.type).toBe(StrategyType.API_KEY);
     expect(token.strategy?.apiKey).toMatchObject({ location: ApiKeyLocation.HEADER, name: 'X-Acme-Key', prefix: '', field: 'api_key' });
@@ -187,7 +187,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     expect(violationText(err)).not.toContain(password);
     const res = await anon.connections.submitCredentials({ state, credentials: { username: 'alice@example.com', password } });
     expect(res.redirectUrl).toBe(`${RETURN_URL}?status=success&connection_id=${id}`);
-    const token = await admin.tokens.getToken({ connectionId: id });
+    const token = (await admin.tokens.getToken({ connectionId: id })).credential!;
     expect(token.strategy?.type).toBe(StrategyType.BASIC_AUTH);
     expect(token.credentials).toEqual({ case: 'basicAuth', value: expect.objectContaining({ username: 'alice@example.com', password }) });
     await expectConnectError(admin.tokens.refreshToken({ connectionId: id }), Code.FailedPrecondition, 'STATIC_CREDENTIAL');
@@ -200,7 +200,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     const sessionToken = secret('aws_session_');
     const first = await start('aws-s3', 'ws-aws-default');
     await anon.connections.submitCredentials({ state: first.state, credentials: { access_key_id: 'AKIAEXAMPLE1', secret_access_key: secretKey } });
-    const t1 = await admin.tokens.getToken({ connectionId: first.id });
+    const t1 = (await admin.tokens.getToken({ connectionId: first.id })).credential!;
     expect(t1.strategy?.type).toBe(StrategyType.AWS_SIGV4);
     expect(t1.credentials).toEqual({
       case: 'awsSigv4',
@@ -217,7 +217,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
       state: second.state,
       credentials: { access_key_id: 'AKIAEXAMPLE2', secret_access_key: secretKey, session_token: sessionToken, region: 'us-east-2' },
     });
-    const t2 = await admin.tokens.getToken({ connectionId: second.id });
+    const t2 = (await admin.tokens.getToken({ connectionId: second.id })).credential!;
     expect(t2.credentials).toEqual({
       case: 'awsSigv4',
       value: expect.objectContaining({ accessKeyId: 'AKIAEXAMPLE2', secretAccessKey: secretKey, sessionToken, region: 'us-east-2', service: 's3' }),
@@ -233,7 +233,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     const schema = await anon.connections.getCredentialSchema({ state });
     expect(schema.schema).toMatchObject({ required: ['token'], properties: { token: { format: 'password' } } });
     await anon.connections.submitCredentials({ state, credentials: { token: bearer } });
-    const token = await admin.tokens.getToken({ connectionId: id });
+    const token = (await admin.tokens.getToken({ connectionId: id })).credential!;
     expect(token.strategy?.type).toBe(StrategyType.BEARER);
     expect(token.credentials).toEqual({ case: 'bearer', value: expect.objectContaining({ token: bearer }) });
     await expectConnectError(admin.tokens.refreshToken({ connectionId: id }), Code.FailedPrecondition, 'STATIC_CREDENTIAL');
@@ -261,7 +261,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
       state,
       credentials: { api_key: key, account_id: 'acct_42', webhook_secret: webhook, site: 'eu' },
     });
-    const token = await admin.tokens.getToken({ connectionId: id });
+    const token = (await admin.tokens.getToken({ connectionId: id })).credential!;
     expect(token.strategy?.type).toBe(StrategyType.API_KEY);
     expect(token.strategy?.apiKey).toMatchObject({ location: ApiKeyLocation.QUERY, name: 'key', prefix: 'Key ', field: 'api_key' });
     expect(token.credentials).toEqual({ case: 'apiKey', value: expect.objectContaining({ apiKey: key }) });
@@ -278,14 +278,14 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     await anon.connections.submitCredentials({ state: first.state, credentials: { api_key: oldKey } });
     const second = await start('acme-api', 'ws-rotate');
     // Starting a new capture does not disturb the active one.
-    expect((await admin.tokens.getToken({ connectionId: first.id })).credentials.value).toMatchObject({ apiKey: oldKey });
+    expect((await admin.tokens.getToken({ connectionId: first.id })).credential!.credentials.value).toMatchObject({ apiKey: oldKey });
     await anon.connections.submitCredentials({ state: second.state, credentials: { api_key: newKey } });
     const old = (await admin.connections.getConnection({ connectionId: first.id })).connection!;
     expect(old.status).toBe(ConnectionStatus.REVOKED);
     expect(old.supersededBy).toBe(second.id);
     await expectConnectError(admin.tokens.getToken({ connectionId: first.id }), Code.FailedPrecondition, 'CONNECTION_NOT_ACTIVE');
     expect(await sealedCredentials(first.id)).toBeNull();
-    expect((await admin.tokens.getToken({ connectionId: second.id })).credentials.value).toMatchObject({ apiKey: newKey });
+    expect((await admin.tokens.getToken({ connectionId: second.id })).credential!.credentials.value).toMatchObject({ apiKey: newKey });
   });
 
   it('serves the capture page (the web app) without the state or any secret in it; the old URL redirects there', async () => {

@@ -75,10 +75,10 @@ describe('GetToken cache across two replicas on one PostgreSQL', () => {
     await sql.connect();
     // The connection's own events must reach B first, or they would (rightly) drop B's entry below.
     await everyEventReachedB(sql);
-    const token = accessToken(await apiB.tokens.getToken({ connectionId: id }));
+    const token = accessToken((await apiB.tokens.getToken({ connectionId: id })).credential!);
     // B now answers from its cache: a row change that publishes no event stays invisible to it.
     await sql.query(`UPDATE connections SET status = 'FAILED' WHERE id = $1`, [id]);
-    expect(accessToken(await apiB.tokens.getToken({ connectionId: id }))).toBe(token);
+    expect(accessToken((await apiB.tokens.getToken({ connectionId: id })).credential!)).toBe(token);
     await sql.query(`UPDATE connections SET status = 'ACTIVE' WHERE id = $1`, [id]);
     await sql.end();
     return { id, token };
@@ -101,11 +101,11 @@ describe('GetToken cache across two replicas on one PostgreSQL', () => {
 
   it('serves the refreshed token, not the cached one, after a refresh through replica A', async () => {
     const { id, token } = await connectedAndCachedOnB('refreshed');
-    const refreshed = accessToken((await apiA.tokens.refreshToken({ connectionId: id })).token!);
+    const refreshed = accessToken((await apiA.tokens.refreshToken({ connectionId: id })).credential!);
     expect(refreshed).not.toBe(token);
-    await within(PROMPTLY_MS, async () => accessToken(await apiB.tokens.getToken({ connectionId: id })) === refreshed);
+    await within(PROMPTLY_MS, async () => accessToken((await apiB.tokens.getToken({ connectionId: id })).credential!) === refreshed);
     // Replica A serves the new one at once.
-    expect(accessToken(await apiA.tokens.getToken({ connectionId: id }))).toBe(refreshed);
+    expect(accessToken((await apiA.tokens.getToken({ connectionId: id })).credential!)).toBe(refreshed);
   });
 
   it('refuses promptly once a rejected refresh on replica A made the connection need attention', async () => {
@@ -129,7 +129,7 @@ describe('GetToken cache across two replicas on one PostgreSQL', () => {
     await sql.connect();
     // The connection's own events must reach B first, or they would (rightly) drop B's entry below.
     await everyEventReachedB(sql);
-    const headerOn = async (api: Clients) => (await api.tokens.getToken({ connectionId: id })).strategy?.apiKey?.name;
+    const headerOn = async (api: Clients) => (await api.tokens.getToken({ connectionId: id })).credential!.strategy?.apiKey?.name;
     expect(await headerOn(apiB)).toBe('X-Old-Key');
     // B serves it from its cache from now on: a row change without an event stays invisible to it.
     await sql.query(`UPDATE providers SET api_key = jsonb_set(api_key, '{name}', '"X-Unseen"') WHERE name = 'reshaped-api'`);

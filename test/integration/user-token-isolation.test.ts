@@ -90,7 +90,7 @@ describe.each(BACKENDS)('user tokens reach only their own workspace and project 
     expect(snapshot.item.case === 'event' && snapshot.item.value.connection?.workspaceId).toBe(aWorkspace);
     const one = await firstOf(a.connections.watchConnection({ connectionId: aConn }));
     expect(one.item.case === 'event' && one.item.value.connection?.id).toBe(aConn);
-    const token = await a.tokens.getToken({ connectionId: aConn });
+    const token = (await a.tokens.getToken({ connectionId: aConn })).credential!;
     expect(JSON.stringify(token)).toContain('ak_user_a_1234');
     const providers = await a.providers.listProviders({});
     expect(providers.providers.map((p) => p.id)).toContain(apiProviderId);

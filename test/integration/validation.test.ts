@@ -358,7 +358,7 @@ describe.each(BACKENDS)('input validation (%s)', (backend) => {
       Code.InvalidArgument,
       'INVALID_FIELD',
     );
-    const token = await admin.tokens.getToken({ connectionId, minRemaining: { seconds: 3600n, nanos: 0 } });
+    const token = (await admin.tokens.getToken({ connectionId, minRemaining: { seconds: 3600n, nanos: 0 } })).credential!;
     expect(token.credentials.case).toBe('apiKey');
   });
 

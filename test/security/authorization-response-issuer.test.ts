@@ -105,13 +105,13 @@ describe.each(BACKENDS)('RFC 9207 iss of a provider configured by endpoints, iss
     as.iss = realm;
     as.tokenType = 'Bearer';
     const r = await connect('keycloak-realm', 'token-type');
-    const token = await api.tokens.getToken({ connectionId: r.id });
+    const token = (await api.tokens.getToken({ connectionId: r.id })).credential!;
     expect(token.credentials.case).toBe('oauth2');
     expect((token.credentials.value as { tokenType: string }).tokenType).toBe('Bearer');
     // And after a refresh.
     as.tokenType = 'BeArEr';
-    const refreshed = await api.tokens.refreshToken({ connectionId: r.id });
-    expect((refreshed.token!.credentials.value as { tokenType: string }).tokenType).toBe('BeArEr');
+    const refreshed = (await api.tokens.refreshToken({ connectionId: r.id })).credential!;
+    expect((refreshed.credentials.value as { tokenType: string }).tokenType).toBe('BeArEr');
     as.tokenType = 'Bearer';
   });
 

@@ -236,7 +236,7 @@ describe('Manage Connections web app (headless Chromium)', () => {
       expect(await connectionRow(page, 'acme-api').getAttribute('data-status')).toBe('ACTIVE');
       expect(await page.locator('#notice .notice-text').textContent()).toBe('Connected Acme API.');
       const acmeId = (await connectionRow(page, 'acme-api').getAttribute('data-connection-id'))!;
-      const token = await admin.tokens.getToken({ connectionId: acmeId });
+      const token = (await admin.tokens.getToken({ connectionId: acmeId })).credential!;
       expect(token.credentials).toMatchObject({ case: 'apiKey', value: { apiKey: API_KEY } });
       await screenshot(page, 'connected-both');
       expect(await accessibilityViolations(page)).toEqual([]);

@@ -2,7 +2,7 @@
 // applies GetToken's credentials to outgoing requests according to the strategy.
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { GetTokenResponse } from './gen/nexus/v1/token_pb.js';
+import type { Credential } from './gen/nexus/v1/token_pb.js';
 import { StrategyType } from './gen/nexus/v1/token_pb.js';
 import { ApiKeyLocation } from './gen/nexus/v1/provider_pb.js';
 import { createNexusClient, type NexusClient, type NexusClientOptions } from './client.js';
@@ -29,8 +29,8 @@ export class TokenSource {
   readonly client: NexusClient;
   private readonly marginMs: number;
   private readonly now: () => number;
-  private cached: GetTokenResponse | undefined;
-  private inflight: Promise<GetTokenResponse> | undefined;
+  private cached: Credential | undefined;
+  private inflight: Promise<Credential> | undefined;
 
   constructor(options: TokenSourceOptions) {
     this.connectionId = options.connectionId;
@@ -40,11 +40,12 @@ export class TokenSource {
   }
 
   /** The current credentials, from the cache when they are fresh enough. Throws NexusError subclasses. */
-  async token(): Promise<GetTokenResponse> {
+  async token(): Promise<Credential> {
     if (this.cached && this.fresh(this.cached)) return this.cached;
     return this.share(async () => {
       const minRemaining = Math.min(3600, Math.ceil(this.marginMs / 1000) + 30);
-      return this.client.tokens.getToken({ connectionId: this.connectionId, minRemaining: { seconds: BigInt(minRemaining), nanos: 0 } });
+      const res = await this.client.tokens.getToken({ connectionId: this.connectionId, minRemaining: { seconds: BigInt(minRemaining), nanos: 0 } });
+      return credentialOf(res.credential, 'GetToken');
     });
   }
 
@@ -52,16 +53,16 @@ export class TokenSource {
    * Forces new credentials: RefreshToken for OAuth2 connections, a fresh GetToken for static ones.
    * ATTENTION_REQUIRED (the user must reconnect) is thrown as AttentionRequiredError.
    */
-  async refresh(): Promise<GetTokenResponse> {
+  async refresh(): Promise<Credential> {
     const previous = this.cached;
     this.cached = undefined;
     return this.share(async () => {
       if (previous && previous.strategy?.type !== StrategyType.OAUTH2) {
-        return this.client.tokens.getToken({ connectionId: this.connectionId });
+        const res = await this.client.tokens.getToken({ connectionId: this.connectionId });
+        return credentialOf(res.credential, 'GetToken');
       }
       const res = await this.client.tokens.refreshToken({ connectionId: this.connectionId });
-      if (!res.token) throw new Error('nexus: RefreshToken returned no token');
-      return res.token;
+      return credentialOf(res.credential, 'RefreshToken');
     });
   }
 
@@ -70,13 +71,13 @@ export class TokenSource {
     this.cached = undefined;
   }
 
-  private fresh(token: GetTokenResponse): boolean {
+  private fresh(token: Credential): boolean {
     if (!token.expireTime) return true;
     const expiresAt = Number(token.expireTime.seconds) * 1000 + Math.floor(token.expireTime.nanos / 1e6);
     return expiresAt - this.marginMs > this.now();
   }
 
-  private share(load: () => Promise<GetTokenResponse>): Promise<GetTokenResponse> {
+  private share(load: () => Promise<Credential>): Promise<Credential> {
     if (this.inflight) return this.inflight;
     const p = (async () => {
       try {
@@ -92,6 +93,11 @@ export class TokenSource {
     this.inflight = p;
     return p;
   }
+}
+
+function credentialOf(credential: Credential | undefined, rpc: string): Credential {
+  if (!credential) throw new Error(`nexus: ${rpc} returned no credential`);
+  return credential;
 }
 
 /** A request about to be sent: the URL (query parameters may be added) and headers (may be set). */
@@ -111,7 +117,7 @@ function base64(text: string): string {
 }
 
 /** Applies `token` to `req` in place, according to its strategy. */
-export async function applyCredentials(req: OutgoingRequest, token: GetTokenResponse): Promise<void> {
+export async function applyCredentials(req: OutgoingRequest, token: Credential): Promise<void> {
   const type = token.strategy?.type;
   const creds = token.credentials;
   switch (creds.case) {
@@ -188,7 +194,7 @@ export function nexusFetch(options: NexusFetchOptions | TokenSource): typeof fet
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const original = new Request(input, init);
     const body = original.method === 'GET' || original.method === 'HEAD' ? undefined : new Uint8Array(await original.arrayBuffer());
-    const send = async (token: GetTokenResponse): Promise<Response> => {
+    const send = async (token: Credential): Promise<Response> => {
       const req: OutgoingRequest = { method: original.method, url: new URL(original.url), headers: new Headers(original.headers), body };
       await applyCredentials(req, token);
       return inner(req.url, {

@@ -29,7 +29,7 @@ type TokenSource struct {
 	// RefreshMargin: fetch new credentials when the cached ones expire within it (default 60s).
 	RefreshMargin time.Duration
 	mu            sync.Mutex
-	cached        *nexusv1.GetTokenResponse
+	cached        *nexusv1.Credential
 }
 
 // TokenSource returns a cached token source for the connection.
@@ -38,7 +38,7 @@ func (c *Client) TokenSource(connectionID string) *TokenSource {
 }
 
 // Token returns the connection's credentials, from the cache when fresh enough.
-func (s *TokenSource) Token(ctx context.Context) (*nexusv1.GetTokenResponse, error) {
+func (s *TokenSource) Token(ctx context.Context) (*nexusv1.Credential, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cached != nil && s.fresh(s.cached) {
@@ -52,13 +52,13 @@ func (s *TokenSource) Token(ctx context.Context) (*nexusv1.GetTokenResponse, err
 	if err != nil {
 		return nil, FromError(err)
 	}
-	s.cached = res.Msg
+	s.cached = res.Msg.GetCredential()
 	return s.cached, nil
 }
 
 // Refresh forces new credentials: RefreshToken for OAuth2 connections, a fresh GetToken for
 // static ones. ErrAttentionRequired means the user must reconnect.
-func (s *TokenSource) Refresh(ctx context.Context) (*nexusv1.GetTokenResponse, error) {
+func (s *TokenSource) Refresh(ctx context.Context) (*nexusv1.Credential, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	previous := s.cached
@@ -68,14 +68,14 @@ func (s *TokenSource) Refresh(ctx context.Context) (*nexusv1.GetTokenResponse, e
 		if err != nil {
 			return nil, FromError(err)
 		}
-		s.cached = res.Msg
+		s.cached = res.Msg.GetCredential()
 		return s.cached, nil
 	}
 	res, err := s.client.Tokens.RefreshToken(ctx, connect.NewRequest(&nexusv1.RefreshTokenRequest{ConnectionId: s.connectionID}))
 	if err != nil {
 		return nil, FromError(err)
 	}
-	s.cached = res.Msg.GetToken()
+	s.cached = res.Msg.GetCredential()
 	return s.cached, nil
 }
 
@@ -86,7 +86,7 @@ func (s *TokenSource) Invalidate() {
 	s.mu.Unlock()
 }
 
-func (s *TokenSource) fresh(t *nexusv1.GetTokenResponse) bool {
+func (s *TokenSource) fresh(t *nexusv1.Credential) bool {
 	if t.GetExpireTime() == nil {
 		return true
 	}
@@ -97,16 +97,16 @@ var sigv4Headers = []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token
 
 // ApplyCredentials applies tok to req in place, according to its strategy. body is the
 // request body (for AWS SigV4, which signs it); nil for none.
-func ApplyCredentials(ctx context.Context, req *http.Request, tok *nexusv1.GetTokenResponse, body []byte) error {
+func ApplyCredentials(ctx context.Context, req *http.Request, tok *nexusv1.Credential, body []byte) error {
 	switch c := tok.GetCredentials().(type) {
-	case *nexusv1.GetTokenResponse_Oauth2:
+	case *nexusv1.Credential_Oauth2:
 		req.Header.Set("Authorization", "Bearer "+c.Oauth2.GetAccessToken())
-	case *nexusv1.GetTokenResponse_Bearer:
+	case *nexusv1.Credential_Bearer:
 		req.Header.Set("Authorization", "Bearer "+c.Bearer.GetToken())
-	case *nexusv1.GetTokenResponse_BasicAuth:
+	case *nexusv1.Credential_BasicAuth:
 		raw := c.BasicAuth.GetUsername() + ":" + c.BasicAuth.GetPassword()
 		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(raw)))
-	case *nexusv1.GetTokenResponse_ApiKey:
+	case *nexusv1.Credential_ApiKey:
 		placement := tok.GetStrategy().GetApiKey()
 		value := placement.GetPrefix() + c.ApiKey.GetApiKey()
 		if placement.GetLocation() == nexusv1.ApiKeyLocation_API_KEY_LOCATION_QUERY {
@@ -124,7 +124,7 @@ func ApplyCredentials(ctx context.Context, req *http.Request, tok *nexusv1.GetTo
 			}
 			req.Header.Set(name, value)
 		}
-	case *nexusv1.GetTokenResponse_AwsSigv4:
+	case *nexusv1.Credential_AwsSigv4:
 		for _, h := range sigv4Headers {
 			req.Header.Del(h)
 		}
@@ -171,7 +171,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	ctx := req.Context()
-	send := func(tok *nexusv1.GetTokenResponse) (*http.Response, error) {
+	send := func(tok *nexusv1.Credential) (*http.Response, error) {
 		r := req.Clone(ctx)
 		if body != nil {
 			r.Body = io.NopCloser(bytes.NewReader(body))

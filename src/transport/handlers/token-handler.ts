@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
+  GetTokenResponseSchema,
   RefreshTokenResponseSchema,
   type GetTokenRequest,
   type RefreshTokenRequest,
@@ -8,7 +9,7 @@ import {
 } from '../../../gen/ts/nexus/v1/token_pb.js';
 import type { TokenService } from '../../domain/tokens/token-service.js';
 import { callerOf } from '../access.js';
-import { tokenToProto } from '../mappers/token-mapper.js';
+import { credentialToProto } from '../mappers/token-mapper.js';
 
 export class TokenHandler implements ServiceImpl<typeof TokenServiceDesc> {
   constructor(
@@ -20,12 +21,13 @@ export class TokenHandler implements ServiceImpl<typeof TokenServiceDesc> {
     const margin = req.minRemaining
       ? Number(req.minRemaining.seconds) * 1000 + Math.floor(req.minRemaining.nanos / 1e6)
       : undefined;
-    return tokenToProto(req.connectionId, await this.tokens.getToken(caller, req.connectionId, margin));
+    const credential = credentialToProto(req.connectionId, await this.tokens.getToken(caller, req.connectionId, margin));
+    return create(GetTokenResponseSchema, { credential });
   }
 
   async refreshToken(req: RefreshTokenRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
-    const token = tokenToProto(req.connectionId, await this.tokens.refreshToken(caller, req.connectionId));
-    return create(RefreshTokenResponseSchema, { token });
+    const credential = credentialToProto(req.connectionId, await this.tokens.refreshToken(caller, req.connectionId));
+    return create(RefreshTokenResponseSchema, { credential });
   }
 }

@@ -1,21 +1,22 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { GetTokenResponseSchema, StrategyType, type GetTokenResponse } from '../../../gen/ts/nexus/v1/token_pb.js';
+import { CredentialSchema, StrategyType, type Credential } from '../../../gen/ts/nexus/v1/token_pb.js';
 import type { IssuedCredential } from '../../domain/tokens/issued-credential.js';
 import { apiKeyLocationToWire } from './enums.js';
 
-export function tokenToProto(connectionId: string, c: IssuedCredential): GetTokenResponse {
+/** The one Credential message both GetToken and RefreshToken return. */
+export function credentialToProto(connectionId: string, c: IssuedCredential): Credential {
   const base = { connectionId };
   switch (c.type) {
     case 'oauth2':
-      return create(GetTokenResponseSchema, {
+      return create(CredentialSchema, {
         ...base,
         strategy: { type: StrategyType.OAUTH2 },
         credentials: { case: 'oauth2', value: { accessToken: c.accessToken, tokenType: c.tokenType, scopes: c.scopes } },
         expireTime: c.expiresAt ? timestampFromDate(c.expiresAt) : undefined,
       });
     case 'api_key':
-      return create(GetTokenResponseSchema, {
+      return create(CredentialSchema, {
         ...base,
         strategy: {
           type: StrategyType.API_KEY,
@@ -27,17 +28,17 @@ export function tokenToProto(connectionId: string, c: IssuedCredential): GetToke
           },
         },
         credentials: { case: 'apiKey', value: { apiKey: c.apiKey } },
-        extra: c.extra as GetTokenResponse['extra'],
+        extra: c.extra as Credential['extra'],
       });
     case 'basic_auth':
-      return create(GetTokenResponseSchema, {
+      return create(CredentialSchema, {
         ...base,
         strategy: { type: StrategyType.BASIC_AUTH },
         credentials: { case: 'basicAuth', value: { username: c.username, password: c.password } },
-        extra: c.extra as GetTokenResponse['extra'],
+        extra: c.extra as Credential['extra'],
       });
     case 'aws_sigv4':
-      return create(GetTokenResponseSchema, {
+      return create(CredentialSchema, {
         ...base,
         strategy: { type: StrategyType.AWS_SIGV4 },
         credentials: {
@@ -50,14 +51,14 @@ export function tokenToProto(connectionId: string, c: IssuedCredential): GetToke
             service: c.service,
           },
         },
-        extra: c.extra as GetTokenResponse['extra'],
+        extra: c.extra as Credential['extra'],
       });
     case 'bearer':
-      return create(GetTokenResponseSchema, {
+      return create(CredentialSchema, {
         ...base,
         strategy: { type: StrategyType.BEARER },
         credentials: { case: 'bearer', value: { token: c.token } },
-        extra: c.extra as GetTokenResponse['extra'],
+        extra: c.extra as Credential['extra'],
       });
   }
 }

@@ -127,7 +127,7 @@ describe('TokenService routes over fake ports', () => {
 
   it('hands out a fresh OAuth2 token without calling the provider', async () => {
     const id = await connect(provider({}), { accessToken: 'at-1', tokenType: 'Bearer', refreshToken: 'rt-1', expiresAt: NOW + 30 * MIN });
-    const res = await client.getToken({ connectionId: id }, auth());
+    const res = (await client.getToken({ connectionId: id }, auth())).credential!;
     expect(res.credentials.case === 'oauth2' && res.credentials.value.accessToken).toBe('at-1');
     expect(refreshes).toEqual([]);
   });
@@ -135,7 +135,7 @@ describe('TokenService routes over fake ports', () => {
   it('refreshes once the clock reaches the margin, and stores the new tokens', async () => {
     const id = await connect(provider({}), { accessToken: 'at-1', tokenType: 'Bearer', refreshToken: 'rt-1', expiresAt: NOW + 30 * MIN });
     now = NOW + 29.5 * MIN; // 30 s left, inside the default 60 s margin
-    const res = await client.getToken({ connectionId: id }, auth());
+    const res = (await client.getToken({ connectionId: id }, auth())).credential!;
     expect(res.credentials.case === 'oauth2' && res.credentials.value.accessToken).toBe('at-2');
     expect(refreshes).toEqual(['rt-1']);
     expect(published).toEqual(['REFRESHED']);
@@ -170,7 +170,7 @@ describe('TokenService routes over fake ports', () => {
   it('a static API key is handed out as placed by the provider, and cannot be refreshed', async () => {
     const p = provider({ authType: 'API_KEY', apiKey: { location: 'header', name: 'X-Key', prefix: '', field: 'api_key' } });
     const id = await connect(p, { api_key: 'sk-static' });
-    const res = await client.getToken({ connectionId: id }, auth());
+    const res = (await client.getToken({ connectionId: id }, auth())).credential!;
     expect(res.credentials.case).toBe('apiKey');
     await expectConnectError(client.refreshToken({ connectionId: id }, auth()), Code.FailedPrecondition, 'STATIC_CREDENTIAL');
   });

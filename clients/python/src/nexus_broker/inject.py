@@ -29,32 +29,32 @@ class TokenSource:
         self.refresh_margin = refresh_margin
         self._clock = clock
         self._lock = threading.Lock()
-        self._cached: Optional[token_pb2.GetTokenResponse] = None
+        self._cached: Optional[token_pb2.Credential] = None
 
-    def token(self) -> token_pb2.GetTokenResponse:
+    def token(self) -> token_pb2.Credential:
         with self._lock:
             if self._cached is not None and self._fresh(self._cached):
                 return self._cached
             min_remaining = duration_pb2.Duration(seconds=min(3600, int(self.refresh_margin) + 30))
-            self._cached = self.client.tokens.GetToken(token_pb2.GetTokenRequest(connection_id=self.connection_id, min_remaining=min_remaining))
+            self._cached = self.client.tokens.GetToken(token_pb2.GetTokenRequest(connection_id=self.connection_id, min_remaining=min_remaining)).credential
             return self._cached
 
-    def refresh(self) -> token_pb2.GetTokenResponse:
+    def refresh(self) -> token_pb2.Credential:
         """Forces new credentials: RefreshToken for OAuth2, a fresh GetToken for static ones.
         Raises AttentionRequiredError when the user must reconnect."""
         with self._lock:
             previous, self._cached = self._cached, None
             if previous is not None and previous.strategy.type != token_pb2.STRATEGY_TYPE_OAUTH2:
-                self._cached = self.client.tokens.GetToken(token_pb2.GetTokenRequest(connection_id=self.connection_id))
+                self._cached = self.client.tokens.GetToken(token_pb2.GetTokenRequest(connection_id=self.connection_id)).credential
             else:
-                self._cached = self.client.tokens.RefreshToken(token_pb2.RefreshTokenRequest(connection_id=self.connection_id)).token
+                self._cached = self.client.tokens.RefreshToken(token_pb2.RefreshTokenRequest(connection_id=self.connection_id)).credential
             return self._cached
 
     def invalidate(self) -> None:
         with self._lock:
             self._cached = None
 
-    def _fresh(self, token: token_pb2.GetTokenResponse) -> bool:
+    def _fresh(self, token: token_pb2.Credential) -> bool:
         if not token.HasField("expire_time"):
             return True
         return token.expire_time.seconds + token.expire_time.nanos / 1e9 - self.refresh_margin > self._clock()
@@ -78,7 +78,7 @@ def sign_aws_sigv4(method: str, url: str, headers: Mapping[str, str], body: byte
     return {k: v for k, v in request.headers.items() if k.lower() in _SIGV4_DROP}
 
 
-def apply_credentials(method: str, url: str, headers: Mapping[str, str], body: bytes, token: token_pb2.GetTokenResponse) -> Tuple[str, Dict[str, str]]:
+def apply_credentials(method: str, url: str, headers: Mapping[str, str], body: bytes, token: token_pb2.Credential) -> Tuple[str, Dict[str, str]]:
     """Returns the (url, headers to set) that apply ``token`` to a request, by strategy."""
     kind = token.WhichOneof("credentials")
     if kind == "oauth2":
@@ -113,7 +113,7 @@ class NexusAuth(httpx.Auth):
     def __init__(self, source: TokenSource) -> None:
         self.source = source
 
-    def _apply(self, request: httpx.Request, token: token_pb2.GetTokenResponse) -> None:
+    def _apply(self, request: httpx.Request, token: token_pb2.Credential) -> None:
         for name in _SIGV4_DROP:
             request.headers.pop(name, None)
         url, headers = apply_credentials(request.method, str(request.url), dict(request.headers), request.content, token)
@@ -135,7 +135,7 @@ class NexusRequestsAuth:
     def __init__(self, source: TokenSource) -> None:
         self.source = source
 
-    def _apply(self, r: Any, token: token_pb2.GetTokenResponse) -> None:
+    def _apply(self, r: Any, token: token_pb2.Credential) -> None:
         for name in _SIGV4_DROP:
             r.headers.pop(name, None)
         body = r.body or b""

@@ -493,8 +493,11 @@ func (x *GetTokenRequest) GetMinRemaining() *durationpb.Duration {
 	return nil
 }
 
-// GetTokenResponse carries credentials and how to apply them.
-type GetTokenResponse struct {
+// Credential is a connection's credentials and how to apply them, as
+// GetToken and RefreshToken return them. Field numbers 1-9 are those of
+// GetTokenResponse before it moved here (0.x), so a Credential encodes like
+// that message did.
+type Credential struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The connection id.
 	ConnectionId string `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
@@ -504,12 +507,12 @@ type GetTokenResponse struct {
 	//
 	// Types that are valid to be assigned to Credentials:
 	//
-	//	*GetTokenResponse_Oauth2
-	//	*GetTokenResponse_ApiKey
-	//	*GetTokenResponse_BasicAuth
-	//	*GetTokenResponse_AwsSigv4
-	//	*GetTokenResponse_Bearer
-	Credentials isGetTokenResponse_Credentials `protobuf_oneof:"credentials"`
+	//	*Credential_Oauth2
+	//	*Credential_ApiKey
+	//	*Credential_BasicAuth
+	//	*Credential_AwsSigv4
+	//	*Credential_Bearer
+	Credentials isCredential_Credentials `protobuf_oneof:"credentials"`
 	// When the credentials expire; unset for static credentials.
 	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// Every captured field of a static credential that is not secret (per
@@ -520,9 +523,167 @@ type GetTokenResponse struct {
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *Credential) Reset() {
+	*x = Credential{}
+	mi := &file_nexus_v1_token_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Credential) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Credential) ProtoMessage() {}
+
+func (x *Credential) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_token_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Credential.ProtoReflect.Descriptor instead.
+func (*Credential) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_token_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Credential) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *Credential) GetStrategy() *Strategy {
+	if x != nil {
+		return x.Strategy
+	}
+	return nil
+}
+
+func (x *Credential) GetCredentials() isCredential_Credentials {
+	if x != nil {
+		return x.Credentials
+	}
+	return nil
+}
+
+func (x *Credential) GetOauth2() *OAuth2Credentials {
+	if x != nil {
+		if x, ok := x.Credentials.(*Credential_Oauth2); ok {
+			return x.Oauth2
+		}
+	}
+	return nil
+}
+
+func (x *Credential) GetApiKey() *ApiKeyCredentials {
+	if x != nil {
+		if x, ok := x.Credentials.(*Credential_ApiKey); ok {
+			return x.ApiKey
+		}
+	}
+	return nil
+}
+
+func (x *Credential) GetBasicAuth() *BasicAuthCredentials {
+	if x != nil {
+		if x, ok := x.Credentials.(*Credential_BasicAuth); ok {
+			return x.BasicAuth
+		}
+	}
+	return nil
+}
+
+func (x *Credential) GetAwsSigv4() *AwsSigV4Credentials {
+	if x != nil {
+		if x, ok := x.Credentials.(*Credential_AwsSigv4); ok {
+			return x.AwsSigv4
+		}
+	}
+	return nil
+}
+
+func (x *Credential) GetBearer() *BearerCredentials {
+	if x != nil {
+		if x, ok := x.Credentials.(*Credential_Bearer); ok {
+			return x.Bearer
+		}
+	}
+	return nil
+}
+
+func (x *Credential) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *Credential) GetExtra() *structpb.Struct {
+	if x != nil {
+		return x.Extra
+	}
+	return nil
+}
+
+type isCredential_Credentials interface {
+	isCredential_Credentials()
+}
+
+type Credential_Oauth2 struct {
+	// For STRATEGY_TYPE_OAUTH2.
+	Oauth2 *OAuth2Credentials `protobuf:"bytes,3,opt,name=oauth2,proto3,oneof"`
+}
+
+type Credential_ApiKey struct {
+	// For STRATEGY_TYPE_API_KEY.
+	ApiKey *ApiKeyCredentials `protobuf:"bytes,4,opt,name=api_key,json=apiKey,proto3,oneof"`
+}
+
+type Credential_BasicAuth struct {
+	// For STRATEGY_TYPE_BASIC_AUTH.
+	BasicAuth *BasicAuthCredentials `protobuf:"bytes,5,opt,name=basic_auth,json=basicAuth,proto3,oneof"`
+}
+
+type Credential_AwsSigv4 struct {
+	// For STRATEGY_TYPE_AWS_SIGV4.
+	AwsSigv4 *AwsSigV4Credentials `protobuf:"bytes,6,opt,name=aws_sigv4,json=awsSigv4,proto3,oneof"`
+}
+
+type Credential_Bearer struct {
+	// For STRATEGY_TYPE_BEARER.
+	Bearer *BearerCredentials `protobuf:"bytes,7,opt,name=bearer,proto3,oneof"`
+}
+
+func (*Credential_Oauth2) isCredential_Credentials() {}
+
+func (*Credential_ApiKey) isCredential_Credentials() {}
+
+func (*Credential_BasicAuth) isCredential_Credentials() {}
+
+func (*Credential_AwsSigv4) isCredential_Credentials() {}
+
+func (*Credential_Bearer) isCredential_Credentials() {}
+
+// GetTokenResponse carries the connection's credentials.
+type GetTokenResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The credentials and how to apply them.
+	Credential    *Credential `protobuf:"bytes,10,opt,name=credential,proto3" json:"credential,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
 func (x *GetTokenResponse) Reset() {
 	*x = GetTokenResponse{}
-	mi := &file_nexus_v1_token_proto_msgTypes[7]
+	mi := &file_nexus_v1_token_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -534,7 +695,7 @@ func (x *GetTokenResponse) String() string {
 func (*GetTokenResponse) ProtoMessage() {}
 
 func (x *GetTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_token_proto_msgTypes[7]
+	mi := &file_nexus_v1_token_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -547,127 +708,15 @@ func (x *GetTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTokenResponse.ProtoReflect.Descriptor instead.
 func (*GetTokenResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_token_proto_rawDescGZIP(), []int{7}
+	return file_nexus_v1_token_proto_rawDescGZIP(), []int{8}
 }
 
-func (x *GetTokenResponse) GetConnectionId() string {
+func (x *GetTokenResponse) GetCredential() *Credential {
 	if x != nil {
-		return x.ConnectionId
-	}
-	return ""
-}
-
-func (x *GetTokenResponse) GetStrategy() *Strategy {
-	if x != nil {
-		return x.Strategy
+		return x.Credential
 	}
 	return nil
 }
-
-func (x *GetTokenResponse) GetCredentials() isGetTokenResponse_Credentials {
-	if x != nil {
-		return x.Credentials
-	}
-	return nil
-}
-
-func (x *GetTokenResponse) GetOauth2() *OAuth2Credentials {
-	if x != nil {
-		if x, ok := x.Credentials.(*GetTokenResponse_Oauth2); ok {
-			return x.Oauth2
-		}
-	}
-	return nil
-}
-
-func (x *GetTokenResponse) GetApiKey() *ApiKeyCredentials {
-	if x != nil {
-		if x, ok := x.Credentials.(*GetTokenResponse_ApiKey); ok {
-			return x.ApiKey
-		}
-	}
-	return nil
-}
-
-func (x *GetTokenResponse) GetBasicAuth() *BasicAuthCredentials {
-	if x != nil {
-		if x, ok := x.Credentials.(*GetTokenResponse_BasicAuth); ok {
-			return x.BasicAuth
-		}
-	}
-	return nil
-}
-
-func (x *GetTokenResponse) GetAwsSigv4() *AwsSigV4Credentials {
-	if x != nil {
-		if x, ok := x.Credentials.(*GetTokenResponse_AwsSigv4); ok {
-			return x.AwsSigv4
-		}
-	}
-	return nil
-}
-
-func (x *GetTokenResponse) GetBearer() *BearerCredentials {
-	if x != nil {
-		if x, ok := x.Credentials.(*GetTokenResponse_Bearer); ok {
-			return x.Bearer
-		}
-	}
-	return nil
-}
-
-func (x *GetTokenResponse) GetExpireTime() *timestamppb.Timestamp {
-	if x != nil {
-		return x.ExpireTime
-	}
-	return nil
-}
-
-func (x *GetTokenResponse) GetExtra() *structpb.Struct {
-	if x != nil {
-		return x.Extra
-	}
-	return nil
-}
-
-type isGetTokenResponse_Credentials interface {
-	isGetTokenResponse_Credentials()
-}
-
-type GetTokenResponse_Oauth2 struct {
-	// For STRATEGY_TYPE_OAUTH2.
-	Oauth2 *OAuth2Credentials `protobuf:"bytes,3,opt,name=oauth2,proto3,oneof"`
-}
-
-type GetTokenResponse_ApiKey struct {
-	// For STRATEGY_TYPE_API_KEY.
-	ApiKey *ApiKeyCredentials `protobuf:"bytes,4,opt,name=api_key,json=apiKey,proto3,oneof"`
-}
-
-type GetTokenResponse_BasicAuth struct {
-	// For STRATEGY_TYPE_BASIC_AUTH.
-	BasicAuth *BasicAuthCredentials `protobuf:"bytes,5,opt,name=basic_auth,json=basicAuth,proto3,oneof"`
-}
-
-type GetTokenResponse_AwsSigv4 struct {
-	// For STRATEGY_TYPE_AWS_SIGV4.
-	AwsSigv4 *AwsSigV4Credentials `protobuf:"bytes,6,opt,name=aws_sigv4,json=awsSigv4,proto3,oneof"`
-}
-
-type GetTokenResponse_Bearer struct {
-	// For STRATEGY_TYPE_BEARER.
-	Bearer *BearerCredentials `protobuf:"bytes,7,opt,name=bearer,proto3,oneof"`
-}
-
-func (*GetTokenResponse_Oauth2) isGetTokenResponse_Credentials() {}
-
-func (*GetTokenResponse_ApiKey) isGetTokenResponse_Credentials() {}
-
-func (*GetTokenResponse_BasicAuth) isGetTokenResponse_Credentials() {}
-
-func (*GetTokenResponse_AwsSigv4) isGetTokenResponse_Credentials() {}
-
-func (*GetTokenResponse_Bearer) isGetTokenResponse_Credentials() {}
 
 // RefreshTokenRequest names the connection.
 type RefreshTokenRequest struct {
@@ -680,7 +729,7 @@ type RefreshTokenRequest struct {
 
 func (x *RefreshTokenRequest) Reset() {
 	*x = RefreshTokenRequest{}
-	mi := &file_nexus_v1_token_proto_msgTypes[8]
+	mi := &file_nexus_v1_token_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +741,7 @@ func (x *RefreshTokenRequest) String() string {
 func (*RefreshTokenRequest) ProtoMessage() {}
 
 func (x *RefreshTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_token_proto_msgTypes[8]
+	mi := &file_nexus_v1_token_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +754,7 @@ func (x *RefreshTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshTokenRequest.ProtoReflect.Descriptor instead.
 func (*RefreshTokenRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_token_proto_rawDescGZIP(), []int{8}
+	return file_nexus_v1_token_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RefreshTokenRequest) GetConnectionId() string {
@@ -718,15 +767,16 @@ func (x *RefreshTokenRequest) GetConnectionId() string {
 // RefreshTokenResponse carries the refreshed credentials.
 type RefreshTokenResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// As GetTokenResponse.
-	Token         *GetTokenResponse `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// The refreshed credentials. Number 1 held the nested GetTokenResponse
+	// before; Credential encodes the same way, so the binary form is unchanged.
+	Credential    *Credential `protobuf:"bytes,1,opt,name=credential,proto3" json:"credential,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RefreshTokenResponse) Reset() {
 	*x = RefreshTokenResponse{}
-	mi := &file_nexus_v1_token_proto_msgTypes[9]
+	mi := &file_nexus_v1_token_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +788,7 @@ func (x *RefreshTokenResponse) String() string {
 func (*RefreshTokenResponse) ProtoMessage() {}
 
 func (x *RefreshTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_token_proto_msgTypes[9]
+	mi := &file_nexus_v1_token_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,12 +801,12 @@ func (x *RefreshTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshTokenResponse.ProtoReflect.Descriptor instead.
 func (*RefreshTokenResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_token_proto_rawDescGZIP(), []int{9}
+	return file_nexus_v1_token_proto_rawDescGZIP(), []int{10}
 }
 
-func (x *RefreshTokenResponse) GetToken() *GetTokenResponse {
+func (x *RefreshTokenResponse) GetCredential() *Credential {
 	if x != nil {
-		return x.Token
+		return x.Credential
 	}
 	return nil
 }
@@ -789,8 +839,9 @@ const file_nexus_v1_token_proto_rawDesc = "" +
 	"\x05token\x18\x01 \x01(\tR\x05token\"v\n" +
 	"\x0fGetTokenRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12>\n" +
-	"\rmin_remaining\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\fminRemaining\"\x87\x04\n" +
-	"\x10GetTokenResponse\x12#\n" +
+	"\rmin_remaining\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\fminRemaining\"\x81\x04\n" +
+	"\n" +
+	"Credential\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12.\n" +
 	"\bstrategy\x18\x02 \x01(\v2\x12.nexus.v1.StrategyR\bstrategy\x125\n" +
 	"\x06oauth2\x18\x03 \x01(\v2\x1b.nexus.v1.OAuth2CredentialsH\x00R\x06oauth2\x126\n" +
@@ -802,11 +853,20 @@ const file_nexus_v1_token_proto_rawDesc = "" +
 	"\vexpire_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expireTime\x12-\n" +
 	"\x05extra\x18\t \x01(\v2\x17.google.protobuf.StructR\x05extraB\r\n" +
-	"\vcredentials\":\n" +
+	"\vcredentials\"\xab\x01\n" +
+	"\x10GetTokenResponse\x124\n" +
+	"\n" +
+	"credential\x18\n" +
+	" \x01(\v2\x14.nexus.v1.CredentialR\n" +
+	"credentialJ\x04\b\x01\x10\n" +
+	"R\rconnection_idR\bstrategyR\x06oauth2R\aapi_keyR\n" +
+	"basic_authR\taws_sigv4R\x06bearerR\vexpire_timeR\x05extra\":\n" +
 	"\x13RefreshTokenRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"H\n" +
-	"\x14RefreshTokenResponse\x120\n" +
-	"\x05token\x18\x01 \x01(\v2\x1a.nexus.v1.GetTokenResponseR\x05token*\xb7\x01\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"L\n" +
+	"\x14RefreshTokenResponse\x124\n" +
+	"\n" +
+	"credential\x18\x01 \x01(\v2\x14.nexus.v1.CredentialR\n" +
+	"credential*\xb7\x01\n" +
 	"\fStrategyType\x12\x1d\n" +
 	"\x19STRATEGY_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14STRATEGY_TYPE_OAUTH2\x10\x01\x12\x19\n" +
@@ -831,7 +891,7 @@ func file_nexus_v1_token_proto_rawDescGZIP() []byte {
 }
 
 var file_nexus_v1_token_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nexus_v1_token_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_nexus_v1_token_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_nexus_v1_token_proto_goTypes = []any{
 	(StrategyType)(0),             // 0: nexus.v1.StrategyType
 	(*Strategy)(nil),              // 1: nexus.v1.Strategy
@@ -841,36 +901,38 @@ var file_nexus_v1_token_proto_goTypes = []any{
 	(*AwsSigV4Credentials)(nil),   // 5: nexus.v1.AwsSigV4Credentials
 	(*BearerCredentials)(nil),     // 6: nexus.v1.BearerCredentials
 	(*GetTokenRequest)(nil),       // 7: nexus.v1.GetTokenRequest
-	(*GetTokenResponse)(nil),      // 8: nexus.v1.GetTokenResponse
-	(*RefreshTokenRequest)(nil),   // 9: nexus.v1.RefreshTokenRequest
-	(*RefreshTokenResponse)(nil),  // 10: nexus.v1.RefreshTokenResponse
-	(*ApiKeySettings)(nil),        // 11: nexus.v1.ApiKeySettings
-	(*durationpb.Duration)(nil),   // 12: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 14: google.protobuf.Struct
+	(*Credential)(nil),            // 8: nexus.v1.Credential
+	(*GetTokenResponse)(nil),      // 9: nexus.v1.GetTokenResponse
+	(*RefreshTokenRequest)(nil),   // 10: nexus.v1.RefreshTokenRequest
+	(*RefreshTokenResponse)(nil),  // 11: nexus.v1.RefreshTokenResponse
+	(*ApiKeySettings)(nil),        // 12: nexus.v1.ApiKeySettings
+	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 15: google.protobuf.Struct
 }
 var file_nexus_v1_token_proto_depIdxs = []int32{
 	0,  // 0: nexus.v1.Strategy.type:type_name -> nexus.v1.StrategyType
-	11, // 1: nexus.v1.Strategy.api_key:type_name -> nexus.v1.ApiKeySettings
-	12, // 2: nexus.v1.GetTokenRequest.min_remaining:type_name -> google.protobuf.Duration
-	1,  // 3: nexus.v1.GetTokenResponse.strategy:type_name -> nexus.v1.Strategy
-	2,  // 4: nexus.v1.GetTokenResponse.oauth2:type_name -> nexus.v1.OAuth2Credentials
-	3,  // 5: nexus.v1.GetTokenResponse.api_key:type_name -> nexus.v1.ApiKeyCredentials
-	4,  // 6: nexus.v1.GetTokenResponse.basic_auth:type_name -> nexus.v1.BasicAuthCredentials
-	5,  // 7: nexus.v1.GetTokenResponse.aws_sigv4:type_name -> nexus.v1.AwsSigV4Credentials
-	6,  // 8: nexus.v1.GetTokenResponse.bearer:type_name -> nexus.v1.BearerCredentials
-	13, // 9: nexus.v1.GetTokenResponse.expire_time:type_name -> google.protobuf.Timestamp
-	14, // 10: nexus.v1.GetTokenResponse.extra:type_name -> google.protobuf.Struct
-	8,  // 11: nexus.v1.RefreshTokenResponse.token:type_name -> nexus.v1.GetTokenResponse
-	7,  // 12: nexus.v1.TokenService.GetToken:input_type -> nexus.v1.GetTokenRequest
-	9,  // 13: nexus.v1.TokenService.RefreshToken:input_type -> nexus.v1.RefreshTokenRequest
-	8,  // 14: nexus.v1.TokenService.GetToken:output_type -> nexus.v1.GetTokenResponse
-	10, // 15: nexus.v1.TokenService.RefreshToken:output_type -> nexus.v1.RefreshTokenResponse
-	14, // [14:16] is the sub-list for method output_type
-	12, // [12:14] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 1: nexus.v1.Strategy.api_key:type_name -> nexus.v1.ApiKeySettings
+	13, // 2: nexus.v1.GetTokenRequest.min_remaining:type_name -> google.protobuf.Duration
+	1,  // 3: nexus.v1.Credential.strategy:type_name -> nexus.v1.Strategy
+	2,  // 4: nexus.v1.Credential.oauth2:type_name -> nexus.v1.OAuth2Credentials
+	3,  // 5: nexus.v1.Credential.api_key:type_name -> nexus.v1.ApiKeyCredentials
+	4,  // 6: nexus.v1.Credential.basic_auth:type_name -> nexus.v1.BasicAuthCredentials
+	5,  // 7: nexus.v1.Credential.aws_sigv4:type_name -> nexus.v1.AwsSigV4Credentials
+	6,  // 8: nexus.v1.Credential.bearer:type_name -> nexus.v1.BearerCredentials
+	14, // 9: nexus.v1.Credential.expire_time:type_name -> google.protobuf.Timestamp
+	15, // 10: nexus.v1.Credential.extra:type_name -> google.protobuf.Struct
+	8,  // 11: nexus.v1.GetTokenResponse.credential:type_name -> nexus.v1.Credential
+	8,  // 12: nexus.v1.RefreshTokenResponse.credential:type_name -> nexus.v1.Credential
+	7,  // 13: nexus.v1.TokenService.GetToken:input_type -> nexus.v1.GetTokenRequest
+	10, // 14: nexus.v1.TokenService.RefreshToken:input_type -> nexus.v1.RefreshTokenRequest
+	9,  // 15: nexus.v1.TokenService.GetToken:output_type -> nexus.v1.GetTokenResponse
+	11, // 16: nexus.v1.TokenService.RefreshToken:output_type -> nexus.v1.RefreshTokenResponse
+	15, // [15:17] is the sub-list for method output_type
+	13, // [13:15] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_nexus_v1_token_proto_init() }
@@ -880,11 +942,11 @@ func file_nexus_v1_token_proto_init() {
 	}
 	file_nexus_v1_provider_proto_init()
 	file_nexus_v1_token_proto_msgTypes[7].OneofWrappers = []any{
-		(*GetTokenResponse_Oauth2)(nil),
-		(*GetTokenResponse_ApiKey)(nil),
-		(*GetTokenResponse_BasicAuth)(nil),
-		(*GetTokenResponse_AwsSigv4)(nil),
-		(*GetTokenResponse_Bearer)(nil),
+		(*Credential_Oauth2)(nil),
+		(*Credential_ApiKey)(nil),
+		(*Credential_BasicAuth)(nil),
+		(*Credential_AwsSigv4)(nil),
+		(*Credential_Bearer)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -892,7 +954,7 @@ func file_nexus_v1_token_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nexus_v1_token_proto_rawDesc), len(file_nexus_v1_token_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

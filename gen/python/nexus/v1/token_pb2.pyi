@@ -88,7 +88,7 @@ class GetTokenRequest(_message.Message):
     min_remaining: _duration_pb2.Duration
     def __init__(self, connection_id: _Optional[str] = ..., min_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
-class GetTokenResponse(_message.Message):
+class Credential(_message.Message):
     __slots__ = ("connection_id", "strategy", "oauth2", "api_key", "basic_auth", "aws_sigv4", "bearer", "expire_time", "extra")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +110,12 @@ class GetTokenResponse(_message.Message):
     extra: _struct_pb2.Struct
     def __init__(self, connection_id: _Optional[str] = ..., strategy: _Optional[_Union[Strategy, _Mapping]] = ..., oauth2: _Optional[_Union[OAuth2Credentials, _Mapping]] = ..., api_key: _Optional[_Union[ApiKeyCredentials, _Mapping]] = ..., basic_auth: _Optional[_Union[BasicAuthCredentials, _Mapping]] = ..., aws_sigv4: _Optional[_Union[AwsSigV4Credentials, _Mapping]] = ..., bearer: _Optional[_Union[BearerCredentials, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., extra: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
+class GetTokenResponse(_message.Message):
+    __slots__ = ("credential",)
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    credential: Credential
+    def __init__(self, credential: _Optional[_Union[Credential, _Mapping]] = ...) -> None: ...
+
 class RefreshTokenRequest(_message.Message):
     __slots__ = ("connection_id",)
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -117,7 +123,7 @@ class RefreshTokenRequest(_message.Message):
     def __init__(self, connection_id: _Optional[str] = ...) -> None: ...
 
 class RefreshTokenResponse(_message.Message):
-    __slots__ = ("token",)
-    TOKEN_FIELD_NUMBER: _ClassVar[int]
-    token: GetTokenResponse
-    def __init__(self, token: _Optional[_Union[GetTokenResponse, _Mapping]] = ...) -> None: ...
+    __slots__ = ("credential",)
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    credential: Credential
+    def __init__(self, credential: _Optional[_Union[Credential, _Mapping]] = ...) -> None: ...

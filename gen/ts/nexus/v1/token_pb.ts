@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file nexus/v1/token.proto.
  */
 export const file_nexus_v1_token: GenFile = /*@__PURE__*/
-  fileDesc("ChRuZXh1cy92MS90b2tlbi5wcm90bxIIbmV4dXMudjEiWwoIU3RyYXRlZ3kSJAoEdHlwZRgBIAEoDjIWLm5leHVzLnYxLlN0cmF0ZWd5VHlwZRIpCgdhcGlfa2V5GAIgASgLMhgubmV4dXMudjEuQXBpS2V5U2V0dGluZ3MiTQoRT0F1dGgyQ3JlZGVudGlhbHMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSDgoGc2NvcGVzGAMgAygJIiQKEUFwaUtleUNyZWRlbnRpYWxzEg8KB2FwaV9rZXkYASABKAkiOgoUQmFzaWNBdXRoQ3JlZGVudGlhbHMSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkifwoTQXdzU2lnVjRDcmVkZW50aWFscxIVCg1hY2Nlc3Nfa2V5X2lkGAEgASgJEhkKEXNlY3JldF9hY2Nlc3Nfa2V5GAIgASgJEhUKDXNlc3Npb25fdG9rZW4YAyABKAkSDgoGcmVnaW9uGAQgASgJEg8KB3NlcnZpY2UYBSABKAkiIgoRQmVhcmVyQ3JlZGVudGlhbHMSDQoFdG9rZW4YASABKAkiWgoPR2V0VG9rZW5SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkSMAoNbWluX3JlbWFpbmluZxgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKvAwoQR2V0VG9rZW5SZXNwb25zZRIVCg1jb25uZWN0aW9uX2lkGAEgASgJEiQKCHN0cmF0ZWd5GAIgASgLMhIubmV4dXMudjEuU3RyYXRlZ3kSLQoGb2F1dGgyGAMgASgLMhsubmV4dXMudjEuT0F1dGgyQ3JlZGVudGlhbHNIABIuCgdhcGlfa2V5GAQgASgLMhsubmV4dXMudjEuQXBpS2V5Q3JlZGVudGlhbHNIABI0CgpiYXNpY19hdXRoGAUgASgLMh4ubmV4dXMudjEuQmFzaWNBdXRoQ3JlZGVudGlhbHNIABIyCglhd3Nfc2lndjQYBiABKAsyHS5uZXh1cy52MS5Bd3NTaWdWNENyZWRlbnRpYWxzSAASLQoGYmVhcmVyGAcgASgLMhsubmV4dXMudjEuQmVhcmVyQ3JlZGVudGlhbHNIABIvCgtleHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoFZXh0cmEYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Qg0KC2NyZWRlbnRpYWxzIiwKE1JlZnJlc2hUb2tlblJlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCSJBChRSZWZyZXNoVG9rZW5SZXNwb25zZRIpCgV0b2tlbhgBIAEoCzIaLm5leHVzLnYxLkdldFRva2VuUmVzcG9uc2UqtwEKDFN0cmF0ZWd5VHlwZRIdChlTVFJBVEVHWV9UWVBFX1VOU1BFQ0lGSUVEEAASGAoUU1RSQVRFR1lfVFlQRV9PQVVUSDIQARIZChVTVFJBVEVHWV9UWVBFX0FQSV9LRVkQAhIcChhTVFJBVEVHWV9UWVBFX0JBU0lDX0FVVEgQAxIbChdTVFJBVEVHWV9UWVBFX0FXU19TSUdWNBAEEhgKFFNUUkFURUdZX1RZUEVfQkVBUkVSEAUypAEKDFRva2VuU2VydmljZRJDCghHZXRUb2tlbhIZLm5leHVzLnYxLkdldFRva2VuUmVxdWVzdBoaLm5leHVzLnYxLkdldFRva2VuUmVzcG9uc2UiABJPCgxSZWZyZXNoVG9rZW4SHS5uZXh1cy52MS5SZWZyZXNoVG9rZW5SZXF1ZXN0Gh4ubmV4dXMudjEuUmVmcmVzaFRva2VuUmVzcG9uc2UiAEI3WjVnaXRodWIuY29tL25leHVzLWJyb2tlci9uZXh1cy9nZW4vZ28vbmV4dXMvdjE7bmV4dXN2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_nexus_v1_provider]);
+  fileDesc("ChRuZXh1cy92MS90b2tlbi5wcm90bxIIbmV4dXMudjEiWwoIU3RyYXRlZ3kSJAoEdHlwZRgBIAEoDjIWLm5leHVzLnYxLlN0cmF0ZWd5VHlwZRIpCgdhcGlfa2V5GAIgASgLMhgubmV4dXMudjEuQXBpS2V5U2V0dGluZ3MiTQoRT0F1dGgyQ3JlZGVudGlhbHMSFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSDgoGc2NvcGVzGAMgAygJIiQKEUFwaUtleUNyZWRlbnRpYWxzEg8KB2FwaV9rZXkYASABKAkiOgoUQmFzaWNBdXRoQ3JlZGVudGlhbHMSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkifwoTQXdzU2lnVjRDcmVkZW50aWFscxIVCg1hY2Nlc3Nfa2V5X2lkGAEgASgJEhkKEXNlY3JldF9hY2Nlc3Nfa2V5GAIgASgJEhUKDXNlc3Npb25fdG9rZW4YAyABKAkSDgoGcmVnaW9uGAQgASgJEg8KB3NlcnZpY2UYBSABKAkiIgoRQmVhcmVyQ3JlZGVudGlhbHMSDQoFdG9rZW4YASABKAkiWgoPR2V0VG9rZW5SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkSMAoNbWluX3JlbWFpbmluZxgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKpAwoKQ3JlZGVudGlhbBIVCg1jb25uZWN0aW9uX2lkGAEgASgJEiQKCHN0cmF0ZWd5GAIgASgLMhIubmV4dXMudjEuU3RyYXRlZ3kSLQoGb2F1dGgyGAMgASgLMhsubmV4dXMudjEuT0F1dGgyQ3JlZGVudGlhbHNIABIuCgdhcGlfa2V5GAQgASgLMhsubmV4dXMudjEuQXBpS2V5Q3JlZGVudGlhbHNIABI0CgpiYXNpY19hdXRoGAUgASgLMh4ubmV4dXMudjEuQmFzaWNBdXRoQ3JlZGVudGlhbHNIABIyCglhd3Nfc2lndjQYBiABKAsyHS5uZXh1cy52MS5Bd3NTaWdWNENyZWRlbnRpYWxzSAASLQoGYmVhcmVyGAcgASgLMhsubmV4dXMudjEuQmVhcmVyQ3JlZGVudGlhbHNIABIvCgtleHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoFZXh0cmEYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Qg0KC2NyZWRlbnRpYWxzIp8BChBHZXRUb2tlblJlc3BvbnNlEigKCmNyZWRlbnRpYWwYCiABKAsyFC5uZXh1cy52MS5DcmVkZW50aWFsSgQIARAKUg1jb25uZWN0aW9uX2lkUghzdHJhdGVneVIGb2F1dGgyUgdhcGlfa2V5UgpiYXNpY19hdXRoUglhd3Nfc2lndjRSBmJlYXJlclILZXhwaXJlX3RpbWVSBWV4dHJhIiwKE1JlZnJlc2hUb2tlblJlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCSJAChRSZWZyZXNoVG9rZW5SZXNwb25zZRIoCgpjcmVkZW50aWFsGAEgASgLMhQubmV4dXMudjEuQ3JlZGVudGlhbCq3AQoMU3RyYXRlZ3lUeXBlEh0KGVNUUkFURUdZX1RZUEVfVU5TUEVDSUZJRUQQABIYChRTVFJBVEVHWV9UWVBFX09BVVRIMhABEhkKFVNUUkFURUdZX1RZUEVfQVBJX0tFWRACEhwKGFNUUkFURUdZX1RZUEVfQkFTSUNfQVVUSBADEhsKF1NUUkFURUdZX1RZUEVfQVdTX1NJR1Y0EAQSGAoUU1RSQVRFR1lfVFlQRV9CRUFSRVIQBTKkAQoMVG9rZW5TZXJ2aWNlEkMKCEdldFRva2VuEhkubmV4dXMudjEuR2V0VG9rZW5SZXF1ZXN0GhoubmV4dXMudjEuR2V0VG9rZW5SZXNwb25zZSIAEk8KDFJlZnJlc2hUb2tlbhIdLm5leHVzLnYxLlJlZnJlc2hUb2tlblJlcXVlc3QaHi5uZXh1cy52MS5SZWZyZXNoVG9rZW5SZXNwb25zZSIAQjdaNWdpdGh1Yi5jb20vbmV4dXMtYnJva2VyL25leHVzL2dlbi9nby9uZXh1cy92MTtuZXh1c3YxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_nexus_v1_provider]);
 
 /**
  * Strategy is the strategy type with what it needs to be applied.
@@ -228,11 +228,14 @@ export const GetTokenRequestSchema: GenMessage<GetTokenRequest> = /*@__PURE__*/
   messageDesc(file_nexus_v1_token, 6);
 
 /**
- * GetTokenResponse carries credentials and how to apply them.
+ * Credential is a connection's credentials and how to apply them, as
+ * GetToken and RefreshToken return them. Field numbers 1-9 are those of
+ * GetTokenResponse before it moved here (0.x), so a Credential encodes like
+ * that message did.
  *
- * @generated from message nexus.v1.GetTokenResponse
+ * @generated from message nexus.v1.Credential
  */
-export type GetTokenResponse = Message<"nexus.v1.GetTokenResponse"> & {
+export type Credential = Message<"nexus.v1.Credential"> & {
   /**
    * The connection id.
    *
@@ -250,7 +253,7 @@ export type GetTokenResponse = Message<"nexus.v1.GetTokenResponse"> & {
   /**
    * The credentials, one per strategy type.
    *
-   * @generated from oneof nexus.v1.GetTokenResponse.credentials
+   * @generated from oneof nexus.v1.Credential.credentials
    */
   credentials: {
     /**
@@ -312,11 +315,32 @@ export type GetTokenResponse = Message<"nexus.v1.GetTokenResponse"> & {
 };
 
 /**
+ * Describes the message nexus.v1.Credential.
+ * Use `create(CredentialSchema)` to create a new message.
+ */
+export const CredentialSchema: GenMessage<Credential> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_token, 7);
+
+/**
+ * GetTokenResponse carries the connection's credentials.
+ *
+ * @generated from message nexus.v1.GetTokenResponse
+ */
+export type GetTokenResponse = Message<"nexus.v1.GetTokenResponse"> & {
+  /**
+   * The credentials and how to apply them.
+   *
+   * @generated from field: nexus.v1.Credential credential = 10;
+   */
+  credential?: Credential | undefined;
+};
+
+/**
  * Describes the message nexus.v1.GetTokenResponse.
  * Use `create(GetTokenResponseSchema)` to create a new message.
  */
 export const GetTokenResponseSchema: GenMessage<GetTokenResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_token, 7);
+  messageDesc(file_nexus_v1_token, 8);
 
 /**
  * RefreshTokenRequest names the connection.
@@ -337,7 +361,7 @@ export type RefreshTokenRequest = Message<"nexus.v1.RefreshTokenRequest"> & {
  * Use `create(RefreshTokenRequestSchema)` to create a new message.
  */
 export const RefreshTokenRequestSchema: GenMessage<RefreshTokenRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_token, 8);
+  messageDesc(file_nexus_v1_token, 9);
 
 /**
  * RefreshTokenResponse carries the refreshed credentials.
@@ -346,11 +370,12 @@ export const RefreshTokenRequestSchema: GenMessage<RefreshTokenRequest> = /*@__P
  */
 export type RefreshTokenResponse = Message<"nexus.v1.RefreshTokenResponse"> & {
   /**
-   * As GetTokenResponse.
+   * The refreshed credentials. Number 1 held the nested GetTokenResponse
+   * before; Credential encodes the same way, so the binary form is unchanged.
    *
-   * @generated from field: nexus.v1.GetTokenResponse token = 1;
+   * @generated from field: nexus.v1.Credential credential = 1;
    */
-  token?: GetTokenResponse | undefined;
+  credential?: Credential | undefined;
 };
 
 /**
@@ -358,7 +383,7 @@ export type RefreshTokenResponse = Message<"nexus.v1.RefreshTokenResponse"> & {
  * Use `create(RefreshTokenResponseSchema)` to create a new message.
  */
 export const RefreshTokenResponseSchema: GenMessage<RefreshTokenResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_token, 9);
+  messageDesc(file_nexus_v1_token, 10);
 
 /**
  * StrategyType says how to apply the credentials to a request.
