@@ -54,6 +54,11 @@ function envFor(extra: Record<string, string>): NodeJS.ProcessEnv {
     NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
     NODE_COMPILE_CACHE: compileCache,
     LOG_LEVEL: 'info',
+    // One key and one address make every call: quotas on, but never refusing (as in support/server.ts).
+    NEXUS_QUOTA_KEY_RATE_PER_SECOND: '1000000',
+    NEXUS_QUOTA_KEY_BURST: '10000000',
+    NEXUS_QUOTA_IP_RATE_PER_SECOND: '1000000',
+    NEXUS_QUOTA_IP_BURST: '10000000',
     ...extra,
   };
   delete env.DATABASE_URL;

@@ -14,6 +14,7 @@ import { invalidateOnEvents, TokenCache } from './domain/tokens/token-cache.js';
 import { RefreshWorker } from './domain/tokens/refresh-worker.js';
 import { Refresher } from './domain/tokens/refresher.js';
 import { TokenService } from './domain/tokens/token-service.js';
+import { ProjectQuotas } from './domain/quotas/project-quotas.js';
 import type { DualProtocolServer } from './http/dual-protocol-server.js';
 import { Metrics } from './observability/metrics.js';
 import { build } from './server.js';
@@ -21,6 +22,7 @@ import { hostedApp } from './hosted-command.js';
 import { poolOf } from './storage/data-source.js';
 import { Authenticator } from './transport/authenticate.js';
 import { ClientIpResolver } from './transport/client-ip.js';
+import { Quotas } from './transport/quotas.js';
 import { AuthHandler } from './transport/handlers/auth-handler.js';
 import { ClientHandler } from './transport/handlers/client-handler.js';
 import { ConnectionHandler } from './transport/handlers/connection-handler.js';
@@ -39,6 +41,10 @@ export interface App extends Core {
   metrics: Metrics;
   watch: ConnectionWatch;
   auth: AuthService;
+  /** Each project's call quotas (defaults and overrides). */
+  projectQuotas: ProjectQuotas;
+  /** The call quotas of authenticated callers; HTTP routes that take an API key spend them with `enforceHttpQuota` (src/http/quota.ts). */
+  quotas: Quotas;
 }
 
 /** Wires the server on top of the core. The server is built but not listening (unless `listener` already is). */
@@ -51,6 +57,8 @@ export interface AppOptions extends CoreOptions {
   serveApi?: boolean;
   /** A server already bound to the port (`nexus start` binds it before migrations); the app serves on it. */
   listener?: DualProtocolServer;
+  /** The call quotas' clock, monotonic milliseconds (tests move it instead of sleeping). */
+  quotaClock?: () => number;
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
@@ -112,6 +120,16 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       ...(options.clock ? { clock: options.clock } : {}),
     });
     const auth = new Authenticator(core.apiKeys, authService);
+    const projectQuotas = new ProjectQuotas(
+      store,
+      { keyRatePerSecond: load.quotaKeyRatePerSecond, keyBurst: load.quotaKeyBurst, ipRatePerSecond: load.quotaIpRatePerSecond, ipBurst: load.quotaIpBurst },
+      options.quotaClock ? { clock: options.quotaClock } : {},
+    );
+    const quotas = new Quotas(projectQuotas, {
+      replicas: load.quotaReplicas,
+      refused: metrics.quotaRefused,
+      ...(options.quotaClock ? { now: options.quotaClock } : {}),
+    });
     const server = await build({
       logger,
       corsOrigins: config.corsOrigins,
@@ -126,6 +144,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       limits: load,
       dbWaiting: () => poolOf(database.dataSource)?.waitingCount ?? 0,
       verifyCredentials: (ctx) => auth.verify(ctx),
+      quotas,
       serveApi: options.serveApi ?? true,
       listener: options.listener,
       handlers: {
@@ -145,6 +164,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       metrics,
       watch,
       auth: authService,
+      projectQuotas,
+      quotas,
       refreshWorker: worker,
       async close() {
         // Open streams end first (UNAVAILABLE, SERVER_SHUTTING_DOWN: clients resume elsewhere with their

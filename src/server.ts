@@ -27,7 +27,8 @@ import { registerWebApp } from './http/web-app-route.js';
 import type { Store } from './storage/store.js';
 import { Admission, connectionKey } from './transport/admission.js';
 import { clientIpKey, type ClientIpResolver } from './transport/client-ip.js';
-import { TokenBuckets, unauthenticatedRateLimit } from './transport/rate-limit.js';
+import { rateLimits, TokenBuckets } from './transport/rate-limit.js';
+import type { Quotas } from './transport/quotas.js';
 import { connectRoutes, type Handlers } from './transport/handlers/connect-routes.js';
 import { errorInterceptor } from './transport/error-interceptor.js';
 import { inputValidationInterceptor } from './transport/input-validation.js';
@@ -57,6 +58,8 @@ export interface ServerDeps {
   dbWaiting?: () => number;
   /** Verifies a call's credentials; calls it does not verify are rate-limited per client IP. */
   verifyCredentials?: (ctx: { requestHeader: Headers }) => Promise<Principal | undefined>;
+  /** The call quotas of authenticated callers (per key, per client IP); none when unset. */
+  quotas?: Quotas;
   /**
    * Registers services beyond the published API on the same router (and so
    * the same interceptors and protocol handling). Benchmarks use it for their
@@ -132,9 +135,9 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     interceptors: [
       deps.metrics.interceptor(),
       errorInterceptor((err, procedure) => deps.logger.error({ err, procedure }, 'unexpected error in RPC')),
-      // Shedding first, so a refused call costs nothing; then the per-IP budget of unauthenticated calls.
+      // Shedding first, so a refused call costs nothing; then the per-IP budget of unauthenticated calls and the quotas of authenticated ones.
       admission.interceptor(),
-      unauthenticatedRateLimit(buckets, verify),
+      rateLimits(buckets, verify, deps.quotas),
       // After the rate limiter (it verified the credentials), before access, so refusals are recorded too.
       auditInterceptor(deps.audit),
       inputValidationInterceptor(),

@@ -40,6 +40,11 @@ export async function startBenchServer(
       // The server logs as it would in production (info) unless told otherwise; to /dev/null,
       // so the cost of writing log lines is measured but not a terminal's.
       LOG_LEVEL: process.env.NEXUS_BENCH_LOG_LEVEL ?? 'info',
+      // One key and one address make every call: quotas stay on (their cost is measured) but so high they never refuse.
+      NEXUS_QUOTA_KEY_RATE_PER_SECOND: '1000000',
+      NEXUS_QUOTA_KEY_BURST: '10000000',
+      NEXUS_QUOTA_IP_RATE_PER_SECOND: '1000000',
+      NEXUS_QUOTA_IP_BURST: '10000000',
       ...options.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -108,6 +108,16 @@ export interface LoadConfig {
   /** NEXUS_UNAUTH_RATE_PER_SECOND / NEXUS_UNAUTH_BURST: token bucket per client IP (IPv6: per /64) for calls without valid credentials. */
   unauthRatePerSecond: number;
   unauthBurst: number;
+  /**
+   * NEXUS_QUOTA_KEY_RATE_PER_SECOND / NEXUS_QUOTA_KEY_BURST / NEXUS_QUOTA_IP_RATE_PER_SECOND /
+   * NEXUS_QUOTA_IP_BURST: the default call quotas of authenticated callers, per API key and per
+   * client IP within a project (0 rate: none); NEXUS_QUOTA_REPLICAS: the replicas sharing them.
+   */
+  quotaKeyRatePerSecond: number;
+  quotaKeyBurst: number;
+  quotaIpRatePerSecond: number;
+  quotaIpBurst: number;
+  quotaReplicas: number;
   /** NEXUS_MAX_STREAMS_PER_PRINCIPAL: open streams one API key or user session may hold. */
   maxStreamsPerPrincipal: number;
   /** NEXUS_STREAMS_ADMIN_RESERVE: of NEXUS_MAX_STREAMS, streams only admin keys may take. */
@@ -209,6 +219,11 @@ export function loadLoadConfig(env: Env): LoadConfig {
     dbQueueMax: get('NEXUS_DB_QUEUE_MAX'),
     unauthRatePerSecond: get('NEXUS_UNAUTH_RATE_PER_SECOND'),
     unauthBurst: get('NEXUS_UNAUTH_BURST'),
+    quotaKeyRatePerSecond: get('NEXUS_QUOTA_KEY_RATE_PER_SECOND'),
+    quotaKeyBurst: get('NEXUS_QUOTA_KEY_BURST'),
+    quotaIpRatePerSecond: get('NEXUS_QUOTA_IP_RATE_PER_SECOND'),
+    quotaIpBurst: get('NEXUS_QUOTA_IP_BURST'),
+    quotaReplicas: get('NEXUS_QUOTA_REPLICAS'),
     maxStreamsPerPrincipal: get('NEXUS_MAX_STREAMS_PER_PRINCIPAL'),
     streamsAdminReserve: get('NEXUS_STREAMS_ADMIN_RESERVE'),
     maxLiveNonces: get('NEXUS_MAX_LIVE_NONCES'),

@@ -382,6 +382,36 @@ export const SETTINGS = {
     shown: '`60`',
     doc: 'The burst of that token bucket (`NEXUS_UNAUTH_RATE_PER_SECOND`).',
   },
+  NEXUS_QUOTA_KEY_RATE_PER_SECOND: {
+    parse: whole(0, 1_000_000),
+    default: '100',
+    shown: '`100`',
+    doc: 'Call quota of each API key (and each signed-in user session): a token bucket refilled at this many calls per second, on every authenticated RPC (and the HTTP routes that take an API key); beyond, `RESOURCE_EXHAUSTED` / `RATE_LIMITED` (metadata `quota: api_key`) with a `RetryInfo`, or HTTP 429 with `Retry-After`. `0`: no per-key quota. A project may have its own; see [limits.md](limits.md).',
+  },
+  NEXUS_QUOTA_KEY_BURST: {
+    parse: whole(1, 10_000_000),
+    default: '400',
+    shown: '`400`',
+    doc: 'The burst of each API key\'s bucket (`NEXUS_QUOTA_KEY_RATE_PER_SECOND`): calls a key may make at once after being idle.',
+  },
+  NEXUS_QUOTA_IP_RATE_PER_SECOND: {
+    parse: whole(0, 1_000_000),
+    default: '300',
+    shown: '`300`',
+    doc: 'Call quota of each client IP (IPv6: each /64) within a project, every key of the project together (so many keys do not multiply a host\'s budget): the rate; beyond, `RESOURCE_EXHAUSTED` / `RATE_LIMITED` (metadata `quota: client_ip`). `0`: none. A project may have its own.',
+  },
+  NEXUS_QUOTA_IP_BURST: {
+    parse: whole(1, 10_000_000),
+    default: '1200',
+    shown: '`1200`',
+    doc: 'The burst of each client IP\'s bucket within a project (`NEXUS_QUOTA_IP_RATE_PER_SECOND`).',
+  },
+  NEXUS_QUOTA_REPLICAS: {
+    parse: whole(1, 1_000),
+    default: '1',
+    shown: '`1`',
+    doc: 'The replicas sharing the API traffic. Quotas are enforced in memory by each replica, each allowing 1/N of every quota\'s rate and burst, so N replicas behind a balancer allow about the configured quota together. Set it to the replica count.',
+  },
   NEXUS_MAX_LIVE_NONCES: {
     parse: whole(1, 10_000_000),
     default: '10000',

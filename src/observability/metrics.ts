@@ -30,6 +30,9 @@ const CODE_NAMES = [
 const RPC_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const REFRESH_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** Distinct project labels of nexus_quota_refusals_total before the rest count as "other". */
+export const QUOTA_PROJECT_LABELS = 1_000;
+
 type Child = { inc(): void };
 type Timer = { observe(seconds: number): void };
 
@@ -123,6 +126,26 @@ export class Metrics implements RefreshObserver, WorkerObserver {
 
   /** For TokenCacheOptions.onLookup. */
   readonly tokenCacheLookup = (hit: boolean): void => (hit ? this.tokenCacheHit : this.tokenCacheMiss).inc();
+
+  /**
+   * Refusals by a call quota (transport/quotas.ts), by project and kind (key
+   * or ip). Project ids are operator-created, but the label set is bounded all
+   * the same: past QUOTA_PROJECT_LABELS distinct projects, the rest count as
+   * "other". Never a key id, a secret or an address.
+   */
+  readonly quotaRefusals = new Counter({
+    name: 'nexus_quota_refusals_total',
+    help: 'Calls refused by a call quota (RESOURCE_EXHAUSTED / HTTP 429), by project and kind (key: an API key or session; ip: a client IP within the project)',
+    labelNames: ['project', 'kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly quotaProjects = new Set<string>();
+
+  /** For QuotaOptions.refused. */
+  readonly quotaRefused = (projectId: string, kind: 'key' | 'ip'): void => {
+    if (!this.quotaProjects.has(projectId) && this.quotaProjects.size < QUOTA_PROJECT_LABELS) this.quotaProjects.add(projectId);
+    this.quotaRefusals.inc({ project: this.quotaProjects.has(projectId) ? projectId : 'other', kind });
+  };
 
   // Keyed by the method descriptor, a long-lived object from the generated code.
   private readonly series = new WeakMap<MethodKey, (CodeSeries | undefined)[]>();

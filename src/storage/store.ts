@@ -8,6 +8,7 @@ import { ConnectionEventRepository } from './repositories/connection-event-repos
 import { ConnectionRepository } from './repositories/connection-repository.js';
 import { OAuthClientRegistrationRepository } from './repositories/oauth-client-registration-repository.js';
 import { ProjectRepository } from './repositories/project-repository.js';
+import { ProjectQuotasRepository } from './repositories/project-quotas-repository.js';
 import { ProviderRepository } from './repositories/provider-repository.js';
 import { OAuthClientRepository } from './repositories/oauth-client-repository.js';
 import { AccountRepository } from './repositories/account-repository.js';
@@ -20,6 +21,7 @@ import { RefreshRepository } from './repositories/refresh-repository.js';
 /** The repositories over one data source, and the transactions that span them. */
 export class Store implements Persistence {
   readonly projects: ProjectRepository;
+  readonly projectQuotas: ProjectQuotasRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly providers: ProviderRepository;
   readonly connections: ConnectionRepository;
@@ -37,6 +39,7 @@ export class Store implements Persistence {
 
   constructor(private readonly dataSource: DataSource) {
     this.projects = new ProjectRepository(dataSource);
+    this.projectQuotas = new ProjectQuotasRepository(dataSource);
     this.apiKeys = new ApiKeyRepository(dataSource);
     this.providers = new ProviderRepository(dataSource);
     this.connections = new ConnectionRepository(dataSource);

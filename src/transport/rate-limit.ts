@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { RateLimitedError } from '../domain/shared/errors.js';
 import type { Principal } from '../domain/shared/principal.js';
 import { clientIpKey } from './client-ip.js';
+import type { Quotas } from './quotas.js';
 import { TokenBucket, type BucketSpec } from '../http/token-bucket.js';
 
 /**
@@ -22,15 +23,15 @@ export class TokenBuckets {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Takes one token: 0 when granted, else the milliseconds until one is available. */
-  take(key: string): number {
+  /** Takes one token: 0 when granted, else the milliseconds until one is available. `spec`: this key's settings, when not the default. */
+  take(key: string, spec: BucketSpec = this.spec): number {
     const now = this.now();
-    const bucket = this.buckets.get(key) ?? new TokenBucket(this.spec, now);
+    const bucket = this.buckets.get(key) ?? new TokenBucket(spec, now);
     // Re-inserted so that Map order is least recently used first.
     this.buckets.delete(key);
     this.buckets.set(key, bucket);
     if (this.buckets.size > this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
-    return bucket.take(now);
+    return bucket.take(now, spec);
   }
 
   get size(): number {
@@ -57,23 +58,33 @@ export const verifiedPrincipalKey = createContextKey<Promise<Principal | undefin
  * Calls without valid credentials (no API key or user token, or one that
  * does not verify) spend a token of their client IP's bucket; when it is
  * empty they are refused with RESOURCE_EXHAUSTED, RATE_LIMITED and a
- * RetryInfo saying when a token is back. Valid credentials are never
- * counted, so an address shared with an attacker (NAT, proxy) keeps serving
- * authenticated callers. The credentials are verified once: the handler
- * reuses the result (see accessInterceptor in access.ts).
+ * RetryInfo saying when a token is back. Valid credentials never spend the
+ * IP's unauthenticated budget, so an address shared with an attacker (NAT,
+ * proxy) keeps serving authenticated callers; they spend their own quotas
+ * instead (per key and per client IP within their project, quotas.ts) when
+ * `quotas` is given. The credentials are verified once: the handler reuses
+ * the result (see accessInterceptor in access.ts).
  */
-export function unauthenticatedRateLimit(buckets: TokenBuckets, verify: (ctx: Pick<HandlerContext, 'requestHeader' | 'values'>) => Promise<Principal | undefined>): Interceptor {
+export function rateLimits(
+  buckets: TokenBuckets,
+  verify: (ctx: Pick<HandlerContext, 'requestHeader' | 'values'>) => Promise<Principal | undefined>,
+  quotas?: Quotas,
+): Interceptor {
   return (next) => async (req) => {
     const ctx = { requestHeader: req.header, values: req.contextValues };
     const principal = verify(ctx);
     req.contextValues.set(verifiedPrincipalKey, principal);
-    const authenticated = await principal.then(
-      (p) => p !== undefined,
-      () => false,
+    const caller = await principal.then(
+      (p) => p,
+      () => undefined,
     );
-    if (!authenticated) {
-      const waitMs = buckets.take(bucketKeyOfIp(req.contextValues.get(clientIpKey)));
+    const ip = req.contextValues.get(clientIpKey);
+    if (!caller) {
+      const waitMs = buckets.take(bucketKeyOfIp(ip));
       if (waitMs > 0) throw new RateLimitedError(waitMs);
+    } else if (quotas) {
+      const pending = quotas.check(caller, ip);
+      if (pending) await pending;
     }
     return next(req);
   };

@@ -130,7 +130,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
     }),
   };
-  for (const port of ['projects', 'authStates', 'events', 'clients', 'accounts', 'sessions', 'refreshTokens', 'oneTimeCodes', 'signingKeys', 'clientRegistrations', 'audit'] as const) {
+  for (const port of ['projects', 'projectQuotas', 'authStates', 'events', 'clients', 'accounts', 'sessions', 'refreshTokens', 'oneTimeCodes', 'signingKeys', 'clientRegistrations', 'audit'] as const) {
     (store as Record<string, unknown>)[port] = unfaked(port, {});
   }
   return store as FakePersistence;

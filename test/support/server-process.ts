@@ -46,6 +46,9 @@ async function startOnce(port: number, env: Record<string, string>, readyTimeout
       LOG_LEVEL: 'info',
       // The loopback authorization servers this file started (outbound-hosts.ts).
       NEXUS_OUTBOUND_ALLOWED_HOSTS: allowedOutboundHosts().join(','),
+      // Suites here flood one admin key from 127.0.0.1 on purpose; the call quotas are test/security/quotas.test.ts's business.
+      NEXUS_QUOTA_KEY_RATE_PER_SECOND: '0',
+      NEXUS_QUOTA_IP_RATE_PER_SECOND: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

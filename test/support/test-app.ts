@@ -37,6 +37,8 @@ export interface StartOptions {
   clock?: () => Date;
   /** Nexus's outbound DNS resolver (made-up host names on loopback). */
   outboundResolver?: Resolver;
+  /** The call quotas' clock (milliseconds). */
+  quotaClock?: () => number;
 }
 
 export async function startTestApp(options: StartOptions): Promise<TestApp> {
@@ -73,8 +75,9 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     // Suites that test the background worker turn it on; elsewhere it would refresh behind their backs.
     refresh: { ...loadRefreshConfig({}, 2_000), worker: false },
     discoveryCacheSeconds: 600,
-    // Every test client calls from 127.0.0.1: the per-IP budget of unauthenticated calls is the rate-limit tests' business.
-    load: { ...loadLoadConfig({}), unauthRatePerSecond: 100_000, unauthBurst: 100_000 },
+    // Every test client calls from 127.0.0.1: the per-IP budget of unauthenticated calls is the rate-limit tests' business,
+    // and the call quotas of authenticated callers (off here) the quota tests'.
+    load: { ...loadLoadConfig({}), unauthRatePerSecond: 100_000, unauthBurst: 100_000, quotaKeyRatePerSecond: 0, quotaIpRatePerSecond: 0 },
     ...options.config,
     // The loopback authorization servers this file started (outbound-hosts.ts), and the test's own entries.
     outboundAllowedHosts: [...new Set([...allowedOutboundHosts(), ...(options.config?.outboundAllowedHosts ?? [])])],
@@ -90,6 +93,7 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     refreshWorker: config.refresh.worker,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.outboundResolver ? { outboundResolver: options.outboundResolver } : {}),
+    ...(options.quotaClock ? { quotaClock: options.quotaClock } : {}),
   });
   await app.server.listen({ port, host: '127.0.0.1' });
   return {

@@ -14,6 +14,7 @@ import type { OAuthClientRow } from '../model/oauth-client.js';
 import type { OAuthClientRegistrationRow } from '../model/oauth-client-registration.js';
 import type { OneTimeCodeKind, OneTimeCodeRow } from '../model/one-time-code.js';
 import type { ProjectRow } from '../model/project.js';
+import type { ProjectQuotaRow, QuotaOverride } from '../model/project-quotas.js';
 import type { ProviderRow } from '../model/provider.js';
 import type { RefreshTokenRow } from '../model/refresh-token.js';
 import type { SigningKeyRow } from '../model/signing-key.js';
@@ -81,6 +82,13 @@ export interface ProjectsPort {
   findByName(name: string, tx?: Tx): Promise<ProjectRow | null>;
   /** Inserts the project unless one with that name exists; returns the stored one. */
   ensure(id: string, name: string, tx?: Tx): Promise<ProjectRow>;
+}
+
+/** A project's quota overrides (project_quotas): one row per project that has any. */
+export interface ProjectQuotasPort {
+  find(projectId: string, tx?: Tx): Promise<ProjectQuotaRow | null>;
+  /** Writes the project's overrides (all four fields: null clears one). */
+  upsert(projectId: string, override: QuotaOverride, tx?: Tx): Promise<ProjectQuotaRow>;
 }
 
 export interface ApiKeysPort {
@@ -276,6 +284,7 @@ export interface ClientRegistrationsPort {
 /** Every port over one database, and the transactions that span them. */
 export interface Persistence {
   readonly projects: ProjectsPort;
+  readonly projectQuotas: ProjectQuotasPort;
   readonly apiKeys: ApiKeysPort;
   readonly providers: ProvidersPort;
   readonly connections: ConnectionsPort;

@@ -384,6 +384,25 @@ export class RateLimitedError extends NexusError {
   }
 }
 
+/**
+ * An authenticated caller spent a call quota (SECURITY.md, "Quotas"): its API
+ * key's (or user session's), or its client IP's within the project. Same
+ * reason as the unauthenticated budget; ErrorInfo metadata `quota` says which.
+ */
+export class QuotaExceededError extends NexusError {
+  readonly kind = 'resource_exhausted';
+  readonly reason = 'RATE_LIMITED';
+  constructor(quota: 'api_key' | 'client_ip', retryDelayMs: number) {
+    super(
+      quota === 'api_key'
+        ? 'this API key (or session) is over its call quota; retry after the delay in RetryInfo'
+        : 'this address is over its call quota for the project; retry after the delay in RetryInfo',
+      { quota },
+    );
+    this.retryDelayMs = retryDelayMs;
+  }
+}
+
 export class StreamQuotaExceededError extends NexusError {
   readonly kind = 'resource_exhausted';
   readonly reason = 'STREAM_QUOTA_EXCEEDED';

@@ -4,6 +4,7 @@ import { ConnectionEventEntity } from './connection-event.js';
 import { ConnectionEntity } from './connection.js';
 import { OAuthClientRegistrationEntity } from './oauth-client-registration.js';
 import { ProjectEntity } from './project.js';
+import { ProjectQuotaEntity } from './project-quotas.js';
 import { ProviderEntity } from './provider.js';
 import { OAuthClientEntity } from './oauth-client.js';
 import { AccountEntity } from './account.js';
@@ -18,6 +19,7 @@ export * from './connection-event.js';
 export * from './connection.js';
 export * from './oauth-client-registration.js';
 export * from './project.js';
+export * from './project-quotas.js';
 export * from './provider.js';
 export * from './oauth-client.js';
 export * from './account.js';
@@ -29,5 +31,5 @@ export * from './signing-key.js';
 export const entities = [
   ProjectEntity, ApiKeyEntity, ProviderEntity, ConnectionEntity, AuthStateEntity, ConnectionEventEntity,
   OAuthClientEntity, AccountEntity, AuthSessionEntity, RefreshTokenEntity, OneTimeCodeEntity, SigningKeyEntity,
-  OAuthClientRegistrationEntity,
+  OAuthClientRegistrationEntity, ProjectQuotaEntity,
 ];

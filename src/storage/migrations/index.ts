@@ -8,6 +8,7 @@ import { ShorterKeyPrefixes1796083218145 } from './1796083218145-shorter-key-pre
 import { ConsentBinding1796084593375 } from './1796084593375-consent-binding.js';
 import { ProviderApiBaseUrl1796085337745 } from './1796085337745-provider-api-base-url.js';
 import { AuditLog1796090000000 } from './1796090000000-audit-log.js';
+import { ProjectQuotas1796092339961 } from './1796092339961-project-quotas.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   ConsentBinding1796084593375,
   ProviderApiBaseUrl1796085337745,
   AuditLog1796090000000,
+  ProjectQuotas1796092339961,
 ];
