@@ -10,6 +10,7 @@ import { normalizeEntry } from '../domain/outbound/outbound-policy.js';
  *
  * An empty value means unset, except for lists, where it is the empty list.
  */
+// Not a NexusError: startup/CLI only (a bad setting stops `nexus start`; main.ts prints it), never an RPC answer.
 export class ConfigError extends Error {}
 
 export interface Parser<T> {

@@ -32,6 +32,7 @@ export function weakKeyReason(key: Uint8Array): string | undefined {
   return undefined;
 }
 
+// Not a NexusError: startup/CLI only (loading NEXUS_ENCRYPTION_KEYS); crypto sits below the domain and imports none of it.
 export class KeyRingError extends Error {
   override readonly name = 'KeyRingError';
 }

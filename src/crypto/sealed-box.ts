@@ -30,6 +30,7 @@ export type DecryptionFailure = 'malformed' | 'unsupported_version' | 'unknown_k
  * and `cause` is a code, never an underlying error: OpenSSL/JSON errors can
  * carry fragments of the input, and callers log errors.
  */
+// Not a NexusError: crypto sits below the domain; callers there translate it (e.g. CredentialUnreadableError).
 export class DecryptionError extends Error {
   override readonly name = 'DecryptionError';
   declare readonly cause: DecryptionFailure;

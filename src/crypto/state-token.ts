@@ -50,6 +50,7 @@ export type StateInvalidReason =
   | 'missing_claims';
 
 /** Not a token we issued for this purpose, or altered. Message never includes the token. */
+// Not a NexusError: crypto sits below the domain; domain/connections/state-tokens.ts translates both.
 export class StateInvalidError extends Error {
   override readonly name = 'StateInvalidError';
   declare readonly cause: StateInvalidReason;

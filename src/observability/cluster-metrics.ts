@@ -32,6 +32,7 @@ function isMessage(m: unknown): m is Message {
   return typeof type === 'string' && type.startsWith('nexus:cluster-metrics-');
 }
 
+// Not a NexusError: the /metrics scrape route answers it as plain HTTP, outside the RPC error contract.
 export class ClusterMetricsUnavailableError extends Error {
   constructor(reason: string) {
     super(`the cluster's metrics could not be collected: ${reason}`);

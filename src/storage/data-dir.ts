@@ -2,6 +2,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, type Stats } fr
 import path from 'node:path';
 
 /** The data directory is unsafe to use (others can write to it, or it belongs to someone else). */
+// Not a NexusError: startup/CLI only (checked before the database opens).
 export class UnsafeDataDirError extends Error {}
 
 const GROUP_OR_OTHER = 0o077;

@@ -19,6 +19,7 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
+// Not a NexusError: startup/CLI only (another process holds the data directory).
 export class EmbeddedDatabaseLockedError extends Error {}
 
 /** `dataDir` undefined keeps the database in memory (tests). */

@@ -14,6 +14,7 @@ export type ApiKeyListing = Omit<ApiKeyRow, 'keyHash'>;
 export type RevokeOutcome = 'revoked' | 'already-revoked' | 'not-found';
 
 /** The operator configured a key that was revoked: starting with it would leave an admin key that does not work. */
+// Not a NexusError: startup only (registerBootstrap runs when the server starts; the process stops with it).
 export class BootstrapKeyRevokedError extends Error {
   constructor(name: string) {
     super(

@@ -1,3 +1,5 @@
+import { NexusError } from '../shared/errors.js';
+
 /**
  * How a client presents itself: `Authorization: Basic` (RFC 6749 2.3.1:
  * form-urlencoded id and secret, base64) or client_id/client_secret in the
@@ -8,7 +10,14 @@ export interface ClientCredentials {
   clientSecret: string;
 }
 
-export class MalformedClientCredentials extends Error {}
+/** The Authorization header's client credentials do not decode, or disagree with the body's. */
+export class MalformedClientCredentials extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'CLIENT_AUTHENTICATION_FAILED';
+  constructor() {
+    super('client authentication failed');
+  }
+}
 
 export function clientCredentials(authorization: string | null, bodyId: string, bodySecret: string): ClientCredentials {
   const basic = authorization ? /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization) : null;

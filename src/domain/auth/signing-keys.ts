@@ -3,6 +3,7 @@ import { newId, openJson, sealJson, type KeyRing } from '../../crypto/index.js';
 import type { SigningKeyRow } from '../model/signing-key.js';
 import type { Persistence, Tx } from '../ports/persistence.js';
 import { signingKeyAad } from '../keys/sealed-secrets.js';
+import { NexusError } from '../shared/errors.js';
 
 export const JWT_ALGORITHM = 'ES256';
 /** How often a replica re-reads the key table, so a rotation made elsewhere is picked up. */
@@ -18,7 +19,9 @@ interface LoadedKey {
   privateKey: CryptoKey | undefined;
 }
 
-export class TokenVerificationError extends Error {
+export class TokenVerificationError extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'UNAUTHENTICATED';
   constructor(readonly expired: boolean) {
     super(expired ? 'access token expired' : 'access token is not valid');
   }

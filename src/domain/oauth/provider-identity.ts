@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import * as oauth from 'oauth4webapi';
 import type { ProviderRow } from '../model/provider.js';
+import { NexusError } from '../shared/errors.js';
 import type { FetchLike } from '../outbound/safe-fetch.js';
 import type { ConnectionFields, OAuthClient } from './oauth-client.js';
 import type { TokenSet } from './token-set.js';
@@ -13,13 +14,15 @@ export interface ProviderIdentity {
 }
 
 /** The provider's assertion of who consented does not verify (signature, issuer, audience, expiry, shape). */
-export class IdentityInvalidError extends Error {
-  override readonly name = 'IdentityInvalidError';
+export class IdentityInvalidError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'PROVIDER_IDENTITY_INVALID';
 }
 
 /** The provider's keys or userinfo endpoint could not be reached. */
-export class IdentityUnavailableError extends Error {
-  override readonly name = 'IdentityUnavailableError';
+export class IdentityUnavailableError extends NexusError {
+  readonly kind = 'unavailable';
+  readonly reason = 'PROVIDER_UNAVAILABLE';
 }
 
 const MAX_CLAIM_LENGTH = 255;

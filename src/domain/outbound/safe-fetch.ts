@@ -1,6 +1,6 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
-import { UrlNotAllowedError } from '../shared/errors.js';
+import { NexusError, UrlNotAllowedError } from '../shared/errors.js';
 import { internalAddressReason, isIpLiteral } from './address-policy.js';
 import type { OutboundPolicy } from './outbound-policy.js';
 
@@ -20,10 +20,12 @@ export interface SafeFetch extends FetchLike {
   head(url: string, init?: RequestInit): Promise<Response>;
 }
 
-export class ResponseTooLargeError extends Error {
+/** An outside server answered with more than we read; to callers, it is unavailable. */
+export class ResponseTooLargeError extends NexusError {
+  readonly kind = 'unavailable';
+  readonly reason = 'PROVIDER_UNAVAILABLE';
   constructor(readonly limit: number) {
     super(`the response is larger than ${limit} bytes`);
-    this.name = 'ResponseTooLargeError';
   }
 }
 

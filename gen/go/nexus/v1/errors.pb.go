@@ -229,6 +229,18 @@ const (
 	// project broken: an event edited, inserted or deleted. ErrorInfo metadata
 	// "seq" names the first bad event.
 	ErrorReason_ERROR_REASON_AUDIT_CHAIN_BROKEN ErrorReason = 201
+	// The provider's authorization server refused a grant with an OAuth
+	// error (invalid_grant, invalid_client, an RFC 9207 issuer mismatch, ...):
+	// a definite "no", never retried automatically. ErrorInfo metadata "error"
+	// carries the OAuth error code. Sent with FAILED_PRECONDITION; today the
+	// server records it on the connection (status FAILED or
+	// ATTENTION_REQUIRED, status_reason the code) rather than failing an RPC.
+	ErrorReason_ERROR_REASON_PROVIDER_REJECTED ErrorReason = 260
+	// The provider's assertion of who consented (its ID token, or its
+	// userinfo answer) does not verify: signature, issuer, audience, or a
+	// missing subject. Sent with FAILED_PRECONDITION; today the OAuth callback
+	// fails the connection with status_reason "invalid_id_token" instead.
+	ErrorReason_ERROR_REASON_PROVIDER_IDENTITY_INVALID ErrorReason = 261
 )
 
 // Enum value maps for ErrorReason.
@@ -299,6 +311,8 @@ var (
 		163: "ERROR_REASON_CONSENT_FORM_INVALID",
 		200: "ERROR_REASON_AUDIT_BACKLOG_FULL",
 		201: "ERROR_REASON_AUDIT_CHAIN_BROKEN",
+		260: "ERROR_REASON_PROVIDER_REJECTED",
+		261: "ERROR_REASON_PROVIDER_IDENTITY_INVALID",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                  0,
@@ -366,6 +380,8 @@ var (
 		"ERROR_REASON_CONSENT_FORM_INVALID":         163,
 		"ERROR_REASON_AUDIT_BACKLOG_FULL":           200,
 		"ERROR_REASON_AUDIT_CHAIN_BROKEN":           201,
+		"ERROR_REASON_PROVIDER_REJECTED":            260,
+		"ERROR_REASON_PROVIDER_IDENTITY_INVALID":    261,
 	}
 )
 
@@ -400,7 +416,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xa0\x13\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xf2\x13\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -467,7 +483,9 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"%ERROR_REASON_CONSENT_BROWSER_MISMATCH\x10\xa2\x01\x12&\n" +
 	"!ERROR_REASON_CONSENT_FORM_INVALID\x10\xa3\x01\x12$\n" +
 	"\x1fERROR_REASON_AUDIT_BACKLOG_FULL\x10\xc8\x01\x12$\n" +
-	"\x1fERROR_REASON_AUDIT_CHAIN_BROKEN\x10\xc9\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"\x1fERROR_REASON_AUDIT_CHAIN_BROKEN\x10\xc9\x01\x12#\n" +
+	"\x1eERROR_REASON_PROVIDER_REJECTED\x10\x84\x02\x12+\n" +
+	"&ERROR_REASON_PROVIDER_IDENTITY_INVALID\x10\x85\x02B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_errors_proto_rawDescOnce sync.Once
