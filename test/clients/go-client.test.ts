@@ -1,8 +1,9 @@
-// The Go module github.com/nexus-broker/nexus/gen/go (generated connect-go clients plus the
-// hand-written nexusauth package), as a user gets it: a program in its own module that
-// requires it by path, with a replace to the local copy, built with `go build` and run
-// over gRPC against a live Nexus.
-import { copyFileSync, writeFileSync } from 'node:fs';
+// The Go client as a user gets it: the module github.com/nexus-broker/nexus/clients/go
+// (the hand-written nexusauth package, clients/go) over the generated module
+// github.com/nexus-broker/nexus/gen/go (gen/go). A program in its own module requires
+// both by path, with replaces to the local copies, is built with `go build` and run over
+// gRPC against a live Nexus.
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeTempDirs, run, tempDir } from './build.js';
@@ -21,7 +22,12 @@ describe('Go client module', () => {
         '',
         'go 1.26.0',
         '',
-        'require github.com/nexus-broker/nexus/gen/go v0.1.0',
+        'require (',
+        '\tgithub.com/nexus-broker/nexus/clients/go v0.1.0',
+        '\tgithub.com/nexus-broker/nexus/gen/go v0.1.0',
+        ')',
+        '',
+        `replace github.com/nexus-broker/nexus/clients/go => ${path.join(REPO_ROOT, 'clients/go')}`,
         '',
         `replace github.com/nexus-broker/nexus/gen/go => ${path.join(REPO_ROOT, 'gen/go')}`,
         '',
@@ -37,9 +43,22 @@ describe('Go client module', () => {
     removeTempDirs();
   });
 
-  it('builds against the module and reports its version', async () => {
-    const out = await run('go', ['list', '-m', '-f', '{{.Path}} {{.Replace.Dir}}', 'github.com/nexus-broker/nexus/gen/go'], { cwd: appDir });
-    expect(out.trim()).toBe(`github.com/nexus-broker/nexus/gen/go ${path.join(REPO_ROOT, 'gen/go')}`);
+  it('builds against the two modules, each at its directory', async () => {
+    const modules = ['github.com/nexus-broker/nexus/clients/go', 'github.com/nexus-broker/nexus/gen/go'];
+    const out = await run('go', ['list', '-m', '-f', '{{.Path}} {{.Replace.Dir}}', ...modules], { cwd: appDir });
+    expect(out.trim().split('\n')).toEqual([
+      `github.com/nexus-broker/nexus/clients/go ${path.join(REPO_ROOT, 'clients/go')}`,
+      `github.com/nexus-broker/nexus/gen/go ${path.join(REPO_ROOT, 'gen/go')}`,
+    ]);
+  });
+
+  it('declares the documented minimum Go version in both modules', async () => {
+    const documented = /Go (\d+\.\d+)\+/.exec(readFileSync(path.join(REPO_ROOT, 'docs/clients/go.md'), 'utf8'))?.[1];
+    expect(documented).toBeDefined();
+    for (const dir of ['clients/go', 'gen/go']) {
+      const goMod = readFileSync(path.join(REPO_ROOT, dir, 'go.mod'), 'utf8');
+      expect(/^go (\d+\.\d+)(\.\d+)?$/m.exec(goMod)?.[1], dir).toBe(documented);
+    }
   });
 
   it('runs an agent over gRPC: connections, tokens, injection for every strategy, typed errors', async () => {

@@ -25,6 +25,6 @@ describe('client package versions', () => {
   });
 
   it('is the version of the Go package', () => {
-    expect(read('gen/go/nexusauth/version.go')).toContain(`const Version = "${version}"`);
+    expect(read('clients/go/nexusauth/version.go')).toContain(`const Version = "${version}"`);
   });
 });

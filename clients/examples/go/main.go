@@ -1,4 +1,4 @@
-// An example agent using github.com/nexus-broker/nexus/gen/go (nexusauth over gRPC). It
+// An example agent using github.com/nexus-broker/nexus/clients/go (nexusauth over gRPC). It
 // connects a user to every provider of the test environment, then calls each provider's API
 // through nexusauth.Transport. Run by test/clients/go-client.test.ts, which plays the user;
 // see the line protocol in test/clients/support.ts.
@@ -20,7 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	nexusv1 "github.com/nexus-broker/nexus/gen/go/nexus/v1"
-	"github.com/nexus-broker/nexus/gen/go/nexusauth"
+	"github.com/nexus-broker/nexus/clients/go/nexusauth"
 )
 
 var stdin = bufio.NewReader(os.Stdin)
