@@ -9,6 +9,8 @@ import { parse } from 'yaml';
 interface Source {
   url: string;
   values: string[];
+  /** Declared by a source whose address alone misleads: the service's docs read from the repository its docs site is built from. */
+  kind?: 'docs' | 'repository';
 }
 interface Entry {
   name: string;
@@ -42,7 +44,7 @@ export function catalogStats(entries: Entry[]): CatalogStats {
     if (e.sources.length > 0) stats.entriesWithSources++;
     const kinds = new Map<string, Set<string>>();
     for (const s of e.sources) {
-      for (const v of s.values) kinds.set(v, (kinds.get(v) ?? new Set()).add(sourceKind(s.url)));
+      for (const v of s.values) kinds.set(v, (kinds.get(v) ?? new Set()).add(s.kind ?? sourceKind(s.url)));
     }
     for (const k of kinds.values()) {
       if (k.has('docs')) stats.docs++;

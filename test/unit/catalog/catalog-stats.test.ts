@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CATALOG_FILE } from '../../../src/domain/catalog/provider-catalog.js';
 import { catalogStats, selectEntries, sourceKind } from '../../../scripts/catalog-stats.js';
 
-type Entry = { name: string; sources: { url: string; values: string[] }[]; unverified?: string[] };
+type Entry = { name: string; sources: { url: string; values: string[]; kind?: 'docs' | 'repository' }[]; unverified?: string[] };
 const entries = (parse(readFileSync(CATALOG_FILE, 'utf8')) as { providers: Entry[] }).providers;
 
 describe('scripts/catalog-stats.ts', () => {
@@ -27,6 +27,11 @@ describe('scripts/catalog-stats.ts', () => {
       { name: 'y', sources: [] },
     ]);
     expect(s).toEqual({ entries: 2, entriesWithSources: 1, docs: 1, repositoryOnly: 1, unverified: 1 });
+    // A service's docs read from the repository its docs site is built from say so (kind: docs).
+    const declared = catalogStats([
+      { name: 'z', sources: [{ url: 'https://github.com/github/docs/blob/c/content/oauth.md', values: ['oauth2.token_url'], kind: 'docs' }] },
+    ]);
+    expect([declared.docs, declared.repositoryOnly]).toEqual([1, 0]);
   });
 
   it('accounts for every value of the catalog, and selects ranges and names', () => {
