@@ -1,9 +1,10 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ConfigError, loadLoadConfig, type Config } from './config/config.js';
+import { ConfigError, loadAuditConfig, loadLoadConfig, type Config } from './config/config.js';
 import { defaultOf } from './config/settings.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
+import { AuditRetention } from './domain/audit/audit-retention.js';
 import { AuthService } from './domain/auth/auth-service.js';
 import { SiweVerifier, type SiweRpc } from './domain/auth/siwe.js';
 import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
@@ -156,6 +157,11 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       },
     });
     worker?.start();
+    // Audit retention runs beside the refresh worker (one process or a few, not every replica).
+    const retention = options.refreshWorker
+      ? new AuditRetention(store.audit, (config.audit ?? loadAuditConfig({})).retentionMs, (message, context) => logger.warn(context, message))
+      : undefined;
+    retention?.start();
     // The core's own properties, copied as they are (a spread would read its lazy getters now).
     return Object.assign(Object.defineProperties({}, Object.getOwnPropertyDescriptors(core)) as Core, {
       server,
@@ -171,6 +177,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         // Open streams end first (UNAVAILABLE, SERVER_SHUTTING_DOWN: clients resume elsewhere with their
         // cursor); otherwise they would hold the drain until its timeout.
         await events.close();
+        retention?.stop();
         // Then the worker: its refreshes in flight finish and commit while the database is still open.
         await worker?.stop();
         await server.close();

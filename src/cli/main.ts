@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import pino from 'pino';
 import { createCore, type Core } from '../core.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.js';
+import { exportAudit, parseCursor, parseSince, verifyAudit } from './audit.js';
 import { ConfigError, loadConfig, loadOutboundSettings, type Config } from '../config/config.js';
 import { EmbeddedDatabaseLockedError } from '../storage/embedded-postgres.js';
 import { resealAll, type ResealReport } from '../domain/keys/key-rotation.js';
@@ -111,6 +112,29 @@ apiKeys
   .action(async (id: string, opts: { project: string }) => oneShot((app) => revokeApiKey(app, opts.project, id)));
 // The session-1 spelling, kept for existing scripts.
 createKeyCommand(program.command('api-keys:create'));
+
+const audit = program.command('audit').description('verify and export the audit log');
+audit
+  .command('verify')
+  .description('check the hash chain of every project (or one): exits 1 naming the first edited, inserted or deleted event')
+  .option('--project <id>', 'one project only')
+  .action(async (opts: { project?: string }) => oneShot((app) => verifyAudit(app, opts.project)));
+audit
+  .command('export')
+  .description('print the project\'s audit events as JSON lines, oldest first (nexus audit export > audit.jsonl)')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .option('--since <time>', 'events at or after this time: ISO 8601, or a duration back from now (24h, 7d)')
+  .option('--cursor <seq>', 'events after this seq (the "seq" of the last line of a previous export)')
+  .action(async (opts: { project: string; since?: string; cursor?: string }) => {
+    const since = opts.since ? parseSince(opts.since) : undefined;
+    const cursor = opts.cursor ? parseCursor(opts.cursor) : undefined;
+    const app = await createCore(oneShotConfig(), quietLogger());
+    try {
+      await exportAudit(app, { projectId: opts.project, since, cursor }, (lines) => console.log(lines));
+    } finally {
+      await app.close();
+    }
+  });
 
 interface ApplyOptions {
   file: string;

@@ -182,9 +182,12 @@ export class AuditRepository implements AuditEventsPort {
       if (last.length === 0) return 0;
       const anchor = last[0]!;
       await tx.query("SELECT set_config('nexus.audit_prune', 'on', true)");
-      const deleted: unknown[] = await tx.query('DELETE FROM audit_events WHERE project_id = $1 AND seq <= $2 RETURNING seq', [projectId, anchor.seq]);
+      const deleted: { n: number }[] = await tx.query('WITH d AS (DELETE FROM audit_events WHERE project_id = $1 AND seq <= $2 RETURNING 1) SELECT count(*)::int AS n FROM d', [
+        projectId,
+        anchor.seq,
+      ]);
       await tx.query('UPDATE audit_chain_heads SET anchor_seq = $2, anchor_hash = $3 WHERE project_id = $1', [projectId, anchor.seq, anchor.hash]);
-      return deleted.length;
+      return deleted[0]!.n;
     });
   }
 }
