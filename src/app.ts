@@ -100,6 +100,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       adminReserve: Math.min(load.streamsAdminReserve, config.maxStreams - 1),
       snapshotMax: config.watchSnapshotMax,
       retentionMs: config.eventRetentionMs,
+      ...(options.clock ? { clock: options.clock } : {}),
     }, {
       inc: (method) => metrics.streamsOpen.inc({ method }),
       dec: (method) => metrics.streamsOpen.dec({ method }),

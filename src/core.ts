@@ -22,6 +22,7 @@ import { openDatabase, type Database } from './storage/data-source.js';
 import { createEventListener } from './storage/event-listener.js';
 import { Store } from './storage/store.js';
 import { hostedApp } from './hosted-command.js';
+import type { Clock } from './domain/ports/clock.js';
 
 /**
  * What every command needs: the migrated database, the store, the domain
@@ -61,8 +62,13 @@ export interface Core {
 export interface CoreOptions {
   /** Generate (and report) an admin key when the default project has none: `nexus start` only. */
   generateAdminKey?: boolean;
-  /** The clock of end-user auth (token, code and handoff expiry); tests move it. */
-  clock?: () => Date;
+  /**
+   * The domain's clock (src/domain/ports/clock.ts): end-user auth (token, code,
+   * nonce and handoff expiry), signing keys, OAuth state and consent-link
+   * expiry, API-key and MCP caches, event pruning and stream heartbeats.
+   * The system clock when unset; tests move it instead of sleeping.
+   */
+  clock?: Clock;
   /** The DNS resolver of outbound calls; the system's by default (tests map made-up names to loopback). */
   outboundResolver?: Resolver;
 }
@@ -72,6 +78,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
   // A CLI command run by the server for its control socket (src/control/) uses the server's own core.
   const hosted = hostedApp<Core>(config);
   if (hosted) return hosted;
+  const { clock } = options;
   // An empty data directory keeps the embedded database in memory (tests).
   const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir || undefined, poolSize: config.dbPoolSize });
   try {
@@ -79,6 +86,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     const events = new ConnectionEvents(store, createEventListener(database, logger), {
       retentionMs: config.eventRetentionMs,
       log: logger,
+      ...(clock ? { clock } : {}),
     });
     const auditConfig = config.audit ?? loadAuditConfig({});
     const audit = new AuditRecorder(store.audit, {
@@ -86,7 +94,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       maxBuffered: auditConfig.maxBuffered,
       warn: (message, context) => logger.warn(context, message),
     });
-    const apiKeys = new ApiKeys(store);
+    const apiKeys = new ApiKeys(store, clock);
     apiKeys.hearRevocations(events);
     const { generatedAdminKey, retiredAdminKeys } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
     if (retiredAdminKeys.length > 0) logger.warn({ retired: retiredAdminKeys }, 'NEXUS_ADMIN_API_KEY changed: the previous key is revoked');
@@ -100,7 +108,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
     const oauth = new OAuthClient({
       timeoutMs: config.providerTimeoutMs,
       allowInsecureRequests: !config.production,
-      mcp: mcpAuthorization(config, store, outbound, outboundFetch),
+      mcp: mcpAuthorization(config, store, outbound, outboundFetch, clock),
       policy: outbound,
       fetch: outboundFetch,
     });
@@ -119,10 +127,10 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       identities: new ProviderIdentities(oauth, { timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production, fetch: outboundFetch }),
       events,
       // The web app is a return URL of its own: providers send the user back into it.
-      // The web app is a return URL of its own.
       returnUrls: new UrlAllowList([...config.allowedReturnUrls, `${config.baseUrl}${WEB_APP_PATH}`]),
       baseUrl: config.baseUrl,
       warn: (message, context) => logger.warn(context, message),
+      ...(clock ? { clock } : {}),
     });
     return {
       config,
@@ -138,7 +146,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       providerRemoval: new ProviderRemoval(store, providers, connections),
       oauth,
       events,
-      signingKeys: new SigningKeys(store, config.keyRing, config.baseUrl, options.clock),
+      signingKeys: new SigningKeys(store, config.keyRing, config.baseUrl, clock),
       clients: new ClientRegistry(store, !config.production),
       generatedAdminKey,
       audit,

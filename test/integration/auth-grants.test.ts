@@ -20,7 +20,7 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
   beforeAll(async () => {
     nexus = await startTestApp({
       backend,
-      clock: () => new Date(Date.now() + offsetMs),
+      clock: () => Date.now() + offsetMs,
       // The test talks from 127.0.0.1: trusting it lets X-Forwarded-For play other client IPs.
       config: { trustedProxies: ['127.0.0.1'] },
     });

@@ -33,8 +33,8 @@ export interface StartOptions {
   databaseUrl?: string;
   keyRing?: KeyRing;
   config?: Partial<Config>;
-  /** The end-user auth clock (token, code and handoff expiry). */
-  clock?: () => Date;
+  /** The domain's clock, epoch ms (auth expiries, state and consent links, caches; see CoreOptions.clock). */
+  clock?: () => number;
   /** Nexus's outbound DNS resolver (made-up host names on loopback). */
   outboundResolver?: Resolver;
   /** The call quotas' clock (milliseconds). */

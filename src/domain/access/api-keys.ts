@@ -3,6 +3,7 @@ import type { ApiKeyRow, ApiKeyScope } from '../model/api-key.js';
 import type { ConnectionEvents, CredentialRevocation } from '../connections/connection-events.js';
 import { UnauthenticatedError } from '../shared/errors.js';
 import type { Principal } from '../shared/principal.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence } from '../ports/persistence.js';
 
 const CACHE_TTL_MS = 10_000;
@@ -41,7 +42,11 @@ export class ApiKeys {
    */
   private generation = 0;
 
-  constructor(private readonly store: Persistence) {}
+  constructor(
+    private readonly store: Persistence,
+    /** Ages the cache of looked-up keys; the system clock when unset. */
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Drops cached keys as revocations are heard (this replica's and every other's). */
   hearRevocations(events: ConnectionEvents): () => void {
@@ -100,7 +105,7 @@ export class ApiKeys {
     if (presented === undefined) return undefined;
     if (presented.length === 0 || presented.length > 512) throw new UnauthenticatedError('API key is not valid');
     const hash = hashSecret(presented);
-    const now = Date.now();
+    const now = this.clock();
     const cached = this.cache.get(hash);
     if (cached && cached.until > now) return cached.principal;
     const generation = this.generation;

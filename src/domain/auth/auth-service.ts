@@ -26,6 +26,7 @@ import { INTENT_SCOPES, parseUserScopes, USER_SCOPES } from './scopes.js';
 import type { SigningKeys } from './signing-keys.js';
 import type { SiwePolicy, SiweVerifier } from './siwe.js';
 import { TokenVerificationError } from './signing-keys.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence, Tx } from '../ports/persistence.js';
 
 export interface AuthSettings {
@@ -100,14 +101,15 @@ export class AuthService {
       keys: SigningKeys;
       siwe: SiweVerifier;
       settings: AuthSettings;
-      clock?: () => Date;
+      /** The auth clock: token, code, nonce and session expiry; the system clock when unset. */
+      clock?: Clock;
     },
   ) {}
 
   private lastPurge = 0;
 
   private now(): Date {
-    return this.deps.clock?.() ?? new Date();
+    return new Date((this.deps.clock ?? systemClock)());
   }
 
   /** An instant of the auth clock (token expiry) as a Date of the process clock, which timers run on. */
@@ -138,8 +140,9 @@ export class AuthService {
 
   /** Best effort, in the background: a failed sweep is retried at the next interval. */
   private purgeNowAndThen(): void {
-    if (Date.now() - this.lastPurge < PURGE_EVERY_MS) return;
-    this.lastPurge = Date.now();
+    const now = this.now().getTime();
+    if (now - this.lastPurge < PURGE_EVERY_MS) return;
+    this.lastPurge = now;
     void Promise.all([this.deps.store.oneTimeCodes.purgeExpired(), this.deps.store.refreshTokens.purgeExpired()]).catch(() => undefined);
   }
 

@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT, errors as joseErrors } from 'jose';
 import { newId, openJson, sealJson, type KeyRing } from '../../crypto/index.js';
 import type { SigningKeyRow } from '../model/signing-key.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence, Tx } from '../ports/persistence.js';
 import { signingKeyAad } from '../keys/sealed-secrets.js';
 import { NexusError } from '../shared/errors.js';
@@ -43,7 +44,7 @@ export class SigningKeys {
     private readonly store: Persistence,
     private readonly keyRing: KeyRing,
     private readonly issuer: string,
-    private readonly clock: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Makes sure a signing key exists (called at start-up). */
@@ -61,7 +62,7 @@ export class SigningKeys {
     const id = await this.store.transaction(async (tx) => {
       await this.store.signingKeys.lock(tx);
       const kid = await this.insertNew(tx);
-      await this.store.signingKeys.retireAllExcept(kid, this.clock(), tx);
+      await this.store.signingKeys.retireAllExcept(kid, new Date(this.clock()), tx);
       return kid;
     });
     await this.reload();
@@ -71,7 +72,7 @@ export class SigningKeys {
   async sign(claims: JWTPayload & Record<string, unknown>, ttlSeconds: number): Promise<string> {
     const key = (await this.current()).find((k) => k.row.retiredAt === null && k.privateKey);
     if (!key) throw new Error('no signing key: SigningKeys.ensure() was not called');
-    const now = Math.floor(this.clock().getTime() / 1000);
+    const now = Math.floor(this.clock() / 1000);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: JWT_ALGORITHM, kid: key.row.id, typ: 'at+jwt' })
       .setIssuer(this.issuer)
@@ -89,7 +90,7 @@ export class SigningKeys {
         audience: this.issuer,
         algorithms: [JWT_ALGORITHM],
         typ: 'at+jwt',
-        currentDate: this.clock(),
+        currentDate: new Date(this.clock()),
       });
       return payload as JWTPayload & Record<string, unknown>;
     } catch (err) {
@@ -110,7 +111,7 @@ export class SigningKeys {
       // caller's to choose, so re-reads are spaced at least UNKNOWN_KID_RELOAD_GAP_MS apart
       // (a caller inside the gap waits for the next one) rather than refused: refusing made a
       // fresh key unusable for up to a second after a load.
-      const wait = this.loadedAt + UNKNOWN_KID_RELOAD_GAP_MS - Date.now();
+      const wait = this.loadedAt + UNKNOWN_KID_RELOAD_GAP_MS - this.clock();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       await this.reload();
       key = this.keys.find((k) => k.row.id === kid);
@@ -126,7 +127,7 @@ export class SigningKeys {
    */
   private async current(): Promise<LoadedKey[]> {
     if (this.keys.length === 0) await this.reload();
-    else if (Date.now() - this.loadedAt > RELOAD_MS) this.reload().catch(() => undefined);
+    else if (this.clock() - this.loadedAt > RELOAD_MS) this.reload().catch(() => undefined);
     return this.keys;
   }
 
@@ -136,7 +137,7 @@ export class SigningKeys {
   }
 
   private async load(): Promise<void> {
-    const cutoff = this.clock().getTime() - RETIRED_KEY_GRACE_MS;
+    const cutoff = this.clock() - RETIRED_KEY_GRACE_MS;
     const rows = (await this.store.signingKeys.listAll()).filter((r) => r.retiredAt === null || r.retiredAt.getTime() > cutoff);
     this.keys = await Promise.all(
       rows.map(async (row) => ({
@@ -148,7 +149,7 @@ export class SigningKeys {
             : undefined,
       })),
     );
-    this.loadedAt = Date.now();
+    this.loadedAt = this.clock();
   }
 
   private async insertNew(tx: Tx): Promise<string> {

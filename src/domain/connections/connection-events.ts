@@ -2,6 +2,7 @@ import type { ConnectionEventRow, ConnectionEventTypeName, ConnectionSnapshot } 
 import type { ConnectionView } from '../model/connection.js';
 import { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX } from '../ports/persistence.js';
 import type { EventListener, Persistence, Tx } from '../ports/persistence.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 
 export type { ConnectionEventRow, ConnectionEventTypeName };
 
@@ -78,7 +79,8 @@ export class ConnectionEvents {
   constructor(
     private readonly store: Persistence,
     private readonly listener: EventListener,
-    private readonly options: { retentionMs: number; log: ConnectionEventsLog },
+    /** `clock` decides what is old enough to prune; the system clock when unset. */
+    private readonly options: { retentionMs: number; log: ConnectionEventsLog; clock?: Clock },
   ) {}
 
   async start(): Promise<void> {
@@ -188,7 +190,7 @@ export class ConnectionEvents {
   /** Deletes events older than the retention; every replica does it, which is harmless. */
   async prune(): Promise<number> {
     try {
-      return await this.store.events.pruneBefore(new Date(Date.now() - this.options.retentionMs));
+      return await this.store.events.pruneBefore(new Date((this.options.clock ?? systemClock)() - this.options.retentionMs));
     } catch (err) {
       this.options.log.warn({ error: (err as Error).message }, 'pruning connection events failed; will retry');
       return 0;

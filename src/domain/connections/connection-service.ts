@@ -30,6 +30,7 @@ import { codeVerifierAad } from '../keys/sealed-secrets.js';
 import { ConsentLinks, newSecret, type BindingCookie, type CookieReader } from './consent-links.js';
 import { openCredentials, sealCredentials } from './sealed-credentials.js';
 import { STATE_TTL_SECONDS, StateTokens } from './state-tokens.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence, Tx } from '../ports/persistence.js';
 
 export interface CreateConnectionInput {
@@ -69,6 +70,8 @@ export interface ConnectionServiceDeps {
   baseUrl: string;
   /** Best-effort failures that must not fail the caller (revocation at the provider). */
   warn: (message: string, context: Record<string, unknown>) => void;
+  /** State, consent-link and credential expiry are decided by it; the system clock when unset. */
+  clock?: Clock;
 }
 
 const FIELDS_REQUIRED = 'fields_required';
@@ -82,9 +85,12 @@ export class ConnectionService {
   private readonly state: StateTokens;
   readonly consent: ConsentLinks;
 
+  private readonly clock: Clock;
+
   constructor(private readonly deps: ConnectionServiceDeps) {
-    this.state = new StateTokens(deps.store, deps.keyRing);
-    this.consent = new ConsentLinks(deps.store, deps.providers, deps.baseUrl);
+    this.clock = deps.clock ?? systemClock;
+    this.state = new StateTokens(deps.store, deps.keyRing, this.clock);
+    this.consent = new ConsentLinks(deps.store, deps.providers, deps.baseUrl, this.clock);
   }
 
   get redirectUri(): string {
@@ -168,7 +174,7 @@ export class ConnectionService {
           connectionId,
           kind,
           codeVerifierSealed: verifier ? seal(this.deps.keyRing, verifier, codeVerifierAad(stateId)) : null,
-          expiresAt: new Date(Date.now() + STATE_TTL_SECONDS * 1000),
+          expiresAt: new Date(this.clock() + STATE_TTL_SECONDS * 1000),
           linkHash: link?.hash ?? null,
           providerUrl,
           clientId: caller.user?.clientId ?? null,

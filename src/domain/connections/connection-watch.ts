@@ -17,6 +17,7 @@ import { checkConnectionId } from './connection-id.js';
 import { viewOf, type ConnectionEventRow, type ConnectionEventTypeName, type ConnectionEvents, type EventMark, type SubscriptionFilter } from './connection-events.js';
 import { decodeCursor, encodeCursor } from './event-cursor.js';
 import { WatchQueue } from './watch-queue.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence, Tx } from '../ports/persistence.js';
 
 export type WatchItem =
@@ -43,6 +44,8 @@ export interface WatchOptions {
   snapshotMax: number;
   /** Events older than this are pruned; a cursor that old is refused. */
   retentionMs: number;
+  /** Dates heartbeats and snapshots and ages resume cursors; the system clock when unset. */
+  clock?: Clock;
 }
 
 // A cursor is refused a little before its events are due for pruning, so
@@ -76,13 +79,16 @@ export class ConnectionWatch {
   private readonly openBy = new Map<string, number>();
   /** One live event reaches many streams: build its item once (the hub hands every stream the same row). */
   private readonly liveItems = new WeakMap<ConnectionEventRow, WatchItem>();
+  private readonly clock: Clock;
 
   constructor(
     private readonly store: Persistence,
     private readonly events: ConnectionEvents,
     private readonly options: WatchOptions,
     private readonly gauge?: StreamGauge,
-  ) {}
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   get openStreams(): number {
     return this.open;
@@ -134,7 +140,7 @@ export class ConnectionWatch {
   private async *run(caller: Principal, query: WatchQuery, signal: AbortSignal): AsyncGenerator<WatchItem> {
     const filter = await this.resolve(caller, query);
     const resume = query.resumeCursor ? decodeCursor(query.resumeCursor) : undefined;
-    if (resume && resume.at.getTime() < Date.now() - this.options.retentionMs + EXPIRY_MARGIN_MS) {
+    if (resume && resume.at.getTime() < this.clock() - this.options.retentionMs + EXPIRY_MARGIN_MS) {
       throw new ResumeCursorExpiredError();
     }
     let queue: WatchQueue;
@@ -167,7 +173,7 @@ export class ConnectionWatch {
       } while (queue.missed);
       queue.goLive(mark);
       // The first heartbeat says: the snapshot (or replay) is complete, live events follow.
-      yield { kind: 'heartbeat', at: new Date(), cursor: encodeCursor(queue.position()) };
+      yield { kind: 'heartbeat', at: new Date(this.clock()), cursor: encodeCursor(queue.position()) };
       for (;;) {
         const item = await queue.next();
         if (signal.aborted) return;
@@ -177,7 +183,7 @@ export class ConnectionWatch {
           case 'overflow':
             throw new StreamBehindError();
           case 'heartbeat':
-            yield { kind: 'heartbeat', at: new Date(), cursor: encodeCursor(queue.position()) };
+            yield { kind: 'heartbeat', at: new Date(this.clock()), cursor: encodeCursor(queue.position()) };
             break;
           case 'event':
             yield this.liveItem(item.event);
@@ -228,7 +234,7 @@ export class ConnectionWatch {
   private snapshot(filter: SubscriptionFilter & { projectId: string }): Promise<{ connections: ConnectionView[]; mark: EventMark; at: Date }> {
     return this.store.transaction(
       async (tx) => {
-        const at = new Date();
+        const at = new Date(this.clock());
         const latest = await this.store.events.latest(filter.projectId, tx);
         const rows = await this.matchingRows(filter, tx);
         const names = new Map<string, string>();

@@ -8,6 +8,7 @@ import {
   StateExpiredError,
 } from '../shared/errors.js';
 import type { ProviderService } from '../providers/provider-service.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence } from '../ports/persistence.js';
 
 /**
@@ -59,6 +60,7 @@ export class ConsentLinks {
     private readonly providers: ProviderService,
     /** Public BASE_URL: the links' base; https means cookies get Secure and the `__Host-` prefix (no subdomain can plant one). */
     readonly baseUrl: string,
+    private readonly clock: Clock = systemClock,
   ) {
     this.secureCookies = baseUrl.startsWith('https:');
   }
@@ -105,7 +107,7 @@ export class ConsentLinks {
     }
     const binding = newSecret();
     if (!(await this.store.authStates.confirm(row.id, binding.hash, null))) throw new ConsentBrowserMismatchError();
-    const ttl = Math.max(1, Math.ceil((row.expiresAt.getTime() - Date.now()) / 1000));
+    const ttl = Math.max(1, Math.ceil((row.expiresAt.getTime() - this.clock()) / 1000));
     return { providerUrl: row.providerUrl!, cookie: this.bindingCookie(row.id, binding.secret, ttl) };
   }
 
@@ -126,7 +128,7 @@ export class ConsentLinks {
     const row = await this.store.authStates.findByLinkHash(hashSecret(secret));
     if (!row || row.kind !== 'oauth' || !row.providerUrl) throw new ConsentLinkInvalidError();
     if (row.consumedAt) throw new StateAlreadyUsedError();
-    if (row.expiresAt.getTime() <= Date.now()) throw new StateExpiredError();
+    if (row.expiresAt.getTime() <= this.clock()) throw new StateExpiredError();
     const connection = await this.store.connections.findById(row.projectId, row.connectionId);
     if (!connection || connection.status !== 'PENDING') throw new ConsentLinkInvalidError();
     return row;

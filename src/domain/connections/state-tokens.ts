@@ -9,6 +9,7 @@ import {
 } from '../../crypto/index.js';
 import type { AuthStateRow } from '../model/auth-state.js';
 import { StateAlreadyUsedError, StateExpiredError, StateInvalidError } from '../shared/errors.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence } from '../ports/persistence.js';
 
 export const STATE_TTL_SECONDS = 600;
@@ -22,10 +23,11 @@ export class StateTokens {
   constructor(
     private readonly store: Persistence,
     private readonly keyRing: KeyRing,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   sign(claims: { jti: string; sub: string; prj: string; kind: StateKind }): Promise<string> {
-    return signState(this.keyRing, claims, STATE_TTL_SECONDS);
+    return signState(this.keyRing, claims, STATE_TTL_SECONDS, new Date(this.clock()));
   }
 
   /** Verifies the signature, then that the row exists, is unused and unexpired. Does not consume. */
@@ -33,7 +35,7 @@ export class StateTokens {
     if (!token) throw new StateInvalidError();
     let claims: StateClaims;
     try {
-      claims = await verifyState(this.keyRing, token);
+      claims = await verifyState(this.keyRing, token, new Date(this.clock()));
     } catch (err) {
       if (err instanceof CryptoStateExpired) throw new StateExpiredError();
       if (err instanceof CryptoStateInvalid) throw new StateInvalidError();
@@ -45,7 +47,7 @@ export class StateTokens {
       throw new StateInvalidError();
     }
     if (row.consumedAt) throw new StateAlreadyUsedError();
-    if (row.expiresAt.getTime() <= Date.now()) throw new StateExpiredError();
+    if (row.expiresAt.getTime() <= this.clock()) throw new StateExpiredError();
     return { claims, row };
   }
 }

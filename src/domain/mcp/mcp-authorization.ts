@@ -5,6 +5,7 @@ import { tokenResponseAdapter } from '../oauth/token-response.js';
 import type { FetchLike } from '../outbound/safe-fetch.js';
 import type { McpClients } from './mcp-clients.js';
 import type { McpDiscovery } from './mcp-discovery.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 
 const RESOLVED_TTL_MS = 60_000;
 
@@ -14,6 +15,8 @@ const RESOLVED_TTL_MS = 60_000;
  * SSRF-safe fetch for every call.
  */
 export class McpAuthorization implements OAuthTargetResolver {
+  private readonly clock: Clock;
+
   /**
    * Resolved targets, briefly: a refresh or revocation runs inside a
    * transaction holding the connection's row lock, and must not need a
@@ -24,18 +27,20 @@ export class McpAuthorization implements OAuthTargetResolver {
   private readonly resolved = new Map<string, { target: OAuthTarget; until: number; version: number }>();
 
   constructor(
-    private readonly deps: { discovery: McpDiscovery; clients: McpClients; fetch: FetchLike; redirectUri: string },
-  ) {}
+    private readonly deps: { discovery: McpDiscovery; clients: McpClients; fetch: FetchLike; redirectUri: string; clock?: Clock },
+  ) {
+    this.clock = deps.clock ?? systemClock;
+  }
 
   async target(provider: ProviderRow, configuredSecret: string): Promise<OAuthTarget> {
     if (provider.authType !== 'MCP' || !provider.mcp) {
       throw new ProviderMisconfiguredError('the provider is not an MCP provider', 'failed_precondition');
     }
     const hit = this.resolved.get(provider.id);
-    if (hit && hit.until > Date.now() && hit.version === provider.updatedAt.getTime()) return hit.target;
+    if (hit && hit.until > this.clock() && hit.version === provider.updatedAt.getTime()) return hit.target;
     const target = await this.resolve(provider, provider.mcp, configuredSecret);
     if (this.resolved.size >= 1024) this.resolved.delete(this.resolved.keys().next().value!);
-    this.resolved.set(provider.id, { target, until: Date.now() + RESOLVED_TTL_MS, version: provider.updatedAt.getTime() });
+    this.resolved.set(provider.id, { target, until: this.clock() + RESOLVED_TTL_MS, version: provider.updatedAt.getTime() });
     return target;
   }
 

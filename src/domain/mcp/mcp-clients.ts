@@ -6,6 +6,7 @@ import { McpDiscoveryFailedError, ProviderUnavailableError } from '../shared/err
 import { safeErrorCode } from '../oauth/oauth-errors.js';
 import type { SafeFetch } from '../outbound/safe-fetch.js';
 import { classify } from './mcp-discovery.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence } from '../ports/persistence.js';
 import { registrationSecretAad } from '../keys/sealed-secrets.js';
 
@@ -38,6 +39,8 @@ export class McpClients {
       allowInsecureRequests: boolean;
       /** The client_name sent at registration. */
       clientName: string;
+      /** Decides when a registered secret has expired; the system clock when unset. */
+      clock?: Clock;
     },
   ) {}
 
@@ -80,7 +83,7 @@ export class McpClients {
   /** Reused until rejected or until its secret expires (with a minute of margin). */
   private usable(row: OAuthClientRegistrationRow): boolean {
     if (this.rejected.has(row.id)) return false;
-    return !row.clientSecretExpiresAt || row.clientSecretExpiresAt.getTime() - 60_000 > Date.now();
+    return !row.clientSecretExpiresAt || row.clientSecretExpiresAt.getTime() - 60_000 > (this.deps.clock ?? systemClock)();
   }
 
   private toClient(row: OAuthClientRegistrationRow): McpClient {

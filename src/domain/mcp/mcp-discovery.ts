@@ -3,6 +3,7 @@ import { McpDiscoveryFailedError, ProviderUnavailableError, UrlNotAllowedError }
 import type { OutboundPolicy } from '../outbound/outbound-policy.js';
 import { ResponseTooLargeError, type SafeFetch } from '../outbound/safe-fetch.js';
 import { bearerChallengeParams } from './www-authenticate.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 
 /** What discovery learns about an MCP server's authorization. */
 export interface McpAuthorizationInfo {
@@ -22,6 +23,8 @@ export interface McpDiscoveryOptions {
   /** Most servers cached at once; the oldest entry goes first. */
   maxEntries?: number;
   allowInsecureRequests: boolean;
+  /** Ages the cache; the system clock when unset. */
+  clock?: Clock;
 }
 
 /**
@@ -42,11 +45,15 @@ export interface McpDiscoveryOptions {
 export class McpDiscovery {
   private readonly cache = new Map<string, { info: McpAuthorizationInfo; until: number }>();
 
-  constructor(private readonly options: McpDiscoveryOptions) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly options: McpDiscoveryOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   async discover(serverUrl: string): Promise<McpAuthorizationInfo> {
     const cached = this.cache.get(serverUrl);
-    if (cached && cached.until > Date.now()) return cached.info;
+    if (cached && cached.until > this.clock()) return cached.info;
     let info: McpAuthorizationInfo;
     try {
       info = await this.run(serverUrl);
@@ -66,7 +73,7 @@ export class McpDiscovery {
     this.cache.delete(serverUrl);
     const max = this.options.maxEntries ?? 256;
     while (this.cache.size >= max) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(serverUrl, { info, until: Date.now() + this.options.ttlMs });
+    this.cache.set(serverUrl, { info, until: this.clock() + this.options.ttlMs });
   }
 
   private async run(serverUrl: string): Promise<McpAuthorizationInfo> {

@@ -77,7 +77,7 @@ export class TokenService {
     this.deps.cache?.invalidate(connection.id);
     const mark = this.deps.cache?.mark() ?? 0;
     const credential = issued(await this.refresh(connection, 0, true));
-    this.deps.cache?.set(caller.projectId, connection.id, credential, mark);
+    this.deps.cache?.set(caller.projectId, connection.id, credential, mark, this.now());
     return credential;
   }
 
