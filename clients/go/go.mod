@@ -14,7 +14,10 @@ require (
 	google.golang.org/protobuf v1.36.12
 )
 
-require github.com/aws/smithy-go v1.28.9 // indirect
+require (
+	github.com/aws/smithy-go v1.28.9 // indirect
+	google.golang.org/genproto/googleapis/api v0.0.0-20261104224025-d1e00e9f33ab // indirect
+)
 
 // In this repository the generated module is the sibling directory. A program that
 // requires this module does not see this line (replace applies to the main module only)

@@ -1,7 +1,7 @@
-import { toJsonString } from '@bufbuild/protobuf';
+import { create, ScalarType, toJsonString, type DescMessage } from '@bufbuild/protobuf';
 import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AuthType, ProviderSchema, ProviderService as ProviderServiceDesc } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { AuthType, OAuth2SettingsSchema, ProviderSchema, ProviderService as ProviderServiceDesc } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { KeyRing, newId, open as openSealed } from '../../../src/crypto/index.js';
 import { ApiKeys } from '../../../src/domain/access/api-keys.js';
 import type { ConnectionService } from '../../../src/domain/connections/connection-service.js';
@@ -14,6 +14,7 @@ import { clientSecretAad } from '../../../src/domain/keys/sealed-secrets.js';
 import { accessInterceptor } from '../../../src/transport/access.js';
 import { Authenticator } from '../../../src/transport/authenticate.js';
 import { errorInterceptor } from '../../../src/transport/error-interceptor.js';
+import { isOutputOnly } from '../../../src/transport/mappers/field-behavior.js';
 import { ProviderHandler } from '../../../src/transport/handlers/provider-handler.js';
 import { expectConnectError } from '../../support/errors.js';
 import { fakePersistence, type FakePersistence } from '../../support/fake-persistence.js';
@@ -135,5 +136,28 @@ describe('ProviderService routes over fake ports', () => {
     await expectConnectError(client.createProvider({ provider: oauthProvider('github') }), Code.Unauthenticated, 'UNAUTHENTICATED');
     await expectConnectError(client.createProvider({ provider: oauthProvider('github') }, auth(tokensOnly)), Code.PermissionDenied, 'SCOPE_MISSING');
     expect(store.rows.providers.size).toBe(0);
+  });
+
+  it('ignores every OUTPUT_ONLY field a CreateProvider request sets', async () => {
+    // Whatever the annotations mark OUTPUT_ONLY (google.api.field_behavior) gets a made-up value.
+    const bogus = (schema: DescMessage, into: Record<string, unknown>) => {
+      const set: string[] = [];
+      for (const f of schema.fields.filter(isOutputOnly)) {
+        set.push(f.name);
+        if (f.fieldKind === 'message') into[f.localName] = { seconds: 86_400n, nanos: 0 };
+        else into[f.localName] = f.scalar === ScalarType.STRING ? 'bogus' : true;
+      }
+      return set;
+    };
+    const input = oauthProvider('slack') as Record<string, unknown> & { oauth2: Record<string, unknown> };
+    const set = [...bogus(ProviderSchema, input), ...bogus(OAuth2SettingsSchema, input.oauth2)];
+    expect(set.sort()).toEqual(['catalog_name', 'client_secret_set', 'create_time', 'id', 'update_time']);
+    delete input.oauth2.clientSecret;
+    const { provider } = await client.createProvider({ provider: create(ProviderSchema, input) }, auth());
+    expect(provider?.id).toMatch(/^prv_/);
+    expect(provider?.catalogName).toBe('');
+    expect(provider?.oauth2?.clientSecretSet).toBe(false);
+    expect(Number(provider?.createTime?.seconds)).toBeGreaterThan(86_400);
+    expect(Number(provider?.updateTime?.seconds)).toBeGreaterThan(86_400);
   });
 });

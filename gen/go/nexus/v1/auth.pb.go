@@ -7,6 +7,7 @@
 package nexusv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1283,13 +1284,13 @@ var File_nexus_v1_auth_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_auth_proto_rawDesc = "" +
 	"\n" +
-	"\x13nexus/v1/auth.proto\x12\bnexus.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n" +
-	"\aAccount\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
-	"\aaddress\x18\x02 \x01(\tR\aaddress\x12!\n" +
-	"\fworkspace_id\x18\x03 \x01(\tR\vworkspaceId\x12\x1d\n" +
+	"\x13nexus/v1/auth.proto\x12\bnexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x01\n" +
+	"\aAccount\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12'\n" +
+	"\fworkspace_id\x18\x03 \x01(\tB\x04\xe2A\x01\x03R\vworkspaceId\x12#\n" +
 	"\n" +
-	"project_id\x18\x04 \x01(\tR\tprojectId\"k\n" +
+	"project_id\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\tprojectId\"k\n" +
 	"\bBranding\x12!\n" +
 	"\fdisplay_name\x18\x01 \x01(\tR\vdisplayName\x12\x19\n" +
 	"\blogo_url\x18\x02 \x01(\tR\alogoUrl\x12!\n" +

@@ -7,6 +7,7 @@
 package nexusv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -763,30 +764,30 @@ var File_nexus_v1_client_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_client_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/client.proto\x12\bnexus.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13nexus/v1/auth.proto\"\xe6\x03\n" +
-	"\x06Client\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\x15nexus/v1/client.proto\x12\bnexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13nexus/v1/auth.proto\"\x84\x04\n" +
+	"\x06Client\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12#\n" +
 	"\n" +
-	"project_id\x18\x02 \x01(\tR\tprojectId\x12(\n" +
-	"\x04type\x18\x03 \x01(\x0e2\x14.nexus.v1.ClientTypeR\x04type\x12!\n" +
+	"project_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\tprojectId\x12.\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x14.nexus.v1.ClientTypeB\x04\xe2A\x01\x05R\x04type\x12!\n" +
 	"\fdisplay_name\x18\x04 \x01(\tR\vdisplayName\x12#\n" +
 	"\rredirect_uris\x18\x05 \x03(\tR\fredirectUris\x12.\n" +
 	"\bbranding\x18\x06 \x01(\v2\x12.nexus.v1.BrandingR\bbranding\x12!\n" +
 	"\fsiwe_origins\x18\a \x03(\tR\vsiweOrigins\x12$\n" +
 	"\x0esiwe_chain_ids\x18\b \x03(\x03R\fsiweChainIds\x12H\n" +
-	"\x12handoff_ip_binding\x18\t \x01(\x0e2\x1a.nexus.v1.HandoffIpBindingR\x10handoffIpBinding\x12;\n" +
+	"\x12handoff_ip_binding\x18\t \x01(\x0e2\x1a.nexus.v1.HandoffIpBindingR\x10handoffIpBinding\x12A\n" +
 	"\vcreate_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"?\n" +
-	"\x13CreateClientRequest\x12(\n" +
-	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\"e\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12A\n" +
+	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\"E\n" +
+	"\x13CreateClientRequest\x12.\n" +
+	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientB\x04\xe2A\x01\x02R\x06client\"e\n" +
 	"\x14CreateClientResponse\x12(\n" +
 	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\x12#\n" +
-	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\"/\n" +
-	"\x10GetClientRequest\x12\x1b\n" +
-	"\tclient_id\x18\x01 \x01(\tR\bclientId\"=\n" +
+	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\"5\n" +
+	"\x10GetClientRequest\x12!\n" +
+	"\tclient_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\bclientId\"=\n" +
 	"\x11GetClientResponse\x12(\n" +
 	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\"P\n" +
 	"\x12ListClientsRequest\x12\x1b\n" +
@@ -795,15 +796,15 @@ const file_nexus_v1_client_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"i\n" +
 	"\x13ListClientsResponse\x12*\n" +
 	"\aclients\x18\x01 \x03(\v2\x10.nexus.v1.ClientR\aclients\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"|\n" +
-	"\x13UpdateClientRequest\x12(\n" +
-	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\x12;\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x82\x01\n" +
+	"\x13UpdateClientRequest\x12.\n" +
+	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientB\x04\xe2A\x01\x02R\x06client\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"@\n" +
 	"\x14UpdateClientResponse\x12(\n" +
-	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\"2\n" +
-	"\x13DeleteClientRequest\x12\x1b\n" +
-	"\tclient_id\x18\x01 \x01(\tR\bclientId\"\x16\n" +
+	"\x06client\x18\x01 \x01(\v2\x10.nexus.v1.ClientR\x06client\"8\n" +
+	"\x13DeleteClientRequest\x12!\n" +
+	"\tclient_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\bclientId\"\x16\n" +
 	"\x14DeleteClientResponse*_\n" +
 	"\n" +
 	"ClientType\x12\x1b\n" +

@@ -7,6 +7,7 @@
 package nexusv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	structpb "google.golang.org/protobuf/types/known/structpb"
@@ -1792,41 +1793,41 @@ var File_nexus_v1_connection_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\n" +
-	"\x19nexus/v1/connection.proto\x12\bnexus.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x05\n" +
+	"\x19nexus/v1/connection.proto\x12\bnexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xee\x05\n" +
 	"\n" +
-	"Connection\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"Connection\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12#\n" +
 	"\n" +
-	"project_id\x18\x02 \x01(\tR\tprojectId\x12!\n" +
-	"\fworkspace_id\x18\x03 \x01(\tR\vworkspaceId\x12\x1f\n" +
-	"\vprovider_id\x18\x04 \x01(\tR\n" +
-	"providerId\x12#\n" +
-	"\rprovider_name\x18\x05 \x01(\tR\fproviderName\x122\n" +
-	"\x06status\x18\x06 \x01(\x0e2\x1a.nexus.v1.ConnectionStatusR\x06status\x12#\n" +
-	"\rstatus_reason\x18\a \x01(\tR\fstatusReason\x12\x16\n" +
+	"project_id\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\tprojectId\x12'\n" +
+	"\fworkspace_id\x18\x03 \x01(\tB\x04\xe2A\x01\x05R\vworkspaceId\x12%\n" +
+	"\vprovider_id\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\n" +
+	"providerId\x12)\n" +
+	"\rprovider_name\x18\x05 \x01(\tB\x04\xe2A\x01\x03R\fproviderName\x128\n" +
+	"\x06status\x18\x06 \x01(\x0e2\x1a.nexus.v1.ConnectionStatusB\x04\xe2A\x01\x03R\x06status\x12)\n" +
+	"\rstatus_reason\x18\a \x01(\tB\x04\xe2A\x01\x03R\fstatusReason\x12\x16\n" +
 	"\x06scopes\x18\b \x03(\tR\x06scopes\x12\x1d\n" +
 	"\n" +
 	"return_url\x18\t \x01(\tR\treturnUrl\x12/\n" +
 	"\x06fields\x18\n" +
-	" \x01(\v2\x17.google.protobuf.StructR\x06fields\x12#\n" +
-	"\rsuperseded_by\x18\v \x01(\tR\fsupersededBy\x12F\n" +
-	"\x11token_expire_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x0ftokenExpireTime\x12;\n" +
-	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12*\n" +
-	"\x10provider_subject\x18\xa0\x01 \x01(\tR\x0fproviderSubject\x12&\n" +
-	"\x0eprovider_email\x18\xa1\x01 \x01(\tR\rproviderEmail\"\xa4\x02\n" +
-	"\x17CreateConnectionRequest\x12!\n" +
-	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12!\n" +
+	" \x01(\v2\x17.google.protobuf.StructR\x06fields\x12)\n" +
+	"\rsuperseded_by\x18\v \x01(\tB\x04\xe2A\x01\x03R\fsupersededBy\x12L\n" +
+	"\x11token_expire_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\x0ftokenExpireTime\x12A\n" +
+	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12A\n" +
+	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x120\n" +
+	"\x10provider_subject\x18\xa0\x01 \x01(\tB\x04\xe2A\x01\x03R\x0fproviderSubject\x12,\n" +
+	"\x0eprovider_email\x18\xa1\x01 \x01(\tB\x04\xe2A\x01\x03R\rproviderEmail\"\xb0\x02\n" +
+	"\x17CreateConnectionRequest\x12'\n" +
+	"\fworkspace_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\vworkspaceId\x12!\n" +
 	"\vprovider_id\x18\x02 \x01(\tH\x00R\n" +
 	"providerId\x12%\n" +
 	"\rprovider_name\x18\x03 \x01(\tH\x00R\fproviderName\x12\x16\n" +
 	"\x06scopes\x18\x04 \x03(\tR\x06scopes\x12\x1d\n" +
 	"\n" +
 	"return_url\x18\x05 \x01(\tR\treturnUrl\x12/\n" +
-	"\x06fields\x18( \x01(\v2\x17.google.protobuf.StructR\x06fields\x12(\n" +
-	"\x10mcp_bearer_token\x18\x14 \x01(\tR\x0emcpBearerTokenB\n" +
+	"\x06fields\x18( \x01(\v2\x17.google.protobuf.StructR\x06fields\x12.\n" +
+	"\x10mcp_bearer_token\x18\x14 \x01(\tB\x04\xe2A\x01\x04R\x0emcpBearerTokenB\n" +
 	"\n" +
 	"\bprovider\"\x81\x01\n" +
 	"\x18CreateConnectionResponse\x124\n" +
@@ -1834,9 +1835,9 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"connection\x18\x01 \x01(\v2\x14.nexus.v1.ConnectionR\n" +
 	"connection\x12\x19\n" +
 	"\bauth_url\x18\x02 \x01(\tR\aauthUrl\x12\x14\n" +
-	"\x05state\x18\x03 \x01(\tR\x05state\";\n" +
-	"\x14GetConnectionRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"M\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\"A\n" +
+	"\x14GetConnectionRequest\x12)\n" +
+	"\rconnection_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\fconnectionId\"M\n" +
 	"\x15GetConnectionResponse\x124\n" +
 	"\n" +
 	"connection\x18\x01 \x01(\v2\x14.nexus.v1.ConnectionR\n" +
@@ -1850,37 +1851,37 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\x06status\x18\x05 \x01(\x0e2\x1a.nexus.v1.ConnectionStatusR\x06status\"y\n" +
 	"\x17ListConnectionsResponse\x126\n" +
 	"\vconnections\x18\x01 \x03(\v2\x14.nexus.v1.ConnectionR\vconnections\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n" +
-	"\x17DeleteConnectionRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"\x80\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"D\n" +
+	"\x17DeleteConnectionRequest\x12)\n" +
+	"\rconnection_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\fconnectionId\"\x80\x01\n" +
 	"\x18DeleteConnectionResponse\x124\n" +
 	"\n" +
 	"connection\x18\x01 \x01(\v2\x14.nexus.v1.ConnectionR\n" +
 	"connection\x12.\n" +
-	"\x13revoked_at_provider\x18\x02 \x01(\bR\x11revokedAtProvider\"2\n" +
-	"\x1aGetCredentialSchemaRequest\x12\x14\n" +
-	"\x05state\x18\x01 \x01(\tR\x05state\"\x8c\x02\n" +
+	"\x13revoked_at_provider\x18\x02 \x01(\bR\x11revokedAtProvider\"8\n" +
+	"\x1aGetCredentialSchemaRequest\x12\x1a\n" +
+	"\x05state\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x05state\"\x8c\x02\n" +
 	"\x1bGetCredentialSchemaResponse\x12/\n" +
 	"\x06schema\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06schema\x12#\n" +
 	"\rprovider_name\x18\x02 \x01(\tR\fproviderName\x122\n" +
 	"\x15provider_display_name\x18\x03 \x01(\tR\x13providerDisplayName\x12#\n" +
 	"\rconnection_id\x18\x04 \x01(\tR\fconnectionId\x12\"\n" +
 	"\fworkspace_id\x18\xa0\x01 \x01(\tR\vworkspaceId\x12\x1a\n" +
-	"\bapp_name\x18\xa1\x01 \x01(\tR\aappName\"k\n" +
-	"\x18SubmitCredentialsRequest\x12\x14\n" +
-	"\x05state\x18\x01 \x01(\tR\x05state\x129\n" +
+	"\bapp_name\x18\xa1\x01 \x01(\tR\aappName\"q\n" +
+	"\x18SubmitCredentialsRequest\x12\x1a\n" +
+	"\x05state\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x05state\x129\n" +
 	"\vcredentials\x18\x02 \x01(\v2\x17.google.protobuf.StructR\vcredentials\"t\n" +
 	"\x19SubmitCredentialsResponse\x124\n" +
 	"\n" +
 	"connection\x18\x01 \x01(\v2\x14.nexus.v1.ConnectionR\n" +
 	"connection\x12!\n" +
-	"\fredirect_url\x18\x02 \x01(\tR\vredirectUrl\">\n" +
-	"\x17GetPendingFieldsRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"K\n" +
+	"\fredirect_url\x18\x02 \x01(\tR\vredirectUrl\"D\n" +
+	"\x17GetPendingFieldsRequest\x12)\n" +
+	"\rconnection_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\fconnectionId\"K\n" +
 	"\x18GetPendingFieldsResponse\x12/\n" +
-	"\x06schema\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06schema\"q\n" +
-	"\x19FinalizeConnectionRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12/\n" +
+	"\x06schema\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06schema\"w\n" +
+	"\x19FinalizeConnectionRequest\x12)\n" +
+	"\rconnection_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\fconnectionId\x12/\n" +
 	"\x06fields\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x06fields\"u\n" +
 	"\x1aFinalizeConnectionResponse\x124\n" +
 	"\n" +
@@ -1897,9 +1898,9 @@ const file_nexus_v1_connection_proto_rawDesc = "" +
 	"\x06cursor\x18\x04 \x01(\tR\x06cursor\"S\n" +
 	"\tHeartbeat\x12.\n" +
 	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
-	"\x06cursor\x18\x02 \x01(\tR\x06cursor\"b\n" +
-	"\x16WatchConnectionRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12#\n" +
+	"\x06cursor\x18\x02 \x01(\tR\x06cursor\"h\n" +
+	"\x16WatchConnectionRequest\x12)\n" +
+	"\rconnection_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\fconnectionId\x12#\n" +
 	"\rresume_cursor\x18\x02 \x01(\tR\fresumeCursor\"\x89\x01\n" +
 	"\x17WatchConnectionResponse\x121\n" +
 	"\x05event\x18\x01 \x01(\v2\x19.nexus.v1.ConnectionEventH\x00R\x05event\x123\n" +

@@ -7,6 +7,7 @@
 package nexusv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -1990,17 +1991,17 @@ var File_nexus_v1_provider_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\n" +
-	"\x17nexus/v1/provider.proto\x12\bnexus.v1\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n" +
+	"\x17nexus/v1/provider.proto\x12\bnexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n" +
 	"\x12TokenResponsePaths\x12!\n" +
 	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12#\n" +
 	"\rrefresh_token\x18\x02 \x01(\tR\frefreshToken\x12\x1d\n" +
 	"\n" +
 	"expires_in\x18\x03 \x01(\tR\texpiresIn\x12\x14\n" +
-	"\x05scope\x18\x04 \x01(\tR\x05scope\"\xef\a\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"\xfb\a\n" +
 	"\x0eOAuth2Settings\x12\x1b\n" +
-	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12#\n" +
-	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\x12*\n" +
-	"\x11client_secret_set\x18\x03 \x01(\bR\x0fclientSecretSet\x12+\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12)\n" +
+	"\rclient_secret\x18\x02 \x01(\tB\x04\xe2A\x01\x04R\fclientSecret\x120\n" +
+	"\x11client_secret_set\x18\x03 \x01(\bB\x04\xe2A\x01\x03R\x0fclientSecretSet\x12+\n" +
 	"\x11authorization_url\x18\x04 \x01(\tR\x10authorizationUrl\x12\x1b\n" +
 	"\ttoken_url\x18\x05 \x01(\tR\btokenUrl\x12%\n" +
 	"\x0erevocation_url\x18\x06 \x01(\tR\rrevocationUrl\x12\x16\n" +
@@ -2028,37 +2029,37 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x05field\x18\x04 \x01(\tR\x05field\"S\n" +
 	"\x10AwsSigV4Settings\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12%\n" +
-	"\x0edefault_region\x18\x02 \x01(\tR\rdefaultRegion\"\xf3\x01\n" +
+	"\x0edefault_region\x18\x02 \x01(\tR\rdefaultRegion\"\x85\x02\n" +
 	"\vMcpSettings\x12\x1d\n" +
 	"\n" +
 	"server_url\x18\x01 \x01(\tR\tserverUrl\x12\x1b\n" +
-	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12#\n" +
-	"\rclient_secret\x18\x03 \x01(\tR\fclientSecret\x12*\n" +
-	"\x11client_secret_set\x18\x04 \x01(\bR\x0fclientSecretSet\x12%\n" +
-	"\x0edefault_scopes\x18\x05 \x03(\tR\rdefaultScopes\x120\n" +
-	"\x14registered_client_id\x18\x06 \x01(\tR\x12registeredClientId\"\xfb\x06\n" +
-	"\bProvider\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\tclient_id\x18\x02 \x01(\tR\bclientId\x12)\n" +
+	"\rclient_secret\x18\x03 \x01(\tB\x04\xe2A\x01\x04R\fclientSecret\x120\n" +
+	"\x11client_secret_set\x18\x04 \x01(\bB\x04\xe2A\x01\x03R\x0fclientSecretSet\x12%\n" +
+	"\x0edefault_scopes\x18\x05 \x03(\tR\rdefaultScopes\x126\n" +
+	"\x14registered_client_id\x18\x06 \x01(\tB\x04\xe2A\x01\x03R\x12registeredClientId\"\x9f\a\n" +
+	"\bProvider\x12\x14\n" +
+	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12\x18\n" +
+	"\x04name\x18\x02 \x01(\tB\x04\xe2A\x01\x05R\x04name\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x19\n" +
 	"\blogo_url\x18\x05 \x01(\tR\alogoUrl\x12\x1e\n" +
 	"\n" +
 	"categories\x18\x06 \x03(\tR\n" +
-	"categories\x12/\n" +
-	"\tauth_type\x18\a \x01(\x0e2\x12.nexus.v1.AuthTypeR\bauthType\x12\x1d\n" +
+	"categories\x125\n" +
+	"\tauth_type\x18\a \x01(\x0e2\x12.nexus.v1.AuthTypeB\x04\xe2A\x01\x05R\bauthType\x12\x1d\n" +
 	"\aenabled\x18\b \x01(\bH\x00R\aenabled\x88\x01\x01\x120\n" +
 	"\x06oauth2\x18\t \x01(\v2\x18.nexus.v1.OAuth2SettingsR\x06oauth2\x12D\n" +
 	"\x11credential_schema\x18\n" +
 	" \x01(\v2\x17.google.protobuf.StructR\x10credentialSchema\x12P\n" +
 	"\x18post_oauth_fields_schema\x18\v \x01(\v2\x17.google.protobuf.StructR\x15postOauthFieldsSchema\x121\n" +
 	"\aapi_key\x18\f \x01(\v2\x18.nexus.v1.ApiKeySettingsR\x06apiKey\x127\n" +
-	"\taws_sigv4\x18\r \x01(\v2\x1a.nexus.v1.AwsSigV4SettingsR\bawsSigv4\x12;\n" +
-	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\x12;\n" +
-	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\x12!\n" +
-	"\fcatalog_name\x18\x14 \x01(\tR\vcatalogName\x12Q\n" +
+	"\taws_sigv4\x18\r \x01(\v2\x1a.nexus.v1.AwsSigV4SettingsR\bawsSigv4\x12A\n" +
+	"\vcreate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"createTime\x12A\n" +
+	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
+	"updateTime\x12'\n" +
+	"\fcatalog_name\x18\x14 \x01(\tB\x04\xe2A\x01\x03R\vcatalogName\x12Q\n" +
 	"\x18connection_fields_schema\x18\x15 \x01(\v2\x17.google.protobuf.StructR\x16connectionFieldsSchema\x12'\n" +
 	"\x03mcp\x18\x1e \x01(\v2\x15.nexus.v1.McpSettingsR\x03mcp\x12 \n" +
 	"\fapi_base_url\x18\x16 \x01(\tR\n" +
@@ -2076,13 +2077,13 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\bcategory\x18\x03 \x01(\tR\bcategory\"\x7f\n" +
 	"\x1cListCatalogProvidersResponse\x127\n" +
 	"\tproviders\x18\x01 \x03(\v2\x19.nexus.v1.CatalogProviderR\tproviders\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n" +
-	"\x19GetCatalogProviderRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"S\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"5\n" +
+	"\x19GetCatalogProviderRequest\x12\x18\n" +
+	"\x04name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\x04name\"S\n" +
 	"\x1aGetCatalogProviderResponse\x125\n" +
-	"\bprovider\x18\x01 \x01(\v2\x19.nexus.v1.CatalogProviderR\bprovider\"\xe9\x01\n" +
-	"\x1cEnableCatalogProviderRequest\x12!\n" +
-	"\fcatalog_name\x18\x01 \x01(\tR\vcatalogName\x12\x12\n" +
+	"\bprovider\x18\x01 \x01(\v2\x19.nexus.v1.CatalogProviderR\bprovider\"\xef\x01\n" +
+	"\x1cEnableCatalogProviderRequest\x12'\n" +
+	"\fcatalog_name\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\vcatalogName\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1b\n" +
 	"\tclient_id\x18\x03 \x01(\tR\bclientId\x12#\n" +
 	"\rclient_secret\x18\x04 \x01(\tR\fclientSecret\x12%\n" +
@@ -2101,25 +2102,25 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\bcategory\x18\x04 \x01(\tR\bcategory\"q\n" +
 	"\x15ListProvidersResponse\x120\n" +
 	"\tproviders\x18\x01 \x03(\v2\x12.nexus.v1.ProviderR\tproviders\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"O\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"U\n" +
 	"\x12GetProviderRequest\x12\x1d\n" +
 	"\n" +
-	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x1a\n" +
-	"\bprovider\x18\x02 \x01(\tR\bprovider\"E\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12 \n" +
+	"\bprovider\x18\x02 \x01(\tB\x04\xe2A\x01\x02R\bprovider\"E\n" +
 	"\x13GetProviderResponse\x12.\n" +
-	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"G\n" +
-	"\x15CreateProviderRequest\x12.\n" +
-	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"H\n" +
+	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"M\n" +
+	"\x15CreateProviderRequest\x124\n" +
+	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderB\x04\xe2A\x01\x02R\bprovider\"H\n" +
 	"\x16CreateProviderResponse\x12.\n" +
-	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"\x84\x01\n" +
-	"\x15UpdateProviderRequest\x12.\n" +
-	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\x12;\n" +
+	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"\x8a\x01\n" +
+	"\x15UpdateProviderRequest\x124\n" +
+	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderB\x04\xe2A\x01\x02R\bprovider\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"H\n" +
 	"\x16UpdateProviderResponse\x12.\n" +
-	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"I\n" +
-	"\x15DeleteProviderRequest\x12\x1a\n" +
-	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x14\n" +
+	"\bprovider\x18\x01 \x01(\v2\x12.nexus.v1.ProviderR\bprovider\"O\n" +
+	"\x15DeleteProviderRequest\x12 \n" +
+	"\bprovider\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\bprovider\x12\x14\n" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"\x18\n" +
 	"\x16DeleteProviderResponse*\xae\x01\n" +
 	"\bAuthType\x12\x19\n" +

@@ -7,6 +7,7 @@
 package nexusv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -815,7 +816,7 @@ var File_nexus_v1_token_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_token_proto_rawDesc = "" +
 	"\n" +
-	"\x14nexus/v1/token.proto\x12\bnexus.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17nexus/v1/provider.proto\"i\n" +
+	"\x14nexus/v1/token.proto\x12\bnexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17nexus/v1/provider.proto\"i\n" +
 	"\bStrategy\x12*\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x16.nexus.v1.StrategyTypeR\x04type\x121\n" +
 	"\aapi_key\x18\x02 \x01(\v2\x18.nexus.v1.ApiKeySettingsR\x06apiKey\"m\n" +
@@ -836,9 +837,9 @@ const file_nexus_v1_token_proto_rawDesc = "" +
 	"\x06region\x18\x04 \x01(\tR\x06region\x12\x18\n" +
 	"\aservice\x18\x05 \x01(\tR\aservice\")\n" +
 	"\x11BearerCredentials\x12\x14\n" +
-	"\x05token\x18\x01 \x01(\tR\x05token\"v\n" +
-	"\x0fGetTokenRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12>\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\"|\n" +
+	"\x0fGetTokenRequest\x12)\n" +
+	"\rconnection_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\fconnectionId\x12>\n" +
 	"\rmin_remaining\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\fminRemaining\"\x81\x04\n" +
 	"\n" +
 	"Credential\x12#\n" +
@@ -860,9 +861,9 @@ const file_nexus_v1_token_proto_rawDesc = "" +
 	" \x01(\v2\x14.nexus.v1.CredentialR\n" +
 	"credentialJ\x04\b\x01\x10\n" +
 	"R\rconnection_idR\bstrategyR\x06oauth2R\aapi_keyR\n" +
-	"basic_authR\taws_sigv4R\x06bearerR\vexpire_timeR\x05extra\":\n" +
-	"\x13RefreshTokenRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"L\n" +
+	"basic_authR\taws_sigv4R\x06bearerR\vexpire_timeR\x05extra\"@\n" +
+	"\x13RefreshTokenRequest\x12)\n" +
+	"\rconnection_id\x18\x01 \x01(\tB\x04\xe2A\x01\x02R\fconnectionId\"L\n" +
 	"\x14RefreshTokenResponse\x124\n" +
 	"\n" +
 	"credential\x18\x01 \x01(\v2\x14.nexus.v1.CredentialR\n" +

@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13nexus/v1/auth.proto\x12\x08nexus.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"u\n\x07\x41\x63\x63ount\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07\x61\x64\x64ress\x18\x02 \x01(\tR\x07\x61\x64\x64ress\x12!\n\x0cworkspace_id\x18\x03 \x01(\tR\x0bworkspaceId\x12\x1d\n\nproject_id\x18\x04 \x01(\tR\tprojectId\"k\n\x08\x42randing\x12!\n\x0c\x64isplay_name\x18\x01 \x01(\tR\x0b\x64isplayName\x12\x19\n\x08logo_url\x18\x02 \x01(\tR\x07logoUrl\x12!\n\x0c\x61\x63\x63\x65nt_color\x18\x03 \x01(\tR\x0b\x61\x63\x63\x65ntColor\".\n\x0fGetNonceRequest\x12\x1b\n\tclient_id\x18\x01 \x01(\tR\x08\x63lientId\"e\n\x10GetNonceResponse\x12\x14\n\x05nonce\x18\x01 \x01(\tR\x05nonce\x12;\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\xe9\x02\n\x13\x41uthenticateRequest\x12\x1b\n\tclient_id\x18\x01 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x02 \x01(\tR\x0c\x63lientSecret\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\x12\x1c\n\tsignature\x18\x04 \x01(\tR\tsignature\x12\x1d\n\nsession_id\x18\x05 \x01(\tR\tsessionId\x12\x16\n\x06scopes\x18\x06 \x03(\tR\x06scopes\x12#\n\rresponse_type\x18\x07 \x01(\tR\x0cresponseType\x12%\n\x0e\x63ode_challenge\x18\x08 \x01(\tR\rcodeChallenge\x12\x32\n\x15\x63ode_challenge_method\x18\t \x01(\tR\x13\x63odeChallengeMethod\x12!\n\x0credirect_uri\x18\n \x01(\tR\x0bredirectUri\"\x94\x02\n\x14\x41uthenticateResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12+\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x11.nexus.v1.AccountR\x07\x61\x63\x63ount\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x03 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x04 \x01(\tR\ttokenType\x12\x1d\n\nexpires_in\x18\x05 \x01(\x05R\texpiresIn\x12#\n\rrefresh_token\x18\x06 \x01(\tR\x0crefreshToken\x12\x16\n\x06scopes\x18\x07 \x03(\tR\x06scopes\x12\x12\n\x04\x63ode\x18\x08 \x01(\tR\x04\x63ode\"\xf8\x01\n\x14\x45xchangeTokenRequest\x12\x1d\n\ngrant_type\x18\x01 \x01(\tR\tgrantType\x12\x12\n\x04\x63ode\x18\x02 \x01(\tR\x04\x63ode\x12!\n\x0credirect_uri\x18\x03 \x01(\tR\x0bredirectUri\x12\x1b\n\tclient_id\x18\x04 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x05 \x01(\tR\x0c\x63lientSecret\x12#\n\rcode_verifier\x18\x06 \x01(\tR\x0c\x63odeVerifier\x12#\n\rrefresh_token\x18\x07 \x01(\tR\x0crefreshToken\"\x81\x02\n\x15\x45xchangeTokenResponse\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12\x1d\n\nexpires_in\x18\x03 \x01(\x05R\texpiresIn\x12#\n\rrefresh_token\x18\x04 \x01(\tR\x0crefreshToken\x12\x16\n\x06scopes\x18\x05 \x03(\tR\x06scopes\x12\x1d\n\nsession_id\x18\x06 \x01(\tR\tsessionId\x12+\n\x07\x61\x63\x63ount\x18\x07 \x01(\x0b\x32\x11.nexus.v1.AccountR\x07\x61\x63\x63ount\"\x8f\x01\n\rRevokeRequest\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12&\n\x0ftoken_type_hint\x18\x02 \x01(\tR\rtokenTypeHint\x12\x1b\n\tclient_id\x18\x03 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x04 \x01(\tR\x0c\x63lientSecret\"\x10\n\x0eRevokeResponse\"\x13\n\x11ListScopesRequest\"=\n\x05Scope\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12 \n\x0b\x64\x65scription\x18\x02 \x01(\tR\x0b\x64\x65scription\"=\n\x12ListScopesResponse\x12\'\n\x06scopes\x18\x01 \x03(\x0b\x32\x0f.nexus.v1.ScopeR\x06scopes\"h\n\x12InitHandoffRequest\x12!\n\x0credirect_uri\x18\x01 \x01(\tR\x0bredirectUri\x12/\n\x06intent\x18\x02 \x01(\x0e\x32\x17.nexus.v1.HandoffIntentR\x06intent\"\x86\x01\n\x13InitHandoffResponse\x12\x12\n\x04\x63ode\x18\x01 \x01(\tR\x04\x63ode\x12;\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12\x1e\n\x0bweb_app_url\x18\x03 \x01(\tR\twebAppUrl\"*\n\x14RedeemHandoffRequest\x12\x12\n\x04\x63ode\x18\x01 \x01(\tR\x04\x63ode\"\xfc\x02\n\x15RedeemHandoffResponse\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12\x16\n\x06scopes\x18\x04 \x03(\tR\x06scopes\x12+\n\x07\x61\x63\x63ount\x18\x05 \x01(\x0b\x32\x11.nexus.v1.AccountR\x07\x61\x63\x63ount\x12.\n\x08\x62randing\x18\x06 \x01(\x0b\x32\x12.nexus.v1.BrandingR\x08\x62randing\x12!\n\x0credirect_uri\x18\x07 \x01(\tR\x0bredirectUri\x12/\n\x06intent\x18\x08 \x01(\x0e\x32\x17.nexus.v1.HandoffIntentR\x06intent\x12\x1b\n\tclient_id\x18\t \x01(\tR\x08\x63lientId*O\n\rHandoffIntent\x12\x1e\n\x1aHANDOFF_INTENT_UNSPECIFIED\x10\x00\x12\x1e\n\x1aHANDOFF_INTENT_CONNECTIONS\x10\x01\x32\xa6\x04\n\x0b\x41uthService\x12\x43\n\x08GetNonce\x12\x19.nexus.v1.GetNonceRequest\x1a\x1a.nexus.v1.GetNonceResponse\"\x00\x12O\n\x0c\x41uthenticate\x12\x1d.nexus.v1.AuthenticateRequest\x1a\x1e.nexus.v1.AuthenticateResponse\"\x00\x12R\n\rExchangeToken\x12\x1e.nexus.v1.ExchangeTokenRequest\x1a\x1f.nexus.v1.ExchangeTokenResponse\"\x00\x12=\n\x06Revoke\x12\x17.nexus.v1.RevokeRequest\x1a\x18.nexus.v1.RevokeResponse\"\x00\x12L\n\nListScopes\x12\x1b.nexus.v1.ListScopesRequest\x1a\x1c.nexus.v1.ListScopesResponse\"\x03\x90\x02\x01\x12L\n\x0bInitHandoff\x12\x1c.nexus.v1.InitHandoffRequest\x1a\x1d.nexus.v1.InitHandoffResponse\"\x00\x12R\n\rRedeemHandoff\x12\x1e.nexus.v1.RedeemHandoffRequest\x1a\x1f.nexus.v1.RedeemHandoffResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13nexus/v1/auth.proto\x12\x08nexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x01\n\x07\x41\x63\x63ount\x12\x14\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x02id\x12\x18\n\x07\x61\x64\x64ress\x18\x02 \x01(\tR\x07\x61\x64\x64ress\x12\'\n\x0cworkspace_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03R\x0bworkspaceId\x12#\n\nproject_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03R\tprojectId\"k\n\x08\x42randing\x12!\n\x0c\x64isplay_name\x18\x01 \x01(\tR\x0b\x64isplayName\x12\x19\n\x08logo_url\x18\x02 \x01(\tR\x07logoUrl\x12!\n\x0c\x61\x63\x63\x65nt_color\x18\x03 \x01(\tR\x0b\x61\x63\x63\x65ntColor\".\n\x0fGetNonceRequest\x12\x1b\n\tclient_id\x18\x01 \x01(\tR\x08\x63lientId\"e\n\x10GetNonceResponse\x12\x14\n\x05nonce\x18\x01 \x01(\tR\x05nonce\x12;\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\"\xe9\x02\n\x13\x41uthenticateRequest\x12\x1b\n\tclient_id\x18\x01 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x02 \x01(\tR\x0c\x63lientSecret\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\x12\x1c\n\tsignature\x18\x04 \x01(\tR\tsignature\x12\x1d\n\nsession_id\x18\x05 \x01(\tR\tsessionId\x12\x16\n\x06scopes\x18\x06 \x03(\tR\x06scopes\x12#\n\rresponse_type\x18\x07 \x01(\tR\x0cresponseType\x12%\n\x0e\x63ode_challenge\x18\x08 \x01(\tR\rcodeChallenge\x12\x32\n\x15\x63ode_challenge_method\x18\t \x01(\tR\x13\x63odeChallengeMethod\x12!\n\x0credirect_uri\x18\n \x01(\tR\x0bredirectUri\"\x94\x02\n\x14\x41uthenticateResponse\x12\x1d\n\nsession_id\x18\x01 \x01(\tR\tsessionId\x12+\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x11.nexus.v1.AccountR\x07\x61\x63\x63ount\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x03 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x04 \x01(\tR\ttokenType\x12\x1d\n\nexpires_in\x18\x05 \x01(\x05R\texpiresIn\x12#\n\rrefresh_token\x18\x06 \x01(\tR\x0crefreshToken\x12\x16\n\x06scopes\x18\x07 \x03(\tR\x06scopes\x12\x12\n\x04\x63ode\x18\x08 \x01(\tR\x04\x63ode\"\xf8\x01\n\x14\x45xchangeTokenRequest\x12\x1d\n\ngrant_type\x18\x01 \x01(\tR\tgrantType\x12\x12\n\x04\x63ode\x18\x02 \x01(\tR\x04\x63ode\x12!\n\x0credirect_uri\x18\x03 \x01(\tR\x0bredirectUri\x12\x1b\n\tclient_id\x18\x04 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x05 \x01(\tR\x0c\x63lientSecret\x12#\n\rcode_verifier\x18\x06 \x01(\tR\x0c\x63odeVerifier\x12#\n\rrefresh_token\x18\x07 \x01(\tR\x0crefreshToken\"\x81\x02\n\x15\x45xchangeTokenResponse\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12\x1d\n\nexpires_in\x18\x03 \x01(\x05R\texpiresIn\x12#\n\rrefresh_token\x18\x04 \x01(\tR\x0crefreshToken\x12\x16\n\x06scopes\x18\x05 \x03(\tR\x06scopes\x12\x1d\n\nsession_id\x18\x06 \x01(\tR\tsessionId\x12+\n\x07\x61\x63\x63ount\x18\x07 \x01(\x0b\x32\x11.nexus.v1.AccountR\x07\x61\x63\x63ount\"\x8f\x01\n\rRevokeRequest\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12&\n\x0ftoken_type_hint\x18\x02 \x01(\tR\rtokenTypeHint\x12\x1b\n\tclient_id\x18\x03 \x01(\tR\x08\x63lientId\x12#\n\rclient_secret\x18\x04 \x01(\tR\x0c\x63lientSecret\"\x10\n\x0eRevokeResponse\"\x13\n\x11ListScopesRequest\"=\n\x05Scope\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12 \n\x0b\x64\x65scription\x18\x02 \x01(\tR\x0b\x64\x65scription\"=\n\x12ListScopesResponse\x12\'\n\x06scopes\x18\x01 \x03(\x0b\x32\x0f.nexus.v1.ScopeR\x06scopes\"h\n\x12InitHandoffRequest\x12!\n\x0credirect_uri\x18\x01 \x01(\tR\x0bredirectUri\x12/\n\x06intent\x18\x02 \x01(\x0e\x32\x17.nexus.v1.HandoffIntentR\x06intent\"\x86\x01\n\x13InitHandoffResponse\x12\x12\n\x04\x63ode\x18\x01 \x01(\tR\x04\x63ode\x12;\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12\x1e\n\x0bweb_app_url\x18\x03 \x01(\tR\twebAppUrl\"*\n\x14RedeemHandoffRequest\x12\x12\n\x04\x63ode\x18\x01 \x01(\tR\x04\x63ode\"\xfc\x02\n\x15RedeemHandoffResponse\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12;\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12\x16\n\x06scopes\x18\x04 \x03(\tR\x06scopes\x12+\n\x07\x61\x63\x63ount\x18\x05 \x01(\x0b\x32\x11.nexus.v1.AccountR\x07\x61\x63\x63ount\x12.\n\x08\x62randing\x18\x06 \x01(\x0b\x32\x12.nexus.v1.BrandingR\x08\x62randing\x12!\n\x0credirect_uri\x18\x07 \x01(\tR\x0bredirectUri\x12/\n\x06intent\x18\x08 \x01(\x0e\x32\x17.nexus.v1.HandoffIntentR\x06intent\x12\x1b\n\tclient_id\x18\t \x01(\tR\x08\x63lientId*O\n\rHandoffIntent\x12\x1e\n\x1aHANDOFF_INTENT_UNSPECIFIED\x10\x00\x12\x1e\n\x1aHANDOFF_INTENT_CONNECTIONS\x10\x01\x32\xa6\x04\n\x0b\x41uthService\x12\x43\n\x08GetNonce\x12\x19.nexus.v1.GetNonceRequest\x1a\x1a.nexus.v1.GetNonceResponse\"\x00\x12O\n\x0c\x41uthenticate\x12\x1d.nexus.v1.AuthenticateRequest\x1a\x1e.nexus.v1.AuthenticateResponse\"\x00\x12R\n\rExchangeToken\x12\x1e.nexus.v1.ExchangeTokenRequest\x1a\x1f.nexus.v1.ExchangeTokenResponse\"\x00\x12=\n\x06Revoke\x12\x17.nexus.v1.RevokeRequest\x1a\x18.nexus.v1.RevokeResponse\"\x00\x12L\n\nListScopes\x12\x1b.nexus.v1.ListScopesRequest\x1a\x1c.nexus.v1.ListScopesResponse\"\x03\x90\x02\x01\x12L\n\x0bInitHandoff\x12\x1c.nexus.v1.InitHandoffRequest\x1a\x1d.nexus.v1.InitHandoffResponse\"\x00\x12R\n\rRedeemHandoff\x12\x1e.nexus.v1.RedeemHandoffRequest\x1a\x1f.nexus.v1.RedeemHandoffResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,44 +34,50 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'nexus.v1.auth_pb2', _global
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1'
+  _globals['_ACCOUNT'].fields_by_name['id']._loaded_options = None
+  _globals['_ACCOUNT'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_ACCOUNT'].fields_by_name['workspace_id']._loaded_options = None
+  _globals['_ACCOUNT'].fields_by_name['workspace_id']._serialized_options = b'\342A\001\003'
+  _globals['_ACCOUNT'].fields_by_name['project_id']._loaded_options = None
+  _globals['_ACCOUNT'].fields_by_name['project_id']._serialized_options = b'\342A\001\003'
   _globals['_AUTHSERVICE'].methods_by_name['ListScopes']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['ListScopes']._serialized_options = b'\220\002\001'
-  _globals['_HANDOFFINTENT']._serialized_start=2580
-  _globals['_HANDOFFINTENT']._serialized_end=2659
-  _globals['_ACCOUNT']._serialized_start=66
-  _globals['_ACCOUNT']._serialized_end=183
-  _globals['_BRANDING']._serialized_start=185
-  _globals['_BRANDING']._serialized_end=292
-  _globals['_GETNONCEREQUEST']._serialized_start=294
-  _globals['_GETNONCEREQUEST']._serialized_end=340
-  _globals['_GETNONCERESPONSE']._serialized_start=342
-  _globals['_GETNONCERESPONSE']._serialized_end=443
-  _globals['_AUTHENTICATEREQUEST']._serialized_start=446
-  _globals['_AUTHENTICATEREQUEST']._serialized_end=807
-  _globals['_AUTHENTICATERESPONSE']._serialized_start=810
-  _globals['_AUTHENTICATERESPONSE']._serialized_end=1086
-  _globals['_EXCHANGETOKENREQUEST']._serialized_start=1089
-  _globals['_EXCHANGETOKENREQUEST']._serialized_end=1337
-  _globals['_EXCHANGETOKENRESPONSE']._serialized_start=1340
-  _globals['_EXCHANGETOKENRESPONSE']._serialized_end=1597
-  _globals['_REVOKEREQUEST']._serialized_start=1600
-  _globals['_REVOKEREQUEST']._serialized_end=1743
-  _globals['_REVOKERESPONSE']._serialized_start=1745
-  _globals['_REVOKERESPONSE']._serialized_end=1761
-  _globals['_LISTSCOPESREQUEST']._serialized_start=1763
-  _globals['_LISTSCOPESREQUEST']._serialized_end=1782
-  _globals['_SCOPE']._serialized_start=1784
-  _globals['_SCOPE']._serialized_end=1845
-  _globals['_LISTSCOPESRESPONSE']._serialized_start=1847
-  _globals['_LISTSCOPESRESPONSE']._serialized_end=1908
-  _globals['_INITHANDOFFREQUEST']._serialized_start=1910
-  _globals['_INITHANDOFFREQUEST']._serialized_end=2014
-  _globals['_INITHANDOFFRESPONSE']._serialized_start=2017
-  _globals['_INITHANDOFFRESPONSE']._serialized_end=2151
-  _globals['_REDEEMHANDOFFREQUEST']._serialized_start=2153
-  _globals['_REDEEMHANDOFFREQUEST']._serialized_end=2195
-  _globals['_REDEEMHANDOFFRESPONSE']._serialized_start=2198
-  _globals['_REDEEMHANDOFFRESPONSE']._serialized_end=2578
-  _globals['_AUTHSERVICE']._serialized_start=2662
-  _globals['_AUTHSERVICE']._serialized_end=3212
+  _globals['_HANDOFFINTENT']._serialized_start=2632
+  _globals['_HANDOFFINTENT']._serialized_end=2711
+  _globals['_ACCOUNT']._serialized_start=100
+  _globals['_ACCOUNT']._serialized_end=235
+  _globals['_BRANDING']._serialized_start=237
+  _globals['_BRANDING']._serialized_end=344
+  _globals['_GETNONCEREQUEST']._serialized_start=346
+  _globals['_GETNONCEREQUEST']._serialized_end=392
+  _globals['_GETNONCERESPONSE']._serialized_start=394
+  _globals['_GETNONCERESPONSE']._serialized_end=495
+  _globals['_AUTHENTICATEREQUEST']._serialized_start=498
+  _globals['_AUTHENTICATEREQUEST']._serialized_end=859
+  _globals['_AUTHENTICATERESPONSE']._serialized_start=862
+  _globals['_AUTHENTICATERESPONSE']._serialized_end=1138
+  _globals['_EXCHANGETOKENREQUEST']._serialized_start=1141
+  _globals['_EXCHANGETOKENREQUEST']._serialized_end=1389
+  _globals['_EXCHANGETOKENRESPONSE']._serialized_start=1392
+  _globals['_EXCHANGETOKENRESPONSE']._serialized_end=1649
+  _globals['_REVOKEREQUEST']._serialized_start=1652
+  _globals['_REVOKEREQUEST']._serialized_end=1795
+  _globals['_REVOKERESPONSE']._serialized_start=1797
+  _globals['_REVOKERESPONSE']._serialized_end=1813
+  _globals['_LISTSCOPESREQUEST']._serialized_start=1815
+  _globals['_LISTSCOPESREQUEST']._serialized_end=1834
+  _globals['_SCOPE']._serialized_start=1836
+  _globals['_SCOPE']._serialized_end=1897
+  _globals['_LISTSCOPESRESPONSE']._serialized_start=1899
+  _globals['_LISTSCOPESRESPONSE']._serialized_end=1960
+  _globals['_INITHANDOFFREQUEST']._serialized_start=1962
+  _globals['_INITHANDOFFREQUEST']._serialized_end=2066
+  _globals['_INITHANDOFFRESPONSE']._serialized_start=2069
+  _globals['_INITHANDOFFRESPONSE']._serialized_end=2203
+  _globals['_REDEEMHANDOFFREQUEST']._serialized_start=2205
+  _globals['_REDEEMHANDOFFREQUEST']._serialized_end=2247
+  _globals['_REDEEMHANDOFFRESPONSE']._serialized_start=2250
+  _globals['_REDEEMHANDOFFRESPONSE']._serialized_end=2630
+  _globals['_AUTHSERVICE']._serialized_start=2714
+  _globals['_AUTHSERVICE']._serialized_end=3264
 # @@protoc_insertion_point(module_scope)

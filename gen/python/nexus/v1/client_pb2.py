@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from nexus.v1 import auth_pb2 as nexus_dot_v1_dot_auth__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15nexus/v1/client.proto\x12\x08nexus.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13nexus/v1/auth.proto\"\xe6\x03\n\x06\x43lient\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n\nproject_id\x18\x02 \x01(\tR\tprojectId\x12(\n\x04type\x18\x03 \x01(\x0e\x32\x14.nexus.v1.ClientTypeR\x04type\x12!\n\x0c\x64isplay_name\x18\x04 \x01(\tR\x0b\x64isplayName\x12#\n\rredirect_uris\x18\x05 \x03(\tR\x0credirectUris\x12.\n\x08\x62randing\x18\x06 \x01(\x0b\x32\x12.nexus.v1.BrandingR\x08\x62randing\x12!\n\x0csiwe_origins\x18\x07 \x03(\tR\x0bsiweOrigins\x12$\n\x0esiwe_chain_ids\x18\x08 \x03(\x03R\x0csiweChainIds\x12H\n\x12handoff_ip_binding\x18\t \x01(\x0e\x32\x1a.nexus.v1.HandoffIpBindingR\x10handoffIpBinding\x12;\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nupdateTime\"?\n\x13\x43reateClientRequest\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientR\x06\x63lient\"e\n\x14\x43reateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientR\x06\x63lient\x12#\n\rclient_secret\x18\x02 \x01(\tR\x0c\x63lientSecret\"/\n\x10GetClientRequest\x12\x1b\n\tclient_id\x18\x01 \x01(\tR\x08\x63lientId\"=\n\x11GetClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientR\x06\x63lient\"P\n\x12ListClientsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\"i\n\x13ListClientsResponse\x12*\n\x07\x63lients\x18\x01 \x03(\x0b\x32\x10.nexus.v1.ClientR\x07\x63lients\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"|\n\x13UpdateClientRequest\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientR\x06\x63lient\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"@\n\x14UpdateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientR\x06\x63lient\"2\n\x13\x44\x65leteClientRequest\x12\x1b\n\tclient_id\x18\x01 \x01(\tR\x08\x63lientId\"\x16\n\x14\x44\x65leteClientResponse*_\n\nClientType\x12\x1b\n\x17\x43LIENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43LIENT_TYPE_CONFIDENTIAL\x10\x01\x12\x16\n\x12\x43LIENT_TYPE_PUBLIC\x10\x02*u\n\x10HandoffIpBinding\x12\"\n\x1eHANDOFF_IP_BINDING_UNSPECIFIED\x10\x00\x12\x1d\n\x19HANDOFF_IP_BINDING_STRICT\x10\x01\x12\x1e\n\x1aHANDOFF_IP_BINDING_RELAXED\x10\x02\x32\x9e\x03\n\rClientService\x12O\n\x0c\x43reateClient\x12\x1d.nexus.v1.CreateClientRequest\x1a\x1e.nexus.v1.CreateClientResponse\"\x00\x12I\n\tGetClient\x12\x1a.nexus.v1.GetClientRequest\x1a\x1b.nexus.v1.GetClientResponse\"\x03\x90\x02\x01\x12O\n\x0bListClients\x12\x1c.nexus.v1.ListClientsRequest\x1a\x1d.nexus.v1.ListClientsResponse\"\x03\x90\x02\x01\x12O\n\x0cUpdateClient\x12\x1d.nexus.v1.UpdateClientRequest\x1a\x1e.nexus.v1.UpdateClientResponse\"\x00\x12O\n\x0c\x44\x65leteClient\x12\x1d.nexus.v1.DeleteClientRequest\x1a\x1e.nexus.v1.DeleteClientResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15nexus/v1/client.proto\x12\x08nexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13nexus/v1/auth.proto\"\x84\x04\n\x06\x43lient\x12\x14\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x02id\x12#\n\nproject_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\tprojectId\x12.\n\x04type\x18\x03 \x01(\x0e\x32\x14.nexus.v1.ClientTypeB\x04\xe2\x41\x01\x05R\x04type\x12!\n\x0c\x64isplay_name\x18\x04 \x01(\tR\x0b\x64isplayName\x12#\n\rredirect_uris\x18\x05 \x03(\tR\x0credirectUris\x12.\n\x08\x62randing\x18\x06 \x01(\x0b\x32\x12.nexus.v1.BrandingR\x08\x62randing\x12!\n\x0csiwe_origins\x18\x07 \x03(\tR\x0bsiweOrigins\x12$\n\x0esiwe_chain_ids\x18\x08 \x03(\x03R\x0csiweChainIds\x12H\n\x12handoff_ip_binding\x18\t \x01(\x0e\x32\x1a.nexus.v1.HandoffIpBindingR\x10handoffIpBinding\x12\x41\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime\x12\x41\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\nupdateTime\"E\n\x13\x43reateClientRequest\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientB\x04\xe2\x41\x01\x02R\x06\x63lient\"e\n\x14\x43reateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientR\x06\x63lient\x12#\n\rclient_secret\x18\x02 \x01(\tR\x0c\x63lientSecret\"5\n\x10GetClientRequest\x12!\n\tclient_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x08\x63lientId\"=\n\x11GetClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientR\x06\x63lient\"P\n\x12ListClientsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\"i\n\x13ListClientsResponse\x12*\n\x07\x63lients\x18\x01 \x03(\x0b\x32\x10.nexus.v1.ClientR\x07\x63lients\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x82\x01\n\x13UpdateClientRequest\x12.\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientB\x04\xe2\x41\x01\x02R\x06\x63lient\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"@\n\x14UpdateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x10.nexus.v1.ClientR\x06\x63lient\"8\n\x13\x44\x65leteClientRequest\x12!\n\tclient_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x08\x63lientId\"\x16\n\x14\x44\x65leteClientResponse*_\n\nClientType\x12\x1b\n\x17\x43LIENT_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43LIENT_TYPE_CONFIDENTIAL\x10\x01\x12\x16\n\x12\x43LIENT_TYPE_PUBLIC\x10\x02*u\n\x10HandoffIpBinding\x12\"\n\x1eHANDOFF_IP_BINDING_UNSPECIFIED\x10\x00\x12\x1d\n\x19HANDOFF_IP_BINDING_STRICT\x10\x01\x12\x1e\n\x1aHANDOFF_IP_BINDING_RELAXED\x10\x02\x32\x9e\x03\n\rClientService\x12O\n\x0c\x43reateClient\x12\x1d.nexus.v1.CreateClientRequest\x1a\x1e.nexus.v1.CreateClientResponse\"\x00\x12I\n\tGetClient\x12\x1a.nexus.v1.GetClientRequest\x1a\x1b.nexus.v1.GetClientResponse\"\x03\x90\x02\x01\x12O\n\x0bListClients\x12\x1c.nexus.v1.ListClientsRequest\x1a\x1d.nexus.v1.ListClientsResponse\"\x03\x90\x02\x01\x12O\n\x0cUpdateClient\x12\x1d.nexus.v1.UpdateClientRequest\x1a\x1e.nexus.v1.UpdateClientResponse\"\x00\x12O\n\x0c\x44\x65leteClient\x12\x1d.nexus.v1.DeleteClientRequest\x1a\x1e.nexus.v1.DeleteClientResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,36 +36,54 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'nexus.v1.client_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1'
+  _globals['_CLIENT'].fields_by_name['id']._loaded_options = None
+  _globals['_CLIENT'].fields_by_name['id']._serialized_options = b'\342A\001\003'
+  _globals['_CLIENT'].fields_by_name['project_id']._loaded_options = None
+  _globals['_CLIENT'].fields_by_name['project_id']._serialized_options = b'\342A\001\003'
+  _globals['_CLIENT'].fields_by_name['type']._loaded_options = None
+  _globals['_CLIENT'].fields_by_name['type']._serialized_options = b'\342A\001\005'
+  _globals['_CLIENT'].fields_by_name['create_time']._loaded_options = None
+  _globals['_CLIENT'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_CLIENT'].fields_by_name['update_time']._loaded_options = None
+  _globals['_CLIENT'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_CREATECLIENTREQUEST'].fields_by_name['client']._loaded_options = None
+  _globals['_CREATECLIENTREQUEST'].fields_by_name['client']._serialized_options = b'\342A\001\002'
+  _globals['_GETCLIENTREQUEST'].fields_by_name['client_id']._loaded_options = None
+  _globals['_GETCLIENTREQUEST'].fields_by_name['client_id']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATECLIENTREQUEST'].fields_by_name['client']._loaded_options = None
+  _globals['_UPDATECLIENTREQUEST'].fields_by_name['client']._serialized_options = b'\342A\001\002'
+  _globals['_DELETECLIENTREQUEST'].fields_by_name['client_id']._loaded_options = None
+  _globals['_DELETECLIENTREQUEST'].fields_by_name['client_id']._serialized_options = b'\342A\001\002'
   _globals['_CLIENTSERVICE'].methods_by_name['GetClient']._loaded_options = None
   _globals['_CLIENTSERVICE'].methods_by_name['GetClient']._serialized_options = b'\220\002\001'
   _globals['_CLIENTSERVICE'].methods_by_name['ListClients']._loaded_options = None
   _globals['_CLIENTSERVICE'].methods_by_name['ListClients']._serialized_options = b'\220\002\001'
-  _globals['_CLIENTTYPE']._serialized_start=1349
-  _globals['_CLIENTTYPE']._serialized_end=1444
-  _globals['_HANDOFFIPBINDING']._serialized_start=1446
-  _globals['_HANDOFFIPBINDING']._serialized_end=1563
-  _globals['_CLIENT']._serialized_start=124
-  _globals['_CLIENT']._serialized_end=610
-  _globals['_CREATECLIENTREQUEST']._serialized_start=612
-  _globals['_CREATECLIENTREQUEST']._serialized_end=675
-  _globals['_CREATECLIENTRESPONSE']._serialized_start=677
-  _globals['_CREATECLIENTRESPONSE']._serialized_end=778
-  _globals['_GETCLIENTREQUEST']._serialized_start=780
-  _globals['_GETCLIENTREQUEST']._serialized_end=827
-  _globals['_GETCLIENTRESPONSE']._serialized_start=829
-  _globals['_GETCLIENTRESPONSE']._serialized_end=890
-  _globals['_LISTCLIENTSREQUEST']._serialized_start=892
-  _globals['_LISTCLIENTSREQUEST']._serialized_end=972
-  _globals['_LISTCLIENTSRESPONSE']._serialized_start=974
-  _globals['_LISTCLIENTSRESPONSE']._serialized_end=1079
-  _globals['_UPDATECLIENTREQUEST']._serialized_start=1081
-  _globals['_UPDATECLIENTREQUEST']._serialized_end=1205
-  _globals['_UPDATECLIENTRESPONSE']._serialized_start=1207
-  _globals['_UPDATECLIENTRESPONSE']._serialized_end=1271
-  _globals['_DELETECLIENTREQUEST']._serialized_start=1273
-  _globals['_DELETECLIENTREQUEST']._serialized_end=1323
-  _globals['_DELETECLIENTRESPONSE']._serialized_start=1325
-  _globals['_DELETECLIENTRESPONSE']._serialized_end=1347
-  _globals['_CLIENTSERVICE']._serialized_start=1566
-  _globals['_CLIENTSERVICE']._serialized_end=1980
+  _globals['_CLIENTTYPE']._serialized_start=1437
+  _globals['_CLIENTTYPE']._serialized_end=1532
+  _globals['_HANDOFFIPBINDING']._serialized_start=1534
+  _globals['_HANDOFFIPBINDING']._serialized_end=1651
+  _globals['_CLIENT']._serialized_start=157
+  _globals['_CLIENT']._serialized_end=673
+  _globals['_CREATECLIENTREQUEST']._serialized_start=675
+  _globals['_CREATECLIENTREQUEST']._serialized_end=744
+  _globals['_CREATECLIENTRESPONSE']._serialized_start=746
+  _globals['_CREATECLIENTRESPONSE']._serialized_end=847
+  _globals['_GETCLIENTREQUEST']._serialized_start=849
+  _globals['_GETCLIENTREQUEST']._serialized_end=902
+  _globals['_GETCLIENTRESPONSE']._serialized_start=904
+  _globals['_GETCLIENTRESPONSE']._serialized_end=965
+  _globals['_LISTCLIENTSREQUEST']._serialized_start=967
+  _globals['_LISTCLIENTSREQUEST']._serialized_end=1047
+  _globals['_LISTCLIENTSRESPONSE']._serialized_start=1049
+  _globals['_LISTCLIENTSRESPONSE']._serialized_end=1154
+  _globals['_UPDATECLIENTREQUEST']._serialized_start=1157
+  _globals['_UPDATECLIENTREQUEST']._serialized_end=1287
+  _globals['_UPDATECLIENTRESPONSE']._serialized_start=1289
+  _globals['_UPDATECLIENTRESPONSE']._serialized_end=1353
+  _globals['_DELETECLIENTREQUEST']._serialized_start=1355
+  _globals['_DELETECLIENTREQUEST']._serialized_end=1411
+  _globals['_DELETECLIENTRESPONSE']._serialized_start=1413
+  _globals['_DELETECLIENTRESPONSE']._serialized_end=1435
+  _globals['_CLIENTSERVICE']._serialized_start=1654
+  _globals['_CLIENTSERVICE']._serialized_end=2068
 # @@protoc_insertion_point(module_scope)

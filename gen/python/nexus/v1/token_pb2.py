@@ -22,13 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from nexus.v1 import provider_pb2 as nexus_dot_v1_dot_provider__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14nexus/v1/token.proto\x12\x08nexus.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17nexus/v1/provider.proto\"i\n\x08Strategy\x12*\n\x04type\x18\x01 \x01(\x0e\x32\x16.nexus.v1.StrategyTypeR\x04type\x12\x31\n\x07\x61pi_key\x18\x02 \x01(\x0b\x32\x18.nexus.v1.ApiKeySettingsR\x06\x61piKey\"m\n\x11OAuth2Credentials\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12\x16\n\x06scopes\x18\x03 \x03(\tR\x06scopes\",\n\x11\x41piKeyCredentials\x12\x17\n\x07\x61pi_key\x18\x01 \x01(\tR\x06\x61piKey\"N\n\x14\x42\x61sicAuthCredentials\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\"\xbc\x01\n\x13\x41wsSigV4Credentials\x12\"\n\raccess_key_id\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssKeyId\x12*\n\x11secret_access_key\x18\x02 \x01(\tR\x0fsecretAccessKey\x12#\n\rsession_token\x18\x03 \x01(\tR\x0csessionToken\x12\x16\n\x06region\x18\x04 \x01(\tR\x06region\x12\x18\n\x07service\x18\x05 \x01(\tR\x07service\")\n\x11\x42\x65\x61rerCredentials\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\"v\n\x0fGetTokenRequest\x12#\n\rconnection_id\x18\x01 \x01(\tR\x0c\x63onnectionId\x12>\n\rmin_remaining\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0cminRemaining\"\x81\x04\n\nCredential\x12#\n\rconnection_id\x18\x01 \x01(\tR\x0c\x63onnectionId\x12.\n\x08strategy\x18\x02 \x01(\x0b\x32\x12.nexus.v1.StrategyR\x08strategy\x12\x35\n\x06oauth2\x18\x03 \x01(\x0b\x32\x1b.nexus.v1.OAuth2CredentialsH\x00R\x06oauth2\x12\x36\n\x07\x61pi_key\x18\x04 \x01(\x0b\x32\x1b.nexus.v1.ApiKeyCredentialsH\x00R\x06\x61piKey\x12?\n\nbasic_auth\x18\x05 \x01(\x0b\x32\x1e.nexus.v1.BasicAuthCredentialsH\x00R\tbasicAuth\x12<\n\taws_sigv4\x18\x06 \x01(\x0b\x32\x1d.nexus.v1.AwsSigV4CredentialsH\x00R\x08\x61wsSigv4\x12\x35\n\x06\x62\x65\x61rer\x18\x07 \x01(\x0b\x32\x1b.nexus.v1.BearerCredentialsH\x00R\x06\x62\x65\x61rer\x12;\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12-\n\x05\x65xtra\x18\t \x01(\x0b\x32\x17.google.protobuf.StructR\x05\x65xtraB\r\n\x0b\x63redentials\"\xab\x01\n\x10GetTokenResponse\x12\x34\n\ncredential\x18\n \x01(\x0b\x32\x14.nexus.v1.CredentialR\ncredentialJ\x04\x08\x01\x10\nR\rconnection_idR\x08strategyR\x06oauth2R\x07\x61pi_keyR\nbasic_authR\taws_sigv4R\x06\x62\x65\x61rerR\x0b\x65xpire_timeR\x05\x65xtra\":\n\x13RefreshTokenRequest\x12#\n\rconnection_id\x18\x01 \x01(\tR\x0c\x63onnectionId\"L\n\x14RefreshTokenResponse\x12\x34\n\ncredential\x18\x01 \x01(\x0b\x32\x14.nexus.v1.CredentialR\ncredential*\xb7\x01\n\x0cStrategyType\x12\x1d\n\x19STRATEGY_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14STRATEGY_TYPE_OAUTH2\x10\x01\x12\x19\n\x15STRATEGY_TYPE_API_KEY\x10\x02\x12\x1c\n\x18STRATEGY_TYPE_BASIC_AUTH\x10\x03\x12\x1b\n\x17STRATEGY_TYPE_AWS_SIGV4\x10\x04\x12\x18\n\x14STRATEGY_TYPE_BEARER\x10\x05\x32\xa4\x01\n\x0cTokenService\x12\x43\n\x08GetToken\x12\x19.nexus.v1.GetTokenRequest\x1a\x1a.nexus.v1.GetTokenResponse\"\x00\x12O\n\x0cRefreshToken\x12\x1d.nexus.v1.RefreshTokenRequest\x1a\x1e.nexus.v1.RefreshTokenResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14nexus/v1/token.proto\x12\x08nexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17nexus/v1/provider.proto\"i\n\x08Strategy\x12*\n\x04type\x18\x01 \x01(\x0e\x32\x16.nexus.v1.StrategyTypeR\x04type\x12\x31\n\x07\x61pi_key\x18\x02 \x01(\x0b\x32\x18.nexus.v1.ApiKeySettingsR\x06\x61piKey\"m\n\x11OAuth2Credentials\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12\x1d\n\ntoken_type\x18\x02 \x01(\tR\ttokenType\x12\x16\n\x06scopes\x18\x03 \x03(\tR\x06scopes\",\n\x11\x41piKeyCredentials\x12\x17\n\x07\x61pi_key\x18\x01 \x01(\tR\x06\x61piKey\"N\n\x14\x42\x61sicAuthCredentials\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\"\xbc\x01\n\x13\x41wsSigV4Credentials\x12\"\n\raccess_key_id\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssKeyId\x12*\n\x11secret_access_key\x18\x02 \x01(\tR\x0fsecretAccessKey\x12#\n\rsession_token\x18\x03 \x01(\tR\x0csessionToken\x12\x16\n\x06region\x18\x04 \x01(\tR\x06region\x12\x18\n\x07service\x18\x05 \x01(\tR\x07service\")\n\x11\x42\x65\x61rerCredentials\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\"|\n\x0fGetTokenRequest\x12)\n\rconnection_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x0c\x63onnectionId\x12>\n\rmin_remaining\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0cminRemaining\"\x81\x04\n\nCredential\x12#\n\rconnection_id\x18\x01 \x01(\tR\x0c\x63onnectionId\x12.\n\x08strategy\x18\x02 \x01(\x0b\x32\x12.nexus.v1.StrategyR\x08strategy\x12\x35\n\x06oauth2\x18\x03 \x01(\x0b\x32\x1b.nexus.v1.OAuth2CredentialsH\x00R\x06oauth2\x12\x36\n\x07\x61pi_key\x18\x04 \x01(\x0b\x32\x1b.nexus.v1.ApiKeyCredentialsH\x00R\x06\x61piKey\x12?\n\nbasic_auth\x18\x05 \x01(\x0b\x32\x1e.nexus.v1.BasicAuthCredentialsH\x00R\tbasicAuth\x12<\n\taws_sigv4\x18\x06 \x01(\x0b\x32\x1d.nexus.v1.AwsSigV4CredentialsH\x00R\x08\x61wsSigv4\x12\x35\n\x06\x62\x65\x61rer\x18\x07 \x01(\x0b\x32\x1b.nexus.v1.BearerCredentialsH\x00R\x06\x62\x65\x61rer\x12;\n\x0b\x65xpire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nexpireTime\x12-\n\x05\x65xtra\x18\t \x01(\x0b\x32\x17.google.protobuf.StructR\x05\x65xtraB\r\n\x0b\x63redentials\"\xab\x01\n\x10GetTokenResponse\x12\x34\n\ncredential\x18\n \x01(\x0b\x32\x14.nexus.v1.CredentialR\ncredentialJ\x04\x08\x01\x10\nR\rconnection_idR\x08strategyR\x06oauth2R\x07\x61pi_keyR\nbasic_authR\taws_sigv4R\x06\x62\x65\x61rerR\x0b\x65xpire_timeR\x05\x65xtra\"@\n\x13RefreshTokenRequest\x12)\n\rconnection_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x0c\x63onnectionId\"L\n\x14RefreshTokenResponse\x12\x34\n\ncredential\x18\x01 \x01(\x0b\x32\x14.nexus.v1.CredentialR\ncredential*\xb7\x01\n\x0cStrategyType\x12\x1d\n\x19STRATEGY_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14STRATEGY_TYPE_OAUTH2\x10\x01\x12\x19\n\x15STRATEGY_TYPE_API_KEY\x10\x02\x12\x1c\n\x18STRATEGY_TYPE_BASIC_AUTH\x10\x03\x12\x1b\n\x17STRATEGY_TYPE_AWS_SIGV4\x10\x04\x12\x18\n\x14STRATEGY_TYPE_BEARER\x10\x05\x32\xa4\x01\n\x0cTokenService\x12\x43\n\x08GetToken\x12\x19.nexus.v1.GetTokenRequest\x1a\x1a.nexus.v1.GetTokenResponse\"\x00\x12O\n\x0cRefreshToken\x12\x1d.nexus.v1.RefreshTokenRequest\x1a\x1e.nexus.v1.RefreshTokenResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,30 +37,34 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'nexus.v1.token_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1'
-  _globals['_STRATEGYTYPE']._serialized_start=1681
-  _globals['_STRATEGYTYPE']._serialized_end=1864
-  _globals['_STRATEGY']._serialized_start=154
-  _globals['_STRATEGY']._serialized_end=259
-  _globals['_OAUTH2CREDENTIALS']._serialized_start=261
-  _globals['_OAUTH2CREDENTIALS']._serialized_end=370
-  _globals['_APIKEYCREDENTIALS']._serialized_start=372
-  _globals['_APIKEYCREDENTIALS']._serialized_end=416
-  _globals['_BASICAUTHCREDENTIALS']._serialized_start=418
-  _globals['_BASICAUTHCREDENTIALS']._serialized_end=496
-  _globals['_AWSSIGV4CREDENTIALS']._serialized_start=499
-  _globals['_AWSSIGV4CREDENTIALS']._serialized_end=687
-  _globals['_BEARERCREDENTIALS']._serialized_start=689
-  _globals['_BEARERCREDENTIALS']._serialized_end=730
-  _globals['_GETTOKENREQUEST']._serialized_start=732
-  _globals['_GETTOKENREQUEST']._serialized_end=850
-  _globals['_CREDENTIAL']._serialized_start=853
-  _globals['_CREDENTIAL']._serialized_end=1366
-  _globals['_GETTOKENRESPONSE']._serialized_start=1369
-  _globals['_GETTOKENRESPONSE']._serialized_end=1540
-  _globals['_REFRESHTOKENREQUEST']._serialized_start=1542
-  _globals['_REFRESHTOKENREQUEST']._serialized_end=1600
-  _globals['_REFRESHTOKENRESPONSE']._serialized_start=1602
-  _globals['_REFRESHTOKENRESPONSE']._serialized_end=1678
-  _globals['_TOKENSERVICE']._serialized_start=1867
-  _globals['_TOKENSERVICE']._serialized_end=2031
+  _globals['_GETTOKENREQUEST'].fields_by_name['connection_id']._loaded_options = None
+  _globals['_GETTOKENREQUEST'].fields_by_name['connection_id']._serialized_options = b'\342A\001\002'
+  _globals['_REFRESHTOKENREQUEST'].fields_by_name['connection_id']._loaded_options = None
+  _globals['_REFRESHTOKENREQUEST'].fields_by_name['connection_id']._serialized_options = b'\342A\001\002'
+  _globals['_STRATEGYTYPE']._serialized_start=1726
+  _globals['_STRATEGYTYPE']._serialized_end=1909
+  _globals['_STRATEGY']._serialized_start=187
+  _globals['_STRATEGY']._serialized_end=292
+  _globals['_OAUTH2CREDENTIALS']._serialized_start=294
+  _globals['_OAUTH2CREDENTIALS']._serialized_end=403
+  _globals['_APIKEYCREDENTIALS']._serialized_start=405
+  _globals['_APIKEYCREDENTIALS']._serialized_end=449
+  _globals['_BASICAUTHCREDENTIALS']._serialized_start=451
+  _globals['_BASICAUTHCREDENTIALS']._serialized_end=529
+  _globals['_AWSSIGV4CREDENTIALS']._serialized_start=532
+  _globals['_AWSSIGV4CREDENTIALS']._serialized_end=720
+  _globals['_BEARERCREDENTIALS']._serialized_start=722
+  _globals['_BEARERCREDENTIALS']._serialized_end=763
+  _globals['_GETTOKENREQUEST']._serialized_start=765
+  _globals['_GETTOKENREQUEST']._serialized_end=889
+  _globals['_CREDENTIAL']._serialized_start=892
+  _globals['_CREDENTIAL']._serialized_end=1405
+  _globals['_GETTOKENRESPONSE']._serialized_start=1408
+  _globals['_GETTOKENRESPONSE']._serialized_end=1579
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=1581
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=1645
+  _globals['_REFRESHTOKENRESPONSE']._serialized_start=1647
+  _globals['_REFRESHTOKENRESPONSE']._serialized_end=1723
+  _globals['_TOKENSERVICE']._serialized_start=1912
+  _globals['_TOKENSERVICE']._serialized_end=2076
 # @@protoc_insertion_point(module_scope)
