@@ -24,7 +24,8 @@ export interface QuotaOptions {
 
 /** A project's quotas as the rate limiter reads them: synchronous when cached. */
 export interface QuotaSource {
-  limitsOf(projectId: string): QuotaLimits | Promise<QuotaLimits>;
+  /** `now`: the caller's clock reading (monotonic milliseconds), so one call reads the clock once. */
+  limitsOf(projectId: string, now: number): QuotaLimits | Promise<QuotaLimits>;
 }
 
 /**
@@ -36,14 +37,16 @@ export interface QuotaSource {
 export class Quotas {
   private readonly keys: TokenBuckets;
   private readonly ips: TokenBuckets;
+  private readonly now: () => number;
 
   constructor(
     private readonly source: QuotaSource,
     private readonly options: QuotaOptions,
   ) {
     const unused: BucketSpec = { ratePerSecond: 1, burst: 1 };
-    this.keys = new TokenBuckets(unused, options.maxKeys, options.now);
-    this.ips = new TokenBuckets(unused, options.maxKeys, options.now);
+    this.now = options.now ?? (() => performance.now());
+    this.keys = new TokenBuckets(unused, options.maxKeys, this.now);
+    this.ips = new TokenBuckets(unused, options.maxKeys, this.now);
   }
 
   /**
@@ -52,9 +55,10 @@ export class Quotas {
    * the project's quotas are cached, which is the hot path.
    */
   check(principal: Principal, clientIp: string): void | Promise<void> {
-    const limits = this.source.limitsOf(principal.projectId);
-    if (limits instanceof Promise) return limits.then((l) => this.spend(l, principal, clientIp));
-    this.spend(limits, principal, clientIp);
+    const now = this.now();
+    const limits = this.source.limitsOf(principal.projectId, now);
+    if (limits instanceof Promise) return limits.then((l) => this.spend(l, principal, clientIp, this.now()));
+    this.spend(limits, principal, clientIp, now);
   }
 
   /** Buckets held now (memory bound checks). */
@@ -62,14 +66,14 @@ export class Quotas {
     return { keys: this.keys.size, ips: this.ips.size };
   }
 
-  private spend(limits: QuotaLimits, principal: Principal, clientIp: string): void {
+  private spend(limits: QuotaLimits, principal: Principal, clientIp: string, now: number): void {
     const n = this.options.replicas;
     if (limits.keyRatePerSecond > 0) {
-      const wait = this.keys.take(principal.keyId, share(limits.keyRatePerSecond, limits.keyBurst, n));
+      const wait = this.keys.take(principal.keyId, share(limits.keyRatePerSecond, limits.keyBurst, n), now);
       if (wait > 0) this.refuse(principal.projectId, 'key', wait);
     }
     if (limits.ipRatePerSecond > 0) {
-      const wait = this.ips.take(`${principal.projectId} ${bucketKeyOfIp(clientIp)}`, share(limits.ipRatePerSecond, limits.ipBurst, n));
+      const wait = this.ips.take(`${principal.projectId} ${bucketKeyOfIp(clientIp)}`, share(limits.ipRatePerSecond, limits.ipBurst, n), now);
       if (wait > 0) this.refuse(principal.projectId, 'ip', wait);
     }
   }

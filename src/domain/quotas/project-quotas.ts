@@ -1,7 +1,6 @@
 import { InvalidFieldError } from '../shared/errors.js';
 import { QUOTA_FIELDS, type QuotaLimits, type QuotaOverride } from '../model/project-quotas.js';
 import type { Clock } from '../ports/clock.js';
-import { systemClock } from '../ports/clock.js';
 import type { Persistence } from '../ports/persistence.js';
 
 /** How long a replica trusts what it read of a project's quotas: a change made on another replica applies within this. */
@@ -69,9 +68,12 @@ export class ProjectQuotas {
     private readonly options: { ttlMs?: number; maxProjects?: number; clock?: Clock } = {},
   ) {}
 
-  /** The project's quotas now: synchronous when cached (the hot path), else one read. */
-  limitsOf(projectId: string): QuotaLimits | Promise<QuotaLimits> {
-    const now = (this.options.clock ?? systemClock)();
+  /**
+   * The project's quotas now: synchronous when cached (the hot path), else
+   * one read. `now`: the caller's reading of this instance's clock, when it
+   * has one (the rate limiter reads it once per call).
+   */
+  limitsOf(projectId: string, now: number = this.clock()): QuotaLimits | Promise<QuotaLimits> {
     const cached = this.cache.get(projectId);
     if (!cached) return this.load(projectId, now);
     if (cached.until <= now && !cached.refreshing) {
@@ -96,8 +98,13 @@ export class ProjectQuotas {
     validateOverride(override);
     await this.store.projectQuotas.upsert(projectId, override);
     const effective = applyOverride(this.defaults, override);
-    this.remember(projectId, effective, (this.options.clock ?? systemClock)());
+    this.remember(projectId, effective, this.clock());
     return { override: pick(override), effective, defaults: this.defaults };
+  }
+
+  /** Monotonic milliseconds by default (TTLs only: no wall-clock jumps), or the injected clock. */
+  private clock(): number {
+    return this.options.clock ? this.options.clock() : performance.now();
   }
 
   private async load(projectId: string, now: number): Promise<QuotaLimits> {

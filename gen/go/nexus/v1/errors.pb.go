@@ -191,11 +191,14 @@ const (
 	// google.rpc.RetryInfo; ErrorInfo metadata "max" carries the per-connection
 	// limit.
 	ErrorReason_ERROR_REASON_CONNECTION_BUSY ErrorReason = 121
-	// The caller's IP address spent its budget of unauthenticated calls
-	// (NEXUS_UNAUTH_RATE_PER_SECOND, NEXUS_UNAUTH_BURST). Sent with
-	// RESOURCE_EXHAUSTED and a google.rpc.RetryInfo saying when a call is
-	// allowed again. Calls with a valid API key or access token are not
-	// counted.
+	// A rate limit was reached. Sent with RESOURCE_EXHAUSTED and a
+	// google.rpc.RetryInfo saying when a call is allowed again. Without
+	// ErrorInfo metadata: the caller's IP address spent its budget of
+	// unauthenticated calls (NEXUS_UNAUTH_RATE_PER_SECOND, NEXUS_UNAUTH_BURST);
+	// calls with a valid API key or access token never spend it. With metadata
+	// `quota`: an authenticated caller's call quota, `api_key` (its API key's
+	// or user session's) or `client_ip` (its address's within the project,
+	// every key together); NEXUS_QUOTA_* or the project's own quotas.
 	ErrorReason_ERROR_REASON_RATE_LIMITED ErrorReason = 122
 	// The calling API key or user session already holds its share of open
 	// streams (NEXUS_MAX_STREAMS_PER_PRINCIPAL), or only the streams reserved
