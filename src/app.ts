@@ -5,6 +5,8 @@ import { ConfigError, loadAuditConfig, loadLoadConfig, type Config } from './con
 import { defaultOf } from './config/settings.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { AuditRetention } from './domain/audit/audit-retention.js';
+import { AuditQueries } from './domain/audit/audit-queries.js';
+import { AuditHandler } from './transport/handlers/audit-handler.js';
 import { AuthService } from './domain/auth/auth-service.js';
 import { SiweVerifier, type SiweRpc } from './domain/auth/siwe.js';
 import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
@@ -29,6 +31,9 @@ import { ClientHandler } from './transport/handlers/client-handler.js';
 import { ConnectionHandler } from './transport/handlers/connection-handler.js';
 import { ProviderHandler } from './transport/handlers/provider-handler.js';
 import { TokenHandler } from './transport/handlers/token-handler.js';
+
+/** How often a WatchAuditEvents stream looks for events other replicas wrote (this process's own wake it at once). */
+const AUDIT_POLL_MS = 1_000;
 
 /** The server: the core (core.ts) with the token and auth services, the handlers, HTTP and the background worker. */
 export interface App extends Core {
@@ -122,6 +127,9 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       ...(options.clock ? { clock: options.clock } : {}),
     });
     const auth = new Authenticator(core.apiKeys, authService);
+    const streamCredentials = new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? defaultOf('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000 });
+    const auditQueries = new AuditQueries(store.audit, { heartbeatMs: config.streamHeartbeatMs, pollMs: AUDIT_POLL_MS });
+    core.audit.onWritten(() => auditQueries.written());
     const projectQuotas = new ProjectQuotas(
       store,
       { keyRatePerSecond: load.quotaKeyRatePerSecond, keyBurst: load.quotaKeyBurst, ipRatePerSecond: load.quotaIpRatePerSecond, ipBurst: load.quotaIpBurst },
@@ -151,10 +159,11 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       listener: options.listener,
       handlers: {
         providers: new ProviderHandler(core.providers, core.providerRemoval, core.catalog),
-        connections: new ConnectionHandler(core.connections, watch, new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? defaultOf('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000 })),
+        connections: new ConnectionHandler(core.connections, watch, streamCredentials),
         tokens: new TokenHandler(tokens),
         auth: new AuthHandler(authService),
         clients: new ClientHandler(core.clients),
+        audit: new AuditHandler(auditQueries, watch, streamCredentials),
       },
     });
     worker?.start();

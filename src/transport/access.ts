@@ -1,5 +1,6 @@
 import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import type { DescService } from '@bufbuild/protobuf';
+import { AuditService } from '../../gen/ts/nexus/v1/audit_pb.js';
 import { AuthService } from '../../gen/ts/nexus/v1/auth_pb.js';
 import { ClientService } from '../../gen/ts/nexus/v1/client_pb.js';
 import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
@@ -50,6 +51,7 @@ export const SERVICES = {
   tokens: TokenService,
   auth: AuthService,
   clients: ClientService,
+  audit: AuditService,
 } as const;
 
 type Services = typeof SERVICES;
@@ -99,6 +101,10 @@ export const ACCESS: AccessTable = {
     listClients: ADMIN,
     updateClient: ADMIN,
     deleteClient: ADMIN,
+  },
+  audit: {
+    listAuditEvents: ADMIN,
+    watchAuditEvents: ADMIN,
   },
 };
 

@@ -13,8 +13,6 @@ export interface AuditRecorderOptions {
   batchSize?: number;
   clock?: () => Date;
   warn?: (message: string, context: object) => void;
-  /** Told of every event written (this process's streams follow it). */
-  onWritten?: (rows: AuditEventRow[]) => void;
 }
 
 interface Pending {
@@ -42,6 +40,7 @@ export class AuditRecorder implements AuditLog {
   private closed = false;
   private readonly batchSize: number;
   private readonly clock: () => Date;
+  private readonly listeners: ((rows: AuditEventRow[]) => void)[] = [];
 
   constructor(
     private readonly store: AuditEventsPort,
@@ -61,6 +60,11 @@ export class AuditRecorder implements AuditLog {
       this.enqueue({ event: toUnchained(event, this.clock()), written: resolve });
       this.flushSoon(0);
     });
+  }
+
+  /** Told of every batch written (this process's audit streams wake up). */
+  onWritten(listener: (rows: AuditEventRow[]) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Events waiting to be written. */
@@ -128,7 +132,7 @@ export class AuditRecorder implements AuditLog {
       try {
         const rows = await this.store.appendChain(projectId, (head) => chain(head, pending.map((p) => p.event)));
         for (const p of pending) p.written?.();
-        this.options.onWritten?.(rows);
+        for (const listener of this.listeners) listener(rows);
       } catch (err) {
         failed.push(...pending);
         this.options.warn?.('writing audit events failed; will retry', { projectId, events: pending.length, error: (err as Error).message });

@@ -94,15 +94,24 @@ export class ConnectionWatch {
     return this.open;
   }
 
-  async *watch(caller: Principal, query: WatchQuery, signal: AbortSignal): AsyncGenerator<WatchItem> {
+  watch(caller: Principal, query: WatchQuery, signal: AbortSignal): AsyncGenerator<WatchItem> {
+    const method = query.connectionId === undefined ? 'WatchConnections' : 'WatchConnection';
+    return this.bounded(caller, method, () => this.run(caller, query, signal));
+  }
+
+  /**
+   * Runs a server stream under the limits every stream shares (this
+   * process's cap, the admin reserve, the caller's quota): the watches, and
+   * WatchAuditEvents.
+   */
+  async *bounded<T>(caller: Principal, method: string, stream: () => AsyncGenerator<T>): AsyncGenerator<T> {
     const key = quotaKey(caller);
     this.admit(caller, key);
-    const method = query.connectionId === undefined ? 'WatchConnections' : 'WatchConnection';
     this.open++;
     this.openBy.set(key, (this.openBy.get(key) ?? 0) + 1);
     this.gauge?.inc(method);
     try {
-      yield* this.run(caller, query, signal);
+      yield* stream();
     } finally {
       this.open--;
       const left = this.openBy.get(key)! - 1;

@@ -475,3 +475,21 @@ export class AuditBacklogFullError extends NexusError {
     this.retryDelayMs = retryDelayMs;
   }
 }
+
+/** WatchAuditEvents: the events after the cursor were pruned. */
+export class AuditCursorPrunedError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'AUDIT_CURSOR_PRUNED';
+  constructor(oldestSeq: number) {
+    super(`the audit events after after_seq were pruned; the oldest kept is ${oldestSeq}`, { field: 'after_seq', oldest_seq: String(oldestSeq) });
+  }
+}
+
+/** WatchAuditEvents: the cursor is past the project's last event. */
+export class AuditCursorAheadError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'AUDIT_CURSOR_AHEAD';
+  constructor() {
+    super('after_seq is past the last audit event of this project: pass the seq of an event received', { field: 'after_seq' });
+  }
+}

@@ -1,5 +1,6 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { SERVICES } from '../access.js';
+import type { AuditHandler } from './audit-handler.js';
 import type { AuthHandler } from './auth-handler.js';
 import type { ClientHandler } from './client-handler.js';
 import type { ConnectionHandler } from './connection-handler.js';
@@ -13,6 +14,7 @@ export interface Handlers {
   tokens: TokenHandler;
   auth: AuthHandler;
   clients: ClientHandler;
+  audit: AuditHandler;
 }
 
 export function connectRoutes(handlers: Handlers) {
@@ -22,5 +24,6 @@ export function connectRoutes(handlers: Handlers) {
     router.service(SERVICES.tokens, handlers.tokens);
     router.service(SERVICES.auth, handlers.auth);
     router.service(SERVICES.clients, handlers.clients);
+    router.service(SERVICES.audit, handlers.audit);
   };
 }

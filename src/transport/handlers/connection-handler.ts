@@ -25,7 +25,8 @@ import type { ConnectionService } from '../../domain/connections/connection-serv
 import type { ConnectionWatch } from '../../domain/connections/connection-watch.js';
 import type { Principal } from '../../domain/shared/principal.js';
 import type { StreamCredentials } from '../../domain/connections/stream-credentials.js';
-import { callerOf, recheckOf } from '../access.js';
+import { callerOf } from '../access.js';
+import { whileCredentialHolds } from '../stream-guard.js';
 import { connectionToProto } from '../mappers/connection-mapper.js';
 import { statusToDomain } from '../mappers/enums.js';
 import { watchConnectionResponse, watchConnectionsResponse } from '../mappers/watch-mapper.js';
@@ -134,7 +135,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
   async *watchConnection(req: WatchConnectionRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
     const query = { connectionId: req.connectionId, resumeCursor: req.resumeCursor };
-    for await (const item of this.whileCredentialHolds(caller, ctx, (signal) => this.watcher.watch(caller, query, signal))) {
+    for await (const item of whileCredentialHolds(this.streamCredentials, caller, ctx, (signal) => this.watcher.watch(caller, query, signal))) {
       yield watchConnectionResponse(item);
     }
   }
@@ -142,27 +143,8 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
   async *watchConnections(req: WatchConnectionsRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
     const query = { workspaceId: req.workspaceId, provider: req.provider, resumeCursor: req.resumeCursor };
-    for await (const item of this.whileCredentialHolds(caller, ctx, (signal) => this.watcher.watch(caller, query, signal))) {
+    for await (const item of whileCredentialHolds(this.streamCredentials, caller, ctx, (signal) => this.watcher.watch(caller, query, signal))) {
       yield watchConnectionsResponse(item);
-    }
-  }
-
-  /**
-   * Runs a stream until its client leaves or its credential ends (revoked,
-   * expired, scope gone); then it fails with UNAUTHENTICATED (or
-   * PERMISSION_DENIED) instead of delivering another event.
-   */
-  private async *whileCredentialHolds<T>(caller: Principal, ctx: HandlerContext, stream: (signal: AbortSignal) => AsyncIterable<T>): AsyncGenerator<T> {
-    // The grant's recheck verifies afresh (the call's first verification is cached) under the method's policy.
-    const guard = this.streamCredentials.guard(caller, recheckOf(ctx));
-    try {
-      for await (const item of stream(AbortSignal.any([ctx.signal, guard.signal]))) {
-        if (guard.ended) break;
-        yield item;
-      }
-      if (guard.ended) throw guard.ended;
-    } finally {
-      guard.close();
     }
   }
 }

@@ -1,6 +1,7 @@
 import { create, type DescMethod, type DescService } from '@bufbuild/protobuf';
 import { Code, createContextValues, createRouterTransport, type HandlerContext, type Transport } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
+import { file_nexus_v1_audit } from '../../../gen/ts/nexus/v1/audit_pb.js';
 import { file_nexus_v1_auth } from '../../../gen/ts/nexus/v1/auth_pb.js';
 import { file_nexus_v1_client } from '../../../gen/ts/nexus/v1/client_pb.js';
 import { file_nexus_v1_connection } from '../../../gen/ts/nexus/v1/connection_pb.js';
@@ -50,6 +51,8 @@ const NEEDS: Record<string, 'admin' | 'connections' | 'tokens' | 'user'> = {
   'nexus.v1.ClientService/ListClients': 'admin',
   'nexus.v1.ClientService/UpdateClient': 'admin',
   'nexus.v1.ClientService/DeleteClient': 'admin',
+  'nexus.v1.AuditService/ListAuditEvents': 'admin',
+  'nexus.v1.AuditService/WatchAuditEvents': 'admin',
 };
 
 const published: DescService[] = Object.values(SERVICES);
@@ -126,7 +129,7 @@ function call(t: Transport, m: DescMethod, as?: string) {
 
 describe('the access table', () => {
   it('covers every service of the published proto package', () => {
-    const generated = [file_nexus_v1_auth, file_nexus_v1_client, file_nexus_v1_connection, file_nexus_v1_errors, file_nexus_v1_provider, file_nexus_v1_token]
+    const generated = [file_nexus_v1_audit, file_nexus_v1_auth, file_nexus_v1_client, file_nexus_v1_connection, file_nexus_v1_errors, file_nexus_v1_provider, file_nexus_v1_token]
       .flatMap((f) => f.services)
       .map((s) => s.typeName)
       .sort();

@@ -228,10 +228,14 @@ const (
 	// refused before doing anything, rather than run unrecorded. Sent with
 	// UNAVAILABLE and a google.rpc.RetryInfo: retry after its retry_delay.
 	ErrorReason_ERROR_REASON_AUDIT_BACKLOG_FULL ErrorReason = 200
-	// `nexus audit verify` (or the server's check) found the audit chain of a
-	// project broken: an event edited, inserted or deleted. ErrorInfo metadata
-	// "seq" names the first bad event.
-	ErrorReason_ERROR_REASON_AUDIT_CHAIN_BROKEN ErrorReason = 201
+	// WatchAuditEvents: the events after the resume cursor were pruned
+	// (NEXUS_AUDIT_RETENTION_DAYS). Sent with FAILED_PRECONDITION; ErrorInfo
+	// metadata "oldest_seq" is the oldest event kept: export what is left and
+	// resume from there.
+	ErrorReason_ERROR_REASON_AUDIT_CURSOR_PRUNED ErrorReason = 202
+	// WatchAuditEvents: the resume cursor is past the project's last event (a
+	// cursor of another project or a made-up one). Sent with INVALID_ARGUMENT.
+	ErrorReason_ERROR_REASON_AUDIT_CURSOR_AHEAD ErrorReason = 203
 	// The provider's authorization server refused a grant with an OAuth
 	// error (invalid_grant, invalid_client, an RFC 9207 issuer mismatch, ...):
 	// a definite "no", never retried automatically. ErrorInfo metadata "error"
@@ -313,7 +317,8 @@ var (
 		162: "ERROR_REASON_CONSENT_BROWSER_MISMATCH",
 		163: "ERROR_REASON_CONSENT_FORM_INVALID",
 		200: "ERROR_REASON_AUDIT_BACKLOG_FULL",
-		201: "ERROR_REASON_AUDIT_CHAIN_BROKEN",
+		202: "ERROR_REASON_AUDIT_CURSOR_PRUNED",
+		203: "ERROR_REASON_AUDIT_CURSOR_AHEAD",
 		260: "ERROR_REASON_PROVIDER_REJECTED",
 		261: "ERROR_REASON_PROVIDER_IDENTITY_INVALID",
 	}
@@ -382,7 +387,8 @@ var (
 		"ERROR_REASON_CONSENT_BROWSER_MISMATCH":     162,
 		"ERROR_REASON_CONSENT_FORM_INVALID":         163,
 		"ERROR_REASON_AUDIT_BACKLOG_FULL":           200,
-		"ERROR_REASON_AUDIT_CHAIN_BROKEN":           201,
+		"ERROR_REASON_AUDIT_CURSOR_PRUNED":          202,
+		"ERROR_REASON_AUDIT_CURSOR_AHEAD":           203,
 		"ERROR_REASON_PROVIDER_REJECTED":            260,
 		"ERROR_REASON_PROVIDER_IDENTITY_INVALID":    261,
 	}
@@ -419,7 +425,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xf2\x13\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\x99\x14\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -485,8 +491,9 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\"ERROR_REASON_CONSENT_NOT_CONFIRMED\x10\xa1\x01\x12*\n" +
 	"%ERROR_REASON_CONSENT_BROWSER_MISMATCH\x10\xa2\x01\x12&\n" +
 	"!ERROR_REASON_CONSENT_FORM_INVALID\x10\xa3\x01\x12$\n" +
-	"\x1fERROR_REASON_AUDIT_BACKLOG_FULL\x10\xc8\x01\x12$\n" +
-	"\x1fERROR_REASON_AUDIT_CHAIN_BROKEN\x10\xc9\x01\x12#\n" +
+	"\x1fERROR_REASON_AUDIT_BACKLOG_FULL\x10\xc8\x01\x12%\n" +
+	" ERROR_REASON_AUDIT_CURSOR_PRUNED\x10\xca\x01\x12$\n" +
+	"\x1fERROR_REASON_AUDIT_CURSOR_AHEAD\x10\xcb\x01\x12#\n" +
 	"\x1eERROR_REASON_PROVIDER_REJECTED\x10\x84\x02\x12+\n" +
 	"&ERROR_REASON_PROVIDER_IDENTITY_INVALID\x10\x85\x02B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
