@@ -1,9 +1,13 @@
 import type { ApiKeyRow } from '../../src/domain/model/api-key.js';
+import type { AuthStateRow } from '../../src/domain/model/auth-state.js';
 import type { ConnectionRow, RefreshState } from '../../src/domain/model/connection.js';
+import type { OAuthClientRow } from '../../src/domain/model/oauth-client.js';
 import type { ProviderRow } from '../../src/domain/model/provider.js';
 import type {
   ApiKeysPort,
+  AuthStatesPort,
   ConnectionsPort,
+  OAuthClientsPort,
   Persistence,
   ProvidersPort,
   RefreshStatePort,
@@ -29,7 +33,13 @@ const NO_REFRESH: RefreshState = {
 };
 
 export interface FakePersistence extends Persistence {
-  rows: { apiKeys: Map<string, ApiKeyRow>; providers: Map<string, ProviderRow>; connections: Map<string, ConnectionRow> };
+  rows: {
+    apiKeys: Map<string, ApiKeyRow>;
+    providers: Map<string, ProviderRow>;
+    connections: Map<string, ConnectionRow>;
+    authStates: Map<string, AuthStateRow>;
+    clients: Map<string, OAuthClientRow>;
+  };
 }
 
 function unfaked<T extends object>(port: string, faked: Partial<T>): T {
@@ -48,12 +58,14 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
   const apiKeys = new Map<string, ApiKeyRow>();
   const providers = new Map<string, ProviderRow>();
   const connections = new Map<string, ConnectionRow>();
+  const authStates = new Map<string, AuthStateRow>();
+  const clients = new Map<string, OAuthClientRow>();
   const now = () => new Date(clock());
   const own = <T extends { projectId: string }>(row: T | undefined, projectId: string) =>
     row && row.projectId === projectId ? structuredClone(row) : null;
 
   const store: Partial<FakePersistence> = {
-    rows: { apiKeys, providers, connections },
+    rows: { apiKeys, providers, connections, authStates, clients },
     transaction: <T>(work: (tx: Tx) => Promise<T>) => work({}),
     apiKeys: unfaked<ApiKeysPort>('apiKeys', {
       async insert(row) {
@@ -61,6 +73,15 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
       async findActiveByHash(keyHash) {
         return [...apiKeys.values()].find((k) => k.keyHash === keyHash && !k.revokedAt) ?? null;
+      },
+      async findById(projectId, id) {
+        return own(apiKeys.get(id), projectId);
+      },
+      async revoke(projectId, id) {
+        const row = apiKeys.get(id);
+        if (!row || row.projectId !== projectId || row.revokedAt) return false;
+        row.revokedAt = now();
+        return true;
       },
     }),
     providers: unfaked<ProvidersPort>('providers', {
@@ -116,11 +137,90 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       async countLive(projectId, providerId) {
         return [...connections.values()].filter((c) => c.projectId === projectId && c.providerId === providerId && c.status !== 'REVOKED').length;
       },
+      async list(q) {
+        return [...connections.values()]
+          .filter((c) => c.projectId === q.projectId && (!q.workspaceId || c.workspaceId === q.workspaceId))
+          .filter((c) => (!q.providerId || c.providerId === q.providerId) && (!q.status || c.status === q.status))
+          .filter((c) => q.beforeId === undefined || c.id < q.beforeId)
+          .sort((a, b) => (a.id < b.id ? 1 : -1))
+          .slice(0, q.limit)
+          .map((c) => structuredClone(c));
+      },
+      async supersede(projectId, workspaceId, providerId, newId) {
+        const older = [...connections.values()].filter(
+          (c) => c.projectId === projectId && c.workspaceId === workspaceId && c.providerId === providerId && c.id !== newId && (c.status === 'ACTIVE' || c.status === 'ATTENTION_REQUIRED'),
+        );
+        for (const row of older) {
+          Object.assign(row, { status: 'REVOKED', statusReason: 'superseded', supersededBy: newId, credentialsSealed: null, tokenExpiresAt: null, updatedAt: now() });
+        }
+        return older.map((row) => structuredClone(row));
+      },
+      async listWithCredentials() {
+        return [...connections.values()].filter((c) => c.credentialsSealed !== null).map((c) => structuredClone(c));
+      },
       async update(projectId, id, patch) {
         const row = connections.get(id);
         if (!row || row.projectId !== projectId) throw new Error(`fake persistence: no connection ${id}`);
         Object.assign(row, patch, { updatedAt: now() });
         return structuredClone(row);
+      },
+    }),
+    authStates: unfaked<AuthStatesPort>('authStates', {
+      async insert(row) {
+        authStates.set(row.id, {
+          ...row,
+          linkHash: row.linkHash ?? null,
+          providerUrl: row.providerUrl ?? null,
+          clientId: row.clientId ?? null,
+          browserBindingHash: row.browserBindingHash ?? null,
+          confirmedAt: row.confirmedAt ?? null,
+          consumedAt: null,
+          createdAt: now(),
+        });
+      },
+      async findById(id) {
+        const row = authStates.get(id);
+        return row ? structuredClone(row) : null;
+      },
+      async findByLinkHash(linkHash) {
+        const row = [...authStates.values()].find((s) => s.linkHash === linkHash);
+        return row ? structuredClone(row) : null;
+      },
+      async consume(id) {
+        const row = authStates.get(id);
+        if (!row || row.consumedAt) return false;
+        row.consumedAt = now();
+        return true;
+      },
+    }),
+    clients: unfaked<OAuthClientsPort>('clients', {
+      async insert(row) {
+        const stored = { ...row, createdAt: now(), updatedAt: now() } as OAuthClientRow;
+        clients.set(row.id, stored);
+        return structuredClone(stored);
+      },
+      async findById(projectId, id) {
+        return own(clients.get(id), projectId);
+      },
+      async findAnyById(id) {
+        const row = clients.get(id);
+        return row ? structuredClone(row) : null;
+      },
+      async list(q) {
+        return [...clients.values()]
+          .filter((c) => c.projectId === q.projectId && (q.beforeId === undefined || c.id < q.beforeId))
+          .sort((a, b) => (a.id < b.id ? 1 : -1))
+          .slice(0, q.limit)
+          .map((c) => structuredClone(c));
+      },
+      async update(projectId, id, patch) {
+        const row = clients.get(id);
+        if (!row || row.projectId !== projectId) return null;
+        Object.assign(row, patch, { updatedAt: now() });
+        return structuredClone(row);
+      },
+      async delete(projectId, id) {
+        return clients.get(id)?.projectId === projectId && clients.delete(id);
       },
     }),
     refresh: unfaked<RefreshStatePort>('refresh', {
@@ -130,7 +230,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
     }),
   };
-  for (const port of ['projects', 'projectQuotas', 'authStates', 'events', 'clients', 'accounts', 'sessions', 'refreshTokens', 'oneTimeCodes', 'signingKeys', 'clientRegistrations', 'audit'] as const) {
+  for (const port of ['projects', 'projectQuotas', 'events', 'accounts', 'sessions', 'refreshTokens', 'oneTimeCodes', 'signingKeys', 'clientRegistrations', 'audit'] as const) {
     (store as Record<string, unknown>)[port] = unfaked(port, {});
   }
   return store as FakePersistence;

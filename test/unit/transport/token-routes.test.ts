@@ -18,6 +18,7 @@ import { errorInterceptor } from '../../../src/transport/error-interceptor.js';
 import { TokenHandler } from '../../../src/transport/handlers/token-handler.js';
 import { expectConnectError } from '../../support/errors.js';
 import { fakePersistence, type FakePersistence } from '../../support/fake-persistence.js';
+import { providerRow } from '../../support/rows.js';
 
 // The unit tier in the connect-es examples style: the real TokenService
 // routes (handler, access table, authentication, error mapping, domain
@@ -29,30 +30,7 @@ const NOW = Date.parse('2026-01-01T00:00:00Z');
 const MIN = 60_000;
 const PROJECT = 'prj_00000000000000000000000000';
 
-function provider(over: Partial<ProviderRow>): Omit<ProviderRow, 'createdAt' | 'updatedAt'> {
-  return {
-    id: newId('prv', NOW),
-    projectId: PROJECT,
-    name: 'svc',
-    displayName: 'Svc',
-    description: '',
-    logoUrl: '',
-    categories: [],
-    authType: 'OAUTH2',
-    enabled: true,
-    oauth2: null,
-    clientSecretSealed: null,
-    credentialSchema: null,
-    postOauthFieldsSchema: null,
-    apiKey: null,
-    awsSigv4: null,
-    catalogName: null,
-    connectionFieldsSchema: null,
-    mcp: null,
-    apiBaseUrl: '',
-    ...over,
-  };
-}
+const provider = (over: Partial<ProviderRow>) => providerRow({ id: newId('prv', NOW), projectId: PROJECT, ...over });
 
 describe('TokenService routes over fake ports', () => {
   let now: number;

@@ -1,0 +1,27 @@
+import { newId } from '../../src/crypto/index.js';
+import type { ProviderRow } from '../../src/domain/model/provider.js';
+
+/** A provider row for the unit tier's fake ports: an enabled OAuth2 provider with nothing configured, then `over`. */
+export function providerRow(over: Partial<ProviderRow> & Pick<ProviderRow, 'projectId'>): Omit<ProviderRow, 'createdAt' | 'updatedAt'> {
+  return {
+    id: newId('prv'),
+    name: 'svc',
+    displayName: 'Svc',
+    description: '',
+    logoUrl: '',
+    categories: [],
+    authType: 'OAUTH2',
+    enabled: true,
+    oauth2: null,
+    clientSecretSealed: null,
+    credentialSchema: null,
+    postOauthFieldsSchema: null,
+    apiKey: null,
+    awsSigv4: null,
+    catalogName: null,
+    connectionFieldsSchema: null,
+    mcp: null,
+    apiBaseUrl: '',
+    ...over,
+  };
+}
