@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import pino from 'pino';
 import { createCore, type Core } from '../core.js';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.js';
+import { QUOTA_OPTIONS, setQuotas, showQuotas } from './quotas.js';
 import { exportAudit, parseCursor, parseSince, verifyAudit } from './audit.js';
 import { ConfigError, loadConfig, loadOutboundSettings, type Config } from '../config/config.js';
 import { EmbeddedDatabaseLockedError } from '../storage/embedded-postgres.js';
@@ -112,6 +113,26 @@ apiKeys
   .action(async (id: string, opts: { project: string }) => oneShot((app) => revokeApiKey(app, opts.project, id)));
 // The session-1 spelling, kept for existing scripts.
 createKeyCommand(program.command('api-keys:create'));
+
+const quotas = program.command('quotas').description('a project\'s call quotas, per API key and per client IP (docs/governance.md)');
+quotas
+  .command('show')
+  .description('the quotas that apply to the project, and which are its own')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (opts: { project: string }) => oneShot((app) => showQuotas(app, opts.project)));
+quotas
+  .command('set')
+  .description('give the project its own quotas (running servers apply them within 5 s); "default" restores the installation\'s')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .option(`--${QUOTA_OPTIONS.keyRatePerSecond} <n>`, 'calls per second per API key (0: no limit)')
+  .option(`--${QUOTA_OPTIONS.keyBurst} <n>`, 'calls at once per API key')
+  .option(`--${QUOTA_OPTIONS.ipRatePerSecond} <n>`, 'calls per second per client IP, every key of the project together (0: no limit)')
+  .option(`--${QUOTA_OPTIONS.ipBurst} <n>`, 'calls at once per client IP')
+  .action(async (opts: { project: string; keyRate?: string; keyBurst?: string; ipRate?: string; ipBurst?: string }) =>
+    oneShot((app) =>
+      setQuotas(app, opts.project, { keyRatePerSecond: opts.keyRate, keyBurst: opts.keyBurst, ipRatePerSecond: opts.ipRate, ipBurst: opts.ipBurst }),
+    ),
+  );
 
 const audit = program.command('audit').description('verify and export the audit log');
 audit

@@ -1,5 +1,5 @@
 import { InvalidFieldError } from '../shared/errors.js';
-import { QUOTA_FIELDS, type QuotaLimits, type QuotaOverride } from '../model/project-quotas.js';
+import { QUOTA_FIELDS, type QuotaField, type QuotaLimits, type QuotaOverride } from '../model/project-quotas.js';
 import type { Clock } from '../ports/clock.js';
 import type { Persistence } from '../ports/persistence.js';
 
@@ -38,7 +38,7 @@ export function applyOverride(defaults: QuotaLimits, override: QuotaOverride | n
 }
 
 /** Checks an override's bounds: rates 0 (no limit) to QUOTA_RATE_MAX, bursts 1 to QUOTA_BURST_MAX, or null (the default). */
-export function validateOverride(override: QuotaOverride, fieldName: (field: keyof QuotaOverride) => string = (f) => f): void {
+export function validateOverride(override: QuotaOverride, fieldName: (field: QuotaField) => string = (f) => f): void {
   for (const field of QUOTA_FIELDS) {
     const value = override[field];
     if (value === null) continue;
@@ -93,9 +93,13 @@ export class ProjectQuotas {
     return { override, effective: applyOverride(this.defaults, override), defaults: this.defaults };
   }
 
-  /** Stores the project's overrides (null: the default) and applies them on this replica at once. */
-  async set(projectId: string, override: QuotaOverride): Promise<ProjectQuotaView> {
-    validateOverride(override);
+  /**
+   * Stores the project's overrides (null: the default) and applies them on
+   * this replica at once. `fieldName`: how the caller spells a field in an
+   * error (a proto path, a CLI option).
+   */
+  async set(projectId: string, override: QuotaOverride, fieldName?: (field: QuotaField) => string): Promise<ProjectQuotaView> {
+    validateOverride(override, fieldName);
     await this.store.projectQuotas.upsert(projectId, override);
     const effective = applyOverride(this.defaults, override);
     this.remember(projectId, effective, this.clock());
