@@ -2,6 +2,7 @@ import type { ApiKeyRow } from '../../src/domain/model/api-key.js';
 import type { AuthStateRow } from '../../src/domain/model/auth-state.js';
 import type { ConnectionRow, RefreshState } from '../../src/domain/model/connection.js';
 import type { OAuthClientRow } from '../../src/domain/model/oauth-client.js';
+import type { ProjectRow } from '../../src/domain/model/project.js';
 import type { ProviderRow } from '../../src/domain/model/provider.js';
 import type {
   ApiKeysPort,
@@ -9,6 +10,7 @@ import type {
   ConnectionsPort,
   OAuthClientsPort,
   Persistence,
+  ProjectsPort,
   ProvidersPort,
   RefreshStatePort,
   Tx,
@@ -60,6 +62,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
   const connections = new Map<string, ConnectionRow>();
   const authStates = new Map<string, AuthStateRow>();
   const clients = new Map<string, OAuthClientRow>();
+  const projects = new Map<string, ProjectRow>();
   const now = () => new Date(clock());
   const own = <T extends { projectId: string }>(row: T | undefined, projectId: string) =>
     row && row.projectId === projectId ? structuredClone(row) : null;
@@ -67,6 +70,19 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
   const store: Partial<FakePersistence> = {
     rows: { apiKeys, providers, connections, authStates, clients },
     transaction: <T>(work: (tx: Tx) => Promise<T>) => work({}),
+    projects: unfaked<ProjectsPort>('projects', {
+      async ensure(id, name) {
+        const existing = [...projects.values()].find((p) => p.name === name);
+        if (existing) return structuredClone(existing);
+        const row = { id, name, createdAt: now() } as ProjectRow;
+        projects.set(id, row);
+        return structuredClone(row);
+      },
+      async findById(id) {
+        const row = projects.get(id);
+        return row ? structuredClone(row) : null;
+      },
+    }),
     apiKeys: unfaked<ApiKeysPort>('apiKeys', {
       async insert(row) {
         apiKeys.set(row.id, { ...row, createdAt: now(), revokedAt: null });
@@ -76,6 +92,17 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
       async findById(projectId, id) {
         return own(apiKeys.get(id), projectId);
+      },
+      async findByHash(keyHash) {
+        const row = [...apiKeys.values()].find((k) => k.keyHash === keyHash);
+        return row ? structuredClone(row) : null;
+      },
+      async lockBootstrap() {},
+      async listByProject(projectId) {
+        return [...apiKeys.values()].filter((k) => k.projectId === projectId).map((k) => structuredClone(k));
+      },
+      async listActiveNamed(projectId, name, keepHash) {
+        return [...apiKeys.values()].filter((k) => k.projectId === projectId && k.name === name && k.keyHash !== keepHash && !k.revokedAt).map((k) => structuredClone(k));
       },
       async revoke(projectId, id) {
         const row = apiKeys.get(id);
@@ -230,7 +257,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
     }),
   };
-  for (const port of ['projects', 'projectQuotas', 'events', 'accounts', 'sessions', 'refreshTokens', 'oneTimeCodes', 'signingKeys', 'clientRegistrations', 'audit'] as const) {
+  for (const port of ['projectQuotas', 'events', 'accounts', 'sessions', 'refreshTokens', 'oneTimeCodes', 'signingKeys', 'clientRegistrations', 'audit'] as const) {
     (store as Record<string, unknown>)[port] = unfaked(port, {});
   }
   return store as FakePersistence;
