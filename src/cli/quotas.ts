@@ -9,6 +9,8 @@ import type { Store } from '../storage/store.js';
 export interface QuotaServices {
   store: Store;
   config: { load?: LoadConfig | undefined };
+  /** The running server's own (a command hosted by it, src/hosted-command.ts): its change applies there at once. */
+  projectQuotas?: ProjectQuotas;
 }
 
 /** The CLI's option of each field: `--key-rate`, `--key-burst`, `--ip-rate`, `--ip-burst`. */
@@ -20,6 +22,7 @@ export const QUOTA_OPTIONS: Record<QuotaField, string> = {
 };
 
 function projectQuotas(services: QuotaServices): ProjectQuotas {
+  if (services.projectQuotas) return services.projectQuotas;
   const load = services.config.load ?? loadLoadConfig(process.env);
   const defaults: QuotaLimits = {
     keyRatePerSecond: load.quotaKeyRatePerSecond,
