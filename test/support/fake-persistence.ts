@@ -3,16 +3,19 @@ import type { AuthStateRow } from '../../src/domain/model/auth-state.js';
 import type { ConnectionRow, RefreshState } from '../../src/domain/model/connection.js';
 import type { OAuthClientRow } from '../../src/domain/model/oauth-client.js';
 import type { ProjectRow } from '../../src/domain/model/project.js';
+import type { SigningKeyRow } from '../../src/domain/model/signing-key.js';
 import type { ProviderRow } from '../../src/domain/model/provider.js';
 import type {
   ApiKeysPort,
   AuthStatesPort,
+  ClientRegistrationsPort,
   ConnectionsPort,
   OAuthClientsPort,
   Persistence,
   ProjectsPort,
   ProvidersPort,
   RefreshStatePort,
+  SigningKeysPort,
   Tx,
 } from '../../src/domain/ports/persistence.js';
 
@@ -41,6 +44,7 @@ export interface FakePersistence extends Persistence {
     connections: Map<string, ConnectionRow>;
     authStates: Map<string, AuthStateRow>;
     clients: Map<string, OAuthClientRow>;
+    signingKeys: Map<string, SigningKeyRow>;
   };
 }
 
@@ -63,12 +67,13 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
   const authStates = new Map<string, AuthStateRow>();
   const clients = new Map<string, OAuthClientRow>();
   const projects = new Map<string, ProjectRow>();
+  const signingKeys = new Map<string, SigningKeyRow>();
   const now = () => new Date(clock());
   const own = <T extends { projectId: string }>(row: T | undefined, projectId: string) =>
     row && row.projectId === projectId ? structuredClone(row) : null;
 
   const store: Partial<FakePersistence> = {
-    rows: { apiKeys, providers, connections, authStates, clients },
+    rows: { apiKeys, providers, connections, authStates, clients, signingKeys },
     transaction: <T>(work: (tx: Tx) => Promise<T>) => work({}),
     projects: unfaked<ProjectsPort>('projects', {
       async ensure(id, name) {
@@ -142,6 +147,9 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
       async delete(projectId, id) {
         if (providers.get(id)?.projectId === projectId) providers.delete(id);
+      },
+      async listWithSecrets() {
+        return [...providers.values()].filter((p) => p.clientSecretSealed !== null).map((p) => structuredClone(p));
       },
     }),
     connections: unfaked<ConnectionsPort>('connections', {
@@ -250,6 +258,28 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
         return clients.get(id)?.projectId === projectId && clients.delete(id);
       },
     }),
+    signingKeys: unfaked<SigningKeysPort>('signingKeys', {
+      async insert(row) {
+        signingKeys.set(row.id, { ...row, createdAt: now(), retiredAt: null });
+      },
+      async listAll() {
+        return [...signingKeys.values()].reverse().map((k) => structuredClone(k));
+      },
+      async lock() {},
+      async retireAllExcept(id, at) {
+        for (const row of signingKeys.values()) if (row.id !== id && !row.retiredAt) row.retiredAt = at;
+      },
+      async updateSealed(id, privateKeySealed) {
+        const row = signingKeys.get(id);
+        if (row) row.privateKeySealed = privateKeySealed;
+      },
+    }),
+    // Dynamic (MCP) client registrations: none in the unit tier.
+    clientRegistrations: unfaked<ClientRegistrationsPort>('clientRegistrations', {
+      async listWithSecrets() {
+        return [];
+      },
+    }),
     refresh: unfaked<RefreshStatePort>('refresh', {
       async setState(id, patch) {
         const row = connections.get(id);
@@ -257,7 +287,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
     }),
   };
-  for (const port of ['projectQuotas', 'events', 'accounts', 'sessions', 'refreshTokens', 'oneTimeCodes', 'signingKeys', 'clientRegistrations', 'audit'] as const) {
+  for (const port of ['projectQuotas', 'events', 'accounts', 'sessions', 'refreshTokens', 'oneTimeCodes', 'audit'] as const) {
     (store as Record<string, unknown>)[port] = unfaked(port, {});
   }
   return store as FakePersistence;
