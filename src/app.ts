@@ -5,6 +5,8 @@ import { ConfigError, loadAuditConfig, loadLoadConfig, type Config } from './con
 import { defaultOf } from './config/settings.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { AuditRetention } from './domain/audit/audit-retention.js';
+import { auditRefreshFailures } from './domain/audit/audit-recorder.js';
+import { observers } from './domain/tokens/refresh-observer.js';
 import { AuditQueries } from './domain/audit/audit-queries.js';
 import { AuditHandler } from './transport/handlers/audit-handler.js';
 import { AuthService } from './domain/auth/auth-service.js';
@@ -91,7 +93,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       oauth: core.oauth,
       events,
       options: config.refresh,
-      observer: metrics,
+      observer: observers(metrics, auditRefreshFailures(core.audit)),
       warn: (message, context) => logger.warn(context, message),
     });
     const tokens = new TokenService({ store, keyRing: config.keyRing, refresher, cache: tokenCache });
@@ -125,6 +127,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         maxLiveNonces: load.maxLiveNonces,
       },
       ...(options.clock ? { clock: options.clock } : {}),
+      audit: core.audit,
     });
     const auth = new Authenticator(core.apiKeys, authService);
     const streamCredentials = new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? defaultOf('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000 });
@@ -161,7 +164,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         providers: new ProviderHandler(core.providers, core.providerRemoval, core.catalog),
         connections: new ConnectionHandler(core.connections, watch, streamCredentials),
         tokens: new TokenHandler(tokens),
-        auth: new AuthHandler(authService),
+        auth: new AuthHandler(authService, core.audit),
         clients: new ClientHandler(core.clients),
         audit: new AuditHandler(auditQueries, watch, streamCredentials),
       },

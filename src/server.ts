@@ -19,6 +19,7 @@ import { registerHealthRoutes } from './http/health-routes.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerJwksRoute } from './http/jwks-route.js';
 import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
+import { routeAudit } from './http/route-audit.js';
 import { registerRootRoute } from './http/root-route.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import type { Metrics } from './observability/metrics.js';
@@ -154,8 +155,9 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
         .set(connectionKey, (req.raw as unknown as Partial<http2.Http2ServerRequest>).stream?.session ?? req.raw.socket),
     shutdownSignal: shutdown.signal,
   });
-  registerOAuthCallbackRoute(app, deps.connections);
-  registerConsentPageRoute(app, deps.connections.consent);
+  const audit = routeAudit(deps.audit, (req) => deps.clientIps.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for']));
+  registerOAuthCallbackRoute(app, deps.connections, audit);
+  registerConsentPageRoute(app, deps.connections.consent, audit);
   registerCapturePageRoute(app);
   await registerWebApp(app, deps.webAppDir);
   registerRootRoute(app, true);

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomToken } from '../crypto/index.js';
+import type { RouteAudit } from './route-audit.js';
 import { CONSENT_PATH, type ConsentLinks, type ConsentView } from '../domain/connections/consent-links.js';
 import { ConsentFormInvalidError, NexusError } from '../domain/shared/errors.js';
 import { cookieReader, setCookie } from './cookies.js';
@@ -19,7 +20,7 @@ const FORM_COOKIE_TTL_SECONDS = 30 * 60;
  * the provider before it. Flows bound to this browser at creation (web app)
  * go straight on; any other browser gets an error page.
  */
-export function registerConsentPageRoute(app: FastifyInstance, consent: ConsentLinks): void {
+export function registerConsentPageRoute(app: FastifyInstance, consent: ConsentLinks, audit: RouteAudit): void {
   const secure = consent.secureCookies;
   const origin = new URL(consent.baseUrl).origin;
   const formCookie = `${secure ? '__Host-' : ''}nexus_consent_form`;
@@ -50,6 +51,7 @@ export function registerConsentPageRoute(app: FastifyInstance, consent: ConsentL
       try {
         checkForm(request, formCookie, origin);
         const confirmed = await consent.confirm(request.params.secret, cookieReader(request.headers.cookie));
+        audit(request, { projectId: confirmed.projectId, action: 'connection.consent', target: { type: 'connection', id: confirmed.connectionId }, outcome: 'success' });
         if (confirmed.cookie) {
           const c = confirmed.cookie;
           reply.header('set-cookie', setCookie(c.name, c.value, { maxAgeSeconds: c.maxAgeSeconds, path: '/', sameSite: 'Lax', secure }));

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ConnectionService } from '../domain/connections/connection-service.js';
 import { NexusError } from '../domain/shared/errors.js';
 import { cookieReader, setCookie } from './cookies.js';
+import type { RouteAudit } from './route-audit.js';
 import { escapeHtml, page } from './html.js';
 
 /**
@@ -10,11 +11,20 @@ import { escapeHtml, page } from './html.js';
  * cannot trust (tampered, expired, replayed) gets an error page and changes
  * nothing, because its return_url cannot be trusted either.
  */
-export function registerOAuthCallbackRoute(app: FastifyInstance, connections: ConnectionService): void {
+export function registerOAuthCallbackRoute(app: FastifyInstance, connections: ConnectionService, audit: RouteAudit): void {
   app.get('/oauth/callback', async (request, reply) => {
     const params = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1 || request.url.length));
     try {
       const outcome = await connections.handleCallback(params, cookieReader(request.headers.cookie));
+      const c = outcome.connection;
+      audit(request, {
+        projectId: c.projectId,
+        action: 'connection.callback',
+        target: { type: 'connection', id: c.id },
+        outcome: c.status === 'FAILED' ? 'failed' : 'success',
+        // The provider's OAuth error code (access_denied, ...) or where the connection stands.
+        detail: c.status === 'FAILED' ? { status: 'failed', oauth_error: c.statusReason ?? '' } : { status: c.status.toLowerCase() },
+      });
       // The binding cookie is spent.
       reply.header('set-cookie', setCookie(outcome.bindingCookie, '', { maxAgeSeconds: 0, path: '/', sameSite: 'Lax', secure: connections.consent.secureCookies }));
       return reply.redirect(outcome.redirectUrl, 302);

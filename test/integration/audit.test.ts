@@ -1,10 +1,15 @@
 import { Code, createClient, type Client } from '@connectrpc/connect';
 import { AuditOutcome, AuditService } from '../../gen/ts/nexus/v1/audit_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientType } from '../../gen/ts/nexus/v1/client_pb.js';
+import { registerClient, signInUser } from '../support/auth-flows.js';
+import { connectViaConsent } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
+import { TestAuthServer } from '../support/oauth-server.js';
+import { oauthProvider } from '../support/fixtures.js';
 import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider } from '../support/fixtures.js';
-import { ADMIN_KEY, RETURN_URL, clients, startTestApp, transport, type Clients, type TestApp } from '../support/test-app.js';
+import { ADMIN_KEY, RETURN_URL, authClients, clients, startTestApp, transport, type Clients, type TestApp } from '../support/test-app.js';
 
 interface Row {
   project_id: string;
@@ -30,7 +35,11 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     return nexus.app.database.dataSource.query('SELECT * FROM audit_events ORDER BY project_id, seq');
   };
 
+  let oauth: TestAuthServer;
+
   beforeAll(async () => {
+    // Started first: the app allows its loopback address as an outbound host.
+    oauth = await TestAuthServer.start();
     nexus = await startTestApp({ backend });
     admin = clients(nexus.baseUrl, ADMIN_KEY);
     anon = clients(nexus.baseUrl);
@@ -38,6 +47,7 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
   });
   afterAll(async () => {
     await nexus?.close();
+    await oauth?.stop();
   });
 
   it('records an admin change before the call returns, and a credential read with IP and request id', async () => {
@@ -133,5 +143,40 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
       Code.InvalidArgument,
       'AUDIT_CURSOR_AHEAD',
     );
+  });
+
+  it('records end-user events: sign-in, token exchange, refresh-token reuse (from the domain), revoke', async () => {
+    const client = await registerClient(nexus.baseUrl, ClientType.CONFIDENTIAL);
+    const user = await signInUser(nexus.baseUrl, client);
+    const headers = { authorization: client.basic };
+    const anonAuth = authClients(nexus.baseUrl).auth;
+    await anonAuth.exchangeToken({ grantType: 'refresh_token', refreshToken: user.refreshToken }, { headers });
+    await expectConnectError(anonAuth.exchangeToken({ grantType: 'refresh_token', refreshToken: user.refreshToken }, { headers }), Code.InvalidArgument, 'REFRESH_TOKEN_INVALID');
+    const all = await rows();
+    const mine = all.filter((r) => r.actor_kind === 'end_user' && r.target_id === user.sessionId);
+    expect(mine.map((r) => [r.action, r.outcome, r.reason])).toEqual([
+      ['auth.sign_in', 'success', ''],
+      ['auth.exchange_token', 'success', ''],
+      ['auth.refresh_token_reuse', 'denied', 'REFRESH_TOKEN_INVALID'],
+    ]);
+    expect(mine[0]!.client_ip).toBe('127.0.0.1');
+    expect(mine[0]!.actor_id).toBe(user.account!.id);
+    // The admin change that registered the client is there too.
+    expect(all.some((r) => r.action === 'client.create' && r.target_id === client.id)).toBe(true);
+    // No token of the flow was recorded.
+    const text = JSON.stringify(all);
+    for (const secret of [user.refreshToken, user.accessToken, client.secret]) expect(text).not.toContain(secret);
+  });
+
+  it('records the OAuth callback (connection active) and the consent page', async () => {
+    await admin.providers.createProvider({ provider: oauthProvider(oauth) });
+    const { created } = await connectViaConsent(oauth, admin, 'ws-oauth-audit');
+    const id = created.connection!.id;
+    const events = (await rows()).filter((r) => r.target_id === id).map((r) => [r.action, r.outcome, r.actor_kind]);
+    expect(events).toEqual([
+      ['connection.create', 'success', 'api_key'],
+      ['connection.consent', 'success', 'system'],
+      ['connection.callback', 'success', 'system'],
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hashSecret, newId, pkceChallengeS256, randomToken } from '../../crypto/index.js';
+import type { AuditEventInput, AuditLog } from '../audit/types.js';
 import type { AccountRow } from '../model/account.js';
 import type { AuthSessionRow } from '../model/auth-session.js';
 import type { OAuthClientRow } from '../model/oauth-client.js';
@@ -103,8 +104,22 @@ export class AuthService {
       settings: AuthSettings;
       /** The auth clock: token, code, nonce and session expiry; the system clock when unset. */
       clock?: Clock;
+      /** Records what only the domain sees: reuse detection and revocations. */
+      audit?: AuditLog;
     },
   ) {}
+
+  /** An end-user event about a session (reuse detected, revoked): the account is read for its workspace. */
+  private async auditSession(session: AuthSessionRow, event: Pick<AuditEventInput, 'action' | 'outcome' | 'reason' | 'detail'>, tx?: Tx): Promise<void> {
+    if (!this.deps.audit) return;
+    const account = await this.deps.store.accounts.findById(session.projectId, session.accountId, tx);
+    this.deps.audit.record({
+      ...event,
+      projectId: session.projectId,
+      actor: { kind: 'end_user', accountId: session.accountId, workspaceId: account?.workspaceId ?? '', clientId: session.clientId },
+      target: { type: 'session', id: session.id },
+    });
+  }
 
   private lastPurge = 0;
 
@@ -219,7 +234,10 @@ export class AuthService {
       const sessionId = await find.call(this, token);
       if (!sessionId) continue;
       const session = await this.deps.store.sessions.findById(sessionId);
-      if (session && session.clientId === client.id) await this.deps.store.sessions.revoke(session.id, 'revoked', this.now());
+      if (session && session.clientId === client.id) {
+        await this.deps.store.sessions.revoke(session.id, 'revoked', this.now());
+        await this.auditSession(session, { action: 'auth.revoke', outcome: 'success' });
+      }
       return;
     }
   }
@@ -403,7 +421,13 @@ export class AuthService {
     if (!row || row.clientId !== client.id) throw new AuthorizationCodeInvalidError('is not valid');
     if (row.usedAt) {
       // RFC 6749 4.1.2: a code used twice may have been stolen; end what it issued.
-      if (row.sessionId) await this.deps.store.sessions.revoke(row.sessionId, 'authorization_code_reused', now);
+      if (row.sessionId) {
+        await this.deps.store.sessions.revoke(row.sessionId, 'authorization_code_reused', now);
+        const session = await this.deps.store.sessions.findById(row.sessionId);
+        if (session) {
+          await this.auditSession(session, { action: 'auth.code_reuse', outcome: 'denied', reason: 'AUTHORIZATION_CODE_INVALID', detail: { session_revoked: true } });
+        }
+      }
       throw new AuthorizationCodeInvalidError('was already used');
     }
     if (row.expiresAt.getTime() <= now.getTime()) throw new AuthorizationCodeInvalidError('has expired');
@@ -435,6 +459,7 @@ export class AuthService {
         // Reuse detection: a rotated-away token came back, so one of the two
         // holders is not the user. End the whole session.
         await this.deps.store.sessions.revoke(session.id, 'refresh_token_reused', now, tx);
+        await this.auditSession(session, { action: 'auth.refresh_token_reuse', outcome: 'denied', reason: 'REFRESH_TOKEN_INVALID', detail: { session_revoked: true } }, tx);
         return { error: 'was already used; the session has been revoked' };
       }
       if (row.expiresAt.getTime() <= now.getTime()) return { error: 'has expired' };

@@ -99,16 +99,17 @@ export class ConsentLinks {
    * flow to this browser and reveals the provider URL. Posting again from the
    * browser that confirmed goes on to the provider again.
    */
-  async confirm(secret: string, cookies: CookieReader): Promise<{ providerUrl: string; cookie?: BindingCookie }> {
+  async confirm(secret: string, cookies: CookieReader): Promise<{ providerUrl: string; cookie?: BindingCookie; projectId: string; connectionId: string }> {
     const row = await this.pending(secret);
+    const which = { projectId: row.projectId, connectionId: row.connectionId };
     if (row.browserBindingHash !== null) {
       this.requireBinding(row, cookies);
-      return { providerUrl: row.providerUrl! };
+      return { providerUrl: row.providerUrl!, ...which };
     }
     const binding = newSecret();
     if (!(await this.store.authStates.confirm(row.id, binding.hash, null))) throw new ConsentBrowserMismatchError();
     const ttl = Math.max(1, Math.ceil((row.expiresAt.getTime() - this.clock()) / 1000));
-    return { providerUrl: row.providerUrl!, cookie: this.bindingCookie(row.id, binding.secret, ttl) };
+    return { providerUrl: row.providerUrl!, cookie: this.bindingCookie(row.id, binding.secret, ttl), ...which };
   }
 
   /** The callback's check: confirmed, and by this browser. */

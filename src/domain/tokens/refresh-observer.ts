@@ -16,9 +16,20 @@ export type RefreshOutcomeLabel = 'success' | 'rejected' | 'transient_failure' |
 /** Who asked for the refresh. */
 export type RefreshTrigger = 'on_demand' | 'worker';
 
+/** Which connection a refresh was for (the audit log records failures against it). */
+export interface RefreshSubject {
+  projectId: string;
+  id: string;
+}
+
 export interface RefreshObserver {
   /** `seconds` is the time spent on the provider call (0 when none was made). */
-  refreshed(outcome: RefreshOutcomeLabel, trigger: RefreshTrigger, seconds: number): void;
+  refreshed(outcome: RefreshOutcomeLabel, trigger: RefreshTrigger, seconds: number, connection?: RefreshSubject): void;
+}
+
+/** Tells every observer. */
+export function observers(...list: RefreshObserver[]): RefreshObserver {
+  return { refreshed: (...args) => list.forEach((o) => o.refreshed(...args)) };
 }
 
 export const NO_OBSERVER: RefreshObserver = { refreshed() {} };

@@ -215,7 +215,7 @@ export class Refresher {
         { status: 'ATTENTION_REQUIRED', statusReason: REFRESH_INTERRUPTED, refreshLeaseUntil: null },
         tx,
       );
-      this.observer.refreshed('interrupted', want.trigger, 0);
+      this.observer.refreshed('interrupted', want.trigger, 0, locked);
       this.deps.warn?.('a refresh was abandoned mid-flight; its refresh token may rotate, so it is not resent', {
         connectionId: locked.id,
         attemptBy: locked.refreshAttemptBy,
@@ -237,7 +237,7 @@ export class Refresher {
         return done(fail(new ProviderUnavailableError('refresh the token', 'the attempt this call waited for failed')));
       case 'expired-without-refresh-token':
         await this.changeStatus(locked, 'ATTENTION_REQUIRED', { status: 'ATTENTION_REQUIRED', statusReason: 'no_refresh_token' }, tx);
-        this.observer.refreshed('no_refresh_token', want.trigger, 0);
+        this.observer.refreshed('no_refresh_token', want.trigger, 0, locked);
         return done(fail(new AttentionRequiredError(locked.id)));
       case 'refresh':
         break;
@@ -343,10 +343,10 @@ export class Refresher {
       return { ours: true as const, outcome: await commit(locked, tx) };
     });
     if (result.ours) {
-      this.observer.refreshed(outcome, claim.trigger, seconds);
+      this.observer.refreshed(outcome, claim.trigger, seconds, claim.row);
       return result.outcome;
     }
-    this.observer.refreshed('superseded', claim.trigger, seconds);
+    this.observer.refreshed('superseded', claim.trigger, seconds, claim.row);
     this.deps.warn?.('a refresh result was discarded: the connection changed while the provider was answering', {
       connectionId: claim.row.id,
       outcome,

@@ -21,12 +21,29 @@ import type { AuthService, IssuedTokens } from '../../domain/auth/auth-service.j
 import { clientCredentials } from '../../domain/auth/client-credentials.js';
 import { callerOf } from '../access.js';
 import { clientIpOf } from '../client-ip.js';
+import { requestIdKey } from '../audit-interceptor.js';
+import type { AuditLog } from '../../domain/audit/types.js';
 import { accountToProto, brandingToProto, intentToDomain, intentToWire } from '../mappers/client-mapper.js';
 
 export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
   constructor(
     private readonly service: AuthService,
+    private readonly audit?: AuditLog,
   ) {}
+
+  /** A successful end-user auth event (the interceptor has no project for client-authenticated calls; refusals of those are not recorded). */
+  private record(ctx: HandlerContext, action: string, session: { id: string; projectId: string; clientId: string }, account: { id: string; workspaceId: string }, detail?: Record<string, string>) {
+    this.audit?.record({
+      projectId: session.projectId,
+      actor: { kind: 'end_user', accountId: account.id, workspaceId: account.workspaceId, clientId: session.clientId },
+      action,
+      target: session.id ? { type: 'session', id: session.id } : { type: 'client', id: session.clientId },
+      outcome: 'success',
+      ...(clientIpOf(ctx) ? { clientIp: clientIpOf(ctx) } : {}),
+      ...(ctx.values.get(requestIdKey) ? { requestId: ctx.values.get(requestIdKey) } : {}),
+      ...(detail ? { detail } : {}),
+    });
+  }
 
   async getNonce(req: GetNonceRequest) {
     const { nonce, expireTime } = await this.service.getNonce(req.clientId);
@@ -44,6 +61,7 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
       codeChallengeMethod: req.codeChallengeMethod,
       redirectUri: req.redirectUri,
     });
+    this.record(ctx, 'auth.sign_in', result.session, result.account, { response_type: result.kind });
     const common = { sessionId: result.session.id, account: accountToProto(result.account), scopes: result.scopes };
     if (result.kind === 'code') return create(AuthenticateResponseSchema, { ...common, code: result.code });
     return create(AuthenticateResponseSchema, {
@@ -57,6 +75,7 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
 
   async exchangeToken(req: ExchangeTokenRequest, ctx: HandlerContext) {
     const tokens = await this.service.exchangeToken(credentialsOf(ctx, req), req);
+    this.record(ctx, 'auth.exchange_token', tokens.session, tokens.account, { grant_type: req.grantType });
     return create(ExchangeTokenResponseSchema, tokenResponse(tokens));
   }
 
@@ -81,6 +100,7 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
 
   async redeemHandoff(req: RedeemHandoffRequest, ctx: HandlerContext) {
     const session = await this.service.redeemHandoff(req.code, clientIpOf(ctx));
+    this.record(ctx, 'auth.redeem_handoff', { id: '', projectId: session.account.projectId, clientId: session.client.id }, session.account, { intent: session.intent });
     return create(RedeemHandoffResponseSchema, {
       accessToken: session.accessToken,
       tokenType: 'Bearer',
