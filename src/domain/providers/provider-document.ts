@@ -18,13 +18,19 @@ import type { ProviderInput } from './provider-input.js';
  */
 export type ProviderDocument = Record<string, unknown>;
 
-export function providerInputFromDocument(p: ProviderDocument, where: string): ProviderInput {
+/**
+ * The one path into the provider model, for documents and (through
+ * transport/mappers/provider-mapper.ts `providerToDocument`) Provider messages.
+ * `nameRequired`: a document names its provider; an UpdateProvider message may
+ * name it by id instead (validateProvider checks names on create).
+ */
+export function providerInputFromDocument(p: ProviderDocument, where: string, { nameRequired = true } = {}): ProviderInput {
   const o = object(p.oauth2, `${where}.oauth2`);
   const apiKey = object(p.api_key, `${where}.api_key`);
   const aws = object(p.aws_sigv4, `${where}.aws_sigv4`);
   const mcp = object(p.mcp, `${where}.mcp`);
   const paths = object(o?.token_response_paths, `${where}.oauth2.token_response_paths`);
-  if (!p.name) throw new InvalidFieldError(`${where}.name`, 'is required');
+  if (nameRequired && !p.name) throw new InvalidFieldError(`${where}.name`, 'is required');
   return {
     name: s(p.name),
     displayName: s(p.display_name),
@@ -45,7 +51,7 @@ export function providerInputFromDocument(p: ProviderDocument, where: string): P
           defaultScopes: list(o.default_scopes),
           scopeSeparator: s(o.scope_separator),
           authorizeParams: strings(o.authorize_params, `${where}.oauth2.authorize_params`),
-          clientAuthMethod: (s(o.client_auth_method) || undefined) as ClientAuthMethodName | undefined,
+          clientAuthMethod: (s(o.client_auth_method).toLowerCase() || undefined) as ClientAuthMethodName | undefined,
           tokenResponseFormat: (s(o.token_response_format).toLowerCase() || undefined) as TokenResponseFormatName | undefined,
           tokenParams: strings(o.token_params, `${where}.oauth2.token_params`),
           refreshTokenRotation: rotation(o.refresh_token_rotation, `${where}.oauth2.refresh_token_rotation`),

@@ -3,7 +3,10 @@ import { ApiKeyLocation, AuthType, ClientAuthMethod, RefreshTokenRotation, Token
 import type { ConnectionStatusName } from '../../domain/model/connection.js';
 import type { AuthTypeName, ClientAuthMethodName, RefreshTokenRotationName, TokenResponseFormatName } from '../../domain/model/provider.js';
 
-/** Wire enums <-> domain names, in one place so both directions stay in step. */
+/**
+ * Domain names -> wire enums (and connection statuses both ways). Provider enums come into
+ * the domain through the provider document (provider-mapper.ts `providerInputFromProto`).
+ */
 const AUTH_TYPES: [AuthType, AuthTypeName][] = [
   [AuthType.OAUTH2, 'OAUTH2'],
   [AuthType.API_KEY, 'API_KEY'],
@@ -29,22 +32,14 @@ function lookup<W, D>(table: [W, D][], value: W | D, from: 0 | 1): W | D | undef
   return table.find((pair) => pair[from] === value)?.[from === 0 ? 1 : 0];
 }
 
-export const authTypeToDomain = (v: AuthType) => lookup(AUTH_TYPES, v, 0) as AuthTypeName | undefined;
 export const authTypeToWire = (v: AuthTypeName) => lookup(AUTH_TYPES, v, 1) as AuthType;
-export const clientAuthToDomain = (v: ClientAuthMethod) => lookup(CLIENT_AUTH, v, 0) as ClientAuthMethodName | undefined;
 export const clientAuthToWire = (v: ClientAuthMethodName) => lookup(CLIENT_AUTH, v, 1) as ClientAuthMethod;
 export const statusToDomain = (v: ConnectionStatus) => lookup(STATUSES, v, 0) as ConnectionStatusName | undefined;
 export const statusToWire = (v: ConnectionStatusName) => lookup(STATUSES, v, 1) as ConnectionStatus;
-export const apiKeyLocationToDomain = (v: ApiKeyLocation): 'header' | 'query' | undefined =>
-  v === ApiKeyLocation.QUERY ? 'query' : v === ApiKeyLocation.HEADER ? 'header' : undefined;
 export const apiKeyLocationToWire = (v: 'header' | 'query'): ApiKeyLocation =>
   v === 'query' ? ApiKeyLocation.QUERY : ApiKeyLocation.HEADER;
-export const rotationToDomain = (v: RefreshTokenRotation): RefreshTokenRotationName | undefined =>
-  v === RefreshTokenRotation.ROTATES ? 'rotates' : v === RefreshTokenRotation.STABLE ? 'stable' : undefined;
 export const rotationToWire = (v: RefreshTokenRotationName | undefined): RefreshTokenRotation =>
   v === 'rotates' ? RefreshTokenRotation.ROTATES : v === 'stable' ? RefreshTokenRotation.STABLE : RefreshTokenRotation.UNSPECIFIED;
 
-export const tokenFormatToDomain = (v: TokenResponseFormat): TokenResponseFormatName | undefined =>
-  v === TokenResponseFormat.FORM ? 'form' : v === TokenResponseFormat.JSON ? 'json' : undefined;
 export const tokenFormatToWire = (v: TokenResponseFormatName | undefined): TokenResponseFormat =>
   v === 'form' ? TokenResponseFormat.FORM : TokenResponseFormat.JSON;

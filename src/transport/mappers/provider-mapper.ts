@@ -1,22 +1,19 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toJson, type DescMessage, type JsonObject } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { CatalogProviderSchema, ProviderSchema, type CatalogProvider, type Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { catalogTemplateRow, type CatalogEntry } from '../../domain/catalog/provider-catalog.js';
 import { InvalidFieldError } from '../../domain/shared/errors.js';
+import { providerInputFromDocument, type ProviderDocument } from '../../domain/providers/provider-document.js';
 import type { ProviderInput } from '../../domain/providers/provider-input.js';
 import type { ProviderRow } from '../../domain/model/provider.js';
 import {
-  apiKeyLocationToDomain,
   apiKeyLocationToWire,
-  authTypeToDomain,
   authTypeToWire,
-  clientAuthToDomain,
   clientAuthToWire,
-  tokenFormatToDomain,
-  rotationToDomain,
   rotationToWire,
   tokenFormatToWire,
 } from './enums.js';
+import { isOutputOnly } from './field-behavior.js';
 
 /**
  * The public face of a provider: never the client secret, only whether one
@@ -74,60 +71,46 @@ export function providerToProto(row: ProviderRow, registeredClientId = ''): Prov
   });
 }
 
+/**
+ * A Provider message into the model's input: through its document form
+ * (`providerToDocument`), so that protobuf and YAML/catalog documents take
+ * one path into the model, `providerInputFromDocument`.
+ */
 export function providerInputFromProto(p: Provider | undefined): ProviderInput {
   if (!p) throw new InvalidFieldError('provider', 'is required');
-  const o = p.oauth2;
-  return {
-    name: p.name,
-    displayName: p.displayName,
-    description: p.description,
-    logoUrl: p.logoUrl,
-    categories: p.categories,
-    authType: authTypeToDomain(p.authType),
-    enabled: p.enabled ?? true,
-    oauth2: o
-      ? {
-          clientId: o.clientId,
-          clientSecret: o.clientSecret,
-          authorizationUrl: o.authorizationUrl,
-          tokenUrl: o.tokenUrl,
-          revocationUrl: o.revocationUrl,
-          issuer: o.issuer,
-          expectedIssuer: o.expectedIssuer,
-          defaultScopes: o.defaultScopes,
-          scopeSeparator: o.scopeSeparator,
-          authorizeParams: o.authorizeParams,
-          clientAuthMethod: clientAuthToDomain(o.clientAuthMethod),
-          tokenResponseFormat: tokenFormatToDomain(o.tokenResponseFormat),
-          refreshTokenRotation: rotationToDomain(o.refreshTokenRotation),
-          tokenParams: o.tokenParams,
-          tokenResponsePaths: o.tokenResponsePaths
-            ? {
-                accessToken: o.tokenResponsePaths.accessToken,
-                refreshToken: o.tokenResponsePaths.refreshToken,
-                expiresIn: o.tokenResponsePaths.expiresIn,
-                scope: o.tokenResponsePaths.scope,
-              }
-            : undefined,
-        }
-      : undefined,
-    credentialSchema: p.credentialSchema,
-    postOauthFieldsSchema: p.postOauthFieldsSchema,
-    apiKey: p.apiKey
-      ? {
-          ...(apiKeyLocationToDomain(p.apiKey.location) ? { location: apiKeyLocationToDomain(p.apiKey.location)! } : {}),
-          name: p.apiKey.name,
-          prefix: p.apiKey.prefix,
-          field: p.apiKey.field,
-        }
-      : undefined,
-    awsSigv4: p.awsSigv4 ? { service: p.awsSigv4.service, defaultRegion: p.awsSigv4.defaultRegion } : undefined,
-    connectionFieldsSchema: p.connectionFieldsSchema,
-    mcp: p.mcp
-      ? { serverUrl: p.mcp.serverUrl, clientId: p.mcp.clientId, clientSecret: p.mcp.clientSecret, defaultScopes: p.mcp.defaultScopes }
-      : undefined,
-    apiBaseUrl: p.apiBaseUrl,
-  };
+  return providerInputFromDocument(providerToDocument(p), 'provider', { nameRequired: false });
+}
+
+/**
+ * A Provider message as a provider document (docs/providers.md): the
+ * message's JSON with proto field names, enum values without their prefix
+ * (`AUTH_TYPE_OAUTH2` -> `OAUTH2`; the others lower-case, as documents write
+ * them: `client_secret_post`, `header`), and without the OUTPUT_ONLY fields
+ * (google.api.field_behavior). Generic over the descriptor: a field added to
+ * the proto needs no change here.
+ */
+export function providerToDocument(p: Provider): ProviderDocument {
+  return documentOf(ProviderSchema, toJson(ProviderSchema, p, { useProtoFieldName: true }) as JsonObject);
+}
+
+/** Enums whose document spelling is upper-case; every other enum is written in lower case. */
+const UPPER_CASE_ENUMS = new Set(['nexus.v1.AuthType']);
+
+function documentOf(schema: DescMessage, json: JsonObject): ProviderDocument {
+  const doc: ProviderDocument = {};
+  for (const field of schema.fields) {
+    const value = json[field.name];
+    if (value === undefined || isOutputOnly(field)) continue;
+    if (field.fieldKind === 'enum' && typeof value === 'string') {
+      const name = value.slice(field.enum.sharedPrefix?.length ?? 0);
+      doc[field.name] = UPPER_CASE_ENUMS.has(field.enum.typeName) ? name : name.toLowerCase();
+    } else if (field.fieldKind === 'message' && field.message.typeName !== 'google.protobuf.Struct') {
+      doc[field.name] = documentOf(field.message, value as JsonObject);
+    } else {
+      doc[field.name] = value;
+    }
+  }
+  return doc;
 }
 
 /** A catalog entry: the provider template, without id, client id or times. */

@@ -12,9 +12,11 @@ import { FieldBehavior, fieldBehaviors } from '../../../src/transport/mappers/fi
 // CreateProvider ignoring every OUTPUT_ONLY field is in provider-routes.test.ts.
 
 const FILES = [file_nexus_v1_auth, file_nexus_v1_client, file_nexus_v1_connection, file_nexus_v1_provider, file_nexus_v1_token];
-const messages: DescMessage[] = FILES.flatMap((f) => f.messages.flatMap(function all(m): DescMessage[] {
-  return [m, ...m.nestedMessages.flatMap(all)];
-}));
+const messages: DescMessage[] = FILES.flatMap((f) =>
+  f.messages.flatMap(function all(m): DescMessage[] {
+    return [m, ...m.nestedMessages.flatMap(all)];
+  }),
+);
 const behaviourOf = (message: string, field: string) => {
   const m = messages.find((x) => x.name === message);
   const f = m?.fields.find((x) => x.name === field);
