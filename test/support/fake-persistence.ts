@@ -1,20 +1,28 @@
+import type { AccountRow } from '../../src/domain/model/account.js';
 import type { ApiKeyRow } from '../../src/domain/model/api-key.js';
+import type { AuthSessionRow } from '../../src/domain/model/auth-session.js';
 import type { AuthStateRow } from '../../src/domain/model/auth-state.js';
 import type { ConnectionRow, RefreshState } from '../../src/domain/model/connection.js';
 import type { OAuthClientRow } from '../../src/domain/model/oauth-client.js';
+import type { OneTimeCodeRow } from '../../src/domain/model/one-time-code.js';
 import type { ProjectRow } from '../../src/domain/model/project.js';
+import type { RefreshTokenRow } from '../../src/domain/model/refresh-token.js';
 import type { SigningKeyRow } from '../../src/domain/model/signing-key.js';
 import type { ProviderRow } from '../../src/domain/model/provider.js';
 import type {
+  AccountsPort,
   ApiKeysPort,
+  AuthSessionsPort,
   AuthStatesPort,
   ClientRegistrationsPort,
   ConnectionsPort,
   OAuthClientsPort,
+  OneTimeCodesPort,
   Persistence,
   ProjectsPort,
   ProvidersPort,
   RefreshStatePort,
+  RefreshTokensPort,
   SigningKeysPort,
   Tx,
 } from '../../src/domain/ports/persistence.js';
@@ -45,6 +53,10 @@ export interface FakePersistence extends Persistence {
     authStates: Map<string, AuthStateRow>;
     clients: Map<string, OAuthClientRow>;
     signingKeys: Map<string, SigningKeyRow>;
+    accounts: Map<string, AccountRow>;
+    sessions: Map<string, AuthSessionRow>;
+    oneTimeCodes: Map<string, OneTimeCodeRow>;
+    refreshTokens: Map<string, RefreshTokenRow>;
   };
 }
 
@@ -68,12 +80,17 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
   const clients = new Map<string, OAuthClientRow>();
   const projects = new Map<string, ProjectRow>();
   const signingKeys = new Map<string, SigningKeyRow>();
+  const accounts = new Map<string, AccountRow>();
+  const sessions = new Map<string, AuthSessionRow>();
+  const oneTimeCodes = new Map<string, OneTimeCodeRow>();
+  const refreshTokens = new Map<string, RefreshTokenRow>();
+  const copy = <T>(row: T | undefined): T | null => (row ? structuredClone(row) : null);
   const now = () => new Date(clock());
   const own = <T extends { projectId: string }>(row: T | undefined, projectId: string) =>
     row && row.projectId === projectId ? structuredClone(row) : null;
 
   const store: Partial<FakePersistence> = {
-    rows: { apiKeys, providers, connections, authStates, clients, signingKeys },
+    rows: { apiKeys, providers, connections, authStates, clients, signingKeys, accounts, sessions, oneTimeCodes, refreshTokens },
     transaction: <T>(work: (tx: Tx) => Promise<T>) => work({}),
     projects: unfaked<ProjectsPort>('projects', {
       async ensure(id, name) {
@@ -274,6 +291,82 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
         if (row) row.privateKeySealed = privateKeySealed;
       },
     }),
+    accounts: unfaked<AccountsPort>('accounts', {
+      async upsert(row, at) {
+        const existing = [...accounts.values()].find((a) => a.projectId === row.projectId && a.address === row.address);
+        if (existing) {
+          existing.lastSignInAt = at;
+          return structuredClone(existing);
+        }
+        const stored = { ...row, createdAt: at, lastSignInAt: at };
+        accounts.set(row.id, stored);
+        return structuredClone(stored);
+      },
+      async findById(projectId, id) {
+        return own(accounts.get(id), projectId);
+      },
+    }),
+    sessions: unfaked<AuthSessionsPort>('sessions', {
+      async insert(row) {
+        const stored = { ...row, createdAt: now(), revokedAt: null, revokeReason: null };
+        sessions.set(row.id, stored);
+        return structuredClone(stored);
+      },
+      async findById(id) {
+        return copy(sessions.get(id));
+      },
+      async findByIdForUpdate(id) {
+        return copy(sessions.get(id));
+      },
+      async revoke(id, reason, at) {
+        const row = sessions.get(id);
+        if (!row || row.revokedAt) return false;
+        Object.assign(row, { revokedAt: at, revokeReason: reason });
+        return true;
+      },
+      async updateScopes(id, scopes) {
+        const row = sessions.get(id);
+        if (row) row.scopes = scopes;
+      },
+    }),
+    oneTimeCodes: unfaked<OneTimeCodesPort>('oneTimeCodes', {
+      async insert(row) {
+        oneTimeCodes.set(`${row.kind}:${row.codeHash}`, { ...row, usedAt: null });
+      },
+      async findByHash(kind, codeHash) {
+        return copy(oneTimeCodes.get(`${kind}:${codeHash}`));
+      },
+      async countLive(kind, clientId, at, cap) {
+        const live = [...oneTimeCodes.values()].filter((c) => c.kind === kind && c.clientId === clientId && !c.usedAt && c.expiresAt > at);
+        return Math.min(live.length, cap);
+      },
+      async markUsed(kind, codeHash, at) {
+        const row = oneTimeCodes.get(`${kind}:${codeHash}`);
+        if (!row || row.usedAt) return false;
+        row.usedAt = at;
+        return true;
+      },
+      async purgeExpired() {
+        return 0;
+      },
+    }),
+    refreshTokens: unfaked<RefreshTokensPort>('refreshTokens', {
+      async insert(row) {
+        refreshTokens.set(row.tokenHash, { ...row, createdAt: now(), usedAt: null });
+      },
+      async findByHash(tokenHash) {
+        return copy(refreshTokens.get(tokenHash));
+      },
+      async markUsed(tokenHash, at) {
+        const row = refreshTokens.get(tokenHash);
+        if (!row || row.usedAt) return false;
+        row.usedAt = at;
+        return true;
+      },
+      async purgeExpired() {
+        return 0;
+      },
+    }),
     // Dynamic (MCP) client registrations: none in the unit tier.
     clientRegistrations: unfaked<ClientRegistrationsPort>('clientRegistrations', {
       async listWithSecrets() {
@@ -287,7 +380,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
     }),
   };
-  for (const port of ['projectQuotas', 'events', 'accounts', 'sessions', 'refreshTokens', 'oneTimeCodes', 'audit'] as const) {
+  for (const port of ['projectQuotas', 'events', 'audit'] as const) {
     (store as Record<string, unknown>)[port] = unfaked(port, {});
   }
   return store as FakePersistence;

@@ -1,0 +1,159 @@
+import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { AuthService as AuthServiceDesc } from '../../../gen/ts/nexus/v1/auth_pb.js';
+import { KeyRing, pkceChallengeS256, pkceVerifier } from '../../../src/crypto/index.js';
+import { ApiKeys } from '../../../src/domain/access/api-keys.js';
+import { SiweSignatureInvalidError } from '../../../src/domain/auth/auth-errors.js';
+import { AuthService } from '../../../src/domain/auth/auth-service.js';
+import { ClientRegistry } from '../../../src/domain/auth/client-registry.js';
+import { SigningKeys } from '../../../src/domain/auth/signing-keys.js';
+import type { SiweVerifier } from '../../../src/domain/auth/siwe.js';
+import { DEFAULT_PROJECT_ID } from '../../../src/domain/shared/workspace-scope.js';
+import { accessInterceptor } from '../../../src/transport/access.js';
+import { Authenticator } from '../../../src/transport/authenticate.js';
+import { errorInterceptor } from '../../../src/transport/error-interceptor.js';
+import { AuthHandler } from '../../../src/transport/handlers/auth-handler.js';
+import { expectConnectError } from '../../support/errors.js';
+import { fakePersistence, type FakePersistence } from '../../support/fake-persistence.js';
+
+// AuthService's routes (sign-in with a nonce, the authorization-code grant
+// with PKCE, revocation) over createRouterTransport with in-memory ports and
+// a set clock. The SIWE signature check is its own unit test (siwe.test.ts);
+// here a scripted verifier accepts the message "<nonce> <address>" signed "ok".
+
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+const ADDRESS = '0x52908400098527886E0F7030069857D2E4169EE7';
+const REDIRECT = 'https://app.example.com/callback';
+
+describe('AuthService routes over fake ports', () => {
+  let now: number;
+  let store: FakePersistence;
+  let authService: AuthService;
+  let clientId: string;
+  let publicClientId: string;
+  let clientSecret: string;
+  let api: ReturnType<typeof createClient<typeof AuthServiceDesc>>;
+
+  beforeEach(async () => {
+    now = NOW;
+    const clock = () => now;
+    store = fakePersistence(clock);
+    const registry = new ClientRegistry(store, false);
+    const caller = { projectId: DEFAULT_PROJECT_ID, keyId: 'key_admin', scopes: new Set(['admin'] as const) };
+    const input = { displayName: 'App', redirectUris: [REDIRECT], branding: {}, siweOrigins: [], siweChainIds: [], handoffIpBinding: undefined };
+    const made = await registry.create(caller, { ...input, type: 'CONFIDENTIAL' });
+    [clientId, clientSecret] = [made.client.id, made.secret];
+    publicClientId = (await registry.create(caller, { ...input, type: 'PUBLIC' })).client.id;
+    const keys = new SigningKeys(store, KeyRing.generate('k1'), 'http://nexus.test', clock);
+    await keys.ensure();
+    const siwe = {
+      verify: async (message: string, signature: string) => {
+        if (signature !== 'ok') throw new SiweSignatureInvalidError();
+        const [nonce, address] = message.split(' ');
+        return { nonce, address, chainId: 1 };
+      },
+    } as unknown as SiweVerifier;
+    authService = new AuthService({
+      store,
+      clients: registry,
+      keys,
+      siwe,
+      settings: { baseUrl: 'http://nexus.test', accessTokenTtlSeconds: 900, sessionTtlSeconds: 86_400, webSessionTtlSeconds: 3_600, handoffIpBindingRelaxed: false, maxLiveNonces: 3 },
+      clock,
+    });
+    const authenticator = new Authenticator(new ApiKeys(store, clock), authService);
+    const transport = createRouterTransport((router) => router.service(AuthServiceDesc, new AuthHandler(authService)), {
+      router: { interceptors: [errorInterceptor(() => {}), accessInterceptor((ctx) => authenticator.verify(ctx))] },
+    });
+    api = createClient(AuthServiceDesc, transport);
+  });
+
+  async function signIn(over: Record<string, unknown> = {}) {
+    const { nonce } = await api.getNonce({ clientId });
+    return api.authenticate({ clientId, clientSecret, message: `${nonce} ${ADDRESS}`, signature: 'ok', scopes: ['connections'], ...over });
+  }
+
+  async function code(verifier: string) {
+    const { nonce } = await api.getNonce({ clientId: publicClientId });
+    const res = await api.authenticate({
+      clientId: publicClientId,
+      message: `${nonce} ${ADDRESS}`,
+      signature: 'ok',
+      scopes: ['connections'],
+      responseType: 'code',
+      codeChallenge: pkceChallengeS256(verifier),
+      redirectUri: REDIRECT,
+    });
+    return res.code;
+  }
+
+  it('signs in with a nonce and hands out an access token that names the workspace', async () => {
+    const res = await signIn();
+    expect(res.tokenType).toBe('Bearer');
+    const principal = await authService.principalOf(res.accessToken);
+    expect(principal).toMatchObject({ projectId: DEFAULT_PROJECT_ID, user: { accountId: res.account!.id, clientId } });
+    expect([...principal.scopes]).toEqual(['connections']);
+  });
+
+  it('a nonce is single-use and lasts five minutes of the clock', async () => {
+    const { nonce } = await api.getNonce({ clientId });
+    const message = `${nonce} ${ADDRESS}`;
+    await api.authenticate({ clientId, clientSecret, message, signature: 'ok', scopes: ['connections'] });
+    await expectConnectError(api.authenticate({ clientId, clientSecret, message, signature: 'ok', scopes: ['connections'] }), Code.Unauthenticated, 'NONCE_INVALID');
+    const late = (await api.getNonce({ clientId })).nonce;
+    now += 5 * 60_000 + 1;
+    await expectConnectError(api.authenticate({ clientId, clientSecret, message: `${late} ${ADDRESS}`, signature: 'ok', scopes: ['connections'] }), Code.Unauthenticated, 'NONCE_INVALID');
+  });
+
+  it('caps the unused nonces of a client', async () => {
+    for (let i = 0; i < 3; i++) await api.getNonce({ clientId });
+    await expectConnectError(api.getNonce({ clientId }), Code.ResourceExhausted, 'TOO_MANY_NONCES');
+    now += 5 * 60_000 + 1; // they expire and free room
+    await api.getNonce({ clientId });
+  });
+
+  it('refuses a bad signature, a wrong client secret and an unknown client', async () => {
+    await expectConnectError(signIn({ signature: 'forged' }), Code.Unauthenticated, 'SIWE_SIGNATURE_INVALID');
+    await expectConnectError(signIn({ clientSecret: `${clientSecret}x` }), Code.Unauthenticated, 'CLIENT_AUTHENTICATION_FAILED');
+    await expectConnectError(api.getNonce({ clientId: 'cli_00000000000000000000000000' }), Code.Unauthenticated, 'CLIENT_AUTHENTICATION_FAILED');
+    expect(store.rows.sessions.size).toBe(0);
+  });
+
+  it('a public client must use the code flow, and its code needs the PKCE verifier', async () => {
+    const { nonce } = await api.getNonce({ clientId: publicClientId });
+    await expectConnectError(
+      api.authenticate({ clientId: publicClientId, message: `${nonce} ${ADDRESS}`, signature: 'ok', scopes: ['connections'] }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
+    const verifier = pkceVerifier();
+    const issued = await code(verifier);
+    const exchange = (over: Record<string, unknown> = {}) =>
+      api.exchangeToken({ grantType: 'authorization_code', clientId: publicClientId, code: issued, redirectUri: REDIRECT, codeVerifier: verifier, ...over });
+    await expectConnectError(exchange({ codeVerifier: pkceVerifier() }), Code.InvalidArgument, 'PKCE_VERIFICATION_FAILED');
+    await expectConnectError(exchange({ redirectUri: `${REDIRECT}/other` }), Code.InvalidArgument, 'REDIRECT_URI_MISMATCH');
+    const tokens = await exchange();
+    expect((await authService.principalOf(tokens.accessToken)).user?.clientId).toBe(publicClientId);
+  });
+
+  it('a code replayed ends the session it issued; a code older than a minute is refused', async () => {
+    const verifier = pkceVerifier();
+    const issued = await code(verifier);
+    const req = { grantType: 'authorization_code', clientId: publicClientId, code: issued, redirectUri: REDIRECT, codeVerifier: verifier };
+    const tokens = await api.exchangeToken(req);
+    await expectConnectError(api.exchangeToken(req), Code.InvalidArgument, 'AUTHORIZATION_CODE_INVALID');
+    await expect(authService.principalOf(tokens.accessToken)).rejects.toMatchObject({ reason: 'UNAUTHENTICATED' });
+    const late = await code(verifier);
+    now += 60_001;
+    await expectConnectError(api.exchangeToken({ ...req, code: late }), Code.InvalidArgument, 'AUTHORIZATION_CODE_INVALID');
+  });
+
+  it('revocation ends the session; access tokens expire with the clock', async () => {
+    const first = await signIn();
+    await api.revoke({ clientId, clientSecret, token: first.refreshToken });
+    await expect(authService.principalOf(first.accessToken)).rejects.toMatchObject({ reason: 'UNAUTHENTICATED' });
+    const second = await signIn();
+    now += 900_001;
+    await expect(authService.principalOf(second.accessToken)).rejects.toMatchObject({ reason: 'UNAUTHENTICATED', message: /expired/ });
+  });
+});
