@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { build } from '../scripts/build.mjs';
-import { ThrowawayCluster } from './support/postgres-cluster.js';
+import { postgresSource, ThrowawayCluster } from './support/postgres-cluster.js';
 
 /**
  * Provides `databaseUrl`: a real PostgreSQL for the tiers that need one (vitest.config.ts).
@@ -31,6 +31,9 @@ export default async function setup(project: TestProject) {
       await build({ ifNeeded: true });
       const url = process.env.NEXUS_TEST_DATABASE_URL;
       if (url) return url;
+      // scripts/fresh-box-check.sh: the binaries must come from npm, as on a machine with only Node.
+      const expected = process.env.NEXUS_TEST_POSTGRES_EXPECT;
+      if (expected && postgresSource() !== expected) throw new Error(`PostgreSQL binaries from ${postgresSource()}, expected ${expected}`);
       created.cluster = await ThrowawayCluster.create();
       return created.cluster.url;
     })();
