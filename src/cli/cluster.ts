@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { createCore } from '../core.js';
+import { startRefusingControlServer } from '../control/server.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { createLogger } from '../logging.js';
 import { serveClusterMetrics } from '../observability/cluster-metrics.js';
@@ -51,6 +52,15 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
   }
 
   serveClusterMetrics();
+  // Each worker loads its own copy of a key ring kept in the data directory: keys:rotate is refused here.
+  const control =
+    config.keyRingSource === 'env' || !config.dataDir
+      ? undefined
+      : await startRefusingControlServer(
+          config.dataDir,
+          logger,
+          `keys:rotate: ${workers} workers run on this data directory, each with its own copy of the key ring, and cannot take a new one while they run. Stop the server, run nexus keys:rotate, start it again; or keep the ring in NEXUS_ENCRYPTION_KEYS and rotate in rolling restarts (docs/security.md, Key rotation).`,
+        );
   let stopping = false;
   const startedAt = new Map<number, number>();
   // Workers whose server listens; one stopped before that has served nothing (see stopWorkers).
@@ -77,6 +87,7 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
     stopping = true;
     logger.info({ signal }, 'shutting down workers');
     const clean = await stopWorkers(Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined), listening);
+    await control?.close();
     process.exit(clean ? 0 : 1);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

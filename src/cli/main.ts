@@ -8,7 +8,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.js';
 import { QUOTA_OPTIONS, setQuotas, showQuotas } from './quotas.js';
 import { exportAudit, parseCursor, parseSince, verifyAudit } from './audit.js';
 import { ConfigError, loadConfig, loadOutboundSettings, type Config } from '../config/config.js';
-import { EmbeddedDatabaseLockedError } from '../storage/embedded-postgres.js';
+import { EmbeddedDatabaseLockedError } from '../storage/data-dir-lock.js';
 import { resealAll, type ResealReport } from '../domain/keys/key-rotation.js';
 import { DEFAULT_PROJECT_ID } from '../domain/shared/workspace-scope.js';
 import { parseScopes } from '../domain/shared/principal.js';
@@ -237,10 +237,20 @@ program
       );
       return;
     }
-    if (hostedCommand()) {
-      throw new Error('keys:rotate replaces the key ring the running server loaded at start: stop the server, run nexus keys:rotate, then start it');
-    }
     const file = path.join(config.dataDir, 'encryption-keys');
+    const hosted = hostedCommand();
+    if (hosted) {
+      // Run by the server that uses this ring (its control socket): the file first, then every
+      // service of the server seals under the new primary, then the old values are re-sealed.
+      const ring = hosted.config.keyRing;
+      const app = await createCore(config, quietLogger()); // the server's own core (hostedApp)
+      const rotated = ring.withNewPrimary();
+      writeSecretFile(file, `${rotated.toSpec()}\n`);
+      ring.adopt(rotated);
+      const report = await resealAll(app.store, ring);
+      console.log(`new primary key ${ring.primary.id}; ${describe(report)}`);
+      return;
+    }
     // A new file renamed over the old one: a crash mid-write leaves the old ring, never half of one.
     writeSecretFile(file, `${next.toSpec()}\n`);
     const app = await createCore({ ...config, keyRing: next }, quietLogger());

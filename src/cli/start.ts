@@ -75,7 +75,12 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   // A `--workers` worker: /metrics serves the sum over every worker (the primary collects them).
   if (cluster.isWorker) app.metrics.serveAggregate(clusterMetricsSource(app.metrics.registry));
   // The embedded database is this process's alone: CLI admin commands reach it through a private socket.
-  if (app.database.embedded && config.dataDir) control = await startControlServer(config.dataDir, app, config, logger);
+  // On PostgreSQL with the key ring in the data directory, `nexus keys:rotate` comes here too: this
+  // process must adopt the new ring before anything is sealed under it. Not in a cluster worker
+  // (one socket per data directory; `--workers` with a ring in the data directory: see keys:rotate).
+  if (config.dataDir && !cluster.isWorker && (app.database.embedded || config.keyRingSource !== 'env')) {
+    control = await startControlServer(config.dataDir, app, config, logger, { exclusive: app.database.embedded });
+  }
   if (stopping) return;
   await app.server.listen({ port: config.port, host: config.host });
   if (stopping) return;

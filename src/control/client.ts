@@ -2,14 +2,29 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { dataDirOf } from '../config/config.js';
-import { lockHolder } from '../storage/embedded-postgres.js';
+import { lockHolder } from '../storage/data-dir-lock.js';
 import { hostedCommand } from '../hosted-command.js';
 import { controlSocketPath, PATH_OPTIONS, type ControlReply, type ControlRequest } from './protocol.js';
 
 /** Commands that are the server itself: never forwarded. */
 const SERVER_COMMANDS = new Set(['start', 'worker']);
+/** Commands that never open the database: they run in this process whatever runs beside it. */
+const LOCAL_COMMANDS = new Set(['catalog check']);
+/**
+ * On PostgreSQL every admin command runs in its own process beside the servers, except this
+ * one: with the key ring in the data directory (no NEXUS_ENCRYPTION_KEYS), a server running on
+ * it must adopt the new ring before anything is re-sealed under it, so it runs in that server.
+ */
+const IN_SERVER_ON_POSTGRES = new Set(['keys:rotate']);
 /** How long a command waits for a starting server's control socket. */
 const START_WAIT_MS = 60_000;
+
+/** "api-keys list", "keys:rotate": the command's words after the program's name. */
+export function commandPath(command: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
+}
 
 /**
  * The CLI's preAction hook. Run alone, an admin command asks a server
@@ -27,8 +42,14 @@ export async function forwardIfServerRunning(command: Command, env: NodeJS.Proce
     }
     return undefined;
   }
-  if (SERVER_COMMANDS.has(command.name()) || env.DATABASE_URL) return undefined;
+  const name = commandPath(command);
+  if (LOCAL_COMMANDS.has(name)) return undefined;
   const dataDir = dataDirOf(env);
+  if (SERVER_COMMANDS.has(name)) {
+    if (!env.DATABASE_URL) refuseSecondProcess(name, dataDir);
+    return undefined;
+  }
+  if (env.DATABASE_URL && !(IN_SERVER_ON_POSTGRES.has(name) && !env.NEXUS_ENCRYPTION_KEYS)) return undefined;
   const request: ControlRequest = {
     argv: process.argv.slice(2),
     cwd: process.cwd(),
@@ -36,7 +57,7 @@ export async function forwardIfServerRunning(command: Command, env: NodeJS.Proce
   };
   const socketPath = controlSocketPath(dataDir);
   const exit = await forward(socketPath, request);
-  if (exit !== undefined || lockHolder(dataDir) === undefined) return exit;
+  if (exit !== undefined || env.DATABASE_URL || lockHolder(dataDir) === undefined) return exit;
   // A server holds the database but has no socket yet: it is starting. Wait for it rather than fail.
   process.stderr.write(`nexus: waiting for the server starting on ${dataDir}\n`);
   const deadline = Date.now() + START_WAIT_MS;
@@ -48,6 +69,25 @@ export async function forwardIfServerRunning(command: Command, env: NodeJS.Proce
   return undefined; // it stopped (the command runs here) or never opened a socket (the command reports the lock)
 }
 
+/**
+ * `start` or `worker` on an embedded data directory a server already holds cannot work: the
+ * embedded database belongs to one process. Said before anything is bound or opened, with
+ * what to do instead.
+ */
+function refuseSecondProcess(name: string, dataDir: string): void {
+  const holder = lockHolder(dataDir);
+  if (holder === undefined) return;
+  const who = holder === 'starting' ? 'a Nexus server is starting' : `a Nexus server (process ${holder}) runs`;
+  const instead =
+    name === 'worker'
+      ? 'it runs the background refresh worker itself; a separate worker process needs PostgreSQL (DATABASE_URL)'
+      : 'stop it first, or use PostgreSQL (DATABASE_URL) to run several servers';
+  throw new SecondProcessError(
+    `${who} on the embedded database in ${dataDir}, which only one process can open: ${instead}. Admin commands (nexus api-keys, providers, keys:*, migrate) run through that server.`,
+  );
+}
+
+export class SecondProcessError extends Error {}
 
 /** Sends a command line to the server; its output goes to this process's stdout/stderr. undefined: no server there. */
 export function forward(socketPath: string, request: ControlRequest): Promise<number | undefined> {

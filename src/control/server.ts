@@ -33,8 +33,35 @@ export interface ControlServer {
  * both on connect). Returns undefined when no program is registered or the
  * path is too long for a Unix socket (then the CLI reports the database in use).
  */
-export async function startControlServer(dataDir: string, app: App, config: Config, logger: Logger): Promise<ControlServer | undefined> {
+export async function startControlServer(
+  dataDir: string,
+  app: App,
+  config: Config,
+  logger: Logger,
+  { exclusive }: { exclusive: boolean },
+): Promise<ControlServer | undefined> {
   if (!program) return undefined;
+  return openControlSocket(dataDir, logger, exclusive, (request, reply) =>
+    runCommandLine(request, { app, config, cwd: request.cwd, env: request.env, out: reply.out, err: reply.err }),
+  );
+}
+
+/**
+ * `start --workers N` on PostgreSQL with the key ring in the data directory: each worker holds
+ * its own copy of the ring, and none can take a new one from here. The primary answers
+ * `keys:rotate` (the one command the CLI sends on PostgreSQL) with a refusal that says what to
+ * do, rather than letting it rotate the file and re-seal under a key no worker holds.
+ */
+export function startRefusingControlServer(dataDir: string, logger: Logger, refusal: string): Promise<ControlServer | undefined> {
+  return openControlSocket(dataDir, logger, false, async (_request, reply) => {
+    reply.err(`nexus: ${refusal}\n`);
+    return 1;
+  });
+}
+
+type RunRequest = (request: ControlRequest, reply: { out(text: string): void; err(text: string): void }) => Promise<number>;
+
+async function openControlSocket(dataDir: string, logger: Logger, exclusive: boolean, run: RunRequest): Promise<ControlServer | undefined> {
   const socketPath = controlSocketPath(dataDir);
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
     logger.warn({ path: socketPath }, 'the control socket path is too long for a Unix socket: CLI commands cannot run while the server runs (use a shorter NEXUS_DATA_DIR)');
@@ -43,7 +70,13 @@ export async function startControlServer(dataDir: string, app: App, config: Conf
   const dir = controlDir(dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  // A socket left by a server that died: this process holds the data directory's lock, so it is stale.
+  // On the embedded database this process holds the data directory's lock, so a socket there was
+  // left by a server that died. On PostgreSQL several processes may share a data directory: the
+  // first one serves the socket, and a live one is left alone.
+  if (!exclusive && (await answers(socketPath))) {
+    logger.warn({ path: socketPath }, 'another process on this data directory serves the control socket: nexus keys:rotate runs there, not here');
+    return undefined;
+  }
   rmSync(socketPath, { force: true });
 
   let queue: Promise<void> = Promise.resolve();
@@ -76,7 +109,7 @@ export async function startControlServer(dataDir: string, app: App, config: Conf
       }
       queue = queue
         .then(async () => {
-          const exit = await runCommandLine(request, { app, config, cwd: request.cwd, env: request.env, out: (out) => send({ out }), err: (err) => send({ err }) });
+          const exit = await run(request, { out: (out) => send({ out }), err: (err) => send({ err }) });
           send({ exit });
           socket.end();
         })
@@ -105,6 +138,17 @@ export async function startControlServer(dataDir: string, app: App, config: Conf
       rmSync(socketPath, { force: true });
     },
   };
+}
+
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function runCommandLine(request: ControlRequest, command: Parameters<typeof runHosted>[0]): Promise<number> {

@@ -46,8 +46,9 @@ export interface RingKey {
 export class KeyRing {
   // ES private fields: invisible to JSON.stringify, util.inspect and
   // structured logging even if someone bypasses toJSON/inspect.custom.
-  readonly #keys: ReadonlyMap<string, Buffer>;
-  readonly #primaryId: string;
+  // Changed only by adopt() (a running server taking a rotated ring).
+  #keys: ReadonlyMap<string, Buffer>;
+  #primaryId: string;
 
   private constructor(keys: Map<string, Buffer>, primaryId: string) {
     this.#keys = keys;
@@ -146,6 +147,21 @@ export class KeyRing {
       throw new KeyRingError(`key id "${newId}" is already in the key ring`);
     }
     return KeyRing.fromKeys([{ id: newId, key: randomBytes(KEY_BYTES) }, ...this.#entries()]);
+  }
+
+  /**
+   * A running server takes the ring `nexus keys:rotate` made (src/cli/main.ts): every service
+   * holding this ring seals under the new primary from now on. Only a ring that keeps every key
+   * of this one, with the same material, is taken, so nothing sealed before stops opening.
+   * Both fields change in one synchronous step: no request sees half of the change.
+   */
+  adopt(next: KeyRing): void {
+    for (const [id, key] of this.#keys) {
+      const kept = next.get(id);
+      if (!kept || !kept.equals(key)) throw new KeyRingError(`the new key ring drops or changes key "${id}"`);
+    }
+    this.#keys = new Map(next.#entries().map(({ id, key }) => [id, Buffer.from(key)]));
+    this.#primaryId = next.primary.id;
   }
 
   /**

@@ -69,7 +69,8 @@ export class StateExpiredError extends Error {
   }
 }
 
-// Rings are immutable, so derived keys can be cached per ring instance.
+// A ring's key ids never change material (KeyRing.adopt only adds keys), so derived keys can
+// be cached per ring instance and key id.
 const derivedKeys = new WeakMap<KeyRing, Map<string, Uint8Array>>();
 
 function stateKey(ring: KeyRing, kid: string): Uint8Array | undefined {

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { entities } from './entities/index.js';
 import { migrations } from './migrations/index.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
+import type { EmbeddedPostgres } from './embedded-postgres.js';
 
 
 /** The pg pool's counters (what the metrics and load shedding read). */
@@ -39,7 +39,8 @@ const MIGRATION_LOCK_KEY = 7_242_019_001;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const url = options.url;
-  const embedded: EmbeddedPostgres | undefined = url ? undefined : await startEmbeddedPostgres(options.dataDir);
+  // PGlite (JavaScript and WebAssembly) is loaded only for the embedded database, never on PostgreSQL.
+  const embedded: EmbeddedPostgres | undefined = url ? undefined : await (await import('./embedded-postgres.js')).startEmbeddedPostgres(options.dataDir);
   const dataSource = new DataSource({
     type: 'postgres',
     // Embedded: the pool's session is an in-process stream (no host, no port, no password to guess).

@@ -104,6 +104,22 @@ describe('KeyRing rotation helpers', () => {
     expect(() => rotated.withoutKey('nope')).toThrow(KeyRingError);
   });
 
+  it('adopt takes a rotated ring in place, but only one that keeps every key unchanged', () => {
+    const ring = KeyRing.generate('k1');
+    const k1 = Buffer.from(ring.primary.key);
+    const rotated = ring.withNewPrimary();
+    ring.adopt(rotated);
+    expect(ring.ids).toEqual(['k2', 'k1']);
+    expect(ring.primary.key.equals(rotated.primary.key)).toBe(true);
+    expect(ring.get('k1')?.equals(k1)).toBe(true);
+    // A ring that drops a key, or holds another key under the same id, would strand sealed values.
+    expect(() => ring.adopt(ring.withoutKey('k1'))).toThrow(/drops or changes key "k1"/);
+    expect(() => ring.adopt(KeyRing.fromKeys([{ id: 'k3', key: randomBytes(32) }, { id: 'k2', key: randomBytes(32) }, { id: 'k1', key: k1 }]))).toThrow(
+      /drops or changes key "k2"/,
+    );
+    expect(ring.ids).toEqual(['k2', 'k1']);
+  });
+
   it('copies keys so caller buffers cannot change the ring', () => {
     const raw = randomBytes(32);
     const copy = Buffer.from(raw);
