@@ -161,7 +161,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       serveApi: options.serveApi ?? true,
       listener: options.listener,
       handlers: {
-        providers: new ProviderHandler(core.providers, core.providerRemoval, core.catalog),
+        providers: new ProviderHandler(core.providers, core.providerRemoval, () => core.catalog),
         connections: new ConnectionHandler(core.connections, watch, streamCredentials),
         tokens: new TokenHandler(tokens),
         auth: new AuthHandler(authService, core.audit),

@@ -36,8 +36,10 @@ export interface CatalogEnableInput {
 /**
  * The built-in provider catalog (catalog/providers.yaml): well-known services
  * with their published endpoints, scopes and quirks. Loaded once and checked
- * twice, against catalog/providers.schema.json and as providers, so a broken
- * entry stops the server at start rather than failing a user later.
+ * twice, against catalog/providers.schema.json and as providers, on its first
+ * use (a catalog RPC, `providers apply`): the parsed entries take a few MiB a
+ * server without catalog calls never needs. The unit tier loads the shipped
+ * file (test/unit/catalog/catalog-file.test.ts), so a broken entry fails CI.
  */
 export class ProviderCatalog {
   private readonly byName: Map<string, CatalogEntry>;

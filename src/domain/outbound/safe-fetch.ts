@@ -1,5 +1,5 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import type { Agent, fetch as undiciFetch } from 'undici';
 import { NexusError, UrlNotAllowedError } from '../shared/errors.js';
 import { internalAddressReason, isIpLiteral } from './address-policy.js';
 import type { OutboundPolicy } from './outbound-policy.js';
@@ -46,17 +46,24 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 export function createSafeFetch(policy: OutboundPolicy, options: SafeFetchOptions): SafeFetch {
   const maxBody = options.maxBodyBytes ?? 512 * 1024;
   const maxRedirects = options.maxRedirects ?? 3;
-  // The connect-time address check knows the port: an allow-list entry admits its own port only.
-  const checked = buildConnector({ lookup: checkedLookup(policy, false), timeout: options.timeoutMs });
-  const trusted = buildConnector({ lookup: checkedLookup(policy, true), timeout: options.timeoutMs });
-  const agent = new Agent({
-    connect: (opts, callback) =>
-      (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    // Checked connections are not worth keeping: each new one is checked again.
-    keepAliveTimeout: 1_000,
-  });
+  // undici (a few MiB of heap) is loaded by the first outbound call, not at start: a server whose
+  // tokens are fresh may never make one. One agent per safe fetch, made once.
+  let undici: Promise<{ agent: Agent; fetch: typeof undiciFetch }> | undefined;
+  const load = () =>
+    (undici ??= import('undici').then(({ Agent, buildConnector, fetch }) => {
+      // The connect-time address check knows the port: an allow-list entry admits its own port only.
+      const checked = buildConnector({ lookup: checkedLookup(policy, false), timeout: options.timeoutMs });
+      const trusted = buildConnector({ lookup: checkedLookup(policy, true), timeout: options.timeoutMs });
+      const agent = new Agent({
+        connect: (opts, callback) =>
+          (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        // Checked connections are not worth keeping: each new one is checked again.
+        keepAliveTimeout: 1_000,
+      });
+      return { agent, fetch };
+    }));
 
   const run = async (input: string, init: RequestInit, discardBody: boolean): Promise<Response> => {
     const timeout = AbortSignal.timeout(options.timeoutMs);
@@ -65,6 +72,7 @@ export function createSafeFetch(policy: OutboundPolicy, options: SafeFetchOption
     const method = (init.method ?? 'GET').toUpperCase();
     const body = init.body;
     const follow = method === 'GET' || method === 'HEAD';
+    const { agent, fetch: undiciFetch } = await load();
     for (let hop = 0; ; hop++) {
       let response: Awaited<ReturnType<typeof undiciFetch>>;
       try {

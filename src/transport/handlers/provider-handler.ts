@@ -30,8 +30,13 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
   constructor(
     private readonly providers: ProviderService,
     private readonly removal: ProviderRemoval,
-    private readonly catalog: ProviderCatalog,
+    /** The catalog is read and validated on its first use (a catalog RPC), not at start. */
+    private readonly catalogOf: () => ProviderCatalog,
   ) {}
+
+  private get catalog(): ProviderCatalog {
+    return this.catalogOf();
+  }
 
   async listProviders(req: ListProvidersRequest, ctx: HandlerContext) {
     const caller = optionalCallerOf(ctx);

@@ -67,7 +67,7 @@ describe('ProviderService routes over fake ports', () => {
     const removal = new ProviderRemoval(store, providers, connections);
     const authenticator = new Authenticator(apiKeys);
     const transport = createRouterTransport(
-      (router) => router.service(ProviderServiceDesc, new ProviderHandler(providers, removal, ProviderCatalog.builtin())),
+      (router) => router.service(ProviderServiceDesc, new ProviderHandler(providers, removal, () => ProviderCatalog.builtin())),
       { router: { interceptors: [errorInterceptor(() => {}), accessInterceptor((ctx) => authenticator.verify(ctx))] } },
     );
     client = createClient(ProviderServiceDesc, transport);
