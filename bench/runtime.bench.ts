@@ -112,7 +112,7 @@ async function startAndGetToken(env: NodeJS.ProcessEnv, callable: Callable, flag
         headers: { ...auth, 'content-type': 'application/json' },
         body,
       });
-      if (res.ok && ((await res.json()) as { oauth2?: { accessToken?: string } }).oauth2?.accessToken === callable.accessToken) break;
+      if (res.ok && ((await res.json()) as { credential?: { oauth2?: { accessToken?: string } } }).credential?.oauth2?.accessToken === callable.accessToken) break;
     } catch {
       // not listening yet
     }
