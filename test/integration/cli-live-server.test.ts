@@ -158,6 +158,23 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     if (db) expect(await query(db, 'SELECT id FROM signing_keys WHERE retired_at IS NULL')).toEqual([{ id: kid }]);
     else expect(((await (await fetch(`${server.baseUrl}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toContain(kid);
 
+    // audit verify / export: the server audited the RPCs above (a batched writer: poll until
+    // they are written); the CLI reads the same chain and verifies it.
+    covered.add('audit export');
+    let exported: Result | undefined;
+    await expect
+      .poll(async () => {
+        exported = await nexus(['audit', 'export']);
+        return exported.stdout;
+      }, { timeout: 30_000, interval: 500 })
+      .toContain('"connection.create"');
+    timings['audit export'] = exported!.ms;
+    expect(exported!.code).toBe(0);
+    const events = exported!.stdout.trim().split('\n').map((line) => JSON.parse(line) as { seq: number; action: string });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const verified = await timed('audit verify', ['audit', 'verify']);
+    expect(verified, verified.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK prj_default: \d+ event\(s\) verified/) });
+
     // catalog check needs no database: it runs in this process whatever runs beside it.
     const checked = await timed('catalog check', ['catalog', 'check', 'sendgrid']);
     expect(checked, checked.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('0 ok, 0 changed, 0 unreachable, 1 skipped') });
@@ -181,7 +198,7 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
         const other = await startServerProcess(serverEnv, 30_000, { command: process.execPath, args: [NEXUS, name], env: serverEnv });
         timings[name] = Date.now() - began;
         try {
-          if (name === 'start') expect(await clients(other.baseUrl, agentKey).tokens.getToken({ connectionId })).toMatchObject({ connectionId });
+          if (name === 'start') expect(await clients(other.baseUrl, agentKey).tokens.getToken({ connectionId })).toMatchObject({ credential: { connectionId } });
           else expect((await fetch(`${other.baseUrl}/metrics`)).status).toBe(200);
         } finally {
           expect(await other.stop()).toBe(0);
@@ -206,7 +223,7 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
         expect(refused.stderr).toContain('2 workers run on this data directory, each with its own copy of the key ring');
         expect(refused.stderr).toContain('Stop the server, run nexus keys:rotate, start it again');
         expect(readFileSync(path.join(dataDir, 'encryption-keys'), 'utf8')).toBe(ring);
-        expect(await clients(workers.baseUrl, agentKey).tokens.getToken({ connectionId })).toMatchObject({ connectionId });
+        expect(await clients(workers.baseUrl, agentKey).tokens.getToken({ connectionId })).toMatchObject({ credential: { connectionId } });
       } finally {
         expect(await workers.stop()).toBe(0);
       }
