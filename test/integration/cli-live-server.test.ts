@@ -175,6 +175,21 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     const verified = await timed('audit verify', ['audit', 'verify']);
     expect(verified, verified.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK prj_default: \d+ event\(s\) verified/) });
 
+    // quotas set / show: the project's own quota, which the running server applies within 5 s
+    // (the agent key is throttled), then the installation's default again.
+    const limited = await timed('quotas set', ['quotas', 'set', '--key-rate', '1', '--key-burst', '2']);
+    expect(limited, limited.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/--key-rate\s+1\s+\(this project's/) });
+    const shown = await timed('quotas show', ['quotas', 'show']);
+    expect(shown, shown.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/--key-burst\s+2\s+\(this project's/) });
+    const burst = async () => {
+      const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => credential()));
+      return outcomes.some((o) => o.status === 'rejected' && /resource_exhausted/i.test(String(o.reason)));
+    };
+    await expect.poll(burst, { timeout: 15_000, interval: 1_000 }).toBe(true);
+    const restored = await nexus(['quotas', 'set', '--key-rate', 'default', '--key-burst', 'default']);
+    expect(restored, restored.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/--key-rate\s+\d+\s+\(installation default\)/) });
+    await expect.poll(async () => !(await burst()), { timeout: 15_000, interval: 1_000 }).toBe(true);
+
     // catalog check needs no database: it runs in this process whatever runs beside it.
     const checked = await timed('catalog check', ['catalog', 'check', 'sendgrid']);
     expect(checked, checked.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('0 ok, 0 changed, 0 unreachable, 1 skipped') });
