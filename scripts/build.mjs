@@ -26,7 +26,7 @@ const TARGETS = {
     build: buildServer,
   },
   web: {
-    sources: [at('web', 'src'), at('web', 'index.html'), at('web', 'vite.config.ts'), at('gen', 'ts')],
+    sources: [at('web', 'src'), at('web', 'index.html'), at('web', 'vite.config.ts'), at('gen', 'ts'), at('clients', 'ts', 'src')],
     stamp: at('web', 'dist', 'index.html'),
     compiler: 'vite',
     build: buildWeb,

@@ -13,6 +13,12 @@ export default defineConfig({
   base: '/manage/',
   logLevel: 'warn',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  resolve: {
+    // src/api/errors.ts imports the TypeScript client package's source (clients/ts/src): one
+    // copy of the runtime even if clients/ts has node_modules of its own, so that
+    // `instanceof ConnectError` holds across the two.
+    dedupe: ['@connectrpc/connect', '@bufbuild/protobuf'],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,7 +1,9 @@
-// Copies the generated TypeScript (../../gen/ts, produced by `npm run generate` at the repo
-// root) into src/gen, where tsc compiles it with the hand-written code. The generated files
-// are copied byte for byte; src/gen is not committed.
-import { cpSync, existsSync, rmSync } from 'node:fs';
+// The generated TypeScript (../../gen/ts, produced by `npm run generate` at the repo root) is
+// src/gen, where tsc compiles it with the hand-written code. In the repository src/gen is a
+// committed symbolic link to ../../../gen/ts (so the web app can import this package's source,
+// see web/vite.config.ts); a copy of the package elsewhere (a release build, the clients tests)
+// gets the generated files copied in byte for byte from NEXUS_GEN_TS.
+import { cpSync, existsSync, lstatSync, realpathSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +13,10 @@ const to = path.resolve(here, '../src/gen');
 if (!existsSync(path.join(from, 'nexus/v1/token_pb.ts'))) {
   console.error(`copy-gen: no generated code at ${from} (run 'npm run generate' at the repo root)`);
   process.exit(1);
+}
+if (lstatSync(to, { throwIfNoEntry: false })?.isSymbolicLink() && existsSync(to) && realpathSync(to) === realpathSync(from)) {
+  console.error(`copy-gen: ${to} is a link to ${from}; nothing to copy`);
+  process.exit(0);
 }
 rmSync(to, { recursive: true, force: true });
 cpSync(from, to, { recursive: true });

@@ -58,6 +58,8 @@ export class UnavailableError extends NexusError {
 }
 
 /** Turns any error from a Nexus RPC into a typed NexusError (other errors pass through). */
+export function toNexusError(err: ConnectError | NexusError): NexusError;
+export function toNexusError(err: unknown): unknown;
 export function toNexusError(err: unknown): unknown {
   if (err instanceof NexusError) return err;
   if (!(err instanceof ConnectError)) return err;

@@ -3,13 +3,18 @@
 // providers the page lists. The browser test (test/webapp) covers them through the UI.
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConnectionSchema, ConnectionStatus } from '../../../gen/ts/nexus/v1/connection_pb.js';
 import { ProviderSchema } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { toNexusError } from '../../../clients/ts/src/errors.js';
 import { errorInfo } from '../../../src/transport/error-mapper.js';
 import { fieldErrorsOf, problemOf } from '../../../web/src/api/errors.js';
 import { categoriesOf, categoryLabel, filterProviders, visibleConnections } from '../../../web/src/api/manage.js';
 import { check, fieldsOf, toJson, type JsonSchema } from '../../../web/src/schema.js';
+
+const REPO = path.resolve(import.meta.dirname, '../../..');
 
 const SCHEMA: JsonSchema = {
   type: 'object',
@@ -83,6 +88,17 @@ describe('server credential errors', () => {
     expect(other.reason).toBe('STATE_ALREADY_USED');
     expect(fieldErrorsOf(other)).toEqual({ fields: {}, other: [] });
     expect(problemOf(new Error('network down'))).toMatchObject({ code: Code.Unknown, reason: '' });
+  });
+
+  it('decodes errors with the TypeScript client package, not a copy of its own', () => {
+    const err = new ConnectError('no such connection', Code.NotFound, undefined, [errorInfo('CONNECTION_NOT_FOUND', { connection_id: 'conn_1' })]);
+    const typed = toNexusError(err);
+    expect(problemOf(err)).toEqual({ code: typed.code, reason: typed.reason, message: 'no such connection', metadata: { ...typed.metadata } });
+    const sources = readdirSync(path.join(REPO, 'web/src'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));
+    for (const file of sources) {
+      const text = readFileSync(path.join(REPO, 'web/src', file), 'utf8');
+      expect(text, file).not.toMatch(/error_details_pb|findDetails\(/);
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ErrorInfoSchema } from '../../../gen/ts/google/rpc/error_details_pb.js';
+// The TypeScript client package's error types and decoding, from its source.
+import { toNexusError } from '../../../clients/ts/src/errors.js';
 
 /** What the UI needs from a failed call: the gRPC code, the ErrorInfo reason (without its prefix) and a message. */
 export interface ApiProblem {
@@ -11,14 +12,8 @@ export interface ApiProblem {
 }
 
 export function problemOf(err: unknown): ApiProblem {
-  const ce = ConnectError.from(err);
-  const info = ce.findDetails(ErrorInfoSchema)[0];
-  return {
-    code: ce.code,
-    reason: (info?.reason ?? '').replace(/^ERROR_REASON_/, ''),
-    message: ce.rawMessage,
-    metadata: info?.metadata ?? {},
-  };
+  const e = toNexusError(ConnectError.from(err));
+  return { code: e.code, reason: e.reason, message: e.cause.rawMessage, metadata: { ...e.metadata } };
 }
 
 /** True when the web session is gone (expired or revoked token): the page must not keep trying. */
