@@ -5,7 +5,7 @@ import { ConfigError, loadAuditConfig, loadLoadConfig, type Config } from './con
 import { defaultOf } from './config/settings.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { AuditRetention } from './domain/audit/audit-retention.js';
-import { auditRefreshFailures } from './domain/audit/audit-recorder.js';
+import { auditRefreshFailures } from './domain/tokens/refresh-audit.js';
 import { observers } from './domain/tokens/refresh-observer.js';
 import { AuditQueries } from './domain/audit/audit-queries.js';
 import { AuditHandler } from './transport/handlers/audit-handler.js';

@@ -3,7 +3,6 @@ import type { AuditEventsPort } from '../ports/persistence.js';
 import { AuditBacklogFullError } from '../shared/errors.js';
 import { chain, toUnchained, type UnchainedEvent } from './chain.js';
 import type { AuditEventInput, AuditLog } from './types.js';
-import type { RefreshObserver, RefreshOutcomeLabel } from '../tokens/refresh-observer.js';
 
 export interface AuditRecorderOptions {
   /** Longest an event waits in memory before its batch is written (NEXUS_AUDIT_FLUSH_MS). */
@@ -142,29 +141,4 @@ export class AuditRecorder implements AuditLog {
     // Kept, in order, ahead of what was queued meanwhile.
     if (failed.length > 0) this.queue = [...failed, ...this.queue];
   }
-}
-
-/** Refresh failures (the provider refused, an outage, an interrupted or impossible refresh) as audit events of the system. */
-export function auditRefreshFailures(audit: AuditLog): RefreshObserver {
-  const FAILURES: Partial<Record<RefreshOutcomeLabel, string>> = {
-    rejected: 'ATTENTION_REQUIRED',
-    interrupted: 'ATTENTION_REQUIRED',
-    no_refresh_token: 'ATTENTION_REQUIRED',
-    transient_failure: 'PROVIDER_UNAVAILABLE',
-  };
-  return {
-    refreshed(outcome, trigger, _seconds, connection) {
-      const reason = FAILURES[outcome];
-      if (!reason || !connection) return;
-      audit.record({
-        projectId: connection.projectId,
-        actor: { kind: 'system' },
-        action: 'connection.refresh',
-        target: { type: 'connection', id: connection.id },
-        outcome: 'failed',
-        reason,
-        detail: { refresh_outcome: outcome, trigger },
-      });
-    },
-  };
 }

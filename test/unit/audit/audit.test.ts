@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditRefreshFailures } from '../../../src/domain/audit/audit-recorder.js';
+import { auditRefreshFailures } from '../../../src/domain/tokens/refresh-audit.js';
 import { ChainVerifier, chain, hashOf, REDACTED, toUnchained } from '../../../src/domain/audit/chain.js';
 import type { AuditEventInput } from '../../../src/domain/audit/types.js';
 import { actionOf } from '../../../src/transport/audit-interceptor.js';

@@ -160,4 +160,25 @@ describe('ProviderService routes over fake ports', () => {
     expect(Number(provider?.createTime?.seconds)).toBeGreaterThan(86_400);
     expect(Number(provider?.updateTime?.seconds)).toBeGreaterThan(86_400);
   });
+
+  it('the built-in catalog is public, pages, and names an unknown entry', async () => {
+    const first = await client.listCatalogProviders({ pageSize: 2 });
+    expect(first.providers).toHaveLength(2);
+    const second = await client.listCatalogProviders({ pageSize: 2, pageToken: first.nextPageToken });
+    expect(second.providers[0]!.name > first.providers[1]!.name).toBe(true);
+    expect((await client.getCatalogProvider({ name: 'github' })).provider?.name).toBe('github');
+    await expectConnectError(client.getCatalogProvider({ name: 'no-such-entry' }), Code.NotFound, 'CATALOG_ENTRY_NOT_FOUND');
+    await expectConnectError(client.listCatalogProviders({ pageSize: 2, pageToken: first.nextPageToken, category: 'dev' }), Code.InvalidArgument, 'PAGE_TOKEN_INVALID');
+  });
+
+  it('enables a catalog entry as a provider: OAuth2 needs the admin\'s client, a static one takes none', async () => {
+    await expectConnectError(client.enableCatalogProvider({ catalogName: 'github' }, auth()), Code.InvalidArgument, 'INVALID_FIELD');
+    const { provider } = await client.enableCatalogProvider({ catalogName: 'github', clientId: 'cid', clientSecret: 'the-client-secret' }, auth());
+    const row = store.rows.providers.get(provider!.id)!;
+    expect([row.name, row.catalogName, row.oauth2?.clientId]).toEqual(['github', 'github', 'cid']);
+    expect(openSealed(ring, row.clientSecretSealed!, clientSecretAad(row.id)).toString('utf8')).toBe('the-client-secret');
+    await expectConnectError(client.enableCatalogProvider({ catalogName: 'stripe', clientId: 'cid' }, auth()), Code.InvalidArgument, 'INVALID_FIELD');
+    expect((await client.enableCatalogProvider({ catalogName: 'stripe', name: 'stripe-live' }, auth())).provider?.name).toBe('stripe-live');
+    await expectConnectError(client.enableCatalogProvider({ catalogName: 'stripe' }), Code.Unauthenticated, 'UNAUTHENTICATED');
+  });
 });
