@@ -28,9 +28,11 @@ import { poolOf } from './storage/data-source.js';
 import { Authenticator } from './transport/authenticate.js';
 import { ClientIpResolver } from './transport/client-ip.js';
 import { Quotas } from './transport/quotas.js';
+import { ApiKeyHandler } from './transport/handlers/api-key-handler.js';
 import { AuthHandler } from './transport/handlers/auth-handler.js';
 import { ClientHandler } from './transport/handlers/client-handler.js';
 import { ConnectionHandler } from './transport/handlers/connection-handler.js';
+import { ProjectHandler } from './transport/handlers/project-handler.js';
 import { ProviderHandler } from './transport/handlers/provider-handler.js';
 import { TokenHandler } from './transport/handlers/token-handler.js';
 
@@ -145,7 +147,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     });
     const server = await build({
       logger,
-      corsOrigins: config.corsOrigins,
+      corsOrigins: core.corsOrigins,
       store,
       connections: core.connections,
       extraServices: options.extraServices,
@@ -167,6 +169,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         auth: new AuthHandler(authService, core.audit),
         clients: new ClientHandler(core.clients),
         audit: new AuditHandler(auditQueries, watch, streamCredentials),
+        projects: new ProjectHandler(core.projects),
+        apiKeys: new ApiKeyHandler(core.apiKeyAdmin),
       },
     });
     worker?.start();

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { loadAuditConfig, type Config } from './config/config.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { AuditReader } from './domain/audit/audit-reader.js';
+import { ApiKeyAdmin } from './domain/access/api-key-admin.js';
 import { ApiKeys } from './domain/access/api-keys.js';
 import { WEB_APP_PATH } from './domain/auth/auth-service.js';
 import { ClientRegistry } from './domain/auth/client-registry.js';
@@ -17,7 +18,8 @@ import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy
 import { createSafeFetch } from './domain/outbound/safe-fetch.js';
 import { bootstrap } from './domain/access/projects.js';
 import { ProviderService } from './domain/providers/provider-service.js';
-import { UrlAllowList } from './domain/shared/url-allow-list.js';
+import { CorsOrigins } from './domain/projects/cors-origins.js';
+import { ProjectAdmin, projectReturnUrls } from './domain/projects/project-admin.js';
 import { openDatabase, type Database } from './storage/data-source.js';
 import { createEventListener } from './storage/event-listener.js';
 import { Store } from './storage/store.js';
@@ -36,6 +38,12 @@ export interface Core {
   store: Store;
   catalog: ProviderCatalog;
   apiKeys: ApiKeys;
+  /** ApiKeyService and `nexus api-keys`: who may manage which project's keys. */
+  apiKeyAdmin: ApiKeyAdmin;
+  /** ProjectService and `nexus projects` (the installation operator). */
+  projects: ProjectAdmin;
+  /** The browser origins allowed to call the API: NEXUS_CORS_ORIGINS and every project's. */
+  corsOrigins: CorsOrigins;
   providers: ProviderService;
   connections: ConnectionService;
   /** DeleteProvider: the provider's connections first, then the provider. */
@@ -94,7 +102,10 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       maxBuffered: auditConfig.maxBuffered,
       warn: (message, context) => logger.warn(context, message),
     });
-    const apiKeys = new ApiKeys(store, clock);
+    const apiKeys = new ApiKeys(store, {
+      clock,
+      warn: (message, context) => logger.warn(context, message),
+    });
     apiKeys.hearRevocations(events);
     const { generatedAdminKey, retiredAdminKeys } = await bootstrap(store, apiKeys, config.adminApiKey, options.generateAdminKey ?? false);
     if (retiredAdminKeys.length > 0) logger.warn({ retired: retiredAdminKeys }, 'NEXUS_ADMIN_API_KEY changed: the previous key is revoked');
@@ -127,15 +138,19 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       identities: new ProviderIdentities(oauth, { timeoutMs: config.providerTimeoutMs, allowInsecureRequests: !config.production, fetch: outboundFetch }),
       events,
       // The web app is a return URL of its own: providers send the user back into it.
-      returnUrls: new UrlAllowList([...config.allowedReturnUrls, `${config.baseUrl}${WEB_APP_PATH}`]),
+      returnUrls: projectReturnUrls(store, config.allowedReturnUrls, [`${config.baseUrl}${WEB_APP_PATH}`]),
       baseUrl: config.baseUrl,
       warn: (message, context) => logger.warn(context, message),
       ...(clock ? { clock } : {}),
     });
+    const corsOrigins = new CorsOrigins(config.corsOrigins, store);
     return {
       config,
       database,
       store,
+      apiKeyAdmin: new ApiKeyAdmin(store, apiKeys),
+      projects: new ProjectAdmin(store, connections, !config.production, () => corsOrigins.invalidate()),
+      corsOrigins,
       // Read and validated on first use (`providers apply`, the server); `migrate` never pays for it.
       get catalog() {
         return ProviderCatalog.builtin();

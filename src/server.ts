@@ -42,8 +42,8 @@ export { READ_MAX_BYTES };
 
 export interface ServerDeps {
   logger: Logger;
-  /** Browser origins allowed to call the API cross-origin. */
-  corsOrigins: string[];
+  /** Browser origins allowed to call the API cross-origin (a fixed list, or the installation's and every project's). */
+  corsOrigins: string[] | { allows(origin: string): Promise<boolean> };
   store: Store;
   handlers: Handlers;
   connections: ConnectionService;

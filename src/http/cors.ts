@@ -10,10 +10,19 @@ import { UrlAllowList } from '../domain/shared/url-allow-list.js';
  * `credentials` mode is enabled. An origin off the list gets no CORS headers
  * and the browser refuses the response.
  */
-export async function registerCors(app: FastifyInstance, origins: string[]): Promise<void> {
-  const allowList = new UrlAllowList(origins);
+export async function registerCors(app: FastifyInstance, origins: string[] | { allows(origin: string): Promise<boolean> }): Promise<void> {
+  const allowList = Array.isArray(origins) ? new UrlAllowList(origins) : undefined;
   await app.register(cors, {
-    origin: (origin, callback) => callback(null, origin !== undefined && allowList.allows(origin)),
+    origin: (origin, callback) => {
+      if (origin === undefined) return callback(null, false);
+      if (allowList) return callback(null, allowList.allows(origin));
+      if (!Array.isArray(origins)) {
+        origins.allows(origin).then(
+          (allowed) => callback(null, allowed),
+          () => callback(null, false),
+        );
+      }
+    },
     methods: [...connectCors.allowedMethods],
     allowedHeaders: [...connectCors.allowedHeaders, 'Authorization', 'X-API-Key'],
     exposedHeaders: [...connectCors.exposedHeaders],

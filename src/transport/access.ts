@@ -2,20 +2,26 @@ import { createContextKey, type HandlerContext, type Interceptor } from '@connec
 import type { DescService } from '@bufbuild/protobuf';
 import { AuditService } from '../../gen/ts/nexus/v1/audit_pb.js';
 import { AuthService } from '../../gen/ts/nexus/v1/auth_pb.js';
+import { ApiKeyService } from '../../gen/ts/nexus/v1/api_key_pb.js';
 import { ClientService } from '../../gen/ts/nexus/v1/client_pb.js';
 import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
+import { ProjectService } from '../../gen/ts/nexus/v1/project_pb.js';
 import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
 import { UnauthenticatedError } from '../domain/shared/errors.js';
 import type { ApiKeyScope } from '../domain/model/api-key.js';
-import { requireScope, type Principal } from '../domain/shared/principal.js';
+import { requireOperator, requireScope, type Principal } from '../domain/shared/principal.js';
 import { verifiedPrincipalKey } from './rate-limit.js';
 
 /**
  * Who may call an RPC. The interceptor decides; handlers read the outcome
  * from their context (`callerOf`, `optionalCallerOf`) and never decide again.
  * - `scope`: an API key (or a user token) holding the scope (`admin` implies
- *   every scope); none is UNAUTHENTICATED, a weaker one PERMISSION_DENIED.
+ *   every project-level scope); none is UNAUTHENTICATED, a weaker one
+ *   PERMISSION_DENIED.
+ * - `operator`: the installation operator, an API key of the installation
+ *   project holding `operator` (never a user token); anything else is
+ *   PERMISSION_DENIED (OPERATOR_REQUIRED). It reaches every project.
  * - `user`: a signed-in end user's access token (the domain then checks the
  *   scopes of what is asked).
  * - `optional`: public, but credentials that are sent must verify, and a
@@ -27,17 +33,19 @@ import { verifiedPrincipalKey } from './rate-limit.js';
  * - `public`: no credentials and none looked at (static or rate-limited data).
  */
 export type AccessPolicy =
-  | { readonly kind: 'scope'; readonly scope: ApiKeyScope }
+  | { readonly kind: 'scope'; readonly scope: Exclude<ApiKeyScope, 'operator'> }
+  | { readonly kind: 'operator' }
   | { readonly kind: 'user' }
   | { readonly kind: 'optional' }
   | { readonly kind: 'state' }
   | { readonly kind: 'client' }
   | { readonly kind: 'public' };
 
-const scope = (s: ApiKeyScope): AccessPolicy => ({ kind: 'scope', scope: s });
+const scope = (s: Exclude<ApiKeyScope, 'operator'>): AccessPolicy => ({ kind: 'scope', scope: s });
 const ADMIN = scope('admin');
 const CONNECTIONS = scope('connections');
 const TOKENS = scope('tokens');
+const OPERATOR: AccessPolicy = { kind: 'operator' };
 const USER: AccessPolicy = { kind: 'user' };
 const OPTIONAL: AccessPolicy = { kind: 'optional' };
 const STATE: AccessPolicy = { kind: 'state' };
@@ -52,6 +60,8 @@ export const SERVICES = {
   auth: AuthService,
   clients: ClientService,
   audit: AuditService,
+  projects: ProjectService,
+  apiKeys: ApiKeyService,
 } as const;
 
 type Services = typeof SERVICES;
@@ -106,6 +116,20 @@ export const ACCESS: AccessTable = {
     listAuditEvents: ADMIN,
     watchAuditEvents: ADMIN,
   },
+  projects: {
+    createProject: OPERATOR,
+    getProject: OPERATOR,
+    listProjects: OPERATOR,
+    updateProject: OPERATOR,
+    deleteProject: OPERATOR,
+  },
+  // A project's admin, its own keys; the operator (who holds admin too), any project's: the domain decides (ApiKeyAdmin).
+  apiKeys: {
+    createApiKey: ADMIN,
+    listApiKeys: ADMIN,
+    revokeApiKey: ADMIN,
+    rotateApiKey: ADMIN,
+  },
 };
 
 /** The policy table by `service.typeName`, then `method.name` (as an interceptor sees a call). */
@@ -127,6 +151,8 @@ export function authorize(policy: AccessPolicy, principal: Principal | undefined
   switch (policy.kind) {
     case 'scope':
       return requireScope(principal, policy.scope);
+    case 'operator':
+      return requireOperator(principal, 'this call');
     case 'user':
       if (!principal?.user) throw new UnauthenticatedError('this call needs a signed-in user\'s access token (Authorization: Bearer)');
       return principal;
@@ -172,7 +198,7 @@ export function accessInterceptor(verify: Verify, unguarded: () => ReadonlySet<s
       throw new UnauthenticatedError('this procedure is not part of the API');
     }
     const ctx = { requestHeader: req.header, values: req.contextValues };
-    const verified = policy.kind === 'scope' || policy.kind === 'user' || policy.kind === 'optional' ? await (req.contextValues.get(verifiedPrincipalKey) ?? verify(ctx)) : undefined;
+    const verified = policy.kind === 'scope' || policy.kind === 'operator' || policy.kind === 'user' || policy.kind === 'optional' ? await (req.contextValues.get(verifiedPrincipalKey) ?? verify(ctx)) : undefined;
     const grant: Grant = {
       principal: authorize(policy, verified),
       recheck: async () => authorize(policy, await verify(ctx)),

@@ -2,7 +2,7 @@ import { ConnectError, Code, createContextKey, type ContextValues, type Intercep
 import type { AuditRecorder } from '../domain/audit/audit-recorder.js';
 import type { AuditActor, AuditEventInput, AuditOutcome } from '../domain/audit/types.js';
 import { NexusError } from '../domain/shared/errors.js';
-import type { Principal } from '../domain/shared/principal.js';
+import { isOperator, type Principal } from '../domain/shared/principal.js';
 import { policyOf, SERVICES } from './access.js';
 import { clientIpKey } from './client-ip.js';
 import { verifiedPrincipalKey } from './rate-limit.js';
@@ -40,6 +40,8 @@ const TARGET_FIELDS: readonly [string, string | undefined][] = [
   ['connectionId', 'connection'],
   ['providerId', 'provider'],
   ['clientId', 'client'],
+  ['keyId', 'api_key'],
+  ['projectId', 'project'],
   ['id', undefined],
   ['name', undefined],
   ['workspaceId', 'workspace'],
@@ -68,6 +70,8 @@ function createdTargetOf(message: unknown, noun: string): AuditEventInput['targe
 
 function actorOf(p: Principal): AuditActor {
   if (p.user) return { kind: 'end_user', accountId: p.user.accountId, workspaceId: p.user.workspaceId, clientId: p.user.clientId };
+  // The installation operator's calls are recorded in its own (the installation) project, whatever project they act on.
+  if (isOperator(p)) return { kind: 'operator', keyId: p.keyId };
   return { kind: 'api_key', keyId: p.keyId };
 }
 

@@ -55,7 +55,8 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     // Written synchronously: visible without a flush.
     const direct: Row[] = await nexus.app.database.dataSource.query(`SELECT * FROM audit_events WHERE action = 'provider.create'`);
     expect(direct).toHaveLength(1);
-    expect(direct[0]).toMatchObject({ actor_kind: 'api_key', outcome: 'success', target_type: 'provider' });
+    // NEXUS_ADMIN_API_KEY is the installation operator (the `operator` scope).
+    expect(direct[0]).toMatchObject({ actor_kind: 'operator', outcome: 'success', target_type: 'provider' });
 
     const created = await admin.connections.createConnection({ workspaceId: 'ws-audit', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
     await anon.connections.submitCredentials({ state: created.state, credentials: { api_key: 'audit-secret-value-1' } });

@@ -36,7 +36,7 @@ describe('anonymous access to every method of every service', () => {
       expect(policy, `${name(m)} has no access policy`).toBeDefined();
       const err = await callWithEmptyRequest(t, m);
       const got = { method: name(m), code: err ? Code[err.code] : 'OK', reason: reasonOf(err) };
-      if (policy!.kind === 'scope' || policy!.kind === 'user') {
+      if (policy!.kind === 'scope' || policy!.kind === 'operator' || policy!.kind === 'user') {
         credentialed++;
         expect(got).toEqual({ method: name(m), code: 'Unauthenticated', reason: 'ERROR_REASON_UNAUTHENTICATED' });
       } else {

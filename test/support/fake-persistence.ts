@@ -107,10 +107,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
     }),
     apiKeys: unfaked<ApiKeysPort>('apiKeys', {
       async insert(row) {
-        apiKeys.set(row.id, { ...row, createdAt: now(), revokedAt: null });
-      },
-      async findActiveByHash(keyHash) {
-        return [...apiKeys.values()].find((k) => k.keyHash === keyHash && !k.revokedAt) ?? null;
+        apiKeys.set(row.id, { ...row, expiresAt: row.expiresAt ?? null, createdAt: now(), revokedAt: null, lastUsedAt: null });
       },
       async findById(projectId, id) {
         return own(apiKeys.get(id), projectId);
@@ -131,6 +128,21 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
         if (!row || row.projectId !== projectId || row.revokedAt) return false;
         row.revokedAt = now();
         return true;
+      },
+      async expireBy(projectId, id, at) {
+        const row = apiKeys.get(id);
+        if (!row || row.projectId !== projectId || row.revokedAt) return false;
+        if (!row.expiresAt || row.expiresAt > at) row.expiresAt = at;
+        return true;
+      },
+      async touch(uses) {
+        for (const [id, at] of uses) {
+          const row = apiKeys.get(id);
+          if (row && (!row.lastUsedAt || row.lastUsedAt < at)) row.lastUsedAt = at;
+        }
+      },
+      async findActiveByHash(keyHash) {
+        return [...apiKeys.values()].find((k) => k.keyHash === keyHash && !k.revokedAt) ?? null;
       },
     }),
     providers: unfaked<ProvidersPort>('providers', {

@@ -1,9 +1,11 @@
 import { Writable } from 'node:stream';
 import { createClient, type Client, type Interceptor, type Transport } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { ApiKeyService } from '../../gen/ts/nexus/v1/api_key_pb.js';
 import { AuthService } from '../../gen/ts/nexus/v1/auth_pb.js';
 import { ClientService } from '../../gen/ts/nexus/v1/client_pb.js';
 import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
+import { ProjectService } from '../../gen/ts/nexus/v1/project_pb.js';
 import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
 import { createApp, type App } from '../../src/app.js';
@@ -148,4 +150,15 @@ export interface AuthClients {
 export function authClients(baseUrl: string, bearer?: string, kind: TransportKind = 'connect'): AuthClients {
   const t = transport(baseUrl, kind, bearer);
   return { auth: createClient(AuthService, t), clients: createClient(ClientService, t) };
+}
+
+export interface GovernanceClients {
+  projects: Client<typeof ProjectService>;
+  apiKeys: Client<typeof ApiKeyService>;
+}
+
+/** ProjectService and ApiKeyService, as `apiKey`. */
+export function governanceClients(baseUrl: string, apiKey?: string, kind: TransportKind = 'connect'): GovernanceClients {
+  const t = transport(baseUrl, kind, apiKey);
+  return { projects: createClient(ProjectService, t), apiKeys: createClient(ApiKeyService, t) };
 }

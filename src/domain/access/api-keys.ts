@@ -1,18 +1,46 @@
 import { displayPrefixOf, generateApiKey, hashSecret, newId, secretMatches } from '../../crypto/index.js';
 import type { ApiKeyRow, ApiKeyScope } from '../model/api-key.js';
 import type { ConnectionEvents, CredentialRevocation } from '../connections/connection-events.js';
-import { UnauthenticatedError } from '../shared/errors.js';
-import type { Principal } from '../shared/principal.js';
+import { ApiKeyExpiredError, ApiKeyNotActiveError, ApiKeyNotFoundError, InvalidFieldError, UnauthenticatedError } from '../shared/errors.js';
+import { decodePageToken, encodePageToken, pageSize } from '../shared/page-token.js';
+import { OPERATOR_PROJECT_ID, type Principal } from '../shared/principal.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence } from '../ports/persistence.js';
 
-const CACHE_TTL_MS = 10_000;
+/**
+ * How long a replica trusts a key it looked up. Revocations and rotations
+ * reach every cache at once through LISTEN/NOTIFY; this bounds the case
+ * where a replica's listening session is down (one lookup per key per
+ * second and replica: measured free in bench/RESULTS.md).
+ */
+export const CACHE_TTL_MS = 1_000;
 const CACHE_MAX = 10_000;
+/** A key's last use is written at most this often per process (GetToken never waits for it). */
+export const LAST_USED_WRITE_MS = 60_000;
+export const NAME_MAX_CHARS = 200;
+/** Bounds of a key's lifetime (CreateApiKey ttl) and of a rotation's overlap. */
+export const TTL_MIN_MS = 60_000;
+export const TTL_MAX_MS = 10 * 365 * 86_400_000;
+export const OVERLAP_MAX_MS = 30 * 86_400_000;
+export const DEFAULT_OVERLAP_MS = 3_600_000;
 
 /** What an operator sees of a key: never the key, nor enough of it to help guess it. */
 export type ApiKeyListing = Omit<ApiKeyRow, 'keyHash'>;
 
 export type RevokeOutcome = 'revoked' | 'already-revoked' | 'not-found';
+
+export interface ApiKeysOptions {
+  /** The clock of expiry, the cache and last use (tests move it); the system clock when unset. */
+  clock?: Clock;
+  /** Where a failed last-use write is reported. */
+  warn?: (message: string, context: Record<string, unknown>) => void;
+}
+
+export interface CreatedKey {
+  id: string;
+  key: string;
+  listing: ApiKeyListing;
+}
 
 /** The operator configured a key that was revoked: starting with it would leave an admin key that does not work. */
 // Not a NexusError: startup only (registerBootstrap runs when the server starts; the process stops with it).
@@ -42,22 +70,101 @@ export class ApiKeys {
    */
   private generation = 0;
 
+  /** When this process last wrote each key's last use. */
+  private readonly lastUseWritten = new Map<string, number>();
+  private readonly clock: Clock;
+
   constructor(
     private readonly store: Persistence,
-    /** Ages the cache of looked-up keys; the system clock when unset. */
-    private readonly clock: Clock = systemClock,
-  ) {}
+    private readonly options: ApiKeysOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  private now(): Date {
+    return new Date(this.clock());
+  }
 
   /** Drops cached keys as revocations are heard (this replica's and every other's). */
   hearRevocations(events: ConnectionEvents): () => void {
     return events.onCredentialRevoked((revocation) => this.forget(revocation));
   }
 
-  async create(projectId: string, name: string, scopes: ApiKeyScope[]): Promise<{ id: string; key: string }> {
+  /**
+   * Creates a key. `operator` is refused outside the installation project;
+   * who may grant what is the caller's business (ApiKeyAdmin).
+   */
+  async create(projectId: string, name: string, scopes: ApiKeyScope[], options: { ttlMs?: number | undefined } = {}): Promise<CreatedKey> {
+    const trimmed = name.trim();
+    if (!trimmed) throw new InvalidFieldError('name', 'is required');
+    if (trimmed.length > NAME_MAX_CHARS) throw new InvalidFieldError('name', `must be at most ${NAME_MAX_CHARS} characters`);
+    if (scopes.length === 0) throw new InvalidFieldError('scopes', 'at least one scope is required');
+    if (scopes.includes('operator') && projectId !== OPERATOR_PROJECT_ID) {
+      throw new InvalidFieldError('scopes', `"operator" is only for keys of the installation project (${OPERATOR_PROJECT_ID})`);
+    }
+    if (options.ttlMs !== undefined && (options.ttlMs < TTL_MIN_MS || options.ttlMs > TTL_MAX_MS)) {
+      throw new InvalidFieldError('ttl', 'must be between 1 minute and 10 years');
+    }
+    const now = this.now();
+    const expiresAt = options.ttlMs === undefined ? null : new Date(now.getTime() + options.ttlMs);
     const { key, prefix } = generateApiKey();
     const id = newId('key');
-    await this.store.apiKeys.insert({ id, projectId, name, displayPrefix: prefix, keyHash: hashSecret(key), scopes });
-    return { id, key };
+    await this.store.apiKeys.insert({ id, projectId, name: trimmed, displayPrefix: prefix, keyHash: hashSecret(key), scopes: [...new Set(scopes)], expiresAt });
+    const row = await this.store.apiKeys.findById(projectId, id);
+    return { id, key, listing: listingOf(row!) };
+  }
+
+  /** One key of the project, never its hash. */
+  async get(projectId: string, id: string): Promise<ApiKeyListing> {
+    const row = await this.store.apiKeys.findById(projectId, id);
+    if (!row) throw new ApiKeyNotFoundError(id);
+    return listingOf(row);
+  }
+
+  /** A page of the project's keys, oldest first, revoked ones included. */
+  async page(projectId: string, req: { pageSize: number; pageToken: string }): Promise<{ keys: ApiKeyListing[]; nextPageToken: string }> {
+    const limit = pageSize(req.pageSize);
+    const filters = { projectId };
+    const afterId = decodePageToken(req.pageToken, filters);
+    const rows = await this.store.apiKeys.page({ projectId, afterId, limit: limit + 1 });
+    const keys = rows.slice(0, limit).map(listingOf);
+    return { keys, nextPageToken: rows.length > limit ? encodePageToken(keys[keys.length - 1]!.id, filters) : '' };
+  }
+
+  /**
+   * Replaces a key: a new one with the same name, scopes and lifetime, and
+   * the old one expiring at the end of the overlap (never later than it
+   * would have). Every replica hears of the old key's new expiry at commit.
+   */
+  async rotate(projectId: string, id: string, overlapMs: number = DEFAULT_OVERLAP_MS): Promise<{ created: CreatedKey; previous: ApiKeyListing }> {
+    if (overlapMs < 0 || overlapMs > OVERLAP_MAX_MS) throw new InvalidFieldError('overlap', 'must be between 0 and 30 days');
+    const now = this.now();
+    const old = await this.store.apiKeys.findById(projectId, id);
+    if (!old) throw new ApiKeyNotFoundError(id);
+    if (old.revokedAt) throw new ApiKeyNotActiveError(id, 'revoked');
+    if (old.expiresAt && old.expiresAt <= now) throw new ApiKeyNotActiveError(id, 'expired');
+    const { key, prefix } = generateApiKey();
+    const newIdValue = newId('key');
+    const lifetime = old.expiresAt ? old.expiresAt.getTime() - old.createdAt.getTime() : undefined;
+    await this.store.transaction(async (tx) => {
+      // A concurrent revocation or rotation wins: nothing is created for a key no longer active.
+      if (!(await this.store.apiKeys.expireBy(projectId, id, new Date(now.getTime() + overlapMs), tx))) throw new ApiKeyNotActiveError(id, 'revoked');
+      await this.store.apiKeys.insert(
+        {
+          id: newIdValue,
+          projectId,
+          name: old.name,
+          displayPrefix: prefix,
+          keyHash: hashSecret(key),
+          scopes: old.scopes,
+          expiresAt: lifetime === undefined ? null : new Date(now.getTime() + lifetime),
+        },
+        tx,
+      );
+    });
+    this.forget({ projectId, credentialId: id });
+    const [created, previous] = await Promise.all([this.store.apiKeys.findById(projectId, newIdValue), this.store.apiKeys.findById(projectId, id)]);
+    return { created: { id: newIdValue, key, listing: listingOf(created!) }, previous: listingOf(previous!) };
   }
 
   /**
@@ -88,7 +195,7 @@ export class ApiKeys {
 
   /** Every key of the project, oldest first, revoked ones included. */
   async list(projectId: string): Promise<ApiKeyListing[]> {
-    return (await this.store.apiKeys.listByProject(projectId)).map(({ keyHash: _hash, ...listing }) => listing);
+    return (await this.store.apiKeys.listByProject(projectId)).map(listingOf);
   }
 
   /** Revokes a key of the project: every replica refuses it once the revocation commits. */
@@ -100,25 +207,44 @@ export class ApiKeys {
     return (await this.store.apiKeys.findById(projectId, id)) ? 'already-revoked' : 'not-found';
   }
 
-  /** Undefined when no key was presented; throws when a presented key is unknown. */
+  /** Undefined when no key was presented; throws when a presented key is unknown, revoked or expired. */
   async authenticate(presented: string | undefined): Promise<Principal | undefined> {
     if (presented === undefined) return undefined;
     if (presented.length === 0 || presented.length > 512) throw new UnauthenticatedError('API key is not valid');
     const hash = hashSecret(presented);
-    const now = this.clock();
+    const wall = this.clock();
     const cached = this.cache.get(hash);
-    if (cached && cached.until > now) return cached.principal;
-    const generation = this.generation;
-    const row = await this.store.apiKeys.findActiveByHash(hash);
-    // The lookup is by hash; the constant-time comparison guards against a
-    // store that ever matches loosely (collation, truncation).
-    if (!row || !secretMatches(presented, row.keyHash)) throw new UnauthenticatedError('API key is not valid');
-    const principal: Principal = { projectId: row.projectId, keyId: row.id, scopes: new Set(row.scopes) };
-    if (generation === this.generation) {
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(hash, { principal, until: now + CACHE_TTL_MS });
+    let principal: Principal;
+    if (cached && cached.until > wall) {
+      principal = cached.principal;
+    } else {
+      const generation = this.generation;
+      const row = await this.store.apiKeys.findActiveByHash(hash);
+      // The lookup is by hash; the constant-time comparison guards against a
+      // store that ever matches loosely (collation, truncation).
+      if (!row || !secretMatches(presented, row.keyHash)) throw new UnauthenticatedError('API key is not valid');
+      principal = { projectId: row.projectId, keyId: row.id, scopes: new Set(row.scopes), ...(row.expiresAt ? { expiresAt: row.expiresAt } : {}) };
+      if (generation === this.generation) {
+        if (this.cache.size >= CACHE_MAX) this.cache.clear();
+        this.cache.set(hash, { principal, until: wall + CACHE_TTL_MS });
+      }
     }
+    // Judged on every call, cached or not, against the injected clock: a key expires on time everywhere.
+    const now = this.now();
+    if (principal.expiresAt && principal.expiresAt.getTime() <= now.getTime()) throw new ApiKeyExpiredError();
+    this.noteUse(principal.keyId, now);
     return principal;
+  }
+
+  /** Writes a key's last use at most once a minute per process, off the request path. */
+  private noteUse(keyId: string, now: Date): void {
+    const last = this.lastUseWritten.get(keyId);
+    if (last !== undefined && now.getTime() - last < LAST_USED_WRITE_MS) return;
+    if (this.lastUseWritten.size >= CACHE_MAX) this.lastUseWritten.clear();
+    this.lastUseWritten.set(keyId, now.getTime());
+    this.store.apiKeys.touch(new Map([[keyId, now]])).catch((err: unknown) => {
+      this.options.warn?.('recording an API key\'s last use failed', { key_id: keyId, error: (err as Error).message });
+    });
   }
 
   private forget(revocation: CredentialRevocation): void {
@@ -129,4 +255,8 @@ export class ApiKeys {
     }
     for (const [hash, entry] of this.cache) if (entry.principal.keyId === revocation.credentialId) this.cache.delete(hash);
   }
+}
+
+function listingOf({ keyHash: _hash, ...listing }: ApiKeyRow): ApiKeyListing {
+  return listing;
 }

@@ -32,6 +32,6 @@ export async function bootstrap(
   if (!generateAdminKey) return { generatedAdminKey: undefined, retiredAdminKeys: [] };
   const existing = await store.apiKeys.listByProject(DEFAULT_PROJECT_ID);
   if (existing.some((k) => k.scopes.includes('admin') && !k.revokedAt)) return { generatedAdminKey: undefined, retiredAdminKeys: [] };
-  const { key } = await apiKeys.create(DEFAULT_PROJECT_ID, 'generated admin key', ['admin']);
+  const { key } = await apiKeys.create(DEFAULT_PROJECT_ID, 'generated admin key', ['admin', 'operator']);
   return { generatedAdminKey: key, retiredAdminKeys: [] };
 }

@@ -3,7 +3,7 @@ import { hashSecret, newId, pkceChallengeS256, randomToken } from '../../crypto/
 import type { AuditEventInput, AuditLog } from '../audit/types.js';
 import type { AccountRow } from '../model/account.js';
 import type { AuthSessionRow } from '../model/auth-session.js';
-import type { OAuthClientRow } from '../model/oauth-client.js';
+import type { BrandingValue, OAuthClientRow } from '../model/oauth-client.js';
 import { InvalidFieldError, ScopeMissingError, TooManyNoncesError, UnauthenticatedError } from '../shared/errors.js';
 import type { Principal } from '../shared/principal.js';
 import { requireScope } from '../shared/principal.js';
@@ -320,12 +320,14 @@ export class AuthService {
       const ttl = this.deps.settings.webSessionTtlSeconds;
       const session = await this.newSession(client, account, 'web', scopes, now, ttl, tx);
       const accessToken = await this.sign(session, account, ttl);
+      const project = await this.deps.store.projects.findById(row.projectId, tx);
       return {
         accessToken,
         expireTime: new Date(now.getTime() + ttl * 1000),
         scopes,
         account,
         client,
+        branding: effectiveBranding(client, project?.branding ?? {}),
         redirectUri: row.redirectUri ?? '',
         intent: row.intent ?? '',
       };
@@ -532,5 +534,14 @@ function codeRow(
     ipFingerprint: extra.ipFingerprint ?? null,
     createdAt: now,
     expiresAt,
+  };
+}
+
+/** The web app's branding: the client's own, each field falling back to its project's default (the name, last, to the client's display name). */
+export function effectiveBranding(client: OAuthClientRow, project: BrandingValue): Required<BrandingValue> {
+  return {
+    displayName: client.branding.displayName || project.displayName || client.displayName,
+    logoUrl: client.branding.logoUrl || project.logoUrl || '',
+    accentColor: client.branding.accentColor || project.accentColor || '',
   };
 }

@@ -27,26 +27,9 @@ export function validateClient(input: ClientInput, allowInsecure: boolean): Vali
   if (displayName.length > 200) throw new InvalidFieldError('client.display_name', 'must be at most 200 characters');
   if (input.redirectUris.length > 50) throw new InvalidFieldError('client.redirect_uris', 'at most 50');
   for (const uri of input.redirectUris) redirectUri(uri, allowInsecure);
-  const branding: BrandingValue = {};
-  const b = input.branding;
-  if (b.displayName) {
-    if (b.displayName.length > 200) throw new InvalidFieldError('client.branding.display_name', 'must be at most 200 characters');
-    branding.displayName = b.displayName;
-  }
-  if (b.logoUrl) {
-    webUrl('client.branding.logo_url', b.logoUrl, allowInsecure);
-    branding.logoUrl = b.logoUrl;
-  }
-  if (b.accentColor) {
-    if (!COLOR.test(b.accentColor)) throw new InvalidFieldError('client.branding.accent_color', 'must be #rrggbb');
-    branding.accentColor = b.accentColor.toLowerCase();
-  }
+  const branding = validateBranding('client.branding', input.branding, allowInsecure);
   if (input.siweOrigins.length > 20) throw new InvalidFieldError('client.siwe_origins', 'at most 20');
-  const siweOrigins = input.siweOrigins.map((o) => {
-    const url = webUrl('client.siwe_origins', o, allowInsecure);
-    if (url.origin !== o.replace(/\/$/, '')) throw new InvalidFieldError('client.siwe_origins', `"${echo(o)}" must be an origin (scheme, host, port)`);
-    return url.origin;
-  });
+  const siweOrigins = input.siweOrigins.map((o) => validateOrigin('client.siwe_origins', o, allowInsecure));
   for (const id of input.siweChainIds) {
     if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidFieldError('client.siwe_chain_ids', 'must be positive integers');
   }
@@ -58,6 +41,35 @@ export function validateClient(input: ClientInput, allowInsecure: boolean): Vali
     siweChainIds: [...new Set(input.siweChainIds)],
     handoffIpBinding: input.handoffIpBinding ?? 'STRICT',
   };
+}
+
+/** Branding for the Manage Connections web app (a client's, or a project's default); `field` prefixes the error paths. */
+export function validateBranding(
+  field: string,
+  b: BrandingValue,
+  allowInsecure: boolean,
+): BrandingValue {
+  const branding: BrandingValue = {};
+  if (b.displayName) {
+    if (b.displayName.length > 200) throw new InvalidFieldError(`${field}.display_name`, 'must be at most 200 characters');
+    branding.displayName = b.displayName;
+  }
+  if (b.logoUrl) {
+    webUrl(`${field}.logo_url`, b.logoUrl, allowInsecure);
+    branding.logoUrl = b.logoUrl;
+  }
+  if (b.accentColor) {
+    if (!COLOR.test(b.accentColor)) throw new InvalidFieldError(`${field}.accent_color`, 'must be #rrggbb');
+    branding.accentColor = b.accentColor.toLowerCase();
+  }
+  return branding;
+}
+
+/** An origin: scheme, host and port, nothing else (`https://app.example.com`). */
+export function validateOrigin(field: string, value: string, allowInsecure: boolean): string {
+  const url = webUrl(field, value, allowInsecure);
+  if (url.origin !== value.replace(/\/$/, '')) throw new InvalidFieldError(field, `"${echo(value)}" must be an origin (scheme, host, port)`);
+  return url.origin;
 }
 
 /** Absolute, no fragment (RFC 6749 3.1.2); custom schemes are allowed for mobile apps. */

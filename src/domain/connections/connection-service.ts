@@ -65,7 +65,8 @@ export interface ConnectionServiceDeps {
   identities?: ProviderIdentities;
   /** Every status change is published in its own transaction (WatchConnection(s)). */
   events: ConnectionEvents;
-  returnUrls: UrlAllowList;
+  /** The return URLs the caller's project accepts (its own list, else the installation's). */
+  returnUrls: (projectId: string) => Promise<UrlAllowList>;
   /** Public base URL; the OAuth redirect URI is BASE_URL/oauth/callback. */
   baseUrl: string;
   /** Best-effort failures that must not fail the caller (revocation at the provider). */
@@ -102,7 +103,7 @@ export class ConnectionService {
     const bearer = input.mcpBearerToken ? checkMcpBearerToken(input.mcpBearerToken) : '';
     // No browser round trip with a bearer token, so nowhere to return to.
     if (!input.returnUrl && !bearer) throw new InvalidFieldError('return_url', 'is required');
-    if (input.returnUrl) this.deps.returnUrls.check(input.returnUrl);
+    if (input.returnUrl) (await this.deps.returnUrls(caller.projectId)).check(input.returnUrl);
     const ref = input.providerId || input.providerName;
     if (!ref) throw new InvalidFieldError('provider', 'provider_id or provider_name is required');
     const provider = await this.deps.providers.require(caller.projectId, ref);

@@ -77,11 +77,25 @@ export interface RegistrationKey {
   redirectUri: string;
 }
 
+export type ProjectInsert = Pick<ProjectRow, 'id' | 'name'> & Partial<Pick<ProjectRow, 'displayName' | 'allowedReturnUrls' | 'corsOrigins' | 'branding'>>;
+export type ProjectPatch = Partial<Pick<ProjectRow, 'displayName' | 'allowedReturnUrls' | 'corsOrigins' | 'branding'>>;
+
 export interface ProjectsPort {
   findById(id: string, tx?: Tx): Promise<ProjectRow | null>;
   findByName(name: string, tx?: Tx): Promise<ProjectRow | null>;
   /** Inserts the project unless one with that name exists; returns the stored one. */
   ensure(id: string, name: string, tx?: Tx): Promise<ProjectRow>;
+  /** Inserts a project; null when the name (or id) is taken. */
+  insert(row: ProjectInsert, tx?: Tx): Promise<ProjectRow | null>;
+  /** By id, keyset-paged: ids strictly after `afterId`. */
+  list(q: { afterId?: string | undefined; limit: number }, tx?: Tx): Promise<ProjectRow[]>;
+  update(id: string, patch: ProjectPatch, tx?: Tx): Promise<ProjectRow | null>;
+  /** Deletes the project and, by cascade, every row of it. False when there was none. */
+  delete(id: string, tx?: Tx): Promise<boolean>;
+  /** Every project's CORS origins (for the server's allow-list). */
+  listCorsOrigins(tx?: Tx): Promise<string[]>;
+  /** Connections of the project that are not REVOKED. */
+  countLiveConnections(id: string, tx?: Tx): Promise<number>;
 }
 
 /** A project's quota overrides (project_quotas): one row per project that has any. */
@@ -92,17 +106,24 @@ export interface ProjectQuotasPort {
 }
 
 export interface ApiKeysPort {
-  insert(row: Omit<ApiKeyRow, 'createdAt' | 'revokedAt'>, tx?: Tx): Promise<void>;
+  insert(row: Omit<ApiKeyRow, 'createdAt' | 'revokedAt' | 'expiresAt' | 'lastUsedAt'> & { expiresAt?: Date | null }, tx?: Tx): Promise<void>;
   /** Serializes start-up registrations of the operator's key in a project, until the transaction ends. */
   lockBootstrap(projectId: string, tx: Tx): Promise<void>;
+  /** The unrevoked key with this hash (it may have expired: the caller compares expiresAt with its clock). */
   findActiveByHash(keyHash: string, tx?: Tx): Promise<ApiKeyRow | null>;
   listByProject(projectId: string, tx?: Tx): Promise<ApiKeyRow[]>;
+  /** Oldest first (ids are time-ordered), keyset-paged: ids strictly after `afterId`. */
+  page(q: { projectId: string; afterId?: string | undefined; limit: number }, tx?: Tx): Promise<ApiKeyRow[]>;
   findById(projectId: string, id: string, tx?: Tx): Promise<ApiKeyRow | null>;
   findByHash(keyHash: string, tx?: Tx): Promise<ApiKeyRow | null>;
   /** Active keys of the project with this name, except the one with `keepHash`. */
   listActiveNamed(projectId: string, name: string, keepHash: string, tx?: Tx): Promise<ApiKeyRow[]>;
   /** Revokes an active key; every replica hears of it at commit (their key caches drop it). False when there was no active key. */
   revoke(projectId: string, id: string, tx?: Tx): Promise<boolean>;
+  /** Brings an unrevoked key's expiry forward to `at` (never later); every replica hears of it at commit. False when there was no unrevoked key. */
+  expireBy(projectId: string, id: string, at: Date, tx?: Tx): Promise<boolean>;
+  /** Records the keys' last use (only ever moves it forward). */
+  touch(uses: ReadonlyMap<string, Date>, tx?: Tx): Promise<void>;
 }
 
 export interface ProvidersPort {

@@ -228,7 +228,7 @@ export class ReturnUrlNotAllowedError extends NexusError {
   readonly kind = 'invalid_argument';
   readonly reason = 'RETURN_URL_NOT_ALLOWED';
   constructor() {
-    super('return_url is not on the allow-list (NEXUS_ALLOWED_RETURN_URLS)', { field: 'return_url' });
+    super('return_url is not on the allow-list (the project\'s allowed_return_urls, else NEXUS_ALLOWED_RETURN_URLS)', { field: 'return_url' });
   }
 }
 
@@ -491,5 +491,72 @@ export class AuditCursorAheadError extends NexusError {
   readonly reason = 'AUDIT_CURSOR_AHEAD';
   constructor() {
     super('after_seq is past the last audit event of this project: pass the seq of an event received', { field: 'after_seq' });
+  }
+}
+
+export class ProjectNotFoundError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'PROJECT_NOT_FOUND';
+  constructor(id: string) {
+    super(`project "${echo(id)}" not found`, { project_id: echo(id) });
+  }
+}
+
+export class ProjectAlreadyExistsError extends NexusError {
+  readonly kind = 'already_exists';
+  readonly reason = 'PROJECT_ALREADY_EXISTS';
+  constructor(name: string) {
+    super(`a project named "${echo(name)}" already exists`, { name: echo(name) });
+  }
+}
+
+export class ProjectHasConnectionsError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'PROJECT_HAS_CONNECTIONS';
+  constructor(id: string, count: number) {
+    super(`project "${echo(id)}" still has ${count} connection(s); pass force to revoke them at their providers first`, {
+      project_id: echo(id),
+      field: 'force',
+    });
+  }
+}
+
+export class ProjectProtectedError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'PROJECT_PROTECTED';
+  constructor(id: string) {
+    super(`project "${echo(id)}" is the installation project (it holds the operator's keys) and cannot be deleted`, { project_id: echo(id) });
+  }
+}
+
+export class ApiKeyNotFoundError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'API_KEY_NOT_FOUND';
+  constructor(id: string) {
+    super(`API key "${echo(id)}" not found`, { key_id: echo(id) });
+  }
+}
+
+export class ApiKeyNotActiveError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'API_KEY_NOT_ACTIVE';
+  constructor(id: string, state: 'revoked' | 'expired') {
+    super(`API key "${echo(id)}" is ${state}: create a new key instead`, { key_id: echo(id), state });
+  }
+}
+
+export class OperatorRequiredError extends NexusError {
+  readonly kind = 'permission_denied';
+  readonly reason = 'OPERATOR_REQUIRED';
+  constructor(what: string) {
+    super(`${what} needs the installation operator (an API key of the installation project with the "operator" scope)`);
+  }
+}
+
+export class ApiKeyExpiredError extends NexusError {
+  readonly kind = 'unauthenticated';
+  readonly reason = 'API_KEY_EXPIRED';
+  constructor() {
+    super('API key expired');
   }
 }

@@ -1,5 +1,6 @@
 import type { ApiKeyScope } from '../model/api-key.js';
-import { ScopeMissingError, UnauthenticatedError } from './errors.js';
+import { OperatorRequiredError, ScopeMissingError, UnauthenticatedError } from './errors.js';
+import { DEFAULT_PROJECT_ID } from './workspace-scope.js';
 
 /** Who is calling: the project an API key (or a user token) belongs to and what it may do. */
 export interface Principal {
@@ -23,13 +24,43 @@ export interface UserIdentity {
   webSession: boolean;
 }
 
-export const ALL_SCOPES: readonly ApiKeyScope[] = ['admin', 'connections', 'tokens'];
+export const ALL_SCOPES: readonly ApiKeyScope[] = ['admin', 'connections', 'tokens', 'operator'];
 
-/** `admin` implies every other scope. */
+/** The installation project's keys alone may hold `operator` (the installation-level role). */
+export const OPERATOR_PROJECT_ID = DEFAULT_PROJECT_ID;
+
+/**
+ * The installation operator: an API key (never a user token) of the
+ * installation project holding `operator`. Both conditions are checked, so
+ * an `operator` scope that reached another project's key some other way
+ * grants nothing beyond that project.
+ */
+export function isOperator(principal: Principal | undefined): boolean {
+  return principal !== undefined && !principal.user && principal.projectId === OPERATOR_PROJECT_ID && principal.scopes.has('operator');
+}
+
+/** `admin` implies every project-level scope; `operator` implies `admin` too; nothing but itself implies `operator`. */
 export function requireScope(principal: Principal | undefined, scope: ApiKeyScope): Principal {
   if (!principal) throw new UnauthenticatedError('this call needs an API key (Authorization: Bearer or X-API-Key)');
-  if (!principal.scopes.has(scope) && !principal.scopes.has('admin')) throw new ScopeMissingError(scope);
+  if (scope === 'operator') return requireOperator(principal, 'this call');
+  if (!principal.scopes.has(scope) && !principal.scopes.has('admin') && !isOperator(principal)) throw new ScopeMissingError(scope);
   return principal;
+}
+
+export function requireOperator(principal: Principal | undefined, what: string): Principal {
+  if (!principal) throw new UnauthenticatedError('this call needs an API key (Authorization: Bearer or X-API-Key)');
+  if (!isOperator(principal)) throw new OperatorRequiredError(what);
+  return principal;
+}
+
+/**
+ * The project a call about keys acts on: the caller's own when none (or its
+ * own) is named; another only for the operator.
+ */
+export function targetProject(caller: Principal, requested: string): string {
+  if (!requested || requested === caller.projectId) return caller.projectId;
+  requireOperator(caller, "another project's keys");
+  return requested;
 }
 
 export function parseScopes(values: string[]): ApiKeyScope[] {

@@ -14,5 +14,7 @@ export const ApiKeyEntity = new EntitySchema<ApiKeyRow>({
     scopes: { type: 'text', array: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     revokedAt: { name: 'revoked_at', type: 'timestamptz', nullable: true },
+    expiresAt: { name: 'expires_at', type: 'timestamptz', nullable: true },
+    lastUsedAt: { name: 'last_used_at', type: 'timestamptz', nullable: true },
   },
 });

@@ -8,6 +8,11 @@ export const ProjectEntity = new EntitySchema<ProjectRow>({
   columns: {
     id: { type: 'text', primary: true },
     name: { type: 'text', unique: true },
+    displayName: { name: 'display_name', type: 'text', default: '' },
+    allowedReturnUrls: { name: 'allowed_return_urls', type: 'text', array: true, default: () => "'{}'" },
+    corsOrigins: { name: 'cors_origins', type: 'text', array: true, default: () => "'{}'" },
+    branding: { type: 'jsonb', default: () => "'{}'" },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+    updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },
 });

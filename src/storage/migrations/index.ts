@@ -9,6 +9,7 @@ import { ConsentBinding1796084593375 } from './1796084593375-consent-binding.js'
 import { ProviderApiBaseUrl1796085337745 } from './1796085337745-provider-api-base-url.js';
 import { AuditLog1796090000000 } from './1796090000000-audit-log.js';
 import { ProjectQuotas1796092339961 } from './1796092339961-project-quotas.js';
+import { ProjectSettingsAndKeyLifecycle1796093588760 } from './1796093588760-project-settings-and-key-lifecycle.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   ProviderApiBaseUrl1796085337745,
   AuditLog1796090000000,
   ProjectQuotas1796092339961,
+  ProjectSettingsAndKeyLifecycle1796093588760,
 ];

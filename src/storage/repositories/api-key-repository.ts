@@ -1,4 +1,4 @@
-import { IsNull, Not, type DataSource } from 'typeorm';
+import { IsNull, MoreThan, Not, type DataSource } from 'typeorm';
 import type { ApiKeysPort } from '../../domain/ports/persistence.js';
 import { ApiKeyEntity } from '../entities/api-key.js';
 import type { ApiKeyRow } from '../../domain/model/api-key.js';
@@ -13,7 +13,7 @@ export class ApiKeyRepository extends BaseRepository<ApiKeyRow> implements ApiKe
     super(dataSource, ApiKeyEntity);
   }
 
-  async insert(row: Omit<ApiKeyRow, 'createdAt' | 'revokedAt'>, tx?: Tx): Promise<void> {
+  async insert(row: Omit<ApiKeyRow, 'createdAt' | 'revokedAt' | 'expiresAt' | 'lastUsedAt'> & { expiresAt?: Date | null }, tx?: Tx): Promise<void> {
     await this.repo(tx).insert(row);
   }
 
@@ -28,6 +28,14 @@ export class ApiKeyRepository extends BaseRepository<ApiKeyRow> implements ApiKe
 
   listByProject(projectId: string, tx?: Tx): Promise<ApiKeyRow[]> {
     return this.repo(tx).find({ where: { projectId }, order: { createdAt: 'ASC' } });
+  }
+
+  page(q: { projectId: string; afterId?: string | undefined; limit: number }, tx?: Tx): Promise<ApiKeyRow[]> {
+    return this.repo(tx).find({
+      where: q.afterId ? { projectId: q.projectId, id: MoreThan(q.afterId) } : { projectId: q.projectId },
+      order: { id: 'ASC' },
+      take: q.limit,
+    });
   }
 
   findById(projectId: string, id: string, tx?: Tx): Promise<ApiKeyRow | null> {
@@ -50,5 +58,27 @@ export class ApiKeyRepository extends BaseRepository<ApiKeyRow> implements ApiKe
       [projectId, id, EVENTS_CHANNEL, CREDENTIAL_REVOKED_SUFFIX],
     );
     return rows.length > 0;
+  }
+
+  /** Brings an unrevoked key's expiry forward to `at` (never later); every replica hears of it at commit. */
+  async expireBy(projectId: string, id: string, at: Date, tx?: Tx): Promise<boolean> {
+    const rows: unknown[] = await (tx ?? this.dataSource.manager).query(
+      updateAndNotifyRevoked(
+        'UPDATE api_keys SET expires_at = LEAST(COALESCE(expires_at, $3), $3) WHERE project_id = $1 AND id = $2 AND revoked_at IS NULL RETURNING project_id, id',
+        3,
+      ),
+      [projectId, id, at, EVENTS_CHANNEL, CREDENTIAL_REVOKED_SUFFIX],
+    );
+    return rows.length > 0;
+  }
+
+  /** Records the keys' last use in one statement (only ever moves it forward). */
+  async touch(uses: ReadonlyMap<string, Date>, tx?: Tx): Promise<void> {
+    if (uses.size === 0) return;
+    await (tx ?? this.dataSource.manager).query(
+      `UPDATE api_keys a SET last_used_at = GREATEST(COALESCE(a.last_used_at, u.at), u.at)
+         FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at) WHERE a.id = u.id`,
+      [[...uses.keys()], [...uses.values()].map((d) => d.toISOString())],
+    );
   }
 }

@@ -3,6 +3,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import {
   AuthenticateResponseSchema,
+  BrandingSchema,
   ExchangeTokenResponseSchema,
   GetNonceResponseSchema,
   InitHandoffResponseSchema,
@@ -23,7 +24,7 @@ import { callerOf } from '../access.js';
 import { clientIpOf } from '../client-ip.js';
 import { requestIdKey } from '../audit-interceptor.js';
 import type { AuditLog } from '../../domain/audit/types.js';
-import { accountToProto, brandingToProto, intentToDomain, intentToWire } from '../mappers/client-mapper.js';
+import { accountToProto, intentToDomain, intentToWire } from '../mappers/client-mapper.js';
 
 export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
   constructor(
@@ -107,7 +108,7 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
       expireTime: timestampFromDate(session.expireTime),
       scopes: session.scopes,
       account: accountToProto(session.account),
-      branding: brandingToProto(session.client),
+      branding: create(BrandingSchema, session.branding),
       redirectUri: session.redirectUri,
       intent: intentToWire(session.intent),
       clientId: session.client.id,

@@ -1,9 +1,11 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { SERVICES } from '../access.js';
 import type { AuditHandler } from './audit-handler.js';
+import type { ApiKeyHandler } from './api-key-handler.js';
 import type { AuthHandler } from './auth-handler.js';
 import type { ClientHandler } from './client-handler.js';
 import type { ConnectionHandler } from './connection-handler.js';
+import type { ProjectHandler } from './project-handler.js';
 import type { ProviderHandler } from './provider-handler.js';
 import type { TokenHandler } from './token-handler.js';
 
@@ -15,6 +17,8 @@ export interface Handlers {
   auth: AuthHandler;
   clients: ClientHandler;
   audit: AuditHandler;
+  projects: ProjectHandler;
+  apiKeys: ApiKeyHandler;
 }
 
 export function connectRoutes(handlers: Handlers) {
@@ -25,5 +29,7 @@ export function connectRoutes(handlers: Handlers) {
     router.service(SERVICES.auth, handlers.auth);
     router.service(SERVICES.clients, handlers.clients);
     router.service(SERVICES.audit, handlers.audit);
+    router.service(SERVICES.projects, handlers.projects);
+    router.service(SERVICES.apiKeys, handlers.apiKeys);
   };
 }

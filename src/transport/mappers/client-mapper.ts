@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { AccountSchema, BrandingSchema, HandoffIntent } from '../../../gen/ts/nexus/v1/auth_pb.js';
+import { AccountSchema, BrandingSchema, HandoffIntent, type Branding } from '../../../gen/ts/nexus/v1/auth_pb.js';
 import { ClientSchema, ClientType, HandoffIpBinding, type Client } from '../../../gen/ts/nexus/v1/client_pb.js';
 import type { ClientInput } from '../../domain/auth/client-validation.js';
 import { InvalidFieldError } from '../../domain/shared/errors.js';
@@ -34,16 +34,17 @@ export function clientInputFromProto(client: Client | undefined): ClientInput {
     type: client.type === ClientType.CONFIDENTIAL ? 'CONFIDENTIAL' : client.type === ClientType.PUBLIC ? 'PUBLIC' : undefined,
     displayName: client.displayName,
     redirectUris: client.redirectUris,
-    branding: {
-      displayName: client.branding?.displayName ?? '',
-      logoUrl: client.branding?.logoUrl ?? '',
-      accentColor: client.branding?.accentColor ?? '',
-    },
+    branding: brandingFromProto(client.branding),
     siweOrigins: client.siweOrigins,
     siweChainIds: chainIds,
     handoffIpBinding:
       client.handoffIpBinding === HandoffIpBinding.RELAXED ? 'RELAXED' : client.handoffIpBinding === HandoffIpBinding.STRICT ? 'STRICT' : undefined,
   };
+}
+
+/** Branding as sent (a client's or a project's): unset fields are empty. */
+export function brandingFromProto(branding: Branding | undefined): { displayName: string; logoUrl: string; accentColor: string } {
+  return { displayName: branding?.displayName ?? '', logoUrl: branding?.logoUrl ?? '', accentColor: branding?.accentColor ?? '' };
 }
 
 /** Branding with the client's display name as the default name. */

@@ -2,10 +2,12 @@ import { create, type DescMethod, type DescService } from '@bufbuild/protobuf';
 import { Code, createContextValues, createRouterTransport, type HandlerContext, type Transport } from '@connectrpc/connect';
 import { describe, expect, it } from 'vitest';
 import { file_nexus_v1_audit } from '../../../gen/ts/nexus/v1/audit_pb.js';
+import { file_nexus_v1_api_key } from '../../../gen/ts/nexus/v1/api_key_pb.js';
 import { file_nexus_v1_auth } from '../../../gen/ts/nexus/v1/auth_pb.js';
 import { file_nexus_v1_client } from '../../../gen/ts/nexus/v1/client_pb.js';
 import { file_nexus_v1_connection } from '../../../gen/ts/nexus/v1/connection_pb.js';
 import { file_nexus_v1_errors } from '../../../gen/ts/nexus/v1/errors_pb.js';
+import { file_nexus_v1_project } from '../../../gen/ts/nexus/v1/project_pb.js';
 import { file_nexus_v1_provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { file_nexus_v1_token } from '../../../gen/ts/nexus/v1/token_pb.js';
 import { UnauthenticatedError } from '../../../src/domain/shared/errors.js';
@@ -29,8 +31,12 @@ const OPEN = new Set([
   'nexus.v1.AuthService/ListScopes',
   'nexus.v1.AuthService/RedeemHandoff',
 ]);
-/** The scope each credentialed RPC needs (admin implies all); `user`: a signed-in user's token. */
-const NEEDS: Record<string, 'admin' | 'connections' | 'tokens' | 'user'> = {
+/**
+ * The scope each credentialed RPC needs (admin implies the project-level ones); `user`: a
+ * signed-in user's token; `operator`: the installation operator (an installation-project key
+ * holding `operator`).
+ */
+const NEEDS: Record<string, 'admin' | 'connections' | 'tokens' | 'user' | 'operator'> = {
   'nexus.v1.ProviderService/CreateProvider': 'admin',
   'nexus.v1.ProviderService/UpdateProvider': 'admin',
   'nexus.v1.ProviderService/DeleteProvider': 'admin',
@@ -53,15 +59,24 @@ const NEEDS: Record<string, 'admin' | 'connections' | 'tokens' | 'user'> = {
   'nexus.v1.ClientService/DeleteClient': 'admin',
   'nexus.v1.AuditService/ListAuditEvents': 'admin',
   'nexus.v1.AuditService/WatchAuditEvents': 'admin',
+  'nexus.v1.ProjectService/CreateProject': 'operator',
+  'nexus.v1.ProjectService/GetProject': 'operator',
+  'nexus.v1.ProjectService/ListProjects': 'operator',
+  'nexus.v1.ProjectService/UpdateProject': 'operator',
+  'nexus.v1.ProjectService/DeleteProject': 'operator',
+  'nexus.v1.ApiKeyService/CreateApiKey': 'admin',
+  'nexus.v1.ApiKeyService/ListApiKeys': 'admin',
+  'nexus.v1.ApiKeyService/RevokeApiKey': 'admin',
+  'nexus.v1.ApiKeyService/RotateApiKey': 'admin',
 };
 
 const published: DescService[] = Object.values(SERVICES);
 const methods: DescMethod[] = published.flatMap((s) => s.methods);
 const procedure = procedureOf;
 
-function principal(keyId: string, scopes: Principal['scopes'] extends ReadonlySet<infer S> ? S[] : never, user = false): Principal {
+function principal(keyId: string, scopes: Principal['scopes'] extends ReadonlySet<infer S> ? S[] : never, user = false, projectId = 'prj_test'): Principal {
   return {
-    projectId: 'prj_test',
+    projectId,
     keyId,
     scopes: new Set(scopes),
     ...(user ? { user: { accountId: 'acc', sessionId: keyId, clientId: 'cli', workspaceId: 'ws', webSession: false } } : {}),
@@ -72,6 +87,9 @@ const KEYS: Record<string, Principal> = {
   connections: principal('connections', ['connections']),
   tokens: principal('tokens', ['tokens']),
   user: principal('user', ['connections', 'tokens'], true),
+  operator: principal('operator', ['operator'], false, 'prj_default'),
+  // `operator` outside the installation project grants nothing beyond it (it is never issued there).
+  strayOperator: principal('strayOperator', ['operator'], false, 'prj_test'),
 };
 
 /** The fake verification: `Bearer <name>` of KEYS; any other credential does not verify. */
@@ -101,7 +119,7 @@ function transport(): Transport {
           const record = (ctx: HandlerContext) => {
             const policy = policyOf(service.typeName, m.name);
             seen = {
-              caller: policy?.kind === 'scope' || policy?.kind === 'user' ? callerOf(ctx).keyId : policy?.kind === 'optional' ? optionalCallerOf(ctx)?.keyId : undefined,
+              caller: policy?.kind === 'scope' || policy?.kind === 'operator' || policy?.kind === 'user' ? callerOf(ctx).keyId : policy?.kind === 'optional' ? optionalCallerOf(ctx)?.keyId : undefined,
               ...(policy ? { recheck: recheckOf(ctx) } : {}),
             };
           };
@@ -129,7 +147,7 @@ function call(t: Transport, m: DescMethod, as?: string) {
 
 describe('the access table', () => {
   it('covers every service of the published proto package', () => {
-    const generated = [file_nexus_v1_audit, file_nexus_v1_auth, file_nexus_v1_client, file_nexus_v1_connection, file_nexus_v1_errors, file_nexus_v1_provider, file_nexus_v1_token]
+    const generated = [file_nexus_v1_api_key, file_nexus_v1_audit, file_nexus_v1_auth, file_nexus_v1_client, file_nexus_v1_connection, file_nexus_v1_errors, file_nexus_v1_project, file_nexus_v1_provider, file_nexus_v1_token]
       .flatMap((f) => f.services)
       .map((s) => s.typeName)
       .sort();
@@ -143,6 +161,7 @@ describe('the access table', () => {
       expect(policy, procedure(m)).toBeDefined();
       const needs = NEEDS[procedure(m)];
       if (needs === 'user') expect(policy).toEqual({ kind: 'user' });
+      else if (needs === 'operator') expect(policy).toEqual({ kind: 'operator' });
       else if (needs) expect(policy).toEqual({ kind: 'scope', scope: needs });
       else expect(OPEN.has(procedure(m)), `${procedure(m)} is open but not listed in OPEN`).toBe(true);
     }
@@ -177,18 +196,21 @@ describe('the access interceptor, over every method of every service', () => {
     }
   });
 
-  it('lets each scope call exactly the methods that need it (admin: all), and hands the handler the caller', async () => {
+  it('lets each scope call exactly the methods that need it (admin: all but the operator\'s), and hands the handler the caller', async () => {
     for (const key of Object.keys(KEYS)) {
       for (const m of methods) {
         seen = {};
         const err = await call(t, m, key);
         const needs = NEEDS[procedure(m)];
         const p = KEYS[key]!;
-        const allowed = !needs || (needs === 'user' ? p.user !== undefined : p.scopes.has(needs) || p.scopes.has('admin'));
+        const isOperator = p.scopes.has('operator') && p.projectId === 'prj_default' && !p.user;
+        const allowed =
+          !needs ||
+          (needs === 'user' ? p.user !== undefined : needs === 'operator' ? isOperator : p.scopes.has(needs) || p.scopes.has('admin') || isOperator);
         if (allowed) {
           expect(err, `${key} -> ${procedure(m)}`).toBeUndefined();
           const policy = policyOf(m.parent.typeName, m.name)!;
-          const expected = policy.kind === 'scope' || policy.kind === 'user' || policy.kind === 'optional' ? key : undefined;
+          const expected = policy.kind === 'scope' || policy.kind === 'operator' || policy.kind === 'user' || policy.kind === 'optional' ? key : undefined;
           expect(seen.caller, `${key} -> ${procedure(m)}`).toBe(expected);
         } else {
           const want = needs === 'user' ? 'Unauthenticated' : 'PermissionDenied';

@@ -53,7 +53,7 @@ describe('ConnectionService routes over fake ports', () => {
     ring = KeyRing.generate('k1');
     published = [];
     revokedAtProvider = [];
-    apiKeys = new ApiKeys(store, clock);
+    apiKeys = new ApiKeys(store, { clock });
     key = (await apiKeys.create(DEFAULT_PROJECT_ID, 'app', ['connections'])).key;
     const providers = new ProviderService(store, ring, false, {} as OutboundPolicy, async () => {});
     const oauth = {
@@ -68,7 +68,7 @@ describe('ConnectionService routes over fake ports', () => {
       providers,
       oauth,
       events,
-      returnUrls: new UrlAllowList(['https://app.example.com/']),
+      returnUrls: async () => new UrlAllowList(['https://app.example.com/']),
       baseUrl: BASE_URL,
       warn: () => {},
       clock,

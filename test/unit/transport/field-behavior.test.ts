@@ -1,8 +1,10 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
+import { file_nexus_v1_api_key } from '../../../gen/ts/nexus/v1/api_key_pb.js';
 import { file_nexus_v1_auth } from '../../../gen/ts/nexus/v1/auth_pb.js';
 import { file_nexus_v1_client } from '../../../gen/ts/nexus/v1/client_pb.js';
 import { file_nexus_v1_connection } from '../../../gen/ts/nexus/v1/connection_pb.js';
+import { file_nexus_v1_project } from '../../../gen/ts/nexus/v1/project_pb.js';
 import { file_nexus_v1_provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { file_nexus_v1_token } from '../../../gen/ts/nexus/v1/token_pb.js';
 import { FieldBehavior, fieldBehaviors } from '../../../src/transport/mappers/field-behavior.js';
@@ -11,7 +13,7 @@ import { FieldBehavior, fieldBehaviors } from '../../../src/transport/mappers/fi
 // TypeScript carries them (the Go and Python code embed the same descriptors).
 // CreateProvider ignoring every OUTPUT_ONLY field is in provider-routes.test.ts.
 
-const FILES = [file_nexus_v1_auth, file_nexus_v1_client, file_nexus_v1_connection, file_nexus_v1_provider, file_nexus_v1_token];
+const FILES = [file_nexus_v1_api_key, file_nexus_v1_auth, file_nexus_v1_client, file_nexus_v1_connection, file_nexus_v1_project, file_nexus_v1_provider, file_nexus_v1_token];
 const messages: DescMessage[] = FILES.flatMap((f) =>
   f.messages.flatMap(function all(m): DescMessage[] {
     return [m, ...m.nestedMessages.flatMap(all)];
@@ -27,9 +29,10 @@ const behaviourOf = (message: string, field: string) => {
 describe('google.api.field_behavior', () => {
   it('marks the server-assigned fields of every resource OUTPUT_ONLY', () => {
     const resources = messages.filter((m) => m.fields.some((f) => f.name === 'create_time'));
-    expect(resources.map((m) => m.name).sort()).toEqual(['Client', 'Connection', 'Provider']);
+    expect(resources.map((m) => m.name).sort()).toEqual(['ApiKey', 'Client', 'Connection', 'Project', 'Provider']);
     for (const m of resources) {
-      for (const name of ['id', 'create_time', 'update_time']) {
+      // An API key never changes (rotation makes a new one): it has no update_time.
+      for (const name of ['id', 'create_time', 'update_time'].filter((n) => m.fields.some((f) => f.name === n))) {
         expect(behaviourOf(m.name, name), `${m.name}.${name}`).toEqual([FieldBehavior.OUTPUT_ONLY]);
       }
     }
@@ -51,6 +54,7 @@ describe('google.api.field_behavior', () => {
     expect(behaviourOf('Provider', 'name')).toEqual([FieldBehavior.IMMUTABLE]);
     expect(behaviourOf('Provider', 'auth_type')).toEqual([FieldBehavior.IMMUTABLE]);
     expect(behaviourOf('Client', 'type')).toEqual([FieldBehavior.IMMUTABLE]);
+    expect(behaviourOf('Project', 'name')).toEqual([FieldBehavior.IMMUTABLE]);
   });
 
   it('marks the resource key of every request that names one REQUIRED', () => {

@@ -248,6 +248,30 @@ const (
 	// missing subject. Sent with FAILED_PRECONDITION; today the OAuth callback
 	// fails the connection with status_reason "invalid_id_token" instead.
 	ErrorReason_ERROR_REASON_PROVIDER_IDENTITY_INVALID ErrorReason = 261
+	// No project has this id (ProjectService), or the caller may not see it.
+	ErrorReason_ERROR_REASON_PROJECT_NOT_FOUND ErrorReason = 210
+	// A project with this name already exists (CreateProject).
+	ErrorReason_ERROR_REASON_PROJECT_ALREADY_EXISTS ErrorReason = 211
+	// DeleteProject without force while the project still has connections
+	// (any not REVOKED). Sent with FAILED_PRECONDITION; pass force to revoke
+	// them at their providers first.
+	ErrorReason_ERROR_REASON_PROJECT_HAS_CONNECTIONS ErrorReason = 212
+	// The installation project (prj_default) cannot be deleted: it holds the
+	// operator's keys. Sent with FAILED_PRECONDITION.
+	ErrorReason_ERROR_REASON_PROJECT_PROTECTED ErrorReason = 213
+	// No API key has this id in the project (ApiKeyService).
+	ErrorReason_ERROR_REASON_API_KEY_NOT_FOUND ErrorReason = 214
+	// RotateApiKey on a key that is revoked or expired. Sent with
+	// FAILED_PRECONDITION: create a new key instead.
+	ErrorReason_ERROR_REASON_API_KEY_NOT_ACTIVE ErrorReason = 215
+	// The call needs the installation operator (an API key of the
+	// installation project with the `operator` scope): every ProjectService
+	// RPC, another project's keys, granting `operator`. Sent with
+	// PERMISSION_DENIED.
+	ErrorReason_ERROR_REASON_OPERATOR_REQUIRED ErrorReason = 216
+	// The presented API key expired (its expiry, or the end of its rotation
+	// overlap). Sent with UNAUTHENTICATED; the key never works again.
+	ErrorReason_ERROR_REASON_API_KEY_EXPIRED ErrorReason = 217
 )
 
 // Enum value maps for ErrorReason.
@@ -321,6 +345,14 @@ var (
 		203: "ERROR_REASON_AUDIT_CURSOR_AHEAD",
 		260: "ERROR_REASON_PROVIDER_REJECTED",
 		261: "ERROR_REASON_PROVIDER_IDENTITY_INVALID",
+		210: "ERROR_REASON_PROJECT_NOT_FOUND",
+		211: "ERROR_REASON_PROJECT_ALREADY_EXISTS",
+		212: "ERROR_REASON_PROJECT_HAS_CONNECTIONS",
+		213: "ERROR_REASON_PROJECT_PROTECTED",
+		214: "ERROR_REASON_API_KEY_NOT_FOUND",
+		215: "ERROR_REASON_API_KEY_NOT_ACTIVE",
+		216: "ERROR_REASON_OPERATOR_REQUIRED",
+		217: "ERROR_REASON_API_KEY_EXPIRED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                  0,
@@ -391,6 +423,14 @@ var (
 		"ERROR_REASON_AUDIT_CURSOR_AHEAD":           203,
 		"ERROR_REASON_PROVIDER_REJECTED":            260,
 		"ERROR_REASON_PROVIDER_IDENTITY_INVALID":    261,
+		"ERROR_REASON_PROJECT_NOT_FOUND":            210,
+		"ERROR_REASON_PROJECT_ALREADY_EXISTS":       211,
+		"ERROR_REASON_PROJECT_HAS_CONNECTIONS":      212,
+		"ERROR_REASON_PROJECT_PROTECTED":            213,
+		"ERROR_REASON_API_KEY_NOT_FOUND":            214,
+		"ERROR_REASON_API_KEY_NOT_ACTIVE":           215,
+		"ERROR_REASON_OPERATOR_REQUIRED":            216,
+		"ERROR_REASON_API_KEY_EXPIRED":              217,
 	}
 )
 
@@ -425,7 +465,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\x99\x14\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xcb\x16\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -495,7 +535,15 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	" ERROR_REASON_AUDIT_CURSOR_PRUNED\x10\xca\x01\x12$\n" +
 	"\x1fERROR_REASON_AUDIT_CURSOR_AHEAD\x10\xcb\x01\x12#\n" +
 	"\x1eERROR_REASON_PROVIDER_REJECTED\x10\x84\x02\x12+\n" +
-	"&ERROR_REASON_PROVIDER_IDENTITY_INVALID\x10\x85\x02B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"&ERROR_REASON_PROVIDER_IDENTITY_INVALID\x10\x85\x02\x12#\n" +
+	"\x1eERROR_REASON_PROJECT_NOT_FOUND\x10\xd2\x01\x12(\n" +
+	"#ERROR_REASON_PROJECT_ALREADY_EXISTS\x10\xd3\x01\x12)\n" +
+	"$ERROR_REASON_PROJECT_HAS_CONNECTIONS\x10\xd4\x01\x12#\n" +
+	"\x1eERROR_REASON_PROJECT_PROTECTED\x10\xd5\x01\x12#\n" +
+	"\x1eERROR_REASON_API_KEY_NOT_FOUND\x10\xd6\x01\x12$\n" +
+	"\x1fERROR_REASON_API_KEY_NOT_ACTIVE\x10\xd7\x01\x12#\n" +
+	"\x1eERROR_REASON_OPERATOR_REQUIRED\x10\xd8\x01\x12!\n" +
+	"\x1cERROR_REASON_API_KEY_EXPIRED\x10\xd9\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_errors_proto_rawDescOnce sync.Once
