@@ -74,11 +74,15 @@ export class ApiKeys {
   private readonly lastUseWritten = new Map<string, number>();
   private readonly clock: Clock;
 
+  private readonly options: ApiKeysOptions;
+
+  /** `options` may be a bare Clock (the system clock when unset). */
   constructor(
     private readonly store: Persistence,
-    private readonly options: ApiKeysOptions = {},
+    options: ApiKeysOptions | Clock = {},
   ) {
-    this.clock = options.clock ?? systemClock;
+    this.options = typeof options === 'function' ? { clock: options } : options;
+    this.clock = this.options.clock ?? systemClock;
   }
 
   private now(): Date {
