@@ -67,6 +67,8 @@ export interface AppOptions extends CoreOptions {
   serveApi?: boolean;
   /** A server already bound to the port (`nexus start` binds it before migrations); the app serves on it. */
   listener?: DualProtocolServer;
+  /** false: RPCs are not audited. Only the audit benchmark's reference server (bench/audit.bench.ts) sets it. */
+  auditRpcs?: boolean;
   /** The call quotas' clock, monotonic milliseconds (tests move it instead of sleeping). */
   quotaClock?: () => number;
 }
@@ -153,6 +155,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       extraServices: options.extraServices,
       metrics,
       audit: core.audit,
+      auditRpcs: options.auditRpcs ?? true,
       metricsToken: config.metricsToken,
       signingKeys: core.signingKeys,
       clientIps: new ClientIpResolver(config.trustedProxies ?? defaultOf('NEXUS_TRUSTED_PROXIES')),

@@ -70,6 +70,8 @@ export interface ServerDeps {
   metrics: Metrics;
   /** The audit log: every call of the published API is recorded (src/transport/audit-interceptor.ts). */
   audit: AuditRecorder;
+  /** false: no audit interceptor (the audit benchmark's reference only). */
+  auditRpcs?: boolean;
   /** Bearer token required by GET /metrics; unset leaves it open. */
   metricsToken?: string | undefined;
   /** The built Manage Connections web app; web/dist by default. */
@@ -140,7 +142,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
       admission.interceptor(),
       rateLimits(buckets, verify, deps.quotas),
       // After the rate limiter (it verified the credentials), before access, so refusals are recorded too.
-      auditInterceptor(deps.audit),
+      ...(deps.auditRpcs === false ? [] : [auditInterceptor(deps.audit)]),
       inputValidationInterceptor(),
       accessInterceptor(verify, () => unguarded),
     ],

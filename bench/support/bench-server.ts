@@ -11,5 +11,6 @@ import { serveUntilStopped } from './serve.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const app = await createApp(config, logger, { extraServices: registerEcho });
+// NEXUS_BENCH_AUDIT=off: the audit benchmark's reference server, with RPCs not audited.
+const app = await createApp(config, logger, { extraServices: registerEcho, auditRpcs: process.env.NEXUS_BENCH_AUDIT !== 'off' });
 await serveUntilStopped(app, config);

@@ -1,0 +1,105 @@
+/**
+ * The audit log's cost on GetToken: the same database, two server processes,
+ * one auditing every call (as shipped) and one with RPC auditing off
+ * (NEXUS_BENCH_AUDIT=off, the reference), measured in interleaved windows
+ * (on, off, on, off, ...) over Connect (HTTP/1.1) and gRPC (h2c). Target:
+ * throughput with the audit log on >= 0.9 of off, on both protocols.
+ *
+ *   npm run bench -- audit
+ *
+ * Environment: NEXUS_BENCH_DATABASE_URL (admin URL, default
+ * postgres://nexus:nexus@127.0.0.1:5432/postgres), NEXUS_BENCH_SECONDS (per
+ * window, default 3), NEXUS_BENCH_CONCURRENCY (default 32: modest, the
+ * machine is shared).
+ */
+import os from 'node:os';
+import { createClient, type Transport } from '@connectrpc/connect';
+import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect-node';
+import pg from 'pg';
+import { TokenService } from '../gen/ts/nexus/v1/token_pb.js';
+import { BENCH_ADMIN_KEY, ensureDatabase, seed, type Callable } from './support/dataset.js';
+import { processCpuMs, runLoad, summarize, type Window } from './support/load.js';
+import { startBenchServer, type BenchServer } from './support/server.js';
+
+const CONCURRENCY = Number(process.env.NEXUS_BENCH_CONCURRENCY ?? 32);
+const ROUNDS = 3;
+const WINDOW_MS = Number(process.env.NEXUS_BENCH_SECONDS ?? 3) * 1000;
+const ADMIN_URL = process.env.NEXUS_BENCH_DATABASE_URL ?? 'postgres://nexus:nexus@127.0.0.1:5432/postgres';
+const SIZE = 1_000;
+const auth = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };
+
+type Protocol = 'connect' | 'grpc';
+const PROTOCOLS: Record<Protocol, { label: string; transport: (baseUrl: string) => Transport }> = {
+  connect: { label: 'Connect (HTTP/1.1)', transport: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: '1.1' }) },
+  grpc: { label: 'gRPC (h2c)', transport: (baseUrl) => createGrpcTransport({ baseUrl }) },
+};
+
+function getToken(server: BenchServer, protocol: Protocol, callable: Callable[]) {
+  const tokens = createClient(TokenService, PROTOCOLS[protocol].transport(server.baseUrl));
+  return async (i: number) => {
+    const c = callable[i % callable.length]!;
+    const res = (await tokens.getToken({ connectionId: c.id }, { headers: auth })).credential!;
+    if (res.credentials.case !== 'oauth2' || res.credentials.value.accessToken !== c.accessToken) throw new Error(`wrong credential for ${c.id}`);
+  };
+}
+
+async function window(server: BenchServer, call: (i: number) => Promise<void>): Promise<Window> {
+  const cpu = processCpuMs(server.pid);
+  const w = await runLoad(CONCURRENCY, WINDOW_MS, call);
+  w.serverCpuMs = processCpuMs(server.pid) - cpu;
+  if (w.errors > 0) throw new Error(`${w.errors} calls failed: ${String(w.firstError)}`);
+  return w;
+}
+
+async function auditedReads(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return Number((await c.query(`SELECT count(*) AS n FROM audit_events WHERE action = 'token.read'`)).rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
+console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, node ${process.version}; load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`${CONCURRENCY} callers, ${ROUNDS} rounds of interleaved ${WINDOW_MS / 1000}-second windows (audit on, audit off), ${SIZE.toLocaleString('en')} connections`);
+
+const url = await ensureDatabase(ADMIN_URL, 'nexus_bench_audit');
+const on = await startBenchServer(url);
+let off: BenchServer | undefined;
+const results: { protocol: Protocol; ratio: number }[] = [];
+try {
+  const callable = await seed(url, SIZE - CONCURRENCY, CONCURRENCY);
+  off = await startBenchServer(url, { env: { NEXUS_BENCH_AUDIT: 'off' } });
+  for (const protocol of ['connect', 'grpc'] as Protocol[]) {
+    const calls = { on: getToken(on, protocol, callable), off: getToken(off, protocol, callable) };
+    await runLoad(CONCURRENCY, 1_500, calls.on);
+    await runLoad(CONCURRENCY, 1_500, calls.off);
+    const windows = { on: [] as Window[], off: [] as Window[] };
+    const before = await auditedReads(url);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which goes first, so neither always runs on the warmer machine.
+      const order: ('on' | 'off')[] = round % 2 ? ['off', 'on'] : ['on', 'off'];
+      for (const which of order) windows[which].push(await window(which === 'on' ? on : off, calls[which]));
+    }
+    // Give the last batch its flush interval, then check every audited call was written.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const written = (await auditedReads(url)) - before;
+    const a = summarize(windows.on);
+    const b = summarize(windows.off);
+    const ratio = a.throughput / b.throughput;
+    results.push({ protocol, ratio });
+    console.log(`\n== ${PROTOCOLS[protocol].label}            rpc/s   p50 ms   p99 ms  server CPU us/call`);
+    console.log(`  audit on          ${fmt(a.throughput)} ${fmt(a.p50Ms, 2)} ${fmt(a.p99Ms, 2)} ${fmt(a.serverCpuUsPerCall)}`);
+    console.log(`  audit off         ${fmt(b.throughput)} ${fmt(b.p50Ms, 2)} ${fmt(b.p99Ms, 2)} ${fmt(b.serverCpuUsPerCall)}`);
+    console.log(`  throughput ratio on/off ${ratio.toFixed(3)}; CPU/call ratio ${(a.serverCpuUsPerCall / b.serverCpuUsPerCall).toFixed(3)}`);
+    console.log(`  token.read events written during the windows: ${written} (audited calls: ${a.calls} measured + warm-up excluded)`);
+  }
+} finally {
+  await on.stop();
+  await off?.stop();
+}
+console.log('\n== targets');
+for (const r of results) console.log(`  ${r.ratio >= 0.9 ? 'met   ' : 'MISSED'} ${r.protocol}: GetToken throughput audit on / off ${r.ratio.toFixed(3)} >= 0.9`);
+console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
