@@ -32,6 +32,14 @@ export function actionOf(typeName: string, methodName: string): string {
   return [noun, [verb, ...rest].join('_')].join('.');
 }
 
+const ACTIONS = new Map<string, string>();
+function cachedActionOf(typeName: string, methodName: string): string {
+  const key = `${typeName}/${methodName}`;
+  let action = ACTIONS.get(key);
+  if (action === undefined) ACTIONS.set(key, (action = actionOf(typeName, methodName)));
+  return action;
+}
+
 /** Verbs whose events are written before the call returns; reads are batched (see AuditRecorder). */
 const READ_VERBS = /^(read|list|watch|refresh)(_|$)/;
 
@@ -118,7 +126,7 @@ export function auditInterceptor(audit: AuditRecorder): Interceptor {
     if (!policy || policy.kind === 'public' || policy.kind === 'state' || policy.kind === 'client') return next(req);
     audit.admit();
     const noun = NOUNS.get(req.service.typeName)!;
-    const action = actionOf(req.service.typeName, req.method.name);
+    const action = cachedActionOf(req.service.typeName, req.method.name);
     const base = {
       action,
       clientIp: req.contextValues.get(clientIpKey) || undefined,
