@@ -13,7 +13,15 @@ import { FieldBehavior, fieldBehaviors } from '../../../src/transport/mappers/fi
 // TypeScript carries them (the Go and Python code embed the same descriptors).
 // CreateProvider ignoring every OUTPUT_ONLY field is in provider-routes.test.ts.
 
-const FILES = [file_nexus_v1_api_key, file_nexus_v1_auth, file_nexus_v1_client, file_nexus_v1_connection, file_nexus_v1_project, file_nexus_v1_provider, file_nexus_v1_token];
+const FILES = [
+  file_nexus_v1_api_key,
+  file_nexus_v1_auth,
+  file_nexus_v1_client,
+  file_nexus_v1_connection,
+  file_nexus_v1_project,
+  file_nexus_v1_provider,
+  file_nexus_v1_token,
+];
 const messages: DescMessage[] = FILES.flatMap((f) =>
   f.messages.flatMap(function all(m): DescMessage[] {
     return [m, ...m.nestedMessages.flatMap(all)];
