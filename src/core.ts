@@ -101,6 +101,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       flushMs: auditConfig.flushMs,
       maxBuffered: auditConfig.maxBuffered,
       warn: (message, context) => logger.warn(context, message),
+      ...(clock ? { clock } : {}),
     });
     const apiKeys = new ApiKeys(store, {
       clock,

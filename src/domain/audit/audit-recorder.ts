@@ -1,4 +1,5 @@
 import type { AuditEventRow } from '../model/audit-event.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { AuditEventsPort } from '../ports/persistence.js';
 import { AuditBacklogFullError } from '../shared/errors.js';
 import { chain, toUnchained, type UnchainedEvent } from './chain.js';
@@ -11,7 +12,8 @@ export interface AuditRecorderOptions {
   maxBuffered: number;
   /** A batch this large is written at once, without waiting for the timer. */
   batchSize?: number;
-  clock?: () => Date;
+  /** Dates the events; the system clock when unset. */
+  clock?: Clock;
   warn?: (message: string, context: object) => void;
 }
 
@@ -39,7 +41,7 @@ export class AuditRecorder implements AuditLog {
   private flushing: Promise<void> | undefined;
   private closed = false;
   private readonly batchSize: number;
-  private readonly clock: () => Date;
+  private readonly clock: Clock;
   private readonly listeners: ((rows: AuditEventRow[]) => void)[] = [];
 
   constructor(
@@ -47,17 +49,17 @@ export class AuditRecorder implements AuditLog {
     private readonly options: AuditRecorderOptions,
   ) {
     this.batchSize = options.batchSize ?? 500;
-    this.clock = options.clock ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
   }
 
   record(event: AuditEventInput): void {
-    this.enqueue({ event: toUnchained(event, this.clock()) });
+    this.enqueue({ event: toUnchained(event, new Date(this.clock())) });
   }
 
   /** Queues the event and resolves once it is stored (its batch is written at once). */
   write(event: AuditEventInput): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.enqueue({ event: toUnchained(event, this.clock()), written: resolve });
+      this.enqueue({ event: toUnchained(event, new Date(this.clock())), written: resolve });
       this.flushSoon(0);
     });
   }

@@ -1,4 +1,5 @@
 import type { AuditEventsPort } from '../ports/persistence.js';
+import { systemClock, type Clock } from '../ports/clock.js';
 
 /** How often the worker prunes: retention is counted in days, so hourly is plenty. */
 const PRUNE_EVERY_MS = 3_600_000;
@@ -17,12 +18,12 @@ export class AuditRetention {
     private readonly store: AuditEventsPort,
     private readonly retentionMs: number,
     private readonly warn: (message: string, context: object) => void = () => {},
-    private readonly clock: () => Date = () => new Date(),
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Prunes every project now; returns how many events went. */
   async prune(): Promise<number> {
-    const cutoff = new Date(this.clock().getTime() - this.retentionMs);
+    const cutoff = new Date(this.clock() - this.retentionMs);
     let total = 0;
     for (const head of await this.store.heads()) {
       try {
