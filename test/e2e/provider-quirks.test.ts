@@ -6,6 +6,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import {
   AuthType,
   ClientAuthMethod,
+  Pkce,
   ProviderSchema,
   TokenResponseFormat,
   type OAuth2Settings,
@@ -18,8 +19,9 @@ import { expectConnectError } from '../support/errors.js';
 import { QuirkyAuthServer, quirkyPorts, quirkyResolver, resolveQuirkyHostsToLoopback, type QuirkyOptions } from '../support/quirky-auth-server.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp } from '../support/test-app.js';
 
-type OAuth2Init = Partial<Omit<OAuth2Settings, '$typeName' | 'tokenResponsePaths'>> & {
+type OAuth2Init = Partial<Omit<OAuth2Settings, '$typeName' | 'tokenResponsePaths' | 'userinfoPaths'>> & {
   tokenResponsePaths?: Partial<Omit<TokenResponsePaths, '$typeName'>>;
+  userinfoPaths?: { subject?: string; email?: string };
 };
 
 /** A provider pointing at a quirky server, with the settings under test. */
@@ -271,6 +273,83 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
       'INVALID_FIELD',
     );
     expect(err.rawMessage).not.toContain('evil');
+  });
+
+  it('pkce UNSUPPORTED: no code_challenge on the authorize request and no code_verifier at the token endpoint; S256 is the default', async () => {
+    const as = await start({ clientAuth: 'post', tokenFormat: 'json', pkce: 'refused' });
+    await api.providers.createProvider({ provider: quirkyProvider('no-pkce', as, { pkce: Pkce.UNSUPPORTED }) });
+    await api.providers.createProvider({ provider: quirkyProvider('pkce-default', as) });
+    expect((await api.providers.getProvider({ provider: 'no-pkce' })).provider?.oauth2?.pkce).toBe(Pkce.UNSUPPORTED);
+    expect((await api.providers.getProvider({ provider: 'pkce-default' })).provider?.oauth2?.pkce).toBe(Pkce.S256);
+
+    const { id, status, authUrl } = await connect(as, 'no-pkce', 'ws-pkce');
+    expect(status).toBe('success');
+    expect(authUrl.searchParams.has('code_challenge')).toBe(false);
+    expect(authUrl.searchParams.has('code_challenge_method')).toBe(false);
+    expect(await accessToken(id)).toBe(as.accessTokens.at(-1));
+    expect(as.tokenRequests.map((r) => r.refused)).toEqual([undefined]);
+
+    // The default sends S256, which this server refuses: the setting is what makes the connection work.
+    const created = await api.connections.createConnection({ workspaceId: 'ws-pkce', provider: { case: 'providerName', value: 'pkce-default' }, returnUrl: RETURN_URL });
+    const defaultUrl = new URL(await throughNexus(created.authUrl));
+    expect(defaultUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    await expect(as.consent(created.authUrl)).rejects.toThrow(/code_challenge is not supported/);
+
+    // A public client keeps PKCE: it is all that binds its code.
+    await expectConnectError(
+      api.providers.createProvider({ provider: quirkyProvider('public-no-pkce', as, { pkce: Pkce.UNSUPPORTED, clientAuthMethod: ClientAuthMethod.NONE }) }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
+  });
+
+  it('userinfo_url: who consented is read from a non-OpenID user endpoint (GitHub-like numeric id) with the new access token', async () => {
+    const as = await start({ clientAuth: 'post', tokenFormat: 'json', userinfo: { login: 'octo', id: 583231, email: 'octo@example.com', profile: { uid: 'u-7' } } });
+    await api.providers.createProvider({
+      provider: quirkyProvider('userinfo-quirk', as, { userinfoUrl: `${as.origin}/user`, userinfoPaths: { subject: 'id', email: 'email' } }),
+    });
+    await api.providers.createProvider({
+      provider: quirkyProvider('userinfo-nested', as, { userinfoUrl: `${as.origin}/user`, userinfoPaths: { subject: 'profile.uid' } }),
+    });
+    await api.providers.createProvider({ provider: quirkyProvider('userinfo-missing', as, { userinfoUrl: `${as.origin}/user` }) });
+    await api.providers.createProvider({ provider: quirkyProvider('userinfo-none', as) });
+    const stored = (await api.providers.getProvider({ provider: 'userinfo-quirk' })).provider!.oauth2!;
+    expect([stored.userinfoUrl, stored.userinfoPaths?.subject, stored.userinfoPaths?.email]).toEqual([`${as.origin}/user`, 'id', 'email']);
+
+    const ok = await connect(as, 'userinfo-quirk', 'ws-userinfo');
+    expect(ok.status).toBe('success');
+    const conn = (await api.connections.getConnection({ connectionId: ok.id })).connection!;
+    expect([conn.providerSubject, conn.providerEmail]).toEqual(['583231', 'octo@example.com']);
+    // Read with the access token just issued for this connection.
+    expect(as.userinfoRequests.at(-1)).toBe(`Bearer ${await accessToken(ok.id)}`);
+
+    const nested = await connect(as, 'userinfo-nested', 'ws-userinfo');
+    const nestedConn = (await api.connections.getConnection({ connectionId: nested.id })).connection!;
+    expect([nested.status, nestedConn.providerSubject, nestedConn.providerEmail]).toEqual(['success', 'u-7', 'octo@example.com']);
+
+    // No subject at the (default) path `sub`: the identity cannot be recorded, so the connection fails rather than bind to nothing.
+    const missing = await connect(as, 'userinfo-missing', 'ws-userinfo');
+    expect(missing).toMatchObject({ status: 'error', error: 'invalid_userinfo' });
+    expect((await api.connections.getConnection({ connectionId: missing.id })).connection?.status).toBe(ConnectionStatus.FAILED);
+
+    // Without the setting nothing is read and nothing recorded.
+    const requests = as.userinfoRequests.length;
+    const none = await connect(as, 'userinfo-none', 'ws-userinfo');
+    expect(none.status).toBe('success');
+    expect(as.userinfoRequests.length).toBe(requests);
+    expect((await api.connections.getConnection({ connectionId: none.id })).connection?.providerSubject).toBe('');
+
+    // Paths without a URL, or that are not member names, are refused.
+    await expectConnectError(
+      api.providers.createProvider({ provider: quirkyProvider('userinfo-bad-path', as, { userinfoUrl: `${as.origin}/user`, userinfoPaths: { subject: 'a..b' } }) }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
+    await expectConnectError(
+      api.providers.createProvider({ provider: quirkyProvider('userinfo-no-url', as, { userinfoPaths: { subject: 'id' } }) }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
   });
 
   it('refuses URL templates that reference undeclared fields or put a placeholder where a host belongs', async () => {

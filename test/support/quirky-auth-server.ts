@@ -18,8 +18,13 @@ import { throughNexus } from './consent.js';
  *   flat with token_type "user");
  * - requiredAuthorizeParams / requiredTokenParams: refused without them;
  * - expectedScope: the exact `scope` string the authorize request must carry;
- * - host: the exact Host header every request must carry (tenant subdomains).
- * Codes are single-use and PKCE-bound; refresh tokens rotate.
+ * - host: the exact Host header every request must carry (tenant subdomains);
+ * - pkce: 'required' (the default) or 'refused' (a server that rejects a
+ *   code_challenge on the authorize request and a code_verifier at the token
+ *   endpoint, as some non-PKCE servers do);
+ * - userinfo: a GitHub-like user endpoint (GET /user, Bearer access token)
+ *   answering this JSON for tokens it issued, 401 otherwise.
+ * Codes are single-use and PKCE-bound (unless PKCE is refused); refresh tokens rotate.
  */
 export interface QuirkyOptions {
   clientAuth: 'basic' | 'post';
@@ -29,6 +34,8 @@ export interface QuirkyOptions {
   expectedScope?: string;
   /** Host name (without port) every request must be addressed to. */
   host?: string;
+  pkce?: 'required' | 'refused';
+  userinfo?: Record<string, unknown>;
 }
 
 interface IssuedCode {
@@ -47,6 +54,8 @@ export class QuirkyAuthServer {
   readonly tokenRequests: { grant: string; accept: string; auth: 'basic' | 'post' | 'none'; refused?: string }[] = [];
   readonly authorizeRefusals: string[] = [];
   readonly revoked: string[] = [];
+  /** Authorization headers of the GET /user requests. */
+  readonly userinfoRequests: string[] = [];
   private readonly codes = new Map<string, IssuedCode>();
   private readonly refreshTokens = new Set<string>();
   private port = 0;
@@ -66,6 +75,7 @@ export class QuirkyAuthServer {
     app.get('/oauth/authorize', (req, reply) => server.authorize(req, reply));
     app.post('/oauth/token', (req, reply) => server.token(req, reply));
     app.post('/oauth/revoke', (req, reply) => server.revoke(req, reply));
+    app.get('/user', (req, reply) => server.user(req, reply));
     await app.listen({ port, host: '127.0.0.1' });
     server.port = (app.server.address() as { port: number }).port;
     allowOutbound(`127.0.0.1:${server.port}`);
@@ -111,7 +121,11 @@ export class QuirkyAuthServer {
     if (q.response_type !== 'code') return refuse('response_type must be code');
     if (q.client_id !== this.clientId) return refuse('unknown client_id');
     if (!q.redirect_uri || !q.state) return refuse('redirect_uri and state are required');
-    if (q.code_challenge_method !== 'S256' || !q.code_challenge) return refuse('PKCE S256 is required');
+    if (this.options.pkce === 'refused') {
+      if (q.code_challenge !== undefined || q.code_challenge_method !== undefined) return refuse('code_challenge is not supported');
+    } else if (q.code_challenge_method !== 'S256' || !q.code_challenge) {
+      return refuse('PKCE S256 is required');
+    }
     for (const [k, v] of Object.entries(this.options.requiredAuthorizeParams ?? {})) {
       if (q[k] !== v) return refuse(`${k}=${v} is required`);
     }
@@ -119,7 +133,7 @@ export class QuirkyAuthServer {
       return refuse(`scope must be exactly "${this.options.expectedScope}", got "${q.scope}"`);
     }
     const code = randomBytes(16).toString('hex');
-    this.codes.set(code, { redirectUri: q.redirect_uri, challenge: q.code_challenge, scope: q.scope ?? '' });
+    this.codes.set(code, { redirectUri: q.redirect_uri, challenge: q.code_challenge ?? '', scope: q.scope ?? '' });
     const back = new URL(q.redirect_uri);
     back.searchParams.set('code', code);
     back.searchParams.set('state', q.state);
@@ -146,8 +160,11 @@ export class QuirkyAuthServer {
       const issued = this.codes.get(body.code ?? '');
       this.codes.delete(body.code ?? '');
       if (!issued || issued.redirectUri !== body.redirect_uri) return fail('invalid_grant');
-      const challenge = createHash('sha256').update(body.code_verifier ?? '').digest('base64url');
-      if (challenge !== issued.challenge) return fail('invalid_grant');
+      if (this.options.pkce === 'refused') {
+        if (body.code_verifier !== undefined) return fail('invalid_request');
+      } else if (createHash('sha256').update(body.code_verifier ?? '').digest('base64url') !== issued.challenge) {
+        return fail('invalid_grant');
+      }
       scope = issued.scope;
     } else if (body.grant_type === 'refresh_token') {
       if (!this.refreshTokens.delete(body.refresh_token ?? '')) return fail('invalid_grant');
@@ -179,6 +196,14 @@ export class QuirkyAuthServer {
     if (!this.clientAuthenticated(req, body)) return reply.code(401).send({ error: 'invalid_client' });
     this.revoked.push(body.token ?? '');
     return reply.code(200).send('');
+  }
+
+  private user(req: FastifyRequest, reply: FastifyReply) {
+    const header = req.headers.authorization ?? '';
+    this.userinfoRequests.push(header);
+    const token = header.startsWith('Bearer ') ? header.slice(7) : '';
+    if (!this.options.userinfo || !this.accessTokens.includes(token)) return reply.code(401).send({ message: 'Bad credentials' });
+    return reply.send(this.options.userinfo);
   }
 
   /** Form answers carry their OAuth errors in a 200, as GitHub's do. */

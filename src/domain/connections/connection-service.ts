@@ -280,7 +280,7 @@ export class ConnectionService {
       identity = await this.deps.identities?.of(provider, tokens, connection.fields);
     } catch (err) {
       this.deps.warn('reading who consented failed', { connection_id: connection.id, error: (err as Error).message });
-      return fail(err instanceof IdentityInvalidError ? 'invalid_id_token' : 'temporarily_unavailable');
+      return fail(err instanceof IdentityInvalidError ? err.callbackReason : 'temporarily_unavailable');
     }
 
     const needsFields = provider.postOauthFieldsSchema !== null;

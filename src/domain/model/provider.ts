@@ -22,10 +22,30 @@ export interface OAuth2Config {
   tokenResponsePaths?: TokenResponsePaths;
   /** Declared refresh-token rotation; absent: learned per connection from its refreshes. */
   refreshTokenRotation?: RefreshTokenRotationName;
+  /**
+   * PKCE on the authorize request: S256 (absent: the default) or
+   * 'unsupported' for a server that refuses a code_challenge; then the
+   * authorization code is bound by state alone.
+   */
+  pkce?: PkceName;
+  /**
+   * A userinfo endpoint for a provider that is not OpenID Connect (no
+   * issuer): read with the new access token after the code exchange to
+   * record who consented (provider_subject, provider_email).
+   */
+  userinfoUrl?: string;
+  /** Dot paths of the subject and email in the userinfo JSON; absent: `sub` and `email`. */
+  userinfoPaths?: UserinfoPaths;
 }
 
 export type TokenResponseFormatName = 'json' | 'form';
 export type RefreshTokenRotationName = 'rotates' | 'stable';
+export type PkceName = 'S256' | 'unsupported';
+
+export interface UserinfoPaths {
+  subject?: string;
+  email?: string;
+}
 
 export interface TokenResponsePaths {
   accessToken?: string;

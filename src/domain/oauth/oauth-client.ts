@@ -37,7 +37,7 @@ interface CachedServer {
 
 /**
  * The OAuth 2.0 client side of Nexus, on oauth4webapi: discovery, the
- * authorization URL (PKCE S256 always), code exchange, refresh and RFC 7009
+ * authorization URL (PKCE S256 unless the provider refuses it), code exchange, refresh and RFC 7009
  * revocation. Every failure becomes either OAuthRejectedError (the server
  * said no) or ProviderUnavailableError (it could not answer), so callers can
  * tell a user problem from a transient one; an endpoint the outbound policy
@@ -75,8 +75,10 @@ export class OAuthClient {
     if (p.scopes.length > 0) url.searchParams.set('scope', p.scopes.join(t.scopeSeparator));
     if (t.resource) url.searchParams.set('resource', t.resource);
     url.searchParams.set('state', p.state);
-    url.searchParams.set('code_challenge', p.codeChallenge);
-    url.searchParams.set('code_challenge_method', 'S256');
+    if (!t.noPkce) {
+      url.searchParams.set('code_challenge', p.codeChallenge);
+      url.searchParams.set('code_challenge_method', 'S256');
+    }
     return url.href;
   }
 
@@ -100,6 +102,24 @@ export class OAuthClient {
     return { server: t.server, clientId: t.clientId };
   }
 
+  /**
+   * For an OAUTH2 provider that is not OpenID Connect but declares a
+   * userinfo endpoint: that endpoint (template filled, outbound policy
+   * passed) and where the subject and email are in its JSON (see
+   * provider-identity.ts). Undefined otherwise.
+   */
+  async userinfoTarget(
+    provider: ProviderRow,
+    fields?: ConnectionFields,
+  ): Promise<{ url: string; subjectPath: string; emailPath: string } | undefined> {
+    if (provider.authType !== 'OAUTH2' || !provider.oauth2?.userinfoUrl || provider.oauth2.issuer) return undefined;
+    const t = await this.target(provider, '', fields);
+    const url = t.server.userinfo_endpoint;
+    if (typeof url !== 'string') return undefined;
+    const paths = provider.oauth2.userinfoPaths ?? {};
+    return { url, subjectPath: paths.subject || 'sub', emailPath: paths.email || 'email' };
+  }
+
   /** Exchanges the code from a callback whose state the caller has already verified. */
   async exchangeCode(
     provider: ProviderRow,
@@ -117,7 +137,7 @@ export class OAuthClient {
         clientAuth(t),
         params,
         p.redirectUri,
-        p.codeVerifier,
+        t.noPkce ? oauth.nopkce : p.codeVerifier,
         this.tokenOptions(t),
       );
       return oauth.processAuthorizationCodeResponse(server, client, response);
@@ -268,6 +288,7 @@ export class OAuthClient {
       tokenFetch: tokenResponseAdapter(cfg, this.options.fetch),
       fetch: this.options.fetch,
       issuerUnknown: !cfg.issuer && !cfg.expectedIssuer,
+      ...(cfg.pkce === 'unsupported' ? { noPkce: true } : {}),
     };
   }
 
@@ -300,6 +321,7 @@ export class OAuthClient {
         authorization_endpoint: cfg.authorizationUrl,
         token_endpoint: cfg.tokenUrl,
         revocation_endpoint: cfg.revocationUrl,
+        ...(cfg.userinfoUrl ? { userinfo_endpoint: cfg.userinfoUrl } : {}),
       };
     }
     const discovered = await this.discover(cfg.issuer);
@@ -308,6 +330,7 @@ export class OAuthClient {
       ...(cfg.authorizationUrl ? { authorization_endpoint: cfg.authorizationUrl } : {}),
       ...(cfg.tokenUrl ? { token_endpoint: cfg.tokenUrl } : {}),
       ...(cfg.revocationUrl ? { revocation_endpoint: cfg.revocationUrl } : {}),
+      ...(cfg.userinfoUrl ? { userinfo_endpoint: cfg.userinfoUrl } : {}),
     };
   }
 
@@ -336,7 +359,7 @@ export class OAuthClient {
 function oauth2Of(provider: ProviderRow, fields?: ConnectionFields): OAuth2Config {
   if (provider.authType !== 'OAUTH2' || !provider.oauth2) throw misconfigured('is not an OAUTH2 provider');
   const cfg = { ...provider.oauth2 };
-  for (const key of ['authorizationUrl', 'tokenUrl', 'revocationUrl', 'issuer', 'expectedIssuer'] as const) {
+  for (const key of ['authorizationUrl', 'tokenUrl', 'revocationUrl', 'userinfoUrl', 'issuer', 'expectedIssuer'] as const) {
     const template = cfg[key];
     if (template?.includes('{')) cfg[key] = fillUrlTemplate(`oauth2.${key}`, template, fields);
   }

@@ -28,6 +28,8 @@ export interface OAuthTarget {
    * checked and is ignored rather than compared with an invented value.
    */
   issuerUnknown?: boolean;
+  /** The server refuses PKCE (an OAUTH2 provider's `pkce: unsupported`): no code_challenge, no code_verifier. */
+  noPkce?: boolean;
   /** Called when the token endpoint answers invalid_client (a registered client the server no longer knows). */
   onClientRejected?: () => Promise<void>;
 }

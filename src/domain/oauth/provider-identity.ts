@@ -17,6 +17,14 @@ export interface ProviderIdentity {
 export class IdentityInvalidError extends NexusError {
   readonly kind = 'failed_precondition';
   readonly reason = 'PROVIDER_IDENTITY_INVALID';
+
+  /** The connection's failure reason: the OpenID assertion, or a plain userinfo endpoint's answer. */
+  constructor(
+    message: string,
+    readonly callbackReason: 'invalid_id_token' | 'invalid_userinfo' = 'invalid_id_token',
+  ) {
+    super(message);
+  }
 }
 
 /** The provider's keys or userinfo endpoint could not be reached. */
@@ -55,11 +63,61 @@ export class ProviderIdentities {
 
   async of(provider: ProviderRow, tokens: TokenSet, fields?: ConnectionFields): Promise<ProviderIdentity | undefined> {
     const target = await this.oauthClient.openIdTarget(provider, fields);
-    if (!target) return undefined;
+    if (!target) {
+      const userinfo = await this.oauthClient.userinfoTarget(provider, fields);
+      return userinfo ? this.fromJsonUserinfo(userinfo, tokens.accessToken) : undefined;
+    }
     const { server, clientId } = target;
     if (tokens.idToken) return this.fromIdToken(server, clientId, tokens.idToken);
     if (server.userinfo_endpoint) return this.fromUserinfo(server, clientId, tokens.accessToken);
     return undefined;
+  }
+
+  /**
+   * A provider that is not OpenID Connect but has a user endpoint (GitHub's
+   * https://api.github.com/user): a GET with the new access token, the
+   * answer read as JSON (at most 64 KiB, no redirect followed) and the
+   * subject and email taken at the configured paths. The subject may be a
+   * string or an integer (GitHub's numeric id); the email is recorded as
+   * the service returns it (such services say nothing of verification).
+   */
+  private async fromJsonUserinfo(
+    target: { url: string; subjectPath: string; emailPath: string },
+    accessToken: string,
+  ): Promise<ProviderIdentity> {
+    const fetcher = this.options.fetch ?? fetch;
+    let body: string;
+    try {
+      const response = await fetcher(target.url, {
+        method: 'GET',
+        redirect: 'manual',
+        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json', 'user-agent': 'Nexus' },
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      if (response.status >= 400 && response.status < 500) {
+        await response.body?.cancel();
+        throw new IdentityInvalidError(`the userinfo endpoint refused the token (HTTP ${response.status})`, 'invalid_userinfo');
+      }
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        throw new IdentityUnavailableError(`the userinfo endpoint answered HTTP ${response.status}`);
+      }
+      body = await boundedText(response, USERINFO_MAX_BYTES);
+    } catch (err) {
+      if (err instanceof IdentityInvalidError || err instanceof IdentityUnavailableError) throw err;
+      throw new IdentityUnavailableError('the userinfo endpoint could not be read');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      throw new IdentityInvalidError('the userinfo response is not JSON', 'invalid_userinfo');
+    }
+    const subject = at(json, target.subjectPath);
+    const id = typeof subject === 'number' && Number.isSafeInteger(subject) ? String(subject) : subject;
+    if (!printable(id)) throw new IdentityInvalidError(`the userinfo response has no usable subject at ${target.subjectPath}`, 'invalid_userinfo');
+    const email = at(json, target.emailPath);
+    return printable(email) ? { subject: id, email } : { subject: id };
   }
 
   private async fromIdToken(server: oauth.AuthorizationServer, clientId: string, idToken: string): Promise<ProviderIdentity> {
@@ -126,6 +184,39 @@ function identityOf(claims: JWTPayload): ProviderIdentity {
   if (!printable(subject)) throw new IdentityInvalidError('the assertion has no usable sub claim');
   const email = claims.email;
   return printable(email) && claims.email_verified !== false ? { subject, email } : { subject };
+}
+
+/** The member at a dot path of parsed JSON (own properties of plain objects only). */
+function at(json: unknown, path: string): unknown {
+  let value = json;
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** The body as text, refused past `max` bytes without reading further. */
+async function boundedText(response: Response, max: number): Promise<string> {
+  if (Number(response.headers.get('content-length') ?? 0) > max) {
+    await response.body?.cancel();
+    throw new IdentityInvalidError('the userinfo response is too large', 'invalid_userinfo');
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new IdentityInvalidError('the userinfo response is too large', 'invalid_userinfo');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function printable(value: unknown): value is string {

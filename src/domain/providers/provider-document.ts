@@ -2,6 +2,7 @@ import type {
   AuthTypeName,
   ClientAuthMethodName,
   JsonSchema,
+  PkceName,
   RefreshTokenRotationName,
   TokenResponseFormatName,
 } from '../model/provider.js';
@@ -30,6 +31,7 @@ export function providerInputFromDocument(p: ProviderDocument, where: string, { 
   const aws = object(p.aws_sigv4, `${where}.aws_sigv4`);
   const mcp = object(p.mcp, `${where}.mcp`);
   const paths = object(o?.token_response_paths, `${where}.oauth2.token_response_paths`);
+  const userinfoPaths = object(o?.userinfo_paths, `${where}.oauth2.userinfo_paths`);
   if (nameRequired && !p.name) throw new InvalidFieldError(`${where}.name`, 'is required');
   return {
     name: s(p.name),
@@ -55,6 +57,9 @@ export function providerInputFromDocument(p: ProviderDocument, where: string, { 
           tokenResponseFormat: (s(o.token_response_format).toLowerCase() || undefined) as TokenResponseFormatName | undefined,
           tokenParams: strings(o.token_params, `${where}.oauth2.token_params`),
           refreshTokenRotation: rotation(o.refresh_token_rotation, `${where}.oauth2.refresh_token_rotation`),
+          pkce: pkce(o.pkce, `${where}.oauth2.pkce`),
+          userinfoUrl: s(o.userinfo_url),
+          userinfoPaths: userinfoPaths ? { subject: s(userinfoPaths.subject), email: s(userinfoPaths.email) } : undefined,
           tokenResponsePaths: paths
             ? {
                 accessToken: s(paths.access_token),
@@ -105,6 +110,14 @@ function rotation(v: unknown, where: string): RefreshTokenRotationName | undefin
   throw new InvalidFieldError(where, 'must be "rotates" or "stable"');
 }
 
+function pkce(v: unknown, where: string): PkceName | undefined {
+  const value = s(v);
+  if (value === '') return undefined;
+  if (value.toUpperCase() === 'S256') return 'S256';
+  if (value.toLowerCase() === 'unsupported') return 'unsupported';
+  throw new InvalidFieldError(where, 'must be "S256" or "unsupported"');
+}
+
 function strings(v: unknown, where: string): Record<string, string> {
   const o = object(v, where) ?? {};
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, s(x)]));
@@ -136,6 +149,9 @@ const DOCUMENT_KEYS: KeySpec = {
     token_params: null,
     refresh_token_rotation: 'scalar',
     token_response_paths: { access_token: 'scalar', refresh_token: 'scalar', expires_in: 'scalar', scope: 'scalar' },
+    pkce: 'scalar',
+    userinfo_url: 'scalar',
+    userinfo_paths: { subject: 'scalar', email: 'scalar' },
   },
   credential_schema: null,
   post_oauth_fields_schema: null,
@@ -152,6 +168,7 @@ const DOCUMENT_ENUMS: { path: string; values: string[] }[] = [
   { path: 'oauth2.client_auth_method', values: ['client_secret_basic', 'client_secret_post', 'none'] },
   { path: 'oauth2.token_response_format', values: ['form', 'json'] },
   { path: 'oauth2.refresh_token_rotation', values: ['rotates', 'stable'] },
+  { path: 'oauth2.pkce', values: ['S256', 'unsupported'] },
   { path: 'api_key.location', values: ['header', 'query'] },
 ];
 

@@ -4,9 +4,11 @@ import type {
   AwsSigV4Config,
   ClientAuthMethodName,
   JsonSchema,
+  PkceName,
   RefreshTokenRotationName,
   TokenResponseFormatName,
   TokenResponsePaths,
+  UserinfoPaths,
 } from '../model/provider.js';
 
 /** A provider as written by an admin, already mapped from the wire. */
@@ -57,6 +59,9 @@ export interface OAuth2Input {
   tokenParams?: Record<string, string> | undefined;
   tokenResponsePaths?: TokenResponsePaths | undefined;
   refreshTokenRotation?: RefreshTokenRotationName | undefined;
+  pkce?: PkceName | undefined;
+  userinfoUrl?: string | undefined;
+  userinfoPaths?: UserinfoPaths | undefined;
 }
 
 /** Fields an update mask may name. `oauth2` replaces the whole block; `oauth2.x` one setting. */
@@ -82,6 +87,9 @@ export const UPDATABLE_FIELDS = [
   'oauth2.token_params',
   'oauth2.token_response_paths',
   'oauth2.refresh_token_rotation',
+  'oauth2.pkce',
+  'oauth2.userinfo_url',
+  'oauth2.userinfo_paths',
   'credential_schema',
   'post_oauth_fields_schema',
   'connection_fields_schema',

@@ -193,6 +193,9 @@ function toInput(row: ProviderRow): ProviderInput {
           tokenParams: row.oauth2.tokenParams,
           tokenResponsePaths: row.oauth2.tokenResponsePaths,
           refreshTokenRotation: row.oauth2.refreshTokenRotation,
+          pkce: row.oauth2.pkce,
+          userinfoUrl: row.oauth2.userinfoUrl ?? '',
+          userinfoPaths: row.oauth2.userinfoPaths,
         }
       : undefined,
     credentialSchema: row.credentialSchema ?? undefined,
@@ -235,10 +238,13 @@ const OAUTH2_KEYS: Record<string, keyof NonNullable<ProviderInput['oauth2']>> = 
   'oauth2.token_params': 'tokenParams',
   'oauth2.token_response_paths': 'tokenResponsePaths',
   'oauth2.refresh_token_rotation': 'refreshTokenRotation',
+  'oauth2.pkce': 'pkce',
+  'oauth2.userinfo_url': 'userinfoUrl',
+  'oauth2.userinfo_paths': 'userinfoPaths',
 };
 
 /** What a masked OAuth2 setting becomes when the request leaves it out. */
-const EMPTY_OAUTH2: Record<string, unknown> = { defaultScopes: [], authorizeParams: {}, tokenParams: {}, tokenResponsePaths: {} };
+const EMPTY_OAUTH2: Record<string, unknown> = { defaultScopes: [], authorizeParams: {}, tokenParams: {}, tokenResponsePaths: {}, userinfoPaths: {} };
 
 /** An empty mask replaces every mutable field (name and auth type stay). */
 function applyMask(current: ProviderInput, input: ProviderInput, mask: UpdatableField[]): ProviderInput {

@@ -155,6 +155,7 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema
     ['authorization_url', o.authorizationUrl],
     ['token_url', o.tokenUrl],
     ['revocation_url', o.revocationUrl],
+    ['userinfo_url', o.userinfoUrl],
     ['issuer', o.issuer],
     ['expected_issuer', o.expectedIssuer],
   ] as const) {
@@ -190,7 +191,20 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema
       throw new InvalidFieldError(`provider.oauth2.token_response_paths.${k}`, 'must be dot-separated member names, e.g. "authed_user.access_token"');
     }
   }
+  const userinfoPaths = Object.fromEntries(Object.entries(o.userinfoPaths ?? {}).filter(([, v]) => v));
+  for (const [k, v] of Object.entries(userinfoPaths)) {
+    if (!TOKEN_PATH.test(v)) {
+      throw new InvalidFieldError(`provider.oauth2.userinfo_paths.${k}`, 'must be dot-separated member names, e.g. "data.id"');
+    }
+  }
+  if (Object.keys(userinfoPaths).length > 0 && !o.userinfoUrl) {
+    throw new InvalidFieldError('provider.oauth2.userinfo_paths', 'needs userinfo_url');
+  }
   const method = o.clientAuthMethod ?? 'client_secret_basic';
+  // Without a client secret the code is bound to the client by PKCE alone: a public client must keep it.
+  if (o.pkce === 'unsupported' && method === 'none') {
+    throw new InvalidFieldError('provider.oauth2.pkce', 'cannot be unsupported for a public client (client_auth_method none): PKCE is what binds its code');
+  }
   return {
     clientId: o.clientId,
     ...(o.authorizationUrl ? { authorizationUrl: o.authorizationUrl } : {}),
@@ -206,6 +220,10 @@ function validateOAuth2(o: OAuth2Input, allowInsecureUrls: boolean, fieldsSchema
     tokenParams,
     tokenResponsePaths: paths,
     ...(o.refreshTokenRotation ? { refreshTokenRotation: o.refreshTokenRotation } : {}),
+    // S256 is the default and is stored as absent, like every row written before the setting existed.
+    ...(o.pkce === 'unsupported' ? { pkce: 'unsupported' as const } : {}),
+    ...(o.userinfoUrl ? { userinfoUrl: o.userinfoUrl } : {}),
+    ...(Object.keys(userinfoPaths).length > 0 ? { userinfoPaths } : {}),
   };
 }
 

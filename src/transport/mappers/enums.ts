@@ -1,7 +1,7 @@
 import { ConnectionStatus } from '../../../gen/ts/nexus/v1/connection_pb.js';
-import { ApiKeyLocation, AuthType, ClientAuthMethod, RefreshTokenRotation, TokenResponseFormat } from '../../../gen/ts/nexus/v1/provider_pb.js';
+import { ApiKeyLocation, AuthType, ClientAuthMethod, Pkce, RefreshTokenRotation, TokenResponseFormat } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import type { ConnectionStatusName } from '../../domain/model/connection.js';
-import type { AuthTypeName, ClientAuthMethodName, RefreshTokenRotationName, TokenResponseFormatName } from '../../domain/model/provider.js';
+import type { AuthTypeName, ClientAuthMethodName, PkceName, RefreshTokenRotationName, TokenResponseFormatName } from '../../domain/model/provider.js';
 
 /**
  * Domain names -> wire enums (and connection statuses both ways). Provider enums come into
@@ -43,3 +43,5 @@ export const rotationToWire = (v: RefreshTokenRotationName | undefined): Refresh
 
 export const tokenFormatToWire = (v: TokenResponseFormatName | undefined): TokenResponseFormat =>
   v === 'form' ? TokenResponseFormat.FORM : TokenResponseFormat.JSON;
+
+export const pkceToWire = (v: PkceName | undefined): Pkce => (v === 'unsupported' ? Pkce.UNSUPPORTED : Pkce.S256);

@@ -11,6 +11,7 @@ import {
   authTypeToWire,
   clientAuthToWire,
   rotationToWire,
+  pkceToWire,
   tokenFormatToWire,
 } from './enums.js';
 import { isOutputOnly } from './field-behavior.js';
@@ -46,6 +47,9 @@ export function providerToProto(row: ProviderRow, registeredClientId = ''): Prov
           refreshTokenRotation: rotationToWire(row.oauth2.refreshTokenRotation),
           tokenParams: row.oauth2.tokenParams ?? {},
           tokenResponsePaths: row.oauth2.tokenResponsePaths ?? {},
+          pkce: pkceToWire(row.oauth2.pkce),
+          userinfoUrl: row.oauth2.userinfoUrl ?? '',
+          userinfoPaths: row.oauth2.userinfoPaths ?? {},
         }
       : undefined,
     credentialSchema: (row.credentialSchema ?? undefined) as Provider['credentialSchema'],

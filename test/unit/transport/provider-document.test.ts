@@ -39,6 +39,9 @@ const OAUTH2_SETTINGS = {
   token_response_format: 'form',
   token_params: { audience: 'https://api.acme.example.com' },
   refresh_token_rotation: 'rotates',
+  pkce: 'unsupported',
+  userinfo_url: 'https://api.acme.example.com/user',
+  userinfo_paths: { subject: 'id', email: 'profile.email' },
   token_response_paths: {
     access_token: 'authed_user.access_token',
     refresh_token: 'authed_user.refresh_token',
@@ -130,6 +133,9 @@ const OAUTH2_KEYS = {
   tokenParams: 'token_params',
   tokenResponsePaths: 'token_response_paths',
   refreshTokenRotation: 'refresh_token_rotation',
+  pkce: 'pkce',
+  userinfoUrl: 'userinfo_url',
+  userinfoPaths: 'userinfo_paths',
 } satisfies Record<keyof OAuth2Config, string>;
 const MCP_KEYS = { serverUrl: 'server_url', clientId: 'client_id', defaultScopes: 'default_scopes' } satisfies Record<keyof McpConfig, string>;
 

@@ -269,6 +269,64 @@ func (RefreshTokenRotation) EnumDescriptor() ([]byte, []int) {
 	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{3}
 }
 
+// Pkce says whether Nexus sends a PKCE (RFC 7636) code challenge on the
+// authorize request of an OAUTH2 provider.
+type Pkce int32
+
+const (
+	// S256, the default.
+	Pkce_PKCE_UNSPECIFIED Pkce = 0
+	// A S256 code challenge on every authorize request, its verifier with the
+	// code exchange.
+	Pkce_PKCE_S256 Pkce = 1
+	// No code challenge and no code verifier, for a server that refuses them.
+	// The code is then bound to the client by its secret and to the flow by
+	// `state` alone, so this is refused for a public client
+	// (client_auth_method NONE) with ERROR_REASON_INVALID_FIELD.
+	Pkce_PKCE_UNSUPPORTED Pkce = 2
+)
+
+// Enum value maps for Pkce.
+var (
+	Pkce_name = map[int32]string{
+		0: "PKCE_UNSPECIFIED",
+		1: "PKCE_S256",
+		2: "PKCE_UNSUPPORTED",
+	}
+	Pkce_value = map[string]int32{
+		"PKCE_UNSPECIFIED": 0,
+		"PKCE_S256":        1,
+		"PKCE_UNSUPPORTED": 2,
+	}
+)
+
+func (x Pkce) Enum() *Pkce {
+	p := new(Pkce)
+	*p = x
+	return p
+}
+
+func (x Pkce) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Pkce) Descriptor() protoreflect.EnumDescriptor {
+	return file_nexus_v1_provider_proto_enumTypes[4].Descriptor()
+}
+
+func (Pkce) Type() protoreflect.EnumType {
+	return &file_nexus_v1_provider_proto_enumTypes[4]
+}
+
+func (x Pkce) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Pkce.Descriptor instead.
+func (Pkce) EnumDescriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{4}
+}
+
 // ApiKeyLocation is where an API key travels in a request.
 type ApiKeyLocation int32
 
@@ -306,11 +364,11 @@ func (x ApiKeyLocation) String() string {
 }
 
 func (ApiKeyLocation) Descriptor() protoreflect.EnumDescriptor {
-	return file_nexus_v1_provider_proto_enumTypes[4].Descriptor()
+	return file_nexus_v1_provider_proto_enumTypes[5].Descriptor()
 }
 
 func (ApiKeyLocation) Type() protoreflect.EnumType {
-	return &file_nexus_v1_provider_proto_enumTypes[4]
+	return &file_nexus_v1_provider_proto_enumTypes[5]
 }
 
 func (x ApiKeyLocation) Number() protoreflect.EnumNumber {
@@ -319,7 +377,64 @@ func (x ApiKeyLocation) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApiKeyLocation.Descriptor instead.
 func (ApiKeyLocation) EnumDescriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{4}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{5}
+}
+
+// UserinfoPaths locates who consented in a userinfo endpoint's JSON answer,
+// as dot-separated member names (for example "id" for GitHub, "data.id"
+// for a nested answer). An empty path means the OpenID member name.
+type UserinfoPaths struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Path of the stable user id: a string or an integer. Default "sub".
+	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Path of the email address. Default "email".
+	Email         string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserinfoPaths) Reset() {
+	*x = UserinfoPaths{}
+	mi := &file_nexus_v1_provider_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserinfoPaths) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserinfoPaths) ProtoMessage() {}
+
+func (x *UserinfoPaths) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_provider_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserinfoPaths.ProtoReflect.Descriptor instead.
+func (*UserinfoPaths) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *UserinfoPaths) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *UserinfoPaths) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
 }
 
 // TokenResponsePaths locates tokens a provider nests inside its token
@@ -342,7 +457,7 @@ type TokenResponsePaths struct {
 
 func (x *TokenResponsePaths) Reset() {
 	*x = TokenResponsePaths{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[0]
+	mi := &file_nexus_v1_provider_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +469,7 @@ func (x *TokenResponsePaths) String() string {
 func (*TokenResponsePaths) ProtoMessage() {}
 
 func (x *TokenResponsePaths) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[0]
+	mi := &file_nexus_v1_provider_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +482,7 @@ func (x *TokenResponsePaths) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenResponsePaths.ProtoReflect.Descriptor instead.
 func (*TokenResponsePaths) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{0}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *TokenResponsePaths) GetAccessToken() string {
@@ -398,11 +513,12 @@ func (x *TokenResponsePaths) GetScope() string {
 	return ""
 }
 
-// OAuth2Settings configures an OAUTH2 provider. PKCE S256 is always used.
+// OAuth2Settings configures an OAUTH2 provider. PKCE S256 is used unless
+// `pkce` says the server refuses it.
 //
-// Field numbers: 1-11 the authorization code flow; 12-19 free; 20+ token
-// endpoint quirks (encoding, extra parameters, nested paths, rotation,
-// issuer).
+// Field numbers: 1-11 the authorization code flow; 12-14 PKCE and who
+// consented (userinfo); 15-19 free; 20+ token endpoint quirks (encoding,
+// extra parameters, nested paths, rotation, issuer).
 type OAuth2Settings struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The client id registered at the provider.
@@ -434,6 +550,23 @@ type OAuth2Settings struct {
 	// How Nexus authenticates at the token endpoint, for the code exchange,
 	// refresh and revocation alike.
 	ClientAuthMethod ClientAuthMethod `protobuf:"varint,11,opt,name=client_auth_method,json=clientAuthMethod,proto3,enum=nexus.v1.ClientAuthMethod" json:"client_auth_method,omitempty"`
+	// Whether the authorize request carries a PKCE code challenge. Returned as
+	// PKCE_S256 when unspecified.
+	Pkce Pkce `protobuf:"varint,12,opt,name=pkce,proto3,enum=nexus.v1.Pkce" json:"pkce,omitempty"`
+	// A userinfo endpoint for a provider that is not OpenID Connect (GitHub's
+	// https://api.github.com/user): after the code exchange Nexus GETs it with
+	// the new access token (answer at most 64 KiB, JSON) and records the
+	// subject and email at `userinfo_paths` as the connection's
+	// provider_subject and provider_email. An answer the endpoint refuses
+	// (4xx), that is not JSON, or that has no usable subject fails the
+	// connection with reason "invalid_userinfo"; an unreachable endpoint with
+	// "temporarily_unavailable". Same URL rules as the other endpoints
+	// (https, outbound policy, `{field}` placeholders). With `issuer`, it
+	// replaces the discovered userinfo endpoint, read as OpenID userinfo.
+	UserinfoUrl string `protobuf:"bytes,13,opt,name=userinfo_url,json=userinfoUrl,proto3" json:"userinfo_url,omitempty"`
+	// Where the subject and email are in the userinfo JSON. Needs
+	// userinfo_url.
+	UserinfoPaths *UserinfoPaths `protobuf:"bytes,14,opt,name=userinfo_paths,json=userinfoPaths,proto3" json:"userinfo_paths,omitempty"`
 	// How the token endpoint encodes its answer.
 	TokenResponseFormat TokenResponseFormat `protobuf:"varint,20,opt,name=token_response_format,json=tokenResponseFormat,proto3,enum=nexus.v1.TokenResponseFormat" json:"token_response_format,omitempty"`
 	// Extra parameters sent to the token endpoint with the code exchange and
@@ -459,7 +592,7 @@ type OAuth2Settings struct {
 
 func (x *OAuth2Settings) Reset() {
 	*x = OAuth2Settings{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[1]
+	mi := &file_nexus_v1_provider_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +604,7 @@ func (x *OAuth2Settings) String() string {
 func (*OAuth2Settings) ProtoMessage() {}
 
 func (x *OAuth2Settings) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[1]
+	mi := &file_nexus_v1_provider_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +617,7 @@ func (x *OAuth2Settings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OAuth2Settings.ProtoReflect.Descriptor instead.
 func (*OAuth2Settings) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{1}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *OAuth2Settings) GetClientId() string {
@@ -564,6 +697,27 @@ func (x *OAuth2Settings) GetClientAuthMethod() ClientAuthMethod {
 	return ClientAuthMethod_CLIENT_AUTH_METHOD_UNSPECIFIED
 }
 
+func (x *OAuth2Settings) GetPkce() Pkce {
+	if x != nil {
+		return x.Pkce
+	}
+	return Pkce_PKCE_UNSPECIFIED
+}
+
+func (x *OAuth2Settings) GetUserinfoUrl() string {
+	if x != nil {
+		return x.UserinfoUrl
+	}
+	return ""
+}
+
+func (x *OAuth2Settings) GetUserinfoPaths() *UserinfoPaths {
+	if x != nil {
+		return x.UserinfoPaths
+	}
+	return nil
+}
+
 func (x *OAuth2Settings) GetTokenResponseFormat() TokenResponseFormat {
 	if x != nil {
 		return x.TokenResponseFormat
@@ -617,7 +771,7 @@ type ApiKeySettings struct {
 
 func (x *ApiKeySettings) Reset() {
 	*x = ApiKeySettings{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[2]
+	mi := &file_nexus_v1_provider_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +783,7 @@ func (x *ApiKeySettings) String() string {
 func (*ApiKeySettings) ProtoMessage() {}
 
 func (x *ApiKeySettings) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[2]
+	mi := &file_nexus_v1_provider_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +796,7 @@ func (x *ApiKeySettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKeySettings.ProtoReflect.Descriptor instead.
 func (*ApiKeySettings) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{2}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ApiKeySettings) GetLocation() ApiKeyLocation {
@@ -686,7 +840,7 @@ type AwsSigV4Settings struct {
 
 func (x *AwsSigV4Settings) Reset() {
 	*x = AwsSigV4Settings{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[3]
+	mi := &file_nexus_v1_provider_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -698,7 +852,7 @@ func (x *AwsSigV4Settings) String() string {
 func (*AwsSigV4Settings) ProtoMessage() {}
 
 func (x *AwsSigV4Settings) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[3]
+	mi := &file_nexus_v1_provider_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -711,7 +865,7 @@ func (x *AwsSigV4Settings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AwsSigV4Settings.ProtoReflect.Descriptor instead.
 func (*AwsSigV4Settings) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{3}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AwsSigV4Settings) GetService() string {
@@ -760,7 +914,7 @@ type McpSettings struct {
 
 func (x *McpSettings) Reset() {
 	*x = McpSettings{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[4]
+	mi := &file_nexus_v1_provider_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +926,7 @@ func (x *McpSettings) String() string {
 func (*McpSettings) ProtoMessage() {}
 
 func (x *McpSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[4]
+	mi := &file_nexus_v1_provider_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +939,7 @@ func (x *McpSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use McpSettings.ProtoReflect.Descriptor instead.
 func (*McpSettings) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{4}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *McpSettings) GetServerUrl() string {
@@ -896,7 +1050,7 @@ type Provider struct {
 
 func (x *Provider) Reset() {
 	*x = Provider{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[5]
+	mi := &file_nexus_v1_provider_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -908,7 +1062,7 @@ func (x *Provider) String() string {
 func (*Provider) ProtoMessage() {}
 
 func (x *Provider) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[5]
+	mi := &file_nexus_v1_provider_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -921,7 +1075,7 @@ func (x *Provider) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Provider.ProtoReflect.Descriptor instead.
 func (*Provider) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{5}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Provider) GetId() string {
@@ -1074,7 +1228,7 @@ type CatalogProvider struct {
 
 func (x *CatalogProvider) Reset() {
 	*x = CatalogProvider{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[6]
+	mi := &file_nexus_v1_provider_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1240,7 @@ func (x *CatalogProvider) String() string {
 func (*CatalogProvider) ProtoMessage() {}
 
 func (x *CatalogProvider) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[6]
+	mi := &file_nexus_v1_provider_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1253,7 @@ func (x *CatalogProvider) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatalogProvider.ProtoReflect.Descriptor instead.
 func (*CatalogProvider) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{6}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CatalogProvider) GetName() string {
@@ -1138,7 +1292,7 @@ type ListCatalogProvidersRequest struct {
 
 func (x *ListCatalogProvidersRequest) Reset() {
 	*x = ListCatalogProvidersRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[7]
+	mi := &file_nexus_v1_provider_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1150,7 +1304,7 @@ func (x *ListCatalogProvidersRequest) String() string {
 func (*ListCatalogProvidersRequest) ProtoMessage() {}
 
 func (x *ListCatalogProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[7]
+	mi := &file_nexus_v1_provider_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1163,7 +1317,7 @@ func (x *ListCatalogProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCatalogProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListCatalogProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{7}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListCatalogProvidersRequest) GetPageSize() int32 {
@@ -1200,7 +1354,7 @@ type ListCatalogProvidersResponse struct {
 
 func (x *ListCatalogProvidersResponse) Reset() {
 	*x = ListCatalogProvidersResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[8]
+	mi := &file_nexus_v1_provider_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1366,7 @@ func (x *ListCatalogProvidersResponse) String() string {
 func (*ListCatalogProvidersResponse) ProtoMessage() {}
 
 func (x *ListCatalogProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[8]
+	mi := &file_nexus_v1_provider_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1379,7 @@ func (x *ListCatalogProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCatalogProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListCatalogProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{8}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListCatalogProvidersResponse) GetProviders() []*CatalogProvider {
@@ -1253,7 +1407,7 @@ type GetCatalogProviderRequest struct {
 
 func (x *GetCatalogProviderRequest) Reset() {
 	*x = GetCatalogProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[9]
+	mi := &file_nexus_v1_provider_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +1419,7 @@ func (x *GetCatalogProviderRequest) String() string {
 func (*GetCatalogProviderRequest) ProtoMessage() {}
 
 func (x *GetCatalogProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[9]
+	mi := &file_nexus_v1_provider_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +1432,7 @@ func (x *GetCatalogProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCatalogProviderRequest.ProtoReflect.Descriptor instead.
 func (*GetCatalogProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{9}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetCatalogProviderRequest) GetName() string {
@@ -1299,7 +1453,7 @@ type GetCatalogProviderResponse struct {
 
 func (x *GetCatalogProviderResponse) Reset() {
 	*x = GetCatalogProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[10]
+	mi := &file_nexus_v1_provider_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1311,7 +1465,7 @@ func (x *GetCatalogProviderResponse) String() string {
 func (*GetCatalogProviderResponse) ProtoMessage() {}
 
 func (x *GetCatalogProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[10]
+	mi := &file_nexus_v1_provider_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1324,7 +1478,7 @@ func (x *GetCatalogProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCatalogProviderResponse.ProtoReflect.Descriptor instead.
 func (*GetCatalogProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{10}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetCatalogProviderResponse) GetProvider() *CatalogProvider {
@@ -1355,7 +1509,7 @@ type EnableCatalogProviderRequest struct {
 
 func (x *EnableCatalogProviderRequest) Reset() {
 	*x = EnableCatalogProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[11]
+	mi := &file_nexus_v1_provider_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1521,7 @@ func (x *EnableCatalogProviderRequest) String() string {
 func (*EnableCatalogProviderRequest) ProtoMessage() {}
 
 func (x *EnableCatalogProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[11]
+	mi := &file_nexus_v1_provider_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1534,7 @@ func (x *EnableCatalogProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableCatalogProviderRequest.ProtoReflect.Descriptor instead.
 func (*EnableCatalogProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{11}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EnableCatalogProviderRequest) GetCatalogName() string {
@@ -1436,7 +1590,7 @@ type EnableCatalogProviderResponse struct {
 
 func (x *EnableCatalogProviderResponse) Reset() {
 	*x = EnableCatalogProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[12]
+	mi := &file_nexus_v1_provider_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1448,7 +1602,7 @@ func (x *EnableCatalogProviderResponse) String() string {
 func (*EnableCatalogProviderResponse) ProtoMessage() {}
 
 func (x *EnableCatalogProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[12]
+	mi := &file_nexus_v1_provider_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1461,7 +1615,7 @@ func (x *EnableCatalogProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnableCatalogProviderResponse.ProtoReflect.Descriptor instead.
 func (*EnableCatalogProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{12}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EnableCatalogProviderResponse) GetProvider() *Provider {
@@ -1489,7 +1643,7 @@ type ListProvidersRequest struct {
 
 func (x *ListProvidersRequest) Reset() {
 	*x = ListProvidersRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[13]
+	mi := &file_nexus_v1_provider_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1501,7 +1655,7 @@ func (x *ListProvidersRequest) String() string {
 func (*ListProvidersRequest) ProtoMessage() {}
 
 func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[13]
+	mi := &file_nexus_v1_provider_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1514,7 +1668,7 @@ func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{13}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListProvidersRequest) GetProjectId() string {
@@ -1558,7 +1712,7 @@ type ListProvidersResponse struct {
 
 func (x *ListProvidersResponse) Reset() {
 	*x = ListProvidersResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[14]
+	mi := &file_nexus_v1_provider_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1570,7 +1724,7 @@ func (x *ListProvidersResponse) String() string {
 func (*ListProvidersResponse) ProtoMessage() {}
 
 func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[14]
+	mi := &file_nexus_v1_provider_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1583,7 +1737,7 @@ func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{14}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListProvidersResponse) GetProviders() []*Provider {
@@ -1613,7 +1767,7 @@ type GetProviderRequest struct {
 
 func (x *GetProviderRequest) Reset() {
 	*x = GetProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[15]
+	mi := &file_nexus_v1_provider_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1779,7 @@ func (x *GetProviderRequest) String() string {
 func (*GetProviderRequest) ProtoMessage() {}
 
 func (x *GetProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[15]
+	mi := &file_nexus_v1_provider_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1792,7 @@ func (x *GetProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderRequest.ProtoReflect.Descriptor instead.
 func (*GetProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{15}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetProviderRequest) GetProjectId() string {
@@ -1666,7 +1820,7 @@ type GetProviderResponse struct {
 
 func (x *GetProviderResponse) Reset() {
 	*x = GetProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[16]
+	mi := &file_nexus_v1_provider_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1678,7 +1832,7 @@ func (x *GetProviderResponse) String() string {
 func (*GetProviderResponse) ProtoMessage() {}
 
 func (x *GetProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[16]
+	mi := &file_nexus_v1_provider_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1691,7 +1845,7 @@ func (x *GetProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderResponse.ProtoReflect.Descriptor instead.
 func (*GetProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{16}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetProviderResponse) GetProvider() *Provider {
@@ -1712,7 +1866,7 @@ type CreateProviderRequest struct {
 
 func (x *CreateProviderRequest) Reset() {
 	*x = CreateProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[17]
+	mi := &file_nexus_v1_provider_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +1878,7 @@ func (x *CreateProviderRequest) String() string {
 func (*CreateProviderRequest) ProtoMessage() {}
 
 func (x *CreateProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[17]
+	mi := &file_nexus_v1_provider_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,7 +1891,7 @@ func (x *CreateProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProviderRequest.ProtoReflect.Descriptor instead.
 func (*CreateProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{17}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateProviderRequest) GetProvider() *Provider {
@@ -1758,7 +1912,7 @@ type CreateProviderResponse struct {
 
 func (x *CreateProviderResponse) Reset() {
 	*x = CreateProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[18]
+	mi := &file_nexus_v1_provider_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1770,7 +1924,7 @@ func (x *CreateProviderResponse) String() string {
 func (*CreateProviderResponse) ProtoMessage() {}
 
 func (x *CreateProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[18]
+	mi := &file_nexus_v1_provider_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1783,7 +1937,7 @@ func (x *CreateProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProviderResponse.ProtoReflect.Descriptor instead.
 func (*CreateProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{18}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateProviderResponse) GetProvider() *Provider {
@@ -1807,7 +1961,7 @@ type UpdateProviderRequest struct {
 
 func (x *UpdateProviderRequest) Reset() {
 	*x = UpdateProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[19]
+	mi := &file_nexus_v1_provider_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1819,7 +1973,7 @@ func (x *UpdateProviderRequest) String() string {
 func (*UpdateProviderRequest) ProtoMessage() {}
 
 func (x *UpdateProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[19]
+	mi := &file_nexus_v1_provider_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1832,7 +1986,7 @@ func (x *UpdateProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{19}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UpdateProviderRequest) GetProvider() *Provider {
@@ -1860,7 +2014,7 @@ type UpdateProviderResponse struct {
 
 func (x *UpdateProviderResponse) Reset() {
 	*x = UpdateProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[20]
+	mi := &file_nexus_v1_provider_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +2026,7 @@ func (x *UpdateProviderResponse) String() string {
 func (*UpdateProviderResponse) ProtoMessage() {}
 
 func (x *UpdateProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[20]
+	mi := &file_nexus_v1_provider_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +2039,7 @@ func (x *UpdateProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{20}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UpdateProviderResponse) GetProvider() *Provider {
@@ -1908,7 +2062,7 @@ type DeleteProviderRequest struct {
 
 func (x *DeleteProviderRequest) Reset() {
 	*x = DeleteProviderRequest{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[21]
+	mi := &file_nexus_v1_provider_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1920,7 +2074,7 @@ func (x *DeleteProviderRequest) String() string {
 func (*DeleteProviderRequest) ProtoMessage() {}
 
 func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[21]
+	mi := &file_nexus_v1_provider_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1933,7 +2087,7 @@ func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProviderRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{21}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DeleteProviderRequest) GetProvider() string {
@@ -1959,7 +2113,7 @@ type DeleteProviderResponse struct {
 
 func (x *DeleteProviderResponse) Reset() {
 	*x = DeleteProviderResponse{}
-	mi := &file_nexus_v1_provider_proto_msgTypes[22]
+	mi := &file_nexus_v1_provider_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2125,7 @@ func (x *DeleteProviderResponse) String() string {
 func (*DeleteProviderResponse) ProtoMessage() {}
 
 func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_provider_proto_msgTypes[22]
+	mi := &file_nexus_v1_provider_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,20 +2138,23 @@ func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProviderResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{22}
+	return file_nexus_v1_provider_proto_rawDescGZIP(), []int{23}
 }
 
 var File_nexus_v1_provider_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\n" +
-	"\x17nexus/v1/provider.proto\x12\bnexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n" +
+	"\x17nexus/v1/provider.proto\x12\bnexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"?\n" +
+	"\rUserinfoPaths\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\"\x91\x01\n" +
 	"\x12TokenResponsePaths\x12!\n" +
 	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12#\n" +
 	"\rrefresh_token\x18\x02 \x01(\tR\frefreshToken\x12\x1d\n" +
 	"\n" +
 	"expires_in\x18\x03 \x01(\tR\texpiresIn\x12\x14\n" +
-	"\x05scope\x18\x04 \x01(\tR\x05scope\"\xfb\a\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"\x82\t\n" +
 	"\x0eOAuth2Settings\x12\x1b\n" +
 	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12)\n" +
 	"\rclient_secret\x18\x02 \x01(\tB\x04\xe2A\x01\x04R\fclientSecret\x120\n" +
@@ -2010,7 +2167,10 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x0fscope_separator\x18\t \x01(\tR\x0escopeSeparator\x12X\n" +
 	"\x10authorize_params\x18\n" +
 	" \x03(\v2-.nexus.v1.OAuth2Settings.AuthorizeParamsEntryR\x0fauthorizeParams\x12H\n" +
-	"\x12client_auth_method\x18\v \x01(\x0e2\x1a.nexus.v1.ClientAuthMethodR\x10clientAuthMethod\x12Q\n" +
+	"\x12client_auth_method\x18\v \x01(\x0e2\x1a.nexus.v1.ClientAuthMethodR\x10clientAuthMethod\x12\"\n" +
+	"\x04pkce\x18\f \x01(\x0e2\x0e.nexus.v1.PkceR\x04pkce\x12!\n" +
+	"\fuserinfo_url\x18\r \x01(\tR\vuserinfoUrl\x12>\n" +
+	"\x0euserinfo_paths\x18\x0e \x01(\v2\x17.nexus.v1.UserinfoPathsR\ruserinfoPaths\x12Q\n" +
 	"\x15token_response_format\x18\x14 \x01(\x0e2\x1d.nexus.v1.TokenResponseFormatR\x13tokenResponseFormat\x12L\n" +
 	"\ftoken_params\x18\x15 \x03(\v2).nexus.v1.OAuth2Settings.TokenParamsEntryR\vtokenParams\x12N\n" +
 	"\x14token_response_paths\x18\x16 \x01(\v2\x1c.nexus.v1.TokenResponsePathsR\x12tokenResponsePaths\x12T\n" +
@@ -2143,7 +2303,11 @@ const file_nexus_v1_provider_proto_rawDesc = "" +
 	"\x14RefreshTokenRotation\x12&\n" +
 	"\"REFRESH_TOKEN_ROTATION_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eREFRESH_TOKEN_ROTATION_ROTATES\x10\x01\x12!\n" +
-	"\x1dREFRESH_TOKEN_ROTATION_STABLE\x10\x02*k\n" +
+	"\x1dREFRESH_TOKEN_ROTATION_STABLE\x10\x02*A\n" +
+	"\x04Pkce\x12\x14\n" +
+	"\x10PKCE_UNSPECIFIED\x10\x00\x12\r\n" +
+	"\tPKCE_S256\x10\x01\x12\x14\n" +
+	"\x10PKCE_UNSUPPORTED\x10\x02*k\n" +
 	"\x0eApiKeyLocation\x12 \n" +
 	"\x1cAPI_KEY_LOCATION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17API_KEY_LOCATION_HEADER\x10\x01\x12\x1a\n" +
@@ -2170,93 +2334,97 @@ func file_nexus_v1_provider_proto_rawDescGZIP() []byte {
 	return file_nexus_v1_provider_proto_rawDescData
 }
 
-var file_nexus_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_nexus_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_nexus_v1_provider_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_nexus_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_nexus_v1_provider_proto_goTypes = []any{
 	(AuthType)(0),                         // 0: nexus.v1.AuthType
 	(ClientAuthMethod)(0),                 // 1: nexus.v1.ClientAuthMethod
 	(TokenResponseFormat)(0),              // 2: nexus.v1.TokenResponseFormat
 	(RefreshTokenRotation)(0),             // 3: nexus.v1.RefreshTokenRotation
-	(ApiKeyLocation)(0),                   // 4: nexus.v1.ApiKeyLocation
-	(*TokenResponsePaths)(nil),            // 5: nexus.v1.TokenResponsePaths
-	(*OAuth2Settings)(nil),                // 6: nexus.v1.OAuth2Settings
-	(*ApiKeySettings)(nil),                // 7: nexus.v1.ApiKeySettings
-	(*AwsSigV4Settings)(nil),              // 8: nexus.v1.AwsSigV4Settings
-	(*McpSettings)(nil),                   // 9: nexus.v1.McpSettings
-	(*Provider)(nil),                      // 10: nexus.v1.Provider
-	(*CatalogProvider)(nil),               // 11: nexus.v1.CatalogProvider
-	(*ListCatalogProvidersRequest)(nil),   // 12: nexus.v1.ListCatalogProvidersRequest
-	(*ListCatalogProvidersResponse)(nil),  // 13: nexus.v1.ListCatalogProvidersResponse
-	(*GetCatalogProviderRequest)(nil),     // 14: nexus.v1.GetCatalogProviderRequest
-	(*GetCatalogProviderResponse)(nil),    // 15: nexus.v1.GetCatalogProviderResponse
-	(*EnableCatalogProviderRequest)(nil),  // 16: nexus.v1.EnableCatalogProviderRequest
-	(*EnableCatalogProviderResponse)(nil), // 17: nexus.v1.EnableCatalogProviderResponse
-	(*ListProvidersRequest)(nil),          // 18: nexus.v1.ListProvidersRequest
-	(*ListProvidersResponse)(nil),         // 19: nexus.v1.ListProvidersResponse
-	(*GetProviderRequest)(nil),            // 20: nexus.v1.GetProviderRequest
-	(*GetProviderResponse)(nil),           // 21: nexus.v1.GetProviderResponse
-	(*CreateProviderRequest)(nil),         // 22: nexus.v1.CreateProviderRequest
-	(*CreateProviderResponse)(nil),        // 23: nexus.v1.CreateProviderResponse
-	(*UpdateProviderRequest)(nil),         // 24: nexus.v1.UpdateProviderRequest
-	(*UpdateProviderResponse)(nil),        // 25: nexus.v1.UpdateProviderResponse
-	(*DeleteProviderRequest)(nil),         // 26: nexus.v1.DeleteProviderRequest
-	(*DeleteProviderResponse)(nil),        // 27: nexus.v1.DeleteProviderResponse
-	nil,                                   // 28: nexus.v1.OAuth2Settings.AuthorizeParamsEntry
-	nil,                                   // 29: nexus.v1.OAuth2Settings.TokenParamsEntry
-	(*structpb.Struct)(nil),               // 30: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),         // 31: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 32: google.protobuf.FieldMask
+	(Pkce)(0),                             // 4: nexus.v1.Pkce
+	(ApiKeyLocation)(0),                   // 5: nexus.v1.ApiKeyLocation
+	(*UserinfoPaths)(nil),                 // 6: nexus.v1.UserinfoPaths
+	(*TokenResponsePaths)(nil),            // 7: nexus.v1.TokenResponsePaths
+	(*OAuth2Settings)(nil),                // 8: nexus.v1.OAuth2Settings
+	(*ApiKeySettings)(nil),                // 9: nexus.v1.ApiKeySettings
+	(*AwsSigV4Settings)(nil),              // 10: nexus.v1.AwsSigV4Settings
+	(*McpSettings)(nil),                   // 11: nexus.v1.McpSettings
+	(*Provider)(nil),                      // 12: nexus.v1.Provider
+	(*CatalogProvider)(nil),               // 13: nexus.v1.CatalogProvider
+	(*ListCatalogProvidersRequest)(nil),   // 14: nexus.v1.ListCatalogProvidersRequest
+	(*ListCatalogProvidersResponse)(nil),  // 15: nexus.v1.ListCatalogProvidersResponse
+	(*GetCatalogProviderRequest)(nil),     // 16: nexus.v1.GetCatalogProviderRequest
+	(*GetCatalogProviderResponse)(nil),    // 17: nexus.v1.GetCatalogProviderResponse
+	(*EnableCatalogProviderRequest)(nil),  // 18: nexus.v1.EnableCatalogProviderRequest
+	(*EnableCatalogProviderResponse)(nil), // 19: nexus.v1.EnableCatalogProviderResponse
+	(*ListProvidersRequest)(nil),          // 20: nexus.v1.ListProvidersRequest
+	(*ListProvidersResponse)(nil),         // 21: nexus.v1.ListProvidersResponse
+	(*GetProviderRequest)(nil),            // 22: nexus.v1.GetProviderRequest
+	(*GetProviderResponse)(nil),           // 23: nexus.v1.GetProviderResponse
+	(*CreateProviderRequest)(nil),         // 24: nexus.v1.CreateProviderRequest
+	(*CreateProviderResponse)(nil),        // 25: nexus.v1.CreateProviderResponse
+	(*UpdateProviderRequest)(nil),         // 26: nexus.v1.UpdateProviderRequest
+	(*UpdateProviderResponse)(nil),        // 27: nexus.v1.UpdateProviderResponse
+	(*DeleteProviderRequest)(nil),         // 28: nexus.v1.DeleteProviderRequest
+	(*DeleteProviderResponse)(nil),        // 29: nexus.v1.DeleteProviderResponse
+	nil,                                   // 30: nexus.v1.OAuth2Settings.AuthorizeParamsEntry
+	nil,                                   // 31: nexus.v1.OAuth2Settings.TokenParamsEntry
+	(*structpb.Struct)(nil),               // 32: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),         // 33: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 34: google.protobuf.FieldMask
 }
 var file_nexus_v1_provider_proto_depIdxs = []int32{
-	28, // 0: nexus.v1.OAuth2Settings.authorize_params:type_name -> nexus.v1.OAuth2Settings.AuthorizeParamsEntry
+	30, // 0: nexus.v1.OAuth2Settings.authorize_params:type_name -> nexus.v1.OAuth2Settings.AuthorizeParamsEntry
 	1,  // 1: nexus.v1.OAuth2Settings.client_auth_method:type_name -> nexus.v1.ClientAuthMethod
-	2,  // 2: nexus.v1.OAuth2Settings.token_response_format:type_name -> nexus.v1.TokenResponseFormat
-	29, // 3: nexus.v1.OAuth2Settings.token_params:type_name -> nexus.v1.OAuth2Settings.TokenParamsEntry
-	5,  // 4: nexus.v1.OAuth2Settings.token_response_paths:type_name -> nexus.v1.TokenResponsePaths
-	3,  // 5: nexus.v1.OAuth2Settings.refresh_token_rotation:type_name -> nexus.v1.RefreshTokenRotation
-	4,  // 6: nexus.v1.ApiKeySettings.location:type_name -> nexus.v1.ApiKeyLocation
-	0,  // 7: nexus.v1.Provider.auth_type:type_name -> nexus.v1.AuthType
-	6,  // 8: nexus.v1.Provider.oauth2:type_name -> nexus.v1.OAuth2Settings
-	30, // 9: nexus.v1.Provider.credential_schema:type_name -> google.protobuf.Struct
-	30, // 10: nexus.v1.Provider.post_oauth_fields_schema:type_name -> google.protobuf.Struct
-	7,  // 11: nexus.v1.Provider.api_key:type_name -> nexus.v1.ApiKeySettings
-	8,  // 12: nexus.v1.Provider.aws_sigv4:type_name -> nexus.v1.AwsSigV4Settings
-	31, // 13: nexus.v1.Provider.create_time:type_name -> google.protobuf.Timestamp
-	31, // 14: nexus.v1.Provider.update_time:type_name -> google.protobuf.Timestamp
-	30, // 15: nexus.v1.Provider.connection_fields_schema:type_name -> google.protobuf.Struct
-	9,  // 16: nexus.v1.Provider.mcp:type_name -> nexus.v1.McpSettings
-	10, // 17: nexus.v1.CatalogProvider.provider:type_name -> nexus.v1.Provider
-	11, // 18: nexus.v1.ListCatalogProvidersResponse.providers:type_name -> nexus.v1.CatalogProvider
-	11, // 19: nexus.v1.GetCatalogProviderResponse.provider:type_name -> nexus.v1.CatalogProvider
-	10, // 20: nexus.v1.EnableCatalogProviderResponse.provider:type_name -> nexus.v1.Provider
-	10, // 21: nexus.v1.ListProvidersResponse.providers:type_name -> nexus.v1.Provider
-	10, // 22: nexus.v1.GetProviderResponse.provider:type_name -> nexus.v1.Provider
-	10, // 23: nexus.v1.CreateProviderRequest.provider:type_name -> nexus.v1.Provider
-	10, // 24: nexus.v1.CreateProviderResponse.provider:type_name -> nexus.v1.Provider
-	10, // 25: nexus.v1.UpdateProviderRequest.provider:type_name -> nexus.v1.Provider
-	32, // 26: nexus.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	10, // 27: nexus.v1.UpdateProviderResponse.provider:type_name -> nexus.v1.Provider
-	18, // 28: nexus.v1.ProviderService.ListProviders:input_type -> nexus.v1.ListProvidersRequest
-	20, // 29: nexus.v1.ProviderService.GetProvider:input_type -> nexus.v1.GetProviderRequest
-	22, // 30: nexus.v1.ProviderService.CreateProvider:input_type -> nexus.v1.CreateProviderRequest
-	24, // 31: nexus.v1.ProviderService.UpdateProvider:input_type -> nexus.v1.UpdateProviderRequest
-	26, // 32: nexus.v1.ProviderService.DeleteProvider:input_type -> nexus.v1.DeleteProviderRequest
-	12, // 33: nexus.v1.ProviderService.ListCatalogProviders:input_type -> nexus.v1.ListCatalogProvidersRequest
-	14, // 34: nexus.v1.ProviderService.GetCatalogProvider:input_type -> nexus.v1.GetCatalogProviderRequest
-	16, // 35: nexus.v1.ProviderService.EnableCatalogProvider:input_type -> nexus.v1.EnableCatalogProviderRequest
-	19, // 36: nexus.v1.ProviderService.ListProviders:output_type -> nexus.v1.ListProvidersResponse
-	21, // 37: nexus.v1.ProviderService.GetProvider:output_type -> nexus.v1.GetProviderResponse
-	23, // 38: nexus.v1.ProviderService.CreateProvider:output_type -> nexus.v1.CreateProviderResponse
-	25, // 39: nexus.v1.ProviderService.UpdateProvider:output_type -> nexus.v1.UpdateProviderResponse
-	27, // 40: nexus.v1.ProviderService.DeleteProvider:output_type -> nexus.v1.DeleteProviderResponse
-	13, // 41: nexus.v1.ProviderService.ListCatalogProviders:output_type -> nexus.v1.ListCatalogProvidersResponse
-	15, // 42: nexus.v1.ProviderService.GetCatalogProvider:output_type -> nexus.v1.GetCatalogProviderResponse
-	17, // 43: nexus.v1.ProviderService.EnableCatalogProvider:output_type -> nexus.v1.EnableCatalogProviderResponse
-	36, // [36:44] is the sub-list for method output_type
-	28, // [28:36] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	4,  // 2: nexus.v1.OAuth2Settings.pkce:type_name -> nexus.v1.Pkce
+	6,  // 3: nexus.v1.OAuth2Settings.userinfo_paths:type_name -> nexus.v1.UserinfoPaths
+	2,  // 4: nexus.v1.OAuth2Settings.token_response_format:type_name -> nexus.v1.TokenResponseFormat
+	31, // 5: nexus.v1.OAuth2Settings.token_params:type_name -> nexus.v1.OAuth2Settings.TokenParamsEntry
+	7,  // 6: nexus.v1.OAuth2Settings.token_response_paths:type_name -> nexus.v1.TokenResponsePaths
+	3,  // 7: nexus.v1.OAuth2Settings.refresh_token_rotation:type_name -> nexus.v1.RefreshTokenRotation
+	5,  // 8: nexus.v1.ApiKeySettings.location:type_name -> nexus.v1.ApiKeyLocation
+	0,  // 9: nexus.v1.Provider.auth_type:type_name -> nexus.v1.AuthType
+	8,  // 10: nexus.v1.Provider.oauth2:type_name -> nexus.v1.OAuth2Settings
+	32, // 11: nexus.v1.Provider.credential_schema:type_name -> google.protobuf.Struct
+	32, // 12: nexus.v1.Provider.post_oauth_fields_schema:type_name -> google.protobuf.Struct
+	9,  // 13: nexus.v1.Provider.api_key:type_name -> nexus.v1.ApiKeySettings
+	10, // 14: nexus.v1.Provider.aws_sigv4:type_name -> nexus.v1.AwsSigV4Settings
+	33, // 15: nexus.v1.Provider.create_time:type_name -> google.protobuf.Timestamp
+	33, // 16: nexus.v1.Provider.update_time:type_name -> google.protobuf.Timestamp
+	32, // 17: nexus.v1.Provider.connection_fields_schema:type_name -> google.protobuf.Struct
+	11, // 18: nexus.v1.Provider.mcp:type_name -> nexus.v1.McpSettings
+	12, // 19: nexus.v1.CatalogProvider.provider:type_name -> nexus.v1.Provider
+	13, // 20: nexus.v1.ListCatalogProvidersResponse.providers:type_name -> nexus.v1.CatalogProvider
+	13, // 21: nexus.v1.GetCatalogProviderResponse.provider:type_name -> nexus.v1.CatalogProvider
+	12, // 22: nexus.v1.EnableCatalogProviderResponse.provider:type_name -> nexus.v1.Provider
+	12, // 23: nexus.v1.ListProvidersResponse.providers:type_name -> nexus.v1.Provider
+	12, // 24: nexus.v1.GetProviderResponse.provider:type_name -> nexus.v1.Provider
+	12, // 25: nexus.v1.CreateProviderRequest.provider:type_name -> nexus.v1.Provider
+	12, // 26: nexus.v1.CreateProviderResponse.provider:type_name -> nexus.v1.Provider
+	12, // 27: nexus.v1.UpdateProviderRequest.provider:type_name -> nexus.v1.Provider
+	34, // 28: nexus.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	12, // 29: nexus.v1.UpdateProviderResponse.provider:type_name -> nexus.v1.Provider
+	20, // 30: nexus.v1.ProviderService.ListProviders:input_type -> nexus.v1.ListProvidersRequest
+	22, // 31: nexus.v1.ProviderService.GetProvider:input_type -> nexus.v1.GetProviderRequest
+	24, // 32: nexus.v1.ProviderService.CreateProvider:input_type -> nexus.v1.CreateProviderRequest
+	26, // 33: nexus.v1.ProviderService.UpdateProvider:input_type -> nexus.v1.UpdateProviderRequest
+	28, // 34: nexus.v1.ProviderService.DeleteProvider:input_type -> nexus.v1.DeleteProviderRequest
+	14, // 35: nexus.v1.ProviderService.ListCatalogProviders:input_type -> nexus.v1.ListCatalogProvidersRequest
+	16, // 36: nexus.v1.ProviderService.GetCatalogProvider:input_type -> nexus.v1.GetCatalogProviderRequest
+	18, // 37: nexus.v1.ProviderService.EnableCatalogProvider:input_type -> nexus.v1.EnableCatalogProviderRequest
+	21, // 38: nexus.v1.ProviderService.ListProviders:output_type -> nexus.v1.ListProvidersResponse
+	23, // 39: nexus.v1.ProviderService.GetProvider:output_type -> nexus.v1.GetProviderResponse
+	25, // 40: nexus.v1.ProviderService.CreateProvider:output_type -> nexus.v1.CreateProviderResponse
+	27, // 41: nexus.v1.ProviderService.UpdateProvider:output_type -> nexus.v1.UpdateProviderResponse
+	29, // 42: nexus.v1.ProviderService.DeleteProvider:output_type -> nexus.v1.DeleteProviderResponse
+	15, // 43: nexus.v1.ProviderService.ListCatalogProviders:output_type -> nexus.v1.ListCatalogProvidersResponse
+	17, // 44: nexus.v1.ProviderService.GetCatalogProvider:output_type -> nexus.v1.GetCatalogProviderResponse
+	19, // 45: nexus.v1.ProviderService.EnableCatalogProvider:output_type -> nexus.v1.EnableCatalogProviderResponse
+	38, // [38:46] is the sub-list for method output_type
+	30, // [30:38] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_nexus_v1_provider_proto_init() }
@@ -2264,15 +2432,15 @@ func file_nexus_v1_provider_proto_init() {
 	if File_nexus_v1_provider_proto != nil {
 		return
 	}
-	file_nexus_v1_provider_proto_msgTypes[5].OneofWrappers = []any{}
-	file_nexus_v1_provider_proto_msgTypes[11].OneofWrappers = []any{}
+	file_nexus_v1_provider_proto_msgTypes[6].OneofWrappers = []any{}
+	file_nexus_v1_provider_proto_msgTypes[12].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nexus_v1_provider_proto_rawDesc), len(file_nexus_v1_provider_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   25,
+			NumEnums:      6,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -42,6 +42,12 @@ class RefreshTokenRotation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REFRESH_TOKEN_ROTATION_ROTATES: _ClassVar[RefreshTokenRotation]
     REFRESH_TOKEN_ROTATION_STABLE: _ClassVar[RefreshTokenRotation]
 
+class Pkce(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PKCE_UNSPECIFIED: _ClassVar[Pkce]
+    PKCE_S256: _ClassVar[Pkce]
+    PKCE_UNSUPPORTED: _ClassVar[Pkce]
+
 class ApiKeyLocation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     API_KEY_LOCATION_UNSPECIFIED: _ClassVar[ApiKeyLocation]
@@ -64,9 +70,20 @@ TOKEN_RESPONSE_FORMAT_FORM: TokenResponseFormat
 REFRESH_TOKEN_ROTATION_UNSPECIFIED: RefreshTokenRotation
 REFRESH_TOKEN_ROTATION_ROTATES: RefreshTokenRotation
 REFRESH_TOKEN_ROTATION_STABLE: RefreshTokenRotation
+PKCE_UNSPECIFIED: Pkce
+PKCE_S256: Pkce
+PKCE_UNSUPPORTED: Pkce
 API_KEY_LOCATION_UNSPECIFIED: ApiKeyLocation
 API_KEY_LOCATION_HEADER: ApiKeyLocation
 API_KEY_LOCATION_QUERY: ApiKeyLocation
+
+class UserinfoPaths(_message.Message):
+    __slots__ = ("subject", "email")
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    subject: str
+    email: str
+    def __init__(self, subject: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
 
 class TokenResponsePaths(_message.Message):
     __slots__ = ("access_token", "refresh_token", "expires_in", "scope")
@@ -81,7 +98,7 @@ class TokenResponsePaths(_message.Message):
     def __init__(self, access_token: _Optional[str] = ..., refresh_token: _Optional[str] = ..., expires_in: _Optional[str] = ..., scope: _Optional[str] = ...) -> None: ...
 
 class OAuth2Settings(_message.Message):
-    __slots__ = ("client_id", "client_secret", "client_secret_set", "authorization_url", "token_url", "revocation_url", "issuer", "default_scopes", "scope_separator", "authorize_params", "client_auth_method", "token_response_format", "token_params", "token_response_paths", "refresh_token_rotation", "expected_issuer")
+    __slots__ = ("client_id", "client_secret", "client_secret_set", "authorization_url", "token_url", "revocation_url", "issuer", "default_scopes", "scope_separator", "authorize_params", "client_auth_method", "pkce", "userinfo_url", "userinfo_paths", "token_response_format", "token_params", "token_response_paths", "refresh_token_rotation", "expected_issuer")
     class AuthorizeParamsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +124,9 @@ class OAuth2Settings(_message.Message):
     SCOPE_SEPARATOR_FIELD_NUMBER: _ClassVar[int]
     AUTHORIZE_PARAMS_FIELD_NUMBER: _ClassVar[int]
     CLIENT_AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
+    PKCE_FIELD_NUMBER: _ClassVar[int]
+    USERINFO_URL_FIELD_NUMBER: _ClassVar[int]
+    USERINFO_PATHS_FIELD_NUMBER: _ClassVar[int]
     TOKEN_RESPONSE_FORMAT_FIELD_NUMBER: _ClassVar[int]
     TOKEN_PARAMS_FIELD_NUMBER: _ClassVar[int]
     TOKEN_RESPONSE_PATHS_FIELD_NUMBER: _ClassVar[int]
@@ -123,12 +143,15 @@ class OAuth2Settings(_message.Message):
     scope_separator: str
     authorize_params: _containers.ScalarMap[str, str]
     client_auth_method: ClientAuthMethod
+    pkce: Pkce
+    userinfo_url: str
+    userinfo_paths: UserinfoPaths
     token_response_format: TokenResponseFormat
     token_params: _containers.ScalarMap[str, str]
     token_response_paths: TokenResponsePaths
     refresh_token_rotation: RefreshTokenRotation
     expected_issuer: str
-    def __init__(self, client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., client_secret_set: _Optional[bool] = ..., authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., revocation_url: _Optional[str] = ..., issuer: _Optional[str] = ..., default_scopes: _Optional[_Iterable[str]] = ..., scope_separator: _Optional[str] = ..., authorize_params: _Optional[_Mapping[str, str]] = ..., client_auth_method: _Optional[_Union[ClientAuthMethod, str]] = ..., token_response_format: _Optional[_Union[TokenResponseFormat, str]] = ..., token_params: _Optional[_Mapping[str, str]] = ..., token_response_paths: _Optional[_Union[TokenResponsePaths, _Mapping]] = ..., refresh_token_rotation: _Optional[_Union[RefreshTokenRotation, str]] = ..., expected_issuer: _Optional[str] = ...) -> None: ...
+    def __init__(self, client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., client_secret_set: _Optional[bool] = ..., authorization_url: _Optional[str] = ..., token_url: _Optional[str] = ..., revocation_url: _Optional[str] = ..., issuer: _Optional[str] = ..., default_scopes: _Optional[_Iterable[str]] = ..., scope_separator: _Optional[str] = ..., authorize_params: _Optional[_Mapping[str, str]] = ..., client_auth_method: _Optional[_Union[ClientAuthMethod, str]] = ..., pkce: _Optional[_Union[Pkce, str]] = ..., userinfo_url: _Optional[str] = ..., userinfo_paths: _Optional[_Union[UserinfoPaths, _Mapping]] = ..., token_response_format: _Optional[_Union[TokenResponseFormat, str]] = ..., token_params: _Optional[_Mapping[str, str]] = ..., token_response_paths: _Optional[_Union[TokenResponsePaths, _Mapping]] = ..., refresh_token_rotation: _Optional[_Union[RefreshTokenRotation, str]] = ..., expected_issuer: _Optional[str] = ...) -> None: ...
 
 class ApiKeySettings(_message.Message):
     __slots__ = ("location", "name", "prefix", "field")

@@ -13,7 +13,37 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file nexus/v1/provider.proto.
  */
 export const file_nexus_v1_provider: GenFile = /*@__PURE__*/
-  fileDesc("ChduZXh1cy92MS9wcm92aWRlci5wcm90bxIIbmV4dXMudjEiZAoSVG9rZW5SZXNwb25zZVBhdGhzEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEhIKCmV4cGlyZXNfaW4YAyABKAkSDQoFc2NvcGUYBCABKAki6QUKDk9BdXRoMlNldHRpbmdzEhEKCWNsaWVudF9pZBgBIAEoCRIbCg1jbGllbnRfc2VjcmV0GAIgASgJQgTiQQEEEh8KEWNsaWVudF9zZWNyZXRfc2V0GAMgASgIQgTiQQEDEhkKEWF1dGhvcml6YXRpb25fdXJsGAQgASgJEhEKCXRva2VuX3VybBgFIAEoCRIWCg5yZXZvY2F0aW9uX3VybBgGIAEoCRIOCgZpc3N1ZXIYByABKAkSFgoOZGVmYXVsdF9zY29wZXMYCCADKAkSFwoPc2NvcGVfc2VwYXJhdG9yGAkgASgJEkcKEGF1dGhvcml6ZV9wYXJhbXMYCiADKAsyLS5uZXh1cy52MS5PQXV0aDJTZXR0aW5ncy5BdXRob3JpemVQYXJhbXNFbnRyeRI2ChJjbGllbnRfYXV0aF9tZXRob2QYCyABKA4yGi5uZXh1cy52MS5DbGllbnRBdXRoTWV0aG9kEjwKFXRva2VuX3Jlc3BvbnNlX2Zvcm1hdBgUIAEoDjIdLm5leHVzLnYxLlRva2VuUmVzcG9uc2VGb3JtYXQSPwoMdG9rZW5fcGFyYW1zGBUgAygLMikubmV4dXMudjEuT0F1dGgyU2V0dGluZ3MuVG9rZW5QYXJhbXNFbnRyeRI6ChR0b2tlbl9yZXNwb25zZV9wYXRocxgWIAEoCzIcLm5leHVzLnYxLlRva2VuUmVzcG9uc2VQYXRocxI+ChZyZWZyZXNoX3Rva2VuX3JvdGF0aW9uGBcgASgOMh4ubmV4dXMudjEuUmVmcmVzaFRva2VuUm90YXRpb24SFwoPZXhwZWN0ZWRfaXNzdWVyGBggASgJGjYKFEF1dGhvcml6ZVBhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMgoQVG9rZW5QYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImkKDkFwaUtleVNldHRpbmdzEioKCGxvY2F0aW9uGAEgASgOMhgubmV4dXMudjEuQXBpS2V5TG9jYXRpb24SDAoEbmFtZRgCIAEoCRIOCgZwcmVmaXgYAyABKAkSDQoFZmllbGQYBCABKAkiOwoQQXdzU2lnVjRTZXR0aW5ncxIPCgdzZXJ2aWNlGAEgASgJEhYKDmRlZmF1bHRfcmVnaW9uGAIgASgJIq4BCgtNY3BTZXR0aW5ncxISCgpzZXJ2ZXJfdXJsGAEgASgJEhEKCWNsaWVudF9pZBgCIAEoCRIbCg1jbGllbnRfc2VjcmV0GAMgASgJQgTiQQEEEh8KEWNsaWVudF9zZWNyZXRfc2V0GAQgASgIQgTiQQEDEhYKDmRlZmF1bHRfc2NvcGVzGAUgAygJEiIKFHJlZ2lzdGVyZWRfY2xpZW50X2lkGAYgASgJQgTiQQEDIsIFCghQcm92aWRlchIQCgJpZBgBIAEoCUIE4kEBAxISCgRuYW1lGAIgASgJQgTiQQEFEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIQCghsb2dvX3VybBgFIAEoCRISCgpjYXRlZ29yaWVzGAYgAygJEisKCWF1dGhfdHlwZRgHIAEoDjISLm5leHVzLnYxLkF1dGhUeXBlQgTiQQEFEhQKB2VuYWJsZWQYCCABKAhIAIgBARIoCgZvYXV0aDIYCSABKAsyGC5uZXh1cy52MS5PQXV0aDJTZXR0aW5ncxIyChFjcmVkZW50aWFsX3NjaGVtYRgKIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSOQoYcG9zdF9vYXV0aF9maWVsZHNfc2NoZW1hGAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIpCgdhcGlfa2V5GAwgASgLMhgubmV4dXMudjEuQXBpS2V5U2V0dGluZ3MSLQoJYXdzX3NpZ3Y0GA0gASgLMhoubmV4dXMudjEuQXdzU2lnVjRTZXR0aW5ncxI1CgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNQoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhoKDGNhdGFsb2dfbmFtZRgUIAEoCUIE4kEBAxI5Chhjb25uZWN0aW9uX2ZpZWxkc19zY2hlbWEYFSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EiIKA21jcBgeIAEoCzIVLm5leHVzLnYxLk1jcFNldHRpbmdzEhQKDGFwaV9iYXNlX3VybBgWIAEoCUIKCghfZW5hYmxlZCJXCg9DYXRhbG9nUHJvdmlkZXISDAoEbmFtZRgBIAEoCRIQCghkb2NzX3VybBgCIAEoCRIkCghwcm92aWRlchgDIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyIlYKG0xpc3RDYXRhbG9nUHJvdmlkZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCSJlChxMaXN0Q2F0YWxvZ1Byb3ZpZGVyc1Jlc3BvbnNlEiwKCXByb3ZpZGVycxgBIAMoCzIZLm5leHVzLnYxLkNhdGFsb2dQcm92aWRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLwoZR2V0Q2F0YWxvZ1Byb3ZpZGVyUmVxdWVzdBISCgRuYW1lGAEgASgJQgTiQQECIkkKGkdldENhdGFsb2dQcm92aWRlclJlc3BvbnNlEisKCHByb3ZpZGVyGAEgASgLMhkubmV4dXMudjEuQ2F0YWxvZ1Byb3ZpZGVyIqwBChxFbmFibGVDYXRhbG9nUHJvdmlkZXJSZXF1ZXN0EhoKDGNhdGFsb2dfbmFtZRgBIAEoCUIE4kEBAhIMCgRuYW1lGAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJEhYKDmRlZmF1bHRfc2NvcGVzGAUgAygJEhQKB2VuYWJsZWQYBiABKAhIAIgBAUIKCghfZW5hYmxlZCJFCh1FbmFibGVDYXRhbG9nUHJvdmlkZXJSZXNwb25zZRIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyImMKFExpc3RQcm92aWRlcnNSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEAoIY2F0ZWdvcnkYBCABKAkiVwoVTGlzdFByb3ZpZGVyc1Jlc3BvbnNlEiUKCXByb3ZpZGVycxgBIAMoCzISLm5leHVzLnYxLlByb3ZpZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChJHZXRQcm92aWRlclJlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRIWCghwcm92aWRlchgCIAEoCUIE4kEBAiI7ChNHZXRQcm92aWRlclJlc3BvbnNlEiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXIiQwoVQ3JlYXRlUHJvdmlkZXJSZXF1ZXN0EioKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXJCBOJBAQIiPgoWQ3JlYXRlUHJvdmlkZXJSZXNwb25zZRIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyInQKFVVwZGF0ZVByb3ZpZGVyUmVxdWVzdBIqCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyQgTiQQECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI+ChZVcGRhdGVQcm92aWRlclJlc3BvbnNlEiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXIiPgoVRGVsZXRlUHJvdmlkZXJSZXF1ZXN0EhYKCHByb3ZpZGVyGAEgASgJQgTiQQECEg0KBWZvcmNlGAIgASgIIhgKFkRlbGV0ZVByb3ZpZGVyUmVzcG9uc2UqrgEKCEF1dGhUeXBlEhkKFUFVVEhfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEFVVEhfVFlQRV9PQVVUSDIQARIVChFBVVRIX1RZUEVfQVBJX0tFWRACEhgKFEFVVEhfVFlQRV9CQVNJQ19BVVRIEAMSFwoTQVVUSF9UWVBFX0FXU19TSUdWNBAEEhQKEEFVVEhfVFlQRV9CRUFSRVIQBRIRCg1BVVRIX1RZUEVfTUNQEAYqqgEKEENsaWVudEF1dGhNZXRob2QSIgoeQ0xJRU5UX0FVVEhfTUVUSE9EX1VOU1BFQ0lGSUVEEAASKgomQ0xJRU5UX0FVVEhfTUVUSE9EX0NMSUVOVF9TRUNSRVRfQkFTSUMQARIpCiVDTElFTlRfQVVUSF9NRVRIT0RfQ0xJRU5UX1NFQ1JFVF9QT1NUEAISGwoXQ0xJRU5UX0FVVEhfTUVUSE9EX05PTkUQAyp8ChNUb2tlblJlc3BvbnNlRm9ybWF0EiUKIVRPS0VOX1JFU1BPTlNFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh4KGlRPS0VOX1JFU1BPTlNFX0ZPUk1BVF9KU09OEAESHgoaVE9LRU5fUkVTUE9OU0VfRk9STUFUX0ZPUk0QAiqFAQoUUmVmcmVzaFRva2VuUm90YXRpb24SJgoiUkVGUkVTSF9UT0tFTl9ST1RBVElPTl9VTlNQRUNJRklFRBAAEiIKHlJFRlJFU0hfVE9LRU5fUk9UQVRJT05fUk9UQVRFUxABEiEKHVJFRlJFU0hfVE9LRU5fUk9UQVRJT05fU1RBQkxFEAIqawoOQXBpS2V5TG9jYXRpb24SIAocQVBJX0tFWV9MT0NBVElPTl9VTlNQRUNJRklFRBAAEhsKF0FQSV9LRVlfTE9DQVRJT05fSEVBREVSEAESGgoWQVBJX0tFWV9MT0NBVElPTl9RVUVSWRACMvwFCg9Qcm92aWRlclNlcnZpY2USVQoNTGlzdFByb3ZpZGVycxIeLm5leHVzLnYxLkxpc3RQcm92aWRlcnNSZXF1ZXN0Gh8ubmV4dXMudjEuTGlzdFByb3ZpZGVyc1Jlc3BvbnNlIgOQAgESTwoLR2V0UHJvdmlkZXISHC5uZXh1cy52MS5HZXRQcm92aWRlclJlcXVlc3QaHS5uZXh1cy52MS5HZXRQcm92aWRlclJlc3BvbnNlIgOQAgESVQoOQ3JlYXRlUHJvdmlkZXISHy5uZXh1cy52MS5DcmVhdGVQcm92aWRlclJlcXVlc3QaIC5uZXh1cy52MS5DcmVhdGVQcm92aWRlclJlc3BvbnNlIgASVQoOVXBkYXRlUHJvdmlkZXISHy5uZXh1cy52MS5VcGRhdGVQcm92aWRlclJlcXVlc3QaIC5uZXh1cy52MS5VcGRhdGVQcm92aWRlclJlc3BvbnNlIgASVQoORGVsZXRlUHJvdmlkZXISHy5uZXh1cy52MS5EZWxldGVQcm92aWRlclJlcXVlc3QaIC5uZXh1cy52MS5EZWxldGVQcm92aWRlclJlc3BvbnNlIgASagoUTGlzdENhdGFsb2dQcm92aWRlcnMSJS5uZXh1cy52MS5MaXN0Q2F0YWxvZ1Byb3ZpZGVyc1JlcXVlc3QaJi5uZXh1cy52MS5MaXN0Q2F0YWxvZ1Byb3ZpZGVyc1Jlc3BvbnNlIgOQAgESZAoSR2V0Q2F0YWxvZ1Byb3ZpZGVyEiMubmV4dXMudjEuR2V0Q2F0YWxvZ1Byb3ZpZGVyUmVxdWVzdBokLm5leHVzLnYxLkdldENhdGFsb2dQcm92aWRlclJlc3BvbnNlIgOQAgESagoVRW5hYmxlQ2F0YWxvZ1Byb3ZpZGVyEiYubmV4dXMudjEuRW5hYmxlQ2F0YWxvZ1Byb3ZpZGVyUmVxdWVzdBonLm5leHVzLnYxLkVuYWJsZUNhdGFsb2dQcm92aWRlclJlc3BvbnNlIgBCN1o1Z2l0aHViLmNvbS9uZXh1cy1icm9rZXIvbmV4dXMvZ2VuL2dvL25leHVzL3YxO25leHVzdjFiBnByb3RvMw", [file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChduZXh1cy92MS9wcm92aWRlci5wcm90bxIIbmV4dXMudjEiLwoNVXNlcmluZm9QYXRocxIPCgdzdWJqZWN0GAEgASgJEg0KBWVtYWlsGAIgASgJImQKElRva2VuUmVzcG9uc2VQYXRocxIUCgxhY2Nlc3NfdG9rZW4YASABKAkSFQoNcmVmcmVzaF90b2tlbhgCIAEoCRISCgpleHBpcmVzX2luGAMgASgJEg0KBXNjb3BlGAQgASgJIs4GCg5PQXV0aDJTZXR0aW5ncxIRCgljbGllbnRfaWQYASABKAkSGwoNY2xpZW50X3NlY3JldBgCIAEoCUIE4kEBBBIfChFjbGllbnRfc2VjcmV0X3NldBgDIAEoCEIE4kEBAxIZChFhdXRob3JpemF0aW9uX3VybBgEIAEoCRIRCgl0b2tlbl91cmwYBSABKAkSFgoOcmV2b2NhdGlvbl91cmwYBiABKAkSDgoGaXNzdWVyGAcgASgJEhYKDmRlZmF1bHRfc2NvcGVzGAggAygJEhcKD3Njb3BlX3NlcGFyYXRvchgJIAEoCRJHChBhdXRob3JpemVfcGFyYW1zGAogAygLMi0ubmV4dXMudjEuT0F1dGgyU2V0dGluZ3MuQXV0aG9yaXplUGFyYW1zRW50cnkSNgoSY2xpZW50X2F1dGhfbWV0aG9kGAsgASgOMhoubmV4dXMudjEuQ2xpZW50QXV0aE1ldGhvZBIcCgRwa2NlGAwgASgOMg4ubmV4dXMudjEuUGtjZRIUCgx1c2VyaW5mb191cmwYDSABKAkSLwoOdXNlcmluZm9fcGF0aHMYDiABKAsyFy5uZXh1cy52MS5Vc2VyaW5mb1BhdGhzEjwKFXRva2VuX3Jlc3BvbnNlX2Zvcm1hdBgUIAEoDjIdLm5leHVzLnYxLlRva2VuUmVzcG9uc2VGb3JtYXQSPwoMdG9rZW5fcGFyYW1zGBUgAygLMikubmV4dXMudjEuT0F1dGgyU2V0dGluZ3MuVG9rZW5QYXJhbXNFbnRyeRI6ChR0b2tlbl9yZXNwb25zZV9wYXRocxgWIAEoCzIcLm5leHVzLnYxLlRva2VuUmVzcG9uc2VQYXRocxI+ChZyZWZyZXNoX3Rva2VuX3JvdGF0aW9uGBcgASgOMh4ubmV4dXMudjEuUmVmcmVzaFRva2VuUm90YXRpb24SFwoPZXhwZWN0ZWRfaXNzdWVyGBggASgJGjYKFEF1dGhvcml6ZVBhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMgoQVG9rZW5QYXJhbXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImkKDkFwaUtleVNldHRpbmdzEioKCGxvY2F0aW9uGAEgASgOMhgubmV4dXMudjEuQXBpS2V5TG9jYXRpb24SDAoEbmFtZRgCIAEoCRIOCgZwcmVmaXgYAyABKAkSDQoFZmllbGQYBCABKAkiOwoQQXdzU2lnVjRTZXR0aW5ncxIPCgdzZXJ2aWNlGAEgASgJEhYKDmRlZmF1bHRfcmVnaW9uGAIgASgJIq4BCgtNY3BTZXR0aW5ncxISCgpzZXJ2ZXJfdXJsGAEgASgJEhEKCWNsaWVudF9pZBgCIAEoCRIbCg1jbGllbnRfc2VjcmV0GAMgASgJQgTiQQEEEh8KEWNsaWVudF9zZWNyZXRfc2V0GAQgASgIQgTiQQEDEhYKDmRlZmF1bHRfc2NvcGVzGAUgAygJEiIKFHJlZ2lzdGVyZWRfY2xpZW50X2lkGAYgASgJQgTiQQEDIsIFCghQcm92aWRlchIQCgJpZBgBIAEoCUIE4kEBAxISCgRuYW1lGAIgASgJQgTiQQEFEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIQCghsb2dvX3VybBgFIAEoCRISCgpjYXRlZ29yaWVzGAYgAygJEisKCWF1dGhfdHlwZRgHIAEoDjISLm5leHVzLnYxLkF1dGhUeXBlQgTiQQEFEhQKB2VuYWJsZWQYCCABKAhIAIgBARIoCgZvYXV0aDIYCSABKAsyGC5uZXh1cy52MS5PQXV0aDJTZXR0aW5ncxIyChFjcmVkZW50aWFsX3NjaGVtYRgKIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSOQoYcG9zdF9vYXV0aF9maWVsZHNfc2NoZW1hGAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIpCgdhcGlfa2V5GAwgASgLMhgubmV4dXMudjEuQXBpS2V5U2V0dGluZ3MSLQoJYXdzX3NpZ3Y0GA0gASgLMhoubmV4dXMudjEuQXdzU2lnVjRTZXR0aW5ncxI1CgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNQoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhoKDGNhdGFsb2dfbmFtZRgUIAEoCUIE4kEBAxI5Chhjb25uZWN0aW9uX2ZpZWxkc19zY2hlbWEYFSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EiIKA21jcBgeIAEoCzIVLm5leHVzLnYxLk1jcFNldHRpbmdzEhQKDGFwaV9iYXNlX3VybBgWIAEoCUIKCghfZW5hYmxlZCJXCg9DYXRhbG9nUHJvdmlkZXISDAoEbmFtZRgBIAEoCRIQCghkb2NzX3VybBgCIAEoCRIkCghwcm92aWRlchgDIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyIlYKG0xpc3RDYXRhbG9nUHJvdmlkZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCSJlChxMaXN0Q2F0YWxvZ1Byb3ZpZGVyc1Jlc3BvbnNlEiwKCXByb3ZpZGVycxgBIAMoCzIZLm5leHVzLnYxLkNhdGFsb2dQcm92aWRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLwoZR2V0Q2F0YWxvZ1Byb3ZpZGVyUmVxdWVzdBISCgRuYW1lGAEgASgJQgTiQQECIkkKGkdldENhdGFsb2dQcm92aWRlclJlc3BvbnNlEisKCHByb3ZpZGVyGAEgASgLMhkubmV4dXMudjEuQ2F0YWxvZ1Byb3ZpZGVyIqwBChxFbmFibGVDYXRhbG9nUHJvdmlkZXJSZXF1ZXN0EhoKDGNhdGFsb2dfbmFtZRgBIAEoCUIE4kEBAhIMCgRuYW1lGAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJEhYKDmRlZmF1bHRfc2NvcGVzGAUgAygJEhQKB2VuYWJsZWQYBiABKAhIAIgBAUIKCghfZW5hYmxlZCJFCh1FbmFibGVDYXRhbG9nUHJvdmlkZXJSZXNwb25zZRIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyImMKFExpc3RQcm92aWRlcnNSZXF1ZXN0EhIKCnByb2plY3RfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEAoIY2F0ZWdvcnkYBCABKAkiVwoVTGlzdFByb3ZpZGVyc1Jlc3BvbnNlEiUKCXByb3ZpZGVycxgBIAMoCzISLm5leHVzLnYxLlByb3ZpZGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChJHZXRQcm92aWRlclJlcXVlc3QSEgoKcHJvamVjdF9pZBgBIAEoCRIWCghwcm92aWRlchgCIAEoCUIE4kEBAiI7ChNHZXRQcm92aWRlclJlc3BvbnNlEiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXIiQwoVQ3JlYXRlUHJvdmlkZXJSZXF1ZXN0EioKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXJCBOJBAQIiPgoWQ3JlYXRlUHJvdmlkZXJSZXNwb25zZRIkCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyInQKFVVwZGF0ZVByb3ZpZGVyUmVxdWVzdBIqCghwcm92aWRlchgBIAEoCzISLm5leHVzLnYxLlByb3ZpZGVyQgTiQQECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI+ChZVcGRhdGVQcm92aWRlclJlc3BvbnNlEiQKCHByb3ZpZGVyGAEgASgLMhIubmV4dXMudjEuUHJvdmlkZXIiPgoVRGVsZXRlUHJvdmlkZXJSZXF1ZXN0EhYKCHByb3ZpZGVyGAEgASgJQgTiQQECEg0KBWZvcmNlGAIgASgIIhgKFkRlbGV0ZVByb3ZpZGVyUmVzcG9uc2UqrgEKCEF1dGhUeXBlEhkKFUFVVEhfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEFVVEhfVFlQRV9PQVVUSDIQARIVChFBVVRIX1RZUEVfQVBJX0tFWRACEhgKFEFVVEhfVFlQRV9CQVNJQ19BVVRIEAMSFwoTQVVUSF9UWVBFX0FXU19TSUdWNBAEEhQKEEFVVEhfVFlQRV9CRUFSRVIQBRIRCg1BVVRIX1RZUEVfTUNQEAYqqgEKEENsaWVudEF1dGhNZXRob2QSIgoeQ0xJRU5UX0FVVEhfTUVUSE9EX1VOU1BFQ0lGSUVEEAASKgomQ0xJRU5UX0FVVEhfTUVUSE9EX0NMSUVOVF9TRUNSRVRfQkFTSUMQARIpCiVDTElFTlRfQVVUSF9NRVRIT0RfQ0xJRU5UX1NFQ1JFVF9QT1NUEAISGwoXQ0xJRU5UX0FVVEhfTUVUSE9EX05PTkUQAyp8ChNUb2tlblJlc3BvbnNlRm9ybWF0EiUKIVRPS0VOX1JFU1BPTlNFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEh4KGlRPS0VOX1JFU1BPTlNFX0ZPUk1BVF9KU09OEAESHgoaVE9LRU5fUkVTUE9OU0VfRk9STUFUX0ZPUk0QAiqFAQoUUmVmcmVzaFRva2VuUm90YXRpb24SJgoiUkVGUkVTSF9UT0tFTl9ST1RBVElPTl9VTlNQRUNJRklFRBAAEiIKHlJFRlJFU0hfVE9LRU5fUk9UQVRJT05fUk9UQVRFUxABEiEKHVJFRlJFU0hfVE9LRU5fUk9UQVRJT05fU1RBQkxFEAIqQQoEUGtjZRIUChBQS0NFX1VOU1BFQ0lGSUVEEAASDQoJUEtDRV9TMjU2EAESFAoQUEtDRV9VTlNVUFBPUlRFRBACKmsKDkFwaUtleUxvY2F0aW9uEiAKHEFQSV9LRVlfTE9DQVRJT05fVU5TUEVDSUZJRUQQABIbChdBUElfS0VZX0xPQ0FUSU9OX0hFQURFUhABEhoKFkFQSV9LRVlfTE9DQVRJT05fUVVFUlkQAjL8BQoPUHJvdmlkZXJTZXJ2aWNlElUKDUxpc3RQcm92aWRlcnMSHi5uZXh1cy52MS5MaXN0UHJvdmlkZXJzUmVxdWVzdBofLm5leHVzLnYxLkxpc3RQcm92aWRlcnNSZXNwb25zZSIDkAIBEk8KC0dldFByb3ZpZGVyEhwubmV4dXMudjEuR2V0UHJvdmlkZXJSZXF1ZXN0Gh0ubmV4dXMudjEuR2V0UHJvdmlkZXJSZXNwb25zZSIDkAIBElUKDkNyZWF0ZVByb3ZpZGVyEh8ubmV4dXMudjEuQ3JlYXRlUHJvdmlkZXJSZXF1ZXN0GiAubmV4dXMudjEuQ3JlYXRlUHJvdmlkZXJSZXNwb25zZSIAElUKDlVwZGF0ZVByb3ZpZGVyEh8ubmV4dXMudjEuVXBkYXRlUHJvdmlkZXJSZXF1ZXN0GiAubmV4dXMudjEuVXBkYXRlUHJvdmlkZXJSZXNwb25zZSIAElUKDkRlbGV0ZVByb3ZpZGVyEh8ubmV4dXMudjEuRGVsZXRlUHJvdmlkZXJSZXF1ZXN0GiAubmV4dXMudjEuRGVsZXRlUHJvdmlkZXJSZXNwb25zZSIAEmoKFExpc3RDYXRhbG9nUHJvdmlkZXJzEiUubmV4dXMudjEuTGlzdENhdGFsb2dQcm92aWRlcnNSZXF1ZXN0GiYubmV4dXMudjEuTGlzdENhdGFsb2dQcm92aWRlcnNSZXNwb25zZSIDkAIBEmQKEkdldENhdGFsb2dQcm92aWRlchIjLm5leHVzLnYxLkdldENhdGFsb2dQcm92aWRlclJlcXVlc3QaJC5uZXh1cy52MS5HZXRDYXRhbG9nUHJvdmlkZXJSZXNwb25zZSIDkAIBEmoKFUVuYWJsZUNhdGFsb2dQcm92aWRlchImLm5leHVzLnYxLkVuYWJsZUNhdGFsb2dQcm92aWRlclJlcXVlc3QaJy5uZXh1cy52MS5FbmFibGVDYXRhbG9nUHJvdmlkZXJSZXNwb25zZSIAQjdaNWdpdGh1Yi5jb20vbmV4dXMtYnJva2VyL25leHVzL2dlbi9nby9uZXh1cy92MTtuZXh1c3YxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+
+/**
+ * UserinfoPaths locates who consented in a userinfo endpoint's JSON answer,
+ * as dot-separated member names (for example "id" for GitHub, "data.id"
+ * for a nested answer). An empty path means the OpenID member name.
+ *
+ * @generated from message nexus.v1.UserinfoPaths
+ */
+export type UserinfoPaths = Message<"nexus.v1.UserinfoPaths"> & {
+  /**
+   * Path of the stable user id: a string or an integer. Default "sub".
+   *
+   * @generated from field: string subject = 1;
+   */
+  subject: string;
+
+  /**
+   * Path of the email address. Default "email".
+   *
+   * @generated from field: string email = 2;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message nexus.v1.UserinfoPaths.
+ * Use `create(UserinfoPathsSchema)` to create a new message.
+ */
+export const UserinfoPathsSchema: GenMessage<UserinfoPaths> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_provider, 0);
 
 /**
  * TokenResponsePaths locates tokens a provider nests inside its token
@@ -58,14 +88,15 @@ export type TokenResponsePaths = Message<"nexus.v1.TokenResponsePaths"> & {
  * Use `create(TokenResponsePathsSchema)` to create a new message.
  */
 export const TokenResponsePathsSchema: GenMessage<TokenResponsePaths> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 0);
+  messageDesc(file_nexus_v1_provider, 1);
 
 /**
- * OAuth2Settings configures an OAUTH2 provider. PKCE S256 is always used.
+ * OAuth2Settings configures an OAUTH2 provider. PKCE S256 is used unless
+ * `pkce` says the server refuses it.
  *
- * Field numbers: 1-11 the authorization code flow; 12-19 free; 20+ token
- * endpoint quirks (encoding, extra parameters, nested paths, rotation,
- * issuer).
+ * Field numbers: 1-11 the authorization code flow; 12-14 PKCE and who
+ * consented (userinfo); 15-19 free; 20+ token endpoint quirks (encoding,
+ * extra parameters, nested paths, rotation, issuer).
  *
  * @generated from message nexus.v1.OAuth2Settings
  */
@@ -155,6 +186,38 @@ export type OAuth2Settings = Message<"nexus.v1.OAuth2Settings"> & {
   clientAuthMethod: ClientAuthMethod;
 
   /**
+   * Whether the authorize request carries a PKCE code challenge. Returned as
+   * PKCE_S256 when unspecified.
+   *
+   * @generated from field: nexus.v1.Pkce pkce = 12;
+   */
+  pkce: Pkce;
+
+  /**
+   * A userinfo endpoint for a provider that is not OpenID Connect (GitHub's
+   * https://api.github.com/user): after the code exchange Nexus GETs it with
+   * the new access token (answer at most 64 KiB, JSON) and records the
+   * subject and email at `userinfo_paths` as the connection's
+   * provider_subject and provider_email. An answer the endpoint refuses
+   * (4xx), that is not JSON, or that has no usable subject fails the
+   * connection with reason "invalid_userinfo"; an unreachable endpoint with
+   * "temporarily_unavailable". Same URL rules as the other endpoints
+   * (https, outbound policy, `{field}` placeholders). With `issuer`, it
+   * replaces the discovered userinfo endpoint, read as OpenID userinfo.
+   *
+   * @generated from field: string userinfo_url = 13;
+   */
+  userinfoUrl: string;
+
+  /**
+   * Where the subject and email are in the userinfo JSON. Needs
+   * userinfo_url.
+   *
+   * @generated from field: nexus.v1.UserinfoPaths userinfo_paths = 14;
+   */
+  userinfoPaths?: UserinfoPaths | undefined;
+
+  /**
    * How the token endpoint encodes its answer.
    *
    * @generated from field: nexus.v1.TokenResponseFormat token_response_format = 20;
@@ -204,7 +267,7 @@ export type OAuth2Settings = Message<"nexus.v1.OAuth2Settings"> & {
  * Use `create(OAuth2SettingsSchema)` to create a new message.
  */
 export const OAuth2SettingsSchema: GenMessage<OAuth2Settings> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 1);
+  messageDesc(file_nexus_v1_provider, 2);
 
 /**
  * ApiKeySettings says how an API_KEY provider expects its key.
@@ -247,7 +310,7 @@ export type ApiKeySettings = Message<"nexus.v1.ApiKeySettings"> & {
  * Use `create(ApiKeySettingsSchema)` to create a new message.
  */
 export const ApiKeySettingsSchema: GenMessage<ApiKeySettings> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 2);
+  messageDesc(file_nexus_v1_provider, 3);
 
 /**
  * AwsSigV4Settings gives the signing scope of an AWS_SIGV4 provider.
@@ -275,7 +338,7 @@ export type AwsSigV4Settings = Message<"nexus.v1.AwsSigV4Settings"> & {
  * Use `create(AwsSigV4SettingsSchema)` to create a new message.
  */
 export const AwsSigV4SettingsSchema: GenMessage<AwsSigV4Settings> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 3);
+  messageDesc(file_nexus_v1_provider, 4);
 
 /**
  * McpSettings configures an MCP provider: a remote MCP server in the
@@ -342,7 +405,7 @@ export type McpSettings = Message<"nexus.v1.McpSettings"> & {
  * Use `create(McpSettingsSchema)` to create a new message.
  */
 export const McpSettingsSchema: GenMessage<McpSettings> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 4);
+  messageDesc(file_nexus_v1_provider, 5);
 
 /**
  * Provider is a third-party service a workspace can connect to.
@@ -508,7 +571,7 @@ export type Provider = Message<"nexus.v1.Provider"> & {
  * Use `create(ProviderSchema)` to create a new message.
  */
 export const ProviderSchema: GenMessage<Provider> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 5);
+  messageDesc(file_nexus_v1_provider, 6);
 
 /**
  * CatalogProvider is one entry of the built-in catalog: a provider template
@@ -545,7 +608,7 @@ export type CatalogProvider = Message<"nexus.v1.CatalogProvider"> & {
  * Use `create(CatalogProviderSchema)` to create a new message.
  */
 export const CatalogProviderSchema: GenMessage<CatalogProvider> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 6);
+  messageDesc(file_nexus_v1_provider, 7);
 
 /**
  * ListCatalogProvidersRequest selects a page of catalog entries.
@@ -580,7 +643,7 @@ export type ListCatalogProvidersRequest = Message<"nexus.v1.ListCatalogProviders
  * Use `create(ListCatalogProvidersRequestSchema)` to create a new message.
  */
 export const ListCatalogProvidersRequestSchema: GenMessage<ListCatalogProvidersRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 7);
+  messageDesc(file_nexus_v1_provider, 8);
 
 /**
  * ListCatalogProvidersResponse is one page of catalog entries.
@@ -608,7 +671,7 @@ export type ListCatalogProvidersResponse = Message<"nexus.v1.ListCatalogProvider
  * Use `create(ListCatalogProvidersResponseSchema)` to create a new message.
  */
 export const ListCatalogProvidersResponseSchema: GenMessage<ListCatalogProvidersResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 8);
+  messageDesc(file_nexus_v1_provider, 9);
 
 /**
  * GetCatalogProviderRequest names a catalog entry.
@@ -629,7 +692,7 @@ export type GetCatalogProviderRequest = Message<"nexus.v1.GetCatalogProviderRequ
  * Use `create(GetCatalogProviderRequestSchema)` to create a new message.
  */
 export const GetCatalogProviderRequestSchema: GenMessage<GetCatalogProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 9);
+  messageDesc(file_nexus_v1_provider, 10);
 
 /**
  * GetCatalogProviderResponse carries the entry.
@@ -650,7 +713,7 @@ export type GetCatalogProviderResponse = Message<"nexus.v1.GetCatalogProviderRes
  * Use `create(GetCatalogProviderResponseSchema)` to create a new message.
  */
 export const GetCatalogProviderResponseSchema: GenMessage<GetCatalogProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 10);
+  messageDesc(file_nexus_v1_provider, 11);
 
 /**
  * EnableCatalogProviderRequest creates a provider from a catalog entry.
@@ -706,7 +769,7 @@ export type EnableCatalogProviderRequest = Message<"nexus.v1.EnableCatalogProvid
  * Use `create(EnableCatalogProviderRequestSchema)` to create a new message.
  */
 export const EnableCatalogProviderRequestSchema: GenMessage<EnableCatalogProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 11);
+  messageDesc(file_nexus_v1_provider, 12);
 
 /**
  * EnableCatalogProviderResponse carries the stored provider.
@@ -727,7 +790,7 @@ export type EnableCatalogProviderResponse = Message<"nexus.v1.EnableCatalogProvi
  * Use `create(EnableCatalogProviderResponseSchema)` to create a new message.
  */
 export const EnableCatalogProviderResponseSchema: GenMessage<EnableCatalogProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 12);
+  messageDesc(file_nexus_v1_provider, 13);
 
 /**
  * ListProvidersRequest selects a page of providers.
@@ -770,7 +833,7 @@ export type ListProvidersRequest = Message<"nexus.v1.ListProvidersRequest"> & {
  * Use `create(ListProvidersRequestSchema)` to create a new message.
  */
 export const ListProvidersRequestSchema: GenMessage<ListProvidersRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 13);
+  messageDesc(file_nexus_v1_provider, 14);
 
 /**
  * ListProvidersResponse is one page of providers.
@@ -798,7 +861,7 @@ export type ListProvidersResponse = Message<"nexus.v1.ListProvidersResponse"> & 
  * Use `create(ListProvidersResponseSchema)` to create a new message.
  */
 export const ListProvidersResponseSchema: GenMessage<ListProvidersResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 14);
+  messageDesc(file_nexus_v1_provider, 15);
 
 /**
  * GetProviderRequest names one provider.
@@ -826,7 +889,7 @@ export type GetProviderRequest = Message<"nexus.v1.GetProviderRequest"> & {
  * Use `create(GetProviderRequestSchema)` to create a new message.
  */
 export const GetProviderRequestSchema: GenMessage<GetProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 15);
+  messageDesc(file_nexus_v1_provider, 16);
 
 /**
  * GetProviderResponse carries the provider.
@@ -847,7 +910,7 @@ export type GetProviderResponse = Message<"nexus.v1.GetProviderResponse"> & {
  * Use `create(GetProviderResponseSchema)` to create a new message.
  */
 export const GetProviderResponseSchema: GenMessage<GetProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 16);
+  messageDesc(file_nexus_v1_provider, 17);
 
 /**
  * CreateProviderRequest carries the provider to register.
@@ -868,7 +931,7 @@ export type CreateProviderRequest = Message<"nexus.v1.CreateProviderRequest"> & 
  * Use `create(CreateProviderRequestSchema)` to create a new message.
  */
 export const CreateProviderRequestSchema: GenMessage<CreateProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 17);
+  messageDesc(file_nexus_v1_provider, 18);
 
 /**
  * CreateProviderResponse carries the stored provider.
@@ -889,7 +952,7 @@ export type CreateProviderResponse = Message<"nexus.v1.CreateProviderResponse"> 
  * Use `create(CreateProviderResponseSchema)` to create a new message.
  */
 export const CreateProviderResponseSchema: GenMessage<CreateProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 18);
+  messageDesc(file_nexus_v1_provider, 19);
 
 /**
  * UpdateProviderRequest carries the changes.
@@ -918,7 +981,7 @@ export type UpdateProviderRequest = Message<"nexus.v1.UpdateProviderRequest"> & 
  * Use `create(UpdateProviderRequestSchema)` to create a new message.
  */
 export const UpdateProviderRequestSchema: GenMessage<UpdateProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 19);
+  messageDesc(file_nexus_v1_provider, 20);
 
 /**
  * UpdateProviderResponse carries the updated provider.
@@ -939,7 +1002,7 @@ export type UpdateProviderResponse = Message<"nexus.v1.UpdateProviderResponse"> 
  * Use `create(UpdateProviderResponseSchema)` to create a new message.
  */
 export const UpdateProviderResponseSchema: GenMessage<UpdateProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 20);
+  messageDesc(file_nexus_v1_provider, 21);
 
 /**
  * DeleteProviderRequest names the provider to delete.
@@ -967,7 +1030,7 @@ export type DeleteProviderRequest = Message<"nexus.v1.DeleteProviderRequest"> & 
  * Use `create(DeleteProviderRequestSchema)` to create a new message.
  */
 export const DeleteProviderRequestSchema: GenMessage<DeleteProviderRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 21);
+  messageDesc(file_nexus_v1_provider, 22);
 
 /**
  * DeleteProviderResponse is empty.
@@ -982,7 +1045,7 @@ export type DeleteProviderResponse = Message<"nexus.v1.DeleteProviderResponse"> 
  * Use `create(DeleteProviderResponseSchema)` to create a new message.
  */
 export const DeleteProviderResponseSchema: GenMessage<DeleteProviderResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_provider, 22);
+  messageDesc(file_nexus_v1_provider, 23);
 
 /**
  * AuthType is how a provider authenticates its API.
@@ -1168,6 +1231,45 @@ export const RefreshTokenRotationSchema: GenEnum<RefreshTokenRotation> = /*@__PU
   enumDesc(file_nexus_v1_provider, 3);
 
 /**
+ * Pkce says whether Nexus sends a PKCE (RFC 7636) code challenge on the
+ * authorize request of an OAUTH2 provider.
+ *
+ * @generated from enum nexus.v1.Pkce
+ */
+export enum Pkce {
+  /**
+   * S256, the default.
+   *
+   * @generated from enum value: PKCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A S256 code challenge on every authorize request, its verifier with the
+   * code exchange.
+   *
+   * @generated from enum value: PKCE_S256 = 1;
+   */
+  S256 = 1,
+
+  /**
+   * No code challenge and no code verifier, for a server that refuses them.
+   * The code is then bound to the client by its secret and to the flow by
+   * `state` alone, so this is refused for a public client
+   * (client_auth_method NONE) with ERROR_REASON_INVALID_FIELD.
+   *
+   * @generated from enum value: PKCE_UNSUPPORTED = 2;
+   */
+  UNSUPPORTED = 2,
+}
+
+/**
+ * Describes the enum nexus.v1.Pkce.
+ */
+export const PkceSchema: GenEnum<Pkce> = /*@__PURE__*/
+  enumDesc(file_nexus_v1_provider, 4);
+
+/**
  * ApiKeyLocation is where an API key travels in a request.
  *
  * @generated from enum nexus.v1.ApiKeyLocation
@@ -1199,7 +1301,7 @@ export enum ApiKeyLocation {
  * Describes the enum nexus.v1.ApiKeyLocation.
  */
 export const ApiKeyLocationSchema: GenEnum<ApiKeyLocation> = /*@__PURE__*/
-  enumDesc(file_nexus_v1_provider, 4);
+  enumDesc(file_nexus_v1_provider, 5);
 
 /**
  * ProviderService manages the third-party services a project can connect its
