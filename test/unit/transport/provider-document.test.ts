@@ -1,5 +1,6 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { ProviderSchema } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { KeyRing } from '../../../src/crypto/index.js';
 import type { McpConfig, OAuth2Config, ProviderRow } from '../../../src/domain/model/provider.js';
@@ -202,20 +203,23 @@ describe('provider documents and protobuf: one path into the model', () => {
   });
 
   const rows: ProviderRow[] = [];
-  for (const [kind, doc] of Object.entries(DOCUMENTS)) {
-    it(`round-trips ${kind}: document -> model -> proto -> model -> document`, async () => {
+  for (const [kind, source] of Object.entries(DOCUMENTS)) {
+    it(`round-trips ${kind}: YAML -> model -> proto -> model -> YAML`, async () => {
+      // As `nexus providers apply` and the catalog read a file: YAML text, parsed.
+      const doc = parse(stringify(source)) as ProviderDocument;
+      const yamlOf = (d: ProviderDocument) => parse(stringify(d)) as unknown;
       checkProviderDocument(doc, kind);
       const fromDocument = await providers().create(caller, providerInputFromDocument(doc, kind));
       const proto = providerToProto(fromDocument);
       const expected = withoutInputOnly(doc, ProviderSchema);
-      expect(providerToDocument(proto)).toEqual(expected);
+      expect(yamlOf(providerToDocument(proto))).toEqual(expected);
 
       // proto -> model: the proto carries no client secret (INPUT_ONLY), so it is written again, as an update would.
       const input = withSecrets(providerInputFromProto(proto), doc);
       const fromProto = await providers().create(caller, input);
       const settings = (r: ProviderRow) => ({ ...r, id: '', createdAt: undefined, updatedAt: undefined, clientSecretSealed: r.clientSecretSealed !== null });
       expect(settings(fromProto)).toEqual(settings(fromDocument));
-      expect(providerToDocument(providerToProto(fromProto))).toEqual(expected);
+      expect(yamlOf(providerToDocument(providerToProto(fromProto)))).toEqual(expected);
       rows.push(fromDocument);
     });
   }
