@@ -10,10 +10,10 @@ import { verifiedPrincipalKey } from './rate-limit.js';
 /** The request id of the request log line (fastify's request id), set per request like the client IP. */
 export const requestIdKey = createContextKey<string>('', { description: 'request id' });
 
-/** The noun of each published service's actions: `TokenService.GetToken` is `token.read`. */
-const NOUNS: ReadonlyMap<string, string> = new Map(
-  Object.values(SERVICES).map((s) => [s.typeName, s.name.replace(/Service$/, '').toLowerCase()]),
-);
+const snake = (camel: string) => camel.replace(/(?<=[a-z0-9])(?=[A-Z])/g, '_').toLowerCase();
+
+/** The noun of each published service's actions: `TokenService.GetToken` is `token.read`, `ApiKeyService` is `api_key`. */
+const NOUNS: ReadonlyMap<string, string> = new Map(Object.values(SERVICES).map((s) => [s.typeName, snake(s.name.replace(/Service$/, ''))]));
 
 const VERBS: Readonly<Record<string, string>> = { get: 'read', list: 'list', watch: 'watch', create: 'create', update: 'update', delete: 'delete' };
 
@@ -25,11 +25,15 @@ const VERBS: Readonly<Record<string, string>> = { get: 'read', list: 'list', wat
  * `GetPendingFields` -> `connection.read_pending_fields`.
  */
 export function actionOf(typeName: string, methodName: string): string {
-  const noun = NOUNS.get(typeName) ?? typeName.split('.').pop()!.toLowerCase();
-  const words = methodName.split(/(?=[A-Z])/).map((w) => w.toLowerCase());
-  const rest = words.slice(1).filter((w) => w !== noun && w !== `${noun}s`);
-  const verb = VERBS[words[0]!] ?? words[0]!;
-  return [noun, [verb, ...rest].join('_')].join('.');
+  const noun = NOUNS.get(typeName) ?? snake(typeName.split('.').pop()!.replace(/Service$/, ''));
+  const method = snake(methodName);
+  const first = method.split('_')[0]!;
+  const rest = method
+    .slice(first.length)
+    .replace(new RegExp(`(^|_)${noun}s?(?=_|$)`, 'g'), '')
+    .replace(/^_+|_+$/g, '');
+  const verb = VERBS[first] ?? first;
+  return `${noun}.${rest ? `${verb}_${rest}` : verb}`;
 }
 
 const ACTIONS = new Map<string, string>();
@@ -53,6 +57,7 @@ const TARGET_FIELDS: readonly [string, string | undefined][] = [
   ['id', undefined],
   ['name', undefined],
   ['workspaceId', 'workspace'],
+  ['projectId', 'project'],
 ];
 
 function targetOf(message: unknown, noun: string): AuditEventInput['target'] {
@@ -68,7 +73,7 @@ function targetOf(message: unknown, noun: string): AuditEventInput['target'] {
 /** What a created resource comes back as: its id, on the response's first message field that has one. */
 function createdTargetOf(message: unknown, noun: string): AuditEventInput['target'] {
   if (!message || typeof message !== 'object') return undefined;
-  const nested = (message as Record<string, unknown>)[noun];
+  const nested = (message as Record<string, unknown>)[noun.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())];
   if (nested && typeof nested === 'object') {
     const id = (nested as Record<string, unknown>).id;
     if (typeof id === 'string' && id !== '') return { type: noun, id };

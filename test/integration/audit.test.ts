@@ -1,6 +1,7 @@
 import { Code, createClient, type Client } from '@connectrpc/connect';
 import { AuditOutcome, AuditService } from '../../gen/ts/nexus/v1/audit_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyScope } from '../../gen/ts/nexus/v1/api_key_pb.js';
 import { ClientType } from '../../gen/ts/nexus/v1/client_pb.js';
 import { registerClient, signInUser } from '../support/auth-flows.js';
 import { connectViaConsent } from '../support/consent.js';
@@ -9,7 +10,7 @@ import { TestAuthServer } from '../support/oauth-server.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider } from '../support/fixtures.js';
-import { ADMIN_KEY, RETURN_URL, authClients, clients, startTestApp, transport, type Clients, type TestApp } from '../support/test-app.js';
+import { ADMIN_KEY, RETURN_URL, authClients, clients, governanceClients, startTestApp, transport, type Clients, type TestApp } from '../support/test-app.js';
 
 interface Row {
   project_id: string;
@@ -175,9 +176,26 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     const id = created.connection!.id;
     const events = (await rows()).filter((r) => r.target_id === id).map((r) => [r.action, r.outcome, r.actor_kind]);
     expect(events).toEqual([
-      ['connection.create', 'success', 'api_key'],
+      ['connection.create', 'success', 'operator'],
       ['connection.consent', 'success', 'system'],
       ['connection.callback', 'success', 'system'],
     ]);
+  });
+
+  it('a project admin reads its own project only; the operator reads any, and is recorded as the operator', async () => {
+    const { projects, apiKeys } = governanceClients(nexus.baseUrl, ADMIN_KEY);
+    const project = (await projects.createProject({ project: { name: 'audited' } })).project!;
+    const created = await apiKeys.createApiKey({ projectId: project.id, name: 'admin', scopes: [ApiKeyScope.ADMIN] });
+    const tenant = createClient(AuditService, transport(nexus.baseUrl, 'connect', created.secret));
+    await clients(nexus.baseUrl, created.secret).providers.createProvider({ provider: apiKeyProvider({ name: 'tenant-api' }) });
+    const own = await tenant.listAuditEvents({});
+    expect(own.events.map((e) => [e.projectId, e.action])).toEqual([[project.id, 'provider.create']]);
+    await expectConnectError(tenant.listAuditEvents({ projectId: 'prj_default' }), Code.PermissionDenied, 'OPERATOR_REQUIRED');
+    const seen = await audit.listAuditEvents({ projectId: project.id });
+    expect(seen.events.map((e) => e.action)).toEqual(['provider.create']);
+    // The operator's own calls are recorded in the installation project, as the operator, with the target project.
+    const rowsNow = await rows();
+    expect(rowsNow.find((r) => r.action === 'project.create' && r.target_id === project.id)).toMatchObject({ project_id: 'prj_default', actor_kind: 'operator' });
+    expect(rowsNow.find((r) => r.action === 'api_key.create')).toMatchObject({ project_id: 'prj_default', target_type: 'api_key' });
   });
 });

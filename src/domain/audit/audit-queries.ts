@@ -2,11 +2,13 @@ import type { AuditEventRow } from '../model/audit-event.js';
 import type { AuditEventsPort } from '../ports/persistence.js';
 import { AuditCursorAheadError, AuditCursorPrunedError, InvalidFieldError, ServerShuttingDownError } from '../shared/errors.js';
 import { decodePageToken, encodePageToken, pageSize } from '../shared/page-token.js';
-import type { Principal } from '../shared/principal.js';
+import { requireOperator, type Principal } from '../shared/principal.js';
 import { WALK_PAGE } from './audit-reader.js';
 import type { AuditOutcome } from './types.js';
 
 export interface AuditListRequest {
+  /** Empty: the caller's own project; another only for the operator. */
+  projectId: string;
   since?: Date | undefined;
   until?: Date | undefined;
   actorId: string;
@@ -52,11 +54,19 @@ export class AuditQueries {
     for (const wake of [...this.waiting]) wake();
   }
 
+  /** The project a read acts on: the caller's own, or (the operator only) the one named. */
+  static projectOf(caller: Principal, requested: string): string {
+    if (!requested || requested === caller.projectId) return caller.projectId;
+    requireOperator(caller, "another project's audit log");
+    return requested;
+  }
+
   async list(caller: Principal, req: AuditListRequest): Promise<{ events: AuditEventRow[]; nextPageToken: string }> {
+    const projectId = AuditQueries.projectOf(caller, req.projectId);
     const limit = pageSize(req.pageSize);
     if (req.since && req.until && req.until < req.since) throw new InvalidFieldError('end_time', 'must not be before start_time');
     const filters = {
-      p: caller.projectId,
+      p: projectId,
       s: req.since?.toISOString(),
       u: req.until?.toISOString(),
       a: bounded('actor_id', req.actorId),
@@ -67,7 +77,7 @@ export class AuditQueries {
     };
     const after = decodePageToken(req.pageToken, filters);
     const rows = await this.store.query({
-      projectId: caller.projectId,
+      projectId,
       afterSeq: after ? Number(after) : 0,
       since: req.since,
       until: req.until,
@@ -87,8 +97,9 @@ export class AuditQueries {
    * ones, each exactly once and in seq order (the stream reads by seq, so a
    * resume after the last seq received has no gap and no duplicate).
    */
-  async *watch(caller: Principal, afterSeq: number, signal: AbortSignal): AsyncGenerator<AuditWatchItem> {
-    const [head] = await this.store.heads(caller.projectId);
+  async *watch(caller: Principal, requestedProject: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<AuditWatchItem> {
+    const projectId = AuditQueries.projectOf(caller, requestedProject);
+    const [head] = await this.store.heads(projectId);
     const headSeq = head?.seq ?? 0;
     const anchorSeq = head?.anchorSeq ?? 0;
     if (afterSeq > headSeq) throw new AuditCursorAheadError();
@@ -96,7 +107,7 @@ export class AuditQueries {
     let last = afterSeq;
     let lastSent = Date.now();
     while (!signal.aborted) {
-      const rows = await this.store.query({ projectId: caller.projectId, afterSeq: last, limit: WALK_PAGE });
+      const rows = await this.store.query({ projectId, afterSeq: last, limit: WALK_PAGE });
       for (const event of rows) {
         yield { event };
         last = event.seq;

@@ -63,6 +63,7 @@ export class AuditHandler implements ServiceImpl<typeof AuditServiceDesc> {
   async listAuditEvents(req: ListAuditEventsRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
     const page = await this.queries.list(caller, {
+      projectId: req.projectId,
       since: req.startTime ? timestampDate(req.startTime) : undefined,
       until: req.endTime ? timestampDate(req.endTime) : undefined,
       actorId: req.actorId,
@@ -81,7 +82,7 @@ export class AuditHandler implements ServiceImpl<typeof AuditServiceDesc> {
     if (req.afterSeq > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidFieldError('after_seq', 'is out of range');
     const afterSeq = Number(req.afterSeq);
     const items = whileCredentialHolds(this.streamCredentials, caller, ctx, (signal) =>
-      this.streams.bounded(caller, 'WatchAuditEvents', () => this.queries.watch(caller, afterSeq, signal)),
+      this.streams.bounded(caller, 'WatchAuditEvents', () => this.queries.watch(caller, req.projectId, afterSeq, signal)),
     );
     for await (const item of items) {
       yield create(

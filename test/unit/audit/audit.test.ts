@@ -14,6 +14,10 @@ describe('audit actions', () => {
     expect(actionOf('nexus.v1.ConnectionService', 'GetPendingFields')).toBe('connection.read_pending_fields');
     expect(actionOf('nexus.v1.ProviderService', 'EnableCatalogProvider')).toBe('provider.enable_catalog');
     expect(actionOf('nexus.v1.ClientService', 'DeleteClient')).toBe('client.delete');
+    expect(actionOf('nexus.v1.ApiKeyService', 'RotateApiKey')).toBe('api_key.rotate');
+    expect(actionOf('nexus.v1.ApiKeyService', 'ListApiKeys')).toBe('api_key.list');
+    expect(actionOf('nexus.v1.ProjectService', 'CreateProject')).toBe('project.create');
+    expect(actionOf('nexus.v1.AuditService', 'ListAuditEvents')).toBe('audit.list_events');
   });
 });
 

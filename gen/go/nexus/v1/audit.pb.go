@@ -343,7 +343,10 @@ type ListAuditEventsRequest struct {
 	// 1 to 500; 0 means 50.
 	PageSize int32 `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous page, with the same filters.
-	PageToken     string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// The project to read: empty for the caller's own; another only for the
+	// installation operator.
+	ProjectId     string `protobuf:"bytes,10,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -441,6 +444,13 @@ func (x *ListAuditEventsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAuditEventsRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
 // ListAuditEventsResponse is one page of events.
 type ListAuditEventsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -500,7 +510,10 @@ func (x *ListAuditEventsResponse) GetNextPageToken() string {
 type WatchAuditEventsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The seq of the last event received; 0 starts at the oldest event kept.
-	AfterSeq      uint64 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	AfterSeq uint64 `protobuf:"varint,1,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	// The project to follow: empty for the caller's own; another only for the
+	// installation operator.
+	ProjectId     string `protobuf:"bytes,2,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -540,6 +553,13 @@ func (x *WatchAuditEventsRequest) GetAfterSeq() uint64 {
 		return x.AfterSeq
 	}
 	return 0
+}
+
+func (x *WatchAuditEventsRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
 }
 
 // WatchAuditEventsResponse is an event or a heartbeat.
@@ -662,7 +682,7 @@ const file_nexus_v1_audit_proto_rawDesc = "" +
 	"\x04hash\x18\x0e \x01(\tR\x04hash\x1a9\n" +
 	"\vDetailEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe9\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x88\x03\n" +
 	"\x16ListAuditEventsRequest\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
@@ -675,12 +695,17 @@ const file_nexus_v1_audit_proto_rawDesc = "" +
 	"\aoutcome\x18\a \x01(\x0e2\x16.nexus.v1.AuditOutcomeR\aoutcome\x12\x1b\n" +
 	"\tpage_size\x18\b \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\t \x01(\tR\tpageToken\"o\n" +
+	"page_token\x18\t \x01(\tR\tpageToken\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\n" +
+	" \x01(\tR\tprojectId\"o\n" +
 	"\x17ListAuditEventsResponse\x12,\n" +
 	"\x06events\x18\x01 \x03(\v2\x14.nexus.v1.AuditEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"6\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"U\n" +
 	"\x17WatchAuditEventsRequest\x12\x1b\n" +
-	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\"\x82\x01\n" +
+	"\tafter_seq\x18\x01 \x01(\x04R\bafterSeq\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x02 \x01(\tR\tprojectId\"\x82\x01\n" +
 	"\x18WatchAuditEventsResponse\x12,\n" +
 	"\x05event\x18\x01 \x01(\v2\x14.nexus.v1.AuditEventH\x00R\x05event\x120\n" +
 	"\x13heartbeat_after_seq\x18\x02 \x01(\x04H\x00R\x11heartbeatAfterSeqB\x06\n" +

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14nexus/v1/audit.proto\x12\x08nexus.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"p\n\nAuditActor\x12\x12\n\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n\x02id\x18\x02 \x01(\tR\x02id\x12!\n\x0cworkspace_id\x18\x03 \x01(\tR\x0bworkspaceId\x12\x1b\n\tclient_id\x18\x04 \x01(\tR\x08\x63lientId\"\x9b\x04\n\nAuditEvent\x12\x1d\n\nproject_id\x18\x01 \x01(\tR\tprojectId\x12\x10\n\x03seq\x18\x02 \x01(\x04R\x03seq\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12*\n\x05\x61\x63tor\x18\x04 \x01(\x0b\x32\x14.nexus.v1.AuditActorR\x05\x61\x63tor\x12\x16\n\x06\x61\x63tion\x18\x05 \x01(\tR\x06\x61\x63tion\x12\x1f\n\x0btarget_type\x18\x06 \x01(\tR\ntargetType\x12\x1b\n\ttarget_id\x18\x07 \x01(\tR\x08targetId\x12\x30\n\x07outcome\x18\x08 \x01(\x0e\x32\x16.nexus.v1.AuditOutcomeR\x07outcome\x12\x16\n\x06reason\x18\t \x01(\tR\x06reason\x12\x1b\n\tclient_ip\x18\n \x01(\tR\x08\x63lientIp\x12\x1d\n\nrequest_id\x18\x0b \x01(\tR\trequestId\x12\x38\n\x06\x64\x65tail\x18\x0c \x03(\x0b\x32 .nexus.v1.AuditEvent.DetailEntryR\x06\x64\x65tail\x12\x1b\n\tprev_hash\x18\r \x01(\tR\x08prevHash\x12\x12\n\x04hash\x18\x0e \x01(\tR\x04hash\x1a\x39\n\x0b\x44\x65tailEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xe9\x02\n\x16ListAuditEventsRequest\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x19\n\x08\x61\x63tor_id\x18\x03 \x01(\tR\x07\x61\x63torId\x12\x16\n\x06\x61\x63tion\x18\x04 \x01(\tR\x06\x61\x63tion\x12\x1f\n\x0btarget_type\x18\x05 \x01(\tR\ntargetType\x12\x1b\n\ttarget_id\x18\x06 \x01(\tR\x08targetId\x12\x30\n\x07outcome\x18\x07 \x01(\x0e\x32\x16.nexus.v1.AuditOutcomeR\x07outcome\x12\x1b\n\tpage_size\x18\x08 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\t \x01(\tR\tpageToken\"o\n\x17ListAuditEventsResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x14.nexus.v1.AuditEventR\x06\x65vents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"6\n\x17WatchAuditEventsRequest\x12\x1b\n\tafter_seq\x18\x01 \x01(\x04R\x08\x61\x66terSeq\"\x82\x01\n\x18WatchAuditEventsResponse\x12,\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x14.nexus.v1.AuditEventH\x00R\x05\x65vent\x12\x30\n\x13heartbeat_after_seq\x18\x02 \x01(\x04H\x00R\x11heartbeatAfterSeqB\x06\n\x04kind*|\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41UDIT_OUTCOME_SUCCESS\x10\x01\x12\x18\n\x14\x41UDIT_OUTCOME_DENIED\x10\x02\x12\x18\n\x14\x41UDIT_OUTCOME_FAILED\x10\x03\x32\xcd\x01\n\x0c\x41uditService\x12[\n\x0fListAuditEvents\x12 .nexus.v1.ListAuditEventsRequest\x1a!.nexus.v1.ListAuditEventsResponse\"\x03\x90\x02\x01\x12`\n\x10WatchAuditEvents\x12!.nexus.v1.WatchAuditEventsRequest\x1a\".nexus.v1.WatchAuditEventsResponse\"\x03\x90\x02\x01\x30\x01\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14nexus/v1/audit.proto\x12\x08nexus.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"p\n\nAuditActor\x12\x12\n\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n\x02id\x18\x02 \x01(\tR\x02id\x12!\n\x0cworkspace_id\x18\x03 \x01(\tR\x0bworkspaceId\x12\x1b\n\tclient_id\x18\x04 \x01(\tR\x08\x63lientId\"\x9b\x04\n\nAuditEvent\x12\x1d\n\nproject_id\x18\x01 \x01(\tR\tprojectId\x12\x10\n\x03seq\x18\x02 \x01(\x04R\x03seq\x12.\n\x04time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12*\n\x05\x61\x63tor\x18\x04 \x01(\x0b\x32\x14.nexus.v1.AuditActorR\x05\x61\x63tor\x12\x16\n\x06\x61\x63tion\x18\x05 \x01(\tR\x06\x61\x63tion\x12\x1f\n\x0btarget_type\x18\x06 \x01(\tR\ntargetType\x12\x1b\n\ttarget_id\x18\x07 \x01(\tR\x08targetId\x12\x30\n\x07outcome\x18\x08 \x01(\x0e\x32\x16.nexus.v1.AuditOutcomeR\x07outcome\x12\x16\n\x06reason\x18\t \x01(\tR\x06reason\x12\x1b\n\tclient_ip\x18\n \x01(\tR\x08\x63lientIp\x12\x1d\n\nrequest_id\x18\x0b \x01(\tR\trequestId\x12\x38\n\x06\x64\x65tail\x18\x0c \x03(\x0b\x32 .nexus.v1.AuditEvent.DetailEntryR\x06\x64\x65tail\x12\x1b\n\tprev_hash\x18\r \x01(\tR\x08prevHash\x12\x12\n\x04hash\x18\x0e \x01(\tR\x04hash\x1a\x39\n\x0b\x44\x65tailEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\x88\x03\n\x16ListAuditEventsRequest\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x19\n\x08\x61\x63tor_id\x18\x03 \x01(\tR\x07\x61\x63torId\x12\x16\n\x06\x61\x63tion\x18\x04 \x01(\tR\x06\x61\x63tion\x12\x1f\n\x0btarget_type\x18\x05 \x01(\tR\ntargetType\x12\x1b\n\ttarget_id\x18\x06 \x01(\tR\x08targetId\x12\x30\n\x07outcome\x18\x07 \x01(\x0e\x32\x16.nexus.v1.AuditOutcomeR\x07outcome\x12\x1b\n\tpage_size\x18\x08 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\t \x01(\tR\tpageToken\x12\x1d\n\nproject_id\x18\n \x01(\tR\tprojectId\"o\n\x17ListAuditEventsResponse\x12,\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x14.nexus.v1.AuditEventR\x06\x65vents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"U\n\x17WatchAuditEventsRequest\x12\x1b\n\tafter_seq\x18\x01 \x01(\x04R\x08\x61\x66terSeq\x12\x1d\n\nproject_id\x18\x02 \x01(\tR\tprojectId\"\x82\x01\n\x18WatchAuditEventsResponse\x12,\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x14.nexus.v1.AuditEventH\x00R\x05\x65vent\x12\x30\n\x13heartbeat_after_seq\x18\x02 \x01(\x04H\x00R\x11heartbeatAfterSeqB\x06\n\x04kind*|\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41UDIT_OUTCOME_SUCCESS\x10\x01\x12\x18\n\x14\x41UDIT_OUTCOME_DENIED\x10\x02\x12\x18\n\x14\x41UDIT_OUTCOME_FAILED\x10\x03\x32\xcd\x01\n\x0c\x41uditService\x12[\n\x0fListAuditEvents\x12 .nexus.v1.ListAuditEventsRequest\x1a!.nexus.v1.ListAuditEventsResponse\"\x03\x90\x02\x01\x12`\n\x10WatchAuditEvents\x12!.nexus.v1.WatchAuditEventsRequest\x1a\".nexus.v1.WatchAuditEventsResponse\"\x03\x90\x02\x01\x30\x01\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,8 +39,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUDITSERVICE'].methods_by_name['ListAuditEvents']._serialized_options = b'\220\002\001'
   _globals['_AUDITSERVICE'].methods_by_name['WatchAuditEvents']._loaded_options = None
   _globals['_AUDITSERVICE'].methods_by_name['WatchAuditEvents']._serialized_options = b'\220\002\001'
-  _globals['_AUDITOUTCOME']._serialized_start=1389
-  _globals['_AUDITOUTCOME']._serialized_end=1513
+  _globals['_AUDITOUTCOME']._serialized_start=1451
+  _globals['_AUDITOUTCOME']._serialized_end=1575
   _globals['_AUDITACTOR']._serialized_start=67
   _globals['_AUDITACTOR']._serialized_end=179
   _globals['_AUDITEVENT']._serialized_start=182
@@ -48,13 +48,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUDITEVENT_DETAILENTRY']._serialized_start=664
   _globals['_AUDITEVENT_DETAILENTRY']._serialized_end=721
   _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=724
-  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=1085
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=1087
-  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=1198
-  _globals['_WATCHAUDITEVENTSREQUEST']._serialized_start=1200
-  _globals['_WATCHAUDITEVENTSREQUEST']._serialized_end=1254
-  _globals['_WATCHAUDITEVENTSRESPONSE']._serialized_start=1257
-  _globals['_WATCHAUDITEVENTSRESPONSE']._serialized_end=1387
-  _globals['_AUDITSERVICE']._serialized_start=1516
-  _globals['_AUDITSERVICE']._serialized_end=1721
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=1116
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=1118
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=1229
+  _globals['_WATCHAUDITEVENTSREQUEST']._serialized_start=1231
+  _globals['_WATCHAUDITEVENTSREQUEST']._serialized_end=1316
+  _globals['_WATCHAUDITEVENTSRESPONSE']._serialized_start=1319
+  _globals['_WATCHAUDITEVENTSRESPONSE']._serialized_end=1449
+  _globals['_AUDITSERVICE']._serialized_start=1578
+  _globals['_AUDITSERVICE']._serialized_end=1783
 # @@protoc_insertion_point(module_scope)

@@ -31,7 +31,8 @@ class AuditServiceStub:
     the server (every RPC, OAuth callbacks, the consent page, refresh
     failures, end-user sign-in events), hash-chained per project, and never
     carry a secret. Every RPC needs an API key with the `admin` scope and
-    reads the key's own project only.
+    reads the key's own project; the installation operator may name any
+    project in project_id.
 
     Errors every RPC may return:
     - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
@@ -39,6 +40,8 @@ class AuditServiceStub:
     (user access tokens are always refused).
     - UNAVAILABLE, ERROR_REASON_AUDIT_BACKLOG_FULL: the audit log is behind
     (its database is slow or down); retry after the RetryInfo delay.
+    - PERMISSION_DENIED, ERROR_REASON_OPERATOR_REQUIRED: project_id names
+    another project and the caller is not the installation operator.
     """
 
     def __init__(self, channel):
@@ -65,7 +68,8 @@ class AuditServiceServicer:
     the server (every RPC, OAuth callbacks, the consent page, refresh
     failures, end-user sign-in events), hash-chained per project, and never
     carry a secret. Every RPC needs an API key with the `admin` scope and
-    reads the key's own project only.
+    reads the key's own project; the installation operator may name any
+    project in project_id.
 
     Errors every RPC may return:
     - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
@@ -73,6 +77,8 @@ class AuditServiceServicer:
     (user access tokens are always refused).
     - UNAVAILABLE, ERROR_REASON_AUDIT_BACKLOG_FULL: the audit log is behind
     (its database is slow or down); retry after the RetryInfo delay.
+    - PERMISSION_DENIED, ERROR_REASON_OPERATOR_REQUIRED: project_id names
+    another project and the caller is not the installation operator.
     """
 
     def ListAuditEvents(self, request, context):
@@ -140,7 +146,8 @@ class AuditService:
     the server (every RPC, OAuth callbacks, the consent page, refresh
     failures, end-user sign-in events), hash-chained per project, and never
     carry a secret. Every RPC needs an API key with the `admin` scope and
-    reads the key's own project only.
+    reads the key's own project; the installation operator may name any
+    project in project_id.
 
     Errors every RPC may return:
     - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
@@ -148,6 +155,8 @@ class AuditService:
     (user access tokens are always refused).
     - UNAVAILABLE, ERROR_REASON_AUDIT_BACKLOG_FULL: the audit log is behind
     (its database is slow or down); retry after the RetryInfo delay.
+    - PERMISSION_DENIED, ERROR_REASON_OPERATOR_REQUIRED: project_id names
+    another project and the caller is not the installation operator.
     """
 
     @staticmethod

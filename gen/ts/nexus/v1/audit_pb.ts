@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nexus/v1/audit.proto.
  */
 export const file_nexus_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("ChRuZXh1cy92MS9hdWRpdC5wcm90bxIIbmV4dXMudjEiTwoKQXVkaXRBY3RvchIMCgRraW5kGAEgASgJEgoKAmlkGAIgASgJEhQKDHdvcmtzcGFjZV9pZBgDIAEoCRIRCgljbGllbnRfaWQYBCABKAkilgMKCkF1ZGl0RXZlbnQSEgoKcHJvamVjdF9pZBgBIAEoCRILCgNzZXEYAiABKAQSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIwoFYWN0b3IYBCABKAsyFC5uZXh1cy52MS5BdWRpdEFjdG9yEg4KBmFjdGlvbhgFIAEoCRITCgt0YXJnZXRfdHlwZRgGIAEoCRIRCgl0YXJnZXRfaWQYByABKAkSJwoHb3V0Y29tZRgIIAEoDjIWLm5leHVzLnYxLkF1ZGl0T3V0Y29tZRIOCgZyZWFzb24YCSABKAkSEQoJY2xpZW50X2lwGAogASgJEhIKCnJlcXVlc3RfaWQYCyABKAkSMAoGZGV0YWlsGAwgAygLMiAubmV4dXMudjEuQXVkaXRFdmVudC5EZXRhaWxFbnRyeRIRCglwcmV2X2hhc2gYDSABKAkSDAoEaGFzaBgOIAEoCRotCgtEZXRhaWxFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpACChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0Ei4KCnN0YXJ0X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhY3Rvcl9pZBgDIAEoCRIOCgZhY3Rpb24YBCABKAkSEwoLdGFyZ2V0X3R5cGUYBSABKAkSEQoJdGFyZ2V0X2lkGAYgASgJEicKB291dGNvbWUYByABKA4yFi5uZXh1cy52MS5BdWRpdE91dGNvbWUSEQoJcGFnZV9zaXplGAggASgFEhIKCnBhZ2VfdG9rZW4YCSABKAkiWAoXTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USJAoGZXZlbnRzGAEgAygLMhQubmV4dXMudjEuQXVkaXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiLAoXV2F0Y2hBdWRpdEV2ZW50c1JlcXVlc3QSEQoJYWZ0ZXJfc2VxGAEgASgEImgKGFdhdGNoQXVkaXRFdmVudHNSZXNwb25zZRIlCgVldmVudBgBIAEoCzIULm5leHVzLnYxLkF1ZGl0RXZlbnRIABIdChNoZWFydGJlYXRfYWZ0ZXJfc2VxGAIgASgESABCBgoEa2luZCp8CgxBdWRpdE91dGNvbWUSHQoZQVVESVRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFUFVRElUX09VVENPTUVfU1VDQ0VTUxABEhgKFEFVRElUX09VVENPTUVfREVOSUVEEAISGAoUQVVESVRfT1VUQ09NRV9GQUlMRUQQAzLNAQoMQXVkaXRTZXJ2aWNlElsKD0xpc3RBdWRpdEV2ZW50cxIgLm5leHVzLnYxLkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QaIS5uZXh1cy52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZSIDkAIBEmAKEFdhdGNoQXVkaXRFdmVudHMSIS5uZXh1cy52MS5XYXRjaEF1ZGl0RXZlbnRzUmVxdWVzdBoiLm5leHVzLnYxLldhdGNoQXVkaXRFdmVudHNSZXNwb25zZSIDkAIBMAFCN1o1Z2l0aHViLmNvbS9uZXh1cy1icm9rZXIvbmV4dXMvZ2VuL2dvL25leHVzL3YxO25leHVzdjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChRuZXh1cy92MS9hdWRpdC5wcm90bxIIbmV4dXMudjEiTwoKQXVkaXRBY3RvchIMCgRraW5kGAEgASgJEgoKAmlkGAIgASgJEhQKDHdvcmtzcGFjZV9pZBgDIAEoCRIRCgljbGllbnRfaWQYBCABKAkilgMKCkF1ZGl0RXZlbnQSEgoKcHJvamVjdF9pZBgBIAEoCRILCgNzZXEYAiABKAQSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIwoFYWN0b3IYBCABKAsyFC5uZXh1cy52MS5BdWRpdEFjdG9yEg4KBmFjdGlvbhgFIAEoCRITCgt0YXJnZXRfdHlwZRgGIAEoCRIRCgl0YXJnZXRfaWQYByABKAkSJwoHb3V0Y29tZRgIIAEoDjIWLm5leHVzLnYxLkF1ZGl0T3V0Y29tZRIOCgZyZWFzb24YCSABKAkSEQoJY2xpZW50X2lwGAogASgJEhIKCnJlcXVlc3RfaWQYCyABKAkSMAoGZGV0YWlsGAwgAygLMiAubmV4dXMudjEuQXVkaXRFdmVudC5EZXRhaWxFbnRyeRIRCglwcmV2X2hhc2gYDSABKAkSDAoEaGFzaBgOIAEoCRotCgtEZXRhaWxFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqQCChZMaXN0QXVkaXRFdmVudHNSZXF1ZXN0Ei4KCnN0YXJ0X3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghhY3Rvcl9pZBgDIAEoCRIOCgZhY3Rpb24YBCABKAkSEwoLdGFyZ2V0X3R5cGUYBSABKAkSEQoJdGFyZ2V0X2lkGAYgASgJEicKB291dGNvbWUYByABKA4yFi5uZXh1cy52MS5BdWRpdE91dGNvbWUSEQoJcGFnZV9zaXplGAggASgFEhIKCnBhZ2VfdG9rZW4YCSABKAkSEgoKcHJvamVjdF9pZBgKIAEoCSJYChdMaXN0QXVkaXRFdmVudHNSZXNwb25zZRIkCgZldmVudHMYASADKAsyFC5uZXh1cy52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJAChdXYXRjaEF1ZGl0RXZlbnRzUmVxdWVzdBIRCglhZnRlcl9zZXEYASABKAQSEgoKcHJvamVjdF9pZBgCIAEoCSJoChhXYXRjaEF1ZGl0RXZlbnRzUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFC5uZXh1cy52MS5BdWRpdEV2ZW50SAASHQoTaGVhcnRiZWF0X2FmdGVyX3NlcRgCIAEoBEgAQgYKBGtpbmQqfAoMQXVkaXRPdXRjb21lEh0KGUFVRElUX09VVENPTUVfVU5TUEVDSUZJRUQQABIZChVBVURJVF9PVVRDT01FX1NVQ0NFU1MQARIYChRBVURJVF9PVVRDT01FX0RFTklFRBACEhgKFEFVRElUX09VVENPTUVfRkFJTEVEEAMyzQEKDEF1ZGl0U2VydmljZRJbCg9MaXN0QXVkaXRFdmVudHMSIC5uZXh1cy52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0GiEubmV4dXMudjEuTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACARJgChBXYXRjaEF1ZGl0RXZlbnRzEiEubmV4dXMudjEuV2F0Y2hBdWRpdEV2ZW50c1JlcXVlc3QaIi5uZXh1cy52MS5XYXRjaEF1ZGl0RXZlbnRzUmVzcG9uc2UiA5ACATABQjdaNWdpdGh1Yi5jb20vbmV4dXMtYnJva2VyL25leHVzL2dlbi9nby9uZXh1cy92MTtuZXh1c3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * AuditActor is who acted.
@@ -242,6 +242,14 @@ export type ListAuditEventsRequest = Message<"nexus.v1.ListAuditEventsRequest"> 
    * @generated from field: string page_token = 9;
    */
   pageToken: string;
+
+  /**
+   * The project to read: empty for the caller's own; another only for the
+   * installation operator.
+   *
+   * @generated from field: string project_id = 10;
+   */
+  projectId: string;
 };
 
 /**
@@ -291,6 +299,14 @@ export type WatchAuditEventsRequest = Message<"nexus.v1.WatchAuditEventsRequest"
    * @generated from field: uint64 after_seq = 1;
    */
   afterSeq: bigint;
+
+  /**
+   * The project to follow: empty for the caller's own; another only for the
+   * installation operator.
+   *
+   * @generated from field: string project_id = 2;
+   */
+  projectId: string;
 };
 
 /**
@@ -386,7 +402,8 @@ export const AuditOutcomeSchema: GenEnum<AuditOutcome> = /*@__PURE__*/
  * the server (every RPC, OAuth callbacks, the consent page, refresh
  * failures, end-user sign-in events), hash-chained per project, and never
  * carry a secret. Every RPC needs an API key with the `admin` scope and
- * reads the key's own project only.
+ * reads the key's own project; the installation operator may name any
+ * project in project_id.
  *
  * Errors every RPC may return:
  * - UNAUTHENTICATED, ERROR_REASON_UNAUTHENTICATED: no or unknown API key.
@@ -394,6 +411,8 @@ export const AuditOutcomeSchema: GenEnum<AuditOutcome> = /*@__PURE__*/
  *   (user access tokens are always refused).
  * - UNAVAILABLE, ERROR_REASON_AUDIT_BACKLOG_FULL: the audit log is behind
  *   (its database is slow or down); retry after the RetryInfo delay.
+ * - PERMISSION_DENIED, ERROR_REASON_OPERATOR_REQUIRED: project_id names
+ *   another project and the caller is not the installation operator.
  *
  * @generated from service nexus.v1.AuditService
  */
