@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import pino from 'pino';
 import { createCore, type Core } from '../core.js';
-import { createApiKey, listApiKeys, revokeApiKey } from './api-keys.js';
+import { createApiKey, listApiKeys, parseDuration, revokeApiKey, rotateApiKey } from './api-keys.js';
+import { createProject, deleteProject, getProject, listProjects, updateProject } from './projects.js';
 import { QUOTA_OPTIONS, setQuotas, showQuotas } from './quotas.js';
 import { exportAudit, parseCursor, parseSince, verifyAudit } from './audit.js';
 import { ConfigError, loadConfig, loadOutboundSettings, type Config } from '../config/config.js';
@@ -91,14 +92,16 @@ const createKeyCommand = (command: Command) =>
   command
     .description('create an API key and print it once')
     .requiredOption('--name <name>', 'a label for the key')
-    .option('--scopes <scopes>', 'comma-separated: admin, connections, tokens', 'connections,tokens')
+    .option('--scopes <scopes>', 'comma-separated: admin, connections, tokens (operator: installation project only)', 'connections,tokens')
     .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
-    .action(async (opts: { name: string; scopes: string; project: string }) => {
+    .option('--expires-in <duration>', 'the key stops working after this long: 30d, 12h, 90m (default: never)')
+    .action(async (opts: { name: string; scopes: string; project: string; expiresIn?: string }) => {
       const scopes = parseScopes(opts.scopes.split(',').map((s) => s.trim()).filter(Boolean));
-      await oneShot((app) => createApiKey(app, opts.project, opts.name, scopes));
+      const ttlMs = opts.expiresIn === undefined ? undefined : parseDuration(opts.expiresIn, '--expires-in');
+      await oneShot((app) => createApiKey(app, opts.project, opts.name, scopes, ttlMs));
     });
 
-const apiKeys = program.command('api-keys').description('list, create and revoke API keys');
+const apiKeys = program.command('api-keys').description('list, create, revoke and rotate API keys (docs/governance.md)');
 apiKeys
   .command('list')
   .description('list the project\'s API keys (id, name, a short non-secret prefix, scopes, status)')
@@ -111,6 +114,46 @@ apiKeys
   .argument('<id>', 'the key id, as "nexus api-keys list" shows it')
   .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
   .action(async (id: string, opts: { project: string }) => oneShot((app) => revokeApiKey(app, opts.project, id)));
+apiKeys
+  .command('rotate')
+  .description('replace an API key: print a new one (same name, scopes and lifetime); the old one works until the overlap ends')
+  .argument('<id>', 'the key id, as "nexus api-keys list" shows it')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .option('--overlap <duration>', 'how long the old key keeps working: 0s to 30d', '1h')
+  .action(async (id: string, opts: { project: string; overlap: string }) =>
+    oneShot((app) => rotateApiKey(app, opts.project, id, parseDuration(opts.overlap, '--overlap'))),
+  );
+
+const projects = program.command('projects').description('create, list, show, change and delete projects (the installation operator; docs/governance.md)');
+const projectSettings = (command: Command) =>
+  command
+    .option('--display-name <name>', 'the name shown to people')
+    .option('--return-urls <urls>', 'comma-separated return URLs CreateConnection accepts (empty: NEXUS_ALLOWED_RETURN_URLS)')
+    .option('--cors-origins <origins>', 'comma-separated browser origins allowed to call the API, added to NEXUS_CORS_ORIGINS')
+    .option('--brand-name <name>', 'web app branding: the name shown')
+    .option('--brand-logo <url>', 'web app branding: a logo URL')
+    .option('--brand-color <#rrggbb>', 'web app branding: the accent colour');
+projectSettings(projects.command('create').description('create a project').argument('<name>', 'a unique slug: a-z, 0-9 and "-"')).action(
+  async (name: string, opts: Record<string, string | undefined>) => oneShot((app) => createProject(app, name, opts)),
+);
+projects
+  .command('list')
+  .description('every project: id, name, display name, creation')
+  .action(async () => oneShot((app) => listProjects(app)));
+projects
+  .command('get')
+  .description('a project and its settings')
+  .argument('<id>', 'the project id')
+  .action(async (id: string) => oneShot((app) => getProject(app, id)));
+projectSettings(projects.command('update').description('change the settings given (others stay)').argument('<id>', 'the project id')).action(
+  async (id: string, opts: Record<string, string | undefined>) => oneShot((app) => updateProject(app, id, opts)),
+);
+projects
+  .command('delete')
+  .description('delete a project and everything in it; refused while it has connections unless --force')
+  .argument('<id>', 'the project id')
+  .option('--force', 'revoke its connections at their providers first')
+  .action(async (id: string, opts: { force?: boolean }) => oneShot((app) => deleteProject(app, id, opts.force ?? false)));
 // The session-1 spelling, kept for existing scripts.
 createKeyCommand(program.command('api-keys:create'));
 

@@ -3,6 +3,8 @@
 import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../../gen/ts/nexus/v1/api_key_pb.js';
+import { createApiKey, listApiKeys, parseDuration, rotateApiKey } from '../../src/cli/api-keys.js';
+import { createProject, deleteProject, getProject, listProjects, updateProject } from '../../src/cli/projects.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider } from '../support/fixtures.js';
@@ -175,5 +177,22 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
     await expectConnectError(apiKeys.listApiKeys({ projectId: 'prj_nosuchproject' }), Code.NotFound, 'PROJECT_NOT_FOUND');
     const mine = (await projectAdmin.apiKeys.listApiKeys({})).apiKeys[0]!;
     await expectConnectError(projectAdmin.apiKeys.rotateApiKey({ keyId: mine.id, overlap: { seconds: BigInt(31 * 86_400), nanos: 0 } }), Code.InvalidArgument, 'INVALID_FIELD');
+  });
+
+  it('the CLI commands (as run in-process or through the control socket) do the same', async () => {
+    const created = await createProject(nexus.app, 'cli-made', { displayName: 'CLI', returnUrls: 'https://cli.example/back/' });
+    const id = /created project (prj_\w+)/.exec(created)![1]!;
+    expect(await listProjects(nexus.app)).toMatch(new RegExp(`${id}\\s+cli-made\\s+CLI`));
+    expect(await updateProject(nexus.app, id, { corsOrigins: 'https://cli-console.example' })).toContain('CORS origins: https://cli-console.example');
+    expect(await getProject(nexus.app, id)).toContain('return URLs:  https://cli.example/back/');
+    const key = await createApiKey(nexus.app, id, 'ci', ['tokens'], parseDuration('30d', '--expires-in'));
+    expect(key).toMatch(/^created key_\w+ \(tokens, expires \d{4}-/);
+    const keyId = /created (key_\w+)/.exec(key)![1]!;
+    expect(await rotateApiKey(nexus.app, id, keyId, parseDuration('10m', '--overlap'))).toMatch(new RegExp(`to replace ${keyId}, which stops working at`));
+    expect(await listApiKeys(nexus.app, id)).toMatch(/EXPIRES\s+LAST USED/);
+    expect(() => parseDuration('5y', '--expires-in')).toThrow(/--expires-in must be a number/);
+    await expect(createApiKey(nexus.app, id, 'op', ['operator'])).rejects.toMatchObject({ reason: 'INVALID_FIELD' });
+    expect(await deleteProject(nexus.app, id, false)).toBe(`deleted project ${id}`);
+    await expect(deleteProject(nexus.app, 'prj_default', true)).rejects.toMatchObject({ reason: 'PROJECT_PROTECTED' });
   });
 });
