@@ -20,6 +20,8 @@ interface Entry {
   credential: IssuedCredential;
   /** Epoch ms of the access token's expiry; undefined for static credentials. */
   expiresAt: number | undefined;
+  /** Epoch ms after which it is not served (maxAgeMs after it was stored), on the caller's clock. */
+  staleAt: number;
 }
 
 /**
@@ -47,7 +49,8 @@ export class TokenCache {
 
   constructor(private readonly options: TokenCacheOptions) {
     if (options.maxEntries > 0) {
-      this.entries = new LRUCache<string, Entry>({ max: options.maxEntries, ttl: options.maxAgeMs, ttlAutopurge: false });
+      // Ages are checked against the caller's clock (`now`), not the LRU's own timer, so a test sets the time.
+      this.entries = new LRUCache<string, Entry>({ max: options.maxEntries });
     }
   }
 
@@ -62,7 +65,9 @@ export class TokenCache {
   /** The cached credential, if it belongs to the project and stays valid for `marginMs` more. */
   get(projectId: string, connectionId: string, marginMs: number, now = Date.now()): IssuedCredential | undefined {
     if (!this.entries) return undefined;
-    const entry = this.entries.get(connectionId);
+    const found = this.entries.get(connectionId);
+    if (found !== undefined && found.staleAt <= now) this.entries.delete(connectionId);
+    const entry = found !== undefined && found.staleAt > now ? found : undefined;
     const usable = entry !== undefined && entry.projectId === projectId && (entry.expiresAt === undefined || entry.expiresAt - now > marginMs);
     this.options.onLookup?.(usable);
     return usable ? entry.credential : undefined;
@@ -77,8 +82,7 @@ export class TokenCache {
     if (!this.entries || mark !== this.generation) return;
     const expiresAt = credential.type === 'oauth2' ? credential.expiresAt?.getTime() : undefined;
     if (expiresAt !== undefined && expiresAt <= now) return;
-    const ttl = Math.min(this.options.maxAgeMs, expiresAt === undefined ? Infinity : expiresAt - now);
-    this.entries.set(connectionId, { projectId, credential, expiresAt }, { ttl });
+    this.entries.set(connectionId, { projectId, credential, expiresAt, staleAt: now + this.options.maxAgeMs });
   }
 
   /** The connection changed (status, credentials, deleted) somewhere. */
