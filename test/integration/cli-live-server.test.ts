@@ -142,9 +142,15 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     expect(ringAfter.split(',')[0]!.split(':')[0]).toBe(newPrimary);
     expect(ringAfter.endsWith(`,${ringBefore}`)).toBe(true);
     expect(await credential()).toBe('sk_cli_secret_value');
-    // On PostgreSQL the row is read directly; the embedded database is the server's alone, and
+    // A credential stored after the rotation is sealed by the server under the new key.
+    const later = await admin.connections.createConnection({ workspaceId: 'ws-cli-2', provider: { case: 'providerName', value: 'vault' }, returnUrl: RETURN_URL });
+    await clients(server.baseUrl).connections.submitCredentials({ state: later.state, credentials: { api_key: 'sk_cli_after_rotation' } });
+    // On PostgreSQL the rows are read directly; the embedded database is the server's alone, and
     // keys:reseal below finding nothing left to re-seal shows the same there.
-    if (db) expect(await sealedKeyId(db, connectionId)).toBe(newPrimary);
+    if (db) {
+      expect(await sealedKeyId(db, connectionId)).toBe(newPrimary);
+      expect(await sealedKeyId(db, later.connection!.id)).toBe(newPrimary);
+    }
 
     // keys:reseal: nothing left under an old key, and the server reads the same ring.
     const resealed = await timed('keys:reseal', ['keys:reseal']);
