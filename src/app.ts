@@ -167,7 +167,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       listener: options.listener,
       handlers: {
         providers: new ProviderHandler(core.providers, core.providerRemoval, () => core.catalog),
-        connections: new ConnectionHandler(core.connections, watch, streamCredentials),
+        connections: new ConnectionHandler(core.connections, watch, streamCredentials, core.audit),
         tokens: new TokenHandler(tokens),
         auth: new AuthHandler(authService, core.audit),
         clients: new ClientHandler(core.clients),

@@ -1,7 +1,7 @@
-import { ConnectError, Code, createContextKey, type ContextValues, type Interceptor } from '@connectrpc/connect';
+import { ConnectError, Code, createContextKey, type ContextValues, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import type { AuditRecorder } from '../domain/audit/audit-recorder.js';
-import type { AuditActor, AuditEventInput, AuditOutcome } from '../domain/audit/types.js';
-import { NexusError } from '../domain/shared/errors.js';
+import type { AuditActor, AuditEventInput, AuditLog, AuditOutcome } from '../domain/audit/types.js';
+import { ApiKeyExpiredError, NexusError } from '../domain/shared/errors.js';
 import { isOperator, type Principal } from '../domain/shared/principal.js';
 import { policyOf, SERVICES } from './access.js';
 import { clientIpKey } from './client-ip.js';
@@ -11,6 +11,13 @@ import { verifiedPrincipalKey } from './rate-limit.js';
 export const requestIdKey = createContextKey<string>('', { description: 'request id' });
 
 const snake = (camel: string) => camel.replace(/(?<=[a-z0-9])(?=[A-Z])/g, '_').toLowerCase();
+
+/** Records an event of a call the interceptor cannot attribute (no verified caller), with the call's client IP and request id. */
+export function recordCall(audit: AuditLog | undefined, ctx: Pick<HandlerContext, 'values'>, event: Omit<AuditEventInput, 'clientIp' | 'requestId'>): void {
+  const clientIp = ctx.values.get(clientIpKey);
+  const requestId = ctx.values.get(requestIdKey);
+  audit?.record({ ...event, ...(clientIp ? { clientIp } : {}), ...(requestId ? { requestId } : {}) });
+}
 
 /** The noun of each published service's actions: `TokenService.GetToken` is `token.read`, `ApiKeyService` is `api_key`. */
 const NOUNS: ReadonlyMap<string, string> = new Map(Object.values(SERVICES).map((s) => [s.typeName, snake(s.name.replace(/Service$/, ''))]));
@@ -101,12 +108,17 @@ function outcomeOf(err: unknown): { outcome: AuditOutcome; reason: string } {
   return { outcome: 'failed', reason: 'INTERNAL' };
 }
 
+/**
+ * Who to record a call against: the verified caller, or the owner of an
+ * expired API key (a refusal where the project is known). Unknown and
+ * revoked keys have no project to record into.
+ */
 async function principalOf(values: ContextValues): Promise<Principal | undefined> {
   const verified = values.get(verifiedPrincipalKey);
   if (!verified) return undefined;
   return verified.then(
     (p) => p,
-    () => undefined,
+    (err: unknown) => (err instanceof ApiKeyExpiredError && err.key ? { ...err.key, scopes: new Set() } : undefined),
   );
 }
 

@@ -69,6 +69,8 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     expect(read[0]!.request_id).not.toBe('');
     const all = await rows();
     expect(all.find((r) => r.action === 'connection.create')).toMatchObject({ target_type: 'connection', target_id: id });
+    // The capture page's submit (no API key: the state is the authority) is recorded by its handler.
+    expect(all.find((r) => r.action === 'connection.submit_credentials')).toMatchObject({ target_id: id, actor_kind: 'system', client_ip: '127.0.0.1', outcome: 'success' });
     // Never a secret.
     expect(JSON.stringify(all)).not.toContain('audit-secret-value-1');
   });
@@ -197,5 +199,20 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     const rowsNow = await rows();
     expect(rowsNow.find((r) => r.action === 'project.create' && r.target_id === project.id)).toMatchObject({ project_id: 'prj_default', actor_kind: 'operator' });
     expect(rowsNow.find((r) => r.action === 'api_key.create')).toMatchObject({ project_id: 'prj_default', target_type: 'api_key' });
+  });
+
+  it('records a refusal of an expired key in its project; an unknown key has no project and is not recorded', async () => {
+    const { apiKeys } = governanceClients(nexus.baseUrl, ADMIN_KEY);
+    const created = await apiKeys.createApiKey({ name: 'short-lived', scopes: [ApiKeyScope.TOKENS], ttl: { seconds: 3600n, nanos: 0 } });
+    const id = created.apiKey!.id;
+    await nexus.app.database.dataSource.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    await expectConnectError(clients(nexus.baseUrl, created.secret).tokens.getToken({ connectionId: 'conn_x' }), Code.Unauthenticated, 'API_KEY_EXPIRED');
+    await expectConnectError(clients(nexus.baseUrl, 'nxs_unknown_key_value_123456').tokens.getToken({ connectionId: 'conn_y' }), Code.Unauthenticated, 'UNAUTHENTICATED');
+    const all = await rows();
+    expect(all.filter((r) => r.actor_id === id).map((r) => [r.project_id, r.action, r.outcome, r.reason, r.target_id])).toEqual([
+      ['prj_default', 'token.read', 'denied', 'API_KEY_EXPIRED', 'conn_x'],
+    ]);
+    expect(all.some((r) => r.target_id === 'conn_y')).toBe(false);
+    expect(JSON.stringify(all)).not.toContain(created.secret);
   });
 });

@@ -235,7 +235,7 @@ export class ApiKeys {
     }
     // Judged on every call, cached or not, against the injected clock: a key expires on time everywhere.
     const now = this.now();
-    if (principal.expiresAt && principal.expiresAt.getTime() <= now.getTime()) throw new ApiKeyExpiredError();
+    if (principal.expiresAt && principal.expiresAt.getTime() <= now.getTime()) throw new ApiKeyExpiredError({ projectId: principal.projectId, keyId: principal.keyId });
     this.noteUse(principal.keyId, now);
     return principal;
   }

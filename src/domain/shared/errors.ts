@@ -556,7 +556,10 @@ export class OperatorRequiredError extends NexusError {
 export class ApiKeyExpiredError extends NexusError {
   readonly kind = 'unauthenticated';
   readonly reason = 'API_KEY_EXPIRED';
-  constructor() {
+  /** Whose key it was: the audit log records the refusal in its project. Never sent to the caller (not metadata). */
+  readonly key: { projectId: string; keyId: string } | undefined;
+  constructor(key?: { projectId: string; keyId: string }) {
     super('API key expired');
+    this.key = key;
   }
 }

@@ -22,7 +22,7 @@ import type { AuthService, IssuedTokens } from '../../domain/auth/auth-service.j
 import { clientCredentials } from '../../domain/auth/client-credentials.js';
 import { callerOf } from '../access.js';
 import { clientIpOf } from '../client-ip.js';
-import { requestIdKey } from '../audit-interceptor.js';
+import { recordCall } from '../audit-interceptor.js';
 import type { AuditLog } from '../../domain/audit/types.js';
 import { accountToProto, intentToDomain, intentToWire } from '../mappers/client-mapper.js';
 
@@ -34,14 +34,12 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
 
   /** A successful end-user auth event (the interceptor has no project for client-authenticated calls; refusals of those are not recorded). */
   private record(ctx: HandlerContext, action: string, session: { id: string; projectId: string; clientId: string }, account: { id: string; workspaceId: string }, detail?: Record<string, string>) {
-    this.audit?.record({
+    recordCall(this.audit, ctx, {
       projectId: session.projectId,
       actor: { kind: 'end_user', accountId: account.id, workspaceId: account.workspaceId, clientId: session.clientId },
       action,
       target: session.id ? { type: 'session', id: session.id } : { type: 'client', id: session.clientId },
       outcome: 'success',
-      ...(clientIpOf(ctx) ? { clientIp: clientIpOf(ctx) } : {}),
-      ...(ctx.values.get(requestIdKey) ? { requestId: ctx.values.get(requestIdKey) } : {}),
       ...(detail ? { detail } : {}),
     });
   }

@@ -26,6 +26,8 @@ import type { ConnectionWatch } from '../../domain/connections/connection-watch.
 import type { Principal } from '../../domain/shared/principal.js';
 import type { StreamCredentials } from '../../domain/connections/stream-credentials.js';
 import { callerOf } from '../access.js';
+import { recordCall } from '../audit-interceptor.js';
+import type { AuditLog } from '../../domain/audit/types.js';
 import { whileCredentialHolds } from '../stream-guard.js';
 import { connectionToProto } from '../mappers/connection-mapper.js';
 import { statusToDomain } from '../mappers/enums.js';
@@ -39,6 +41,7 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
     private readonly connections: ConnectionService,
     private readonly watcher: ConnectionWatch,
     private readonly streamCredentials: StreamCredentials,
+    private readonly audit?: AuditLog,
   ) {}
 
   async createConnection(req: CreateConnectionRequest, ctx: HandlerContext) {
@@ -109,8 +112,11 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
     });
   }
 
-  async submitCredentials(req: SubmitCredentialsRequest) {
+  async submitCredentials(req: SubmitCredentialsRequest, ctx: HandlerContext) {
     const result = await this.connections.submitCredentials(req.state, req.credentials ?? {});
+    // The capture page's state is the only authority: the person holding it, as the system sees them.
+    const c = result.connection;
+    recordCall(this.audit, ctx, { projectId: c.projectId, actor: { kind: 'system' }, action: 'connection.submit_credentials', target: { type: 'connection', id: c.id }, outcome: 'success' });
     return create(SubmitCredentialsResponseSchema, {
       connection: connectionToProto(result.connection),
       redirectUrl: result.redirectUrl,
