@@ -19,7 +19,6 @@ import { invalidateOnEvents, TokenCache } from './domain/tokens/token-cache.js';
 import { RefreshWorker } from './domain/tokens/refresh-worker.js';
 import { Refresher } from './domain/tokens/refresher.js';
 import { TokenService } from './domain/tokens/token-service.js';
-import { ProjectQuotas } from './domain/quotas/project-quotas.js';
 import type { DualProtocolServer } from './http/dual-protocol-server.js';
 import { Metrics } from './observability/metrics.js';
 import { build } from './server.js';
@@ -51,8 +50,6 @@ export interface App extends Core {
   metrics: Metrics;
   watch: ConnectionWatch;
   auth: AuthService;
-  /** Each project's call quotas (defaults and overrides). */
-  projectQuotas: ProjectQuotas;
   /** The call quotas of authenticated callers; HTTP routes that take an API key spend them with `enforceHttpQuota` (src/http/quota.ts). */
   quotas: Quotas;
 }
@@ -69,8 +66,6 @@ export interface AppOptions extends CoreOptions {
   listener?: DualProtocolServer;
   /** false: RPCs are not audited. Only the audit benchmark's reference server (bench/audit.bench.ts) sets it. */
   auditRpcs?: boolean;
-  /** The call quotas' clock, monotonic milliseconds (tests move it instead of sleeping). */
-  quotaClock?: () => number;
 }
 
 export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
@@ -137,12 +132,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     const streamCredentials = new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? defaultOf('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000 });
     const auditQueries = new AuditQueries(store.audit, { heartbeatMs: config.streamHeartbeatMs, pollMs: AUDIT_POLL_MS });
     core.audit.onWritten(() => auditQueries.written());
-    const projectQuotas = new ProjectQuotas(
-      store,
-      { keyRatePerSecond: load.quotaKeyRatePerSecond, keyBurst: load.quotaKeyBurst, ipRatePerSecond: load.quotaIpRatePerSecond, ipBurst: load.quotaIpBurst },
-      options.quotaClock ? { clock: options.quotaClock } : {},
-    );
-    const quotas = new Quotas(projectQuotas, {
+    const quotas = new Quotas(core.projectQuotas, {
       replicas: load.quotaReplicas,
       refused: metrics.quotaRefused,
       ...(options.quotaClock ? { now: options.quotaClock } : {}),
@@ -172,7 +162,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         auth: new AuthHandler(authService, core.audit),
         clients: new ClientHandler(core.clients),
         audit: new AuditHandler(auditQueries, watch, streamCredentials),
-        projects: new ProjectHandler(core.projects),
+        projects: new ProjectHandler(core.projects, core.projectQuotas),
         apiKeys: new ApiKeyHandler(core.apiKeyAdmin),
       },
     });
@@ -190,7 +180,6 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       metrics,
       watch,
       auth: authService,
-      projectQuotas,
       quotas,
       refreshWorker: worker,
       async close() {

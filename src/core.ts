@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { loadAuditConfig, type Config } from './config/config.js';
+import { loadAuditConfig, loadLoadConfig, type Config } from './config/config.js';
+import { ProjectQuotas } from './domain/quotas/project-quotas.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { AuditReader } from './domain/audit/audit-reader.js';
 import { ApiKeyAdmin } from './domain/access/api-key-admin.js';
@@ -42,6 +43,8 @@ export interface Core {
   apiKeyAdmin: ApiKeyAdmin;
   /** ProjectService and `nexus projects` (the installation operator). */
   projects: ProjectAdmin;
+  /** Each project's call quotas: the installation defaults (NEXUS_QUOTA_*) and the project's own. */
+  projectQuotas: ProjectQuotas;
   /** The browser origins allowed to call the API: NEXUS_CORS_ORIGINS and every project's. */
   corsOrigins: CorsOrigins;
   providers: ProviderService;
@@ -79,6 +82,8 @@ export interface CoreOptions {
   clock?: Clock;
   /** The DNS resolver of outbound calls; the system's by default (tests map made-up names to loopback). */
   outboundResolver?: Resolver;
+  /** The call quotas' clock, monotonic milliseconds (tests move it instead of sleeping). */
+  quotaClock?: () => number;
 }
 
 /** Opens the database (migrations run), makes sure the default project exists, and wires the domain services. */
@@ -145,12 +150,19 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       ...(clock ? { clock } : {}),
     });
     const corsOrigins = new CorsOrigins(config.corsOrigins, store);
+    const load = config.load ?? loadLoadConfig({});
+    const projectQuotas = new ProjectQuotas(
+      store,
+      { keyRatePerSecond: load.quotaKeyRatePerSecond, keyBurst: load.quotaKeyBurst, ipRatePerSecond: load.quotaIpRatePerSecond, ipBurst: load.quotaIpBurst },
+      options.quotaClock ? { clock: options.quotaClock } : {},
+    );
     return {
       config,
       database,
       store,
       apiKeyAdmin: new ApiKeyAdmin(store, apiKeys),
-      projects: new ProjectAdmin(store, connections, !config.production, () => corsOrigins.invalidate()),
+      projects: new ProjectAdmin(store, connections, !config.production, () => corsOrigins.invalidate(), projectQuotas),
+      projectQuotas,
       corsOrigins,
       // Read and validated on first use (`providers apply`, the server); `migrate` never pays for it.
       get catalog() {

@@ -1,16 +1,14 @@
 // `nexus quotas show|set`: a project's call quotas (docs/governance.md, "Quotas"). Each command
 // is a function of the open services, so it runs the same in a one-shot process or behind a
 // control socket. A change made here reaches running servers within their 5 s cache.
-import { loadLoadConfig, type LoadConfig } from '../config/config.js';
-import { QUOTA_FIELDS, type QuotaField, type QuotaLimits, type QuotaOverride } from '../domain/model/project-quotas.js';
+import { QUOTA_FIELDS, type QuotaField, type QuotaOverride } from '../domain/model/project-quotas.js';
 import { ProjectQuotas, type ProjectQuotaView } from '../domain/quotas/project-quotas.js';
 import type { Store } from '../storage/store.js';
 
 export interface QuotaServices {
   store: Store;
-  config: { load?: LoadConfig | undefined };
-  /** The running server's own (a command hosted by it, src/hosted-command.ts): its change applies there at once. */
-  projectQuotas?: ProjectQuotas;
+  /** The core's (the running server's own when the command is hosted by it: a change applies there at once). */
+  projectQuotas: ProjectQuotas;
 }
 
 /** The CLI's option of each field: `--key-rate`, `--key-burst`, `--ip-rate`, `--ip-burst`. */
@@ -20,18 +18,6 @@ export const QUOTA_OPTIONS: Record<QuotaField, string> = {
   ipRatePerSecond: 'ip-rate',
   ipBurst: 'ip-burst',
 };
-
-function projectQuotas(services: QuotaServices): ProjectQuotas {
-  if (services.projectQuotas) return services.projectQuotas;
-  const load = services.config.load ?? loadLoadConfig(process.env);
-  const defaults: QuotaLimits = {
-    keyRatePerSecond: load.quotaKeyRatePerSecond,
-    keyBurst: load.quotaKeyBurst,
-    ipRatePerSecond: load.quotaIpRatePerSecond,
-    ipBurst: load.quotaIpBurst,
-  };
-  return new ProjectQuotas(services.store, defaults);
-}
 
 async function requireProject(services: QuotaServices, projectId: string): Promise<void> {
   if (!(await services.store.projects.findById(projectId))) throw new Error(`project ${projectId} does not exist`);
@@ -48,7 +34,7 @@ function render(projectId: string, view: ProjectQuotaView): string {
 
 export async function showQuotas(services: QuotaServices, projectId: string): Promise<string> {
   await requireProject(services, projectId);
-  return render(projectId, await projectQuotas(services).view(projectId));
+  return render(projectId, await services.projectQuotas.view(projectId));
 }
 
 /**
@@ -57,7 +43,7 @@ export async function showQuotas(services: QuotaServices, projectId: string): Pr
  */
 export async function setQuotas(services: QuotaServices, projectId: string, changes: Partial<Record<QuotaField, string>>): Promise<string> {
   await requireProject(services, projectId);
-  const quotas = projectQuotas(services);
+  const quotas = services.projectQuotas;
   const override: QuotaOverride = { ...(await quotas.view(projectId)).override };
   for (const field of QUOTA_FIELDS) {
     const raw = changes[field];

@@ -9,7 +9,7 @@ import { DEFAULT_PROJECT_ID } from '../../src/domain/shared/workspace-scope.js';
 import { enforceHttpQuota } from '../../src/http/quota.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
-import { ADMIN_KEY, clients, startTestApp, type TestApp } from '../support/test-app.js';
+import { ADMIN_KEY, clients, governanceClients, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
  * Authenticated callers had no quota: one key could call as fast as the
@@ -130,6 +130,49 @@ describe.each(BACKENDS)('call quotas of authenticated callers (%s)', (backend) =
     const text = lines.join('\n');
     expect(text).not.toContain('127.0.0.1');
     expect(text).not.toMatch(/key_|nxs_/);
+  });
+
+  it('the operator sets a project\'s quotas through ProjectService; they apply to the next call', async () => {
+    const operator = governanceClients(nexus.baseUrl, ADMIN_KEY).projects;
+    // The operator's own key is in the default project, whose quota here is 2/s: lifted for this test.
+    await nexus.app.projectQuotas.set(DEFAULT_PROJECT_ID, { ...NONE, keyRatePerSecond: 0 });
+    const { project } = await operator.createProject({ project: { name: `quota-rpc-${backend}`, quotas: { keyRatePerSecond: 1, keyBurst: 2 } } });
+    expect(project!.quotas).toMatchObject({ keyRatePerSecond: 1, keyBurst: 2 });
+    expect([project!.quotas!.ipRatePerSecond, project!.quotas!.ipBurst]).toEqual([undefined, undefined]);
+    expect(project!.effectiveQuotas).toMatchObject({ keyRatePerSecond: 1, keyBurst: 2, ipRatePerSecond: 1000, ipBurst: 1000 });
+    const key = (await nexus.app.apiKeys.create(project!.id, 'rpc', ['connections'])).key;
+    await call(nexus, key);
+    await call(nexus, key);
+    expect((await refusal(call(nexus, key), 'api_key')).retryMs).toBe(1000);
+
+    // Lifted through UpdateProject (mask "quotas": an unset field goes back to the default): served at once.
+    const updated = await operator.updateProject({ project: { id: project!.id, quotas: { keyRatePerSecond: 0 } }, updateMask: { paths: ['quotas'] } });
+    expect(updated.project!.effectiveQuotas).toMatchObject({ keyRatePerSecond: 0, keyBurst: 3 });
+    for (let i = 0; i < 10; i++) await call(nexus, key);
+    const got = (await operator.getProject({ projectId: project!.id })).project!.quotas!;
+    expect([got.keyRatePerSecond, got.keyBurst]).toEqual([0, undefined]);
+    const listed = await operator.listProjects({ pageSize: 500 });
+    expect(listed.projects.find((p) => p.id === project!.id)!.effectiveQuotas).toMatchObject({ keyRatePerSecond: 0 });
+    expect(listed.projects.find((p) => p.id === DEFAULT_PROJECT_ID)!.effectiveQuotas).toMatchObject({ keyRatePerSecond: 0, keyBurst: 3, ipBurst: 1000 });
+
+    // Out of bounds: refused, naming the field, and nothing changes (display name included).
+    const bad = await expectConnectError(
+      operator.updateProject({ project: { id: project!.id, displayName: 'changed', quotas: { keyBurst: 0 } }, updateMask: { paths: ['display_name', 'quotas'] } }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
+    expect(bad.findDetails(ErrorInfoSchema)[0]!.metadata).toMatchObject({ field: 'project.quotas.key_burst' });
+    const after = (await operator.getProject({ projectId: project!.id })).project!;
+    expect(after.displayName).not.toBe('changed');
+    expect(after.quotas).toMatchObject({ keyRatePerSecond: 0 });
+
+    // A project's own admin key cannot raise its quotas: ProjectService is the operator's.
+    const tenantAdmin = (await nexus.app.apiKeys.create(project!.id, 'tenant-admin', ['admin'])).key;
+    await expectConnectError(
+      governanceClients(nexus.baseUrl, tenantAdmin).projects.updateProject({ project: { id: project!.id, quotas: { keyRatePerSecond: 0 } }, updateMask: { paths: ['quotas'] } }),
+      Code.PermissionDenied,
+      'OPERATOR_REQUIRED',
+    );
   });
 
   it('HTTP routes that take an API key answer 429 with Retry-After', async () => {

@@ -101,6 +101,7 @@ export interface ProjectsPort {
 /** A project's quota overrides (project_quotas): one row per project that has any. */
 export interface ProjectQuotasPort {
   find(projectId: string, tx?: Tx): Promise<ProjectQuotaRow | null>;
+  findMany(projectIds: string[], tx?: Tx): Promise<ProjectQuotaRow[]>;
   /** Writes the project's overrides (all four fields: null clears one). */
   upsert(projectId: string, override: QuotaOverride, tx?: Tx): Promise<ProjectQuotaRow>;
 }

@@ -8,6 +8,8 @@ import { decodePageToken, encodePageToken, pageSize } from '../shared/page-token
 import type { Persistence, ProjectPatch } from '../ports/persistence.js';
 import { OPERATOR_PROJECT_ID, requireOperator, type Principal } from '../shared/principal.js';
 import { UrlAllowList } from '../shared/url-allow-list.js';
+import type { QuotaField, QuotaOverride } from '../model/project-quotas.js';
+import { validateOverride, type ProjectQuotas } from '../quotas/project-quotas.js';
 
 const NAME = /^[a-z][a-z0-9-]{1,62}$/;
 export const DISPLAY_NAME_MAX_CHARS = 200;
@@ -19,9 +21,11 @@ export interface ProjectInput {
   allowedReturnUrls: string[];
   corsOrigins: string[];
   branding: { displayName: string; logoUrl: string; accentColor: string };
+  /** The project's own call quotas (null: the installation default); none given: all defaults. */
+  quotas?: QuotaOverride;
 }
 
-export const MUTABLE_FIELDS = ['display_name', 'allowed_return_urls', 'cors_origins', 'branding'] as const;
+export const MUTABLE_FIELDS = ['display_name', 'allowed_return_urls', 'cors_origins', 'branding', 'quotas'] as const;
 
 /**
  * Projects, for the installation operator (ProjectService and `nexus
@@ -35,14 +39,18 @@ export class ProjectAdmin {
     private readonly allowInsecure: boolean,
     /** Told when a project's CORS origins may have changed (the server's allow-list reloads). */
     private readonly onCorsChange: () => void = () => {},
+    /** The projects' call quotas (`quotas` of ProjectInput); without it, quotas cannot be set. */
+    private readonly quotas?: ProjectQuotas,
   ) {}
 
   async create(caller: Principal, input: ProjectInput): Promise<ProjectRow> {
     requireOperator(caller, 'creating a project');
     const name = input.name.trim();
     if (!NAME.test(name)) throw new InvalidFieldError('project.name', 'must be 2 to 63 characters of a-z, 0-9 and "-", starting with a letter');
+    const quotas = this.checkQuotas(input);
     const row = await this.store.projects.insert({ id: newId('prj'), name, ...this.settings(input, [...MUTABLE_FIELDS]) });
     if (!row) throw new ProjectAlreadyExistsError(name);
+    if (input.quotas) await this.quotas?.set(row.id, quotas, quotaFieldPath);
     if (row.corsOrigins.length > 0) this.onCorsChange();
     return row;
   }
@@ -70,8 +78,12 @@ export class ProjectAdmin {
       }
     }
     await this.require(id);
-    const row = await this.store.projects.update(id, this.settings(input, paths.length ? paths : [...MUTABLE_FIELDS]));
+    const changed = paths.length ? paths : [...MUTABLE_FIELDS];
+    // Checked before anything is written, so a bad quota changes nothing.
+    const quotas = changed.includes('quotas') ? this.checkQuotas(input) : undefined;
+    const row = await this.store.projects.update(id, this.settings(input, changed));
     if (!row) throw new ProjectNotFoundError(id);
+    if (quotas) await this.quotas?.set(id, quotas, quotaFieldPath);
     this.onCorsChange();
     return row;
   }
@@ -102,6 +114,13 @@ export class ProjectAdmin {
     return { revokedConnections: live };
   }
 
+  /** The quotas of the input (every field unset when none), validated; refused when this admin cannot store them. */
+  private checkQuotas(input: ProjectInput): QuotaOverride {
+    const quotas = input.quotas ?? { keyRatePerSecond: null, keyBurst: null, ipRatePerSecond: null, ipBurst: null };
+    validateOverride(quotas, quotaFieldPath);
+    return quotas;
+  }
+
   private async require(id: string): Promise<ProjectRow> {
     const row = id ? await this.store.projects.findById(id) : null;
     if (!row) throw new ProjectNotFoundError(id);
@@ -124,6 +143,14 @@ export class ProjectAdmin {
     return patch;
   }
 }
+
+const QUOTA_PATHS: Record<QuotaField, string> = {
+  keyRatePerSecond: 'project.quotas.key_rate_per_second',
+  keyBurst: 'project.quotas.key_burst',
+  ipRatePerSecond: 'project.quotas.ip_rate_per_second',
+  ipBurst: 'project.quotas.ip_burst',
+};
+const quotaFieldPath = (field: QuotaField) => QUOTA_PATHS[field];
 
 /** Patterns with the syntax of NEXUS_ALLOWED_RETURN_URLS, each checked. */
 function returnUrlPatterns(patterns: string[]): string[] {

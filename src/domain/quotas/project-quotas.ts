@@ -93,6 +93,17 @@ export class ProjectQuotas {
     return { override, effective: applyOverride(this.defaults, override), defaults: this.defaults };
   }
 
+  /** `view` of several projects at once (a page of ListProjects), by project id. */
+  async views(projectIds: string[]): Promise<Map<string, ProjectQuotaView>> {
+    const rows = new Map((await this.store.projectQuotas.findMany(projectIds)).map((row) => [row.projectId, pick(row)]));
+    return new Map(
+      projectIds.map((id) => {
+        const override = rows.get(id) ?? NO_OVERRIDE;
+        return [id, { override, effective: applyOverride(this.defaults, override), defaults: this.defaults }];
+      }),
+    );
+  }
+
   /**
    * Stores the project's overrides (null: the default) and applies them on
    * this replica at once. `fieldName`: how the caller spells a field in an

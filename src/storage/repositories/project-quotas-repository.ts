@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import type { ProjectQuotasPort } from '../../domain/ports/persistence.js';
 import type { ProjectQuotaRow, QuotaOverride } from '../../domain/model/project-quotas.js';
 import { ProjectQuotaEntity } from '../entities/project-quotas.js';
@@ -11,6 +11,10 @@ export class ProjectQuotasRepository extends BaseRepository<ProjectQuotaRow> imp
 
   find(projectId: string, tx?: Tx): Promise<ProjectQuotaRow | null> {
     return this.repo(tx).findOneBy({ projectId });
+  }
+
+  findMany(projectIds: string[], tx?: Tx): Promise<ProjectQuotaRow[]> {
+    return projectIds.length ? this.repo(tx).findBy({ projectId: In(projectIds) }) : Promise.resolve([]);
   }
 
   async upsert(projectId: string, override: QuotaOverride, tx?: Tx): Promise<ProjectQuotaRow> {

@@ -17,6 +17,10 @@ function fakePort() {
       if (failing) throw new Error('connection refused');
       return rows.get(projectId) ?? null;
     },
+    async findMany(projectIds) {
+      reads++;
+      return projectIds.flatMap((id) => rows.get(id) ?? []);
+    },
     async upsert(projectId, override) {
       const row = { projectId, ...override, updatedAt: new Date(0) };
       rows.set(projectId, row);

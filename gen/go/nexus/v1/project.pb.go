@@ -26,6 +26,9 @@ const (
 
 // Project is a tenant: its providers, connections, clients and keys are
 // invisible to every other project.
+//
+// Field numbers: 1-8 the project and its settings (9-19 free for more);
+// 20-29 call quotas.
 type Project struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Output only: the project id (`prj_...`).
@@ -47,9 +50,15 @@ type Project struct {
 	// Output only: creation time.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only: last change.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The project's own call quotas (docs/governance.md, "Quotas"); a field
+	// left unset keeps the installation's default (NEXUS_QUOTA_*).
+	Quotas *ProjectQuotas `protobuf:"bytes,20,opt,name=quotas,proto3" json:"quotas,omitempty"`
+	// Output only: the quotas that apply to the project (its own, else the
+	// installation's defaults; each of N replicas enforces 1/N of them).
+	EffectiveQuotas *ProjectQuotas `protobuf:"bytes,21,opt,name=effective_quotas,json=effectiveQuotas,proto3" json:"effective_quotas,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Project) Reset() {
@@ -138,6 +147,98 @@ func (x *Project) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Project) GetQuotas() *ProjectQuotas {
+	if x != nil {
+		return x.Quotas
+	}
+	return nil
+}
+
+func (x *Project) GetEffectiveQuotas() *ProjectQuotas {
+	if x != nil {
+		return x.EffectiveQuotas
+	}
+	return nil
+}
+
+// ProjectQuotas bound the calls of a project's callers: a token bucket per
+// API key (or user session) and one per client IP (IPv6: /64) within the
+// project, every key together. A rate is calls per second (0: no limit of
+// that kind), a burst the calls allowed at once after a pause. Over quota,
+// a call gets RESOURCE_EXHAUSTED, ERROR_REASON_RATE_LIMITED (metadata
+// `quota`: `api_key` or `client_ip`) and a google.rpc.RetryInfo.
+type ProjectQuotas struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Calls per second per API key, 0 to 1,000,000.
+	KeyRatePerSecond *uint32 `protobuf:"varint,1,opt,name=key_rate_per_second,json=keyRatePerSecond,proto3,oneof" json:"key_rate_per_second,omitempty"`
+	// Calls at once per API key, 1 to 10,000,000.
+	KeyBurst *uint32 `protobuf:"varint,2,opt,name=key_burst,json=keyBurst,proto3,oneof" json:"key_burst,omitempty"`
+	// Calls per second per client IP within the project, 0 to 1,000,000.
+	IpRatePerSecond *uint32 `protobuf:"varint,3,opt,name=ip_rate_per_second,json=ipRatePerSecond,proto3,oneof" json:"ip_rate_per_second,omitempty"`
+	// Calls at once per client IP within the project, 1 to 10,000,000.
+	IpBurst       *uint32 `protobuf:"varint,4,opt,name=ip_burst,json=ipBurst,proto3,oneof" json:"ip_burst,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProjectQuotas) Reset() {
+	*x = ProjectQuotas{}
+	mi := &file_nexus_v1_project_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProjectQuotas) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProjectQuotas) ProtoMessage() {}
+
+func (x *ProjectQuotas) ProtoReflect() protoreflect.Message {
+	mi := &file_nexus_v1_project_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProjectQuotas.ProtoReflect.Descriptor instead.
+func (*ProjectQuotas) Descriptor() ([]byte, []int) {
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ProjectQuotas) GetKeyRatePerSecond() uint32 {
+	if x != nil && x.KeyRatePerSecond != nil {
+		return *x.KeyRatePerSecond
+	}
+	return 0
+}
+
+func (x *ProjectQuotas) GetKeyBurst() uint32 {
+	if x != nil && x.KeyBurst != nil {
+		return *x.KeyBurst
+	}
+	return 0
+}
+
+func (x *ProjectQuotas) GetIpRatePerSecond() uint32 {
+	if x != nil && x.IpRatePerSecond != nil {
+		return *x.IpRatePerSecond
+	}
+	return 0
+}
+
+func (x *ProjectQuotas) GetIpBurst() uint32 {
+	if x != nil && x.IpBurst != nil {
+		return *x.IpBurst
+	}
+	return 0
+}
+
 // CreateProjectRequest carries the project to create.
 type CreateProjectRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -149,7 +250,7 @@ type CreateProjectRequest struct {
 
 func (x *CreateProjectRequest) Reset() {
 	*x = CreateProjectRequest{}
-	mi := &file_nexus_v1_project_proto_msgTypes[1]
+	mi := &file_nexus_v1_project_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -161,7 +262,7 @@ func (x *CreateProjectRequest) String() string {
 func (*CreateProjectRequest) ProtoMessage() {}
 
 func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[1]
+	mi := &file_nexus_v1_project_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -174,7 +275,7 @@ func (x *CreateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectRequest.ProtoReflect.Descriptor instead.
 func (*CreateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{1}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CreateProjectRequest) GetProject() *Project {
@@ -195,7 +296,7 @@ type CreateProjectResponse struct {
 
 func (x *CreateProjectResponse) Reset() {
 	*x = CreateProjectResponse{}
-	mi := &file_nexus_v1_project_proto_msgTypes[2]
+	mi := &file_nexus_v1_project_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -207,7 +308,7 @@ func (x *CreateProjectResponse) String() string {
 func (*CreateProjectResponse) ProtoMessage() {}
 
 func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[2]
+	mi := &file_nexus_v1_project_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -220,7 +321,7 @@ func (x *CreateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateProjectResponse.ProtoReflect.Descriptor instead.
 func (*CreateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{2}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateProjectResponse) GetProject() *Project {
@@ -241,7 +342,7 @@ type GetProjectRequest struct {
 
 func (x *GetProjectRequest) Reset() {
 	*x = GetProjectRequest{}
-	mi := &file_nexus_v1_project_proto_msgTypes[3]
+	mi := &file_nexus_v1_project_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -253,7 +354,7 @@ func (x *GetProjectRequest) String() string {
 func (*GetProjectRequest) ProtoMessage() {}
 
 func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[3]
+	mi := &file_nexus_v1_project_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -266,7 +367,7 @@ func (x *GetProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectRequest.ProtoReflect.Descriptor instead.
 func (*GetProjectRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{3}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetProjectRequest) GetProjectId() string {
@@ -287,7 +388,7 @@ type GetProjectResponse struct {
 
 func (x *GetProjectResponse) Reset() {
 	*x = GetProjectResponse{}
-	mi := &file_nexus_v1_project_proto_msgTypes[4]
+	mi := &file_nexus_v1_project_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -299,7 +400,7 @@ func (x *GetProjectResponse) String() string {
 func (*GetProjectResponse) ProtoMessage() {}
 
 func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[4]
+	mi := &file_nexus_v1_project_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -312,7 +413,7 @@ func (x *GetProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectResponse.ProtoReflect.Descriptor instead.
 func (*GetProjectResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{4}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetProjectResponse) GetProject() *Project {
@@ -335,7 +436,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_nexus_v1_project_proto_msgTypes[5]
+	mi := &file_nexus_v1_project_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -347,7 +448,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[5]
+	mi := &file_nexus_v1_project_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -360,7 +461,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{5}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListProjectsRequest) GetPageSize() int32 {
@@ -390,7 +491,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_nexus_v1_project_proto_msgTypes[6]
+	mi := &file_nexus_v1_project_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -402,7 +503,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[6]
+	mi := &file_nexus_v1_project_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -415,7 +516,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{6}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListProjectsResponse) GetProjects() []*Project {
@@ -438,7 +539,7 @@ type UpdateProjectRequest struct {
 	// The project with its id and the new values.
 	Project *Project `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
 	// Fields to change: display_name, allowed_return_urls, cors_origins,
-	// branding.
+	// branding, quotas.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -446,7 +547,7 @@ type UpdateProjectRequest struct {
 
 func (x *UpdateProjectRequest) Reset() {
 	*x = UpdateProjectRequest{}
-	mi := &file_nexus_v1_project_proto_msgTypes[7]
+	mi := &file_nexus_v1_project_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -458,7 +559,7 @@ func (x *UpdateProjectRequest) String() string {
 func (*UpdateProjectRequest) ProtoMessage() {}
 
 func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[7]
+	mi := &file_nexus_v1_project_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -471,7 +572,7 @@ func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProjectRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{7}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateProjectRequest) GetProject() *Project {
@@ -499,7 +600,7 @@ type UpdateProjectResponse struct {
 
 func (x *UpdateProjectResponse) Reset() {
 	*x = UpdateProjectResponse{}
-	mi := &file_nexus_v1_project_proto_msgTypes[8]
+	mi := &file_nexus_v1_project_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +612,7 @@ func (x *UpdateProjectResponse) String() string {
 func (*UpdateProjectResponse) ProtoMessage() {}
 
 func (x *UpdateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[8]
+	mi := &file_nexus_v1_project_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +625,7 @@ func (x *UpdateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProjectResponse.ProtoReflect.Descriptor instead.
 func (*UpdateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{8}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateProjectResponse) GetProject() *Project {
@@ -547,7 +648,7 @@ type DeleteProjectRequest struct {
 
 func (x *DeleteProjectRequest) Reset() {
 	*x = DeleteProjectRequest{}
-	mi := &file_nexus_v1_project_proto_msgTypes[9]
+	mi := &file_nexus_v1_project_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +660,7 @@ func (x *DeleteProjectRequest) String() string {
 func (*DeleteProjectRequest) ProtoMessage() {}
 
 func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[9]
+	mi := &file_nexus_v1_project_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +673,7 @@ func (x *DeleteProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProjectRequest) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{9}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteProjectRequest) GetProjectId() string {
@@ -600,7 +701,7 @@ type DeleteProjectResponse struct {
 
 func (x *DeleteProjectResponse) Reset() {
 	*x = DeleteProjectResponse{}
-	mi := &file_nexus_v1_project_proto_msgTypes[10]
+	mi := &file_nexus_v1_project_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -612,7 +713,7 @@ func (x *DeleteProjectResponse) String() string {
 func (*DeleteProjectResponse) ProtoMessage() {}
 
 func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nexus_v1_project_proto_msgTypes[10]
+	mi := &file_nexus_v1_project_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -625,7 +726,7 @@ func (x *DeleteProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProjectResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProjectResponse) Descriptor() ([]byte, []int) {
-	return file_nexus_v1_project_proto_rawDescGZIP(), []int{10}
+	return file_nexus_v1_project_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DeleteProjectResponse) GetRevokedConnections() int32 {
@@ -639,7 +740,7 @@ var File_nexus_v1_project_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_project_proto_rawDesc = "" +
 	"\n" +
-	"\x16nexus/v1/project.proto\x12\bnexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13nexus/v1/auth.proto\"\xe5\x02\n" +
+	"\x16nexus/v1/project.proto\x12\bnexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13nexus/v1/auth.proto\"\xe0\x03\n" +
 	"\aProject\x12\x14\n" +
 	"\x02id\x18\x01 \x01(\tB\x04\xe2A\x01\x03R\x02id\x12\x18\n" +
 	"\x04name\x18\x02 \x01(\tB\x04\xe2A\x01\x05R\x04name\x12!\n" +
@@ -650,7 +751,19 @@ const file_nexus_v1_project_proto_rawDesc = "" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"createTime\x12A\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"updateTime\"I\n" +
+	"updateTime\x12/\n" +
+	"\x06quotas\x18\x14 \x01(\v2\x17.nexus.v1.ProjectQuotasR\x06quotas\x12H\n" +
+	"\x10effective_quotas\x18\x15 \x01(\v2\x17.nexus.v1.ProjectQuotasB\x04\xe2A\x01\x03R\x0feffectiveQuotas\"\x81\x02\n" +
+	"\rProjectQuotas\x122\n" +
+	"\x13key_rate_per_second\x18\x01 \x01(\rH\x00R\x10keyRatePerSecond\x88\x01\x01\x12 \n" +
+	"\tkey_burst\x18\x02 \x01(\rH\x01R\bkeyBurst\x88\x01\x01\x120\n" +
+	"\x12ip_rate_per_second\x18\x03 \x01(\rH\x02R\x0fipRatePerSecond\x88\x01\x01\x12\x1e\n" +
+	"\bip_burst\x18\x04 \x01(\rH\x03R\aipBurst\x88\x01\x01B\x16\n" +
+	"\x14_key_rate_per_secondB\f\n" +
+	"\n" +
+	"_key_burstB\x15\n" +
+	"\x13_ip_rate_per_secondB\v\n" +
+	"\t_ip_burst\"I\n" +
 	"\x14CreateProjectRequest\x121\n" +
 	"\aproject\x18\x01 \x01(\v2\x11.nexus.v1.ProjectB\x04\xe2A\x01\x02R\aproject\"D\n" +
 	"\x15CreateProjectResponse\x12+\n" +
@@ -699,49 +812,52 @@ func file_nexus_v1_project_proto_rawDescGZIP() []byte {
 	return file_nexus_v1_project_proto_rawDescData
 }
 
-var file_nexus_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_nexus_v1_project_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_nexus_v1_project_proto_goTypes = []any{
 	(*Project)(nil),               // 0: nexus.v1.Project
-	(*CreateProjectRequest)(nil),  // 1: nexus.v1.CreateProjectRequest
-	(*CreateProjectResponse)(nil), // 2: nexus.v1.CreateProjectResponse
-	(*GetProjectRequest)(nil),     // 3: nexus.v1.GetProjectRequest
-	(*GetProjectResponse)(nil),    // 4: nexus.v1.GetProjectResponse
-	(*ListProjectsRequest)(nil),   // 5: nexus.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),  // 6: nexus.v1.ListProjectsResponse
-	(*UpdateProjectRequest)(nil),  // 7: nexus.v1.UpdateProjectRequest
-	(*UpdateProjectResponse)(nil), // 8: nexus.v1.UpdateProjectResponse
-	(*DeleteProjectRequest)(nil),  // 9: nexus.v1.DeleteProjectRequest
-	(*DeleteProjectResponse)(nil), // 10: nexus.v1.DeleteProjectResponse
-	(*Branding)(nil),              // 11: nexus.v1.Branding
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil), // 13: google.protobuf.FieldMask
+	(*ProjectQuotas)(nil),         // 1: nexus.v1.ProjectQuotas
+	(*CreateProjectRequest)(nil),  // 2: nexus.v1.CreateProjectRequest
+	(*CreateProjectResponse)(nil), // 3: nexus.v1.CreateProjectResponse
+	(*GetProjectRequest)(nil),     // 4: nexus.v1.GetProjectRequest
+	(*GetProjectResponse)(nil),    // 5: nexus.v1.GetProjectResponse
+	(*ListProjectsRequest)(nil),   // 6: nexus.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),  // 7: nexus.v1.ListProjectsResponse
+	(*UpdateProjectRequest)(nil),  // 8: nexus.v1.UpdateProjectRequest
+	(*UpdateProjectResponse)(nil), // 9: nexus.v1.UpdateProjectResponse
+	(*DeleteProjectRequest)(nil),  // 10: nexus.v1.DeleteProjectRequest
+	(*DeleteProjectResponse)(nil), // 11: nexus.v1.DeleteProjectResponse
+	(*Branding)(nil),              // 12: nexus.v1.Branding
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil), // 14: google.protobuf.FieldMask
 }
 var file_nexus_v1_project_proto_depIdxs = []int32{
-	11, // 0: nexus.v1.Project.branding:type_name -> nexus.v1.Branding
-	12, // 1: nexus.v1.Project.create_time:type_name -> google.protobuf.Timestamp
-	12, // 2: nexus.v1.Project.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 3: nexus.v1.CreateProjectRequest.project:type_name -> nexus.v1.Project
-	0,  // 4: nexus.v1.CreateProjectResponse.project:type_name -> nexus.v1.Project
-	0,  // 5: nexus.v1.GetProjectResponse.project:type_name -> nexus.v1.Project
-	0,  // 6: nexus.v1.ListProjectsResponse.projects:type_name -> nexus.v1.Project
-	0,  // 7: nexus.v1.UpdateProjectRequest.project:type_name -> nexus.v1.Project
-	13, // 8: nexus.v1.UpdateProjectRequest.update_mask:type_name -> google.protobuf.FieldMask
-	0,  // 9: nexus.v1.UpdateProjectResponse.project:type_name -> nexus.v1.Project
-	1,  // 10: nexus.v1.ProjectService.CreateProject:input_type -> nexus.v1.CreateProjectRequest
-	3,  // 11: nexus.v1.ProjectService.GetProject:input_type -> nexus.v1.GetProjectRequest
-	5,  // 12: nexus.v1.ProjectService.ListProjects:input_type -> nexus.v1.ListProjectsRequest
-	7,  // 13: nexus.v1.ProjectService.UpdateProject:input_type -> nexus.v1.UpdateProjectRequest
-	9,  // 14: nexus.v1.ProjectService.DeleteProject:input_type -> nexus.v1.DeleteProjectRequest
-	2,  // 15: nexus.v1.ProjectService.CreateProject:output_type -> nexus.v1.CreateProjectResponse
-	4,  // 16: nexus.v1.ProjectService.GetProject:output_type -> nexus.v1.GetProjectResponse
-	6,  // 17: nexus.v1.ProjectService.ListProjects:output_type -> nexus.v1.ListProjectsResponse
-	8,  // 18: nexus.v1.ProjectService.UpdateProject:output_type -> nexus.v1.UpdateProjectResponse
-	10, // 19: nexus.v1.ProjectService.DeleteProject:output_type -> nexus.v1.DeleteProjectResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	12, // 0: nexus.v1.Project.branding:type_name -> nexus.v1.Branding
+	13, // 1: nexus.v1.Project.create_time:type_name -> google.protobuf.Timestamp
+	13, // 2: nexus.v1.Project.update_time:type_name -> google.protobuf.Timestamp
+	1,  // 3: nexus.v1.Project.quotas:type_name -> nexus.v1.ProjectQuotas
+	1,  // 4: nexus.v1.Project.effective_quotas:type_name -> nexus.v1.ProjectQuotas
+	0,  // 5: nexus.v1.CreateProjectRequest.project:type_name -> nexus.v1.Project
+	0,  // 6: nexus.v1.CreateProjectResponse.project:type_name -> nexus.v1.Project
+	0,  // 7: nexus.v1.GetProjectResponse.project:type_name -> nexus.v1.Project
+	0,  // 8: nexus.v1.ListProjectsResponse.projects:type_name -> nexus.v1.Project
+	0,  // 9: nexus.v1.UpdateProjectRequest.project:type_name -> nexus.v1.Project
+	14, // 10: nexus.v1.UpdateProjectRequest.update_mask:type_name -> google.protobuf.FieldMask
+	0,  // 11: nexus.v1.UpdateProjectResponse.project:type_name -> nexus.v1.Project
+	2,  // 12: nexus.v1.ProjectService.CreateProject:input_type -> nexus.v1.CreateProjectRequest
+	4,  // 13: nexus.v1.ProjectService.GetProject:input_type -> nexus.v1.GetProjectRequest
+	6,  // 14: nexus.v1.ProjectService.ListProjects:input_type -> nexus.v1.ListProjectsRequest
+	8,  // 15: nexus.v1.ProjectService.UpdateProject:input_type -> nexus.v1.UpdateProjectRequest
+	10, // 16: nexus.v1.ProjectService.DeleteProject:input_type -> nexus.v1.DeleteProjectRequest
+	3,  // 17: nexus.v1.ProjectService.CreateProject:output_type -> nexus.v1.CreateProjectResponse
+	5,  // 18: nexus.v1.ProjectService.GetProject:output_type -> nexus.v1.GetProjectResponse
+	7,  // 19: nexus.v1.ProjectService.ListProjects:output_type -> nexus.v1.ListProjectsResponse
+	9,  // 20: nexus.v1.ProjectService.UpdateProject:output_type -> nexus.v1.UpdateProjectResponse
+	11, // 21: nexus.v1.ProjectService.DeleteProject:output_type -> nexus.v1.DeleteProjectResponse
+	17, // [17:22] is the sub-list for method output_type
+	12, // [12:17] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_nexus_v1_project_proto_init() }
@@ -750,13 +866,14 @@ func file_nexus_v1_project_proto_init() {
 		return
 	}
 	file_nexus_v1_auth_proto_init()
+	file_nexus_v1_project_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nexus_v1_project_proto_rawDesc), len(file_nexus_v1_project_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,7 +28,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from nexus.v1 import auth_pb2 as nexus_dot_v1_dot_auth__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16nexus/v1/project.proto\x12\x08nexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13nexus/v1/auth.proto\"\xe5\x02\n\x07Project\x12\x14\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x02id\x12\x18\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x05R\x04name\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12.\n\x13\x61llowed_return_urls\x18\x04 \x03(\tR\x11\x61llowedReturnUrls\x12!\n\x0c\x63ors_origins\x18\x05 \x03(\tR\x0b\x63orsOrigins\x12.\n\x08\x62randing\x18\x06 \x01(\x0b\x32\x12.nexus.v1.BrandingR\x08\x62randing\x12\x41\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime\x12\x41\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\nupdateTime\"I\n\x14\x43reateProjectRequest\x12\x31\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectB\x04\xe2\x41\x01\x02R\x07project\"D\n\x15\x43reateProjectResponse\x12+\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectR\x07project\"8\n\x11GetProjectRequest\x12#\n\nproject_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tprojectId\"A\n\x12GetProjectResponse\x12+\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectR\x07project\"Q\n\x13ListProjectsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\"m\n\x14ListProjectsResponse\x12-\n\x08projects\x18\x01 \x03(\x0b\x32\x11.nexus.v1.ProjectR\x08projects\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x86\x01\n\x14UpdateProjectRequest\x12\x31\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectB\x04\xe2\x41\x01\x02R\x07project\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"D\n\x15UpdateProjectResponse\x12+\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectR\x07project\"Q\n\x14\x44\x65leteProjectRequest\x12#\n\nproject_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tprojectId\x12\x14\n\x05\x66orce\x18\x02 \x01(\x08R\x05\x66orce\"N\n\x15\x44\x65leteProjectResponse\x12\x35\n\x13revoked_connections\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x03R\x12revokedConnections2\xae\x03\n\x0eProjectService\x12R\n\rCreateProject\x12\x1e.nexus.v1.CreateProjectRequest\x1a\x1f.nexus.v1.CreateProjectResponse\"\x00\x12L\n\nGetProject\x12\x1b.nexus.v1.GetProjectRequest\x1a\x1c.nexus.v1.GetProjectResponse\"\x03\x90\x02\x01\x12R\n\x0cListProjects\x12\x1d.nexus.v1.ListProjectsRequest\x1a\x1e.nexus.v1.ListProjectsResponse\"\x03\x90\x02\x01\x12R\n\rUpdateProject\x12\x1e.nexus.v1.UpdateProjectRequest\x1a\x1f.nexus.v1.UpdateProjectResponse\"\x00\x12R\n\rDeleteProject\x12\x1e.nexus.v1.DeleteProjectRequest\x1a\x1f.nexus.v1.DeleteProjectResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16nexus/v1/project.proto\x12\x08nexus.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13nexus/v1/auth.proto\"\xe0\x03\n\x07Project\x12\x14\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x02id\x12\x18\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x05R\x04name\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12.\n\x13\x61llowed_return_urls\x18\x04 \x03(\tR\x11\x61llowedReturnUrls\x12!\n\x0c\x63ors_origins\x18\x05 \x03(\tR\x0b\x63orsOrigins\x12.\n\x08\x62randing\x18\x06 \x01(\x0b\x32\x12.nexus.v1.BrandingR\x08\x62randing\x12\x41\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime\x12\x41\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\nupdateTime\x12/\n\x06quotas\x18\x14 \x01(\x0b\x32\x17.nexus.v1.ProjectQuotasR\x06quotas\x12H\n\x10\x65\x66\x66\x65\x63tive_quotas\x18\x15 \x01(\x0b\x32\x17.nexus.v1.ProjectQuotasB\x04\xe2\x41\x01\x03R\x0f\x65\x66\x66\x65\x63tiveQuotas\"\x81\x02\n\rProjectQuotas\x12\x32\n\x13key_rate_per_second\x18\x01 \x01(\rH\x00R\x10keyRatePerSecond\x88\x01\x01\x12 \n\tkey_burst\x18\x02 \x01(\rH\x01R\x08keyBurst\x88\x01\x01\x12\x30\n\x12ip_rate_per_second\x18\x03 \x01(\rH\x02R\x0fipRatePerSecond\x88\x01\x01\x12\x1e\n\x08ip_burst\x18\x04 \x01(\rH\x03R\x07ipBurst\x88\x01\x01\x42\x16\n\x14_key_rate_per_secondB\x0c\n\n_key_burstB\x15\n\x13_ip_rate_per_secondB\x0b\n\t_ip_burst\"I\n\x14\x43reateProjectRequest\x12\x31\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectB\x04\xe2\x41\x01\x02R\x07project\"D\n\x15\x43reateProjectResponse\x12+\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectR\x07project\"8\n\x11GetProjectRequest\x12#\n\nproject_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tprojectId\"A\n\x12GetProjectResponse\x12+\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectR\x07project\"Q\n\x13ListProjectsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\"m\n\x14ListProjectsResponse\x12-\n\x08projects\x18\x01 \x03(\x0b\x32\x11.nexus.v1.ProjectR\x08projects\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x86\x01\n\x14UpdateProjectRequest\x12\x31\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectB\x04\xe2\x41\x01\x02R\x07project\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"D\n\x15UpdateProjectResponse\x12+\n\x07project\x18\x01 \x01(\x0b\x32\x11.nexus.v1.ProjectR\x07project\"Q\n\x14\x44\x65leteProjectRequest\x12#\n\nproject_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\tprojectId\x12\x14\n\x05\x66orce\x18\x02 \x01(\x08R\x05\x66orce\"N\n\x15\x44\x65leteProjectResponse\x12\x35\n\x13revoked_connections\x18\x01 \x01(\x05\x42\x04\xe2\x41\x01\x03R\x12revokedConnections2\xae\x03\n\x0eProjectService\x12R\n\rCreateProject\x12\x1e.nexus.v1.CreateProjectRequest\x1a\x1f.nexus.v1.CreateProjectResponse\"\x00\x12L\n\nGetProject\x12\x1b.nexus.v1.GetProjectRequest\x1a\x1c.nexus.v1.GetProjectResponse\"\x03\x90\x02\x01\x12R\n\x0cListProjects\x12\x1d.nexus.v1.ListProjectsRequest\x1a\x1e.nexus.v1.ListProjectsResponse\"\x03\x90\x02\x01\x12R\n\rUpdateProject\x12\x1e.nexus.v1.UpdateProjectRequest\x1a\x1f.nexus.v1.UpdateProjectResponse\"\x00\x12R\n\rDeleteProject\x12\x1e.nexus.v1.DeleteProjectRequest\x1a\x1f.nexus.v1.DeleteProjectResponse\"\x00\x42\x37Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,6 +44,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROJECT'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_PROJECT'].fields_by_name['update_time']._loaded_options = None
   _globals['_PROJECT'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_PROJECT'].fields_by_name['effective_quotas']._loaded_options = None
+  _globals['_PROJECT'].fields_by_name['effective_quotas']._serialized_options = b'\342A\001\003'
   _globals['_CREATEPROJECTREQUEST'].fields_by_name['project']._loaded_options = None
   _globals['_CREATEPROJECTREQUEST'].fields_by_name['project']._serialized_options = b'\342A\001\002'
   _globals['_GETPROJECTREQUEST'].fields_by_name['project_id']._loaded_options = None
@@ -59,27 +61,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROJECTSERVICE'].methods_by_name['ListProjects']._loaded_options = None
   _globals['_PROJECTSERVICE'].methods_by_name['ListProjects']._serialized_options = b'\220\002\001'
   _globals['_PROJECT']._serialized_start=158
-  _globals['_PROJECT']._serialized_end=515
-  _globals['_CREATEPROJECTREQUEST']._serialized_start=517
-  _globals['_CREATEPROJECTREQUEST']._serialized_end=590
-  _globals['_CREATEPROJECTRESPONSE']._serialized_start=592
-  _globals['_CREATEPROJECTRESPONSE']._serialized_end=660
-  _globals['_GETPROJECTREQUEST']._serialized_start=662
-  _globals['_GETPROJECTREQUEST']._serialized_end=718
-  _globals['_GETPROJECTRESPONSE']._serialized_start=720
-  _globals['_GETPROJECTRESPONSE']._serialized_end=785
-  _globals['_LISTPROJECTSREQUEST']._serialized_start=787
-  _globals['_LISTPROJECTSREQUEST']._serialized_end=868
-  _globals['_LISTPROJECTSRESPONSE']._serialized_start=870
-  _globals['_LISTPROJECTSRESPONSE']._serialized_end=979
-  _globals['_UPDATEPROJECTREQUEST']._serialized_start=982
-  _globals['_UPDATEPROJECTREQUEST']._serialized_end=1116
-  _globals['_UPDATEPROJECTRESPONSE']._serialized_start=1118
-  _globals['_UPDATEPROJECTRESPONSE']._serialized_end=1186
-  _globals['_DELETEPROJECTREQUEST']._serialized_start=1188
-  _globals['_DELETEPROJECTREQUEST']._serialized_end=1269
-  _globals['_DELETEPROJECTRESPONSE']._serialized_start=1271
-  _globals['_DELETEPROJECTRESPONSE']._serialized_end=1349
-  _globals['_PROJECTSERVICE']._serialized_start=1352
-  _globals['_PROJECTSERVICE']._serialized_end=1782
+  _globals['_PROJECT']._serialized_end=638
+  _globals['_PROJECTQUOTAS']._serialized_start=641
+  _globals['_PROJECTQUOTAS']._serialized_end=898
+  _globals['_CREATEPROJECTREQUEST']._serialized_start=900
+  _globals['_CREATEPROJECTREQUEST']._serialized_end=973
+  _globals['_CREATEPROJECTRESPONSE']._serialized_start=975
+  _globals['_CREATEPROJECTRESPONSE']._serialized_end=1043
+  _globals['_GETPROJECTREQUEST']._serialized_start=1045
+  _globals['_GETPROJECTREQUEST']._serialized_end=1101
+  _globals['_GETPROJECTRESPONSE']._serialized_start=1103
+  _globals['_GETPROJECTRESPONSE']._serialized_end=1168
+  _globals['_LISTPROJECTSREQUEST']._serialized_start=1170
+  _globals['_LISTPROJECTSREQUEST']._serialized_end=1251
+  _globals['_LISTPROJECTSRESPONSE']._serialized_start=1253
+  _globals['_LISTPROJECTSRESPONSE']._serialized_end=1362
+  _globals['_UPDATEPROJECTREQUEST']._serialized_start=1365
+  _globals['_UPDATEPROJECTREQUEST']._serialized_end=1499
+  _globals['_UPDATEPROJECTRESPONSE']._serialized_start=1501
+  _globals['_UPDATEPROJECTRESPONSE']._serialized_end=1569
+  _globals['_DELETEPROJECTREQUEST']._serialized_start=1571
+  _globals['_DELETEPROJECTREQUEST']._serialized_end=1652
+  _globals['_DELETEPROJECTRESPONSE']._serialized_start=1654
+  _globals['_DELETEPROJECTRESPONSE']._serialized_end=1732
+  _globals['_PROJECTSERVICE']._serialized_start=1735
+  _globals['_PROJECTSERVICE']._serialized_end=2165
 # @@protoc_insertion_point(module_scope)

@@ -13,7 +13,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Project(_message.Message):
-    __slots__ = ("id", "name", "display_name", "allowed_return_urls", "cors_origins", "branding", "create_time", "update_time")
+    __slots__ = ("id", "name", "display_name", "allowed_return_urls", "cors_origins", "branding", "create_time", "update_time", "quotas", "effective_quotas")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,8 @@ class Project(_message.Message):
     BRANDING_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    QUOTAS_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_QUOTAS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     display_name: str
@@ -30,7 +32,21 @@ class Project(_message.Message):
     branding: _auth_pb2.Branding
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., allowed_return_urls: _Optional[_Iterable[str]] = ..., cors_origins: _Optional[_Iterable[str]] = ..., branding: _Optional[_Union[_auth_pb2.Branding, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    quotas: ProjectQuotas
+    effective_quotas: ProjectQuotas
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., allowed_return_urls: _Optional[_Iterable[str]] = ..., cors_origins: _Optional[_Iterable[str]] = ..., branding: _Optional[_Union[_auth_pb2.Branding, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., quotas: _Optional[_Union[ProjectQuotas, _Mapping]] = ..., effective_quotas: _Optional[_Union[ProjectQuotas, _Mapping]] = ...) -> None: ...
+
+class ProjectQuotas(_message.Message):
+    __slots__ = ("key_rate_per_second", "key_burst", "ip_rate_per_second", "ip_burst")
+    KEY_RATE_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    KEY_BURST_FIELD_NUMBER: _ClassVar[int]
+    IP_RATE_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    IP_BURST_FIELD_NUMBER: _ClassVar[int]
+    key_rate_per_second: int
+    key_burst: int
+    ip_rate_per_second: int
+    ip_burst: int
+    def __init__(self, key_rate_per_second: _Optional[int] = ..., key_burst: _Optional[int] = ..., ip_rate_per_second: _Optional[int] = ..., ip_burst: _Optional[int] = ...) -> None: ...
 
 class CreateProjectRequest(_message.Message):
     __slots__ = ("project",)

@@ -123,8 +123,11 @@ class ProjectServiceServicer:
 
     def UpdateProject(self, request, context):
         """UpdateProject changes the fields named in update_mask: display_name,
-        allowed_return_urls, cors_origins, branding (all of them when the mask
-        is empty). The name and id never change.
+        allowed_return_urls, cors_origins, branding, quotas (all of them when
+        the mask is empty; `quotas` sets all four quota fields, an unset one
+        back to the installation default). The name and id never change. New
+        quotas apply to the next call on the replica that took the change and
+        within 5 s on the others.
 
         Errors: as CreateProject (but not ALREADY_EXISTS), plus
         - NOT_FOUND, ERROR_REASON_PROJECT_NOT_FOUND.

@@ -15,11 +15,14 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nexus/v1/project.proto.
  */
 export const file_nexus_v1_project: GenFile = /*@__PURE__*/
-  fileDesc("ChZuZXh1cy92MS9wcm9qZWN0LnByb3RvEghuZXh1cy52MSKMAgoHUHJvamVjdBIQCgJpZBgBIAEoCUIE4kEBAxISCgRuYW1lGAIgASgJQgTiQQEFEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIbChNhbGxvd2VkX3JldHVybl91cmxzGAQgAygJEhQKDGNvcnNfb3JpZ2lucxgFIAMoCRIkCghicmFuZGluZxgGIAEoCzISLm5leHVzLnYxLkJyYW5kaW5nEjUKC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI1Cgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMiQAoUQ3JlYXRlUHJvamVjdFJlcXVlc3QSKAoHcHJvamVjdBgBIAEoCzIRLm5leHVzLnYxLlByb2plY3RCBOJBAQIiOwoVQ3JlYXRlUHJvamVjdFJlc3BvbnNlEiIKB3Byb2plY3QYASABKAsyES5uZXh1cy52MS5Qcm9qZWN0Ii0KEUdldFByb2plY3RSZXF1ZXN0EhgKCnByb2plY3RfaWQYASABKAlCBOJBAQIiOAoSR2V0UHJvamVjdFJlc3BvbnNlEiIKB3Byb2plY3QYASABKAsyES5uZXh1cy52MS5Qcm9qZWN0IjwKE0xpc3RQcm9qZWN0c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVAoUTGlzdFByb2plY3RzUmVzcG9uc2USIwoIcHJvamVjdHMYASADKAsyES5uZXh1cy52MS5Qcm9qZWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJxChRVcGRhdGVQcm9qZWN0UmVxdWVzdBIoCgdwcm9qZWN0GAEgASgLMhEubmV4dXMudjEuUHJvamVjdEIE4kEBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siOwoVVXBkYXRlUHJvamVjdFJlc3BvbnNlEiIKB3Byb2plY3QYASABKAsyES5uZXh1cy52MS5Qcm9qZWN0Ij8KFERlbGV0ZVByb2plY3RSZXF1ZXN0EhgKCnByb2plY3RfaWQYASABKAlCBOJBAQISDQoFZm9yY2UYAiABKAgiOgoVRGVsZXRlUHJvamVjdFJlc3BvbnNlEiEKE3Jldm9rZWRfY29ubmVjdGlvbnMYASABKAVCBOJBAQMyrgMKDlByb2plY3RTZXJ2aWNlElIKDUNyZWF0ZVByb2plY3QSHi5uZXh1cy52MS5DcmVhdGVQcm9qZWN0UmVxdWVzdBofLm5leHVzLnYxLkNyZWF0ZVByb2plY3RSZXNwb25zZSIAEkwKCkdldFByb2plY3QSGy5uZXh1cy52MS5HZXRQcm9qZWN0UmVxdWVzdBocLm5leHVzLnYxLkdldFByb2plY3RSZXNwb25zZSIDkAIBElIKDExpc3RQcm9qZWN0cxIdLm5leHVzLnYxLkxpc3RQcm9qZWN0c1JlcXVlc3QaHi5uZXh1cy52MS5MaXN0UHJvamVjdHNSZXNwb25zZSIDkAIBElIKDVVwZGF0ZVByb2plY3QSHi5uZXh1cy52MS5VcGRhdGVQcm9qZWN0UmVxdWVzdBofLm5leHVzLnYxLlVwZGF0ZVByb2plY3RSZXNwb25zZSIAElIKDURlbGV0ZVByb2plY3QSHi5uZXh1cy52MS5EZWxldGVQcm9qZWN0UmVxdWVzdBofLm5leHVzLnYxLkRlbGV0ZVByb2plY3RSZXNwb25zZSIAQjdaNWdpdGh1Yi5jb20vbmV4dXMtYnJva2VyL25leHVzL2dlbi9nby9uZXh1cy92MTtuZXh1c3YxYgZwcm90bzM", [file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_nexus_v1_auth]);
+  fileDesc("ChZuZXh1cy92MS9wcm9qZWN0LnByb3RvEghuZXh1cy52MSLuAgoHUHJvamVjdBIQCgJpZBgBIAEoCUIE4kEBAxISCgRuYW1lGAIgASgJQgTiQQEFEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIbChNhbGxvd2VkX3JldHVybl91cmxzGAQgAygJEhQKDGNvcnNfb3JpZ2lucxgFIAMoCRIkCghicmFuZGluZxgGIAEoCzISLm5leHVzLnYxLkJyYW5kaW5nEjUKC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI1Cgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSJwoGcXVvdGFzGBQgASgLMhcubmV4dXMudjEuUHJvamVjdFF1b3RhcxI3ChBlZmZlY3RpdmVfcXVvdGFzGBUgASgLMhcubmV4dXMudjEuUHJvamVjdFF1b3Rhc0IE4kEBAyLLAQoNUHJvamVjdFF1b3RhcxIgChNrZXlfcmF0ZV9wZXJfc2Vjb25kGAEgASgNSACIAQESFgoJa2V5X2J1cnN0GAIgASgNSAGIAQESHwoSaXBfcmF0ZV9wZXJfc2Vjb25kGAMgASgNSAKIAQESFQoIaXBfYnVyc3QYBCABKA1IA4gBAUIWChRfa2V5X3JhdGVfcGVyX3NlY29uZEIMCgpfa2V5X2J1cnN0QhUKE19pcF9yYXRlX3Blcl9zZWNvbmRCCwoJX2lwX2J1cnN0IkAKFENyZWF0ZVByb2plY3RSZXF1ZXN0EigKB3Byb2plY3QYASABKAsyES5uZXh1cy52MS5Qcm9qZWN0QgTiQQECIjsKFUNyZWF0ZVByb2plY3RSZXNwb25zZRIiCgdwcm9qZWN0GAEgASgLMhEubmV4dXMudjEuUHJvamVjdCItChFHZXRQcm9qZWN0UmVxdWVzdBIYCgpwcm9qZWN0X2lkGAEgASgJQgTiQQECIjgKEkdldFByb2plY3RSZXNwb25zZRIiCgdwcm9qZWN0GAEgASgLMhEubmV4dXMudjEuUHJvamVjdCI8ChNMaXN0UHJvamVjdHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlQKFExpc3RQcm9qZWN0c1Jlc3BvbnNlEiMKCHByb2plY3RzGAEgAygLMhEubmV4dXMudjEuUHJvamVjdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkicQoUVXBkYXRlUHJvamVjdFJlcXVlc3QSKAoHcHJvamVjdBgBIAEoCzIRLm5leHVzLnYxLlByb2plY3RCBOJBAQISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjsKFVVwZGF0ZVByb2plY3RSZXNwb25zZRIiCgdwcm9qZWN0GAEgASgLMhEubmV4dXMudjEuUHJvamVjdCI/ChREZWxldGVQcm9qZWN0UmVxdWVzdBIYCgpwcm9qZWN0X2lkGAEgASgJQgTiQQECEg0KBWZvcmNlGAIgASgIIjoKFURlbGV0ZVByb2plY3RSZXNwb25zZRIhChNyZXZva2VkX2Nvbm5lY3Rpb25zGAEgASgFQgTiQQEDMq4DCg5Qcm9qZWN0U2VydmljZRJSCg1DcmVhdGVQcm9qZWN0Eh4ubmV4dXMudjEuQ3JlYXRlUHJvamVjdFJlcXVlc3QaHy5uZXh1cy52MS5DcmVhdGVQcm9qZWN0UmVzcG9uc2UiABJMCgpHZXRQcm9qZWN0EhsubmV4dXMudjEuR2V0UHJvamVjdFJlcXVlc3QaHC5uZXh1cy52MS5HZXRQcm9qZWN0UmVzcG9uc2UiA5ACARJSCgxMaXN0UHJvamVjdHMSHS5uZXh1cy52MS5MaXN0UHJvamVjdHNSZXF1ZXN0Gh4ubmV4dXMudjEuTGlzdFByb2plY3RzUmVzcG9uc2UiA5ACARJSCg1VcGRhdGVQcm9qZWN0Eh4ubmV4dXMudjEuVXBkYXRlUHJvamVjdFJlcXVlc3QaHy5uZXh1cy52MS5VcGRhdGVQcm9qZWN0UmVzcG9uc2UiABJSCg1EZWxldGVQcm9qZWN0Eh4ubmV4dXMudjEuRGVsZXRlUHJvamVjdFJlcXVlc3QaHy5uZXh1cy52MS5EZWxldGVQcm9qZWN0UmVzcG9uc2UiAEI3WjVnaXRodWIuY29tL25leHVzLWJyb2tlci9uZXh1cy9nZW4vZ28vbmV4dXMvdjE7bmV4dXN2MWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_nexus_v1_auth]);
 
 /**
  * Project is a tenant: its providers, connections, clients and keys are
  * invisible to every other project.
+ *
+ * Field numbers: 1-8 the project and its settings (9-19 free for more);
+ * 20-29 call quotas.
  *
  * @generated from message nexus.v1.Project
  */
@@ -83,6 +86,22 @@ export type Project = Message<"nexus.v1.Project"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 8;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * The project's own call quotas (docs/governance.md, "Quotas"); a field
+   * left unset keeps the installation's default (NEXUS_QUOTA_*).
+   *
+   * @generated from field: nexus.v1.ProjectQuotas quotas = 20;
+   */
+  quotas?: ProjectQuotas | undefined;
+
+  /**
+   * Output only: the quotas that apply to the project (its own, else the
+   * installation's defaults; each of N replicas enforces 1/N of them).
+   *
+   * @generated from field: nexus.v1.ProjectQuotas effective_quotas = 21;
+   */
+  effectiveQuotas?: ProjectQuotas | undefined;
 };
 
 /**
@@ -91,6 +110,53 @@ export type Project = Message<"nexus.v1.Project"> & {
  */
 export const ProjectSchema: GenMessage<Project> = /*@__PURE__*/
   messageDesc(file_nexus_v1_project, 0);
+
+/**
+ * ProjectQuotas bound the calls of a project's callers: a token bucket per
+ * API key (or user session) and one per client IP (IPv6: /64) within the
+ * project, every key together. A rate is calls per second (0: no limit of
+ * that kind), a burst the calls allowed at once after a pause. Over quota,
+ * a call gets RESOURCE_EXHAUSTED, ERROR_REASON_RATE_LIMITED (metadata
+ * `quota`: `api_key` or `client_ip`) and a google.rpc.RetryInfo.
+ *
+ * @generated from message nexus.v1.ProjectQuotas
+ */
+export type ProjectQuotas = Message<"nexus.v1.ProjectQuotas"> & {
+  /**
+   * Calls per second per API key, 0 to 1,000,000.
+   *
+   * @generated from field: optional uint32 key_rate_per_second = 1;
+   */
+  keyRatePerSecond?: number | undefined;
+
+  /**
+   * Calls at once per API key, 1 to 10,000,000.
+   *
+   * @generated from field: optional uint32 key_burst = 2;
+   */
+  keyBurst?: number | undefined;
+
+  /**
+   * Calls per second per client IP within the project, 0 to 1,000,000.
+   *
+   * @generated from field: optional uint32 ip_rate_per_second = 3;
+   */
+  ipRatePerSecond?: number | undefined;
+
+  /**
+   * Calls at once per client IP within the project, 1 to 10,000,000.
+   *
+   * @generated from field: optional uint32 ip_burst = 4;
+   */
+  ipBurst?: number | undefined;
+};
+
+/**
+ * Describes the message nexus.v1.ProjectQuotas.
+ * Use `create(ProjectQuotasSchema)` to create a new message.
+ */
+export const ProjectQuotasSchema: GenMessage<ProjectQuotas> = /*@__PURE__*/
+  messageDesc(file_nexus_v1_project, 1);
 
 /**
  * CreateProjectRequest carries the project to create.
@@ -111,7 +177,7 @@ export type CreateProjectRequest = Message<"nexus.v1.CreateProjectRequest"> & {
  * Use `create(CreateProjectRequestSchema)` to create a new message.
  */
 export const CreateProjectRequestSchema: GenMessage<CreateProjectRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 1);
+  messageDesc(file_nexus_v1_project, 2);
 
 /**
  * CreateProjectResponse carries the created project.
@@ -132,7 +198,7 @@ export type CreateProjectResponse = Message<"nexus.v1.CreateProjectResponse"> & 
  * Use `create(CreateProjectResponseSchema)` to create a new message.
  */
 export const CreateProjectResponseSchema: GenMessage<CreateProjectResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 2);
+  messageDesc(file_nexus_v1_project, 3);
 
 /**
  * GetProjectRequest names a project.
@@ -153,7 +219,7 @@ export type GetProjectRequest = Message<"nexus.v1.GetProjectRequest"> & {
  * Use `create(GetProjectRequestSchema)` to create a new message.
  */
 export const GetProjectRequestSchema: GenMessage<GetProjectRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 3);
+  messageDesc(file_nexus_v1_project, 4);
 
 /**
  * GetProjectResponse carries the project.
@@ -174,7 +240,7 @@ export type GetProjectResponse = Message<"nexus.v1.GetProjectResponse"> & {
  * Use `create(GetProjectResponseSchema)` to create a new message.
  */
 export const GetProjectResponseSchema: GenMessage<GetProjectResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 4);
+  messageDesc(file_nexus_v1_project, 5);
 
 /**
  * ListProjectsRequest selects a page of projects.
@@ -202,7 +268,7 @@ export type ListProjectsRequest = Message<"nexus.v1.ListProjectsRequest"> & {
  * Use `create(ListProjectsRequestSchema)` to create a new message.
  */
 export const ListProjectsRequestSchema: GenMessage<ListProjectsRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 5);
+  messageDesc(file_nexus_v1_project, 6);
 
 /**
  * ListProjectsResponse is one page of projects.
@@ -230,7 +296,7 @@ export type ListProjectsResponse = Message<"nexus.v1.ListProjectsResponse"> & {
  * Use `create(ListProjectsResponseSchema)` to create a new message.
  */
 export const ListProjectsResponseSchema: GenMessage<ListProjectsResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 6);
+  messageDesc(file_nexus_v1_project, 7);
 
 /**
  * UpdateProjectRequest carries the changes.
@@ -247,7 +313,7 @@ export type UpdateProjectRequest = Message<"nexus.v1.UpdateProjectRequest"> & {
 
   /**
    * Fields to change: display_name, allowed_return_urls, cors_origins,
-   * branding.
+   * branding, quotas.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -259,7 +325,7 @@ export type UpdateProjectRequest = Message<"nexus.v1.UpdateProjectRequest"> & {
  * Use `create(UpdateProjectRequestSchema)` to create a new message.
  */
 export const UpdateProjectRequestSchema: GenMessage<UpdateProjectRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 7);
+  messageDesc(file_nexus_v1_project, 8);
 
 /**
  * UpdateProjectResponse carries the updated project.
@@ -280,7 +346,7 @@ export type UpdateProjectResponse = Message<"nexus.v1.UpdateProjectResponse"> & 
  * Use `create(UpdateProjectResponseSchema)` to create a new message.
  */
 export const UpdateProjectResponseSchema: GenMessage<UpdateProjectResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 8);
+  messageDesc(file_nexus_v1_project, 9);
 
 /**
  * DeleteProjectRequest names the project to delete.
@@ -308,7 +374,7 @@ export type DeleteProjectRequest = Message<"nexus.v1.DeleteProjectRequest"> & {
  * Use `create(DeleteProjectRequestSchema)` to create a new message.
  */
 export const DeleteProjectRequestSchema: GenMessage<DeleteProjectRequest> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 9);
+  messageDesc(file_nexus_v1_project, 10);
 
 /**
  * DeleteProjectResponse says what was removed.
@@ -329,7 +395,7 @@ export type DeleteProjectResponse = Message<"nexus.v1.DeleteProjectResponse"> & 
  * Use `create(DeleteProjectResponseSchema)` to create a new message.
  */
 export const DeleteProjectResponseSchema: GenMessage<DeleteProjectResponse> = /*@__PURE__*/
-  messageDesc(file_nexus_v1_project, 10);
+  messageDesc(file_nexus_v1_project, 11);
 
 /**
  * ProjectService manages the installation's projects (tenants). Every RPC
@@ -393,8 +459,11 @@ export const ProjectService: GenService<{
   },
   /**
    * UpdateProject changes the fields named in update_mask: display_name,
-   * allowed_return_urls, cors_origins, branding (all of them when the mask
-   * is empty). The name and id never change.
+   * allowed_return_urls, cors_origins, branding, quotas (all of them when
+   * the mask is empty; `quotas` sets all four quota fields, an unset one
+   * back to the installation default). The name and id never change. New
+   * quotas apply to the next call on the replica that took the change and
+   * within 5 s on the others.
    *
    * Errors: as CreateProject (but not ALREADY_EXISTS), plus
    * - NOT_FOUND, ERROR_REASON_PROJECT_NOT_FOUND.

@@ -73,8 +73,11 @@ type ProjectServiceClient interface {
 	// - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID.
 	ListProjects(context.Context, *connect.Request[v1.ListProjectsRequest]) (*connect.Response[v1.ListProjectsResponse], error)
 	// UpdateProject changes the fields named in update_mask: display_name,
-	// allowed_return_urls, cors_origins, branding (all of them when the mask
-	// is empty). The name and id never change.
+	// allowed_return_urls, cors_origins, branding, quotas (all of them when
+	// the mask is empty; `quotas` sets all four quota fields, an unset one
+	// back to the installation default). The name and id never change. New
+	// quotas apply to the next call on the replica that took the change and
+	// within 5 s on the others.
 	//
 	// Errors: as CreateProject (but not ALREADY_EXISTS), plus
 	//   - NOT_FOUND, ERROR_REASON_PROJECT_NOT_FOUND.
@@ -199,8 +202,11 @@ type ProjectServiceHandler interface {
 	// - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID.
 	ListProjects(context.Context, *connect.Request[v1.ListProjectsRequest]) (*connect.Response[v1.ListProjectsResponse], error)
 	// UpdateProject changes the fields named in update_mask: display_name,
-	// allowed_return_urls, cors_origins, branding (all of them when the mask
-	// is empty). The name and id never change.
+	// allowed_return_urls, cors_origins, branding, quotas (all of them when
+	// the mask is empty; `quotas` sets all four quota fields, an unset one
+	// back to the installation default). The name and id never change. New
+	// quotas apply to the next call on the replica that took the change and
+	// within 5 s on the others.
 	//
 	// Errors: as CreateProject (but not ALREADY_EXISTS), plus
 	//   - NOT_FOUND, ERROR_REASON_PROJECT_NOT_FOUND.
