@@ -9,7 +9,9 @@ import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider, oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
-import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type Clients, type TestApp, type TransportKind } from '../support/test-app.js';
+import { SERVICES } from '../../src/transport/access.js';
+import { ApiKeyScope } from '../../gen/ts/nexus/v1/api_key_pb.js';
+import { ADMIN_KEY, RETURN_URL, clients, governanceClients, startTestApp, type Clients, type TestApp, type TransportKind } from '../support/test-app.js';
 import { user } from '../support/consent.js';
 
 const FIELDS_SCHEMA = {
@@ -243,6 +245,38 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     expect(ours.map((c) => c.id)).not.toContain(theirConn.connection!.id);
     expect(ours.every((c) => c.projectId === 'prj_default')).toBe(true);
     expect((await admin.providers.listProviders({ pageSize: 500 })).providers.map((p) => p.id)).not.toContain(theirProvider.id);
+  });
+
+  it("refuses another project's admin every ProjectService and ApiKeyService RPC on this project, and changes nothing", async () => {
+    const gov = governanceClients(nexus.baseUrl, keys.other);
+    const ourKeys = await nexus.app.apiKeys.list('prj_default');
+    const tokensKey = ourKeys.find((k) => k.name === 'agent')!;
+    const called = new Set<string>();
+    const refusals: [string, () => Promise<unknown>, Code, string][] = [
+      ['CreateProject', () => gov.projects.createProject({ project: { name: 'mine' } }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      ['GetProject', () => gov.projects.getProject({ projectId: 'prj_default' }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      ['ListProjects', () => gov.projects.listProjects({}), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      ['UpdateProject', () => gov.projects.updateProject({ project: { id: 'prj_default', corsOrigins: ['https://evil.example'] } }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      ['DeleteProject', () => gov.projects.deleteProject({ projectId: 'prj_default', force: true }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      ['CreateApiKey', () => gov.apiKeys.createApiKey({ projectId: 'prj_default', name: 'x', scopes: [ApiKeyScope.ADMIN] }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      ['ListApiKeys', () => gov.apiKeys.listApiKeys({ projectId: 'prj_default' }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      ['RevokeApiKey', () => gov.apiKeys.revokeApiKey({ projectId: 'prj_default', keyId: tokensKey.id }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      ['RotateApiKey', () => gov.apiKeys.rotateApiKey({ projectId: 'prj_default', keyId: tokensKey.id }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      // By key id alone the lookup is in the caller's own project: not found, nothing revealed.
+      ['RevokeApiKey', () => gov.apiKeys.revokeApiKey({ keyId: tokensKey.id }), Code.NotFound, 'API_KEY_NOT_FOUND'],
+      ['RotateApiKey', () => gov.apiKeys.rotateApiKey({ keyId: tokensKey.id }), Code.NotFound, 'API_KEY_NOT_FOUND'],
+    ];
+    for (const [method, call, code, reason] of refusals) {
+      called.add(method);
+      await expectConnectError(call(), code, reason);
+    }
+    // Every method of both services is covered: a new RPC fails here until it is added above.
+    expect([...called].sort()).toEqual([...SERVICES.projects.methods, ...SERVICES.apiKeys.methods].map((m) => m.name).sort());
+    // Its own listing holds its own keys only.
+    const theirs = (await gov.apiKeys.listApiKeys({})).apiKeys;
+    expect(theirs.every((k) => k.projectId === 'prj_other')).toBe(true);
+    expect(await nexus.app.apiKeys.list('prj_default')).toEqual(ourKeys);
+    await clients(nexus.baseUrl, keys.tokens).tokens.getToken({ connectionId: main.staticId });
   });
 
   it('lets each project use the same provider name for its own provider', async () => {
