@@ -1,7 +1,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ConfigError, loadAuditConfig, loadLoadConfig, type Config } from './config/config.js';
+import { ConfigError, loadAuditConfig, loadLoadConfig, loadProxyConfig, type Config } from './config/config.js';
 import { defaultOf } from './config/settings.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { AuditRetention } from './domain/audit/audit-retention.js';
@@ -12,7 +12,7 @@ import { AuditHandler } from './transport/handlers/audit-handler.js';
 import { AuthService } from './domain/auth/auth-service.js';
 import { SiweVerifier, type SiweRpc } from './domain/auth/siwe.js';
 import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
-import { createSafeFetch } from './domain/outbound/safe-fetch.js';
+import { createSafeFetch, createSafeStream } from './domain/outbound/safe-fetch.js';
 import { ConnectionWatch } from './domain/connections/connection-watch.js';
 import { StreamCredentials } from './domain/connections/stream-credentials.js';
 import { invalidateOnEvents, TokenCache } from './domain/tokens/token-cache.js';
@@ -137,6 +137,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       refused: metrics.quotaRefused,
       ...(options.quotaClock ? { now: options.quotaClock } : {}),
     });
+    const proxyConfig = config.proxy ?? loadProxyConfig({});
     const server = await build({
       logger,
       corsOrigins: core.corsOrigins,
@@ -155,6 +156,11 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       quotas,
       serveApi: options.serveApi ?? true,
       listener: options.listener,
+      proxy: {
+        tokens,
+        stream: createSafeStream(core.outbound, proxyConfig),
+        limits: proxyConfig,
+      },
       handlers: {
         providers: new ProviderHandler(core.providers, core.providerRemoval, () => core.catalog),
         connections: new ConnectionHandler(core.connections, watch, streamCredentials, core.audit),

@@ -52,6 +52,8 @@ export interface Core {
   /** DeleteProvider: the provider's connections first, then the provider. */
   providerRemoval: ProviderRemoval;
   oauth: OAuthClient;
+  /** What outbound calls may reach (NEXUS_OUTBOUND_ALLOWED_HOSTS; SSRF rules); the proxy's streaming fetch uses it too. */
+  outbound: OutboundPolicy;
   /** Connection events: published inside status-changing transactions; heard only once the server starts them. */
   events: ConnectionEvents;
   /** User-token signing keys (loaded by the server: SigningKeys.ensure). */
@@ -173,6 +175,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       connections,
       providerRemoval: new ProviderRemoval(store, providers, connections),
       oauth,
+      outbound,
       events,
       signingKeys: new SigningKeys(store, config.keyRing, config.baseUrl, clock),
       clients: new ClientRegistry(store, !config.production),

@@ -13,6 +13,7 @@ import type { SigningKeys } from './domain/auth/signing-keys.js';
 import type { ConnectionService } from './domain/connections/connection-service.js';
 import { DualProtocolServer } from './http/dual-protocol-server.js';
 import { registerCapturePageRoute } from './http/capture-page-route.js';
+import { registerProxyRoute, type ProxyRouteDeps } from './http/proxy-route.js';
 import { registerConsentPageRoute } from './http/consent-page-route.js';
 import { registerCors } from './http/cors.js';
 import { registerHealthRoutes } from './http/health-routes.js';
@@ -80,6 +81,8 @@ export interface ServerDeps {
   serveApi?: boolean;
   /** A server already bound to the port (`nexus start`); this app takes over its requests. */
   listener?: DualProtocolServer | undefined;
+  /** The credential-injecting proxy (/proxy/{connection_id}/...): not served when unset. */
+  proxy?: Pick<ProxyRouteDeps, 'tokens' | 'stream' | 'limits'>;
 }
 
 /**
@@ -161,6 +164,17 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   registerOAuthCallbackRoute(app, deps.connections, audit);
   registerConsentPageRoute(app, deps.connections.consent, audit);
   registerCapturePageRoute(app);
+  if (deps.proxy) {
+    registerProxyRoute(app, {
+      ...deps.proxy,
+      verify,
+      quotas: deps.quotas,
+      audit: deps.audit,
+      metrics: deps.metrics,
+      clientIp: (req) => deps.clientIps.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for']),
+      logError: (err) => deps.logger.error({ err }, 'unexpected error in the proxy'),
+    });
+  }
   await registerWebApp(app, deps.webAppDir);
   registerRootRoute(app, true);
   registerHealthRoutes(app, deps.store);

@@ -44,6 +44,8 @@ export interface Config {
   eventRetentionMs: number;
   /** The audit log: retention, flush interval and buffer bound (NEXUS_AUDIT_*); defaults when unset. */
   audit?: AuditConfig;
+  /** The credential-injecting proxy's limits (NEXUS_PROXY_*); defaults when unset. */
+  proxy?: ProxyConfig;
   // End-user sign-in (AuthService). Optional so that configs built in code
   // keep working; createApp applies the defaults.
   /** NEXUS_ACCESS_TOKEN_TTL_SECONDS: user access token lifetime (default 900). */
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
     watchSnapshotMax: get('NEXUS_WATCH_SNAPSHOT_MAX'),
     eventRetentionMs: get('NEXUS_EVENT_RETENTION_HOURS') * 3_600_000,
     audit: loadAuditConfig(env),
+    proxy: loadProxyConfig(env),
     accessTokenTtlSeconds: get('NEXUS_ACCESS_TOKEN_TTL_SECONDS'),
     sessionTtlSeconds: get('NEXUS_SESSION_TTL_SECONDS'),
     webSessionTtlSeconds: get('NEXUS_WEB_SESSION_TTL_SECONDS'),
@@ -315,6 +318,24 @@ export interface AuditConfig {
   retentionMs: number;
   flushMs: number;
   maxBuffered: number;
+}
+
+export interface ProxyConfig {
+  maxBodyBytes: number;
+  connectTimeoutMs: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+/** NEXUS_PROXY_*; loadProxyConfig({}) gives the defaults. */
+export function loadProxyConfig(env: Env): ProxyConfig {
+  const get = settingsReader(env);
+  return {
+    maxBodyBytes: get('NEXUS_PROXY_MAX_BODY_BYTES'),
+    connectTimeoutMs: get('NEXUS_PROXY_CONNECT_TIMEOUT_MS'),
+    headersTimeoutMs: get('NEXUS_PROXY_HEADERS_TIMEOUT_MS'),
+    idleTimeoutMs: get('NEXUS_PROXY_IDLE_TIMEOUT_MS'),
+  };
 }
 
 /** NEXUS_AUDIT_*; loadAuditConfig({}) gives the defaults. */

@@ -437,6 +437,30 @@ export const SETTINGS = {
     shown: '`365`',
     doc: 'How long audit events are kept; older ones are pruned by the refresh worker, leaving an anchor so the rest of the chain still verifies (see [Audit log](governance.md#audit-log)).',
   },
+  NEXUS_PROXY_MAX_BODY_BYTES: {
+    parse: whole(1, 10 * 1024 * 1024 * 1024),
+    default: '104857600',
+    shown: '`104857600` (100 MiB)',
+    doc: 'Largest request body, and largest response body, the credential-injecting proxy (`/proxy/{connection_id}/...`) streams through; past it the call ends with 413 / `PROXY_BODY_TOO_LARGE` (a response already started is cut off). See [Proxy](proxy.md).',
+  },
+  NEXUS_PROXY_CONNECT_TIMEOUT_MS: {
+    parse: whole(100, 120_000, 'milliseconds'),
+    default: '10000',
+    shown: '`10000`',
+    doc: 'The proxy: longest wait for the TCP/TLS connection to the provider (then 504 / `PROXY_UPSTREAM_TIMEOUT`).',
+  },
+  NEXUS_PROXY_HEADERS_TIMEOUT_MS: {
+    parse: whole(100, 600_000, 'milliseconds'),
+    default: '60000',
+    shown: '`60000`',
+    doc: "The proxy: longest wait for the provider's response headers once the request is sent (then 504 / `PROXY_UPSTREAM_TIMEOUT`).",
+  },
+  NEXUS_PROXY_IDLE_TIMEOUT_MS: {
+    parse: whole(100, 600_000, 'milliseconds'),
+    default: '60000',
+    shown: '`60000`',
+    doc: 'The proxy: longest silence in either body stream (agent to Nexus, provider to Nexus) before the call is ended.',
+  },
   NEXUS_AUDIT_FLUSH_MS: {
     parse: whole(10, 5_000, 'milliseconds'),
     default: '200',

@@ -52,6 +52,27 @@ export class Metrics implements RefreshObserver, WorkerObserver {
   readonly registry = new Registry();
   private aggregate: (() => Promise<string>) | undefined;
 
+  readonly proxyRequests = new Counter({
+    name: 'nexus_proxy_requests_total',
+    help: 'Calls through the credential-injecting proxy, by the status class answered (2xx..5xx) and by who answered (provider or nexus)',
+    labelNames: ['status_class', 'source'] as const,
+    registers: [this.registry],
+  });
+
+  readonly proxyDuration = new Histogram({
+    name: 'nexus_proxy_request_duration_seconds',
+    help: 'Proxied calls, from the request to the end of the response body',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly proxyBytes = new Counter({
+    name: 'nexus_proxy_body_bytes_total',
+    help: 'Body bytes through the proxy, by direction (request: agent to provider; response: provider to agent)',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+
   readonly rpcRequests = new Counter({
     name: 'nexus_rpc_requests_total',
     help: 'RPCs handled, by service, method and Connect code',

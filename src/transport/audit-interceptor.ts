@@ -88,7 +88,7 @@ function createdTargetOf(message: unknown, noun: string): AuditEventInput['targe
   return undefined;
 }
 
-function actorOf(p: Principal): AuditActor {
+export function actorOf(p: Principal): AuditActor {
   if (p.user) return { kind: 'end_user', accountId: p.user.accountId, workspaceId: p.user.workspaceId, clientId: p.user.clientId };
   // The installation operator's calls are recorded in its own (the installation) project, whatever project they act on.
   if (isOperator(p)) return { kind: 'operator', keyId: p.keyId };

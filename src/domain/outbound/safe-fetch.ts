@@ -1,5 +1,6 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import type { Agent, fetch as undiciFetch } from 'undici';
+import type { Readable } from 'node:stream';
+import type { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { NexusError, UrlNotAllowedError } from '../shared/errors.js';
 import { internalAddressReason, isIpLiteral } from './address-policy.js';
 import type { OutboundPolicy } from './outbound-policy.js';
@@ -107,6 +108,79 @@ export function createSafeFetch(policy: OutboundPolicy, options: SafeFetchOption
   return Object.assign((url: string, init: RequestInit = {}) => run(url, init, false), {
     head: (url: string, init: RequestInit = {}) => run(url, init, true),
   });
+}
+
+export interface SafeStreamOptions {
+  /** TCP (and TLS) connect. */
+  connectTimeoutMs: number;
+  /** From the request sent to the response's headers. */
+  headersTimeoutMs: number;
+  /** Longest silence while the response body streams. */
+  idleTimeoutMs: number;
+}
+
+export interface StreamedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Not decoded (Content-Encoding passes through as sent); the caller reads or destroys it. */
+  body: Readable;
+}
+
+export interface StreamRequest {
+  method: string;
+  headers: Record<string, string | string[]>;
+  /** A buffer, or a stream read once (never replayed). */
+  body?: Buffer | Readable | undefined;
+  signal?: AbortSignal;
+}
+
+/** A streaming request through the same checks as createSafeFetch: never a redirect followed, bodies never buffered. */
+export type SafeStream = (url: URL, init: StreamRequest) => Promise<StreamedResponse>;
+
+/**
+ * The SSRF-safe outbound path for the credential-injecting proxy: every URL
+ * passes OutboundPolicy.checkUrl and the socket's own DNS lookup refuses
+ * internal addresses (the address checked is the address used), as in
+ * createSafeFetch; but the request and response bodies stream (undici's
+ * `request`, no decoding, no buffering), redirects are handed back to the
+ * caller, and the connect, headers and idle-body timeouts are separate so
+ * each gets its own error. Errors are undici's (`UND_ERR_CONNECT_TIMEOUT`,
+ * `UND_ERR_HEADERS_TIMEOUT`, `UND_ERR_BODY_TIMEOUT`, socket errors) or
+ * UrlNotAllowedError.
+ */
+export function createSafeStream(policy: OutboundPolicy, options: SafeStreamOptions): SafeStream {
+  let undici: Promise<{ agent: Agent; request: typeof undiciRequest }> | undefined;
+  const load = () =>
+    (undici ??= import('undici').then(({ Agent, buildConnector, request }) => {
+      const checked = buildConnector({ lookup: checkedLookup(policy, false), timeout: options.connectTimeoutMs });
+      const trusted = buildConnector({ lookup: checkedLookup(policy, true), timeout: options.connectTimeoutMs });
+      const agent = new Agent({
+        connect: (opts, callback) =>
+          (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.idleTimeoutMs,
+        keepAliveTimeout: 1_000,
+      });
+      return { agent, request };
+    }));
+  return async (url, init) => {
+    const checked = policy.checkUrl(url.href, 'url');
+    const { agent, request } = await load();
+    try {
+      const response = await request(checked, {
+        method: init.method as never,
+        headers: init.headers,
+        body: init.body ?? null,
+        dispatcher: agent,
+        ...(init.signal ? { signal: init.signal } : {}),
+      } as Parameters<typeof undiciRequest>[1]);
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof UrlNotAllowedError) throw cause;
+      throw err;
+    }
+  };
 }
 
 /** The socket's DNS lookup: refuses internal addresses unless the host and port are allow-listed (`trusted`). */

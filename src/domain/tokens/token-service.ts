@@ -8,6 +8,8 @@ import { isMcpBearer, type McpBearerCredential } from '../mcp/mcp-bearer.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import type { Principal } from '../shared/principal.js';
 import { requireOwnRow } from '../shared/workspace-scope.js';
+import { fillUrlTemplate } from '../oauth/url-template.js';
+import { ProxyNotConfiguredError } from '../proxy/proxy-errors.js';
 import type { IssuedCredential } from './issued-credential.js';
 import type { Refresher } from './refresher.js';
 import { isFresh, usabilityError } from './refresh-decision.js';
@@ -79,6 +81,24 @@ export class TokenService {
     const credential = issued(await this.refresh(connection, 0, true));
     this.deps.cache?.set(caller.projectId, connection.id, credential, mark, this.now());
     return credential;
+  }
+
+  /**
+   * The proxy's view of a connection: its credential (as GetToken gives it,
+   * or freshly refreshed when `force`, after the provider refused the last
+   * one) and where its provider's API is (api_base_url with the
+   * connection's fields filled in). Same checks as GetToken: the caller's
+   * own project and workspace, a usable connection.
+   */
+  async forProxy(caller: Principal, connectionId: string, force: boolean): Promise<{ credential: IssuedCredential; apiBaseUrl: string; refreshable: boolean }> {
+    const { connection, provider } = await this.requireUsable(caller, connectionId);
+    if (!provider.apiBaseUrl) throw new ProxyNotConfiguredError(provider.name);
+    const apiBaseUrl = provider.apiBaseUrl.includes('{')
+      ? fillUrlTemplate('api_base_url', provider.apiBaseUrl, connection.fields)
+      : provider.apiBaseUrl;
+    const refreshable = provider.authType === 'OAUTH2';
+    const credential = force && refreshable ? await this.refreshToken(caller, connectionId) : await this.getToken(caller, connectionId, undefined);
+    return { credential, apiBaseUrl, refreshable };
   }
 
   private async refresh(connection: ConnectionRow, margin: number, force: boolean): Promise<TokenSet> {

@@ -272,6 +272,28 @@ const (
 	// The presented API key expired (its expiry, or the end of its rotation
 	// overlap). Sent with UNAUTHENTICATED; the key never works again.
 	ErrorReason_ERROR_REASON_API_KEY_EXPIRED ErrorReason = 217
+	// The proxy (/proxy/{connection_id}/...): the connection's provider has no
+	// api_base_url, so Nexus does not know where to forward. Sent with HTTP 409
+	// (FAILED_PRECONDITION): set the provider's api_base_url.
+	ErrorReason_ERROR_REASON_PROXY_NOT_CONFIGURED ErrorReason = 230
+	// The proxy: the request or the provider's response body is larger than
+	// NEXUS_PROXY_MAX_BODY_BYTES. Sent with HTTP 413 (a response already
+	// started is cut off instead).
+	ErrorReason_ERROR_REASON_PROXY_BODY_TOO_LARGE ErrorReason = 231
+	// The proxy: the provider could not be reached (connection refused, reset,
+	// DNS failure, TLS failure). Sent with HTTP 502.
+	ErrorReason_ERROR_REASON_PROXY_UPSTREAM_UNREACHABLE ErrorReason = 232
+	// The proxy: the provider did not connect, answer or send within the
+	// NEXUS_PROXY_*_TIMEOUT_MS limits. Sent with HTTP 504; ErrorInfo metadata
+	// "phase" is connect, headers or body.
+	ErrorReason_ERROR_REASON_PROXY_UPSTREAM_TIMEOUT ErrorReason = 233
+	// The proxy: the path after the connection id is not acceptable (dot
+	// segments, encoded slashes or backslashes that would leave the provider's
+	// API base). Sent with HTTP 400.
+	ErrorReason_ERROR_REASON_PROXY_PATH_INVALID ErrorReason = 234
+	// The proxy: the agent's request body stalled for longer than
+	// NEXUS_PROXY_IDLE_TIMEOUT_MS. Sent with HTTP 408.
+	ErrorReason_ERROR_REASON_PROXY_REQUEST_TIMEOUT ErrorReason = 235
 )
 
 // Enum value maps for ErrorReason.
@@ -353,6 +375,12 @@ var (
 		215: "ERROR_REASON_API_KEY_NOT_ACTIVE",
 		216: "ERROR_REASON_OPERATOR_REQUIRED",
 		217: "ERROR_REASON_API_KEY_EXPIRED",
+		230: "ERROR_REASON_PROXY_NOT_CONFIGURED",
+		231: "ERROR_REASON_PROXY_BODY_TOO_LARGE",
+		232: "ERROR_REASON_PROXY_UPSTREAM_UNREACHABLE",
+		233: "ERROR_REASON_PROXY_UPSTREAM_TIMEOUT",
+		234: "ERROR_REASON_PROXY_PATH_INVALID",
+		235: "ERROR_REASON_PROXY_REQUEST_TIMEOUT",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                  0,
@@ -431,6 +459,12 @@ var (
 		"ERROR_REASON_API_KEY_NOT_ACTIVE":           215,
 		"ERROR_REASON_OPERATOR_REQUIRED":            216,
 		"ERROR_REASON_API_KEY_EXPIRED":              217,
+		"ERROR_REASON_PROXY_NOT_CONFIGURED":         230,
+		"ERROR_REASON_PROXY_BODY_TOO_LARGE":         231,
+		"ERROR_REASON_PROXY_UPSTREAM_UNREACHABLE":   232,
+		"ERROR_REASON_PROXY_UPSTREAM_TIMEOUT":       233,
+		"ERROR_REASON_PROXY_PATH_INVALID":           234,
+		"ERROR_REASON_PROXY_REQUEST_TIMEOUT":        235,
 	}
 )
 
@@ -465,7 +499,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xcb\x16\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xc2\x18\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -543,7 +577,13 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\x1eERROR_REASON_API_KEY_NOT_FOUND\x10\xd6\x01\x12$\n" +
 	"\x1fERROR_REASON_API_KEY_NOT_ACTIVE\x10\xd7\x01\x12#\n" +
 	"\x1eERROR_REASON_OPERATOR_REQUIRED\x10\xd8\x01\x12!\n" +
-	"\x1cERROR_REASON_API_KEY_EXPIRED\x10\xd9\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"\x1cERROR_REASON_API_KEY_EXPIRED\x10\xd9\x01\x12&\n" +
+	"!ERROR_REASON_PROXY_NOT_CONFIGURED\x10\xe6\x01\x12&\n" +
+	"!ERROR_REASON_PROXY_BODY_TOO_LARGE\x10\xe7\x01\x12,\n" +
+	"'ERROR_REASON_PROXY_UPSTREAM_UNREACHABLE\x10\xe8\x01\x12(\n" +
+	"#ERROR_REASON_PROXY_UPSTREAM_TIMEOUT\x10\xe9\x01\x12$\n" +
+	"\x1fERROR_REASON_PROXY_PATH_INVALID\x10\xea\x01\x12'\n" +
+	"\"ERROR_REASON_PROXY_REQUEST_TIMEOUT\x10\xeb\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_errors_proto_rawDescOnce sync.Once
