@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { Code } from '@connectrpc/connect';
+import { RetryInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
+import { expectConnectError } from '../support/errors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportAudit, verifyAudit } from '../../src/cli/audit.js';
 import { AuditRecorder } from '../../src/domain/audit/audit-recorder.js';
@@ -194,5 +197,27 @@ describe('two replicas writing one project keep one valid chain (postgres)', () 
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('a full audit buffer refuses calls rather than running them unrecorded (embedded)', () => {
+  let nexus: TestApp;
+  beforeAll(async () => {
+    nexus = await startTestApp({ backend: 'embedded', config: { audit: { retentionMs: 365 * 86_400_000, flushMs: 5_000, maxBuffered: 100 } } });
+  });
+  afterAll(async () => {
+    await nexus?.close();
+  });
+
+  it('answers UNAVAILABLE / AUDIT_BACKLOG_FULL with a RetryInfo, then serves again once written', async () => {
+    const admin = clients(nexus.baseUrl, ADMIN_KEY);
+    await nexus.app.audit.flush();
+    for (let i = 0; i < 100; i++) nexus.app.audit.record(event('prj_default', i));
+    const err = await expectConnectError(admin.tokens.getToken({ connectionId: 'conn_any' }), Code.Unavailable, 'AUDIT_BACKLOG_FULL');
+    expect(err.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds).toBe(5n);
+    await nexus.app.audit.flush();
+    await expectConnectError(admin.tokens.getToken({ connectionId: 'conn_any' }), Code.NotFound, 'CONNECTION_NOT_FOUND');
+    // Nothing was dropped: the 100 events, and the call served after the flush (the refused one never ran).
+    expect(await verifyAudit(nexus.app, 'prj_default')).toMatch(/^OK prj_default: 10\d event\(s\)/);
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { auditRefreshFailures } from '../../../src/domain/tokens/refresh-audit.js';
+import { AuditRecorder } from '../../../src/domain/audit/audit-recorder.js';
+import type { AuditEventRow } from '../../../src/domain/model/audit-event.js';
+import type { AuditEventsPort } from '../../../src/domain/ports/persistence.js';
+import { AuditBacklogFullError } from '../../../src/domain/shared/errors.js';
 import { ChainVerifier, chain, hashOf, REDACTED, toUnchained } from '../../../src/domain/audit/chain.js';
 import type { AuditEventInput } from '../../../src/domain/audit/types.js';
 import { actionOf } from '../../../src/transport/audit-interceptor.js';
@@ -66,5 +70,58 @@ describe('audit chain', () => {
       ['c2', 'failed', 'ATTENTION_REQUIRED'],
       ['c3', 'failed', 'PROVIDER_UNAVAILABLE'],
     ]);
+  });
+});
+
+describe('the audit buffer', () => {
+  /** A store that fails while `down`, and keeps what it wrote. */
+  function flakyStore() {
+    const written: AuditEventRow[] = [];
+    const state = { down: true, head: { seq: 0, hash: '' } };
+    const store = {
+      appendChain: async (_projectId: string, build: (head: { seq: number; hash: string }) => AuditEventRow[]) => {
+        if (state.down) throw new Error('database unavailable');
+        const rows = build(state.head);
+        written.push(...rows);
+        if (rows.length) state.head = { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash };
+        return rows;
+      },
+    } as unknown as AuditEventsPort;
+    return { store, written, state };
+  }
+
+  it('refuses new calls while full, drops nothing, and writes everything in order once the database is back', async () => {
+    const { store, written, state } = flakyStore();
+    const recorder = new AuditRecorder(store, { flushMs: 10_000, maxBuffered: 5 });
+    for (let i = 1; i <= 5; i++) recorder.record(input(i));
+    await recorder.flush();
+    expect(recorder.buffered).toBe(5);
+    expect(() => recorder.admit()).toThrow(AuditBacklogFullError);
+    try {
+      recorder.admit();
+    } catch (err) {
+      expect(err).toMatchObject({ kind: 'unavailable', reason: 'AUDIT_BACKLOG_FULL', retryDelayMs: 10_000 });
+    }
+    // Events of calls already admitted are still taken.
+    recorder.record(input(6));
+    state.down = false;
+    await recorder.flush();
+    expect(recorder.buffered).toBe(0);
+    expect(() => recorder.admit()).not.toThrow();
+    expect(written.map((r) => r.actorId)).toEqual(['k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+    expect(written.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    await recorder.close();
+  });
+
+  it('write() resolves only once the event is stored; close() flushes what is left', async () => {
+    const { store, written, state } = flakyStore();
+    state.down = false;
+    const recorder = new AuditRecorder(store, { flushMs: 10_000, maxBuffered: 100 });
+    await recorder.write(input(1));
+    expect(written).toHaveLength(1);
+    recorder.record(input(2));
+    expect(written).toHaveLength(1);
+    await recorder.close();
+    expect(written.map((r) => r.seq)).toEqual([1, 2]);
   });
 });
