@@ -19,3 +19,6 @@ export interface ProjectRow extends ProjectSettings {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** The project every fresh installation starts with, and the one public calls default to. */
+export const DEFAULT_PROJECT_ID = 'prj_default';

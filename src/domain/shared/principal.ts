@@ -1,6 +1,6 @@
 import type { ApiKeyScope } from '../model/api-key.js';
 import { OperatorRequiredError, ScopeMissingError, UnauthenticatedError } from './errors.js';
-import { DEFAULT_PROJECT_ID } from './workspace-scope.js';
+import { DEFAULT_PROJECT_ID } from '../model/project.js';
 
 /** Who is calling: the project an API key (or a user token) belongs to and what it may do. */
 export interface Principal {

@@ -1,8 +1,7 @@
 import { echo, WorkspaceForbiddenError } from './errors.js';
 import type { Principal } from './principal.js';
 
-/** The project every fresh installation starts with, and the one public calls default to. */
-export const DEFAULT_PROJECT_ID = 'prj_default';
+export { DEFAULT_PROJECT_ID } from '../model/project.js';
 
 /**
  * Confines a signed-in user's token to its own workspace. API keys (no
