@@ -78,6 +78,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
   try {
     const metrics = new Metrics();
     metrics.observePool(database.dataSource);
+    metrics.observeAudit(() => core.audit.buffered);
     await events.start();
     const tokenCache = new TokenCache({
       maxEntries: config.tokenCacheSize,

@@ -197,6 +197,18 @@ export class Metrics implements RefreshObserver, WorkerObserver {
     gauge('nexus_db_pool_max', 'Largest size the pool may grow to', (p) => p.options?.max ?? 0);
   }
 
+  /** The audit log's buffer of events not yet written, read when scraped (NEXUS_AUDIT_BUFFER_MAX refuses calls). */
+  observeAudit(buffered: () => number): void {
+    new Gauge({
+      name: 'nexus_audit_buffered_events',
+      help: 'Audit events waiting to be written; at NEXUS_AUDIT_BUFFER_MAX new calls are refused (AUDIT_BACKLOG_FULL)',
+      registers: [this.registry],
+      collect() {
+        this.set(buffered());
+      },
+    });
+  }
+
   refreshed(outcome: RefreshOutcomeLabel, trigger: RefreshTrigger, seconds: number): void {
     this.refreshes.inc({ outcome, trigger });
     if (seconds > 0) this.refreshDuration.observe({ outcome }, seconds);

@@ -215,6 +215,7 @@ describe('a full audit buffer refuses calls rather than running them unrecorded 
     for (let i = 0; i < 100; i++) nexus.app.audit.record(event('prj_default', i));
     const err = await expectConnectError(admin.tokens.getToken({ connectionId: 'conn_any' }), Code.Unavailable, 'AUDIT_BACKLOG_FULL');
     expect(err.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds).toBe(5n);
+    expect(await (await fetch(`${nexus.baseUrl}/metrics`)).text()).toMatch(/^nexus_audit_buffered_events 100$/m);
     await nexus.app.audit.flush();
     await expectConnectError(admin.tokens.getToken({ connectionId: 'conn_any' }), Code.NotFound, 'CONNECTION_NOT_FOUND');
     // Nothing was dropped: the 100 events, and the call served after the flush (the refused one never ran).
