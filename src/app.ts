@@ -10,6 +10,7 @@ import { observers } from './domain/tokens/refresh-observer.js';
 import { AuditQueries } from './domain/audit/audit-queries.js';
 import { AuditHandler } from './transport/handlers/audit-handler.js';
 import { AuthService } from './domain/auth/auth-service.js';
+import { TokenEndpoint } from './domain/token-exchange/token-endpoint.js';
 import { SiweVerifier, type SiweRpc } from './domain/auth/siwe.js';
 import { OutboundPolicy, type Resolver } from './domain/outbound/outbound-policy.js';
 import { createSafeFetch, createSafeStream } from './domain/outbound/safe-fetch.js';
@@ -129,6 +130,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       ...(options.clock ? { clock: options.clock } : {}),
       audit: core.audit,
     });
+    const tokenEndpoint = new TokenEndpoint({ auth: authService, clients: core.clients, tokens, store, audit: core.audit });
     const auth = new Authenticator(core.apiKeys, authService);
     const streamCredentials = new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? defaultOf('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000 });
     const auditQueries = new AuditQueries(store.audit, { heartbeatMs: config.streamHeartbeatMs, pollMs: AUDIT_POLL_MS });
@@ -166,7 +168,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         providers: new ProviderHandler(core.providers, core.providerRemoval, () => core.catalog),
         connections: new ConnectionHandler(core.connections, watch, streamCredentials, core.audit),
         tokens: new TokenHandler(tokens),
-        auth: new AuthHandler(authService, core.audit),
+        auth: new AuthHandler(authService, tokenEndpoint, core.audit),
         clients: new ClientHandler(core.clients),
         audit: new AuditHandler(auditQueries, watch, streamCredentials),
         projects: new ProjectHandler(core.projects, core.projectQuotas),

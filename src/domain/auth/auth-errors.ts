@@ -81,7 +81,7 @@ export class UnsupportedGrantTypeError extends NexusError {
   readonly kind = 'invalid_argument';
   readonly reason = 'UNSUPPORTED_GRANT_TYPE';
   constructor() {
-    super('grant_type must be "authorization_code" or "refresh_token"', { field: 'grant_type' });
+    super('grant_type must be "authorization_code", "refresh_token" or "urn:ietf:params:oauth:grant-type:token-exchange"', { field: 'grant_type' });
   }
 }
 export class AuthorizationCodeInvalidError extends NexusError {
@@ -138,5 +138,57 @@ export class HandoffIpMismatchError extends NexusError {
   readonly reason = 'HANDOFF_IP_MISMATCH';
   constructor() {
     super('this handoff code was issued to another network address');
+  }
+}
+
+/* Token exchange (RFC 8693; ErrorReason 240-249). */
+
+export class SubjectTokenInvalidError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'SUBJECT_TOKEN_INVALID';
+  constructor(problem: string) {
+    super(`the subject_token ${problem}`, { field: 'subject_token' });
+  }
+}
+export class SubjectTokenTypeUnsupportedError extends NexusError {
+  readonly kind = 'invalid_argument';
+  readonly reason = 'SUBJECT_TOKEN_TYPE_UNSUPPORTED';
+  constructor(field: 'subject_token_type' | 'requested_token_type') {
+    super(`${field} must be "urn:ietf:params:oauth:token-type:access_token"`, { field });
+  }
+}
+export class SubjectTokenScopeMissingError extends NexusError {
+  readonly kind = 'permission_denied';
+  readonly reason = 'SCOPE_MISSING';
+  constructor() {
+    super('the subject_token was not granted the "tokens" scope; sign in again asking for it', { scope: 'tokens' });
+  }
+}
+export class ExchangeTargetNotFoundError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'EXCHANGE_TARGET_NOT_FOUND';
+  constructor(field: 'resource' | 'audience', problem: string) {
+    super(`${field}: ${problem}`, { field });
+  }
+}
+export class ExchangeTargetAmbiguousError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'EXCHANGE_TARGET_AMBIGUOUS';
+  constructor() {
+    super('audience: the workspace has several connections to this provider; name one with resource instead', { field: 'audience' });
+  }
+}
+export class ExchangeStaticCredentialError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'EXCHANGE_STATIC_CREDENTIAL';
+  constructor() {
+    super('the connection holds a static credential, not an OAuth access token: it is not exchangeable (use GetToken)');
+  }
+}
+export class ExchangeClientNotAllowedError extends NexusError {
+  readonly kind = 'permission_denied';
+  readonly reason = 'EXCHANGE_CLIENT_NOT_ALLOWED';
+  constructor() {
+    super('only confidential clients may use the token-exchange grant');
   }
 }

@@ -20,15 +20,17 @@ import {
 } from '../../../gen/ts/nexus/v1/auth_pb.js';
 import type { AuthService, IssuedTokens } from '../../domain/auth/auth-service.js';
 import { clientCredentials } from '../../domain/auth/client-credentials.js';
+import type { ExchangedToken, TokenEndpoint } from '../../domain/token-exchange/token-endpoint.js';
 import { callerOf } from '../access.js';
 import { clientIpOf } from '../client-ip.js';
-import { recordCall } from '../audit-interceptor.js';
+import { recordCall, requestIdKey } from '../audit-interceptor.js';
 import type { AuditLog } from '../../domain/audit/types.js';
 import { accountToProto, intentToDomain, intentToWire } from '../mappers/client-mapper.js';
 
 export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
   constructor(
     private readonly service: AuthService,
+    private readonly endpoint: TokenEndpoint,
     private readonly audit?: AuditLog,
   ) {}
 
@@ -73,7 +75,10 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
   }
 
   async exchangeToken(req: ExchangeTokenRequest, ctx: HandlerContext) {
-    const tokens = await this.service.exchangeToken(credentialsOf(ctx, req), req);
+    const result = await this.endpoint.grant(credentialsOf(ctx, req), req, { clientIp: clientIpOf(ctx), requestId: ctx.values.get(requestIdKey) });
+    // The token-exchange grant is audited by the domain ('token.exchange'), refusals included.
+    if (result.kind === 'exchange') return create(ExchangeTokenResponseSchema, exchangedResponse(result.token));
+    const tokens = result.tokens;
     this.record(ctx, 'auth.exchange_token', tokens.session, tokens.account, { grant_type: req.grantType });
     return create(ExchangeTokenResponseSchema, tokenResponse(tokens));
   }
@@ -129,4 +134,8 @@ function tokenResponse(t: IssuedTokens) {
     sessionId: t.session.id,
     account: accountToProto(t.account),
   };
+}
+
+function exchangedResponse(t: ExchangedToken) {
+  return { accessToken: t.accessToken, tokenType: t.tokenType, expiresIn: t.expiresIn ?? 0, scopes: t.scopes, issuedTokenType: t.issuedTokenType };
 }

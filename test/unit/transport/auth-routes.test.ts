@@ -1,3 +1,5 @@
+import { TokenEndpoint } from '../../../src/domain/token-exchange/token-endpoint.js';
+import type { TokenService } from '../../../src/domain/tokens/token-service.js';
 import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuthService as AuthServiceDesc } from '../../../gen/ts/nexus/v1/auth_pb.js';
@@ -62,7 +64,7 @@ describe('AuthService routes over fake ports', () => {
       clock,
     });
     const authenticator = new Authenticator(new ApiKeys(store, clock), authService);
-    const transport = createRouterTransport((router) => router.service(AuthServiceDesc, new AuthHandler(authService)), {
+    const transport = createRouterTransport((router) => router.service(AuthServiceDesc, new AuthHandler(authService, new TokenEndpoint({ auth: authService, clients: registry, tokens: {} as TokenService, store }))), {
       router: { interceptors: [errorInterceptor(() => {}), accessInterceptor((ctx) => authenticator.verify(ctx))] },
     });
     api = createClient(AuthServiceDesc, transport);

@@ -564,9 +564,21 @@ type ExchangeTokenRequest struct {
 	// The PKCE code verifier (authorization_code grant).
 	CodeVerifier string `protobuf:"bytes,6,opt,name=code_verifier,json=codeVerifier,proto3" json:"code_verifier,omitempty"`
 	// The refresh token (refresh_token grant).
-	RefreshToken  string `protobuf:"bytes,7,opt,name=refresh_token,json=refreshToken,proto3" json:"refresh_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RefreshToken string `protobuf:"bytes,7,opt,name=refresh_token,json=refreshToken,proto3" json:"refresh_token,omitempty"`
+	// The Nexus end-user access token to exchange (token-exchange grant).
+	SubjectToken string `protobuf:"bytes,8,opt,name=subject_token,json=subjectToken,proto3" json:"subject_token,omitempty"`
+	// "urn:ietf:params:oauth:token-type:access_token" (token-exchange grant).
+	SubjectTokenType string `protobuf:"bytes,9,opt,name=subject_token_type,json=subjectTokenType,proto3" json:"subject_token_type,omitempty"`
+	// The connection whose token is wanted: its id, or
+	// "urn:nexus:connection:<id>" (token-exchange grant; this or `audience`).
+	Resource string `protobuf:"bytes,10,opt,name=resource,proto3" json:"resource,omitempty"`
+	// A provider name or id: the workspace's one live connection to it
+	// (token-exchange grant; this or `resource`).
+	Audience string `protobuf:"bytes,11,opt,name=audience,proto3" json:"audience,omitempty"`
+	// Optional; only "urn:ietf:params:oauth:token-type:access_token".
+	RequestedTokenType string `protobuf:"bytes,12,opt,name=requested_token_type,json=requestedTokenType,proto3" json:"requested_token_type,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ExchangeTokenRequest) Reset() {
@@ -648,6 +660,41 @@ func (x *ExchangeTokenRequest) GetRefreshToken() string {
 	return ""
 }
 
+func (x *ExchangeTokenRequest) GetSubjectToken() string {
+	if x != nil {
+		return x.SubjectToken
+	}
+	return ""
+}
+
+func (x *ExchangeTokenRequest) GetSubjectTokenType() string {
+	if x != nil {
+		return x.SubjectTokenType
+	}
+	return ""
+}
+
+func (x *ExchangeTokenRequest) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *ExchangeTokenRequest) GetAudience() string {
+	if x != nil {
+		return x.Audience
+	}
+	return ""
+}
+
+func (x *ExchangeTokenRequest) GetRequestedTokenType() string {
+	if x != nil {
+		return x.RequestedTokenType
+	}
+	return ""
+}
+
 // ExchangeTokenResponse is an OAuth 2.0 token response.
 type ExchangeTokenResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -663,10 +710,16 @@ type ExchangeTokenResponse struct {
 	Scopes []string `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	// The session id.
 	SessionId string `protobuf:"bytes,6,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
-	// The signed-in account.
-	Account       *Account `protobuf:"bytes,7,opt,name=account,proto3" json:"account,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The signed-in account (empty for the token-exchange grant).
+	Account *Account `protobuf:"bytes,7,opt,name=account,proto3" json:"account,omitempty"`
+	// Token-exchange grant only:
+	// "urn:ietf:params:oauth:token-type:access_token". The access_token is
+	// then the connection's federated (third-party) access token, with no
+	// refresh_token, session_id or account; expires_in is 0 when the provider
+	// did not say.
+	IssuedTokenType string `protobuf:"bytes,8,opt,name=issued_token_type,json=issuedTokenType,proto3" json:"issued_token_type,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ExchangeTokenResponse) Reset() {
@@ -746,6 +799,13 @@ func (x *ExchangeTokenResponse) GetAccount() *Account {
 		return x.Account
 	}
 	return nil
+}
+
+func (x *ExchangeTokenResponse) GetIssuedTokenType() string {
+	if x != nil {
+		return x.IssuedTokenType
+	}
+	return ""
 }
 
 // RevokeRequest is an RFC 7009 revocation request.
@@ -1325,7 +1385,7 @@ const file_nexus_v1_auth_proto_rawDesc = "" +
 	"expires_in\x18\x05 \x01(\x05R\texpiresIn\x12#\n" +
 	"\rrefresh_token\x18\x06 \x01(\tR\frefreshToken\x12\x16\n" +
 	"\x06scopes\x18\a \x03(\tR\x06scopes\x12\x12\n" +
-	"\x04code\x18\b \x01(\tR\x04code\"\xf8\x01\n" +
+	"\x04code\x18\b \x01(\tR\x04code\"\xb5\x03\n" +
 	"\x14ExchangeTokenRequest\x12\x1d\n" +
 	"\n" +
 	"grant_type\x18\x01 \x01(\tR\tgrantType\x12\x12\n" +
@@ -1334,7 +1394,13 @@ const file_nexus_v1_auth_proto_rawDesc = "" +
 	"\tclient_id\x18\x04 \x01(\tR\bclientId\x12#\n" +
 	"\rclient_secret\x18\x05 \x01(\tR\fclientSecret\x12#\n" +
 	"\rcode_verifier\x18\x06 \x01(\tR\fcodeVerifier\x12#\n" +
-	"\rrefresh_token\x18\a \x01(\tR\frefreshToken\"\x81\x02\n" +
+	"\rrefresh_token\x18\a \x01(\tR\frefreshToken\x12#\n" +
+	"\rsubject_token\x18\b \x01(\tR\fsubjectToken\x12,\n" +
+	"\x12subject_token_type\x18\t \x01(\tR\x10subjectTokenType\x12\x1a\n" +
+	"\bresource\x18\n" +
+	" \x01(\tR\bresource\x12\x1a\n" +
+	"\baudience\x18\v \x01(\tR\baudience\x120\n" +
+	"\x14requested_token_type\x18\f \x01(\tR\x12requestedTokenType\"\xad\x02\n" +
 	"\x15ExchangeTokenResponse\x12!\n" +
 	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12\x1d\n" +
 	"\n" +
@@ -1345,7 +1411,8 @@ const file_nexus_v1_auth_proto_rawDesc = "" +
 	"\x06scopes\x18\x05 \x03(\tR\x06scopes\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x06 \x01(\tR\tsessionId\x12+\n" +
-	"\aaccount\x18\a \x01(\v2\x11.nexus.v1.AccountR\aaccount\"\x8f\x01\n" +
+	"\aaccount\x18\a \x01(\v2\x11.nexus.v1.AccountR\aaccount\x12*\n" +
+	"\x11issued_token_type\x18\b \x01(\tR\x0fissuedTokenType\"\x8f\x01\n" +
 	"\rRevokeRequest\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12&\n" +
 	"\x0ftoken_type_hint\x18\x02 \x01(\tR\rtokenTypeHint\x12\x1b\n" +

@@ -99,7 +99,7 @@ class AuthenticateResponse(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., account: _Optional[_Union[Account, _Mapping]] = ..., access_token: _Optional[str] = ..., token_type: _Optional[str] = ..., expires_in: _Optional[int] = ..., refresh_token: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., code: _Optional[str] = ...) -> None: ...
 
 class ExchangeTokenRequest(_message.Message):
-    __slots__ = ("grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier", "refresh_token")
+    __slots__ = ("grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier", "refresh_token", "subject_token", "subject_token_type", "resource", "audience", "requested_token_type")
     GRANT_TYPE_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     REDIRECT_URI_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +107,11 @@ class ExchangeTokenRequest(_message.Message):
     CLIENT_SECRET_FIELD_NUMBER: _ClassVar[int]
     CODE_VERIFIER_FIELD_NUMBER: _ClassVar[int]
     REFRESH_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_TOKEN_TYPE_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_TOKEN_TYPE_FIELD_NUMBER: _ClassVar[int]
     grant_type: str
     code: str
     redirect_uri: str
@@ -114,10 +119,15 @@ class ExchangeTokenRequest(_message.Message):
     client_secret: str
     code_verifier: str
     refresh_token: str
-    def __init__(self, grant_type: _Optional[str] = ..., code: _Optional[str] = ..., redirect_uri: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., code_verifier: _Optional[str] = ..., refresh_token: _Optional[str] = ...) -> None: ...
+    subject_token: str
+    subject_token_type: str
+    resource: str
+    audience: str
+    requested_token_type: str
+    def __init__(self, grant_type: _Optional[str] = ..., code: _Optional[str] = ..., redirect_uri: _Optional[str] = ..., client_id: _Optional[str] = ..., client_secret: _Optional[str] = ..., code_verifier: _Optional[str] = ..., refresh_token: _Optional[str] = ..., subject_token: _Optional[str] = ..., subject_token_type: _Optional[str] = ..., resource: _Optional[str] = ..., audience: _Optional[str] = ..., requested_token_type: _Optional[str] = ...) -> None: ...
 
 class ExchangeTokenResponse(_message.Message):
-    __slots__ = ("access_token", "token_type", "expires_in", "refresh_token", "scopes", "session_id", "account")
+    __slots__ = ("access_token", "token_type", "expires_in", "refresh_token", "scopes", "session_id", "account", "issued_token_type")
     ACCESS_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOKEN_TYPE_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_IN_FIELD_NUMBER: _ClassVar[int]
@@ -125,6 +135,7 @@ class ExchangeTokenResponse(_message.Message):
     SCOPES_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_TOKEN_TYPE_FIELD_NUMBER: _ClassVar[int]
     access_token: str
     token_type: str
     expires_in: int
@@ -132,7 +143,8 @@ class ExchangeTokenResponse(_message.Message):
     scopes: _containers.RepeatedScalarFieldContainer[str]
     session_id: str
     account: Account
-    def __init__(self, access_token: _Optional[str] = ..., token_type: _Optional[str] = ..., expires_in: _Optional[int] = ..., refresh_token: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., session_id: _Optional[str] = ..., account: _Optional[_Union[Account, _Mapping]] = ...) -> None: ...
+    issued_token_type: str
+    def __init__(self, access_token: _Optional[str] = ..., token_type: _Optional[str] = ..., expires_in: _Optional[int] = ..., refresh_token: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., session_id: _Optional[str] = ..., account: _Optional[_Union[Account, _Mapping]] = ..., issued_token_type: _Optional[str] = ...) -> None: ...
 
 class RevokeRequest(_message.Message):
     __slots__ = ("token", "token_type_hint", "client_id", "client_secret")

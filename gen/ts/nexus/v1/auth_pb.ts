@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nexus/v1/auth.proto.
  */
 export const file_nexus_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChNuZXh1cy92MS9hdXRoLnByb3RvEghuZXh1cy52MSJiCgdBY2NvdW50EhAKAmlkGAEgASgJQgTiQQEDEg8KB2FkZHJlc3MYAiABKAkSGgoMd29ya3NwYWNlX2lkGAMgASgJQgTiQQEDEhgKCnByb2plY3RfaWQYBCABKAlCBOJBAQMiSAoIQnJhbmRpbmcSFAoMZGlzcGxheV9uYW1lGAEgASgJEhAKCGxvZ29fdXJsGAIgASgJEhQKDGFjY2VudF9jb2xvchgDIAEoCSIkCg9HZXROb25jZVJlcXVlc3QSEQoJY2xpZW50X2lkGAEgASgJIlIKEEdldE5vbmNlUmVzcG9uc2USDQoFbm9uY2UYASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIusBChNBdXRoZW50aWNhdGVSZXF1ZXN0EhEKCWNsaWVudF9pZBgBIAEoCRIVCg1jbGllbnRfc2VjcmV0GAIgASgJEg8KB21lc3NhZ2UYAyABKAkSEQoJc2lnbmF0dXJlGAQgASgJEhIKCnNlc3Npb25faWQYBSABKAkSDgoGc2NvcGVzGAYgAygJEhUKDXJlc3BvbnNlX3R5cGUYByABKAkSFgoOY29kZV9jaGFsbGVuZ2UYCCABKAkSHQoVY29kZV9jaGFsbGVuZ2VfbWV0aG9kGAkgASgJEhQKDHJlZGlyZWN0X3VyaRgKIAEoCSLBAQoUQXV0aGVudGljYXRlUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIiCgdhY2NvdW50GAIgASgLMhEubmV4dXMudjEuQWNjb3VudBIUCgxhY2Nlc3NfdG9rZW4YAyABKAkSEgoKdG9rZW5fdHlwZRgEIAEoCRISCgpleHBpcmVzX2luGAUgASgFEhUKDXJlZnJlc2hfdG9rZW4YBiABKAkSDgoGc2NvcGVzGAcgAygJEgwKBGNvZGUYCCABKAkipgEKFEV4Y2hhbmdlVG9rZW5SZXF1ZXN0EhIKCmdyYW50X3R5cGUYASABKAkSDAoEY29kZRgCIAEoCRIUCgxyZWRpcmVjdF91cmkYAyABKAkSEQoJY2xpZW50X2lkGAQgASgJEhUKDWNsaWVudF9zZWNyZXQYBSABKAkSFQoNY29kZV92ZXJpZmllchgGIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAcgASgJIrQBChVFeGNoYW5nZVRva2VuUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoBRIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEg4KBnNjb3BlcxgFIAMoCRISCgpzZXNzaW9uX2lkGAYgASgJEiIKB2FjY291bnQYByABKAsyES5uZXh1cy52MS5BY2NvdW50ImEKDVJldm9rZVJlcXVlc3QSDQoFdG9rZW4YASABKAkSFwoPdG9rZW5fdHlwZV9oaW50GAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJIhAKDlJldm9rZVJlc3BvbnNlIhMKEUxpc3RTY29wZXNSZXF1ZXN0IioKBVNjb3BlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiNQoSTGlzdFNjb3Blc1Jlc3BvbnNlEh8KBnNjb3BlcxgBIAMoCzIPLm5leHVzLnYxLlNjb3BlIlMKEkluaXRIYW5kb2ZmUmVxdWVzdBIUCgxyZWRpcmVjdF91cmkYASABKAkSJwoGaW50ZW50GAIgASgOMhcubmV4dXMudjEuSGFuZG9mZkludGVudCJpChNJbml0SGFuZG9mZlJlc3BvbnNlEgwKBGNvZGUYASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3dlYl9hcHBfdXJsGAMgASgJIiQKFFJlZGVlbUhhbmRvZmZSZXF1ZXN0EgwKBGNvZGUYASABKAkingIKFVJlZGVlbUhhbmRvZmZSZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSEgoKdG9rZW5fdHlwZRgCIAEoCRIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc2NvcGVzGAQgAygJEiIKB2FjY291bnQYBSABKAsyES5uZXh1cy52MS5BY2NvdW50EiQKCGJyYW5kaW5nGAYgASgLMhIubmV4dXMudjEuQnJhbmRpbmcSFAoMcmVkaXJlY3RfdXJpGAcgASgJEicKBmludGVudBgIIAEoDjIXLm5leHVzLnYxLkhhbmRvZmZJbnRlbnQSEQoJY2xpZW50X2lkGAkgASgJKk8KDUhhbmRvZmZJbnRlbnQSHgoaSEFORE9GRl9JTlRFTlRfVU5TUEVDSUZJRUQQABIeChpIQU5ET0ZGX0lOVEVOVF9DT05ORUNUSU9OUxABMqYECgtBdXRoU2VydmljZRJDCghHZXROb25jZRIZLm5leHVzLnYxLkdldE5vbmNlUmVxdWVzdBoaLm5leHVzLnYxLkdldE5vbmNlUmVzcG9uc2UiABJPCgxBdXRoZW50aWNhdGUSHS5uZXh1cy52MS5BdXRoZW50aWNhdGVSZXF1ZXN0Gh4ubmV4dXMudjEuQXV0aGVudGljYXRlUmVzcG9uc2UiABJSCg1FeGNoYW5nZVRva2VuEh4ubmV4dXMudjEuRXhjaGFuZ2VUb2tlblJlcXVlc3QaHy5uZXh1cy52MS5FeGNoYW5nZVRva2VuUmVzcG9uc2UiABI9CgZSZXZva2USFy5uZXh1cy52MS5SZXZva2VSZXF1ZXN0GhgubmV4dXMudjEuUmV2b2tlUmVzcG9uc2UiABJMCgpMaXN0U2NvcGVzEhsubmV4dXMudjEuTGlzdFNjb3Blc1JlcXVlc3QaHC5uZXh1cy52MS5MaXN0U2NvcGVzUmVzcG9uc2UiA5ACARJMCgtJbml0SGFuZG9mZhIcLm5leHVzLnYxLkluaXRIYW5kb2ZmUmVxdWVzdBodLm5leHVzLnYxLkluaXRIYW5kb2ZmUmVzcG9uc2UiABJSCg1SZWRlZW1IYW5kb2ZmEh4ubmV4dXMudjEuUmVkZWVtSGFuZG9mZlJlcXVlc3QaHy5uZXh1cy52MS5SZWRlZW1IYW5kb2ZmUmVzcG9uc2UiAEI3WjVnaXRodWIuY29tL25leHVzLWJyb2tlci9uZXh1cy9nZW4vZ28vbmV4dXMvdjE7bmV4dXN2MWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_timestamp]);
+  fileDesc("ChNuZXh1cy92MS9hdXRoLnByb3RvEghuZXh1cy52MSJiCgdBY2NvdW50EhAKAmlkGAEgASgJQgTiQQEDEg8KB2FkZHJlc3MYAiABKAkSGgoMd29ya3NwYWNlX2lkGAMgASgJQgTiQQEDEhgKCnByb2plY3RfaWQYBCABKAlCBOJBAQMiSAoIQnJhbmRpbmcSFAoMZGlzcGxheV9uYW1lGAEgASgJEhAKCGxvZ29fdXJsGAIgASgJEhQKDGFjY2VudF9jb2xvchgDIAEoCSIkCg9HZXROb25jZVJlcXVlc3QSEQoJY2xpZW50X2lkGAEgASgJIlIKEEdldE5vbmNlUmVzcG9uc2USDQoFbm9uY2UYASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIusBChNBdXRoZW50aWNhdGVSZXF1ZXN0EhEKCWNsaWVudF9pZBgBIAEoCRIVCg1jbGllbnRfc2VjcmV0GAIgASgJEg8KB21lc3NhZ2UYAyABKAkSEQoJc2lnbmF0dXJlGAQgASgJEhIKCnNlc3Npb25faWQYBSABKAkSDgoGc2NvcGVzGAYgAygJEhUKDXJlc3BvbnNlX3R5cGUYByABKAkSFgoOY29kZV9jaGFsbGVuZ2UYCCABKAkSHQoVY29kZV9jaGFsbGVuZ2VfbWV0aG9kGAkgASgJEhQKDHJlZGlyZWN0X3VyaRgKIAEoCSLBAQoUQXV0aGVudGljYXRlUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIiCgdhY2NvdW50GAIgASgLMhEubmV4dXMudjEuQWNjb3VudBIUCgxhY2Nlc3NfdG9rZW4YAyABKAkSEgoKdG9rZW5fdHlwZRgEIAEoCRISCgpleHBpcmVzX2luGAUgASgFEhUKDXJlZnJlc2hfdG9rZW4YBiABKAkSDgoGc2NvcGVzGAcgAygJEgwKBGNvZGUYCCABKAkimwIKFEV4Y2hhbmdlVG9rZW5SZXF1ZXN0EhIKCmdyYW50X3R5cGUYASABKAkSDAoEY29kZRgCIAEoCRIUCgxyZWRpcmVjdF91cmkYAyABKAkSEQoJY2xpZW50X2lkGAQgASgJEhUKDWNsaWVudF9zZWNyZXQYBSABKAkSFQoNY29kZV92ZXJpZmllchgGIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAcgASgJEhUKDXN1YmplY3RfdG9rZW4YCCABKAkSGgoSc3ViamVjdF90b2tlbl90eXBlGAkgASgJEhAKCHJlc291cmNlGAogASgJEhAKCGF1ZGllbmNlGAsgASgJEhwKFHJlcXVlc3RlZF90b2tlbl90eXBlGAwgASgJIs8BChVFeGNoYW5nZVRva2VuUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCnRva2VuX3R5cGUYAiABKAkSEgoKZXhwaXJlc19pbhgDIAEoBRIVCg1yZWZyZXNoX3Rva2VuGAQgASgJEg4KBnNjb3BlcxgFIAMoCRISCgpzZXNzaW9uX2lkGAYgASgJEiIKB2FjY291bnQYByABKAsyES5uZXh1cy52MS5BY2NvdW50EhkKEWlzc3VlZF90b2tlbl90eXBlGAggASgJImEKDVJldm9rZVJlcXVlc3QSDQoFdG9rZW4YASABKAkSFwoPdG9rZW5fdHlwZV9oaW50GAIgASgJEhEKCWNsaWVudF9pZBgDIAEoCRIVCg1jbGllbnRfc2VjcmV0GAQgASgJIhAKDlJldm9rZVJlc3BvbnNlIhMKEUxpc3RTY29wZXNSZXF1ZXN0IioKBVNjb3BlEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiNQoSTGlzdFNjb3Blc1Jlc3BvbnNlEh8KBnNjb3BlcxgBIAMoCzIPLm5leHVzLnYxLlNjb3BlIlMKEkluaXRIYW5kb2ZmUmVxdWVzdBIUCgxyZWRpcmVjdF91cmkYASABKAkSJwoGaW50ZW50GAIgASgOMhcubmV4dXMudjEuSGFuZG9mZkludGVudCJpChNJbml0SGFuZG9mZlJlc3BvbnNlEgwKBGNvZGUYASABKAkSLwoLZXhwaXJlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3dlYl9hcHBfdXJsGAMgASgJIiQKFFJlZGVlbUhhbmRvZmZSZXF1ZXN0EgwKBGNvZGUYASABKAkingIKFVJlZGVlbUhhbmRvZmZSZXNwb25zZRIUCgxhY2Nlc3NfdG9rZW4YASABKAkSEgoKdG9rZW5fdHlwZRgCIAEoCRIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc2NvcGVzGAQgAygJEiIKB2FjY291bnQYBSABKAsyES5uZXh1cy52MS5BY2NvdW50EiQKCGJyYW5kaW5nGAYgASgLMhIubmV4dXMudjEuQnJhbmRpbmcSFAoMcmVkaXJlY3RfdXJpGAcgASgJEicKBmludGVudBgIIAEoDjIXLm5leHVzLnYxLkhhbmRvZmZJbnRlbnQSEQoJY2xpZW50X2lkGAkgASgJKk8KDUhhbmRvZmZJbnRlbnQSHgoaSEFORE9GRl9JTlRFTlRfVU5TUEVDSUZJRUQQABIeChpIQU5ET0ZGX0lOVEVOVF9DT05ORUNUSU9OUxABMqYECgtBdXRoU2VydmljZRJDCghHZXROb25jZRIZLm5leHVzLnYxLkdldE5vbmNlUmVxdWVzdBoaLm5leHVzLnYxLkdldE5vbmNlUmVzcG9uc2UiABJPCgxBdXRoZW50aWNhdGUSHS5uZXh1cy52MS5BdXRoZW50aWNhdGVSZXF1ZXN0Gh4ubmV4dXMudjEuQXV0aGVudGljYXRlUmVzcG9uc2UiABJSCg1FeGNoYW5nZVRva2VuEh4ubmV4dXMudjEuRXhjaGFuZ2VUb2tlblJlcXVlc3QaHy5uZXh1cy52MS5FeGNoYW5nZVRva2VuUmVzcG9uc2UiABI9CgZSZXZva2USFy5uZXh1cy52MS5SZXZva2VSZXF1ZXN0GhgubmV4dXMudjEuUmV2b2tlUmVzcG9uc2UiABJMCgpMaXN0U2NvcGVzEhsubmV4dXMudjEuTGlzdFNjb3Blc1JlcXVlc3QaHC5uZXh1cy52MS5MaXN0U2NvcGVzUmVzcG9uc2UiA5ACARJMCgtJbml0SGFuZG9mZhIcLm5leHVzLnYxLkluaXRIYW5kb2ZmUmVxdWVzdBodLm5leHVzLnYxLkluaXRIYW5kb2ZmUmVzcG9uc2UiABJSCg1SZWRlZW1IYW5kb2ZmEh4ubmV4dXMudjEuUmVkZWVtSGFuZG9mZlJlcXVlc3QaHy5uZXh1cy52MS5SZWRlZW1IYW5kb2ZmUmVzcG9uc2UiAEI3WjVnaXRodWIuY29tL25leHVzLWJyb2tlci9uZXh1cy9nZW4vZ28vbmV4dXMvdjE7bmV4dXN2MWIGcHJvdG8z", [file_google_api_field_behavior, file_google_protobuf_timestamp]);
 
 /**
  * Account is a signed-in end user of a project.
@@ -350,6 +350,43 @@ export type ExchangeTokenRequest = Message<"nexus.v1.ExchangeTokenRequest"> & {
    * @generated from field: string refresh_token = 7;
    */
   refreshToken: string;
+
+  /**
+   * The Nexus end-user access token to exchange (token-exchange grant).
+   *
+   * @generated from field: string subject_token = 8;
+   */
+  subjectToken: string;
+
+  /**
+   * "urn:ietf:params:oauth:token-type:access_token" (token-exchange grant).
+   *
+   * @generated from field: string subject_token_type = 9;
+   */
+  subjectTokenType: string;
+
+  /**
+   * The connection whose token is wanted: its id, or
+   * "urn:nexus:connection:<id>" (token-exchange grant; this or `audience`).
+   *
+   * @generated from field: string resource = 10;
+   */
+  resource: string;
+
+  /**
+   * A provider name or id: the workspace's one live connection to it
+   * (token-exchange grant; this or `resource`).
+   *
+   * @generated from field: string audience = 11;
+   */
+  audience: string;
+
+  /**
+   * Optional; only "urn:ietf:params:oauth:token-type:access_token".
+   *
+   * @generated from field: string requested_token_type = 12;
+   */
+  requestedTokenType: string;
 };
 
 /**
@@ -408,11 +445,22 @@ export type ExchangeTokenResponse = Message<"nexus.v1.ExchangeTokenResponse"> & 
   sessionId: string;
 
   /**
-   * The signed-in account.
+   * The signed-in account (empty for the token-exchange grant).
    *
    * @generated from field: nexus.v1.Account account = 7;
    */
   account?: Account | undefined;
+
+  /**
+   * Token-exchange grant only:
+   * "urn:ietf:params:oauth:token-type:access_token". The access_token is
+   * then the connection's federated (third-party) access token, with no
+   * refresh_token, session_id or account; expires_in is 0 when the provider
+   * did not say.
+   *
+   * @generated from field: string issued_token_type = 8;
+   */
+  issuedTokenType: string;
 };
 
 /**
@@ -819,6 +867,14 @@ export const AuthService: GenService<{
    * invalidates the old one; presenting an already-used refresh token again
    * revokes the whole session.
    *
+   * It also runs the RFC 8693 token-exchange grant
+   * (`urn:ietf:params:oauth:grant-type:token-exchange`): a confidential
+   * client exchanges a user access token it was issued (with the `tokens`
+   * scope) for the federated access token of a connection in the user's
+   * workspace, named by `resource` (connection) or `audience` (provider),
+   * refreshed first when it is about to expire. The same grants are served
+   * at `POST /oauth/token` (docs/end-user-auth.md).
+   *
    * Errors:
    * - UNAUTHENTICATED, ERROR_REASON_CLIENT_AUTHENTICATION_FAILED.
    * - INVALID_ARGUMENT, ERROR_REASON_UNSUPPORTED_GRANT_TYPE.
@@ -828,6 +884,21 @@ export const AuthService: GenService<{
    * - INVALID_ARGUMENT, ERROR_REASON_PKCE_VERIFICATION_FAILED.
    * - INVALID_ARGUMENT, ERROR_REASON_REDIRECT_URI_MISMATCH.
    * - INVALID_ARGUMENT, ERROR_REASON_REFRESH_TOKEN_INVALID.
+   * - INVALID_ARGUMENT, ERROR_REASON_SUBJECT_TOKEN_INVALID: token exchange.
+   * - INVALID_ARGUMENT, ERROR_REASON_SUBJECT_TOKEN_TYPE_UNSUPPORTED.
+   * - PERMISSION_DENIED, ERROR_REASON_EXCHANGE_CLIENT_NOT_ALLOWED: a public
+   *   client asked for a token exchange.
+   * - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: the subject token lacks
+   *   the `tokens` scope.
+   * - PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN: `resource` is a
+   *   connection outside the subject token's workspace (existing or not).
+   * - NOT_FOUND, ERROR_REASON_EXCHANGE_TARGET_NOT_FOUND.
+   * - FAILED_PRECONDITION, ERROR_REASON_EXCHANGE_TARGET_AMBIGUOUS.
+   * - FAILED_PRECONDITION, ERROR_REASON_EXCHANGE_STATIC_CREDENTIAL.
+   * - FAILED_PRECONDITION, ERROR_REASON_ATTENTION_REQUIRED /
+   *   ERROR_REASON_CONNECTION_NOT_ACTIVE: the connection is not usable.
+   * - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: the refresh failed
+   *   transiently.
    *
    * @generated from rpc nexus.v1.AuthService.ExchangeToken
    */

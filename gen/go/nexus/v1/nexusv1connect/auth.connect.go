@@ -99,6 +99,14 @@ type AuthServiceClient interface {
 	// invalidates the old one; presenting an already-used refresh token again
 	// revokes the whole session.
 	//
+	// It also runs the RFC 8693 token-exchange grant
+	// (`urn:ietf:params:oauth:grant-type:token-exchange`): a confidential
+	// client exchanges a user access token it was issued (with the `tokens`
+	// scope) for the federated access token of a connection in the user's
+	// workspace, named by `resource` (connection) or `audience` (provider),
+	// refreshed first when it is about to expire. The same grants are served
+	// at `POST /oauth/token` (docs/end-user-auth.md).
+	//
 	// Errors:
 	//   - UNAUTHENTICATED, ERROR_REASON_CLIENT_AUTHENTICATION_FAILED.
 	//   - INVALID_ARGUMENT, ERROR_REASON_UNSUPPORTED_GRANT_TYPE.
@@ -108,6 +116,21 @@ type AuthServiceClient interface {
 	//   - INVALID_ARGUMENT, ERROR_REASON_PKCE_VERIFICATION_FAILED.
 	//   - INVALID_ARGUMENT, ERROR_REASON_REDIRECT_URI_MISMATCH.
 	//   - INVALID_ARGUMENT, ERROR_REASON_REFRESH_TOKEN_INVALID.
+	//   - INVALID_ARGUMENT, ERROR_REASON_SUBJECT_TOKEN_INVALID: token exchange.
+	//   - INVALID_ARGUMENT, ERROR_REASON_SUBJECT_TOKEN_TYPE_UNSUPPORTED.
+	//   - PERMISSION_DENIED, ERROR_REASON_EXCHANGE_CLIENT_NOT_ALLOWED: a public
+	//     client asked for a token exchange.
+	//   - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: the subject token lacks
+	//     the `tokens` scope.
+	//   - PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN: `resource` is a
+	//     connection outside the subject token's workspace (existing or not).
+	//   - NOT_FOUND, ERROR_REASON_EXCHANGE_TARGET_NOT_FOUND.
+	//   - FAILED_PRECONDITION, ERROR_REASON_EXCHANGE_TARGET_AMBIGUOUS.
+	//   - FAILED_PRECONDITION, ERROR_REASON_EXCHANGE_STATIC_CREDENTIAL.
+	//   - FAILED_PRECONDITION, ERROR_REASON_ATTENTION_REQUIRED /
+	//     ERROR_REASON_CONNECTION_NOT_ACTIVE: the connection is not usable.
+	//   - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: the refresh failed
+	//     transiently.
 	ExchangeToken(context.Context, *connect.Request[v1.ExchangeTokenRequest]) (*connect.Response[v1.ExchangeTokenResponse], error)
 	// Revoke ends the session of an access token or refresh token, as RFC 7009
 	// describes: every token of that session stops working at once (access
@@ -307,6 +330,14 @@ type AuthServiceHandler interface {
 	// invalidates the old one; presenting an already-used refresh token again
 	// revokes the whole session.
 	//
+	// It also runs the RFC 8693 token-exchange grant
+	// (`urn:ietf:params:oauth:grant-type:token-exchange`): a confidential
+	// client exchanges a user access token it was issued (with the `tokens`
+	// scope) for the federated access token of a connection in the user's
+	// workspace, named by `resource` (connection) or `audience` (provider),
+	// refreshed first when it is about to expire. The same grants are served
+	// at `POST /oauth/token` (docs/end-user-auth.md).
+	//
 	// Errors:
 	//   - UNAUTHENTICATED, ERROR_REASON_CLIENT_AUTHENTICATION_FAILED.
 	//   - INVALID_ARGUMENT, ERROR_REASON_UNSUPPORTED_GRANT_TYPE.
@@ -316,6 +347,21 @@ type AuthServiceHandler interface {
 	//   - INVALID_ARGUMENT, ERROR_REASON_PKCE_VERIFICATION_FAILED.
 	//   - INVALID_ARGUMENT, ERROR_REASON_REDIRECT_URI_MISMATCH.
 	//   - INVALID_ARGUMENT, ERROR_REASON_REFRESH_TOKEN_INVALID.
+	//   - INVALID_ARGUMENT, ERROR_REASON_SUBJECT_TOKEN_INVALID: token exchange.
+	//   - INVALID_ARGUMENT, ERROR_REASON_SUBJECT_TOKEN_TYPE_UNSUPPORTED.
+	//   - PERMISSION_DENIED, ERROR_REASON_EXCHANGE_CLIENT_NOT_ALLOWED: a public
+	//     client asked for a token exchange.
+	//   - PERMISSION_DENIED, ERROR_REASON_SCOPE_MISSING: the subject token lacks
+	//     the `tokens` scope.
+	//   - PERMISSION_DENIED, ERROR_REASON_WORKSPACE_FORBIDDEN: `resource` is a
+	//     connection outside the subject token's workspace (existing or not).
+	//   - NOT_FOUND, ERROR_REASON_EXCHANGE_TARGET_NOT_FOUND.
+	//   - FAILED_PRECONDITION, ERROR_REASON_EXCHANGE_TARGET_AMBIGUOUS.
+	//   - FAILED_PRECONDITION, ERROR_REASON_EXCHANGE_STATIC_CREDENTIAL.
+	//   - FAILED_PRECONDITION, ERROR_REASON_ATTENTION_REQUIRED /
+	//     ERROR_REASON_CONNECTION_NOT_ACTIVE: the connection is not usable.
+	//   - UNAVAILABLE, ERROR_REASON_PROVIDER_UNAVAILABLE: the refresh failed
+	//     transiently.
 	ExchangeToken(context.Context, *connect.Request[v1.ExchangeTokenRequest]) (*connect.Response[v1.ExchangeTokenResponse], error)
 	// Revoke ends the session of an access token or refresh token, as RFC 7009
 	// describes: every token of that session stops working at once (access
