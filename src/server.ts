@@ -13,7 +13,7 @@ import type { SigningKeys } from './domain/auth/signing-keys.js';
 import type { ConnectionService } from './domain/connections/connection-service.js';
 import { DualProtocolServer } from './http/dual-protocol-server.js';
 import { registerCapturePageRoute } from './http/capture-page-route.js';
-import { registerProxyRoute, type ProxyRouteDeps } from './http/proxy-route.js';
+import { registerProxyRoute, type ProxyRouteDeps } from './transport/proxy-route.js';
 import { registerConsentPageRoute } from './http/consent-page-route.js';
 import { registerCors } from './http/cors.js';
 import { registerHealthRoutes } from './http/health-routes.js';

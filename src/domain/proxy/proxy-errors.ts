@@ -1,14 +1,5 @@
 import { NexusError } from '../shared/errors.js';
 
-/** The connection's provider has no api_base_url: the proxy does not know where to forward. */
-export class ProxyNotConfiguredError extends NexusError {
-  readonly kind = 'failed_precondition';
-  readonly reason = 'PROXY_NOT_CONFIGURED';
-  constructor(providerName: string) {
-    super(`provider "${providerName}" has no api_base_url: the proxy cannot forward its calls (set api_base_url)`);
-  }
-}
-
 /** A request or response body past NEXUS_PROXY_MAX_BODY_BYTES. */
 export class ProxyBodyTooLargeError extends NexusError {
   readonly kind = 'resource_exhausted';

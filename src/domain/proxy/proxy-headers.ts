@@ -24,7 +24,7 @@ const REQUEST_DROPPED = new Set([
 const RESPONSE_DROPPED = new Set(['set-cookie', 'set-cookie2', 'nexus-error', 'content-length']);
 
 /** The header Nexus sets on its own error answers (and only there). */
-export const NEXUS_ERROR_HEADER = 'nexus-error';
+export const ERROR_HEADER_NAME = 'nexus-error';
 
 type Incoming = Record<string, string | string[] | undefined>;
 

@@ -563,3 +563,12 @@ export class ApiKeyExpiredError extends NexusError {
     this.key = key;
   }
 }
+
+/** The connection's provider has no api_base_url: the proxy does not know where to forward. */
+export class ProxyNotConfiguredError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'PROXY_NOT_CONFIGURED';
+  constructor(providerName: string) {
+    super(`provider "${providerName}" has no api_base_url: the proxy cannot forward its calls (set api_base_url)`);
+  }
+}

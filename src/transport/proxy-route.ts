@@ -10,16 +10,16 @@ import {
   ProxyUpstreamTimeoutError,
   ProxyUpstreamUnreachableError,
 } from '../domain/proxy/proxy-errors.js';
-import { downstreamResponseHeaders, NEXUS_ERROR_HEADER, upstreamRequestHeaders } from '../domain/proxy/proxy-headers.js';
+import { downstreamResponseHeaders, ERROR_HEADER_NAME, upstreamRequestHeaders } from '../domain/proxy/proxy-headers.js';
 import { upstreamUrl } from '../domain/proxy/proxy-target.js';
 import { NexusError } from '../domain/shared/errors.js';
 import type { Principal } from '../domain/shared/principal.js';
 import type { IssuedCredential } from '../domain/tokens/issued-credential.js';
 import type { Metrics } from '../observability/metrics.js';
-import { authorize } from '../transport/access.js';
-import { actorOf } from '../transport/audit-interceptor.js';
-import { errorReasonValueName } from '../transport/error-mapper.js';
-import { enforceHttpQuota, type QuotaCheck } from './quota.js';
+import { authorize } from './access.js';
+import { actorOf } from './audit-interceptor.js';
+import { errorReasonValueName } from './error-mapper.js';
+import { enforceHttpQuota, type QuotaCheck } from '../http/quota.js';
 
 /** Request bodies up to this size (declared by Content-Length) are buffered, so a 401 can be retried after a refresh. */
 export const PROXY_REPLAY_MAX_BYTES = 64 * 1024;
@@ -292,7 +292,7 @@ function sendError(reply: FastifyReply, err: NexusError): void {
   const reason = errorReasonValueName(err.reason);
   reply
     .code(proxyStatusOf(err))
-    .header(NEXUS_ERROR_HEADER, reason)
+    .header(ERROR_HEADER_NAME, reason)
     .header('cache-control', 'no-store')
     .header('content-type', 'application/json; charset=utf-8')
     .send(JSON.stringify({ code: err.kind, reason, message: err.message }));
