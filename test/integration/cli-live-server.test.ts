@@ -121,6 +121,34 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     expect(revoked, revoked.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`revoked ${opsId}`) });
     await expect(clients(server.baseUrl, opsKey).providers.listProviders({})).rejects.toThrow(/unauthenticated|revoked|invalid/i);
 
+    // api-keys rotate: the new key works on the server at once; with no overlap the old one is refused.
+    const spare = await nexus(['api-keys', 'create', '--name', 'spare', '--scopes', 'admin']);
+    const spareKey = spare.stdout.trim().split('\n').at(-1)!;
+    const spareId = /^created (\S+) /.exec(spare.stdout)![1]!;
+    const rotatedKey = await timed('api-keys rotate', ['api-keys', 'rotate', spareId, '--overlap', '0s']);
+    expect(rotatedKey, rotatedKey.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`to replace ${spareId}`) });
+    const newSpareKey = rotatedKey.stdout.trim().split('\n').at(-1)!;
+    expect((await clients(server.baseUrl, newSpareKey).providers.listProviders({})).providers).toHaveLength(1);
+    await expect.poll(() => clients(server.baseUrl, spareKey).providers.listProviders({}).then(() => 'accepted', (e: unknown) => String(e)), { timeout: 15_000 }).toMatch(/unauthenticated/i);
+
+    // projects: create, get, update, list, delete; each seen by the server (a key of the new
+    // project lists its own empty provider set, and is refused once the project is deleted).
+    const madeProject = await timed('projects create', ['projects', 'create', 'acme', '--display-name', 'Acme']);
+    expect(madeProject, madeProject.stderr).toMatchObject({ code: 0 });
+    const projectId = /^created project (\S+)/.exec(madeProject.stdout)![1]!;
+    const got = await timed('projects get', ['projects', 'get', projectId]);
+    expect(got, got.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/display name: Acme\n/) });
+    const updated = await timed('projects update', ['projects', 'update', projectId, '--display-name', 'Acme Co']);
+    expect(updated, updated.stderr).toMatchObject({ code: 0 });
+    const projects = await timed('projects list', ['projects', 'list']);
+    expect(projects, projects.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`${projectId}\\s+acme\\s+Acme Co\\s`)) });
+    const acme = await nexus(['api-keys', 'create', '--project', projectId, '--name', 'acme-admin', '--scopes', 'admin']);
+    const acmeKey = acme.stdout.trim().split('\n').at(-1)!;
+    expect((await clients(server.baseUrl, acmeKey).providers.listProviders({})).providers).toEqual([]);
+    const deleted = await timed('projects delete', ['projects', 'delete', projectId]);
+    expect(deleted, deleted.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`deleted project ${projectId}`) });
+    await expect.poll(() => clients(server.baseUrl, acmeKey).providers.listProviders({}).then(() => 'accepted', (e: unknown) => String(e)), { timeout: 15_000 }).toMatch(/unauthenticated|not.found|permission/i);
+
     // A connection with a sealed credential, to see the key commands' effect through GetToken.
     const made = await admin.connections.createConnection({ workspaceId: 'ws-cli', provider: { case: 'providerName', value: 'vault' }, returnUrl: RETURN_URL });
     await clients(server.baseUrl).connections.submitCredentials({ state: made.state, credentials: { api_key: 'sk_cli_secret_value' } });
@@ -179,7 +207,7 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     const events = exported!.stdout.trim().split('\n').map((line) => JSON.parse(line) as { seq: number; action: string });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     const verified = await timed('audit verify', ['audit', 'verify']);
-    expect(verified, verified.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK prj_default: \d+ event\(s\) verified/) });
+    expect(verified, verified.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK prj_default: \d+ event\(s\) verified/m) });
 
     // quotas set / show: the project's own quota, which the running server applies within 5 s
     // (the agent key is throttled), then the installation's default again.
