@@ -14,7 +14,7 @@ import { downstreamResponseHeaders, ERROR_HEADER_NAME, upstreamRequestHeaders } 
 import { upstreamUrl } from '../domain/proxy/proxy-target.js';
 import { NexusError } from '../domain/shared/errors.js';
 import type { Principal } from '../domain/shared/principal.js';
-import type { IssuedCredential } from '../domain/tokens/issued-credential.js';
+import type { IssuedCredential } from '../domain/model/issued-credential.js';
 import type { Metrics } from '../observability/metrics.js';
 import { authorize } from './access.js';
 import { actorOf } from './audit-interceptor.js';

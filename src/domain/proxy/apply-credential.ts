@@ -1,4 +1,4 @@
-import type { IssuedCredential } from '../tokens/issued-credential.js';
+import type { IssuedCredential } from '../model/issued-credential.js';
 
 /** What the proxy sends upstream once the credential is applied. */
 export interface SignedRequest {

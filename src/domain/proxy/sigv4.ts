@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { IssuedCredential } from '../tokens/issued-credential.js';
+import type { IssuedCredential } from '../model/issued-credential.js';
 
 type AwsCredential = Extract<IssuedCredential, { type: 'aws_sigv4' }>;
 

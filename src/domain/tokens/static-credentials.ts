@@ -1,7 +1,7 @@
 import type { ProviderRow } from '../model/provider.js';
 import { credentialSchemaOf } from '../connections/connection-service.js';
 import { secretProperties } from '../providers/credential-schema.js';
-import type { IssuedCredential } from './issued-credential.js';
+import type { IssuedCredential } from '../model/issued-credential.js';
 
 /** Maps captured values to the strategy of the provider's auth type. */
 export function staticCredential(provider: ProviderRow, captured: Record<string, unknown>): IssuedCredential {

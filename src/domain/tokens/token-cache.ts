@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ConnectionEvents } from '../connections/connection-events.js';
-import type { IssuedCredential } from './issued-credential.js';
+import type { IssuedCredential } from '../model/issued-credential.js';
 
 export interface TokenCacheOptions {
   /** Most entries kept (least recently used go first); 0 turns the cache off. */

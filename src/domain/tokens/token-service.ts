@@ -9,7 +9,7 @@ import type { TokenSet } from '../oauth/token-set.js';
 import type { Principal } from '../shared/principal.js';
 import { requireOwnRow } from '../shared/workspace-scope.js';
 import { fillUrlTemplate } from '../oauth/url-template.js';
-import type { IssuedCredential } from './issued-credential.js';
+import type { IssuedCredential } from '../model/issued-credential.js';
 import type { Refresher } from './refresher.js';
 import { isFresh, usabilityError } from './refresh-decision.js';
 import { systemClock, type Clock } from '../ports/clock.js';

@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { CredentialSchema, StrategyType, type Credential } from '../../../gen/ts/nexus/v1/token_pb.js';
-import type { IssuedCredential } from '../../domain/tokens/issued-credential.js';
+import type { IssuedCredential } from '../../domain/model/issued-credential.js';
 import { apiKeyLocationToWire } from './enums.js';
 
 /** The one Credential message both GetToken and RefreshToken return. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IssuedCredential } from '../../../src/domain/tokens/issued-credential.js';
+import type { IssuedCredential } from '../../../src/domain/model/issued-credential.js';
 import { TokenCache } from '../../../src/domain/tokens/token-cache.js';
 
 const NOW = Date.UTC(2026, 0, 1);

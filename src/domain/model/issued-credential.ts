@@ -1,4 +1,4 @@
-import type { ApiKeyConfig } from '../model/provider.js';
+import type { ApiKeyConfig } from './provider.js';
 
 /** What GetToken hands out, one shape per strategy. Never a refresh token. */
 export type IssuedCredential =
