@@ -9,6 +9,7 @@ import { connectViaConsent } from '../support/consent.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { KeyRing } from '../../src/crypto/index.js';
+import { nexusProxyFetch } from '../../clients/ts/src/proxy.js';
 import { apiKeyProvider, basicAuthProvider, oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
 import { allowOutbound } from '../support/outbound-hosts.js';
@@ -270,6 +271,21 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     expect(small.status, small.body).toBe(200);
     expect(JSON.parse(small.body)).toEqual({ ok: true, bodyBytes: 1000 });
     expect(auth.refreshRequests).toBe(before + 2);
+  });
+
+  it('TS client: nexusProxyFetch rewrites a provider URL to the proxy (GET, streamed POST, Nexus errors)', async () => {
+    const api = nexusProxyFetch({ baseUrl: nexus.baseUrl, apiKey: tokensKey, connectionId: acme, apiBaseUrl: 'https://api.acme.example/api' });
+    const res = await api('https://api.acme.example/api/echo/list?page=2', { headers: { authorization: 'Bearer provider-token-the-agent-never-needs' } });
+    expect(res.status).toBe(200);
+    const seen = (await res.json()) as { url: string; headers: Record<string, string> };
+    expect(seen.url).toBe('/api/echo/list?page=2');
+    expect(seen.headers['x-acme-key']).toBe(KEY);
+    expect(seen.headers.authorization).toBeUndefined();
+    const posted = await api('https://api.acme.example/api/echo', { method: 'POST', body: new Blob([Buffer.alloc(300_000, 1)]).stream(), headers: { 'content-type': 'application/octet-stream' } });
+    expect(((await posted.json()) as { bodyBytes: number }).bodyBytes).toBe(300_000);
+    const missing = await nexusProxyFetch({ baseUrl: nexus.baseUrl, apiKey: tokensKey, connectionId: 'conn_missing' })('https://api.acme.example/x');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('nexus-error')).toBe('ERROR_REASON_CONNECTION_NOT_FOUND');
   });
 
   it('records an audit event and metrics per proxied call', async () => {

@@ -11,6 +11,7 @@ export {
   UnavailableError,
   toNexusError,
 } from './errors.js';
+export { nexusProxyFetch, type NexusProxyFetchOptions } from './proxy.js';
 export { TokenSource, applyCredentials, nexusFetch, type NexusFetchOptions, type OutgoingRequest, type TokenSourceOptions } from './inject.js';
 export { VERSION } from './version.js';
 export * from './gen/nexus/v1/connection_pb.js';
