@@ -29,7 +29,7 @@ import { registerWebApp } from './http/web-app-route.js';
 import type { Store } from './storage/store.js';
 import { Admission, connectionKey } from './transport/admission.js';
 import { clientIpKey, type ClientIpResolver } from './transport/client-ip.js';
-import { TokenBuckets } from './transport/token-bucket.js';
+import { TokenBuckets } from './http/token-bucket.js';
 import { rateLimits } from './transport/rate-limit.js';
 import type { Quotas } from './transport/quotas.js';
 import { connectRoutes, type Handlers } from './transport/handlers/connect-routes.js';

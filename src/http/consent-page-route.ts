@@ -4,7 +4,7 @@ import { randomToken } from '../crypto/index.js';
 import type { RouteAudit } from './route-audit.js';
 import { CONSENT_PATH, type ConsentLinks, type ConsentView } from '../domain/connections/consent-links.js';
 import { ConsentFormInvalidError, NexusError } from '../domain/shared/errors.js';
-import { cookieReader, setCookie } from '../transport/cookies.js';
+import { cookieReader, setCookie } from './cookies.js';
 import { escapeHtml, page, pageCsp } from './html.js';
 
 /** The form body is one token: anything bigger is not our form. */

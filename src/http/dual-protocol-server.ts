@@ -2,7 +2,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { LoadConfig } from '../config/config.js';
-import { TokenBucket } from '../transport/token-bucket.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** fastify's request handler; it serves HTTP/2 compat requests through the same API. */
 type Handler = http.RequestListener;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConnectionService } from '../domain/connections/connection-service.js';
 import { NexusError } from '../domain/shared/errors.js';
-import { cookieReader, setCookie } from '../transport/cookies.js';
+import { cookieReader, setCookie } from './cookies.js';
 import type { RouteAudit } from './route-audit.js';
 import { escapeHtml, page } from './html.js';
 

@@ -1,7 +1,7 @@
 import { QuotaExceededError } from '../domain/shared/errors.js';
 import type { QuotaLimits } from '../domain/model/project-quotas.js';
 import type { Principal } from '../domain/shared/principal.js';
-import { bucketKeyOfIp, type BucketSpec, TokenBuckets } from './token-bucket.js';
+import { bucketKeyOfIp, type BucketSpec, TokenBuckets } from '../http/token-bucket.js';
 
 /** Which quota refused a call: the caller's API key (or user session), or its client IP within the project. */
 export type QuotaKind = 'key' | 'ip';

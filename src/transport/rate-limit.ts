@@ -3,7 +3,7 @@ import { RateLimitedError } from '../domain/shared/errors.js';
 import type { Principal } from '../domain/shared/principal.js';
 import { clientIpKey } from './client-ip.js';
 import type { Quotas } from './quotas.js';
-import { bucketKeyOfIp, type TokenBuckets } from './token-bucket.js';
+import { bucketKeyOfIp, type TokenBuckets } from '../http/token-bucket.js';
 
 /** The caller's verified principal, computed once per call (by the rate limiter) and reused by the handler. */
 export const verifiedPrincipalKey = createContextKey<Promise<Principal | undefined> | undefined>(undefined, {

@@ -32,7 +32,7 @@ import { whileCredentialHolds } from '../stream-guard.js';
 import { connectionToProto } from '../mappers/connection-mapper.js';
 import { statusToDomain } from '../mappers/enums.js';
 import { watchConnectionResponse, watchConnectionsResponse } from '../mappers/watch-mapper.js';
-import { setCookie } from '../cookies.js';
+import { setCookie } from '../../http/cookies.js';
 
 type JsonObject = NonNullable<SubmitCredentialsRequest['credentials']>;
 

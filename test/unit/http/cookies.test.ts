@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cookieReader, setCookie } from '../../../src/transport/cookies.js';
+import { cookieReader, setCookie } from '../../../src/http/cookies.js';
 import { redactUrl } from '../../../src/http/redact.js';
 
 describe('cookies', () => {

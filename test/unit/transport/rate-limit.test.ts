@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketKeyOfIp, TokenBuckets } from '../../../src/transport/token-bucket.js';
+import { bucketKeyOfIp, TokenBuckets } from '../../../src/http/token-bucket.js';
 
 describe('token buckets', () => {
   it('grants the burst, then one token per 1/rate seconds, and says how long to wait', () => {
