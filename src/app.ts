@@ -152,6 +152,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       auditRpcs: options.auditRpcs ?? true,
       metricsToken: config.metricsToken,
       signingKeys: core.signingKeys,
+      tokenEndpoint: { endpoint: tokenEndpoint, baseUrl: config.baseUrl },
       clientIps: new ClientIpResolver(config.trustedProxies ?? defaultOf('NEXUS_TRUSTED_PROXIES')),
       limits: load,
       dbWaiting: () => poolOf(database.dataSource)?.waitingCount ?? 0,

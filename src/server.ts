@@ -19,6 +19,8 @@ import { registerCors } from './http/cors.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerMetricsRoute } from './http/metrics-route.js';
 import { registerJwksRoute } from './http/jwks-route.js';
+import { registerOAuthTokenRoute } from './http/oauth-token-route.js';
+import type { TokenEndpoint } from './domain/token-exchange/token-endpoint.js';
 import { registerOAuthCallbackRoute } from './http/oauth-callback-route.js';
 import { routeAudit } from './http/route-audit.js';
 import { registerRootRoute } from './http/root-route.js';
@@ -49,6 +51,8 @@ export interface ServerDeps {
   store: Store;
   handlers: Handlers;
   connections: ConnectionService;
+  /** The OAuth token endpoint's grants, served at POST /oauth/token (with RFC 8414 metadata) when set. */
+  tokenEndpoint?: { endpoint: TokenEndpoint; baseUrl: string };
   /** Public signing keys for `GET /.well-known/jwks.json`. */
   signingKeys: SigningKeys;
   /** Resolves the caller's IP (X-Forwarded-For only from trusted proxies). */
@@ -165,6 +169,14 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
   registerOAuthCallbackRoute(app, deps.connections, audit);
   registerConsentPageRoute(app, deps.connections.consent, audit);
   registerCapturePageRoute(app);
+  if (deps.tokenEndpoint) {
+    registerOAuthTokenRoute(app, {
+      ...deps.tokenEndpoint,
+      buckets,
+      clientIp: (req) => deps.clientIps.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for']),
+      logError: (err) => deps.logger.error({ err }, 'unexpected error in the OAuth token endpoint'),
+    });
+  }
   if (deps.proxy) {
     registerProxyRoute(app, {
       ...deps.proxy,

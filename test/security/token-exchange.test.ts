@@ -1,4 +1,5 @@
 import { Code } from '@connectrpc/connect';
+import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientType } from '../../gen/ts/nexus/v1/client_pb.js';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
@@ -17,7 +18,8 @@ const ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
  * RFC 8693 token exchange over the RPC (AuthService.ExchangeToken): a
  * confidential client trades its user's access token for the federated
  * token of a connection of that user's workspace, and every refusal.
- * The HTTP endpoint (POST /oauth/token) is tested in test/integration/oauth-token-endpoint.test.ts.
+ * Then the same over POST /oauth/token, driven by oauth4webapi (discovery,
+ * genericTokenEndpointRequest), with RFC 6749 5.2 / RFC 8693 error codes.
  */
 describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
   let auth: TestAuthServer;
@@ -161,5 +163,95 @@ describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
     } finally {
       now -= 3_600_000;
     }
+  });
+  describe('over POST /oauth/token with a standard OAuth client (oauth4webapi)', () => {
+    const insecure = { [oauth.allowInsecureRequests]: true } as const;
+    let as: oauth.AuthorizationServer;
+
+    async function httpExchange(params: Record<string, string>, auth: oauth.ClientAuth = oauth.ClientSecretBasic(client.secret), clientId = client.id) {
+      const response = await oauth.genericTokenEndpointRequest(as, { client_id: clientId }, auth, GRANT, { subject_token: aToken, subject_token_type: ACCESS, ...params }, insecure);
+      return { response, body: () => oauth.processGenericTokenEndpointResponse(as, { client_id: clientId }, response) };
+    }
+    async function refused(params: Record<string, string>, error: string, status = 400, auth?: oauth.ClientAuth, clientId?: string) {
+      const { response, body } = await httpExchange(params, auth, clientId);
+      expect(response.status).toBe(status);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      const err = await body().then(() => undefined, (e: unknown) => e);
+      if (status === 401) {
+        // oauth4webapi surfaces a 401 by its WWW-Authenticate challenge.
+        expect(err).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
+        expect((err as oauth.WWWAuthenticateChallengeError).cause[0]?.parameters.error).toBe(error);
+        return;
+      }
+      expect(err).toBeInstanceOf(oauth.ResponseBodyError);
+      expect((err as oauth.ResponseBodyError).error).toBe(error);
+    }
+
+    beforeAll(async () => {
+      const issuer = new URL(nexus.baseUrl);
+      as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }));
+    });
+
+    it('publishes RFC 8414 metadata naming the token endpoint and the grant', () => {
+      expect(as.token_endpoint).toBe(`${nexus.baseUrl}/oauth/token`);
+      expect(as.grant_types_supported).toContain(GRANT);
+      expect(as.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
+    });
+
+    it('exchanges with client_secret_basic (resource) and client_secret_post (audience)', async () => {
+      const before = auth.refreshRequests;
+      const basic = await httpExchange({ resource: aConn });
+      expect(basic.response.headers.get('cache-control')).toBe('no-store');
+      const token = await basic.body();
+      expect(auth.refreshRequests).toBe(before + 1);
+      expect(token.issued_token_type).toBe(ACCESS);
+      expect(token.token_type).toBe('bearer');
+      expect(token.expires_in).toBeGreaterThan(0);
+      expect(token.refresh_token).toBeUndefined();
+      const viaGetToken = await clients(nexus.baseUrl, aToken).tokens.getToken({ connectionId: aConn, minRemaining: { seconds: 0n, nanos: 0 } });
+      const oauth2 = viaGetToken.credential?.credentials;
+      expect(oauth2?.case === 'oauth2' && oauth2.value.accessToken).toBe(token.access_token);
+      const post = await (await httpExchange({ audience: 'local-oauth' }, oauth.ClientSecretPost(client.secret))).body();
+      expect(post.access_token).toBeTruthy();
+    });
+
+    it('serves the refresh_token grant through the same endpoint', async () => {
+      const user = await signInUser(nexus.baseUrl, client, ['connections', 'tokens']);
+      const response = await oauth.refreshTokenGrantRequest(as, { client_id: client.id }, oauth.ClientSecretBasic(client.secret), user.refreshToken, insecure);
+      const tokens = await oauth.processRefreshTokenResponse(as, { client_id: client.id }, response);
+      expect(tokens.refresh_token).toMatch(/^nxrt_/);
+      expect(tokens.refresh_token).not.toBe(user.refreshToken);
+      expect(tokens.scope).toBe('connections tokens');
+    });
+
+    it('answers every refusal with its OAuth error code', async () => {
+      const narrow = await signInUser(nexus.baseUrl, client, ['connections']);
+      const b = await signInUser(nexus.baseUrl, client, ['connections', 'tokens']);
+      await refused({ resource: aConn }, 'invalid_client', 401, oauth.ClientSecretBasic('nxcs_wrong'));
+      const pub = await registerClient(nexus.baseUrl, ClientType.PUBLIC);
+      await refused({ resource: aConn }, 'unauthorized_client', 400, oauth.None(), pub.id);
+      await refused({ resource: aConn, subject_token: narrow.accessToken }, 'invalid_grant');
+      await refused({ resource: aConn, subject_token: b.accessToken.slice(0, -4) + 'AAAA' }, 'invalid_grant');
+      await refused({ resource: bConn }, 'invalid_target');
+      await refused({ resource: 'conn_01JZZZZZZZZZZZZZZZZZZZZZZZ' }, 'invalid_target');
+      await refused({ audience: 'no-such-provider' }, 'invalid_target');
+      await refused({ resource: aStatic }, 'invalid_target');
+      await refused({ resource: aFlaky }, 'invalid_target');
+      await refused({ resource: aConn, audience: 'local-oauth' }, 'invalid_request');
+      await refused({ resource: aConn, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' }, 'invalid_request');
+    });
+
+    it('refuses an unknown grant, a repeated parameter and a body that is not a form', async () => {
+      const password = await oauth.genericTokenEndpointRequest(as, { client_id: client.id }, oauth.ClientSecretBasic(client.secret), 'password', { username: 'u', password: 'p' }, insecure);
+      expect(password.status).toBe(400);
+      expect(await password.json()).toMatchObject({ error: 'unsupported_grant_type' });
+      const form = `grant_type=${encodeURIComponent(GRANT)}&subject_token=${aToken}&subject_token_type=${encodeURIComponent(ACCESS)}&resource=${aConn}&resource=${bConn}`;
+      const twice = await fetch(`${nexus.baseUrl}/oauth/token`, { method: 'POST', headers: { authorization: client.basic, 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+      expect(twice.status).toBe(400);
+      expect(await twice.json()).toMatchObject({ error: 'invalid_request' });
+      const json = await fetch(`${nexus.baseUrl}/oauth/token`, { method: 'POST', headers: { authorization: client.basic, 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: GRANT }) });
+      expect(json.status).toBe(400);
+      expect(await json.json()).toMatchObject({ error: 'invalid_request' });
+    });
   });
 });

@@ -68,7 +68,9 @@ export interface RequestContext {
  * federated access token of a connection of that user's workspace, through
  * TokenService.getToken (the same workspace check, usability check and
  * refresh path as GetToken). Every exchange that got past client
- * authentication is audited ('token.exchange'), refusals included.
+ * authentication is audited ('token.exchange'), refusals included; a
+ * successful session grant is audited as 'auth.exchange_token' (refusals
+ * of those happen before we know the project, as for the RPC before).
  */
 export class TokenEndpoint {
   private readonly now: Clock;
@@ -87,7 +89,20 @@ export class TokenEndpoint {
   }
 
   async grant(credentials: () => ClientCredentials, req: TokenRequest, context: RequestContext = {}): Promise<TokenGrantResult> {
-    if (req.grantType !== TOKEN_EXCHANGE_GRANT) return { kind: 'session', tokens: await this.deps.auth.exchangeToken(credentials, req) };
+    if (req.grantType !== TOKEN_EXCHANGE_GRANT) {
+      const tokens = await this.deps.auth.exchangeToken(credentials, req);
+      this.deps.audit?.record({
+        projectId: tokens.session.projectId,
+        actor: { kind: 'end_user', accountId: tokens.account.id, workspaceId: tokens.account.workspaceId, clientId: tokens.session.clientId },
+        action: 'auth.exchange_token',
+        target: { type: 'session', id: tokens.session.id },
+        outcome: 'success',
+        ...(context.clientIp ? { clientIp: context.clientIp } : {}),
+        ...(context.requestId ? { requestId: context.requestId } : {}),
+        detail: { grant_type: req.grantType },
+      });
+      return { kind: 'session', tokens };
+    }
     return { kind: 'exchange', token: await this.exchange(credentials, req, context) };
   }
 

@@ -76,11 +76,9 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
 
   async exchangeToken(req: ExchangeTokenRequest, ctx: HandlerContext) {
     const result = await this.endpoint.grant(credentialsOf(ctx, req), req, { clientIp: clientIpOf(ctx), requestId: ctx.values.get(requestIdKey) });
-    // The token-exchange grant is audited by the domain ('token.exchange'), refusals included.
+    // Audited by the domain, for this transport and POST /oauth/token alike.
     if (result.kind === 'exchange') return create(ExchangeTokenResponseSchema, exchangedResponse(result.token));
-    const tokens = result.tokens;
-    this.record(ctx, 'auth.exchange_token', tokens.session, tokens.account, { grant_type: req.grantType });
-    return create(ExchangeTokenResponseSchema, tokenResponse(tokens));
+    return create(ExchangeTokenResponseSchema, tokenResponse(result.tokens));
   }
 
   async revoke(req: RevokeRequest, ctx: HandlerContext) {
