@@ -233,6 +233,16 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('answers 408 when the agent\'s streamed upload stalls past NEXUS_PROXY_IDLE_TIMEOUT_MS', async () => {
+    const body = new Readable({ read() {} });
+    body.push(Buffer.alloc(1024, 1)); // then nothing more
+    const started = Date.now();
+    const answer = await request(nexus.baseUrl, `/proxy/${acme}/echo`, { method: 'PUT', headers: as(tokensKey, { 'content-length': String(MiB) }), body });
+    expectNexusError(answer, 408, 'PROXY_REQUEST_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(6_000);
+    body.destroy();
+  });
+
   it('refuses a declared body over NEXUS_PROXY_MAX_BODY_BYTES (413) and a declared response over it', async () => {
     const answer = await request(nexus.baseUrl, `/proxy/${acme}/echo`, {
       method: 'POST',
