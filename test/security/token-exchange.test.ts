@@ -164,6 +164,21 @@ describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
       now -= 3_600_000;
     }
   });
+  it('records every exchange in the audit log (success and refusals), never a token', async () => {
+    await exchange({ resource: aConn });
+    await expectConnectError(exchange({ resource: aStatic }), Code.FailedPrecondition, 'EXCHANGE_STATIC_CREDENTIAL');
+    await nexus.app.audit.flush();
+    const rows: { action: string; outcome: string; reason: string; actor_kind: string; target_id: string; detail: unknown }[] = await nexus.app.database.dataSource.query(
+      "SELECT * FROM audit_events WHERE action = 'token.exchange' ORDER BY seq",
+    );
+    const last = rows.slice(-2).map((r) => [r.outcome, r.reason, r.actor_kind, r.target_id]);
+    expect(last).toEqual([
+      ['success', '', 'end_user', aConn],
+      ['denied', 'EXCHANGE_STATIC_CREDENTIAL', 'end_user', aStatic],
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(aToken);
+  });
+
   describe('over POST /oauth/token with a standard OAuth client (oauth4webapi)', () => {
     const insecure = { [oauth.allowInsecureRequests]: true } as const;
     let as: oauth.AuthorizationServer;
