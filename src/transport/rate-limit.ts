@@ -1,5 +1,5 @@
 import { createContextKey, type HandlerContext, type Interceptor } from '@connectrpc/connect';
-import { RateLimitedError } from '../domain/shared/errors.js';
+import { NexusError, RateLimitedError } from '../domain/shared/errors.js';
 import type { Principal } from '../domain/shared/principal.js';
 import { clientIpKey } from './client-ip.js';
 import type { Quotas } from './quotas.js';
@@ -30,9 +30,16 @@ export function rateLimits(
     const ctx = { requestHeader: req.header, values: req.contextValues };
     const principal = verify(ctx);
     req.contextValues.set(verifiedPrincipalKey, principal);
+    // Credentials that do not verify make an anonymous caller here (the access
+    // interceptor then refuses them). A store that cannot answer is not the
+    // caller's doing: that error is the answer (UNAVAILABLE), and the call is
+    // not charged to its address's unauthenticated budget.
     const caller = await principal.then(
       (p) => p,
-      () => undefined,
+      (err: unknown) => {
+        if (err instanceof NexusError && err.kind === 'unauthenticated') return undefined;
+        throw err;
+      },
     );
     const ip = req.contextValues.get(clientIpKey);
     if (!caller) {

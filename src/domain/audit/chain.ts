@@ -17,9 +17,17 @@ export const REDACTED = '[redacted]';
 /** The event as stored, before its place in the chain is known. */
 export type UnchainedEvent = Omit<AuditEventRow, 'seq' | 'prevHash' | 'hash'>;
 
+/** NULs and lone surrogates: PostgreSQL refuses the first, and the second would be stored as U+FFFD, unlike what was hashed. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Bounds a field and makes it storable as is. Recorded values include what a
+ * refused request carried (a resource key with a NUL, a 900 KB string): one
+ * such event must not make its whole batch fail to write, again and again.
+ */
 function cut(value: string | undefined, max = FIELD_MAX_CHARS): string {
   if (!value) return '';
-  return value.length <= max ? value : value.slice(0, max);
+  return (value.length <= max ? value : value.slice(0, max)).replace(UNSTORABLE, '\uFFFD');
 }
 
 /** Turns a recorded event into a row: flattens the actor, bounds every field, redacts secret-looking detail. */

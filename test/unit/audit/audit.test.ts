@@ -60,6 +60,15 @@ describe('audit chain', () => {
     expect((e.detail.note as string).length).toBe(256);
   });
 
+  it('stores what a refused request carried without a NUL or a lone surrogate (PostgreSQL refuses the one, alters the other)', () => {
+    const e = toUnchained({ ...input(1), target: { type: 'connection', id: 'conn_\u0000x' }, detail: { note: 'a\uD800b', pair: '\uD83D\uDE00' } }, new Date());
+    expect(e.targetId).toBe('conn_\uFFFDx');
+    expect(e.detail).toMatchObject({ note: 'a\uFFFDb', pair: '\uD83D\uDE00' });
+    // A cut that splits a surrogate pair leaves no lone half either.
+    const cut = toUnchained({ ...input(1), target: { type: 'connection', id: `${'x'.repeat(255)}\uD83D\uDE00` } }, new Date());
+    expect(cut.targetId).toBe(`${'x'.repeat(255)}\uFFFD`);
+  });
+
   it('records refresh failures, not successes', () => {
     const seen: AuditEventInput[] = [];
     const observer = auditRefreshFailures({ record: (e) => seen.push(e) });
