@@ -62,8 +62,15 @@ async function auditedReads(url: string): Promise<number> {
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
-console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, node ${process.version}; load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`${CONCURRENCY} callers, ${ROUNDS} rounds of interleaved ${WINDOW_MS / 1000}-second windows (audit on, audit off), ${SIZE.toLocaleString('en')} connections`);
+console.log(
+  `machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, node ${process.version}; load average before: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  `${CONCURRENCY} callers, ${ROUNDS} rounds of interleaved ${WINDOW_MS / 1000}-second windows (audit on, audit off), ${SIZE.toLocaleString('en')} connections`,
+);
 
 const url = await ensureDatabase(ADMIN_URL, 'nexus_bench_audit');
 const on = await startBenchServer(url);
@@ -101,5 +108,11 @@ try {
   await off?.stop();
 }
 console.log('\n== targets');
-for (const r of results) console.log(`  ${r.ratio >= 0.9 ? 'met   ' : 'MISSED'} ${r.protocol}: GetToken throughput audit on / off ${r.ratio.toFixed(3)} >= 0.9`);
-console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+for (const r of results)
+  console.log(`  ${r.ratio >= 0.9 ? 'met   ' : 'MISSED'} ${r.protocol}: GetToken throughput audit on / off ${r.ratio.toFixed(3)} >= 0.9`);
+console.log(
+  `load average after: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -135,8 +135,15 @@ async function measure(targets: Target[], protocol: Protocol): Promise<Row[]> {
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8);
 
 console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
-console.log(`load average before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log(`GetToken cache: ${process.env.NEXUS_TOKEN_CACHE_SIZE === '0' ? 'off (NEXUS_TOKEN_CACHE_SIZE=0)' : 'on (default)'}; ${CALLABLE} connections called round-robin`);
+console.log(
+  `load average before: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+console.log(
+  `GetToken cache: ${process.env.NEXUS_TOKEN_CACHE_SIZE === '0' ? 'off (NEXUS_TOKEN_CACHE_SIZE=0)' : 'on (default)'}; ${CALLABLE} connections called round-robin`,
+);
 console.log(
   `${CONCURRENCY} callers, ${ROUNDS} rounds of ${2 * SIZES.length} interleaved ${WINDOW_MS / 1000}-second windows (echo, GetToken per size), one server process per size`,
 );
@@ -192,6 +199,11 @@ if (small !== large) {
     check(b.p99Ms / a.p99Ms <= 1.2, `${protocol}: p99 ${large} / ${small} = ${(b.p99Ms / a.p99Ms).toFixed(2)} <= 1.2`);
   }
 }
-console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average after: ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 // Figures are reported either way; a missed target is recorded in RESULTS.md, not a crash.
 console.log(missed === 0 ? 'all targets met' : `${missed} target(s) missed`);

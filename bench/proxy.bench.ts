@@ -35,15 +35,27 @@ async function main(): Promise<void> {
     env: { NODE_ENV: 'development', NEXUS_OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${upstream.port}`, NEXUS_REFRESH_WORKER: 'false' },
   });
   try {
-    const transport = createConnectTransport({ baseUrl: server.baseUrl, httpVersion: '1.1', interceptors: [(next) => (req) => {
-      req.header.set('authorization', `Bearer ${BENCH_ADMIN_KEY}`);
-      return next(req);
-    }] });
+    const transport = createConnectTransport({
+      baseUrl: server.baseUrl,
+      httpVersion: '1.1',
+      interceptors: [
+        (next) => (req) => {
+          req.header.set('authorization', `Bearer ${BENCH_ADMIN_KEY}`);
+          return next(req);
+        },
+      ],
+    });
     const providers = createClient(ProviderService, transport);
     const connections = createClient(ConnectionService, transport);
     const name = `bench-proxy-${Date.now()}`;
-    await providers.createProvider({ provider: { name, authType: AuthType.API_KEY, enabled: true, apiKey: { name: 'X-Bench-Key' }, apiBaseUrl: upstream.baseUrl } });
-    const made = await connections.createConnection({ workspaceId: 'bench', provider: { case: 'providerName', value: name }, returnUrl: 'https://app.example.com/connections/r' });
+    await providers.createProvider({
+      provider: { name, authType: AuthType.API_KEY, enabled: true, apiKey: { name: 'X-Bench-Key' }, apiBaseUrl: upstream.baseUrl },
+    });
+    const made = await connections.createConnection({
+      workspaceId: 'bench',
+      provider: { case: 'providerName', value: name },
+      returnUrl: 'https://app.example.com/connections/r',
+    });
     await connections.submitCredentials({ state: made.state, credentials: { api_key: API_KEY } });
     const id = made.connection!.id;
 
@@ -76,7 +88,9 @@ async function main(): Promise<void> {
     console.log('| --- | --- | --- | --- | --- |');
     console.log(row('direct', d));
     console.log(row('through the proxy', p));
-    console.log(`throughput ratio proxy/direct: ${(p.throughput / d.throughput).toFixed(2)}; p50 added: ${(p.p50Ms - d.p50Ms).toFixed(2)} ms; p99 added: ${(p.p99Ms - d.p99Ms).toFixed(2)} ms`);
+    console.log(
+      `throughput ratio proxy/direct: ${(p.throughput / d.throughput).toFixed(2)}; p50 added: ${(p.p50Ms - d.p50Ms).toFixed(2)} ms; p99 added: ${(p.p99Ms - d.p99Ms).toFixed(2)} ms`,
+    );
     await agent.close();
   } finally {
     await server.stop();

@@ -19,7 +19,18 @@ const IPS = 1_000;
 const principals: Principal[] = Array.from({ length: KEYS }, (_, i) => ({ projectId: `prj_${i % 10}`, keyId: `key_${i}`, scopes: new Set(['tokens']) }));
 const ips = Array.from({ length: IPS }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
 const limits = { keyRatePerSecond: 1_000_000, keyBurst: 10_000_000, ipRatePerSecond: 1_000_000, ipBurst: 10_000_000 };
-const projectQuotas = new ProjectQuotas({ projectQuotas: { find: async () => null, findMany: async () => [], upsert: async () => { throw new Error('unused'); } } }, limits);
+const projectQuotas = new ProjectQuotas(
+  {
+    projectQuotas: {
+      find: async () => null,
+      findMany: async () => [],
+      upsert: async () => {
+        throw new Error('unused');
+      },
+    },
+  },
+  limits,
+);
 for (let p = 0; p < 10; p++) await projectQuotas.limitsOf(`prj_${p}`);
 const quotas = new Quotas(projectQuotas, { replicas: 1 });
 const map = new Map(principals.map((p) => [p.keyId, p]));

@@ -172,7 +172,12 @@ async function ceiling(as: MinimalAuthServer, concurrency: number): Promise<numb
 
 const as = await MinimalAuthServer.start();
 try {
-  console.log(`refresh storm: ${N} connections due at once; ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `refresh storm: ${N} connections due at once; ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   const one = process.env.NEXUS_BENCH_STORM_SINGLE === '0' ? undefined : await storm(as, 1);
   if (one) console.log(`1 replica : ${one.seconds.toFixed(1)} s, ${one.rate.toFixed(0)} refreshes/s; each refreshed exactly once`);
   const three = await storm(as, 3);

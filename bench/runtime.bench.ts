@@ -35,7 +35,10 @@ import { runLoad, summarize, type Window } from './support/load.js';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'nexus.js');
 /** bin/nexus.js's shebang flags: `#!/usr/bin/env -S node --flag=value ...`. */
-const SHIPPED_FLAGS = readFileSync(BIN, 'utf8').split('\n')[0]!.split(' ').filter((w) => w.startsWith('--'));
+const SHIPPED_FLAGS = readFileSync(BIN, 'utf8')
+  .split('\n')[0]!
+  .split(' ')
+  .filter((w) => w.startsWith('--'));
 const ADMIN_URL = process.env.NEXUS_BENCH_DATABASE_URL ?? 'postgres://nexus:nexus@127.0.0.1:5432/postgres';
 const STARTS = Number(process.env.NEXUS_BENCH_STARTS ?? 5);
 const LOAD_MS = Number(process.env.NEXUS_BENCH_SECONDS ?? 5) * 1000;
@@ -120,7 +123,8 @@ async function startAndGetToken(env: NodeJS.ProcessEnv, callable: Callable, flag
         headers: { ...auth, 'content-type': 'application/json' },
         body,
       });
-      if (res.ok && ((await res.json()) as { credential?: { oauth2?: { accessToken?: string } } }).credential?.oauth2?.accessToken === callable.accessToken) break;
+      if (res.ok && ((await res.json()) as { credential?: { oauth2?: { accessToken?: string } } }).credential?.oauth2?.accessToken === callable.accessToken)
+        break;
     } catch {
       // not listening yet
     }
@@ -172,7 +176,14 @@ function installSize(): { total: number; largest: [string, number][] } {
   const ls = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' });
   const deps = ls.stdout.trim().split('\n').slice(1).filter(Boolean);
   const ours = ['bin', 'dist', path.join('web', 'dist'), 'catalog', 'package.json', 'package-lock.json'].map((p) => path.join(ROOT, p));
-  const du = (paths: string[]) => Number(execFileSync('du', ['-skc', ...paths], { encoding: 'utf8' }).trim().split('\n').at(-1)!.split('\t')[0]) * 1024;
+  const du = (paths: string[]) =>
+    Number(
+      execFileSync('du', ['-skc', ...paths], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .at(-1)!
+        .split('\t')[0],
+    ) * 1024;
   // du counts every file once across its arguments, so nested packages are not counted twice.
   const total = du([...ours.filter(existsSync), ...deps]);
   const top = deps.filter((d) => !d.slice(d.indexOf('node_modules/') + 13).includes('node_modules/'));
@@ -199,11 +210,18 @@ const record = (what: string, figure: string, target: string, met: boolean) => {
   console.log(`  ${met ? 'met   ' : 'MISSED'}  ${what}: ${figure} (target ${target})`);
 };
 
-console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; node ${process.version}`);
+console.log(
+  `machine: ${os.cpus().length} cores, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; node ${process.version}`,
+);
 
 if (process.env.NEXUS_BENCH_RUNTIME === 'install') {
   const install = installSize();
-  console.log(`production install (prod node_modules + dist + web/dist + catalog, du): ${fmtMiB(install.total)} (target <= 120 MiB: ${install.total <= 120 * MiB ? 'met' : 'missed'})`);
+  console.log(
+    `production install (prod node_modules + dist + web/dist + catalog, du): ${fmtMiB(install.total)} (target <= 120 MiB: ${install.total <= 120 * MiB ? 'met' : 'missed'})`,
+  );
   console.log(`  largest production packages: ${install.largest.map(([name, bytes]) => `${name} ${fmtMiB(bytes)}`).join(', ')}`);
   process.exit(0);
 }
@@ -215,7 +233,9 @@ const pgCallable = await prepare({ DATABASE_URL: pgUrl });
 const pgStart = await startTimes(pgEnv, pgCallable);
 record('start to first GetToken, PostgreSQL (warm compile cache, median)', fmtS(pgStart.warm), '<= 1.0 s', pgStart.warm <= 1000);
 record('start to first GetToken, PostgreSQL (first start, empty compile cache)', fmtS(pgStart.cold), '<= 1.0 s', pgStart.cold <= 1000);
-console.log(`  server CPU until the first GetToken, PostgreSQL (warm, median): ${fmtS(pgStart.warmCpu)} (no target: the wall time above minus waiting for a core and for I/O)`);
+console.log(
+  `  server CPU until the first GetToken, PostgreSQL (warm, median): ${fmtS(pgStart.warmCpu)} (no target: the wall time above minus waiting for a core and for I/O)`,
+);
 
 // Memory: idle after the first GetToken, then the peak under 32 concurrent GetToken callers; with
 // the shipped flags (the figures against the targets) and with V8's defaults (the other side of

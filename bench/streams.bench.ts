@@ -230,10 +230,12 @@ async function main() {
   try {
     const api = createClient(ConnectionService, createGrpcTransport({ baseUrl: server.baseUrl }));
     const providers = createClient(ProviderService, createGrpcTransport({ baseUrl: server.baseUrl }));
-    const provider = (await providers.createProvider(
-      { provider: { name: 'bench-api', displayName: 'Bench API', authType: AuthType.API_KEY, enabled: true, apiKey: { name: 'X-Key' } } },
-      { headers },
-    )).provider!;
+    const provider = (
+      await providers.createProvider(
+        { provider: { name: 'bench-api', displayName: 'Bench API', authType: AuthType.API_KEY, enabled: true, apiKey: { name: 'X-Key' } } },
+        { headers },
+      )
+    ).provider!;
     const memory = async () => (await (await fetch(`${server.baseUrl}/bench/memory`)).json()) as { rss: number; heapUsed: number; openStreams: number };
 
     const before = await memory();
@@ -245,26 +247,34 @@ async function main() {
 
     // Nexus: a real status change (CreateConnection: a CREATED event), committed with its NOTIFY,
     // read back by the hub and fanned out.
-    const viaPostgres = await measure(async () => {
-      const res = await api.createConnection(
-        { workspaceId: WORKSPACE, provider: { case: 'providerId', value: provider.id }, returnUrl: RETURN_URL },
-        { headers },
-      );
-      return res.connection!.id;
-    }, 'PostgreSQL path', server.baseUrl);
+    const viaPostgres = await measure(
+      async () => {
+        const res = await api.createConnection(
+          { workspaceId: WORKSPACE, provider: { case: 'providerId', value: provider.id }, returnUrl: RETURN_URL },
+          { headers },
+        );
+        return res.connection!.id;
+      },
+      'PostgreSQL path',
+      server.baseUrl,
+    );
 
     // Reference: the same streams, an event handed to the hub in memory.
     let n = 0;
-    const inMemory = await measure(async () => {
-      const connectionId = `conn_bench_${++n}`;
-      const res = await fetch(`${server.baseUrl}/bench/inject`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ projectId: 'prj_default', workspaceId: WORKSPACE, providerId: provider.id, providerName: provider.name, connectionId }),
-      });
-      if (!res.ok) throw new Error(`inject: ${res.status}`);
-      return connectionId;
-    }, 'in-memory reference', server.baseUrl);
+    const inMemory = await measure(
+      async () => {
+        const connectionId = `conn_bench_${++n}`;
+        const res = await fetch(`${server.baseUrl}/bench/inject`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ projectId: 'prj_default', workspaceId: WORKSPACE, providerId: provider.id, providerName: provider.name, connectionId }),
+        });
+        if (!res.ok) throw new Error(`inject: ${res.status}`);
+        return connectionId;
+      },
+      'in-memory reference',
+      server.baseUrl,
+    );
 
     // Stop the server's streams first: the floor gets the machine to itself.
     abort.abort();
@@ -273,9 +283,7 @@ async function main() {
     const perStream = (k: keyof typeof before) => (after[k] - before[k]) / STREAMS / 1024;
     const row = (label: string, l: number[]) =>
       `${label.padEnd(38)} p50 ${percentile(l, 50).toFixed(1).padStart(7)} ms   p99 ${percentile(l, 99).toFixed(1).padStart(7)} ms   max ${l.at(-1)!.toFixed(1).padStart(7)} ms`;
-    console.log(
-      `\n${STREAMS} WatchConnections streams (gRPC h2c, ${SESSIONS} sessions, ${CLIENT} client) on one server process; ${CHANGES} changes per phase`,
-    );
+    console.log(`\n${STREAMS} WatchConnections streams (gRPC h2c, ${SESSIONS} sessions, ${CLIENT} client) on one server process; ${CHANGES} changes per phase`);
     console.log(`opened in ${openSeconds.toFixed(1)} s (snapshot + live each)`);
     console.log(`server memory per stream: ${perStream('rss').toFixed(1)} KiB RSS, ${perStream('heapUsed').toFixed(1)} KiB heap (after GC)`);
     console.log('delivery latency, from the change to the LAST watcher receiving it:');

@@ -101,18 +101,23 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     const worker = options.refreshWorker
       ? new RefreshWorker({ store, refresher, observer: metrics, warn: (message, context) => logger.warn(context, message) }, config.refresh)
       : undefined;
-    const watch = new ConnectionWatch(store, events, {
-      heartbeatMs: config.streamHeartbeatMs,
-      maxStreams: config.maxStreams,
-      maxStreamsPerPrincipal: load.maxStreamsPerPrincipal,
-      adminReserve: Math.min(load.streamsAdminReserve, config.maxStreams - 1),
-      snapshotMax: config.watchSnapshotMax,
-      retentionMs: config.eventRetentionMs,
-      ...(options.clock ? { clock: options.clock } : {}),
-    }, {
-      inc: (method) => metrics.streamsOpen.inc({ method }),
-      dec: (method) => metrics.streamsOpen.dec({ method }),
-    });
+    const watch = new ConnectionWatch(
+      store,
+      events,
+      {
+        heartbeatMs: config.streamHeartbeatMs,
+        maxStreams: config.maxStreams,
+        maxStreamsPerPrincipal: load.maxStreamsPerPrincipal,
+        adminReserve: Math.min(load.streamsAdminReserve, config.maxStreams - 1),
+        snapshotMax: config.watchSnapshotMax,
+        retentionMs: config.eventRetentionMs,
+        ...(options.clock ? { clock: options.clock } : {}),
+      },
+      {
+        inc: (method) => metrics.streamsOpen.inc({ method }),
+        dec: (method) => metrics.streamsOpen.dec({ method }),
+      },
+    );
     await core.signingKeys.ensure();
     const authService = new AuthService({
       store,
@@ -132,7 +137,9 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     });
     const tokenEndpoint = new TokenEndpoint({ auth: authService, clients: core.clients, tokens, store, audit: core.audit });
     const auth = new Authenticator(core.apiKeys, authService);
-    const streamCredentials = new StreamCredentials(events, { recheckMs: config.streamCredentialRecheckMs ?? defaultOf('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000 });
+    const streamCredentials = new StreamCredentials(events, {
+      recheckMs: config.streamCredentialRecheckMs ?? defaultOf('NEXUS_STREAM_CREDENTIAL_RECHECK_SECONDS') * 1_000,
+    });
     const auditQueries = new AuditQueries(store.audit, { heartbeatMs: config.streamHeartbeatMs, pollMs: AUDIT_POLL_MS });
     core.audit.onWritten(() => auditQueries.written());
     const quotas = new Quotas(core.projectQuotas, {

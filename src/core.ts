@@ -131,12 +131,8 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       policy: outbound,
       fetch: outboundFetch,
     });
-    const providers = new ProviderService(
-      store,
-      config.keyRing,
-      !config.production,
-      outbound,
-      (tx, projectId) => events.publishProvidersChanged(tx, projectId),
+    const providers = new ProviderService(store, config.keyRing, !config.production, outbound, (tx, projectId) =>
+      events.publishProvidersChanged(tx, projectId),
     );
     const connections = new ConnectionService({
       store,

@@ -41,7 +41,9 @@ export function hostedApp<A extends RunningApp>(config: Config): A | undefined {
   const command = current.getStore();
   if (!command) return undefined;
   if (config.keyRing.toSpec() !== command.config.keyRing.toSpec()) {
-    throw new Error('this command needs a different encryption key ring than the running server loaded at start: stop the server, run it, then start the server');
+    throw new Error(
+      'this command needs a different encryption key ring than the running server loaded at start: stop the server, run it, then start the server',
+    );
   }
   // The app the server stored is its App (src/control/server.ts), which is both what createApp and createCore return.
   return { ...(command.app as A), close: async () => {} };

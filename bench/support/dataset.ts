@@ -68,8 +68,8 @@ export async function seed(target: string | Queryable, fillers: number, callable
         }),
       ],
     );
-    const providerId = (await db.query('SELECT id FROM providers WHERE project_id = $1 AND name = $2', [DEFAULT_PROJECT_ID, PROVIDER_NAME]))
-      .rows[0]!.id as string;
+    const providerId = (await db.query('SELECT id FROM providers WHERE project_id = $1 AND name = $2', [DEFAULT_PROJECT_ID, PROVIDER_NAME])).rows[0]!
+      .id as string;
 
     const have = Number((await db.query(`SELECT count(*) AS n FROM connections WHERE workspace_id LIKE '${FILLER_WORKSPACE}%'`)).rows[0]!.n);
     if (have !== fillers) {

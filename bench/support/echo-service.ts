@@ -4,11 +4,7 @@
  * reaches proto/ or gen/ (the published API) and needs no code generation.
  */
 import { create, createFileRegistry, type DescMessage, type DescService, type MessageShape } from '@bufbuild/protobuf';
-import {
-  FieldDescriptorProto_Label,
-  FieldDescriptorProto_Type,
-  FileDescriptorProtoSchema,
-} from '@bufbuild/protobuf/wkt';
+import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter } from '@connectrpc/connect';
 
 const messageField = {

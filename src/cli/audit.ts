@@ -52,7 +52,8 @@ export function parseSince(value: string, now = Date.now()): Date {
   const duration = /^(\d{1,6})([mhd])$/.exec(value);
   if (duration) return new Date(now - Number(duration[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'm' | 'h' | 'd']);
   const time = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time.getTime())) throw new Error(`--since "${value}" is neither an ISO 8601 time nor a duration like 24h or 7d`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time.getTime()))
+    throw new Error(`--since "${value}" is neither an ISO 8601 time nor a duration like 24h or 7d`);
   return time;
 }
 

@@ -86,7 +86,10 @@ export async function runPrimary(config: Config, workers: number): Promise<void>
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down workers');
-    const clean = await stopWorkers(Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined), listening);
+    const clean = await stopWorkers(
+      Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined),
+      listening,
+    );
     await control?.close();
     process.exit(clean ? 0 : 1);
   };

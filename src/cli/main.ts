@@ -96,7 +96,12 @@ const createKeyCommand = (command: Command) =>
     .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
     .option('--expires-in <duration>', 'the key stops working after this long: 30d, 12h, 90m (default: never)')
     .action(async (opts: { name: string; scopes: string; project: string; expiresIn?: string }) => {
-      const scopes = parseScopes(opts.scopes.split(',').map((s) => s.trim()).filter(Boolean));
+      const scopes = parseScopes(
+        opts.scopes
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      );
       const ttlMs = opts.expiresIn === undefined ? undefined : parseDuration(opts.expiresIn, '--expires-in');
       await oneShot((app) => createApiKey(app, opts.project, opts.name, scopes, ttlMs));
     });
@@ -104,7 +109,7 @@ const createKeyCommand = (command: Command) =>
 const apiKeys = program.command('api-keys').description('list, create, revoke and rotate API keys (docs/governance.md)');
 apiKeys
   .command('list')
-  .description('list the project\'s API keys (id, name, a short non-secret prefix, scopes, status)')
+  .description("list the project's API keys (id, name, a short non-secret prefix, scopes, status)")
   .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
   .action(async (opts: { project: string }) => oneShot((app) => listApiKeys(app, opts.project)));
 createKeyCommand(apiKeys.command('create'));
@@ -157,7 +162,7 @@ projects
 // The session-1 spelling, kept for existing scripts.
 createKeyCommand(program.command('api-keys:create'));
 
-const quotas = program.command('quotas').description('a project\'s call quotas, per API key and per client IP (docs/governance.md)');
+const quotas = program.command('quotas').description("a project's call quotas, per API key and per client IP (docs/governance.md)");
 quotas
   .command('show')
   .description('the quotas that apply to the project, and which are its own')
@@ -185,7 +190,7 @@ audit
   .action(async (opts: { project?: string }) => oneShot((app) => verifyAudit(app, opts.project)));
 audit
   .command('export')
-  .description('print the project\'s audit events as JSON lines, oldest first (nexus audit export > audit.jsonl)')
+  .description("print the project's audit events as JSON lines, oldest first (nexus audit export > audit.jsonl)")
   .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
   .option('--since <time>', 'events at or after this time: ISO 8601, or a duration back from now (24h, 7d)')
   .option('--cursor <seq>', 'events after this seq (the "seq" of the last line of a previous export)')
@@ -233,7 +238,7 @@ async function applyProviders(opts: ApplyOptions): Promise<void> {
 
 const applyCommand = (command: Command) =>
   command
-    .description('make the project\'s providers match a YAML file: print the plan, then apply it')
+    .description("make the project's providers match a YAML file: print the plan, then apply it")
     .requiredOption('-f, --file <path>', 'providers YAML file')
     .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
     .option('--dry-run', 'print the plan only')
@@ -248,7 +253,7 @@ program
   .command('catalog')
   .description('the built-in provider catalog')
   .command('check')
-  .description('fetch each entry\'s discovery document or endpoints and report what no longer matches (needs network access)')
+  .description("fetch each entry's discovery document or endpoints and report what no longer matches (needs network access)")
   .argument('[names...]', 'catalog entries to check; all when none is given')
   .option('--timeout <ms>', 'timeout per request', '10000')
   .action(async (names: string[], opts: { timeout: string }) => {

@@ -23,7 +23,11 @@ export interface ProjectOptions {
   brandColor?: string | undefined;
 }
 
-const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function input(name: string, current: ProjectRow | undefined, o: ProjectOptions): ProjectInput {
   return {
@@ -45,7 +49,7 @@ function describe(p: ProjectRow): string {
     `id:           ${p.id}`,
     `name:         ${p.name}`,
     `display name: ${p.displayName || p.name}`,
-    `return URLs:  ${p.allowedReturnUrls.join(', ') || '(the installation\'s: NEXUS_ALLOWED_RETURN_URLS)'}`,
+    `return URLs:  ${p.allowedReturnUrls.join(', ') || "(the installation's: NEXUS_ALLOWED_RETURN_URLS)"}`,
     `CORS origins: ${p.corsOrigins.join(', ') || '(none of its own)'}`,
     `branding:     ${brand || '(none)'}`,
     `created:      ${p.createdAt.toISOString()}`,

@@ -27,7 +27,9 @@ function render(projectId: string, view: ProjectQuotaView): string {
   const lines = [`project ${projectId}: calls per second (rate) and at once (burst); rate 0 = no limit`];
   for (const field of QUOTA_FIELDS) {
     const own = view.override[field];
-    lines.push(`  ${`--${QUOTA_OPTIONS[field]}`.padEnd(12)} ${String(view.effective[field]).padStart(8)}  ${own === null ? '(installation default)' : `(this project's; default ${view.defaults[field]})`}`);
+    lines.push(
+      `  ${`--${QUOTA_OPTIONS[field]}`.padEnd(12)} ${String(view.effective[field]).padStart(8)}  ${own === null ? '(installation default)' : `(this project's; default ${view.defaults[field]})`}`,
+    );
   }
   return lines.join('\n');
 }

@@ -281,11 +281,7 @@ function atLeast(name: string, value: number, min: number, max: number): void {
  * once and kept in the data directory, so sealed credentials survive a
  * restart; the caller logs a warning.
  */
-function loadKeyRing(
-  spec: string | undefined,
-  production: boolean,
-  dataDir: string,
-): { keyRing: KeyRing; source: Config['keyRingSource'] } {
+function loadKeyRing(spec: string | undefined, production: boolean, dataDir: string): { keyRing: KeyRing; source: Config['keyRingSource'] } {
   if (spec) {
     const keyRing = KeyRing.parse(spec);
     // The primary seals every new secret. Older keys only open what was sealed under them, so a weak one may

@@ -114,7 +114,12 @@ export function forward(socketPath: string, request: ControlRequest): Promise<nu
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // No socket, or one left by a server that is gone: nobody is serving, run the command here.
       if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) resolve(undefined);
-      else if (!connected) reject(new Error(`cannot reach the server running on this data directory through ${socketPath} (${err.code ?? err.message}): run the command as the user that runs the server`));
+      else if (!connected)
+        reject(
+          new Error(
+            `cannot reach the server running on this data directory through ${socketPath} (${err.code ?? err.message}): run the command as the user that runs the server`,
+          ),
+        );
       else reject(new Error(`lost the server's control connection (${err.code ?? err.message})`));
     });
     socket.on('close', () => {

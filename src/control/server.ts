@@ -64,7 +64,10 @@ type RunRequest = (request: ControlRequest, reply: { out(text: string): void; er
 async function openControlSocket(dataDir: string, logger: Logger, exclusive: boolean, run: RunRequest): Promise<ControlServer | undefined> {
   const socketPath = controlSocketPath(dataDir);
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-    logger.warn({ path: socketPath }, 'the control socket path is too long for a Unix socket: CLI commands cannot run while the server runs (use a shorter NEXUS_DATA_DIR)');
+    logger.warn(
+      { path: socketPath },
+      'the control socket path is too long for a Unix socket: CLI commands cannot run while the server runs (use a shorter NEXUS_DATA_DIR)',
+    );
     return undefined;
   }
   const dir = controlDir(dataDir);

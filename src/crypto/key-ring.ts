@@ -75,9 +75,7 @@ export class KeyRing {
       const encoded = trimmed.slice(colon + 1).trim();
       if (!KEY_ID_PATTERN.test(id)) {
         // The malformed "id" could be a fragment of a key, so do not echo it.
-        throw new KeyRingError(
-          `key ring entry at position ${position} has an invalid id (expected 1-32 of [A-Za-z0-9_-])`,
-        );
+        throw new KeyRingError(`key ring entry at position ${position} has an invalid id (expected 1-32 of [A-Za-z0-9_-])`);
       }
       if (!BASE64_PATTERN.test(encoded)) {
         throw new KeyRingError(`key "${id}" (position ${position}) is not valid base64`);
@@ -96,9 +94,7 @@ export class KeyRing {
     entries.forEach(({ id, key }, index) => {
       const position = index + 1;
       if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) {
-        throw new KeyRingError(
-          `key ring entry at position ${position} has an invalid id (expected 1-32 of [A-Za-z0-9_-])`,
-        );
+        throw new KeyRingError(`key ring entry at position ${position} has an invalid id (expected 1-32 of [A-Za-z0-9_-])`);
       }
       if (keys.has(id)) {
         throw new KeyRingError(`key id "${id}" appears more than once in the key ring`);

@@ -40,14 +40,7 @@ export interface StateClaims extends StateInput {
   exp: number;
 }
 
-export type StateInvalidReason =
-  | 'too_long'
-  | 'malformed'
-  | 'wrong_alg'
-  | 'unknown_kid'
-  | 'bad_signature'
-  | 'claims_mismatch'
-  | 'missing_claims';
+export type StateInvalidReason = 'too_long' | 'malformed' | 'wrong_alg' | 'unknown_kid' | 'bad_signature' | 'claims_mismatch' | 'missing_claims';
 
 /** Not a token we issued for this purpose, or altered. Message never includes the token. */
 // Not a NexusError: crypto sits below the domain; domain/connections/state-tokens.ts translates both.
@@ -89,12 +82,7 @@ function stateKey(ring: KeyRing, kid: string): Uint8Array | undefined {
   return key;
 }
 
-export async function signState(
-  ring: KeyRing,
-  claims: StateInput,
-  ttlSeconds = 600,
-  now: Date = new Date(),
-): Promise<string> {
+export async function signState(ring: KeyRing, claims: StateInput, ttlSeconds = 600, now: Date = new Date()): Promise<string> {
   for (const name of ['jti', 'sub', 'prj'] as const) {
     if (typeof claims[name] !== 'string' || claims[name] === '') {
       throw new TypeError(`signState: claim "${name}" must be a non-empty string`);

@@ -37,10 +37,7 @@ export function registerConsentPageRoute(app: FastifyInstance, consent: ConsentL
         if (step.kind === 'redirect') return reply.header('cache-control', 'no-store').redirect(step.providerUrl, 302);
         // One form token per browser, reused, so two consent tabs both work.
         const token = cookieReader(request.headers.cookie)(formCookie) ?? randomToken(32);
-        reply.header(
-          'set-cookie',
-          setCookie(formCookie, token, { maxAgeSeconds: FORM_COOKIE_TTL_SECONDS, path: '/', sameSite: 'Strict', secure }),
-        );
+        reply.header('set-cookie', setCookie(formCookie, token, { maxAgeSeconds: FORM_COOKIE_TTL_SECONDS, path: '/', sameSite: 'Strict', secure }));
         return sendPage(reply, 200, consentPage(request.params.secret, token, step.view), step.view.providerOrigin);
       } catch (err) {
         return errorPage(reply, err);
@@ -51,7 +48,12 @@ export function registerConsentPageRoute(app: FastifyInstance, consent: ConsentL
       try {
         checkForm(request, formCookie, origin);
         const confirmed = await consent.confirm(request.params.secret, cookieReader(request.headers.cookie));
-        audit(request, { projectId: confirmed.projectId, action: 'connection.consent', target: { type: 'connection', id: confirmed.connectionId }, outcome: 'success' });
+        audit(request, {
+          projectId: confirmed.projectId,
+          action: 'connection.consent',
+          target: { type: 'connection', id: confirmed.connectionId },
+          outcome: 'success',
+        });
         if (confirmed.cookie) {
           const c = confirmed.cookie;
           reply.header('set-cookie', setCookie(c.name, c.value, { maxAgeSeconds: c.maxAgeSeconds, path: '/', sameSite: 'Lax', secure }));
@@ -82,9 +84,7 @@ function checkForm(request: FastifyRequest<{ Body: Record<string, string> | unde
 function consentPage(secret: string, token: string, v: ConsentView): string {
   const app = escapeHtml(v.appName);
   const provider = escapeHtml(v.providerName);
-  const scopes = v.scopes.length
-    ? `<dt>Access</dt><dd>${v.scopes.map((s) => `<code>${escapeHtml(s)}</code>`).join(' ')}</dd>`
-    : '';
+  const scopes = v.scopes.length ? `<dt>Access</dt><dd>${v.scopes.map((s) => `<code>${escapeHtml(s)}</code>`).join(' ')}</dd>` : '';
   return page(
     `Connect ${v.providerName}`,
     `<h1>Connect your ${provider} account</h1>

@@ -26,21 +26,26 @@ export function registerOAuthCallbackRoute(app: FastifyInstance, connections: Co
         detail: c.status === 'FAILED' ? { status: 'failed', oauth_error: c.statusReason ?? '' } : { status: c.status.toLowerCase() },
       });
       // The binding cookie is spent.
-      reply.header('set-cookie', setCookie(outcome.bindingCookie, '', { maxAgeSeconds: 0, path: '/', sameSite: 'Lax', secure: connections.consent.secureCookies }));
+      reply.header(
+        'set-cookie',
+        setCookie(outcome.bindingCookie, '', { maxAgeSeconds: 0, path: '/', sameSite: 'Lax', secure: connections.consent.secureCookies }),
+      );
       return reply.redirect(outcome.redirectUrl, 302);
     } catch (err) {
       if (!(err instanceof NexusError)) throw err;
-      return reply
-        .code(err.kind === 'permission_denied' ? 403 : 400)
-        // CSP, framing, referrer and cache headers: security-headers.ts, as for every page.
-        .header('content-type', 'text/html; charset=utf-8')
-        .send(
-          page(
-            'Connection failed',
-            `<h1>This link cannot be used</h1><p>${escapeHtml(err.message)}.</p>
+      return (
+        reply
+          .code(err.kind === 'permission_denied' ? 403 : 400)
+          // CSP, framing, referrer and cache headers: security-headers.ts, as for every page.
+          .header('content-type', 'text/html; charset=utf-8')
+          .send(
+            page(
+              'Connection failed',
+              `<h1>This link cannot be used</h1><p>${escapeHtml(err.message)}.</p>
 <p class="hint">Return to the application and start connecting again. (reason: ERROR_REASON_${escapeHtml(err.reason)})</p>`,
-          ),
-        );
+            ),
+          )
+      );
     }
   });
 }

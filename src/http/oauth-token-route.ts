@@ -9,7 +9,23 @@ export const TOKEN_PATH = '/oauth/token';
 export const METADATA_PATH = '/.well-known/oauth-authorization-server';
 /** A token request is a handful of short fields; a subject token is a JWT of about 1 KB. */
 const FORM_MAX_BYTES = 16 * 1024;
-const FIELDS = ['grant_type', 'code', 'redirect_uri', 'code_verifier', 'refresh_token', 'subject_token', 'subject_token_type', 'resource', 'audience', 'requested_token_type', 'client_id', 'client_secret', 'scope', 'actor_token', 'actor_token_type'] as const;
+const FIELDS = [
+  'grant_type',
+  'code',
+  'redirect_uri',
+  'code_verifier',
+  'refresh_token',
+  'subject_token',
+  'subject_token_type',
+  'resource',
+  'audience',
+  'requested_token_type',
+  'client_id',
+  'client_secret',
+  'scope',
+  'actor_token',
+  'actor_token_type',
+] as const;
 
 /** The reasons of token-endpoint refusals that RFC 6749 5.2 / RFC 8693 2.2.2 name; every other refusal is invalid_request. */
 const OAUTH_ERRORS: Partial<Record<ErrorReasonName, string>> = {
@@ -73,7 +89,10 @@ export function registerOAuthTokenRoute(
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       const waitMs = deps.buckets.take(bucketKeyOfIp(deps.clientIp(request)));
       if (waitMs > 0) {
-        return reply.header('retry-after', String(Math.ceil(waitMs / 1000))).code(429).send({ error: 'slow_down', error_description: 'too many token requests from this address; retry later' });
+        return reply
+          .header('retry-after', String(Math.ceil(waitMs / 1000)))
+          .code(429)
+          .send({ error: 'slow_down', error_description: 'too many token requests from this address; retry later' });
       }
       try {
         const form = request.body;

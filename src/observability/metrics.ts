@@ -108,7 +108,7 @@ export class Metrics implements RefreshObserver, WorkerObserver {
   });
   readonly workerClaimed = new Counter({
     name: 'nexus_refresh_worker_claimed_total',
-    help: 'Connections claimed by this replica\'s background refresh worker',
+    help: "Connections claimed by this replica's background refresh worker",
     registers: [this.registry],
   });
   readonly workerPolls = new Counter({
@@ -132,7 +132,7 @@ export class Metrics implements RefreshObserver, WorkerObserver {
   });
   readonly workerInFlight = new Gauge({
     name: 'nexus_refresh_worker_in_flight',
-    help: 'Refreshes this replica\'s worker is running now',
+    help: "Refreshes this replica's worker is running now",
     registers: [this.registry],
   });
 

@@ -3,7 +3,6 @@ import { entities } from './entities/index.js';
 import { migrations } from './migrations/index.js';
 import type { EmbeddedPostgres } from './embedded-postgres.js';
 
-
 /** The pg pool's counters (what the metrics and load shedding read). */
 export interface PoolLike {
   totalCount: number;

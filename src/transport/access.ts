@@ -154,7 +154,7 @@ export function authorize(policy: AccessPolicy, principal: Principal | undefined
     case 'operator':
       return requireOperator(principal, 'this call');
     case 'user':
-      if (!principal?.user) throw new UnauthenticatedError('this call needs a signed-in user\'s access token (Authorization: Bearer)');
+      if (!principal?.user) throw new UnauthenticatedError("this call needs a signed-in user's access token (Authorization: Bearer)");
       return principal;
     case 'optional':
       return principal;
@@ -198,7 +198,10 @@ export function accessInterceptor(verify: Verify, unguarded: () => ReadonlySet<s
       throw new UnauthenticatedError('this procedure is not part of the API');
     }
     const ctx = { requestHeader: req.header, values: req.contextValues };
-    const verified = policy.kind === 'scope' || policy.kind === 'operator' || policy.kind === 'user' || policy.kind === 'optional' ? await (req.contextValues.get(verifiedPrincipalKey) ?? verify(ctx)) : undefined;
+    const verified =
+      policy.kind === 'scope' || policy.kind === 'operator' || policy.kind === 'user' || policy.kind === 'optional'
+        ? await (req.contextValues.get(verifiedPrincipalKey) ?? verify(ctx))
+        : undefined;
     const grant: Grant = {
       principal: authorize(policy, verified),
       recheck: async () => authorize(policy, await verify(ctx)),

@@ -32,7 +32,14 @@ const VERBS: Readonly<Record<string, string>> = { get: 'read', list: 'list', wat
  * `GetPendingFields` -> `connection.read_pending_fields`.
  */
 export function actionOf(typeName: string, methodName: string): string {
-  const noun = NOUNS.get(typeName) ?? snake(typeName.split('.').pop()!.replace(/Service$/, ''));
+  const noun =
+    NOUNS.get(typeName) ??
+    snake(
+      typeName
+        .split('.')
+        .pop()!
+        .replace(/Service$/, ''),
+    );
   const method = snake(methodName);
   const first = method.split('_')[0]!;
   const rest = method
@@ -154,7 +161,8 @@ export function auditInterceptor(audit: AuditRecorder): Interceptor {
       res = await next(req);
     } catch (err) {
       const principal = await principalOf(req.contextValues);
-      if (principal) audit.record({ ...base, projectId: principal.projectId, actor: actorOf(principal), target: targetOf(req.message, noun), ...outcomeOf(err) });
+      if (principal)
+        audit.record({ ...base, projectId: principal.projectId, actor: actorOf(principal), target: targetOf(req.message, noun), ...outcomeOf(err) });
       throw err;
     }
     const principal = await principalOf(req.contextValues);

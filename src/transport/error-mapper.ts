@@ -48,9 +48,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     }
   }
   const message = e?.message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(
-    message,
-  );
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/i.test(message);
 }
 
 /**
@@ -77,9 +75,7 @@ export function toConnectError(err: unknown, logUnexpected: (err: unknown) => vo
   // protocol-errors.ts on the way out, whichever layer raised it.
   if (err instanceof ConnectError) return err;
   if (isDatabaseUnavailable(err)) {
-    return new ConnectError('the database is unavailable; retry shortly', Code.Unavailable, undefined, [
-      errorInfo('SERVICE_UNAVAILABLE'),
-    ]);
+    return new ConnectError('the database is unavailable; retry shortly', Code.Unavailable, undefined, [errorInfo('SERVICE_UNAVAILABLE')]);
   }
   if (isInputRejectedByDatabase(err)) {
     // The driver's message may quote the value; the caller gets a fixed one.

@@ -85,9 +85,7 @@ function fieldProblem(field: DescField, value: unknown, path: string): InputProb
       for (const item of value as Iterable<unknown>) {
         const itemPath = `${path}[${i++}]`;
         const found =
-          field.listKind === 'message'
-            ? findProblem(item as ReflectMessage, `${itemPath}.`)
-            : valueProblem(field.scalar, field.enum, item, itemPath);
+          field.listKind === 'message' ? findProblem(item as ReflectMessage, `${itemPath}.`) : valueProblem(field.scalar, field.enum, item, itemPath);
         if (found) return found;
       }
       return undefined;
@@ -121,7 +119,13 @@ export function locateJsonProblem(desc: DescMessage, json: unknown, prefix = '')
   for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
     const field = desc.fields.find((f) => f.jsonName === key || f.name === key);
     if (!field) {
-      return { path: `${prefix}${echo(key)}`, problem: `unknown field${didYouMean(key, desc.fields.map((f) => f.name))}` };
+      return {
+        path: `${prefix}${echo(key)}`,
+        problem: `unknown field${didYouMean(
+          key,
+          desc.fields.map((f) => f.name),
+        )}`,
+      };
     }
     if (value === null) continue;
     const found = jsonFieldProblem(field, value, `${prefix}${field.name}`);

@@ -8,7 +8,14 @@ import {
   type UniversalHandler,
   type UniversalServerResponse,
 } from '@connectrpc/connect/protocol';
-import { codeToHttpStatus, endStreamFlag, endStreamFromJson, endStreamToJson, errorFromJsonBytes, errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
+import {
+  codeToHttpStatus,
+  endStreamFlag,
+  endStreamFromJson,
+  endStreamToJson,
+  errorFromJsonBytes,
+  errorToJsonBytes,
+} from '@connectrpc/connect/protocol-connect';
 import { findTrailerError, setTrailerStatus } from '@connectrpc/connect/protocol-grpc';
 import { trailerFlag, trailerParse, trailerSerialize } from '@connectrpc/connect/protocol-grpc-web';
 import { ErrorInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
@@ -123,9 +130,7 @@ function safeError(err: ConnectError, inputName: string, locate?: () => InputPro
           ]);
         }
       }
-      return new ConnectError(`the request body is not a valid ${inputName}`, Code.InvalidArgument, undefined, [
-        errorInfo('INVALID_FIELD', { field: 'body' }),
-      ]);
+      return new ConnectError(`the request body is not a valid ${inputName}`, Code.InvalidArgument, undefined, [errorInfo('INVALID_FIELD', { field: 'body' })]);
     default:
       return undefined;
   }
@@ -141,11 +146,7 @@ function asBody(bytes: Uint8Array): UniversalServerResponse['body'] {
   return createAsyncIterable([bytes]);
 }
 
-async function rewriteConnect(
-  res: UniversalServerResponse,
-  inputName: string,
-  locate: () => InputProblem | undefined,
-): Promise<UniversalServerResponse> {
+async function rewriteConnect(res: UniversalServerResponse, inputName: string, locate: () => InputProblem | undefined): Promise<UniversalServerResponse> {
   // Only Connect error bodies (JSON) are rewritten; 404/405/415 answers have none.
   if (res.status === 200 || !new Headers(res.header).get('content-type')?.startsWith('application/json')) return res;
   const bytes = await bodyBytes(res);

@@ -4,12 +4,7 @@ import type { ProxyConfig } from '../config/config.js';
 import type { AuditLog } from '../domain/audit/types.js';
 import type { SafeStream, StreamedResponse } from '../domain/outbound/safe-fetch.js';
 import { applyCredential } from '../domain/proxy/apply-credential.js';
-import {
-  ProxyBodyTooLargeError,
-  ProxyRequestTimeoutError,
-  ProxyUpstreamTimeoutError,
-  ProxyUpstreamUnreachableError,
-} from '../domain/proxy/proxy-errors.js';
+import { ProxyBodyTooLargeError, ProxyRequestTimeoutError, ProxyUpstreamTimeoutError, ProxyUpstreamUnreachableError } from '../domain/proxy/proxy-errors.js';
 import { downstreamResponseHeaders, ERROR_HEADER_NAME, upstreamRequestHeaders } from '../domain/proxy/proxy-headers.js';
 import { upstreamUrl } from '../domain/proxy/proxy-target.js';
 import { NexusError } from '../domain/shared/errors.js';
@@ -250,7 +245,10 @@ function classify(err: unknown, deps: ProxyRouteDeps): NexusError {
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || cause?.code === 'UND_ERR_CONNECT_TIMEOUT') return new ProxyUpstreamTimeoutError('connect');
   if (code === 'UND_ERR_HEADERS_TIMEOUT') return new ProxyUpstreamTimeoutError('headers');
   if (code === 'UND_ERR_BODY_TIMEOUT') return new ProxyUpstreamTimeoutError('body');
-  if (['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code) || /^ERR_TLS|CERT|SSL/.test(code)) {
+  if (
+    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code) ||
+    /^ERR_TLS|CERT|SSL/.test(code)
+  ) {
     return new ProxyUpstreamUnreachableError(code);
   }
   deps.logError(err);

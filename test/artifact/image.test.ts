@@ -79,9 +79,13 @@ describe.each(['embedded', 'postgres'] as const)('the image on the %s database',
     expect(status).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
     expect(status).toMatch(new RegExp(`^Gid:\\s+${gid}\\s+${gid}\\s+${gid}\\s+${gid}$`, 'm'));
     expect(status).toMatch(/^CapEff:\s+0+$/m);
-    expect(readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['/usr/local/bin/node', '/app/bin/nexus.js', 'start']));
+    expect(readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0')).toEqual(
+      expect.arrayContaining(['/usr/local/bin/node', '/app/bin/nexus.js', 'start']),
+    );
     // mountinfo: mount point is field 5, per-mount options field 6.
-    const mounts = readFileSync(`/proc/${server.pid}/mountinfo`, 'utf8').split('\n').map((l) => l.split(' '));
+    const mounts = readFileSync(`/proc/${server.pid}/mountinfo`, 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '));
     const options = (point: string) => mounts.find((m) => m[4] === point)?.[5]?.split(',');
     expect(options('/')).toContain('ro');
     expect(options('/data')).toContain('rw');
@@ -107,7 +111,11 @@ describe.each(['embedded', 'postgres'] as const)('the image on the %s database',
     const admin = clients(server.baseUrl, ADMIN_KEY);
     const anon = clients(server.baseUrl);
     await admin.providers.createProvider({ provider: apiKeyProvider() });
-    const created = await admin.connections.createConnection({ workspaceId: 'ws-image', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const created = await admin.connections.createConnection({
+      workspaceId: 'ws-image',
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     const apiKey = `ak_image_${backend}_${Date.now()}`;
     await anon.connections.submitCredentials({ state: created.state, credentials: { api_key: apiKey } });
     const token = (await admin.tokens.getToken({ connectionId: created.connection!.id })).credential!;

@@ -43,7 +43,9 @@ export async function buildImage(tag: string): Promise<string> {
 
 export async function inspectImage(tag: string): Promise<ImageConfig> {
   const info = JSON.parse(await buildah('inspect', '--type', 'image', tag)) as {
-    Docker: { config: { User?: string; Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; Volumes?: Record<string, unknown>; Healthcheck?: { Test?: string[] } } };
+    Docker: {
+      config: { User?: string; Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; Volumes?: Record<string, unknown>; Healthcheck?: { Test?: string[] } };
+    };
   };
   const c = info.Docker.config;
   return {
@@ -68,7 +70,9 @@ exec "$chroot" --userspec="$user" "$root" "$@"
 `;
 
 function hostTool(name: string): string {
-  return execFileSync('sh', ['-c', `command -v ${name}`], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }).toString().trim();
+  return execFileSync('sh', ['-c', `command -v ${name}`], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
+    .toString()
+    .trim();
 }
 
 /** A working container of the image, its root filesystem mounted on the host. */
@@ -104,7 +108,21 @@ export class ImageContainer {
   launch(dataDir: string, command: string[] = [...this.config.entrypoint, ...this.config.cmd]): Launch {
     return {
       command: hostTool('unshare'),
-      args: ['--mount', '--propagation', 'private', '/bin/sh', '-c', ENTER, 'enter', hostTool('mount'), hostTool('chroot'), this.rootfs, dataDir, this.config.user, ...command],
+      args: [
+        '--mount',
+        '--propagation',
+        'private',
+        '/bin/sh',
+        '-c',
+        ENTER,
+        'enter',
+        hostTool('mount'),
+        hostTool('chroot'),
+        this.rootfs,
+        dataDir,
+        this.config.user,
+        ...command,
+      ],
       env: this.config.env,
     };
   }

@@ -240,7 +240,16 @@ describe('TypeScript client package in a browser (headless Chromium)', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       timeout: 30_000,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 300_000);
 
@@ -335,7 +344,11 @@ describe('TypeScript client package in a browser (headless Chromium)', () => {
     const preflight = (base: string) =>
       fetch(`${base}/nexus.v1.ProviderService/ListProviders`, {
         method: 'OPTIONS',
-        headers: { origin: pageUrl, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,connect-protocol-version,authorization' },
+        headers: {
+          origin: pageUrl,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,connect-protocol-version,authorization',
+        },
       });
     expect((await preflight(refusing.baseUrl)).headers.get('access-control-allow-origin')).toBeNull();
     expect((await preflight(nexus.baseUrl)).headers.get('access-control-allow-origin')).toBe(pageUrl);

@@ -41,7 +41,10 @@ describe('Python client package', () => {
   it('installs a typed package with the generated stubs', async () => {
     const out = await run(
       python,
-      ['-c', 'import importlib.resources as r, nexus_broker, nexus.v1.token_pb2 as t; print(nexus_broker.__version__, r.files("nexus_broker").joinpath("py.typed").is_file(), r.files("nexus.v1").joinpath("token_pb2.pyi").is_file(), t.STRATEGY_TYPE_AWS_SIGV4)'],
+      [
+        '-c',
+        'import importlib.resources as r, nexus_broker, nexus.v1.token_pb2 as t; print(nexus_broker.__version__, r.files("nexus_broker").joinpath("py.typed").is_file(), r.files("nexus.v1").joinpath("token_pb2.pyi").is_file(), t.STRATEGY_TYPE_AWS_SIGV4)',
+      ],
       { cwd: appDir },
     );
     expect(out.trim()).toBe('0.1.0 True True 4');

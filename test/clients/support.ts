@@ -130,14 +130,23 @@ export function verifySigV4(
   creds: { access_key_id: string; secret_access_key: string; session_token?: string; region: string; service: string },
 ): string | null {
   const h = req.headers;
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/,]+)\/(\d{8})\/([^/,]+)\/([^/,]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(h.authorization ?? '');
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/,]+)\/(\d{8})\/([^/,]+)\/([^/,]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(
+    h.authorization ?? '',
+  );
   if (!m) return `malformed Authorization: ${h.authorization ?? '(none)'}`;
   const [, keyId, date, region, service, signedHeaderList, signature] = m as unknown as string[];
   if (keyId !== creds.access_key_id) return 'wrong access key id';
   if (region !== creds.region || service !== creds.service) return `wrong scope ${region}/${service}`;
   const amzDate = String(h['x-amz-date'] ?? '');
   if (!/^\d{8}T\d{6}Z$/.test(amzDate) || !amzDate.startsWith(date!)) return 'bad X-Amz-Date';
-  const when = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
+  const when = Date.UTC(
+    +amzDate.slice(0, 4),
+    +amzDate.slice(4, 6) - 1,
+    +amzDate.slice(6, 8),
+    +amzDate.slice(9, 11),
+    +amzDate.slice(11, 13),
+    +amzDate.slice(13, 15),
+  );
   if (Math.abs(Date.now() - when) > 5 * 60_000) return 'X-Amz-Date too far from now';
   const signed = signedHeaderList!.split(';');
   for (const required of ['host', 'x-amz-date']) if (!signed.includes(required)) return `${required} not signed`;
@@ -150,7 +159,11 @@ export function verifySigV4(
   if (declared !== undefined && declared !== payloadHash && declared !== 'UNSIGNED-PAYLOAD') return 'X-Amz-Content-SHA256 does not match the body';
 
   const url = new URL(req.url!, 'http://x');
-  const canonicalUri = url.pathname.split('/').map((seg) => rfc3986(decodeURIComponent(seg))).join('/') || '/';
+  const canonicalUri =
+    url.pathname
+      .split('/')
+      .map((seg) => rfc3986(decodeURIComponent(seg)))
+      .join('/') || '/';
   const rawQuery = req.url!.includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '';
   const canonicalQuery = rawQuery
     .split('&')
@@ -170,7 +183,14 @@ export function verifySigV4(
       return `${name}:${(Array.isArray(value) ? value.join(',') : value).trim().replace(/\s+/g, ' ')}\n`;
     })
     .join('');
-  const canonicalRequest = [req.method, canonicalUri, canonicalQuery, canonicalHeaders, signedHeaderList, declared === 'UNSIGNED-PAYLOAD' ? declared : payloadHash].join('\n');
+  const canonicalRequest = [
+    req.method,
+    canonicalUri,
+    canonicalQuery,
+    canonicalHeaders,
+    signedHeaderList,
+    declared === 'UNSIGNED-PAYLOAD' ? declared : payloadHash,
+  ].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(canonicalRequest)].join('\n');
   const kDate = hmac(`AWS4${creds.secret_access_key}`, date!);
@@ -251,10 +271,12 @@ export class Agent {
       this.wake();
     });
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code) => {
-      this.wake();
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code) => {
+        this.wake();
+        resolve(code);
+      }),
+    );
   }
 
   private wake() {
@@ -269,7 +291,8 @@ export class Agent {
     for (;;) {
       const line = this.lines.find((l) => l.startsWith(prefix));
       if (line !== undefined) return line.slice(prefix.length).trim();
-      if (this.child.exitCode !== null) throw new Error(`agent exited (${this.child.exitCode}) before "${prefix}"\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`agent exited (${this.child.exitCode}) before "${prefix}"\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for "${prefix}"\nstdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);

@@ -29,8 +29,14 @@ describe('TypeScript client package', () => {
       path.join(appDir, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: {
-          target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noUncheckedIndexedAccess: true, skipLibCheck: true,
-          types: ['node'], typeRoots: [path.join(REPO_ROOT, 'node_modules/@types')],
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [path.join(REPO_ROOT, 'node_modules/@types')],
         },
         files: ['agent.ts'],
       }),
@@ -51,7 +57,9 @@ describe('TypeScript client package', () => {
     expect(pkg.dependencies).toHaveProperty('@connectrpc/connect-web');
     expect(pkg.dependencies).not.toHaveProperty('@connectrpc/connect-node');
     // The published code imports nothing from Node's standard library.
-    const out = await run('grep', ['-rlE', "from ['\"](node:|fs|path|crypto|http)", 'dist'], { cwd: path.join(appDir, 'node_modules/@nexus-broker/client') }).catch(() => '');
+    const out = await run('grep', ['-rlE', 'from [\'"](node:|fs|path|crypto|http)', 'dist'], {
+      cwd: path.join(appDir, 'node_modules/@nexus-broker/client'),
+    }).catch(() => '');
     expect(out.trim()).toBe('');
   });
 

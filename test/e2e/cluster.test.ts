@@ -30,7 +30,12 @@ function logLines(server: ServerProcess): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-const readyPids = (server: ServerProcess) => new Set(logLines(server).filter((l) => l.msg === 'nexus is ready').map((l) => l.pid));
+const readyPids = (server: ServerProcess) =>
+  new Set(
+    logLines(server)
+      .filter((l) => l.msg === 'nexus is ready')
+      .map((l) => l.pid),
+  );
 
 async function until(what: string, test: () => boolean, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -75,13 +80,16 @@ describe('nexus start --workers (node:cluster)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess({
-      DATABASE_URL: db.url,
-      NEXUS_ENCRYPTION_KEYS: KeyRing.generate('w1').toSpec(),
-      NEXUS_ADMIN_API_KEY: ADMIN_KEY,
-      NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
-      NEXUS_WORKERS: '2',
-    }, 120_000); // the primary migrates first, then each worker boots: slow on a busy 2-core machine
+    server = await startServerProcess(
+      {
+        DATABASE_URL: db.url,
+        NEXUS_ENCRYPTION_KEYS: KeyRing.generate('w1').toSpec(),
+        NEXUS_ADMIN_API_KEY: ADMIN_KEY,
+        NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
+        NEXUS_WORKERS: '2',
+      },
+      120_000,
+    ); // the primary migrates first, then each worker boots: slow on a busy 2-core machine
     // /readyz answers as soon as one worker listens; wait for both.
     await until('two workers', () => readyPids(server).size === 2);
   }, 300_000);
@@ -96,7 +104,11 @@ describe('nexus start --workers (node:cluster)', () => {
     expect(workers.has(server.pid)).toBe(false); // the primary only hands out connections
     for (let i = 0; i < 12; i++) expect(await freshCall(server.baseUrl)).toBe(200);
     await until('request logs', () => logLines(server).filter((l) => l.msg === 'request completed').length >= 12, 10_000);
-    const served = new Set(logLines(server).filter((l) => l.msg === 'request completed').map((l) => l.pid));
+    const served = new Set(
+      logLines(server)
+        .filter((l) => l.msg === 'request completed')
+        .map((l) => l.pid),
+    );
     expect([...served].sort()).toEqual([...workers].sort());
 
     // One scrape, whichever worker answers it, counts the calls every worker served.
@@ -130,7 +142,11 @@ describe('nexus start --workers (node:cluster)', () => {
     const before = logLines(server).filter((l) => l.msg === 'shutting down').length;
     expect(before).toBe(0);
     expect(await server.stop('SIGTERM')).toBe(0);
-    const drained = new Set(logLines(server).filter((l) => l.msg === 'shutting down').map((l) => l.pid));
+    const drained = new Set(
+      logLines(server)
+        .filter((l) => l.msg === 'shutting down')
+        .map((l) => l.pid),
+    );
     // The killed worker never shut down; the two living ones (the original survivor and the replacement) did.
     expect(drained.size).toBe(2);
     for (const pid of drained) expect(readyPids(server).has(pid)).toBe(true);
@@ -172,7 +188,13 @@ describe('nexus start --workers: SIGTERM while a request is in flight', () => {
     );
     try {
       const api = clients(server.baseUrl, ADMIN_KEY);
-      const endpoints = { clientId: 'slow', clientSecret: 'slow-secret', authorizationUrl: `${slowUrl}/authorize`, tokenUrl: `${slowUrl}/token`, revocationUrl: `${slowUrl}/revoke` };
+      const endpoints = {
+        clientId: 'slow',
+        clientSecret: 'slow-secret',
+        authorizationUrl: `${slowUrl}/authorize`,
+        tokenUrl: `${slowUrl}/token`,
+        revocationUrl: `${slowUrl}/revoke`,
+      };
       const provider = (await api.providers.createProvider({ provider: oauthProvider(endpoints as TestAuthServer, { name: 'slow-oauth' }) })).provider!.id;
       // An active connection whose access token has expired: the next GetToken must refresh.
       const id = newId('conn');

@@ -228,13 +228,18 @@ describe.each(BACKENDS)('MCP connections refreshed by the background worker (%s)
     // Tokens that live 8 s, far shorter than the worker's lead time (5 min): without the
     // half-life rule the worker would refresh each one the moment it landed, over and over.
     mcp.provider.expiresIn = 8;
-    const created = await api.connections.createConnection({ workspaceId: 'mcp-bg', provider: { case: 'providerName', value: 'worker-mcp' }, returnUrl: RETURN_URL });
+    const created = await api.connections.createConnection({
+      workspaceId: 'mcp-bg',
+      provider: { case: 'providerName', value: 'worker-mcp' },
+      returnUrl: RETURN_URL,
+    });
     const providerUrl = await throughNexus(created.authUrl);
     await callback(await mcp.consent(providerUrl));
     const connectedAt = Date.now();
     const id = created.connection!.id;
     const clientId = new URL(providerUrl).searchParams.get('client_id')!;
-    const first = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credential!.credentials.value as { accessToken: string }).accessToken;
+    const first = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credential!.credentials.value as { accessToken: string })
+      .accessToken;
     const exchanges = mcp.provider.tokenRequests.length;
 
     await new Promise((r) => setTimeout(r, 6_500));
@@ -246,7 +251,8 @@ describe.each(BACKENDS)('MCP connections refreshed by the background worker (%s)
     expect(row.status).toBe('ACTIVE');
     expect(row.updatedAt.getTime() - connectedAt).toBeGreaterThanOrEqual(3_000);
 
-    const next = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credential!.credentials.value as { accessToken: string }).accessToken;
+    const next = ((await api.tokens.getToken({ connectionId: id, minRemaining: { seconds: 0n } })).credential!.credentials.value as { accessToken: string })
+      .accessToken;
     expect(next).not.toBe(first);
     expect(await callWhoami(mcp.serverUrl, next)).toEqual({ clientId, resource: mcp.serverUrl });
   });
@@ -312,7 +318,12 @@ describe('MCP catalog entries that would reach internal hosts are refused', () =
   }
 
   it('at fetch time: metadata redirecting to a private address', async () => {
-    const err = await expectConnectRefused('redirects', { redirect: 'https://10.0.0.9/.well-known/oauth-protected-resource' }, Code.FailedPrecondition, 'URL_NOT_ALLOWED');
+    const err = await expectConnectRefused(
+      'redirects',
+      { redirect: 'https://10.0.0.9/.well-known/oauth-protected-resource' },
+      Code.FailedPrecondition,
+      'URL_NOT_ALLOWED',
+    );
     expect(err.rawMessage).toMatch(/private address/);
   });
 
@@ -334,9 +345,9 @@ describe('MCP catalog entries that would reach internal hosts are refused', () =
   ])('malformed metadata (%s) is MCP_DISCOVERY_FAILED, never INTERNAL', async (what, bad, message) => {
     const name = `bad-${what.split(' ')[0]!.toLowerCase()}-${Math.random().toString(36).slice(2, 7)}`;
     const self = `${mcp.mcpOrigin}/${name}/mcp`;
-    const resolved = JSON.parse(
-      JSON.stringify(bad).replaceAll('__SELF__', self).replaceAll('__NOPKCE__', `${mcp.mcpOrigin}/no-pkce-as`),
-    ) as Parameters<TestMcpServer['bad']['set']>[1];
+    const resolved = JSON.parse(JSON.stringify(bad).replaceAll('__SELF__', self).replaceAll('__NOPKCE__', `${mcp.mcpOrigin}/no-pkce-as`)) as Parameters<
+      TestMcpServer['bad']['set']
+    >[1];
     const err = await expectConnectRefused(name, resolved, Code.FailedPrecondition, 'MCP_DISCOVERY_FAILED');
     expect(err.rawMessage).toMatch(message);
   });

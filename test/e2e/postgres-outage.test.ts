@@ -18,7 +18,6 @@ interface Call {
   ms: number;
 }
 
-
 async function until<T>(what: string, attempt: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -25,7 +25,13 @@ type OAuth2Init = Partial<Omit<OAuth2Settings, '$typeName' | 'tokenResponsePaths
 };
 
 /** A provider pointing at a quirky server, with the settings under test. */
-function quirkyProvider(name: string, as: QuirkyAuthServer, oauth2: OAuth2Init = {}, extra: { connectionFieldsSchema?: JsonObject } = {}, origin = as.origin): Provider {
+function quirkyProvider(
+  name: string,
+  as: QuirkyAuthServer,
+  oauth2: OAuth2Init = {},
+  extra: { connectionFieldsSchema?: JsonObject } = {},
+  origin = as.origin,
+): Provider {
   return create(ProviderSchema, {
     name,
     authType: AuthType.OAUTH2,
@@ -83,7 +89,9 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
     return { id: created.connection!.id, authUrl: new URL(providerUrl), status: back.searchParams.get('status'), error: back.searchParams.get('error') };
   }
   const accessToken = async (id: string, minRemainingSeconds = 0) => {
-    const res = (await api.tokens.getToken({ connectionId: id, ...(minRemainingSeconds ? { minRemaining: { seconds: BigInt(minRemainingSeconds), nanos: 0 } } : {}) })).credential!;
+    const res = (
+      await api.tokens.getToken({ connectionId: id, ...(minRemainingSeconds ? { minRemaining: { seconds: BigInt(minRemainingSeconds), nanos: 0 } } : {}) })
+    ).credential!;
     return (res.credentials.value as { accessToken: string }).accessToken;
   };
 
@@ -193,7 +201,11 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
     await accessToken(id, 3600); // the refresh carries the token parameter too
     expect(as.tokenRequests.map((r) => r.refused)).toEqual([undefined, undefined]);
 
-    const bare = await api.connections.createConnection({ workspaceId: 'ws-extra', provider: { case: 'providerName', value: 'no-extra-params' }, returnUrl: RETURN_URL });
+    const bare = await api.connections.createConnection({
+      workspaceId: 'ws-extra',
+      provider: { case: 'providerName', value: 'no-extra-params' },
+      returnUrl: RETURN_URL,
+    });
     await expect(as.consent(bare.authUrl)).rejects.toThrow(/access_type=offline is required/);
 
     // Protocol parameters cannot be overridden through the extra ones.
@@ -218,7 +230,11 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
     // A provider joining the same scopes differently is refused by the server.
     const other = separator === ',' ? ' ' : ',';
     await api.providers.createProvider({ provider: quirkyProvider(`${name}-wrong`, as, { scopeSeparator: other, defaultScopes: ['read', 'write'] }) });
-    const wrong = await api.connections.createConnection({ workspaceId: 'ws-sep', provider: { case: 'providerName', value: `${name}-wrong` }, returnUrl: RETURN_URL });
+    const wrong = await api.connections.createConnection({
+      workspaceId: 'ws-sep',
+      provider: { case: 'providerName', value: `${name}-wrong` },
+      returnUrl: RETURN_URL,
+    });
     await expect(as.consent(wrong.authUrl)).rejects.toThrow(/scope must be exactly/);
   });
 
@@ -254,7 +270,12 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
 
     // Bad input: missing, malformed, or fields for a provider that takes none.
     const createWith = (fields: Record<string, string> | undefined, providerName = 'tenant-quirk') =>
-      api.connections.createConnection({ workspaceId: 'ws-tenant', provider: { case: 'providerName', value: providerName }, returnUrl: RETURN_URL, ...(fields ? { fields } : {}) });
+      api.connections.createConnection({
+        workspaceId: 'ws-tenant',
+        provider: { case: 'providerName', value: providerName },
+        returnUrl: RETURN_URL,
+        ...(fields ? { fields } : {}),
+      });
     await expectConnectError(createWith(undefined), Code.InvalidArgument, 'CREDENTIALS_INVALID');
     await expectConnectError(createWith({ subdomain: 'evil.example/x#' }), Code.InvalidArgument, 'CREDENTIALS_INVALID');
     await api.providers.createProvider({ provider: quirkyProvider('plain-for-fields', as) });
@@ -268,7 +289,12 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
       provider: quirkyProvider('tenant-loose', as, {}, { connectionFieldsSchema: loose }, `http://{subdomain}.quirky.test:${as.portNumber}`),
     });
     const err = await expectConnectError(
-      api.connections.createConnection({ workspaceId: 'w', provider: { case: 'providerName', value: 'tenant-loose' }, returnUrl: RETURN_URL, fields: { subdomain: 'evil.example:80/@' } }),
+      api.connections.createConnection({
+        workspaceId: 'w',
+        provider: { case: 'providerName', value: 'tenant-loose' },
+        returnUrl: RETURN_URL,
+        fields: { subdomain: 'evil.example:80/@' },
+      }),
       Code.InvalidArgument,
       'INVALID_FIELD',
     );
@@ -290,7 +316,11 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
     expect(as.tokenRequests.map((r) => r.refused)).toEqual([undefined]);
 
     // The default sends S256, which this server refuses: the setting is what makes the connection work.
-    const created = await api.connections.createConnection({ workspaceId: 'ws-pkce', provider: { case: 'providerName', value: 'pkce-default' }, returnUrl: RETURN_URL });
+    const created = await api.connections.createConnection({
+      workspaceId: 'ws-pkce',
+      provider: { case: 'providerName', value: 'pkce-default' },
+      returnUrl: RETURN_URL,
+    });
     const defaultUrl = new URL(await throughNexus(created.authUrl));
     expect(defaultUrl.searchParams.get('code_challenge_method')).toBe('S256');
     await expect(as.consent(created.authUrl)).rejects.toThrow(/code_challenge is not supported/);
@@ -304,7 +334,11 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
   });
 
   it('userinfo_url: who consented is read from a non-OpenID user endpoint (GitHub-like numeric id) with the new access token', async () => {
-    const as = await start({ clientAuth: 'post', tokenFormat: 'json', userinfo: { login: 'octo', id: 583231, email: 'octo@example.com', profile: { uid: 'u-7' } } });
+    const as = await start({
+      clientAuth: 'post',
+      tokenFormat: 'json',
+      userinfo: { login: 'octo', id: 583231, email: 'octo@example.com', profile: { uid: 'u-7' } },
+    });
     await api.providers.createProvider({
       provider: quirkyProvider('userinfo-quirk', as, { userinfoUrl: `${as.origin}/user`, userinfoPaths: { subject: 'id', email: 'email' } }),
     });
@@ -341,7 +375,9 @@ describe.each(BACKENDS)('provider quirks against strict local authorization serv
 
     // Paths without a URL, or that are not member names, are refused.
     await expectConnectError(
-      api.providers.createProvider({ provider: quirkyProvider('userinfo-bad-path', as, { userinfoUrl: `${as.origin}/user`, userinfoPaths: { subject: 'a..b' } }) }),
+      api.providers.createProvider({
+        provider: quirkyProvider('userinfo-bad-path', as, { userinfoUrl: `${as.origin}/user`, userinfoPaths: { subject: 'a..b' } }),
+      }),
       Code.InvalidArgument,
       'INVALID_FIELD',
     );

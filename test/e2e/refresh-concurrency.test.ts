@@ -96,9 +96,7 @@ describe('single-flight refresh across two server processes on one PostgreSQL', 
     expect((await b!.connections.getConnection({ connectionId: id })).connection?.status).toBe(ConnectionStatus.ACTIVE);
 
     const before = auth.refreshRequests;
-    const results = await Promise.all(
-      Array.from({ length: CALLERS }, (_, i) => (i % 2 === 0 ? a! : b!).tokens.getToken({ connectionId: id })),
-    );
+    const results = await Promise.all(Array.from({ length: CALLERS }, (_, i) => (i % 2 === 0 ? a! : b!).tokens.getToken({ connectionId: id })));
     expect(auth.refreshRequests - before).toBe(1);
     expect(new Set(results.map((r) => accessToken(r.credential!))).size).toBe(1);
   });

@@ -45,11 +45,15 @@ describe('background refresh worker across two server processes on one PostgreSQ
     const ids: string[] = [];
     for (let i = 0; i < CONNECTIONS; i++) ids.push(await connectMinimal(i % 2 ? a : b, `ws-${i}`));
 
-    await eventually('every connection refreshed', async () => {
-      const rows = await readRows(db.url, ids);
-      const done = [...rows.values()].filter((r) => r.token_expires_at && r.token_expires_at.getTime() > Date.now() + HOUR_MS / 2);
-      return done.length === CONNECTIONS ? true : undefined;
-    }, 60_000);
+    await eventually(
+      'every connection refreshed',
+      async () => {
+        const rows = await readRows(db.url, ids);
+        const done = [...rows.values()].filter((r) => r.token_expires_at && r.token_expires_at.getTime() > Date.now() + HOUR_MS / 2);
+        return done.length === CONNECTIONS ? true : undefined;
+      },
+      60_000,
+    );
     // Give a duplicate refresh, if there were one, time to show up.
     await new Promise((r) => setTimeout(r, 1_000));
 
@@ -64,9 +68,7 @@ describe('background refresh worker across two server processes on one PostgreSQ
     // Both workers' claims add up to the work done, and every refresh is counted as a worker success.
     const claimed = await Promise.all(replicas.map((r) => metric(r.baseUrl, /^nexus_refresh_worker_claimed_total /)));
     expect(claimed.reduce((x, y) => x + y, 0)).toBe(CONNECTIONS);
-    const successes = await Promise.all(
-      replicas.map((r) => metric(r.baseUrl, /^nexus_token_refreshes_total\{.*outcome="success".*trigger="worker"/)),
-    );
+    const successes = await Promise.all(replicas.map((r) => metric(r.baseUrl, /^nexus_token_refreshes_total\{.*outcome="success".*trigger="worker"/)));
     expect(successes.reduce((x, y) => x + y, 0)).toBe(CONNECTIONS);
     // Agents get the refreshed token without a refresh of their own.
     const before = as.presented.length;
@@ -130,10 +132,14 @@ describe('background refresh when the authorization server fails (one server pro
     expect(failing.refresh_next_attempt_at!.getTime()).toBeGreaterThan(Date.now() - 100);
 
     as.mode = 'ok';
-    await eventually('the refresh after recovery', async () => {
-      const row = await readRow(db.url, id);
-      return row.token_expires_at!.getTime() > Date.now() + HOUR_MS / 2 ? row : undefined;
-    }, 30_000).then((row) => {
+    await eventually(
+      'the refresh after recovery',
+      async () => {
+        const row = await readRow(db.url, id);
+        return row.token_expires_at!.getTime() > Date.now() + HOUR_MS / 2 ? row : undefined;
+      },
+      30_000,
+    ).then((row) => {
       expect(row).toMatchObject({ status: 'ACTIVE', refresh_failures: 0, refresh_next_attempt_at: null, refresh_attempt_id: null });
     });
     const token = (await api.tokens.getToken({ connectionId: id })).credential!;
@@ -148,10 +154,14 @@ describe('background refresh when the authorization server fails (one server pro
     expect(Date.now() - started).toBeLessThan(1_000 * 2 + 3_000);
     expect((await readRow(db.url, id)).status).toBe('ACTIVE');
     as.mode = 'ok';
-    await eventually('the refresh after recovery', async () => {
-      const row = await readRow(db.url, id);
-      return row.token_expires_at!.getTime() > Date.now() + HOUR_MS / 2 ? true : undefined;
-    }, 30_000);
+    await eventually(
+      'the refresh after recovery',
+      async () => {
+        const row = await readRow(db.url, id);
+        return row.token_expires_at!.getTime() > Date.now() + HOUR_MS / 2 ? true : undefined;
+      },
+      30_000,
+    );
     expect((await readRow(db.url, id)).status).toBe('ACTIVE');
   });
 

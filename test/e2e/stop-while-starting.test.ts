@@ -37,7 +37,10 @@ describe('nexus start: a stop asked for while starting', () => {
       child.kill('SIGTERM');
       const { code, signal } = await exited;
       expect({ code, signal }, out).toEqual({ code: 0, signal: null });
-      const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string });
+      const lines = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg: string });
       expect(lines.some((l) => l.msg === 'shutting down')).toBe(true);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -8,7 +8,6 @@ import { startServerProcess, type ServerProcess } from '../support/server-proces
 import { ADMIN_KEY, RETURN_URL, clients, type Clients } from '../support/test-app.js';
 import { StreamRecorder, staticConnection, summary, watchAll, watchOne } from '../support/watch.js';
 
-
 describe('WatchConnection(s) across two server processes on one PostgreSQL', () => {
   let db: TestDatabase;
   let env: Record<string, string>;

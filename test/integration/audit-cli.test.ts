@@ -21,7 +21,14 @@ describe('nexus audit verify / export (a one-shot process, no server)', () => {
     env = { ...process.env, DATABASE_URL: db.url, NEXUS_ENCRYPTION_KEYS: ring.toSpec(), NEXUS_ADMIN_API_KEY: ADMIN_KEY };
     const app = await startTestApp({ backend: 'postgres', databaseUrl: db.url, keyRing: ring });
     for (let i = 1; i <= 5; i++) {
-      app.app.audit.record({ projectId: 'prj_default', actor: { kind: 'api_key', keyId: 'key_cli' }, action: 'token.read', target: { type: 'connection', id: `conn_${i}` }, outcome: 'success', clientIp: '10.1.1.1' });
+      app.app.audit.record({
+        projectId: 'prj_default',
+        actor: { kind: 'api_key', keyId: 'key_cli' },
+        action: 'token.read',
+        target: { type: 'connection', id: `conn_${i}` },
+        outcome: 'success',
+        clientIp: '10.1.1.1',
+      });
     }
     await app.close();
   });
@@ -32,7 +39,10 @@ describe('nexus audit verify / export (a one-shot process, no server)', () => {
   it('prints OK with the count, exports JSON lines from a cursor, and exits 1 naming the first bad seq', { timeout: 300_000 }, async () => {
     expect((await nexus('audit', 'verify')).stdout.trim()).toBe('OK prj_default: 5 event(s) verified (seq 1 to 5)');
 
-    const exported = (await nexus('audit', 'export', '--cursor', '3')).stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; target: { id: string } });
+    const exported = (await nexus('audit', 'export', '--cursor', '3')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; target: { id: string } });
     expect(exported.map((e) => [e.seq, e.target.id])).toEqual([
       [4, 'conn_4'],
       [5, 'conn_5'],

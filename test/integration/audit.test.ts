@@ -59,7 +59,11 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     // NEXUS_ADMIN_API_KEY is the installation operator (the `operator` scope).
     expect(direct[0]).toMatchObject({ actor_kind: 'operator', outcome: 'success', target_type: 'provider' });
 
-    const created = await admin.connections.createConnection({ workspaceId: 'ws-audit', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const created = await admin.connections.createConnection({
+      workspaceId: 'ws-audit',
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     await anon.connections.submitCredentials({ state: created.state, credentials: { api_key: 'audit-secret-value-1' } });
     const id = created.connection!.id;
     await admin.tokens.getToken({ connectionId: id });
@@ -70,7 +74,12 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     const all = await rows();
     expect(all.find((r) => r.action === 'connection.create')).toMatchObject({ target_type: 'connection', target_id: id });
     // The capture page's submit (no API key: the state is the authority) is recorded by its handler.
-    expect(all.find((r) => r.action === 'connection.submit_credentials')).toMatchObject({ target_id: id, actor_kind: 'system', client_ip: '127.0.0.1', outcome: 'success' });
+    expect(all.find((r) => r.action === 'connection.submit_credentials')).toMatchObject({
+      target_id: id,
+      actor_kind: 'system',
+      client_ip: '127.0.0.1',
+      outcome: 'success',
+    });
     // Never a secret.
     expect(JSON.stringify(all)).not.toContain('audit-secret-value-1');
   });
@@ -86,13 +95,25 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
   });
 
   it('lists with filters and pages', async () => {
-    for (let i = 0; i < 5; i++) nexus.app.audit.record({ projectId: 'prj_default', actor: { kind: 'system' }, action: 'connection.refresh_failed', target: { type: 'connection', id: `conn_p${i}` }, outcome: 'failed', reason: 'PROVIDER_UNAVAILABLE' });
+    for (let i = 0; i < 5; i++)
+      nexus.app.audit.record({
+        projectId: 'prj_default',
+        actor: { kind: 'system' },
+        action: 'connection.refresh_failed',
+        target: { type: 'connection', id: `conn_p${i}` },
+        outcome: 'failed',
+        reason: 'PROVIDER_UNAVAILABLE',
+      });
     await nexus.app.audit.flush();
     const first = await audit.listAuditEvents({ action: 'connection.refresh_failed', pageSize: 2 });
     expect(first.events.map((e) => e.targetId)).toEqual(['conn_p0', 'conn_p1']);
     const second = await audit.listAuditEvents({ action: 'connection.refresh_failed', pageSize: 2, pageToken: first.nextPageToken });
     expect(second.events.map((e) => e.targetId)).toEqual(['conn_p2', 'conn_p3']);
-    await expectConnectError(audit.listAuditEvents({ action: 'token.read', pageSize: 2, pageToken: first.nextPageToken }), Code.InvalidArgument, 'PAGE_TOKEN_INVALID');
+    await expectConnectError(
+      audit.listAuditEvents({ action: 'token.read', pageSize: 2, pageToken: first.nextPageToken }),
+      Code.InvalidArgument,
+      'PAGE_TOKEN_INVALID',
+    );
     const byPrefix = await audit.listAuditEvents({ action: 'token.', outcome: AuditOutcome.FAILED });
     expect(byPrefix.events.map((e) => e.reason)).toEqual(['CONNECTION_NOT_FOUND']);
     const byTarget = await audit.listAuditEvents({ targetId: 'conn_p4' });
@@ -155,7 +176,11 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     const headers = { authorization: client.basic };
     const anonAuth = authClients(nexus.baseUrl).auth;
     await anonAuth.exchangeToken({ grantType: 'refresh_token', refreshToken: user.refreshToken }, { headers });
-    await expectConnectError(anonAuth.exchangeToken({ grantType: 'refresh_token', refreshToken: user.refreshToken }, { headers }), Code.InvalidArgument, 'REFRESH_TOKEN_INVALID');
+    await expectConnectError(
+      anonAuth.exchangeToken({ grantType: 'refresh_token', refreshToken: user.refreshToken }, { headers }),
+      Code.InvalidArgument,
+      'REFRESH_TOKEN_INVALID',
+    );
     const all = await rows();
     const mine = all.filter((r) => r.actor_kind === 'end_user' && r.target_id === user.sessionId);
     expect(mine.map((r) => [r.action, r.outcome, r.reason])).toEqual([
@@ -197,7 +222,10 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     expect(seen.events.map((e) => e.action)).toEqual(['provider.create']);
     // The operator's own calls are recorded in the installation project, as the operator, with the target project.
     const rowsNow = await rows();
-    expect(rowsNow.find((r) => r.action === 'project.create' && r.target_id === project.id)).toMatchObject({ project_id: 'prj_default', actor_kind: 'operator' });
+    expect(rowsNow.find((r) => r.action === 'project.create' && r.target_id === project.id)).toMatchObject({
+      project_id: 'prj_default',
+      actor_kind: 'operator',
+    });
     expect(rowsNow.find((r) => r.action === 'api_key.create')).toMatchObject({ project_id: 'prj_default', target_type: 'api_key' });
   });
 
@@ -207,7 +235,11 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     const id = created.apiKey!.id;
     await nexus.app.database.dataSource.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
     await expectConnectError(clients(nexus.baseUrl, created.secret).tokens.getToken({ connectionId: 'conn_x' }), Code.Unauthenticated, 'API_KEY_EXPIRED');
-    await expectConnectError(clients(nexus.baseUrl, 'nxs_unknown_key_value_123456').tokens.getToken({ connectionId: 'conn_y' }), Code.Unauthenticated, 'UNAUTHENTICATED');
+    await expectConnectError(
+      clients(nexus.baseUrl, 'nxs_unknown_key_value_123456').tokens.getToken({ connectionId: 'conn_y' }),
+      Code.Unauthenticated,
+      'UNAUTHENTICATED',
+    );
     const all = await rows();
     expect(all.filter((r) => r.actor_id === id).map((r) => [r.project_id, r.action, r.outcome, r.reason, r.target_id])).toEqual([
       ['prj_default', 'token.read', 'denied', 'API_KEY_EXPIRED', 'conn_x'],

@@ -53,12 +53,20 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
       ];
       for (const creds of attempts) {
         const siwe = await siweFor(nexus.baseUrl, confidential.id, wallet);
-        const err = await expectConnectError(anon().auth.authenticate({ ...siwe, ...creds, responseType: 'code' }), Code.Unauthenticated, 'CLIENT_AUTHENTICATION_FAILED');
+        const err = await expectConnectError(
+          anon().auth.authenticate({ ...siwe, ...creds, responseType: 'code' }),
+          Code.Unauthenticated,
+          'CLIENT_AUTHENTICATION_FAILED',
+        );
         expect(err.rawMessage).not.toContain('nxcs_wrong');
       }
       const wrongBasic = `Basic ${Buffer.from(`${confidential.id}:nope`).toString('base64')}`;
       const siwe = await siweFor(nexus.baseUrl, confidential.id, wallet);
-      await expectConnectError(anon().auth.authenticate(siwe, { headers: { authorization: wrongBasic } }), Code.Unauthenticated, 'CLIENT_AUTHENTICATION_FAILED');
+      await expectConnectError(
+        anon().auth.authenticate(siwe, { headers: { authorization: wrongBasic } }),
+        Code.Unauthenticated,
+        'CLIENT_AUTHENTICATION_FAILED',
+      );
     });
 
     it('a public client authenticates by client_id alone but must use response_type code with PKCE', async () => {
@@ -71,7 +79,13 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
         'INVALID_FIELD',
       );
       await expectConnectError(
-        anon().auth.authenticate({ ...fresh, clientId: pub.id, responseType: 'code', codeChallenge: pkceChallengeS256(pkceVerifier()), redirectUri: 'https://evil.example.com/' }),
+        anon().auth.authenticate({
+          ...fresh,
+          clientId: pub.id,
+          responseType: 'code',
+          codeChallenge: pkceChallengeS256(pkceVerifier()),
+          redirectUri: 'https://evil.example.com/',
+        }),
         Code.InvalidArgument,
         'REDIRECT_URI_NOT_ALLOWED',
       );
@@ -91,7 +105,11 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
       const invented = { ...made, ...(await import('../support/siwe.js').then((m) => m.signIn(wallet, nexus.baseUrl, 'a1b2c3d4e5f6a7b8'))) };
       await expectConnectError(anon().auth.authenticate(invented, { headers: { authorization: confidential.basic } }), Code.Unauthenticated, 'NONCE_INVALID');
       const otherClients = await siweFor(nexus.baseUrl, relaxed.id, wallet);
-      await expectConnectError(anon().auth.authenticate(otherClients, { headers: { authorization: confidential.basic } }), Code.Unauthenticated, 'NONCE_INVALID');
+      await expectConnectError(
+        anon().auth.authenticate(otherClients, { headers: { authorization: confidential.basic } }),
+        Code.Unauthenticated,
+        'NONCE_INVALID',
+      );
       const old = await siweFor(nexus.baseUrl, confidential.id, wallet);
       offsetMs = 5 * 60_000 + 1_000;
       await expectConnectError(anon().auth.authenticate(old, { headers: { authorization: confidential.basic } }), Code.Unauthenticated, 'NONCE_INVALID');
@@ -119,11 +137,14 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
   });
 
   describe('sessions', () => {
-    it('continues a session by session_id, and refuses another account\'s session', async () => {
+    it("continues a session by session_id, and refuses another account's session", async () => {
       const wallet = newWallet();
       const first = await signInUser(nexus.baseUrl, confidential, [], wallet);
       const siwe = await siweFor(nexus.baseUrl, confidential.id, wallet);
-      const again = await anon().auth.authenticate({ ...siwe, sessionId: first.sessionId, scopes: ['connections', 'tokens'] }, { headers: { authorization: confidential.basic } });
+      const again = await anon().auth.authenticate(
+        { ...siwe, sessionId: first.sessionId, scopes: ['connections', 'tokens'] },
+        { headers: { authorization: confidential.basic } },
+      );
       expect(again.sessionId).toBe(first.sessionId);
       expect(again.scopes).toEqual(['connections', 'tokens']);
       expect(again.account?.id).toBe(first.account?.id);
@@ -145,7 +166,11 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
 
     it('refuses unknown scopes and lists the known ones', async () => {
       const siwe = await siweFor(nexus.baseUrl, confidential.id, newWallet());
-      await expectConnectError(anon().auth.authenticate({ ...siwe, scopes: ['admin'] }, { headers: { authorization: confidential.basic } }), Code.InvalidArgument, 'INVALID_FIELD');
+      await expectConnectError(
+        anon().auth.authenticate({ ...siwe, scopes: ['admin'] }, { headers: { authorization: confidential.basic } }),
+        Code.InvalidArgument,
+        'INVALID_FIELD',
+      );
       const { scopes } = await anon().auth.listScopes({});
       expect(scopes.map((s) => s.name)).toEqual(['connections', 'tokens']);
     });
@@ -154,7 +179,14 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
   describe('authorization_code grant (PKCE)', () => {
     async function codeFor(client: TestClient, challenge: string) {
       const siwe = await siweFor(nexus.baseUrl, client.id, newWallet());
-      return anon().auth.authenticate({ ...siwe, clientId: client.id, responseType: 'code', codeChallenge: challenge, codeChallengeMethod: 'S256', redirectUri: REDIRECT });
+      return anon().auth.authenticate({
+        ...siwe,
+        clientId: client.id,
+        responseType: 'code',
+        codeChallenge: challenge,
+        codeChallengeMethod: 'S256',
+        redirectUri: REDIRECT,
+      });
     }
 
     it('exchanges a code once with the right verifier and redirect URI; a second use is refused and ends the session', async () => {
@@ -164,7 +196,13 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
       expect(issued.code).toBeTruthy();
       const stored = await nexus.app.store.oneTimeCodes.findByHash('authorization_code', hashSecret(issued.code));
       expect(stored?.codeHash).toBe(hashSecret(issued.code));
-      const tokens = await anon().auth.exchangeToken({ grantType: 'authorization_code', clientId: pub.id, code: issued.code, codeVerifier: verifier, redirectUri: REDIRECT });
+      const tokens = await anon().auth.exchangeToken({
+        grantType: 'authorization_code',
+        clientId: pub.id,
+        code: issued.code,
+        codeVerifier: verifier,
+        redirectUri: REDIRECT,
+      });
       expect(tokens.sessionId).toBe(issued.sessionId);
       await clients(nexus.baseUrl, tokens.accessToken).connections.listConnections({});
       await expectConnectError(
@@ -225,7 +263,7 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
       expect((await nexus.app.store.sessions.findById(user.sessionId))?.revokeReason).toBe('refresh_token_reused');
     });
 
-    it('refuses another client\'s refresh token without revoking it', async () => {
+    it("refuses another client's refresh token without revoking it", async () => {
       const user = await signInUser(nexus.baseUrl, confidential);
       await expectConnectError(
         anon().auth.exchangeToken({ grantType: 'refresh_token', refreshToken: user.refreshToken }, { headers: { authorization: relaxed.basic } }),
@@ -239,7 +277,7 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
   describe('revoke (RFC 7009)', () => {
     const headers = () => ({ authorization: confidential.basic });
 
-    it('revoking the refresh token ends the session\'s access tokens at once', async () => {
+    it("revoking the refresh token ends the session's access tokens at once", async () => {
       const user = await signInUser(nexus.baseUrl, confidential);
       await clients(nexus.baseUrl, user.accessToken).connections.listConnections({});
       await anon().auth.revoke({ token: user.refreshToken, tokenTypeHint: 'refresh_token' }, { headers: headers() });
@@ -270,7 +308,11 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
       const user = await signInUser(nexus.baseUrl, confidential);
       await anon().auth.revoke({ token: user.refreshToken }, { headers: { authorization: relaxed.basic } });
       await clients(nexus.baseUrl, user.accessToken).connections.listConnections({});
-      await expectConnectError(anon().auth.revoke({ token: user.refreshToken, tokenTypeHint: 'id_token' }, { headers: headers() }), Code.InvalidArgument, 'INVALID_FIELD');
+      await expectConnectError(
+        anon().auth.revoke({ token: user.refreshToken, tokenTypeHint: 'id_token' }, { headers: headers() }),
+        Code.InvalidArgument,
+        'INVALID_FIELD',
+      );
       await expectConnectError(anon().auth.revoke({ token: user.refreshToken }), Code.Unauthenticated, 'CLIENT_AUTHENTICATION_FAILED');
     });
   });
@@ -311,10 +353,17 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
     it('needs a user token, an allowed redirect URI and an intent; a revoked session cannot be handed off', async () => {
       const user = await signInUser(nexus.baseUrl, confidential);
       const auth = authClients(nexus.baseUrl, user.accessToken).auth;
-      await expectConnectError(auth.initHandoff({ redirectUri: 'https://evil.example.com/', intent: HandoffIntent.CONNECTIONS }), Code.InvalidArgument, 'REDIRECT_URI_NOT_ALLOWED');
+      await expectConnectError(
+        auth.initHandoff({ redirectUri: 'https://evil.example.com/', intent: HandoffIntent.CONNECTIONS }),
+        Code.InvalidArgument,
+        'REDIRECT_URI_NOT_ALLOWED',
+      );
       await expectConnectError(auth.initHandoff({ redirectUri: REDIRECT }), Code.InvalidArgument, 'INVALID_FIELD');
       await expectConnectError(
-        authClients(nexus.baseUrl, (await import('../support/test-app.js')).ADMIN_KEY).auth.initHandoff({ redirectUri: REDIRECT, intent: HandoffIntent.CONNECTIONS }),
+        authClients(nexus.baseUrl, (await import('../support/test-app.js')).ADMIN_KEY).auth.initHandoff({
+          redirectUri: REDIRECT,
+          intent: HandoffIntent.CONNECTIONS,
+        }),
         Code.Unauthenticated,
         'UNAUTHENTICATED',
       );
@@ -328,7 +377,11 @@ describe.each(BACKENDS)('AuthService grants, revoke and handoff (%s)', (backend)
       const handoff = await authClients(nexus.baseUrl, user.accessToken).auth.initHandoff({ redirectUri: REDIRECT, intent: HandoffIntent.CONNECTIONS });
       const web = await anon().auth.redeemHandoff({ code: handoff.code });
       expect(web.scopes).toEqual(['connections']);
-      await expectConnectError(clients(nexus.baseUrl, web.accessToken).tokens.getToken({ connectionId: 'conn_01JZZZZZZZZZZZZZZZZZZZZZZZ' }), Code.PermissionDenied, 'SCOPE_MISSING');
+      await expectConnectError(
+        clients(nexus.baseUrl, web.accessToken).tokens.getToken({ connectionId: 'conn_01JZZZZZZZZZZZZZZZZZZZZZZZ' }),
+        Code.PermissionDenied,
+        'SCOPE_MISSING',
+      );
       // A web session cannot hand itself off again (that would outlive its lifetime).
       await expectConnectError(
         authClients(nexus.baseUrl, web.accessToken).auth.initHandoff({ redirectUri: REDIRECT, intent: HandoffIntent.CONNECTIONS }),

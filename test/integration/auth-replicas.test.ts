@@ -48,9 +48,15 @@ describe('end-user auth across two replicas (postgres)', () => {
     await expectConnectError(clients(a.baseUrl, user.accessToken).connections.listConnections({}), Code.Unauthenticated, 'UNAUTHENTICATED');
     // A refresh token rotated on one replica is reuse on the other.
     const second = await signInUser(b.baseUrl, client);
-    await authClients(a.baseUrl).auth.exchangeToken({ grantType: 'refresh_token', refreshToken: second.refreshToken }, { headers: { authorization: client.basic } });
+    await authClients(a.baseUrl).auth.exchangeToken(
+      { grantType: 'refresh_token', refreshToken: second.refreshToken },
+      { headers: { authorization: client.basic } },
+    );
     await expectConnectError(
-      authClients(b.baseUrl).auth.exchangeToken({ grantType: 'refresh_token', refreshToken: second.refreshToken }, { headers: { authorization: client.basic } }),
+      authClients(b.baseUrl).auth.exchangeToken(
+        { grantType: 'refresh_token', refreshToken: second.refreshToken },
+        { headers: { authorization: client.basic } },
+      ),
       Code.InvalidArgument,
       'REFRESH_TOKEN_INVALID',
     );
@@ -70,8 +76,17 @@ describe('end-user auth across two replicas (postgres)', () => {
   it('sweeps one-time codes that expired more than a day ago, and keeps the others', async () => {
     const store = a.app.store;
     const row = (codeHash: string, expiresAt: Date) => ({
-      codeHash, kind: 'nonce' as const, projectId: 'prj_default', clientId: client.id, sessionId: null, redirectUri: null,
-      codeChallenge: null, intent: null, ipFingerprint: null, createdAt: new Date(expiresAt.getTime() - 300_000), expiresAt,
+      codeHash,
+      kind: 'nonce' as const,
+      projectId: 'prj_default',
+      clientId: client.id,
+      sessionId: null,
+      redirectUri: null,
+      codeChallenge: null,
+      intent: null,
+      ipFingerprint: null,
+      createdAt: new Date(expiresAt.getTime() - 300_000),
+      expiresAt,
     });
     await store.oneTimeCodes.insert(row('old-code-hash', new Date(Date.now() - 2 * 86_400_000)));
     await store.oneTimeCodes.insert(row('recent-code-hash', new Date(Date.now() - 3_600_000)));

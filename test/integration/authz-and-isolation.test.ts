@@ -47,9 +47,11 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     nexus = await startTestApp({ backend });
     admin = clients(nexus.baseUrl, ADMIN_KEY);
     const apiProvider = (await admin.providers.createProvider({ provider: apiKeyProvider() })).provider!;
-    const oauth = (await admin.providers.createProvider({
-      provider: oauthProvider(auth, { name: 'fields-oauth', postOauthFieldsSchema: FIELDS_SCHEMA }),
-    })).provider!;
+    const oauth = (
+      await admin.providers.createProvider({
+        provider: oauthProvider(auth, { name: 'fields-oauth', postOauthFieldsSchema: FIELDS_SCHEMA }),
+      })
+    ).provider!;
 
     // An ACTIVE static connection...
     const captured = await admin.connections.createConnection({
@@ -202,8 +204,16 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
       () => other.providers.getProvider({ provider: 'acme-api' }),
       () => other.providers.getProvider({ provider: apiProviderId }),
       () => other.providers.getProvider({ provider: oauthProviderId }),
-      () => other.providers.updateProvider({ provider: { name: 'acme-api', displayName: 'Hijacked', enabled: false }, updateMask: { paths: ['display_name', 'enabled'] } }),
-      () => other.providers.updateProvider({ provider: { id: oauthProviderId, oauth2: { clientSecret: 'attacker' } }, updateMask: { paths: ['oauth2.client_secret'] } }),
+      () =>
+        other.providers.updateProvider({
+          provider: { name: 'acme-api', displayName: 'Hijacked', enabled: false },
+          updateMask: { paths: ['display_name', 'enabled'] },
+        }),
+      () =>
+        other.providers.updateProvider({
+          provider: { id: oauthProviderId, oauth2: { clientSecret: 'attacker' } },
+          updateMask: { paths: ['oauth2.client_secret'] },
+        }),
       () => other.providers.deleteProvider({ provider: 'acme-api', force: true }),
       () => other.providers.deleteProvider({ provider: oauthProviderId, force: true }),
     ];
@@ -256,9 +266,19 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
       ['CreateProject', () => gov.projects.createProject({ project: { name: 'mine' } }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
       ['GetProject', () => gov.projects.getProject({ projectId: 'prj_default' }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
       ['ListProjects', () => gov.projects.listProjects({}), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
-      ['UpdateProject', () => gov.projects.updateProject({ project: { id: 'prj_default', corsOrigins: ['https://evil.example'] } }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      [
+        'UpdateProject',
+        () => gov.projects.updateProject({ project: { id: 'prj_default', corsOrigins: ['https://evil.example'] } }),
+        Code.PermissionDenied,
+        'OPERATOR_REQUIRED',
+      ],
       ['DeleteProject', () => gov.projects.deleteProject({ projectId: 'prj_default', force: true }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
-      ['CreateApiKey', () => gov.apiKeys.createApiKey({ projectId: 'prj_default', name: 'x', scopes: [ApiKeyScope.ADMIN] }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
+      [
+        'CreateApiKey',
+        () => gov.apiKeys.createApiKey({ projectId: 'prj_default', name: 'x', scopes: [ApiKeyScope.ADMIN] }),
+        Code.PermissionDenied,
+        'OPERATOR_REQUIRED',
+      ],
       ['ListApiKeys', () => gov.apiKeys.listApiKeys({ projectId: 'prj_default' }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
       ['RevokeApiKey', () => gov.apiKeys.revokeApiKey({ projectId: 'prj_default', keyId: tokensKey.id }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
       ['RotateApiKey', () => gov.apiKeys.rotateApiKey({ projectId: 'prj_default', keyId: tokensKey.id }), Code.PermissionDenied, 'OPERATOR_REQUIRED'],
@@ -305,7 +325,11 @@ describe.each(BACKENDS)('authorization and project isolation (%s)', (backend) =>
     const foreign = clients(nexus.baseUrl, keys.other, kind);
 
     await expectConnectError(anon.tokens.getToken({ connectionId: main.staticId }), Code.Unauthenticated, 'UNAUTHENTICATED');
-    await expectConnectError(clients(nexus.baseUrl, 'nxs_wrong_key_over_grpc_0000', kind).connections.listConnections({}), Code.Unauthenticated, 'UNAUTHENTICATED');
+    await expectConnectError(
+      clients(nexus.baseUrl, 'nxs_wrong_key_over_grpc_0000', kind).connections.listConnections({}),
+      Code.Unauthenticated,
+      'UNAUTHENTICATED',
+    );
     const scope = await expectConnectError(
       tokensOnly.connections.createConnection({ workspaceId: 'w', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL }),
       Code.PermissionDenied,

@@ -109,7 +109,13 @@ describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
     expect(nexus.logs.join('\n')).not.toContain(secret);
 
     // Same entry again under another name, with other default scopes.
-    const second = await admin.providers.enableCatalogProvider({ catalogName: 'github', name: 'github-readonly', clientId: 'gh2', clientSecret: 's2', defaultScopes: ['read:user'] });
+    const second = await admin.providers.enableCatalogProvider({
+      catalogName: 'github',
+      name: 'github-readonly',
+      clientId: 'gh2',
+      clientSecret: 's2',
+      defaultScopes: ['read:user'],
+    });
     expect(second.provider?.oauth2?.defaultScopes).toEqual(['read:user']);
     await expectConnectError(
       admin.providers.enableCatalogProvider({ catalogName: 'github', clientId: 'again', clientSecret: 'x' }),
@@ -130,7 +136,12 @@ describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
     expect(zendesk.origin + zendesk.pathname).toBe('https://acme.zendesk.com/oauth/authorizations/new');
     expect(created.connection?.fields).toEqual({ subdomain: 'acme' });
     await expectConnectError(
-      agent.connections.createConnection({ workspaceId: 'w1', provider: { case: 'providerName', value: 'zendesk' }, returnUrl: RETURN_URL, fields: { subdomain: 'Not A Host' } }),
+      agent.connections.createConnection({
+        workspaceId: 'w1',
+        provider: { case: 'providerName', value: 'zendesk' },
+        returnUrl: RETURN_URL,
+        fields: { subdomain: 'Not A Host' },
+      }),
       Code.InvalidArgument,
       'CREDENTIALS_INVALID',
     );
@@ -142,7 +153,11 @@ describe.each(BACKENDS)('provider catalog over the API (%s)', (backend) => {
     await expectConnectError(anon.providers.getProvider({ provider: 'anthropic' }), Code.NotFound, 'PROVIDER_NOT_FOUND');
 
     await expectConnectError(admin.providers.enableCatalogProvider({ catalogName: 'openai', clientId: 'x' }), Code.InvalidArgument, 'INVALID_FIELD');
-    await expectConnectError(admin.providers.enableCatalogProvider({ catalogName: 'notion', clientSecret: 'only-a-secret' }), Code.InvalidArgument, 'INVALID_FIELD');
+    await expectConnectError(
+      admin.providers.enableCatalogProvider({ catalogName: 'notion', clientSecret: 'only-a-secret' }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
     await expectConnectError(admin.providers.enableCatalogProvider({ catalogName: 'nope', clientId: 'x' }), Code.NotFound, 'CATALOG_ENTRY_NOT_FOUND');
     await expectConnectError(admin.providers.enableCatalogProvider({ catalogName: 'openai', name: 'Bad Name' }), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(anon.providers.enableCatalogProvider({ catalogName: 'openai' }), Code.Unauthenticated, 'UNAUTHENTICATED');

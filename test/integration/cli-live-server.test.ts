@@ -100,7 +100,9 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     const applied = await timed('providers apply', ['providers', 'apply', '-f', 'providers.yaml'], { cwd, extraEnv: { VAULT_NOTE: 'from the cli' } });
     expect(applied, applied.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('+ vault (create API_KEY)') });
     expect((await admin.providers.listProviders({})).providers.map((p) => [p.name, p.description])).toEqual([['vault', 'from the cli']]);
-    const planned = await timed('providers:apply', ['providers:apply', '-f', path.join(cwd, 'providers.yaml'), '--dry-run'], { extraEnv: { VAULT_NOTE: 'changed' } });
+    const planned = await timed('providers:apply', ['providers:apply', '-f', path.join(cwd, 'providers.yaml'), '--dry-run'], {
+      extraEnv: { VAULT_NOTE: 'changed' },
+    });
     expect(planned, planned.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/~ vault[\s\S]*Dry run: nothing applied\./) });
     expect((await admin.providers.listProviders({})).providers.map((p) => p.description)).toEqual(['from the cli']);
     rmSync(cwd, { recursive: true, force: true });
@@ -129,7 +131,18 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     expect(rotatedKey, rotatedKey.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`to replace ${spareId}`) });
     const newSpareKey = rotatedKey.stdout.trim().split('\n').at(-1)!;
     expect((await clients(server.baseUrl, newSpareKey).providers.listProviders({})).providers).toHaveLength(1);
-    await expect.poll(() => clients(server.baseUrl, spareKey).providers.listProviders({}).then(() => 'accepted', (e: unknown) => String(e)), { timeout: 15_000 }).toMatch(/unauthenticated/i);
+    await expect
+      .poll(
+        () =>
+          clients(server.baseUrl, spareKey)
+            .providers.listProviders({})
+            .then(
+              () => 'accepted',
+              (e: unknown) => String(e),
+            ),
+        { timeout: 15_000 },
+      )
+      .toMatch(/unauthenticated/i);
 
     // projects: create, get, update, list, delete; each seen by the server (a key of the new
     // project lists its own empty provider set, and is refused once the project is deleted).
@@ -147,7 +160,18 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     expect((await clients(server.baseUrl, acmeKey).providers.listProviders({})).providers).toEqual([]);
     const deleted = await timed('projects delete', ['projects', 'delete', projectId]);
     expect(deleted, deleted.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`deleted project ${projectId}`) });
-    await expect.poll(() => clients(server.baseUrl, acmeKey).providers.listProviders({}).then(() => 'accepted', (e: unknown) => String(e)), { timeout: 15_000 }).toMatch(/unauthenticated|not.found|permission/i);
+    await expect
+      .poll(
+        () =>
+          clients(server.baseUrl, acmeKey)
+            .providers.listProviders({})
+            .then(
+              () => 'accepted',
+              (e: unknown) => String(e),
+            ),
+        { timeout: 15_000 },
+      )
+      .toMatch(/unauthenticated|not.found|permission/i);
 
     // A connection with a sealed credential, to see the key commands' effect through GetToken.
     const made = await admin.connections.createConnection({ workspaceId: 'ws-cli', provider: { case: 'providerName', value: 'vault' }, returnUrl: RETURN_URL });
@@ -171,7 +195,11 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     expect(ringAfter.endsWith(`,${ringBefore}`)).toBe(true);
     expect(await credential()).toBe('sk_cli_secret_value');
     // A credential stored after the rotation is sealed by the server under the new key.
-    const later = await admin.connections.createConnection({ workspaceId: 'ws-cli-2', provider: { case: 'providerName', value: 'vault' }, returnUrl: RETURN_URL });
+    const later = await admin.connections.createConnection({
+      workspaceId: 'ws-cli-2',
+      provider: { case: 'providerName', value: 'vault' },
+      returnUrl: RETURN_URL,
+    });
     await clients(server.baseUrl).connections.submitCredentials({ state: later.state, credentials: { api_key: 'sk_cli_after_rotation' } });
     // On PostgreSQL the rows are read directly; the embedded database is the server's alone, and
     // keys:reseal below finding nothing left to re-seal shows the same there.
@@ -182,7 +210,10 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
 
     // keys:reseal: nothing left under an old key, and the server reads the same ring.
     const resealed = await timed('keys:reseal', ['keys:reseal']);
-    expect(resealed, resealed.stderr).toMatchObject({ code: 0, stdout: `under ${newPrimary}: re-sealed 0 connection(s), 0 provider secret(s), 0 signing key(s)\n` });
+    expect(resealed, resealed.stderr).toMatchObject({
+      code: 0,
+      stdout: `under ${newPrimary}: re-sealed 0 connection(s), 0 provider secret(s), 0 signing key(s)\n`,
+    });
 
     // keys:rotate-signing: run in the embedded server, its JWKS publishes the new key at once. On
     // PostgreSQL every replica reloads within a minute: the new key is the one unretired row.
@@ -197,14 +228,20 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     covered.add('audit export');
     let exported: Result | undefined;
     await expect
-      .poll(async () => {
-        exported = await nexus(['audit', 'export']);
-        return exported.stdout;
-      }, { timeout: 30_000, interval: 500 })
+      .poll(
+        async () => {
+          exported = await nexus(['audit', 'export']);
+          return exported.stdout;
+        },
+        { timeout: 30_000, interval: 500 },
+      )
       .toContain('"connection.create"');
     timings['audit export'] = exported!.ms;
     expect(exported!.code).toBe(0);
-    const events = exported!.stdout.trim().split('\n').map((line) => JSON.parse(line) as { seq: number; action: string });
+    const events = exported!.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { seq: number; action: string });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     const verified = await timed('audit verify', ['audit', 'verify']);
     expect(verified, verified.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^OK prj_default: \d+ event\(s\) verified/m) });
@@ -247,7 +284,8 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
         const other = await startServerProcess(serverEnv, 30_000, { command: process.execPath, args: [NEXUS, name], env: serverEnv });
         timings[name] = Date.now() - began;
         try {
-          if (name === 'start') expect(await clients(other.baseUrl, agentKey).tokens.getToken({ connectionId })).toMatchObject({ credential: { connectionId } });
+          if (name === 'start')
+            expect(await clients(other.baseUrl, agentKey).tokens.getToken({ connectionId })).toMatchObject({ credential: { connectionId } });
           else expect((await fetch(`${other.baseUrl}/metrics`)).status).toBe(200);
         } finally {
           expect(await other.stop()).toBe(0);
@@ -257,7 +295,6 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     // The server we started on is unaffected by all of it.
     expect(await credential()).toBe('sk_cli_secret_value');
     expect(server.output()).not.toMatch(/ECONNRESET|"level":50/);
-
 
     if (backend === 'postgres') {
       // `start --workers 2`: each worker holds its own copy of the ring, so keys:rotate is refused

@@ -55,9 +55,7 @@ describe('nexus CLI', () => {
       const oauth = list.providers.find((p) => p.name === 'demo-oauth')!;
       expect(oauth.authType).toBe(AuthType.OAUTH2);
       expect(oauth.oauth2?.clientSecretSet).toBe(true);
-      expect(app.app.providers.clientSecret((await app.app.store.providers.findByName('prj_default', 'demo-oauth'))!)).toBe(
-        'demo-secret-from-env',
-      );
+      expect(app.app.providers.clientSecret((await app.app.store.providers.findByName('prj_default', 'demo-oauth'))!)).toBe('demo-secret-from-env');
       // The key printed by the CLI works, with exactly its scope.
       const agent = clients(app.baseUrl, key);
       await expect(agent.tokens.getToken({ connectionId: 'conn_missing' })).rejects.toThrow(/not found/);
@@ -79,7 +77,7 @@ describe('nexus CLI', () => {
     expect(rows.map((r: { client_secret_sealed: string }) => keyIdOf(r.client_secret_sealed))).toEqual(['c2']);
   });
 
-  it('a one-shot command run with another NEXUS_ADMIN_API_KEY leaves the server\'s admin key alone', { timeout: 180_000 }, async () => {
+  it("a one-shot command run with another NEXUS_ADMIN_API_KEY leaves the server's admin key alone", { timeout: 180_000 }, async () => {
     const other = await createTestDatabase();
     try {
       const withServerKey = { ...env, DATABASE_URL: other.url };

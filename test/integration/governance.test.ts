@@ -26,13 +26,22 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
 
   it('the operator creates, reads, pages through, updates and deletes projects', async () => {
     const { projects } = operator();
-    const created = (await projects.createProject({ project: { name: 'acme', displayName: 'Acme Corp', corsOrigins: ['https://console.acme.example'] } })).project!;
+    const created = (await projects.createProject({ project: { name: 'acme', displayName: 'Acme Corp', corsOrigins: ['https://console.acme.example'] } }))
+      .project!;
     expect(created).toMatchObject({ name: 'acme', displayName: 'Acme Corp', corsOrigins: ['https://console.acme.example'], allowedReturnUrls: [] });
     expect(created.id).toMatch(/^prj_[0-9A-Z]{26}$/);
     await expectConnectError(projects.createProject({ project: { name: 'acme' } }), Code.AlreadyExists, 'PROJECT_ALREADY_EXISTS');
     await expectConnectError(projects.createProject({ project: { name: 'Not A Slug' } }), Code.InvalidArgument, 'INVALID_FIELD');
-    await expectConnectError(projects.createProject({ project: { name: 'bad-origin', corsOrigins: ['https://x.example/path'] } }), Code.InvalidArgument, 'INVALID_FIELD');
-    await expectConnectError(projects.createProject({ project: { name: 'bad-return', allowedReturnUrls: ['ftp://x.example'] } }), Code.InvalidArgument, 'INVALID_FIELD');
+    await expectConnectError(
+      projects.createProject({ project: { name: 'bad-origin', corsOrigins: ['https://x.example/path'] } }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
+    await expectConnectError(
+      projects.createProject({ project: { name: 'bad-return', allowedReturnUrls: ['ftp://x.example'] } }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
     await projects.createProject({ project: { name: 'beta' } });
     expect((await projects.getProject({ projectId: created.id })).project).toEqual(created);
     await expectConnectError(projects.getProject({ projectId: 'prj_nosuchproject' }), Code.NotFound, 'PROJECT_NOT_FOUND');
@@ -48,11 +57,18 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
     expect(seen.sort()).toEqual(['acme', 'beta', 'default']);
     await expectConnectError(projects.listProjects({ pageToken: 'garbage' }), Code.InvalidArgument, 'PAGE_TOKEN_INVALID');
 
-    const updated = (await projects.updateProject({
-      project: { id: created.id, displayName: 'Acme', allowedReturnUrls: ['https://acme.example/back/'], branding: { accentColor: '#FF0000' } },
-      updateMask: { paths: ['display_name', 'allowed_return_urls', 'branding'] },
-    })).project!;
-    expect(updated).toMatchObject({ displayName: 'Acme', allowedReturnUrls: ['https://acme.example/back/'], corsOrigins: ['https://console.acme.example'], branding: { accentColor: '#ff0000' } });
+    const updated = (
+      await projects.updateProject({
+        project: { id: created.id, displayName: 'Acme', allowedReturnUrls: ['https://acme.example/back/'], branding: { accentColor: '#FF0000' } },
+        updateMask: { paths: ['display_name', 'allowed_return_urls', 'branding'] },
+      })
+    ).project!;
+    expect(updated).toMatchObject({
+      displayName: 'Acme',
+      allowedReturnUrls: ['https://acme.example/back/'],
+      corsOrigins: ['https://console.acme.example'],
+      branding: { accentColor: '#ff0000' },
+    });
     await expectConnectError(projects.updateProject({ project: { id: created.id }, updateMask: { paths: ['name'] } }), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(projects.updateProject({ project: { id: 'prj_nosuchproject' } }), Code.NotFound, 'PROJECT_NOT_FOUND');
     await expectConnectError(projects.deleteProject({ projectId: 'prj_default', force: true }), Code.FailedPrecondition, 'PROJECT_PROTECTED');
@@ -60,18 +76,27 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
 
   it('a project uses its own return URLs (else the global ones), and its CORS origins are allowed', async () => {
     const { projects, apiKeys } = operator();
-    const project = (await projects.createProject({ project: { name: 'urls', allowedReturnUrls: ['https://urls.example/back/'], corsOrigins: ['https://urls-console.example'] } })).project!;
+    const project = (
+      await projects.createProject({
+        project: { name: 'urls', allowedReturnUrls: ['https://urls.example/back/'], corsOrigins: ['https://urls-console.example'] },
+      })
+    ).project!;
     const admin = (await apiKeys.createApiKey({ projectId: project.id, name: 'admin', scopes: [ApiKeyScope.ADMIN] })).secret;
     const c = clients(nexus.baseUrl, admin);
     await c.providers.createProvider({ provider: apiKeyProvider() });
-    const start = (returnUrl: string) => c.connections.createConnection({ workspaceId: 'ws', provider: { case: 'providerName', value: 'acme-api' }, returnUrl });
+    const start = (returnUrl: string) =>
+      c.connections.createConnection({ workspaceId: 'ws', provider: { case: 'providerName', value: 'acme-api' }, returnUrl });
     await expectConnectError(start(RETURN_URL), Code.InvalidArgument, 'RETURN_URL_NOT_ALLOWED');
     expect((await start('https://urls.example/back/done')).connection?.projectId).toBe(project.id);
     // The default project has no list of its own: the installation's applies.
     const main = clients(nexus.baseUrl, ADMIN_KEY);
     await main.providers.createProvider({ provider: apiKeyProvider({ name: 'urls-api' }) }).catch(() => undefined);
     await expectConnectError(
-      main.connections.createConnection({ workspaceId: 'ws', provider: { case: 'providerName', value: 'urls-api' }, returnUrl: 'https://urls.example/back/done' }),
+      main.connections.createConnection({
+        workspaceId: 'ws',
+        provider: { case: 'providerName', value: 'urls-api' },
+        returnUrl: 'https://urls.example/back/done',
+      }),
       Code.InvalidArgument,
       'RETURN_URL_NOT_ALLOWED',
     );
@@ -142,8 +167,14 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
   it('refuses what each caller may not do', async () => {
     const { projects, apiKeys } = operator();
     const project = (await projects.createProject({ project: { name: 'refusals' } })).project!;
-    const projectAdmin = governanceClients(nexus.baseUrl, (await apiKeys.createApiKey({ projectId: project.id, name: 'a', scopes: [ApiKeyScope.ADMIN] })).secret);
-    const tokensOnly = governanceClients(nexus.baseUrl, (await apiKeys.createApiKey({ projectId: project.id, name: 't', scopes: [ApiKeyScope.TOKENS] })).secret);
+    const projectAdmin = governanceClients(
+      nexus.baseUrl,
+      (await apiKeys.createApiKey({ projectId: project.id, name: 'a', scopes: [ApiKeyScope.ADMIN] })).secret,
+    );
+    const tokensOnly = governanceClients(
+      nexus.baseUrl,
+      (await apiKeys.createApiKey({ projectId: project.id, name: 't', scopes: [ApiKeyScope.TOKENS] })).secret,
+    );
     // A project admin is not the operator, not even one of the installation project.
     const defaultAdmin = governanceClients(nexus.baseUrl, (await apiKeys.createApiKey({ name: 'default admin', scopes: [ApiKeyScope.ADMIN] })).secret);
 
@@ -172,11 +203,23 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
     await expectConnectError(projectAdmin.apiKeys.createApiKey({ name: '', scopes: [ApiKeyScope.TOKENS] }), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(projectAdmin.apiKeys.createApiKey({ name: 'x', scopes: [] }), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(projectAdmin.apiKeys.createApiKey({ name: 'x', scopes: [ApiKeyScope.UNSPECIFIED] }), Code.InvalidArgument, 'INVALID_FIELD');
-    await expectConnectError(projectAdmin.apiKeys.createApiKey({ name: 'x', scopes: [ApiKeyScope.TOKENS], ttl: { seconds: 1n, nanos: 0 } }), Code.InvalidArgument, 'INVALID_FIELD');
-    await expectConnectError(projectAdmin.apiKeys.createApiKey({ name: 'x', scopes: [ApiKeyScope.TOKENS], ttl: { seconds: -600n, nanos: 0 } }), Code.InvalidArgument, 'INVALID_FIELD');
+    await expectConnectError(
+      projectAdmin.apiKeys.createApiKey({ name: 'x', scopes: [ApiKeyScope.TOKENS], ttl: { seconds: 1n, nanos: 0 } }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
+    await expectConnectError(
+      projectAdmin.apiKeys.createApiKey({ name: 'x', scopes: [ApiKeyScope.TOKENS], ttl: { seconds: -600n, nanos: 0 } }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
     await expectConnectError(apiKeys.listApiKeys({ projectId: 'prj_nosuchproject' }), Code.NotFound, 'PROJECT_NOT_FOUND');
     const mine = (await projectAdmin.apiKeys.listApiKeys({})).apiKeys[0]!;
-    await expectConnectError(projectAdmin.apiKeys.rotateApiKey({ keyId: mine.id, overlap: { seconds: BigInt(31 * 86_400), nanos: 0 } }), Code.InvalidArgument, 'INVALID_FIELD');
+    await expectConnectError(
+      projectAdmin.apiKeys.rotateApiKey({ keyId: mine.id, overlap: { seconds: BigInt(31 * 86_400), nanos: 0 } }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
   });
 
   it('the CLI commands (as run in-process or through the control socket) do the same', async () => {

@@ -70,7 +70,14 @@ describe.each(BACKENDS)('GET /metrics (%s)', (backend) => {
     expect(samples.some((s) => s.name === 'nexus_db_pool_idle')).toBe(true);
     expect(samples.some((s) => s.name === 'nexus_db_pool_waiting')).toBe(true);
     const text = await (await fetch(`${nexus.baseUrl}/metrics`)).text();
-    for (const name of ['nexus_token_refreshes_total', 'nexus_token_refresh_duration_seconds', 'nexus_streams_open', 'nexus_refresh_worker_claimed_total', 'nexus_refresh_worker_due', 'nexus_refresh_worker_backoff']) {
+    for (const name of [
+      'nexus_token_refreshes_total',
+      'nexus_token_refresh_duration_seconds',
+      'nexus_streams_open',
+      'nexus_refresh_worker_claimed_total',
+      'nexus_refresh_worker_due',
+      'nexus_refresh_worker_backoff',
+    ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
   });
@@ -87,7 +94,23 @@ describe.each(BACKENDS)('GET /metrics (%s)', (backend) => {
     await api.connections.getConnection({ connectionId: id });
     const text = await (await fetch(`${nexus.baseUrl}/metrics`)).text();
     for (const leak of [id, ADMIN_KEY, 'ws-secret-workspace', `metrics-${backend}`, created.authUrl]) expect(text).not.toContain(leak);
-    const allowed = new Set(['service', 'method', 'code', 'le', 'outcome', 'result', 'trigger', 'quantile', 'version', 'major', 'minor', 'patch', 'space', 'kind', 'type']);
+    const allowed = new Set([
+      'service',
+      'method',
+      'code',
+      'le',
+      'outcome',
+      'result',
+      'trigger',
+      'quantile',
+      'version',
+      'major',
+      'minor',
+      'patch',
+      'space',
+      'kind',
+      'type',
+    ]);
     for (const s of parse(text)) for (const label of Object.keys(s.labels)) expect(allowed, `${s.name}{${label}}`).toContain(label);
   });
 });

@@ -21,10 +21,20 @@ describe.each(BACKENDS)('OAuth clients admin API (%s)', (backend) => {
 
   it('creates a confidential client, shows its secret once, stores only the hash', async () => {
     const res = await admin.clients.createClient({
-      client: { type: ClientType.CONFIDENTIAL, displayName: 'Acme', redirectUris: ['https://app.example.com/cb', 'myapp://callback'], siweChainIds: [1n, 8453n] },
+      client: {
+        type: ClientType.CONFIDENTIAL,
+        displayName: 'Acme',
+        redirectUris: ['https://app.example.com/cb', 'myapp://callback'],
+        siweChainIds: [1n, 8453n],
+      },
     });
     expect(res.clientSecret).toMatch(/^nxcs_/);
-    expect(res.client).toMatchObject({ type: ClientType.CONFIDENTIAL, displayName: 'Acme', handoffIpBinding: HandoffIpBinding.STRICT, projectId: 'prj_default' });
+    expect(res.client).toMatchObject({
+      type: ClientType.CONFIDENTIAL,
+      displayName: 'Acme',
+      handoffIpBinding: HandoffIpBinding.STRICT,
+      projectId: 'prj_default',
+    });
     const got = await admin.clients.getClient({ clientId: res.client!.id });
     expect(got.client?.siweChainIds).toEqual([1n, 8453n]);
     expect(toJson(GetClientResponseSchema, got) as object).not.toHaveProperty('clientSecret');
@@ -41,7 +51,8 @@ describe.each(BACKENDS)('OAuth clients admin API (%s)', (backend) => {
 
   it('lists newest first with paging, updates by mask, deletes', async () => {
     const ids: string[] = [];
-    for (const name of ['one', 'two', 'three']) ids.push((await admin.clients.createClient({ client: { type: ClientType.PUBLIC, displayName: name } })).client!.id);
+    for (const name of ['one', 'two', 'three'])
+      ids.push((await admin.clients.createClient({ client: { type: ClientType.PUBLIC, displayName: name } })).client!.id);
     const first = await admin.clients.listClients({ pageSize: 2 });
     expect(first.clients.map((c) => c.id)).toEqual([ids[2], ids[1]]);
     const second = await admin.clients.listClients({ pageSize: 2, pageToken: first.nextPageToken });
@@ -59,7 +70,11 @@ describe.each(BACKENDS)('OAuth clients admin API (%s)', (backend) => {
 
   it('refuses invalid input with INVALID_ARGUMENT', async () => {
     const bad = async (client: Record<string, unknown>) =>
-      expectConnectError(admin.clients.createClient({ client: { type: ClientType.PUBLIC, displayName: 'x', ...client } }), Code.InvalidArgument, 'INVALID_FIELD');
+      expectConnectError(
+        admin.clients.createClient({ client: { type: ClientType.PUBLIC, displayName: 'x', ...client } }),
+        Code.InvalidArgument,
+        'INVALID_FIELD',
+      );
     await bad({ type: ClientType.UNSPECIFIED });
     await bad({ displayName: '' });
     await bad({ redirectUris: ['not a url'] });
@@ -71,7 +86,11 @@ describe.each(BACKENDS)('OAuth clients admin API (%s)', (backend) => {
     await bad({ siweChainIds: [0n] });
     const c = (await admin.clients.createClient({ client: { type: ClientType.PUBLIC, displayName: 'y' } })).client!;
     await expectConnectError(admin.clients.updateClient({ client: { id: c.id, type: ClientType.CONFIDENTIAL } }), Code.InvalidArgument, 'INVALID_FIELD');
-    await expectConnectError(admin.clients.updateClient({ client: { id: c.id }, updateMask: { paths: ['secret_hash'] } }), Code.InvalidArgument, 'INVALID_FIELD');
+    await expectConnectError(
+      admin.clients.updateClient({ client: { id: c.id }, updateMask: { paths: ['secret_hash'] } }),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
   });
 
   it('needs an admin key, and keeps projects apart', async () => {

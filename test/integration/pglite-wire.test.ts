@@ -31,7 +31,7 @@ describe('PGliteWire', () => {
     }
   });
 
-  it('delivers a session\'s notifications to it', async () => {
+  it("delivers a session's notifications to it", async () => {
     const client = await connect();
     try {
       const heard = new Promise<string | undefined>((resolve) => client.once('notification', (n) => resolve(n.payload)));

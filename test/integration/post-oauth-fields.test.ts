@@ -146,7 +146,7 @@ describe.each(BACKENDS)('post-OAuth fields (%s)', (backend) => {
     );
   });
 
-  it('supersedes the workspace\'s older connection only when the new one is finalized', async () => {
+  it("supersedes the workspace's older connection only when the new one is finalized", async () => {
     const first = await consent('fields-oauth', 'ws-twice');
     await api.connections.finalizeConnection({ connectionId: first.id, fields: { subdomain: 'first' } });
     const second = await consent('fields-oauth', 'ws-twice');

@@ -18,18 +18,22 @@ describe.each(BACKENDS)('Provider.api_base_url (%s)', (backend) => {
   });
 
   it('is stored, returned, updated through its mask path and cleared', async () => {
-    const created = (await admin.providers.createProvider({
-      provider: apiKeyProvider({ name: 'base-url', apiBaseUrl: 'https://api.example.com/v1' }),
-    })).provider!;
+    const created = (
+      await admin.providers.createProvider({
+        provider: apiKeyProvider({ name: 'base-url', apiBaseUrl: 'https://api.example.com/v1' }),
+      })
+    ).provider!;
     expect(created.apiBaseUrl).toBe('https://api.example.com/v1');
     expect((await admin.providers.getProvider({ provider: 'base-url' })).provider!.apiBaseUrl).toBe('https://api.example.com/v1');
     const rows = (await nexus.app.database.dataSource.query(`SELECT api_base_url FROM providers WHERE id = $1`, [created.id])) as { api_base_url: string }[];
     expect(rows[0]!.api_base_url).toBe('https://api.example.com/v1');
 
-    const updated = (await admin.providers.updateProvider({
-      provider: { ...created, apiBaseUrl: 'https://api.example.com/v2', description: 'not in the mask' },
-      updateMask: { paths: ['api_base_url'] },
-    })).provider!;
+    const updated = (
+      await admin.providers.updateProvider({
+        provider: { ...created, apiBaseUrl: 'https://api.example.com/v2', description: 'not in the mask' },
+        updateMask: { paths: ['api_base_url'] },
+      })
+    ).provider!;
     expect(updated.apiBaseUrl).toBe('https://api.example.com/v2');
     expect(updated.description).toBe(created.description);
 

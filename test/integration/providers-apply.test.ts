@@ -25,13 +25,17 @@ providers:
       client_id: zd-client
       client_secret: \${ZD_SECRET}
       default_scopes: [read]
-${withCustom ? `  - name: custom-key
+${
+  withCustom
+    ? `  - name: custom-key
     display_name: Custom
     description: ${description}
     categories: [testing]
     auth_type: API_KEY
     api_key: { location: header, name: X-Custom-Key }
-` : ''}`;
+`
+    : ''
+}`;
 
 /** `nexus providers apply` as a real process: plan, apply, idempotence, updates, bad files, prune. */
 describe('nexus providers apply', () => {

@@ -70,13 +70,17 @@ describe.each(BACKENDS)('ProviderService (%s)', (backend) => {
     const created: Provider[] = [];
     created.push(
       (await admin.providers.createProvider({ provider: oauthInit('types-oauth') })).provider!,
-      (await admin.providers.createProvider({
-        provider: apiKeyProvider({ name: 'types-apikey', apiKey: { location: ApiKeyLocation.QUERY, name: 'key', prefix: 'Token ' } }),
-      })).provider!,
+      (
+        await admin.providers.createProvider({
+          provider: apiKeyProvider({ name: 'types-apikey', apiKey: { location: ApiKeyLocation.QUERY, name: 'key', prefix: 'Token ' } }),
+        })
+      ).provider!,
       (await admin.providers.createProvider({ provider: basicAuthProvider({ name: 'types-basic' }) })).provider!,
-      (await admin.providers.createProvider({
-        provider: { name: 'types-aws', authType: AuthType.AWS_SIGV4, enabled: true, awsSigv4: { service: 's3', defaultRegion: 'eu-west-1' } },
-      })).provider!,
+      (
+        await admin.providers.createProvider({
+          provider: { name: 'types-aws', authType: AuthType.AWS_SIGV4, enabled: true, awsSigv4: { service: 's3', defaultRegion: 'eu-west-1' } },
+        })
+      ).provider!,
       (await admin.providers.createProvider({ provider: { name: 'types-bearer', authType: AuthType.BEARER, enabled: true } })).provider!,
     );
     expect(created.map((p) => p.authType)).toEqual([AuthType.OAUTH2, AuthType.API_KEY, AuthType.BASIC_AUTH, AuthType.AWS_SIGV4, AuthType.BEARER]);

@@ -117,7 +117,9 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     deadConn = await staticConnection('dead-api', { api_key: KEY });
     // One connection per provider and workspace: a second one elsewhere.
     attentionConn = await staticConnection('acme-api', { api_key: KEY }, 'ws-attention');
-    await nexus.app.database.dataSource.query(`UPDATE connections SET status = 'ATTENTION_REQUIRED', status_reason = 'credentials_rejected' WHERE id = $1`, [attentionConn]);
+    await nexus.app.database.dataSource.query(`UPDATE connections SET status = 'ATTENTION_REQUIRED', status_reason = 'credentials_rejected' WHERE id = $1`, [
+      attentionConn,
+    ]);
     oauthConn = (await connectViaConsent(auth, admin, 'ws-proxy')).created.connection!.id;
     tokensKey = (await nexus.app.apiKeys.create('prj_default', 'agent', ['tokens'])).key;
     connectionsOnlyKey = (await nexus.app.apiKeys.create('prj_default', 'ui', ['connections'])).key;
@@ -128,7 +130,7 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     await auth?.stop();
   });
 
-  it('forwards method, path and query with the API key applied, and returns the provider\'s answer', async () => {
+  it("forwards method, path and query with the API key applied, and returns the provider's answer", async () => {
     const answer = await request(nexus.baseUrl, `/proxy/${acme}/echo/items?limit=5&q=a%20b`, {
       method: 'POST',
       headers: as(tokensKey, { 'content-type': 'application/json', 'x-custom': 'kept' }),
@@ -159,7 +161,7 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     expect(seen.headers.authorization).toBe(`Basic ${Buffer.from('crm-user:crm-password-42').toString('base64')}`);
   });
 
-  it('never forwards the agent\'s credentials, cookies, hop-by-hop, forwarding or Host headers', async () => {
+  it("never forwards the agent's credentials, cookies, hop-by-hop, forwarding or Host headers", async () => {
     const answer = await request(nexus.baseUrl, `/proxy/${acme}/echo`, {
       headers: {
         authorization: `Bearer ${tokensKey}`,
@@ -184,7 +186,7 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     expect(seen.headers['x-acme-key']).toBe(KEY);
   });
 
-  it('passes the provider\'s status and rate-limit headers through; drops Set-Cookie, hop-by-hop, forged Nexus-Error and any header carrying the credential', async () => {
+  it("passes the provider's status and rate-limit headers through; drops Set-Cookie, hop-by-hop, forged Nexus-Error and any header carrying the credential", async () => {
     upstream.echoValue = `key=${KEY}`;
     const answer = await request(nexus.baseUrl, `/proxy/${acme}/headers`, { headers: as(tokensKey) });
     expect(answer.status).toBe(429);
@@ -213,7 +215,7 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     expect(upstream.seen.some((s) => s.url.includes('admin'))).toBe(false);
   });
 
-  it('refuses another workspace\'s connection to an end-user token (403) and serves its own', async () => {
+  it("refuses another workspace's connection to an end-user token (403) and serves its own", async () => {
     const client = await registerClient(nexus.baseUrl, ClientType.CONFIDENTIAL);
     const user = await signInUser(nexus.baseUrl, client, ['connections', 'tokens']);
     const mine = await staticConnection('acme-api', { api_key: KEY }, user.account!.workspaceId);
@@ -233,7 +235,7 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it('answers 408 when the agent\'s streamed upload stalls past NEXUS_PROXY_IDLE_TIMEOUT_MS', async () => {
+  it("answers 408 when the agent's streamed upload stalls past NEXUS_PROXY_IDLE_TIMEOUT_MS", async () => {
     const body = new Readable({ read() {} });
     body.push(Buffer.alloc(1024, 1)); // then nothing more
     const started = Date.now();
@@ -291,7 +293,11 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     expect(seen.url).toBe('/api/echo/list?page=2');
     expect(seen.headers['x-acme-key']).toBe(KEY);
     expect(seen.headers.authorization).toBeUndefined();
-    const posted = await api('https://api.acme.example/api/echo', { method: 'POST', body: new Blob([Buffer.alloc(300_000, 1)]).stream(), headers: { 'content-type': 'application/octet-stream' } });
+    const posted = await api('https://api.acme.example/api/echo', {
+      method: 'POST',
+      body: new Blob([Buffer.alloc(300_000, 1)]).stream(),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(((await posted.json()) as { bodyBytes: number }).bodyBytes).toBe(300_000);
     const missing = await nexusProxyFetch({ baseUrl: nexus.baseUrl, apiKey: tokensKey, connectionId: 'conn_missing' })('https://api.acme.example/x');
     expect(missing.status).toBe(404);
@@ -335,14 +341,17 @@ describe('proxy streams 100 MB each way with bounded server memory (postgres, se
   beforeAll(async () => {
     upstream = await ProxyUpstream.start();
     db = await createTestDatabase();
-    server = await startServerProcess({
-      DATABASE_URL: db.url,
-      NEXUS_ENCRYPTION_KEYS: KeyRing.generate('p1').toSpec(),
-      NEXUS_ADMIN_API_KEY: ADMIN_KEY,
-      NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
-      NEXUS_PROXY_MAX_BODY_BYTES: String(BIG + MiB),
-      NEXUS_REFRESH_WORKER: 'false',
-    }, 120_000);
+    server = await startServerProcess(
+      {
+        DATABASE_URL: db.url,
+        NEXUS_ENCRYPTION_KEYS: KeyRing.generate('p1').toSpec(),
+        NEXUS_ADMIN_API_KEY: ADMIN_KEY,
+        NEXUS_ALLOWED_RETURN_URLS: 'https://app.example.com/connections/',
+        NEXUS_PROXY_MAX_BODY_BYTES: String(BIG + MiB),
+        NEXUS_REFRESH_WORKER: 'false',
+      },
+      120_000,
+    );
     const admin = clients(server.baseUrl, ADMIN_KEY);
     await admin.providers.createProvider({ provider: apiKeyProvider({ apiBaseUrl: upstream.baseUrl }) });
     const made = await admin.connections.createConnection({ workspaceId: 'ws', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
@@ -363,7 +372,7 @@ describe('proxy streams 100 MB each way with bounded server memory (postgres, se
    * size (100 or 300 MiB alike, measured). A proxy that buffered a body
    * would grow by at least the body: 200 MiB, far past the bound.
    */
-  it('uploads and downloads 200 MiB each; the server\'s RSS grows by less than 120 MiB', async () => {
+  it("uploads and downloads 200 MiB each; the server's RSS grows by less than 120 MiB", async () => {
     // Warm up (undici loaded, first connection made) before the baseline.
     expect((await request(server.baseUrl, `/proxy/${conn}/echo`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
     const baseline = rssOf(server.pid);

@@ -36,7 +36,7 @@ describe('nexus quotas show|set', () => {
     await db?.drop();
   });
 
-  it('sets a project\'s quotas from the shell; a running server applies them within its cache TTL', { timeout: 300_000 }, async () => {
+  it("sets a project's quotas from the shell; a running server applies them within its cache TTL", { timeout: 300_000 }, async () => {
     const api = clients(nexus.baseUrl, ADMIN_KEY);
     await api.providers.listProviders({});
     const set = await cli('set', '--key-rate', '1', '--key-burst', '2');

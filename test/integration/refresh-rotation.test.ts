@@ -12,7 +12,7 @@ import { ADMIN_KEY, clients, startTestApp, type Clients, type TestApp } from '..
 // outcome. Whether the refresh token may be sent again depends on whether the
 // provider rotates refresh tokens: declared on the provider, or learned from
 // the connection's last refresh (unknown counts as rotating).
-describe.each(BACKENDS)('an interrupted refresh and the provider\'s refresh_token_rotation (%s)', (backend) => {
+describe.each(BACKENDS)("an interrupted refresh and the provider's refresh_token_rotation (%s)", (backend) => {
   let auth: TestAuthServer;
   let nexus: TestApp;
   let api: Clients;

@@ -59,7 +59,13 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     await admin.providers.createProvider({ provider: apiKeyProvider() }); // acme-api, X-Acme-Key header
     await admin.providers.createProvider({ provider: basicAuthProvider() }); // legacy-crm
     await admin.providers.createProvider({
-      provider: { name: 'aws-s3', displayName: 'Amazon S3', authType: AuthType.AWS_SIGV4, enabled: true, awsSigv4: { service: 's3', defaultRegion: 'eu-west-1' } },
+      provider: {
+        name: 'aws-s3',
+        displayName: 'Amazon S3',
+        authType: AuthType.AWS_SIGV4,
+        enabled: true,
+        awsSigv4: { service: 's3', defaultRegion: 'eu-west-1' },
+      },
     });
     await admin.providers.createProvider({ provider: { name: 'bearer-svc', authType: AuthType.BEARER, enabled: true } });
     await admin.providers.createProvider({
@@ -178,11 +184,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
       required: ['username', 'password'],
       properties: { username: { type: 'string' }, password: { type: 'string', format: 'password' } },
     });
-    const err = await expectConnectError(
-      anon.connections.submitCredentials({ state, credentials: { password } }),
-      Code.InvalidArgument,
-      'CREDENTIALS_INVALID',
-    );
+    const err = await expectConnectError(anon.connections.submitCredentials({ state, credentials: { password } }), Code.InvalidArgument, 'CREDENTIALS_INVALID');
     expect(violationText(err)).toContain('username');
     expect(violationText(err)).not.toContain(password);
     const res = await anon.connections.submitCredentials({ state, credentials: { username: 'alice@example.com', password } });
@@ -209,7 +211,10 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
 
     const second = await start('aws-s3', 'ws-aws-region');
     await expectConnectError(
-      anon.connections.submitCredentials({ state: second.state, credentials: { access_key_id: 'AKIAEXAMPLE2', secret_access_key: secretKey, region: 'US EAST' } }),
+      anon.connections.submitCredentials({
+        state: second.state,
+        credentials: { access_key_id: 'AKIAEXAMPLE2', secret_access_key: secretKey, region: 'US EAST' },
+      }),
       Code.InvalidArgument,
       'CREDENTIALS_INVALID',
     );
@@ -325,11 +330,7 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     // An OAuth state is not a capture state.
     const oauth = await start('oauth-elsewhere', 'ws-oauth-state');
     await expectConnectError(anon.connections.getCredentialSchema({ state: oauth.state }), Code.InvalidArgument, 'STATE_INVALID');
-    await expectConnectError(
-      anon.connections.submitCredentials({ state: oauth.state, credentials: { api_key: 'x' } }),
-      Code.InvalidArgument,
-      'STATE_INVALID',
-    );
+    await expectConnectError(anon.connections.submitCredentials({ state: oauth.state, credentials: { api_key: 'x' } }), Code.InvalidArgument, 'STATE_INVALID');
     expect((await admin.connections.getConnection({ connectionId: oauth.id })).connection?.status).toBe(ConnectionStatus.PENDING);
 
     // Expired: the server-side row is past its lifetime.

@@ -122,7 +122,11 @@ describe('GetToken cache across two replicas on one PostgreSQL', () => {
 
   it("serves a static credential in its provider's new shape promptly after the provider is updated through replica A", async () => {
     await apiA.providers.createProvider({ provider: apiKeyProvider({ name: 'reshaped-api', apiKey: { name: 'X-Old-Key' } }) });
-    const created = await apiA.connections.createConnection({ workspaceId: 'reshaped', provider: { case: 'providerName', value: 'reshaped-api' }, returnUrl: RETURN_URL });
+    const created = await apiA.connections.createConnection({
+      workspaceId: 'reshaped',
+      provider: { case: 'providerName', value: 'reshaped-api' },
+      returnUrl: RETURN_URL,
+    });
     await apiA.connections.submitCredentials({ state: created.state, credentials: { api_key: 'reshaped-secret-1' } });
     const id = created.connection!.id;
     const sql = new pg.Client({ connectionString: db.url });

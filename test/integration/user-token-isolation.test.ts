@@ -66,7 +66,11 @@ describe.each(BACKENDS)('user tokens reach only their own workspace and project 
     aConn = mine.connection!.id;
     // B's ACTIVE connection and B's OAuth connection waiting for post-OAuth fields.
     bConn = await activeStatic(clients(nexus.baseUrl, userB.accessToken), bWorkspace, 'ak_user_b_5678');
-    const pending = await admin.connections.createConnection({ workspaceId: bWorkspace, provider: { case: 'providerName', value: 'fields-oauth' }, returnUrl: RETURN_URL });
+    const pending = await admin.connections.createConnection({
+      workspaceId: bWorkspace,
+      provider: { case: 'providerName', value: 'fields-oauth' },
+      returnUrl: RETURN_URL,
+    });
     await callback(await auth.consent(pending.authUrl));
     bPending = pending.connection!.id;
 
@@ -157,6 +161,10 @@ describe.each(BACKENDS)('user tokens reach only their own workspace and project 
   it('refuses a token whose claims were altered (another workspace) as UNAUTHENTICATED', async () => {
     const [h, p] = aToken.split('.');
     const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), wid: bWorkspace })).toString('base64url');
-    await expectConnectError(clients(nexus.baseUrl, `${h}.${forgedPayload}.${aToken.split('.')[2]}`).connections.listConnections({}), Code.Unauthenticated, 'UNAUTHENTICATED');
+    await expectConnectError(
+      clients(nexus.baseUrl, `${h}.${forgedPayload}.${aToken.split('.')[2]}`).connections.listConnections({}),
+      Code.Unauthenticated,
+      'UNAUTHENTICATED',
+    );
   });
 });

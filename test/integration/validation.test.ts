@@ -348,16 +348,8 @@ describe.each(BACKENDS)('input validation (%s)', (backend) => {
       'INVALID_FIELD',
     );
     expect(err.findDetails(ErrorInfoSchema)[0]?.metadata.field).toBe('min_remaining');
-    await expectConnectError(
-      admin.tokens.getToken({ connectionId, minRemaining: { seconds: 3601n, nanos: 0 } }),
-      Code.InvalidArgument,
-      'INVALID_FIELD',
-    );
-    await expectConnectError(
-      admin.tokens.getToken({ connectionId, minRemaining: { seconds: -1n, nanos: 0 } }),
-      Code.InvalidArgument,
-      'INVALID_FIELD',
-    );
+    await expectConnectError(admin.tokens.getToken({ connectionId, minRemaining: { seconds: 3601n, nanos: 0 } }), Code.InvalidArgument, 'INVALID_FIELD');
+    await expectConnectError(admin.tokens.getToken({ connectionId, minRemaining: { seconds: -1n, nanos: 0 } }), Code.InvalidArgument, 'INVALID_FIELD');
     const token = (await admin.tokens.getToken({ connectionId, minRemaining: { seconds: 3600n, nanos: 0 } })).credential!;
     expect(token.credentials.case).toBe('apiKey');
   });

@@ -87,7 +87,13 @@ describe('request decode errors of WatchConnections', () => {
   it('gRPC (HTTP/2)', async () => {
     const client = http2.connect(nexus.baseUrl);
     try {
-      const req = client.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc+proto', te: 'trailers', authorization: `Bearer ${ADMIN_KEY}` });
+      const req = client.request({
+        ':method': 'POST',
+        ':path': PATH,
+        'content-type': 'application/grpc+proto',
+        te: 'trailers',
+        authorization: `Bearer ${ADMIN_KEY}`,
+      });
       req.end(envelope(0, BAD_PROTO));
       const meta: Record<string, unknown> = {};
       req.on('response', (h) => Object.assign(meta, h));

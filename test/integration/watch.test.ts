@@ -12,7 +12,6 @@ import { StreamRecorder, staticConnection, summary, watchAll, watchOne } from '.
 
 const SECRET_KEY = 'ak_watch_secret_5e1f0c9d';
 
-
 describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
   let auth: TestAuthServer;
   let nexus: TestApp;
@@ -44,7 +43,11 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     expect(snapshot.find((e) => e.connection!.id === existing)!.connection!.status).toBe(ConnectionStatus.ACTIVE);
     expect(w.events.every((e) => e.type === ConnectionEventType.SNAPSHOT)).toBe(true);
 
-    const created = await api.connections.createConnection({ workspaceId: 'ws-snap', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const created = await api.connections.createConnection({
+      workspaceId: 'ws-snap',
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     const id = created.connection!.id;
     await api.connections.submitCredentials({ state: created.state, credentials: { api_key: SECRET_KEY } });
     await api.connections.deleteConnection({ connectionId: id });
@@ -62,7 +65,12 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     expect(revoked.supersededBy).toBe(id);
     expect(w.liveEvents[3]!.connection!.statusReason).toBe('deleted');
     for (const e of w.events) expect(e.eventTime).toBeDefined();
-    expect(JSON.stringify(w.items.map((i) => i.item.value), (_k, v) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(SECRET_KEY);
+    expect(
+      JSON.stringify(
+        w.items.map((i) => i.item.value),
+        (_k, v) => (typeof v === 'bigint' ? String(v) : v),
+      ),
+    ).not.toContain(SECRET_KEY);
     // The stored events carry no credential either.
     const stored = await nexus.app.database.dataSource.query('SELECT connection::text AS c FROM connection_events');
     expect(stored.length).toBeGreaterThan(0);
@@ -84,9 +92,20 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     // A last change everyone would see if they did not filter, to be sure nothing else is in flight.
     await staticConnection(api, 'ws-filter-z');
     await new Promise((r) => setTimeout(r, 300));
-    expect(summary(byWorkspace.liveEvents)).toEqual([['CREATED', a], ['ACTIVE', a]]);
-    expect(summary(byProvider.liveEvents)).toEqual([['CREATED', b], ['ACTIVE', b], ['CREATED', c], ['ACTIVE', c]]);
-    expect(summary(byProviderId.liveEvents)).toEqual([['CREATED', b], ['ACTIVE', b]]);
+    expect(summary(byWorkspace.liveEvents)).toEqual([
+      ['CREATED', a],
+      ['ACTIVE', a],
+    ]);
+    expect(summary(byProvider.liveEvents)).toEqual([
+      ['CREATED', b],
+      ['ACTIVE', b],
+      ['CREATED', c],
+      ['ACTIVE', c],
+    ]);
+    expect(summary(byProviderId.liveEvents)).toEqual([
+      ['CREATED', b],
+      ['ACTIVE', b],
+    ]);
   });
 
   it('WatchConnection sends one connection: its state, then only its changes (refresh, attention required)', async () => {
@@ -106,7 +125,10 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
       auth.refreshMode = 'ok';
     }
     await w.until((r) => r.liveEvents.length >= 2, 'refresh and attention required');
-    expect(summary(w.liveEvents)).toEqual([['REFRESHED', id], ['ATTENTION_REQUIRED', id]]);
+    expect(summary(w.liveEvents)).toEqual([
+      ['REFRESHED', id],
+      ['ATTENTION_REQUIRED', id],
+    ]);
     expect(w.liveEvents[0]!.connection!.tokenExpireTime).toBeDefined();
     expect(w.liveEvents[1]!.connection!.status).toBe(ConnectionStatus.ATTENTION_REQUIRED);
     expect(w.liveEvents[1]!.connection!.statusReason).toBe('invalid_grant');
@@ -119,7 +141,10 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     try {
       const { created } = await connectViaConsent(auth, api, 'ws-denied');
       await w.until((r) => r.liveEvents.length >= 2, 'created and failed');
-      expect(summary(w.liveEvents)).toEqual([['CREATED', created.connection!.id], ['FAILED', created.connection!.id]]);
+      expect(summary(w.liveEvents)).toEqual([
+        ['CREATED', created.connection!.id],
+        ['FAILED', created.connection!.id],
+      ]);
       expect(w.liveEvents[1]!.connection!.statusReason).toBe('access_denied');
     } finally {
       auth.denyConsent = false;
@@ -149,7 +174,10 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     ]);
     const c = await staticConnection(api, 'ws-resume');
     await second.until((r) => r.liveEvents.length >= 2, 'live events after the replay');
-    expect(summary(second.liveEvents)).toEqual([['CREATED', c], ['ACTIVE', c]]);
+    expect(summary(second.liveEvents)).toEqual([
+      ['CREATED', c],
+      ['ACTIVE', c],
+    ]);
 
     // A heartbeat's cursor resumes just as well: nothing after it, nothing again.
     await second.until((r) => r.items.at(-1)!.item.case === 'heartbeat', 'a heartbeat after the events');
@@ -160,7 +188,10 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     // WatchConnection resumes too.
     const single = track(watchOne(api, c, cursor));
     await single.ready();
-    expect(summary(single.events)).toEqual([['CREATED', c], ['ACTIVE', c]]);
+    expect(summary(single.events)).toEqual([
+      ['CREATED', c],
+      ['ACTIVE', c],
+    ]);
   });
 
   it('sends heartbeats', async () => {
@@ -176,7 +207,10 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
       await w.ready();
       const id = await staticConnection(api, `ws-${kind}`);
       await w.until((r) => r.liveEvents.length >= 2, `events over ${kind}`);
-      expect(summary(w.liveEvents)).toEqual([['CREATED', id], ['ACTIVE', id]]);
+      expect(summary(w.liveEvents)).toEqual([
+        ['CREATED', id],
+        ['ACTIVE', id],
+      ]);
     }
   });
 
@@ -223,7 +257,9 @@ describe.each(BACKENDS)('WatchConnection(s) in one process (%s)', (backend) => {
     const { dataSource } = nexus.app.database;
     const [{ n: before }] = await dataSource.query('SELECT count(*)::int AS n FROM connection_events');
     expect(before).toBeGreaterThan(0);
-    await dataSource.query(`UPDATE connection_events SET created_at = now() - interval '25 hours' WHERE id IN (SELECT id FROM connection_events ORDER BY id LIMIT 3)`);
+    await dataSource.query(
+      `UPDATE connection_events SET created_at = now() - interval '25 hours' WHERE id IN (SELECT id FROM connection_events ORDER BY id LIMIT 3)`,
+    );
     expect(await nexus.app.events.prune()).toBe(3);
     const [{ n: after }] = await dataSource.query('SELECT count(*)::int AS n FROM connection_events');
     expect(after).toBe(before - 3);

@@ -152,9 +152,12 @@ describe('API key revocation (embedded)', () => {
     expect(rows.find((k) => k.name === 'NEXUS_ADMIN_API_KEY')!.displayPrefix).toBe('');
     // Rows written before: 8 characters after nxs_ for generated keys, the first 8 of an operator's key.
     const ds = nexus.app.database.dataSource;
-    await ds.query(`INSERT INTO api_keys (id, project_id, name, display_prefix, key_hash, scopes) VALUES
+    await ds.query(
+      `INSERT INTO api_keys (id, project_id, name, display_prefix, key_hash, scopes) VALUES
       ('key_old_generated', $1, 'old', 'nxs_abcdefgh', 'h1', '{tokens}'),
-      ('key_old_operator', $1, 'NEXUS_ADMIN_API_KEY', 'operator', 'h2', '{admin}')`, [PROJECT]);
+      ('key_old_operator', $1, 'NEXUS_ADMIN_API_KEY', 'operator', 'h2', '{admin}')`,
+      [PROJECT],
+    );
     const runner = ds.createQueryRunner();
     try {
       await new ShorterKeyPrefixes1796083218145().up(runner);

@@ -76,7 +76,9 @@ describe.each(BACKENDS)('audit chain tampering and secrets (%s)', (backend) => {
 
   it('the table refuses UPDATE and DELETE from the application', async () => {
     await chainOf('prj_trigger', 2);
-    await expect(nexus.app.database.dataSource.query(`UPDATE audit_events SET outcome = 'denied' WHERE project_id = 'prj_trigger'`)).rejects.toThrow(/append-only/);
+    await expect(nexus.app.database.dataSource.query(`UPDATE audit_events SET outcome = 'denied' WHERE project_id = 'prj_trigger'`)).rejects.toThrow(
+      /append-only/,
+    );
     await expect(nexus.app.database.dataSource.query(`DELETE FROM audit_events WHERE project_id = 'prj_trigger'`)).rejects.toThrow(/append-only/);
   });
 
@@ -127,8 +129,18 @@ describe.each(BACKENDS)('audit chain tampering and secrets (%s)', (backend) => {
     const old = new Date(Date.now() - 400 * 86_400_000);
     // Rewrite the first four events at an old time, re-chained, as if they had been written then.
     const rows = await nexus.app.auditReader.query({ projectId: 'prj_prune', afterSeq: 0, limit: 10 });
-    const rechained = chain({ seq: 0, hash: '' }, rows.map((r, i) => ({ ...r, time: i < 4 ? old : r.time })));
-    for (const r of rechained) await tamper(`UPDATE audit_events SET time = $3, prev_hash = $4, hash = $5 WHERE project_id = $1 AND seq = $2`, [r.projectId, r.seq, r.time, r.prevHash, r.hash]);
+    const rechained = chain(
+      { seq: 0, hash: '' },
+      rows.map((r, i) => ({ ...r, time: i < 4 ? old : r.time })),
+    );
+    for (const r of rechained)
+      await tamper(`UPDATE audit_events SET time = $3, prev_hash = $4, hash = $5 WHERE project_id = $1 AND seq = $2`, [
+        r.projectId,
+        r.seq,
+        r.time,
+        r.prevHash,
+        r.hash,
+      ]);
     await tamper(`UPDATE audit_chain_heads SET hash = $2 WHERE project_id = $1`, ['prj_prune', rechained[5]!.hash]);
     expect(await verifyAudit(nexus.app, 'prj_prune')).toContain('6 event(s)');
 
@@ -144,7 +156,10 @@ describe.each(BACKENDS)('audit chain tampering and secrets (%s)', (backend) => {
     await chainOf('prj_export', 5);
     const out: string[] = [];
     expect(await exportAudit(nexus.app, { projectId: 'prj_export', cursor: 2 }, (l) => out.push(l))).toBe(3);
-    const lines = out.join('\n').split('\n').map((l) => JSON.parse(l) as { seq: number; action: string; client_ip: string });
+    const lines = out
+      .join('\n')
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; action: string; client_ip: string });
     expect(lines.map((l) => l.seq)).toEqual([3, 4, 5]);
     expect(lines[0]).toMatchObject({ action: 'token.read', client_ip: '10.0.0.1' });
   });
@@ -155,7 +170,11 @@ describe.each(BACKENDS)('audit chain tampering and secrets (%s)', (backend) => {
     const admin = clients(nexus.baseUrl, ADMIN_KEY);
     const anon = clients(nexus.baseUrl);
     await admin.providers.createProvider({ provider: apiKeyProvider({ name: 'secret-api' }) });
-    const created = await admin.connections.createConnection({ workspaceId: 'ws-secret', provider: { case: 'providerName', value: 'secret-api' }, returnUrl: RETURN_URL });
+    const created = await admin.connections.createConnection({
+      workspaceId: 'ws-secret',
+      provider: { case: 'providerName', value: 'secret-api' },
+      returnUrl: RETURN_URL,
+    });
     secrets.push(created.state);
     await anon.connections.submitCredentials({ state: created.state, credentials: { api_key: secret('ak_') } });
     await admin.tokens.getToken({ connectionId: created.connection!.id });

@@ -49,7 +49,12 @@ describe.each(BACKENDS)('RFC 9207 iss of a provider configured by endpoints, iss
     const landed = await callback(await consent(created.authUrl));
     const back = new URL(landed.location!);
     const id = created.connection!.id;
-    return { id, status: back.searchParams.get('status'), error: back.searchParams.get('error'), connection: (await api.connections.getConnection({ connectionId: id })).connection! };
+    return {
+      id,
+      status: back.searchParams.get('status'),
+      error: back.searchParams.get('error'),
+      connection: (await api.connections.getConnection({ connectionId: id })).connection!,
+    };
   }
 
   it('the declared issuer is returned by GetProvider', async () => {
@@ -151,7 +156,9 @@ describe('production: every provider URL must be https, refused on write naming 
     ['issuer', { issuer: 'http://idp.example.com', authorizationUrl: '', tokenUrl: '' }],
   ])('%s', async (field, change) => {
     const err = await expectConnectError(
-      api.providers.createProvider({ provider: { name: `prod-${field.replace('_', '-')}`, authType: AuthType.OAUTH2, enabled: true, oauth2: { ...https, ...change } } }),
+      api.providers.createProvider({
+        provider: { name: `prod-${field.replace('_', '-')}`, authType: AuthType.OAUTH2, enabled: true, oauth2: { ...https, ...change } },
+      }),
       Code.InvalidArgument,
       'INVALID_FIELD',
     );

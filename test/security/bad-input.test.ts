@@ -192,7 +192,9 @@ describe.each(BACKENDS)('bad input (%s)', (backend) => {
     const res = await postJson('ProviderService/CreateProvider', { provider });
     expect(res.status).toBe(400);
     expect(fieldOf(res.body)).toBe('provider.api_key.location');
-    const named = await postJson('ProviderService/CreateProvider', { provider: { ...provider, apiKey: { name: 'X-Key', location: 'API_KEY_LOCATION_QUERRY' } } });
+    const named = await postJson('ProviderService/CreateProvider', {
+      provider: { ...provider, apiKey: { name: 'X-Key', location: 'API_KEY_LOCATION_QUERRY' } },
+    });
     expect(named.status).toBe(400);
     expect(fieldOf(named.body)).toBe('provider.api_key.location');
     const misspelled = await postJson('ProviderService/CreateProvider', { provider: { ...provider, apiKey: { name: 'X-Key' }, enabld: false } });
@@ -257,7 +259,11 @@ describe.each(BACKENDS)('bad input (%s)', (backend) => {
 
   it('never logs a state sent in a Connect GET request, or in a query value named like a state, code or token', async () => {
     const api = clients(nexus.baseUrl, ADMIN_KEY);
-    const created = await api.connections.createConnection({ workspaceId: 'ws-get', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const created = await api.connections.createConnection({
+      workspaceId: 'ws-get',
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     const state = created.state;
     expect(state.length).toBeGreaterThan(20);
     const before = nexus.logs.length;
@@ -271,7 +277,13 @@ describe.each(BACKENDS)('bad input (%s)', (backend) => {
     const lines = nexus.logs.slice(before).join('');
     expect(lines).toContain('GetCredentialSchema');
     expect(lines).toContain('callbak');
-    for (const secret of [state, encodeURIComponent(JSON.stringify({ state })), Buffer.from(JSON.stringify({ state })).toString('base64url'), 'code-value-1234567', 'tok-value-1234567']) {
+    for (const secret of [
+      state,
+      encodeURIComponent(JSON.stringify({ state })),
+      Buffer.from(JSON.stringify({ state })).toString('base64url'),
+      'code-value-1234567',
+      'tok-value-1234567',
+    ]) {
       expect(lines).not.toContain(secret);
     }
     // The state's signature alone is not logged either.

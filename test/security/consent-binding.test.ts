@@ -65,7 +65,7 @@ describe('consent links are bound to the person who consents', () => {
     expect((await statusOf(created.connection!.id)).status).toBe(ConnectionStatus.PENDING);
   });
 
-  it('names the signed-in user\'s app (its client) on the page', async () => {
+  it("names the signed-in user's app (its client) on the page", async () => {
     const client = await registerClient(nexus.baseUrl, ClientType.CONFIDENTIAL);
     const signedIn = await signInUser(nexus.baseUrl, client, ['connections']);
     const created = await create('', 'local-oauth', clients(nexus.baseUrl, signedIn.accessToken));
@@ -205,7 +205,7 @@ describe('consent links are bound to the person who consents', () => {
     }
   });
 
-  it('fails the connection when the ID token does not verify against the issuer\'s keys', async () => {
+  it("fails the connection when the ID token does not verify against the issuer's keys", async () => {
     auth.idTokenMode = 'forged';
     auth.idTokenClaims = { sub: 'someone-else' };
     try {

@@ -1,5 +1,18 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +39,12 @@ function listeningSockets(pid: number): { tcpPorts: number[]; unixPaths: string[
       // closed meanwhile
     }
   }
-  const rows = (file: string) => readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+  const rows = (file: string) =>
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/));
   const tcpPorts = ['/proc/net/tcp', '/proc/net/tcp6']
     .flatMap(rows)
     .filter((f) => f[3] === '0A' && inodes.has(f[9]!)) // 0A: LISTEN
@@ -205,7 +223,10 @@ describe('the embedded database of a running server', () => {
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
       );
-    const connect = ['-e', `require('net').connect(${JSON.stringify(socketPath)}).on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(3)})`];
+    const connect = [
+      '-e',
+      `require('net').connect(${JSON.stringify(socketPath)}).on('connect',()=>{console.log('CONNECTED');process.exit(0)}).on('error',e=>{console.log(e.code);process.exit(3)})`,
+    ];
     const shut = await asNobody(connect);
     expect(shut).toMatchObject({ code: 3, stdout: 'EACCES\n' });
     // The CLI as that user: a clear refusal, and no key is made.

@@ -34,8 +34,16 @@ describe('X-Forwarded-For spoofing against handoff IP binding', () => {
     // The victim's app initiates from 198.51.100.7; a client-supplied 6.6.6.6 rides in front.
     const handoff = await handoffFrom('6.6.6.6, 198.51.100.7:50123');
     // The attacker at 203.0.113.66 sends the same spoofed value.
-    await expectConnectError(authClients(nexus.baseUrl).auth.redeemHandoff({ code: handoff.code }, via('6.6.6.6, 203.0.113.66:40000')), Code.PermissionDenied, 'HANDOFF_IP_MISMATCH');
-    await expectConnectError(authClients(nexus.baseUrl).auth.redeemHandoff({ code: handoff.code }, via('6.6.6.6, [2001:db8::66]:443')), Code.PermissionDenied, 'HANDOFF_IP_MISMATCH');
+    await expectConnectError(
+      authClients(nexus.baseUrl).auth.redeemHandoff({ code: handoff.code }, via('6.6.6.6, 203.0.113.66:40000')),
+      Code.PermissionDenied,
+      'HANDOFF_IP_MISMATCH',
+    );
+    await expectConnectError(
+      authClients(nexus.baseUrl).auth.redeemHandoff({ code: handoff.code }, via('6.6.6.6, [2001:db8::66]:443')),
+      Code.PermissionDenied,
+      'HANDOFF_IP_MISMATCH',
+    );
     // The real client, whose port differs on the new connection, redeems it.
     const web = await authClients(nexus.baseUrl).auth.redeemHandoff({ code: handoff.code }, via('6.6.6.6, 198.51.100.7:61000'));
     expect(web.clientId).toBe(client.id);
@@ -43,7 +51,15 @@ describe('X-Forwarded-For spoofing against handoff IP binding', () => {
 
   it('an unparsable hop (unknown) fails closed: no client whose address is unknown redeems a code', async () => {
     const handoff = await handoffFrom('6.6.6.6, unknown');
-    await expectConnectError(authClients(nexus.baseUrl).auth.redeemHandoff({ code: handoff.code }, via('6.6.6.6, unknown')), Code.PermissionDenied, 'HANDOFF_IP_MISMATCH');
-    await expectConnectError(authClients(nexus.baseUrl).auth.redeemHandoff({ code: handoff.code }, via('6.6.6.6')), Code.PermissionDenied, 'HANDOFF_IP_MISMATCH');
+    await expectConnectError(
+      authClients(nexus.baseUrl).auth.redeemHandoff({ code: handoff.code }, via('6.6.6.6, unknown')),
+      Code.PermissionDenied,
+      'HANDOFF_IP_MISMATCH',
+    );
+    await expectConnectError(
+      authClients(nexus.baseUrl).auth.redeemHandoff({ code: handoff.code }, via('6.6.6.6')),
+      Code.PermissionDenied,
+      'HANDOFF_IP_MISMATCH',
+    );
   });
 });

@@ -86,7 +86,10 @@ describe('API key governance across two replicas (postgres)', () => {
   it('a project admin cannot reach the operator through key management', async () => {
     const op = governanceClients(a.baseUrl, ADMIN_KEY);
     const project = (await op.projects.createProject({ project: { name: 'tenant' } })).project!;
-    const tenantAdmin = governanceClients(b.baseUrl, (await op.apiKeys.createApiKey({ projectId: project.id, name: 'admin', scopes: [ApiKeyScope.ADMIN] })).secret);
+    const tenantAdmin = governanceClients(
+      b.baseUrl,
+      (await op.apiKeys.createApiKey({ projectId: project.id, name: 'admin', scopes: [ApiKeyScope.ADMIN] })).secret,
+    );
     const installAdmin = governanceClients(b.baseUrl, (await op.apiKeys.createApiKey({ name: 'admin', scopes: [ApiKeyScope.ADMIN] })).secret);
     const operatorKey = (await op.apiKeys.listApiKeys({})).apiKeys.find((k) => k.name === 'NEXUS_ADMIN_API_KEY')!;
     // Minting, rotating (a new operator secret) or revoking (locking the operator out) the operator's key.

@@ -22,7 +22,9 @@ const GRPC = { 'content-type': 'application/grpc+proto', te: 'trailers' };
 const EMPTY_MESSAGE = Buffer.from([0, 0, 0, 0, 0]);
 
 function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(/(\d+)/.exec(line)![1]) * 1024;
 }
 
@@ -93,7 +95,9 @@ describe('one HTTP/2 connection cannot starve the others', () => {
     await db?.drop();
   });
 
-  it('advertises a bounded SETTINGS_MAX_CONCURRENT_STREAMS, and thousands of calls on one connection leave a bystander unharmed', { timeout: 90_000 }, async () => {
+  it('advertises a bounded SETTINGS_MAX_CONCURRENT_STREAMS, and thousands of calls on one connection leave a bystander unharmed', {
+    timeout: 90_000,
+  }, async () => {
     const session = http2.connect(server.baseUrl);
     session.on('error', () => {});
     await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));

@@ -38,7 +38,11 @@ describe('every HTML response carries CSP, framing, nosniff, referrer and cache 
   it('the consent page (a page added by another line of work) and its error page', async () => {
     const api = clients(nexus.baseUrl, ADMIN_KEY);
     await api.providers.createProvider({ provider: oauthProvider(auth) });
-    const created = await api.connections.createConnection({ workspaceId: 'headers', provider: { case: 'providerName', value: 'local-oauth' }, returnUrl: RETURN_URL });
+    const created = await api.connections.createConnection({
+      workspaceId: 'headers',
+      provider: { case: 'providerName', value: 'local-oauth' },
+      returnUrl: RETURN_URL,
+    });
     const link = new URL(created.authUrl);
     expect(link.origin).toBe(nexus.baseUrl);
     const pageRes = await fetch(link, { headers: { 'sec-fetch-site': 'none' }, redirect: 'manual' });
@@ -124,7 +128,12 @@ describe('pages registered after the hook inherit it', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-      for (const [route, status] of [['/manage/', 503], ['/manage/capture', 503], ['/later', 200], ['/own-csp', 200]] as const) {
+      for (const [route, status] of [
+        ['/manage/', 503],
+        ['/manage/capture', 503],
+        ['/later', 200],
+        ['/own-csp', 200],
+      ] as const) {
         const res = await fetch(`${base}${route}`);
         expect(res.status, route).toBe(status);
         expectPageHeaders(res, route);

@@ -97,7 +97,7 @@ describe('writing the key-ring file', () => {
     expect(readdirSync(dir).sort()).toEqual(['encryption-keys', 'old-ring']);
   });
 
-  it('nexus keys:rotate replaces the data directory\'s key ring by rename', { timeout: 180_000 }, async () => {
+  it("nexus keys:rotate replaces the data directory's key ring by rename", { timeout: 180_000 }, async () => {
     const dataDir = tempDir();
     const file = path.join(dataDir, 'encryption-keys');
     const ring = KeyRing.generate('dev1');

@@ -48,8 +48,7 @@ async function hostileDiscovery(): Promise<{ server: Server; issuer: string }> {
 }
 
 // internal.test names the internal service (as an internal DNS name would); other names resolve as usual.
-const resolver: Resolver = async (hostname) =>
-  hostname === 'internal.test' ? [{ address: '127.0.0.1', family: 4 }] : systemResolver(hostname);
+const resolver: Resolver = async (hostname) => (hostname === 'internal.test' ? [{ address: '127.0.0.1', family: 4 }] : systemResolver(hostname));
 
 describe('provider endpoints go through the SSRF-safe fetch and the outbound policy', () => {
   let auth: TestAuthServer;

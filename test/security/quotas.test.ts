@@ -85,7 +85,7 @@ describe.each(BACKENDS)('call quotas of authenticated callers (%s)', (backend) =
     for (const line of nexus.logs) expect(line).not.toContain(a);
   });
 
-  it('one address is limited across every key of a project, with the project\'s own quota', async () => {
+  it("one address is limited across every key of a project, with the project's own quota", async () => {
     const project = `prj_ip_${backend}`;
     const k = await Promise.all([0, 1, 2, 3].map((i) => newKey(project, `ip-${i}`)));
     await nexus.app.projectQuotas.set(project, { ...NONE, ipRatePerSecond: 1, ipBurst: 3 });
@@ -99,7 +99,7 @@ describe.each(BACKENDS)('call quotas of authenticated callers (%s)', (backend) =
     await refusal(call(nexus, k[0]!), 'client_ip');
   });
 
-  it('a project\'s override applies to the next call, without a restart', async () => {
+  it("a project's override applies to the next call, without a restart", async () => {
     const project = `prj_live_${backend}`;
     const key = await newKey(project, 'live');
     for (let i = 0; i < 3; i++) await call(nexus, key);
@@ -132,7 +132,7 @@ describe.each(BACKENDS)('call quotas of authenticated callers (%s)', (backend) =
     expect(text).not.toMatch(/key_|nxs_/);
   });
 
-  it('the operator sets a project\'s quotas through ProjectService; they apply to the next call', async () => {
+  it("the operator sets a project's quotas through ProjectService; they apply to the next call", async () => {
     const operator = governanceClients(nexus.baseUrl, ADMIN_KEY).projects;
     // The operator's own key is in the default project, whose quota here is 2/s: lifted for this test.
     await nexus.app.projectQuotas.set(DEFAULT_PROJECT_ID, { ...NONE, keyRatePerSecond: 0 });
@@ -157,7 +157,10 @@ describe.each(BACKENDS)('call quotas of authenticated callers (%s)', (backend) =
 
     // Out of bounds: refused, naming the field, and nothing changes (display name included).
     const bad = await expectConnectError(
-      operator.updateProject({ project: { id: project!.id, displayName: 'changed', quotas: { keyBurst: 0 } }, updateMask: { paths: ['display_name', 'quotas'] } }),
+      operator.updateProject({
+        project: { id: project!.id, displayName: 'changed', quotas: { keyBurst: 0 } },
+        updateMask: { paths: ['display_name', 'quotas'] },
+      }),
       Code.InvalidArgument,
       'INVALID_FIELD',
     );
@@ -169,7 +172,10 @@ describe.each(BACKENDS)('call quotas of authenticated callers (%s)', (backend) =
     // A project's own admin key cannot raise its quotas: ProjectService is the operator's.
     const tenantAdmin = (await nexus.app.apiKeys.create(project!.id, 'tenant-admin', ['admin'])).key;
     await expectConnectError(
-      governanceClients(nexus.baseUrl, tenantAdmin).projects.updateProject({ project: { id: project!.id, quotas: { keyRatePerSecond: 0 } }, updateMask: { paths: ['quotas'] } }),
+      governanceClients(nexus.baseUrl, tenantAdmin).projects.updateProject({
+        project: { id: project!.id, quotas: { keyRatePerSecond: 0 } },
+        updateMask: { paths: ['quotas'] },
+      }),
       Code.PermissionDenied,
       'OPERATOR_REQUIRED',
     );

@@ -71,7 +71,10 @@ describe('what unauthenticated calls can store', () => {
   let nexus: TestApp;
 
   beforeAll(async () => {
-    nexus = await startTestApp({ backend: 'postgres', config: { load: { ...loadLoadConfig({}), unauthRatePerSecond: 100_000, unauthBurst: 100_000, maxLiveNonces: 8 } } });
+    nexus = await startTestApp({
+      backend: 'postgres',
+      config: { load: { ...loadLoadConfig({}), unauthRatePerSecond: 100_000, unauthBurst: 100_000, maxLiveNonces: 8 } },
+    });
   });
 
   afterAll(async () => {

@@ -62,7 +62,7 @@ describe('streams end when their credential ends, across two replicas (postgres)
     expect(stream.error!.rawMessage).toMatch(/API key was revoked/);
   });
 
-  it('a user session revoked on one replica (RFC 7009) ends the user\'s stream on the other', async () => {
+  it("a user session revoked on one replica (RFC 7009) ends the user's stream on the other", async () => {
     const user = await signInUser(b.baseUrl, client, ['connections']);
     const stream = watch(b, user.accessToken);
     await stream.ready();
@@ -117,7 +117,7 @@ describe('streams end when their credential ends (embedded)', () => {
     expect(Date.now() - opened).toBeLessThan(4_000);
   });
 
-  it('a session ended behind the notices\' back (a direct UPDATE) is caught by the periodic recheck', async () => {
+  it("a session ended behind the notices' back (a direct UPDATE) is caught by the periodic recheck", async () => {
     const { id, key } = await newKey(nexus, 'quiet');
     const stream = watch(nexus, key);
     await stream.ready();

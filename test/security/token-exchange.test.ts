@@ -65,7 +65,11 @@ describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
     aConn = await connectOAuth(a.account!.workspaceId, 'local-oauth', auth);
     bConn = await connectOAuth(b.account!.workspaceId, 'local-oauth', auth);
     aFlaky = await connectOAuth(a.account!.workspaceId, 'flaky-oauth', flaky);
-    const made = await admin.connections.createConnection({ workspaceId: a.account!.workspaceId, provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const made = await admin.connections.createConnection({
+      workspaceId: a.account!.workspaceId,
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     await admin.connections.submitCredentials({ state: made.state, credentials: { api_key: 'ak_static_secret_1234' } });
     aStatic = made.connection!.id;
   });
@@ -75,7 +79,7 @@ describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
     await flaky?.stop();
   });
 
-  it('hands out the connection\'s federated access token by resource, refreshing it first', async () => {
+  it("hands out the connection's federated access token by resource, refreshing it first", async () => {
     const before = auth.refreshRequests;
     const res = await exchange({ resource: aConn });
     expect(auth.refreshRequests).toBe(before + 1);
@@ -122,7 +126,7 @@ describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
     await expectConnectError(exchange({ resource: aFlaky }), Code.FailedPrecondition, 'ATTENTION_REQUIRED');
   });
 
-  it('refuses bad client authentication, a public client, and another client\'s subject token', async () => {
+  it("refuses bad client authentication, a public client, and another client's subject token", async () => {
     const wrong = `Basic ${Buffer.from(`${client.id}:nxcs_wrong`).toString('base64')}`;
     await expectConnectError(exchange({ resource: aConn }, wrong), Code.Unauthenticated, 'CLIENT_AUTHENTICATION_FAILED');
     const pub = await registerClient(nexus.baseUrl, ClientType.PUBLIC);
@@ -136,8 +140,16 @@ describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
   });
 
   it('refuses a malformed request: token type, both targets, none', async () => {
-    await expectConnectError(exchange({ resource: aConn, subjectTokenType: 'urn:ietf:params:oauth:token-type:id_token' }), Code.InvalidArgument, 'SUBJECT_TOKEN_TYPE_UNSUPPORTED');
-    await expectConnectError(exchange({ resource: aConn, requestedTokenType: 'urn:ietf:params:oauth:token-type:refresh_token' }), Code.InvalidArgument, 'SUBJECT_TOKEN_TYPE_UNSUPPORTED');
+    await expectConnectError(
+      exchange({ resource: aConn, subjectTokenType: 'urn:ietf:params:oauth:token-type:id_token' }),
+      Code.InvalidArgument,
+      'SUBJECT_TOKEN_TYPE_UNSUPPORTED',
+    );
+    await expectConnectError(
+      exchange({ resource: aConn, requestedTokenType: 'urn:ietf:params:oauth:token-type:refresh_token' }),
+      Code.InvalidArgument,
+      'SUBJECT_TOKEN_TYPE_UNSUPPORTED',
+    );
     await expectConnectError(exchange({ resource: aConn, audience: 'local-oauth' }), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(exchange({}), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(exchange({ resource: aConn, subjectToken: 'not-a-jwt' }), Code.InvalidArgument, 'SUBJECT_TOKEN_INVALID');
@@ -168,9 +180,8 @@ describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
     await exchange({ resource: aConn });
     await expectConnectError(exchange({ resource: aStatic }), Code.FailedPrecondition, 'EXCHANGE_STATIC_CREDENTIAL');
     await nexus.app.audit.flush();
-    const rows: { action: string; outcome: string; reason: string; actor_kind: string; target_id: string; detail: unknown }[] = await nexus.app.database.dataSource.query(
-      "SELECT * FROM audit_events WHERE action = 'token.exchange' ORDER BY seq",
-    );
+    const rows: { action: string; outcome: string; reason: string; actor_kind: string; target_id: string; detail: unknown }[] =
+      await nexus.app.database.dataSource.query("SELECT * FROM audit_events WHERE action = 'token.exchange' ORDER BY seq");
     const last = rows.slice(-2).map((r) => [r.outcome, r.reason, r.actor_kind, r.target_id]);
     expect(last).toEqual([
       ['success', '', 'end_user', aConn],
@@ -184,14 +195,24 @@ describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
     let as: oauth.AuthorizationServer;
 
     async function httpExchange(params: Record<string, string>, auth: oauth.ClientAuth = oauth.ClientSecretBasic(client.secret), clientId = client.id) {
-      const response = await oauth.genericTokenEndpointRequest(as, { client_id: clientId }, auth, GRANT, { subject_token: aToken, subject_token_type: ACCESS, ...params }, insecure);
+      const response = await oauth.genericTokenEndpointRequest(
+        as,
+        { client_id: clientId },
+        auth,
+        GRANT,
+        { subject_token: aToken, subject_token_type: ACCESS, ...params },
+        insecure,
+      );
       return { response, body: () => oauth.processGenericTokenEndpointResponse(as, { client_id: clientId }, response) };
     }
     async function refused(params: Record<string, string>, error: string, status = 400, auth?: oauth.ClientAuth, clientId?: string) {
       const { response, body } = await httpExchange(params, auth, clientId);
       expect(response.status).toBe(status);
       expect(response.headers.get('cache-control')).toBe('no-store');
-      const err = await body().then(() => undefined, (e: unknown) => e);
+      const err = await body().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       if (status === 401) {
         // oauth4webapi surfaces a 401 by its WWW-Authenticate challenge.
         expect(err).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
@@ -257,14 +278,29 @@ describe.each(BACKENDS)('token exchange over the RPC (%s)', (backend) => {
     });
 
     it('refuses an unknown grant, a repeated parameter and a body that is not a form', async () => {
-      const password = await oauth.genericTokenEndpointRequest(as, { client_id: client.id }, oauth.ClientSecretBasic(client.secret), 'password', { username: 'u', password: 'p' }, insecure);
+      const password = await oauth.genericTokenEndpointRequest(
+        as,
+        { client_id: client.id },
+        oauth.ClientSecretBasic(client.secret),
+        'password',
+        { username: 'u', password: 'p' },
+        insecure,
+      );
       expect(password.status).toBe(400);
       expect(await password.json()).toMatchObject({ error: 'unsupported_grant_type' });
       const form = `grant_type=${encodeURIComponent(GRANT)}&subject_token=${aToken}&subject_token_type=${encodeURIComponent(ACCESS)}&resource=${aConn}&resource=${bConn}`;
-      const twice = await fetch(`${nexus.baseUrl}/oauth/token`, { method: 'POST', headers: { authorization: client.basic, 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+      const twice = await fetch(`${nexus.baseUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: client.basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: form,
+      });
       expect(twice.status).toBe(400);
       expect(await twice.json()).toMatchObject({ error: 'invalid_request' });
-      const json = await fetch(`${nexus.baseUrl}/oauth/token`, { method: 'POST', headers: { authorization: client.basic, 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: GRANT }) });
+      const json = await fetch(`${nexus.baseUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: client.basic, 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: GRANT }),
+      });
       expect(json.status).toBe(400);
       expect(await json.json()).toMatchObject({ error: 'invalid_request' });
     });

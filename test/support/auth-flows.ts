@@ -13,11 +13,7 @@ export interface TestClient {
 }
 
 /** Registers an OAuth client through the admin API. */
-export async function registerClient(
-  baseUrl: string,
-  type: ClientType,
-  extra: { handoffIpBinding?: number; adminKey?: string } = {},
-): Promise<TestClient> {
+export async function registerClient(baseUrl: string, type: ClientType, extra: { handoffIpBinding?: number; adminKey?: string } = {}): Promise<TestClient> {
   const admin = authClients(baseUrl, extra.adminKey ?? ADMIN_KEY);
   const res = await admin.clients.createClient({
     client: {

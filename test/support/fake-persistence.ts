@@ -86,8 +86,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
   const refreshTokens = new Map<string, RefreshTokenRow>();
   const copy = <T>(row: T | undefined): T | null => (row ? structuredClone(row) : null);
   const now = () => new Date(clock());
-  const own = <T extends { projectId: string }>(row: T | undefined, projectId: string) =>
-    row && row.projectId === projectId ? structuredClone(row) : null;
+  const own = <T extends { projectId: string }>(row: T | undefined, projectId: string) => (row && row.projectId === projectId ? structuredClone(row) : null);
 
   const store: Partial<FakePersistence> = {
     rows: { apiKeys, providers, connections, authStates, clients, signingKeys, accounts, sessions, oneTimeCodes, refreshTokens },
@@ -121,7 +120,9 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
         return [...apiKeys.values()].filter((k) => k.projectId === projectId).map((k) => structuredClone(k));
       },
       async listActiveNamed(projectId, name, keepHash) {
-        return [...apiKeys.values()].filter((k) => k.projectId === projectId && k.name === name && k.keyHash !== keepHash && !k.revokedAt).map((k) => structuredClone(k));
+        return [...apiKeys.values()]
+          .filter((k) => k.projectId === projectId && k.name === name && k.keyHash !== keepHash && !k.revokedAt)
+          .map((k) => structuredClone(k));
       },
       async revoke(projectId, id) {
         const row = apiKeys.get(id);
@@ -155,7 +156,10 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
         return own(providers.get(id), projectId);
       },
       async findByName(projectId, name) {
-        return own([...providers.values()].find((p) => p.projectId === projectId && p.name === name), projectId);
+        return own(
+          [...providers.values()].find((p) => p.projectId === projectId && p.name === name),
+          projectId,
+        );
       },
       async findByIdOrName(projectId, idOrName) {
         return own(providers.get(idOrName) ?? [...providers.values()].find((p) => p.projectId === projectId && p.name === idOrName), projectId);
@@ -212,10 +216,22 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
       async supersede(projectId, workspaceId, providerId, newId) {
         const older = [...connections.values()].filter(
-          (c) => c.projectId === projectId && c.workspaceId === workspaceId && c.providerId === providerId && c.id !== newId && (c.status === 'ACTIVE' || c.status === 'ATTENTION_REQUIRED'),
+          (c) =>
+            c.projectId === projectId &&
+            c.workspaceId === workspaceId &&
+            c.providerId === providerId &&
+            c.id !== newId &&
+            (c.status === 'ACTIVE' || c.status === 'ATTENTION_REQUIRED'),
         );
         for (const row of older) {
-          Object.assign(row, { status: 'REVOKED', statusReason: 'superseded', supersededBy: newId, credentialsSealed: null, tokenExpiresAt: null, updatedAt: now() });
+          Object.assign(row, {
+            status: 'REVOKED',
+            statusReason: 'superseded',
+            supersededBy: newId,
+            credentialsSealed: null,
+            tokenExpiresAt: null,
+            updatedAt: now(),
+          });
         }
         return older.map((row) => structuredClone(row));
       },

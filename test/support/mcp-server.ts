@@ -126,10 +126,7 @@ class StrictProvider implements OAuthServerProvider {
 }
 
 /** What a misbehaving server answers for one extra resource path, `/<name>/mcp`. */
-export type BadMetadata =
-  | { redirect: string }
-  | { json: unknown }
-  | { text: string };
+export type BadMetadata = { redirect: string } | { json: unknown } | { text: string };
 
 /**
  * A remote MCP server (Streamable HTTP, one `whoami` tool) protected by a
@@ -253,10 +250,13 @@ export class TestMcpServer {
 
   async stop(): Promise<void> {
     await Promise.all(
-      this.servers.map((s) => new Promise<void>((resolve) => {
-        s.closeAllConnections();
-        s.close(() => resolve());
-      })),
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.closeAllConnections();
+            s.close(() => resolve());
+          }),
+      ),
     );
   }
 }

@@ -99,35 +99,38 @@ export class TestAuthServer {
         this.codes.add(code);
       }
     });
-    service.on('beforeResponse', (response: { body: Record<string, unknown>; statusCode: number }, req: { body: Record<string, string>; headers: Record<string, string | undefined> }) => {
-      const reject = (error: string, status = 400) => {
-        response.statusCode = status;
-        response.body = { error };
-      };
-      if (!this.clientAuthenticated(req)) return reject('invalid_client', 401);
-      if (req.body.grant_type === 'authorization_code') {
-        this.codeExchanges++;
-        if (!this.codes.delete(req.body.code ?? '')) return reject('invalid_grant');
-      } else if (req.body.grant_type === 'refresh_token') {
-        this.refreshRequests++;
-        const presented = req.body.refresh_token ?? '';
-        if (this.refreshMode === 'server_error') return reject('temporarily_unavailable', 503);
-        if (this.refreshMode === 'invalid_grant' || !this.refreshTokens.has(presented)) return reject('invalid_grant');
-        if (this.rotateRefreshTokens) this.refreshTokens.delete(presented);
-        else {
-          delete response.body.refresh_token;
-          response.body.expires_in = this.expiresIn;
-          return;
+    service.on(
+      'beforeResponse',
+      (response: { body: Record<string, unknown>; statusCode: number }, req: { body: Record<string, string>; headers: Record<string, string | undefined> }) => {
+        const reject = (error: string, status = 400) => {
+          response.statusCode = status;
+          response.body = { error };
+        };
+        if (!this.clientAuthenticated(req)) return reject('invalid_client', 401);
+        if (req.body.grant_type === 'authorization_code') {
+          this.codeExchanges++;
+          if (!this.codes.delete(req.body.code ?? '')) return reject('invalid_grant');
+        } else if (req.body.grant_type === 'refresh_token') {
+          this.refreshRequests++;
+          const presented = req.body.refresh_token ?? '';
+          if (this.refreshMode === 'server_error') return reject('temporarily_unavailable', 503);
+          if (this.refreshMode === 'invalid_grant' || !this.refreshTokens.has(presented)) return reject('invalid_grant');
+          if (this.rotateRefreshTokens) this.refreshTokens.delete(presented);
+          else {
+            delete response.body.refresh_token;
+            response.body.expires_in = this.expiresIn;
+            return;
+          }
         }
-      }
-      response.body.expires_in = this.expiresIn;
-      if (typeof response.body.refresh_token === 'string') this.refreshTokens.add(response.body.refresh_token);
-      if (this.idTokenMode === 'omit') delete response.body.id_token;
-      else if (this.idTokenMode === 'forged' && typeof response.body.id_token === 'string') {
-        const [h, p] = response.body.id_token.split('.');
-        response.body.id_token = `${h}.${p}.${Buffer.from('not the issuer signature').toString('base64url')}`;
-      }
-    });
+        response.body.expires_in = this.expiresIn;
+        if (typeof response.body.refresh_token === 'string') this.refreshTokens.add(response.body.refresh_token);
+        if (this.idTokenMode === 'omit') delete response.body.id_token;
+        else if (this.idTokenMode === 'forged' && typeof response.body.id_token === 'string') {
+          const [h, p] = response.body.id_token.split('.');
+          response.body.id_token = `${h}.${p}.${Buffer.from('not the issuer signature').toString('base64url')}`;
+        }
+      },
+    );
     // The revocation route has no body parser; read the form ourselves.
     service.on('beforeRevoke', (_res: unknown, req: NodeJS.ReadableStream & { body?: Record<string, string> }) => {
       if (req.body) {

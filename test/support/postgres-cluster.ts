@@ -61,7 +61,20 @@ export class ThrowawayCluster {
   async start(): Promise<void> {
     this.child = spawn(
       path.join(this.bin, 'postgres'),
-      ['-D', this.dataDir, '-p', String(this.port), '-k', this.dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', `max_connections=${this.maxConnections}`, '-c', 'fsync=off'],
+      [
+        '-D',
+        this.dataDir,
+        '-p',
+        String(this.port),
+        '-k',
+        this.dataDir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `max_connections=${this.maxConnections}`,
+        '-c',
+        'fsync=off',
+      ],
       { stdio: 'ignore', cwd: this.dataDir, ...this.ids },
     );
     for (let i = 0; i < 200; i++) {
@@ -169,5 +182,9 @@ function hasUser(user: string): boolean {
 }
 
 function id(user: string, flag: '-u' | '-g'): number {
-  return Number(execFileSync('id', [flag, user], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
+  return Number(
+    execFileSync('id', [flag, user], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim(),
+  );
 }

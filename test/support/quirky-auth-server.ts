@@ -162,7 +162,11 @@ export class QuirkyAuthServer {
       if (!issued || issued.redirectUri !== body.redirect_uri) return fail('invalid_grant');
       if (this.options.pkce === 'refused') {
         if (body.code_verifier !== undefined) return fail('invalid_request');
-      } else if (createHash('sha256').update(body.code_verifier ?? '').digest('base64url') !== issued.challenge) {
+      } else if (
+        createHash('sha256')
+          .update(body.code_verifier ?? '')
+          .digest('base64url') !== issued.challenge
+      ) {
         return fail('invalid_grant');
       }
       scope = issued.scope;
@@ -208,8 +212,7 @@ export class QuirkyAuthServer {
 
   /** Form answers carry their OAuth errors in a 200, as GitHub's do. */
   private answer(reply: FastifyReply, accept: string, body: Record<string, unknown>, status: number) {
-    const form =
-      this.options.tokenFormat === 'form' || (this.options.tokenFormat === 'form-unless-accept-json' && !accept.includes('application/json'));
+    const form = this.options.tokenFormat === 'form' || (this.options.tokenFormat === 'form-unless-accept-json' && !accept.includes('application/json'));
     if (!form) return reply.code(status).send(body);
     const encoded = new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)])).toString();
     return reply.code(200).type('application/x-www-form-urlencoded').send(encoded);
@@ -219,7 +222,10 @@ export class QuirkyAuthServer {
     const header = req.headers.authorization;
     if (this.options.clientAuth === 'basic') {
       if (body.client_secret !== undefined || !header?.startsWith('Basic ')) return false;
-      const [id, secret] = Buffer.from(header.slice(6), 'base64').toString().split(':').map((p) => decodeURIComponent(p.replace(/\+/g, ' ')));
+      const [id, secret] = Buffer.from(header.slice(6), 'base64')
+        .toString()
+        .split(':')
+        .map((p) => decodeURIComponent(p.replace(/\+/g, ' ')));
       return id === this.clientId && secret === this.clientSecret;
     }
     if (header) return false;
@@ -238,7 +244,8 @@ export function resolveQuirkyHostsToLoopback(): void {
       connect: {
         lookup: (host, opts, cb) => {
           if (!host.endsWith('.quirky.test')) return dns.lookup(host, opts, cb);
-          if ((opts as { all?: boolean }).all) return (cb as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+          if ((opts as { all?: boolean }).all)
+            return (cb as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
           return (cb as (e: null, a: string, f: number) => void)(null, '127.0.0.1', 4);
         },
       },

@@ -1,10 +1,5 @@
 import { ConnectError } from '@connectrpc/connect';
-import {
-  ConnectionEventType,
-  type ConnectionEvent,
-  type WatchConnectionResponse,
-  type WatchConnectionsResponse,
-} from '../../gen/ts/nexus/v1/connection_pb.js';
+import { ConnectionEventType, type ConnectionEvent, type WatchConnectionResponse, type WatchConnectionsResponse } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { RETURN_URL, type Clients } from './test-app.js';
 
 type Item = WatchConnectionResponse | WatchConnectionsResponse;

@@ -17,7 +17,7 @@ describe('proxy target URL', () => {
 });
 
 describe('proxy headers', () => {
-  it('drops the agent\'s credentials, hop-by-hop, named and forwarding headers', () => {
+  it("drops the agent's credentials, hop-by-hop, named and forwarding headers", () => {
     const out = upstreamRequestHeaders({
       authorization: 'Bearer nxs_x',
       'x-api-key': 'nxs_y',
@@ -49,7 +49,15 @@ describe('proxy headers', () => {
 describe('credential application', () => {
   it('signs AWS SigV4 as in the AWS General Reference example (IAM ListUsers)', async () => {
     const signed = await applyCredential(
-      { type: 'aws_sigv4', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: '', region: 'us-east-1', service: 'iam', extra: {} },
+      {
+        type: 'aws_sigv4',
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+        sessionToken: '',
+        region: 'us-east-1',
+        service: 'iam',
+        extra: {},
+      },
       'GET',
       new URL('https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08'),
       { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
@@ -61,7 +69,7 @@ describe('credential application', () => {
     );
     expect(signed.secrets).toContain('wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY');
   });
-  it('places a header API key with its prefix, replacing the agent\'s', async () => {
+  it("places a header API key with its prefix, replacing the agent's", async () => {
     const signed = await applyCredential(
       { type: 'api_key', apiKey: 'k1', placement: { location: 'header', name: 'X-Key', prefix: 'Token ', field: 'api_key' }, extra: {} },
       'GET',

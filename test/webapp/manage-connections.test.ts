@@ -74,7 +74,13 @@ describe('Manage Connections web app (headless Chromium)', () => {
           required: ['api_key', 'account_email'],
           additionalProperties: false,
           properties: {
-            api_key: { type: 'string', title: 'API key', format: 'password', pattern: '^sk_[A-Za-z0-9]{16,}$', description: 'Starts with sk_; find it under Settings → API.' },
+            api_key: {
+              type: 'string',
+              title: 'API key',
+              format: 'password',
+              pattern: '^sk_[A-Za-z0-9]{16,}$',
+              description: 'Starts with sk_; find it under Settings → API.',
+            },
             account_email: { type: 'string', title: 'Account email', format: 'email', maxLength: 200 },
           },
         },
@@ -166,7 +172,13 @@ describe('Manage Connections web app (headless Chromium)', () => {
       expect(await page.locator('#providers .provider h3').allTextContents()).toEqual(['Weather Data']);
       expect(await page.locator('#provider-count').textContent()).toBe('1 service');
       await page.fill('#provider-search', '');
-      expect(await page.locator('#provider-category option').allTextContents()).toEqual(['All categories', 'Data', 'Developer tools', 'Finance', 'Productivity']);
+      expect(await page.locator('#provider-category option').allTextContents()).toEqual([
+        'All categories',
+        'Data',
+        'Developer tools',
+        'Finance',
+        'Productivity',
+      ]);
       await page.selectOption('#provider-category', 'productivity');
       expect(await page.locator('#providers .provider h3').allTextContents()).toEqual(['Local Calendar']);
       await page.selectOption('#provider-category', '');
@@ -248,7 +260,10 @@ describe('Manage Connections web app (headless Chromium)', () => {
       await page.locator('dialog[open] #confirm-disconnect').waitFor();
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('cancel-disconnect');
       // Tab and Shift+Tab stay inside the modal dialog (close, cancel, confirm, and around).
-      const focused = () => page.evaluate(() => (document.activeElement?.closest('dialog[open]') ? document.activeElement.id || document.activeElement.getAttribute('aria-label') : 'outside'));
+      const focused = () =>
+        page.evaluate(() =>
+          document.activeElement?.closest('dialog[open]') ? document.activeElement.id || document.activeElement.getAttribute('aria-label') : 'outside',
+        );
       const forward: (string | null)[] = [];
       for (let i = 0; i < 4; i++) {
         await page.keyboard.press('Tab');
@@ -365,7 +380,9 @@ describe('Manage Connections web app (headless Chromium)', () => {
     const { page, log } = await newPage();
     await withLog(log, async () => {
       await openAsNewUser(page);
-      const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('nexus.manage.session') ?? '{}') as { accessToken?: string; redirectUri?: string });
+      const stored = await page.evaluate(
+        () => JSON.parse(sessionStorage.getItem('nexus.manage.session') ?? '{}') as { accessToken?: string; redirectUri?: string },
+      );
       expect(stored.redirectUri).toBe(customer.redirectUri);
       // The web session holds an access token limited to the intent, and no refresh token.
       expect(Object.keys(stored).sort()).toEqual(['accessToken', 'client', 'expiresAt', 'projectId', 'redirectUri', 'workspaceId']);
@@ -409,7 +426,9 @@ describe('Manage Connections web app (headless Chromium)', () => {
       });
       expect(created.authUrl).toBe(`${nexus.baseUrl}/manage/capture?state=${encodeURIComponent(created.state)}`);
       // The app's return URL is elsewhere; answer it locally.
-      await page.route(`${new URL(RETURN_URL).origin}/**`, (route) => route.fulfill({ contentType: 'text/html', body: '<h1 id="returned">Back in the app</h1>' }));
+      await page.route(`${new URL(RETURN_URL).origin}/**`, (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<h1 id="returned">Back in the app</h1>' }),
+      );
       await page.goto(created.authUrl.replace('/manage/capture', '/connect/capture'));
       await page.waitForURL((u) => u.pathname === '/manage/capture');
       await page.locator('#capture-form').waitFor();
@@ -467,7 +486,13 @@ describe('Manage Connections web app (headless Chromium)', () => {
         name: 'tenant-desk',
         displayName: 'Tenant Desk',
         categories: ['support'],
-        oauth2: { clientId: 'desk', clientSecret: 'desk-secret', authorizationUrl: `${tenant}/oauth/authorize`, tokenUrl: `${tenant}/oauth/token`, defaultScopes: ['read'] },
+        oauth2: {
+          clientId: 'desk',
+          clientSecret: 'desk-secret',
+          authorizationUrl: `${tenant}/oauth/authorize`,
+          tokenUrl: `${tenant}/oauth/token`,
+          defaultScopes: ['read'],
+        },
         connectionFieldsSchema: {
           type: 'object',
           required: ['subdomain'],
@@ -481,7 +506,9 @@ describe('Manage Connections web app (headless Chromium)', () => {
       await withLog(log, async () => {
         const user = await openAsNewUser(page);
         // The tenant's consent page is not reachable from here; answer it locally.
-        await page.route('https://acme.desk.example.com/**', (route) => route.fulfill({ contentType: 'text/html', body: '<h1 id="tenant-consent">Tenant consent</h1>' }));
+        await page.route('https://acme.desk.example.com/**', (route) =>
+          route.fulfill({ contentType: 'text/html', body: '<h1 id="tenant-consent">Tenant consent</h1>' }),
+        );
         await page.click('button[aria-label="Connect Tenant Desk"]');
         const dialog = page.locator('dialog[open]');
         await dialog.waitFor();

@@ -46,9 +46,7 @@ export interface CreatedKey {
 // Not a NexusError: startup only (registerBootstrap runs when the server starts; the process stops with it).
 export class BootstrapKeyRevokedError extends Error {
   constructor(name: string) {
-    super(
-      `${name} is a revoked key (revoked with "nexus api-keys revoke", or retired when another ${name} was configured): set a new key`,
-    );
+    super(`${name} is a revoked key (revoked with "nexus api-keys revoke", or retired when another ${name} was configured): set a new key`);
   }
 }
 
@@ -235,7 +233,8 @@ export class ApiKeys {
     }
     // Judged on every call, cached or not, against the injected clock: a key expires on time everywhere.
     const now = this.now();
-    if (principal.expiresAt && principal.expiresAt.getTime() <= now.getTime()) throw new ApiKeyExpiredError({ projectId: principal.projectId, keyId: principal.keyId });
+    if (principal.expiresAt && principal.expiresAt.getTime() <= now.getTime())
+      throw new ApiKeyExpiredError({ projectId: principal.projectId, keyId: principal.keyId });
     this.noteUse(principal.keyId, now);
     return principal;
   }
@@ -247,7 +246,7 @@ export class ApiKeys {
     if (this.lastUseWritten.size >= CACHE_MAX) this.lastUseWritten.clear();
     this.lastUseWritten.set(keyId, now.getTime());
     this.store.apiKeys.touch(new Map([[keyId, now]])).catch((err: unknown) => {
-      this.options.warn?.('recording an API key\'s last use failed', { key_id: keyId, error: (err as Error).message });
+      this.options.warn?.("recording an API key's last use failed", { key_id: keyId, error: (err as Error).message });
     });
   }
 

@@ -54,7 +54,12 @@ export function toJsonLine(row: AuditEventRow): string {
     project: row.projectId,
     seq: row.seq,
     time: row.time.toISOString(),
-    actor: { kind: row.actorKind, id: row.actorId, ...(row.actorWorkspace ? { workspace: row.actorWorkspace } : {}), ...(row.actorClient ? { client: row.actorClient } : {}) },
+    actor: {
+      kind: row.actorKind,
+      id: row.actorId,
+      ...(row.actorWorkspace ? { workspace: row.actorWorkspace } : {}),
+      ...(row.actorClient ? { client: row.actorClient } : {}),
+    },
     action: row.action,
     ...(row.targetType || row.targetId ? { target: { type: row.targetType, id: row.targetId } } : {}),
     outcome: row.outcome,

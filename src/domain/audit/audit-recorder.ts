@@ -132,7 +132,12 @@ export class AuditRecorder implements AuditLog {
     const failed: Pending[] = [];
     for (const [projectId, pending] of byProject) {
       try {
-        const rows = await this.store.appendChain(projectId, (head) => chain(head, pending.map((p) => p.event)));
+        const rows = await this.store.appendChain(projectId, (head) =>
+          chain(
+            head,
+            pending.map((p) => p.event),
+          ),
+        );
         for (const p of pending) p.written?.();
         for (const listener of this.listeners) listener(rows);
       } catch (err) {

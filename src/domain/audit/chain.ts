@@ -11,7 +11,8 @@ export const DETAIL_VALUE_MAX_CHARS = 256;
 const FIELD_MAX_CHARS = 256;
 
 /** Detail keys that name a secret: their values are replaced, whatever the caller meant (defence in depth). */
-const SECRET_KEY = /secret|password|passwd|passphrase|credential|authorization|cookie|bearer|private|(^|_|-)token$|access_?token|refresh_?token|id_?token|api_?key|^code$|verifier/i;
+const SECRET_KEY =
+  /secret|password|passwd|passphrase|credential|authorization|cookie|bearer|private|(^|_|-)token$|access_?token|refresh_?token|id_?token|api_?key|^code$|verifier/i;
 export const REDACTED = '[redacted]';
 
 /** The event as stored, before its place in the chain is known. */
@@ -164,7 +165,12 @@ export class ChainVerifier {
       return { ok: false, projectId: this.head.projectId, seq: from, problem: `${what} (the chain head is at ${this.head.seq}): deleted or truncated` };
     }
     if (this.head.seq > this.head.anchorSeq && this.prevHash !== this.head.hash) {
-      return { ok: false, projectId: this.head.projectId, seq: this.head.seq, problem: `event ${this.head.seq} is not the one the chain head recorded: replaced` };
+      return {
+        ok: false,
+        projectId: this.head.projectId,
+        seq: this.head.seq,
+        problem: `event ${this.head.seq} is not the one the chain head recorded: replaced`,
+      };
     }
     return { ok: true, projectId: this.head.projectId, count: this.count, firstSeq: this.head.anchorSeq + 1, lastSeq: this.head.seq };
   }

@@ -24,7 +24,7 @@ export class RedirectUriNotAllowedError extends NexusError {
   readonly kind = 'invalid_argument';
   readonly reason = 'REDIRECT_URI_NOT_ALLOWED';
   constructor() {
-    super('redirect_uri is not one of the client\'s registered redirect URIs', { field: 'redirect_uri' });
+    super("redirect_uri is not one of the client's registered redirect URIs", { field: 'redirect_uri' });
   }
 }
 export class SiweMessageInvalidError extends NexusError {
@@ -38,7 +38,7 @@ export class SiweSignatureInvalidError extends NexusError {
   readonly kind = 'unauthenticated';
   readonly reason = 'SIWE_SIGNATURE_INVALID';
   constructor() {
-    super('the signature does not match the SIWE message\'s address');
+    super("the signature does not match the SIWE message's address");
   }
 }
 export class SiweDomainMismatchError extends NexusError {
@@ -52,7 +52,7 @@ export class SiweChainMismatchError extends NexusError {
   readonly kind = 'unauthenticated';
   readonly reason = 'SIWE_CHAIN_MISMATCH';
   constructor() {
-    super('the SIWE message\'s chain id is not allowed for this client', { field: 'chain_id' });
+    super("the SIWE message's chain id is not allowed for this client", { field: 'chain_id' });
   }
 }
 export class SiweExpiredError extends NexusError {

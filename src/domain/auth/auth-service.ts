@@ -272,7 +272,7 @@ export class AuthService {
     req: { redirectUri: string; intent: string },
     clientIp: string,
   ): Promise<{ code: string; expireTime: Date; webAppUrl: string }> {
-    if (!caller?.user) throw new UnauthenticatedError('InitHandoff needs a signed-in user\'s access token (Authorization: Bearer)');
+    if (!caller?.user) throw new UnauthenticatedError("InitHandoff needs a signed-in user's access token (Authorization: Bearer)");
     if (!req.intent) throw new InvalidFieldError('intent', 'is required');
     const scopes = INTENT_SCOPES[req.intent];
     if (!scopes) throw new InvalidFieldError('intent', 'unknown intent');
@@ -350,14 +350,7 @@ export class AuthService {
     if (!(await this.deps.store.oneTimeCodes.markUsed('nonce', hash, now, tx))) throw new NonceInvalidError('was already used');
   }
 
-  private async continueSession(
-    id: string,
-    client: OAuthClientRow,
-    account: AccountRow,
-    scopes: string[],
-    now: Date,
-    tx: Tx,
-  ): Promise<AuthSessionRow> {
+  private async continueSession(id: string, client: OAuthClientRow, account: AccountRow, scopes: string[], now: Date, tx: Tx): Promise<AuthSessionRow> {
     const session = id.length <= 64 ? await this.deps.store.sessions.findByIdForUpdate(id, tx) : null;
     if (!session || session.kind !== 'user' || session.clientId !== client.id || session.accountId !== account.id || !live(session, now)) {
       throw new SessionNotFoundError();
@@ -410,10 +403,7 @@ export class AuthService {
     return this.deps.keys.sign({ ...claims }, ttlSeconds);
   }
 
-  private async codeGrant(
-    client: OAuthClientRow,
-    req: { code: string; redirectUri: string; codeVerifier: string },
-  ): Promise<IssuedTokens> {
+  private async codeGrant(client: OAuthClientRow, req: { code: string; redirectUri: string; codeVerifier: string }): Promise<IssuedTokens> {
     if (!req.code) throw new InvalidFieldError('code', 'is required for the authorization_code grant');
     if (!req.redirectUri) throw new InvalidFieldError('redirect_uri', 'is required for the authorization_code grant');
     if (!req.codeVerifier) throw new InvalidFieldError('code_verifier', 'is required for the authorization_code grant');
@@ -427,7 +417,12 @@ export class AuthService {
         await this.deps.store.sessions.revoke(row.sessionId, 'authorization_code_reused', now);
         const session = await this.deps.store.sessions.findById(row.sessionId);
         if (session) {
-          await this.auditSession(session, { action: 'auth.code_reuse', outcome: 'denied', reason: 'AUTHORIZATION_CODE_INVALID', detail: { session_revoked: true } });
+          await this.auditSession(session, {
+            action: 'auth.code_reuse',
+            outcome: 'denied',
+            reason: 'AUTHORIZATION_CODE_INVALID',
+            detail: { session_revoked: true },
+          });
         }
       }
       throw new AuthorizationCodeInvalidError('was already used');
@@ -461,7 +456,11 @@ export class AuthService {
         // Reuse detection: a rotated-away token came back, so one of the two
         // holders is not the user. End the whole session.
         await this.deps.store.sessions.revoke(session.id, 'refresh_token_reused', now, tx);
-        await this.auditSession(session, { action: 'auth.refresh_token_reuse', outcome: 'denied', reason: 'REFRESH_TOKEN_INVALID', detail: { session_revoked: true } }, tx);
+        await this.auditSession(
+          session,
+          { action: 'auth.refresh_token_reuse', outcome: 'denied', reason: 'REFRESH_TOKEN_INVALID', detail: { session_revoked: true } },
+          tx,
+        );
         return { error: 'was already used; the session has been revoked' };
       }
       if (row.expiresAt.getTime() <= now.getTime()) return { error: 'has expired' };

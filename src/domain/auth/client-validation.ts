@@ -11,10 +11,7 @@ export interface ClientInput {
   handoffIpBinding: HandoffIpBindingName | undefined;
 }
 
-export type ValidatedClient = Pick<
-  OAuthClientRow,
-  'displayName' | 'redirectUris' | 'branding' | 'siweOrigins' | 'siweChainIds' | 'handoffIpBinding'
->;
+export type ValidatedClient = Pick<OAuthClientRow, 'displayName' | 'redirectUris' | 'branding' | 'siweOrigins' | 'siweChainIds' | 'handoffIpBinding'>;
 
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 // Schemes that run code or read local files are never a place to send a user.
@@ -44,11 +41,7 @@ export function validateClient(input: ClientInput, allowInsecure: boolean): Vali
 }
 
 /** Branding for the Manage Connections web app (a client's, or a project's default); `field` prefixes the error paths. */
-export function validateBranding(
-  field: string,
-  b: BrandingValue,
-  allowInsecure: boolean,
-): BrandingValue {
+export function validateBranding(field: string, b: BrandingValue, allowInsecure: boolean): BrandingValue {
   const branding: BrandingValue = {};
   if (b.displayName) {
     if (b.displayName.length > 200) throw new InvalidFieldError(`${field}.display_name`, 'must be at most 200 characters');

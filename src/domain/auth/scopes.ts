@@ -7,8 +7,7 @@ export type UserScope = Extract<ApiKeyScope, 'connections' | 'tokens'>;
 export const USER_SCOPES: ReadonlyArray<{ name: UserScope; description: string }> = [
   {
     name: 'connections',
-    description:
-      "List and get providers; create, list, get, watch and delete the signed-in user's own connections (their workspace only).",
+    description: "List and get providers; create, list, get, watch and delete the signed-in user's own connections (their workspace only).",
   },
   {
     name: 'tokens',

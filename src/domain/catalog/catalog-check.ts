@@ -105,9 +105,7 @@ async function compareDiscovery(entry: CheckedEntry, fetch: SafeFetch): Promise<
     if (typeof published !== 'string') details.push(`${label}: the discovery document has no ${member}`);
     else if (published !== written) details.push(`${label} is now ${quote(published)} (catalog: ${written})`);
   }
-  return details.length
-    ? { name: entry.name, status: 'changed', details }
-    : { name: entry.name, status: 'ok', details: ['matches the discovery document'] };
+  return details.length ? { name: entry.name, status: 'changed', details } : { name: entry.name, status: 'ok', details: ['matches the discovery document'] };
 }
 
 /** Undefined when the endpoint answers (any status but 404/410; a 5xx throws, as unreachable); otherwise what is wrong. */

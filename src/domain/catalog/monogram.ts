@@ -20,7 +20,10 @@ export function monogramLogo(name: string, displayName: string): string {
 
 /** The first letters of the first two words (letters and digits only, so nothing needs escaping in SVG). */
 function initials(text: string): string {
-  const words = text.split(/[\s()/-]+/).map((w) => w.replace(/[^A-Za-z0-9]/g, '')).filter(Boolean);
+  const words = text
+    .split(/[\s()/-]+/)
+    .map((w) => w.replace(/[^A-Za-z0-9]/g, ''))
+    .filter(Boolean);
   const letters = words.length > 1 ? words[0]!.charAt(0) + words[1]!.charAt(0) : (words[0] ?? '?').slice(0, 2);
   return letters.toUpperCase() || '?';
 }

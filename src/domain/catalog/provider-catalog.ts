@@ -90,9 +90,7 @@ export class ProviderCatalog {
     const limit = pageSize(req.pageSize);
     const filters = { catalog: true, category: req.category };
     const after = decodePageToken(req.pageToken, filters);
-    const matching = this.sorted.filter(
-      (e) => (!req.category || e.input.categories.includes(req.category)) && (after === undefined || e.name > after),
-    );
+    const matching = this.sorted.filter((e) => (!req.category || e.input.categories.includes(req.category)) && (after === undefined || e.name > after));
     const page = matching.slice(0, limit);
     return { entries: page, nextPageToken: matching.length > limit ? encodePageToken(page.at(-1)!.name, filters) : '' };
   }

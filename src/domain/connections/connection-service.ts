@@ -46,7 +46,7 @@ export interface CreateConnectionInput {
 }
 
 /** Where the callback sends the browser: the app's return_url, or an error page when it cannot be trusted. */
-export type CallbackOutcome = { redirectUrl: string; connection: ConnectionView; /** The spent binding cookie, to clear. */ bindingCookie: string };
+export type CallbackOutcome = { redirectUrl: string; connection: ConnectionView /** The spent binding cookie, to clear. */; bindingCookie: string };
 
 export interface CreatedConnection {
   connection: ConnectionView;
@@ -195,13 +195,7 @@ export class ConnectionService {
   }
 
   /** An MCP connection from a token the user already has: sealed, ACTIVE, superseding older ones. */
-  private async createWithBearer(
-    caller: Principal,
-    workspaceId: string,
-    provider: ProviderRow,
-    token: string,
-    returnUrl: string,
-  ): Promise<CreatedConnection> {
+  private async createWithBearer(caller: Principal, workspaceId: string, provider: ProviderRow, token: string, returnUrl: string): Promise<CreatedConnection> {
     const id = newId('conn');
     const credential: McpBearerCredential = { mcpBearerToken: token };
     const connection = await this.deps.store.transaction(async (tx) => {
@@ -337,12 +331,7 @@ export class ConnectionService {
       if (!(await this.deps.store.authStates.consume(stateRow.id, tx))) throw new StateAlreadyUsedError();
       const locked = await this.deps.store.connections.findByIdForUpdate(claims.prj, claims.sub, tx);
       if (!locked || locked.status !== 'PENDING') throw new StateAlreadyUsedError();
-      return this.activate(
-        locked,
-        provider,
-        { credentialsSealed: sealCredentials(this.deps.keyRing, locked.id, credentials), tokenExpiresAt: null },
-        tx,
-      );
+      return this.activate(locked, provider, { credentialsSealed: sealCredentials(this.deps.keyRing, locked.id, credentials), tokenExpiresAt: null }, tx);
     });
     return {
       connection: view(activated, provider),
@@ -454,9 +443,7 @@ export class ConnectionService {
       const tokens = openCredentials<TokenSet | McpBearerCredential>(this.deps.keyRing, connection);
       // A token the user brought was not issued to Nexus: not ours to revoke.
       if (isMcpBearer(tokens)) return false;
-      const [token, hint] = tokens.refreshToken
-        ? [tokens.refreshToken, 'refresh_token' as const]
-        : [tokens.accessToken, 'access_token' as const];
+      const [token, hint] = tokens.refreshToken ? [tokens.refreshToken, 'refresh_token' as const] : [tokens.accessToken, 'access_token' as const];
       return await this.deps.oauth.revoke(provider, this.deps.providers.clientSecret(provider), token, hint, connection.fields);
     } catch (err) {
       this.deps.warn('revocation at the provider failed; credentials are erased anyway', {
@@ -472,12 +459,7 @@ export class ConnectionService {
    * provider superseded. The events come last: all row locks are taken by then.
    */
   private async activate(connection: ConnectionRow, provider: ProviderRow, patch: Partial<ConnectionRow>, tx: Tx): Promise<ConnectionRow> {
-    const updated = await this.deps.store.connections.update(
-      connection.projectId,
-      connection.id,
-      { ...patch, status: 'ACTIVE', statusReason: '' },
-      tx,
-    );
+    const updated = await this.deps.store.connections.update(connection.projectId, connection.id, { ...patch, status: 'ACTIVE', statusReason: '' }, tx);
     const superseded = await this.deps.store.connections.supersede(connection.projectId, connection.workspaceId, connection.providerId, connection.id, tx);
     await this.deps.events.publish(tx, 'ACTIVE', view(updated, provider));
     for (const row of superseded) await this.deps.events.publish(tx, 'REVOKED', view(row, provider));

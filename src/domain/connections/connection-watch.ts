@@ -14,7 +14,14 @@ import {
 import type { Principal } from '../shared/principal.js';
 import { requireOwnRow, workspaceFor } from '../shared/workspace-scope.js';
 import { checkConnectionId } from './connection-id.js';
-import { viewOf, type ConnectionEventRow, type ConnectionEventTypeName, type ConnectionEvents, type EventMark, type SubscriptionFilter } from './connection-events.js';
+import {
+  viewOf,
+  type ConnectionEventRow,
+  type ConnectionEventTypeName,
+  type ConnectionEvents,
+  type EventMark,
+  type SubscriptionFilter,
+} from './connection-events.js';
 import { decodeCursor, encodeCursor } from './event-cursor.js';
 import { WatchQueue } from './watch-queue.js';
 import { systemClock, type Clock } from '../ports/clock.js';

@@ -1,12 +1,6 @@
 import { hashSecret, randomToken, secretMatches } from '../../crypto/index.js';
 import type { AuthStateRow } from '../model/auth-state.js';
-import {
-  ConsentBrowserMismatchError,
-  ConsentLinkInvalidError,
-  ConsentNotConfirmedError,
-  StateAlreadyUsedError,
-  StateExpiredError,
-} from '../shared/errors.js';
+import { ConsentBrowserMismatchError, ConsentLinkInvalidError, ConsentNotConfirmedError, StateAlreadyUsedError, StateExpiredError } from '../shared/errors.js';
 import type { ProviderService } from '../providers/provider-service.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Persistence } from '../ports/persistence.js';

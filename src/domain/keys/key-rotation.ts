@@ -31,17 +31,14 @@ export async function resealAll(store: Persistence, ring: KeyRing): Promise<Rese
   };
   for (const row of await store.connections.listWithCredentials()) {
     if (!needsReseal(ring, row.credentialsSealed!)) continue;
-    await attempt(row.id, () => store.transaction(async (tx) => {
-      const locked = await store.connections.findByIdForUpdate(row.projectId, row.id, tx);
-      if (!locked?.credentialsSealed || !needsReseal(ring, locked.credentialsSealed)) return;
-      await store.connections.update(
-        row.projectId,
-        row.id,
-        { credentialsSealed: reseal(ring, locked.credentialsSealed, credentialsAad(row.id)) },
-        tx,
-      );
-      report.connections++;
-    }));
+    await attempt(row.id, () =>
+      store.transaction(async (tx) => {
+        const locked = await store.connections.findByIdForUpdate(row.projectId, row.id, tx);
+        if (!locked?.credentialsSealed || !needsReseal(ring, locked.credentialsSealed)) return;
+        await store.connections.update(row.projectId, row.id, { credentialsSealed: reseal(ring, locked.credentialsSealed, credentialsAad(row.id)) }, tx);
+        report.connections++;
+      }),
+    );
   }
   for (const row of await store.providers.listWithSecrets()) {
     if (!needsReseal(ring, row.clientSecretSealed!)) continue;

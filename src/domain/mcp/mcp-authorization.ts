@@ -26,9 +26,7 @@ export class McpAuthorization implements OAuthTargetResolver {
    */
   private readonly resolved = new Map<string, { target: OAuthTarget; until: number; version: number }>();
 
-  constructor(
-    private readonly deps: { discovery: McpDiscovery; clients: McpClients; fetch: FetchLike; redirectUri: string; clock?: Clock },
-  ) {
+  constructor(private readonly deps: { discovery: McpDiscovery; clients: McpClients; fetch: FetchLike; redirectUri: string; clock?: Clock }) {
     this.clock = deps.clock ?? systemClock;
   }
 

@@ -87,9 +87,7 @@ export class McpClients {
   }
 
   private toClient(row: OAuthClientRegistrationRow): McpClient {
-    const secret = row.clientSecretSealed
-      ? openSealed(this.deps.keyRing, row.clientSecretSealed, registrationSecretAad(row.id)).toString('utf8')
-      : '';
+    const secret = row.clientSecretSealed ? openSealed(this.deps.keyRing, row.clientSecretSealed, registrationSecretAad(row.id)).toString('utf8') : '';
     return { clientId: row.clientId, clientSecret: secret, authMethod: row.tokenEndpointAuthMethod, registrationId: row.id };
   }
 
@@ -98,9 +96,7 @@ export class McpClients {
     redirectUri: string,
   ): Promise<{ clientId: string; clientSecret: string; expiresAt: Date | null; authMethod: ClientAuthMethodName }> {
     if (!as.registration_endpoint) {
-      throw new McpDiscoveryFailedError(
-        'the authorization server supports no dynamic client registration; configure mcp.client_id on the provider',
-      );
+      throw new McpDiscoveryFailedError('the authorization server supports no dynamic client registration; configure mcp.client_id on the provider');
     }
     const authMethod = pickAuthMethod(as, true);
     let client: Awaited<ReturnType<typeof oauth.processDynamicClientRegistrationResponse>>;
@@ -129,15 +125,10 @@ export class McpClients {
     }
     if (typeof client.client_id !== 'string' || !client.client_id) throw new McpDiscoveryFailedError('the registration response has no client_id');
     const secret = typeof client.client_secret === 'string' ? client.client_secret : '';
-    const expires = typeof client.client_secret_expires_at === 'number' && client.client_secret_expires_at > 0
-      ? new Date(client.client_secret_expires_at * 1000)
-      : null;
+    const expires =
+      typeof client.client_secret_expires_at === 'number' && client.client_secret_expires_at > 0 ? new Date(client.client_secret_expires_at * 1000) : null;
     const granted = client.token_endpoint_auth_method;
-    const method: ClientAuthMethodName = !secret
-      ? 'none'
-      : granted === 'client_secret_basic' || granted === 'client_secret_post'
-        ? granted
-        : authMethod;
+    const method: ClientAuthMethodName = !secret ? 'none' : granted === 'client_secret_basic' || granted === 'client_secret_post' ? granted : authMethod;
     return { clientId: client.client_id, clientSecret: secret, expiresAt: expires, authMethod: method };
   }
 }

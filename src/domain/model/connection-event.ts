@@ -1,12 +1,4 @@
-export type ConnectionEventTypeName =
-  | 'CREATED'
-  | 'ACTIVE'
-  | 'ATTENTION_REQUIRED'
-  | 'FAILED'
-  | 'REVOKED'
-  | 'REFRESHED'
-  | 'DELETED'
-  | 'UPDATED';
+export type ConnectionEventTypeName = 'CREATED' | 'ACTIVE' | 'ATTENTION_REQUIRED' | 'FAILED' | 'REVOKED' | 'REFRESHED' | 'DELETED' | 'UPDATED';
 
 /** The connection as it was right after the change: every column except the sealed credentials. */
 export interface ConnectionSnapshot {

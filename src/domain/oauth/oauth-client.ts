@@ -108,10 +108,7 @@ export class OAuthClient {
    * passed) and where the subject and email are in its JSON (see
    * provider-identity.ts). Undefined otherwise.
    */
-  async userinfoTarget(
-    provider: ProviderRow,
-    fields?: ConnectionFields,
-  ): Promise<{ url: string; subjectPath: string; emailPath: string } | undefined> {
+  async userinfoTarget(provider: ProviderRow, fields?: ConnectionFields): Promise<{ url: string; subjectPath: string; emailPath: string } | undefined> {
     if (provider.authType !== 'OAUTH2' || !provider.oauth2?.userinfoUrl || provider.oauth2.issuer) return undefined;
     const t = await this.target(provider, '', fields);
     const url = t.server.userinfo_endpoint;
@@ -174,13 +171,7 @@ export class OAuthClient {
     const server = t.server;
     const client: oauth.Client = { client_id: t.clientId };
     return this.tokenCall(t, 'refresh the token', async () => {
-      const response = await oauth.refreshTokenGrantRequest(
-        server,
-        client,
-        clientAuth(t),
-        refreshToken,
-        this.tokenOptions(t),
-      );
+      const response = await oauth.refreshTokenGrantRequest(server, client, clientAuth(t), refreshToken, this.tokenOptions(t));
       return oauth.processRefreshTokenResponse(server, client, response);
     });
   }
@@ -208,11 +199,7 @@ export class OAuthClient {
     }
   }
 
-  private async tokenCall(
-    t: OAuthTarget,
-    what: string,
-    call: () => Promise<oauth.TokenEndpointResponse>,
-  ): Promise<TokenSet> {
+  private async tokenCall(t: OAuthTarget, what: string, call: () => Promise<oauth.TokenEndpointResponse>): Promise<TokenSet> {
     let response: oauth.TokenEndpointResponse;
     try {
       response = await call();
@@ -345,10 +332,7 @@ export class OAuthClient {
     } catch (err) {
       if (err instanceof UrlNotAllowedError) throw err.atUse();
       const e = err as { name?: string };
-      throw new ProviderUnavailableError(
-        'be discovered',
-        e.name === 'TimeoutError' ? 'it timed out' : 'its OpenID configuration could not be read',
-      );
+      throw new ProviderUnavailableError('be discovered', e.name === 'TimeoutError' ? 'it timed out' : 'its OpenID configuration could not be read');
     }
     this.discovered.set(issuer, { server, until: this.now() + (this.options.discoveryTtlMs ?? 10 * 60_000) });
     return server;

@@ -81,10 +81,7 @@ export class ProviderIdentities {
    * string or an integer (GitHub's numeric id); the email is recorded as
    * the service returns it (such services say nothing of verification).
    */
-  private async fromJsonUserinfo(
-    target: { url: string; subjectPath: string; emailPath: string },
-    accessToken: string,
-  ): Promise<ProviderIdentity> {
+  private async fromJsonUserinfo(target: { url: string; subjectPath: string; emailPath: string }, accessToken: string): Promise<ProviderIdentity> {
     const fetcher = this.options.fetch ?? fetch;
     let body: string;
     try {
@@ -132,10 +129,10 @@ export class ProviderIdentities {
       }));
     } catch (err) {
       if (err instanceof joseErrors.JWKSTimeout || (err as { name?: string }).name === 'TypeError') {
-        throw new IdentityUnavailableError('the issuer\'s JWKS could not be read');
+        throw new IdentityUnavailableError("the issuer's JWKS could not be read");
       }
       if (err instanceof joseErrors.JOSEError) throw new IdentityInvalidError(`the ID token does not verify (${err.code})`);
-      throw new IdentityUnavailableError('the issuer\'s JWKS could not be read');
+      throw new IdentityUnavailableError("the issuer's JWKS could not be read");
     }
     // Several audiences: the token must have been issued to us (OIDC Core 3.1.3.7, azp).
     if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== clientId) {

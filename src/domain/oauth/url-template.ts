@@ -36,11 +36,7 @@ export function checkUrlTemplate(field: string, template: string, schema: JsonSc
   const required = new Set(Array.isArray(schema?.required) ? (schema.required as string[]) : []);
   for (const name of names) {
     if (properties[name]?.type !== 'string' || !required.has(name)) {
-      throw new UrlTemplateInvalidError(
-        field,
-        `{${name}} is not a required string property of connection_fields_schema`,
-        name,
-      );
+      throw new UrlTemplateInvalidError(field, `{${name}} is not a required string property of connection_fields_schema`, name);
     }
   }
   const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(template)?.[1] ?? '';

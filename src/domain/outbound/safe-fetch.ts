@@ -56,8 +56,7 @@ export function createSafeFetch(policy: OutboundPolicy, options: SafeFetchOption
       const checked = buildConnector({ lookup: checkedLookup(policy, false), timeout: options.timeoutMs });
       const trusted = buildConnector({ lookup: checkedLookup(policy, true), timeout: options.timeoutMs });
       const agent = new Agent({
-        connect: (opts, callback) =>
-          (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
+        connect: (opts, callback) => (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
         // Checked connections are not worth keeping: each new one is checked again.
@@ -155,8 +154,7 @@ export function createSafeStream(policy: OutboundPolicy, options: SafeStreamOpti
       const checked = buildConnector({ lookup: checkedLookup(policy, false), timeout: options.connectTimeoutMs });
       const trusted = buildConnector({ lookup: checkedLookup(policy, true), timeout: options.connectTimeoutMs });
       const agent = new Agent({
-        connect: (opts, callback) =>
-          (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
+        connect: (opts, callback) => (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.idleTimeoutMs,
         keepAliveTimeout: 1_000,

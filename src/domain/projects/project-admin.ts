@@ -1,7 +1,14 @@
 import { newId } from '../../crypto/index.js';
 import { validateBranding, validateOrigin } from '../auth/client-validation.js';
 import type { ConnectionService } from '../connections/connection-service.js';
-import { InvalidFieldError, ProjectAlreadyExistsError, ProjectHasConnectionsError, ProjectNotFoundError, ProjectProtectedError, echo } from '../shared/errors.js';
+import {
+  InvalidFieldError,
+  ProjectAlreadyExistsError,
+  ProjectHasConnectionsError,
+  ProjectNotFoundError,
+  ProjectProtectedError,
+  echo,
+} from '../shared/errors.js';
 import type { BrandingValue } from '../model/oauth-client.js';
 import type { ProjectRow, ProjectSettings } from '../model/project.js';
 import { decodePageToken, encodePageToken, pageSize } from '../shared/page-token.js';
@@ -131,7 +138,8 @@ export class ProjectAdmin {
     const patch: ProjectPatch = {};
     if (paths.includes('display_name')) {
       const displayName = input.displayName.trim();
-      if (displayName.length > DISPLAY_NAME_MAX_CHARS) throw new InvalidFieldError('project.display_name', `must be at most ${DISPLAY_NAME_MAX_CHARS} characters`);
+      if (displayName.length > DISPLAY_NAME_MAX_CHARS)
+        throw new InvalidFieldError('project.display_name', `must be at most ${DISPLAY_NAME_MAX_CHARS} characters`);
       patch.displayName = displayName;
     }
     if (paths.includes('allowed_return_urls')) patch.allowedReturnUrls = returnUrlPatterns(input.allowedReturnUrls);
@@ -171,11 +179,7 @@ function returnUrlPatterns(patterns: string[]): string[] {
  * the installation's (NEXUS_ALLOWED_RETURN_URLS); the web app's own URL
  * always.
  */
-export function projectReturnUrls(
-  store: Pick<Persistence, 'projects'>,
-  global: string[],
-  always: string[],
-): (projectId: string) => Promise<UrlAllowList> {
+export function projectReturnUrls(store: Pick<Persistence, 'projects'>, global: string[], always: string[]): (projectId: string) => Promise<UrlAllowList> {
   const fallback = new UrlAllowList([...global, ...always]);
   return async (projectId) => {
     const own = (await store.projects.findById(projectId))?.allowedReturnUrls ?? [];

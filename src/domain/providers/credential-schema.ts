@@ -83,7 +83,11 @@ export function validateAgainst(schema: JsonSchema, value: unknown, field: strin
 /** Names of properties marked `format: password`, which are never echoed back. */
 export function secretProperties(schema: JsonSchema): Set<string> {
   const properties = (schema.properties ?? {}) as Record<string, { format?: unknown }>;
-  return new Set(Object.entries(properties).filter(([, p]) => p?.format === 'password').map(([k]) => k));
+  return new Set(
+    Object.entries(properties)
+      .filter(([, p]) => p?.format === 'password')
+      .map(([k]) => k),
+  );
 }
 
 function compile(schema: JsonSchema): ValidateFunction {

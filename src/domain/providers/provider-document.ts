@@ -1,11 +1,4 @@
-import type {
-  AuthTypeName,
-  ClientAuthMethodName,
-  JsonSchema,
-  PkceName,
-  RefreshTokenRotationName,
-  TokenResponseFormatName,
-} from '../model/provider.js';
+import type { AuthTypeName, ClientAuthMethodName, JsonSchema, PkceName, RefreshTokenRotationName, TokenResponseFormatName } from '../model/provider.js';
 import { echo, InvalidFieldError } from '../shared/errors.js';
 import { didYouMean } from '../shared/suggest.js';
 import type { ProviderInput } from './provider-input.js';

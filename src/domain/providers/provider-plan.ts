@@ -94,17 +94,20 @@ export async function applyPlan(providers: ProviderService, removal: ProviderDel
 export function describePlan(steps: PlanStep[]): string {
   const lines = steps.map((s) => {
     switch (s.action) {
-      case 'create': return `  + ${s.name} (create ${s.input.authType ?? ''})`.trimEnd();
-      case 'update': return `  ~ ${s.name} (update: ${s.changes.join(', ')})`;
-      case 'unchanged': return `  = ${s.name} (unchanged)`;
-      case 'delete': return `  - ${s.name} (delete)`;
-      case 'keep': return `  ? ${s.name} (not in the file; kept, --prune deletes it)`;
+      case 'create':
+        return `  + ${s.name} (create ${s.input.authType ?? ''})`.trimEnd();
+      case 'update':
+        return `  ~ ${s.name} (update: ${s.changes.join(', ')})`;
+      case 'unchanged':
+        return `  = ${s.name} (unchanged)`;
+      case 'delete':
+        return `  - ${s.name} (delete)`;
+      case 'keep':
+        return `  ? ${s.name} (not in the file; kept, --prune deletes it)`;
     }
   });
   const count = (a: PlanStep['action']) => steps.filter((s) => s.action === a).length;
-  lines.push(
-    `Plan: ${count('create')} to create, ${count('update')} to update, ${count('delete')} to delete, ${count('unchanged')} unchanged.`,
-  );
+  lines.push(`Plan: ${count('create')} to create, ${count('update')} to update, ${count('delete')} to delete, ${count('unchanged')} unchanged.`);
   return lines.join('\n');
 }
 

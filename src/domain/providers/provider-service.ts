@@ -31,10 +31,7 @@ export class ProviderService {
     private readonly providersChanged: (tx: Tx, projectId: string) => Promise<void>,
   ) {}
 
-  async list(
-    caller: Principal | undefined,
-    req: { projectId: string; pageSize: number; pageToken: string; category: string },
-  ): Promise<ProviderPage> {
+  async list(caller: Principal | undefined, req: { projectId: string; pageSize: number; pageToken: string; category: string }): Promise<ProviderPage> {
     const projectId = projectFor(caller, req.projectId) ?? caller?.projectId ?? publicProjectId(req.projectId);
     const enabledOnly = !caller?.scopes.has('admin');
     const limit = pageSize(req.pageSize);
@@ -256,19 +253,45 @@ function applyMask(current: ProviderInput, input: ProviderInput, mask: Updatable
   };
   for (const path of mask) {
     switch (path) {
-      case 'display_name': next.displayName = input.displayName; break;
-      case 'description': next.description = input.description; break;
-      case 'logo_url': next.logoUrl = input.logoUrl; break;
-      case 'categories': next.categories = input.categories; break;
-      case 'enabled': next.enabled = input.enabled; break;
-      case 'oauth2': next.oauth2 = input.oauth2; break;
-      case 'credential_schema': next.credentialSchema = input.credentialSchema; break;
-      case 'post_oauth_fields_schema': next.postOauthFieldsSchema = input.postOauthFieldsSchema; break;
-      case 'connection_fields_schema': next.connectionFieldsSchema = input.connectionFieldsSchema; break;
-      case 'api_key': next.apiKey = input.apiKey; break;
-      case 'aws_sigv4': next.awsSigv4 = input.awsSigv4; break;
-      case 'mcp': next.mcp = input.mcp; break;
-      case 'api_base_url': next.apiBaseUrl = input.apiBaseUrl; break;
+      case 'display_name':
+        next.displayName = input.displayName;
+        break;
+      case 'description':
+        next.description = input.description;
+        break;
+      case 'logo_url':
+        next.logoUrl = input.logoUrl;
+        break;
+      case 'categories':
+        next.categories = input.categories;
+        break;
+      case 'enabled':
+        next.enabled = input.enabled;
+        break;
+      case 'oauth2':
+        next.oauth2 = input.oauth2;
+        break;
+      case 'credential_schema':
+        next.credentialSchema = input.credentialSchema;
+        break;
+      case 'post_oauth_fields_schema':
+        next.postOauthFieldsSchema = input.postOauthFieldsSchema;
+        break;
+      case 'connection_fields_schema':
+        next.connectionFieldsSchema = input.connectionFieldsSchema;
+        break;
+      case 'api_key':
+        next.apiKey = input.apiKey;
+        break;
+      case 'aws_sigv4':
+        next.awsSigv4 = input.awsSigv4;
+        break;
+      case 'mcp':
+        next.mcp = input.mcp;
+        break;
+      case 'api_base_url':
+        next.apiBaseUrl = input.apiBaseUrl;
+        break;
       default: {
         const mcpKey = MCP_KEYS[path];
         if (mcpKey) {

@@ -8,15 +8,7 @@ import type { McpInput, OAuth2Input, ProviderInput } from './provider-input.js';
 const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const CATEGORY = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 // Protocol parameters Nexus sets itself; an extra authorize param must not replace them.
-const RESERVED_AUTHORIZE_PARAMS = new Set([
-  'response_type',
-  'client_id',
-  'redirect_uri',
-  'state',
-  'scope',
-  'code_challenge',
-  'code_challenge_method',
-]);
+const RESERVED_AUTHORIZE_PARAMS = new Set(['response_type', 'client_id', 'redirect_uri', 'state', 'scope', 'code_challenge', 'code_challenge_method']);
 // Parameters of the token requests Nexus sets itself (or client authentication does).
 const RESERVED_TOKEN_PARAMS = new Set([
   'grant_type',
@@ -31,10 +23,7 @@ const RESERVED_TOKEN_PARAMS = new Set([
 ]);
 const TOKEN_PATH = /^[A-Za-z0-9_-]{1,64}(?:\.[A-Za-z0-9_-]{1,64}){0,7}$/;
 
-export type ValidatedProvider = Omit<
-  ProviderRow,
-  'id' | 'projectId' | 'createdAt' | 'updatedAt' | 'clientSecretSealed' | 'catalogName'
->;
+export type ValidatedProvider = Omit<ProviderRow, 'id' | 'projectId' | 'createdAt' | 'updatedAt' | 'clientSecretSealed' | 'catalogName'>;
 
 /** Checks a whole provider and returns it in stored form. `allowInsecureUrls` admits http endpoints (development). */
 export function validateProvider(input: ProviderInput, allowInsecureUrls: boolean): ValidatedProvider {

@@ -26,7 +26,9 @@ export class ProxyUpstreamTimeoutError extends NexusError {
   readonly kind = 'unavailable';
   readonly reason = 'PROXY_UPSTREAM_TIMEOUT';
   constructor(readonly phase: 'connect' | 'headers' | 'body') {
-    super(`the provider's API did not ${phase === 'connect' ? 'accept the connection' : phase === 'headers' ? 'answer' : 'send or receive the body'} in time`, { phase });
+    super(`the provider's API did not ${phase === 'connect' ? 'accept the connection' : phase === 'headers' ? 'answer' : 'send or receive the body'} in time`, {
+      phase,
+    });
   }
 }
 

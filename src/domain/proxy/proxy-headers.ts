@@ -10,16 +10,7 @@
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
 
-const REQUEST_DROPPED = new Set([
-  'host',
-  'authorization',
-  'x-api-key',
-  'cookie',
-  'forwarded',
-  'x-real-ip',
-  'expect',
-  'content-length',
-]);
+const REQUEST_DROPPED = new Set(['host', 'authorization', 'x-api-key', 'cookie', 'forwarded', 'x-real-ip', 'expect', 'content-length']);
 
 const RESPONSE_DROPPED = new Set(['set-cookie', 'set-cookie2', 'nexus-error', 'content-length']);
 
@@ -31,7 +22,12 @@ type Incoming = Record<string, string | string[] | undefined>;
 function connectionNamed(headers: Incoming): Set<string> {
   const value = headers.connection;
   const list = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return new Set(list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    list
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 function isProxyOrForwarding(name: string): boolean {

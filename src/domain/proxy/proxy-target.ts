@@ -17,7 +17,7 @@ export function upstreamUrl(apiBaseUrl: string, rawPath: string, rawQuery: strin
   const baseUrl = new URL(base);
   // Belt and braces: whatever URL parsing made of it, it is still under the base.
   if (url.origin !== baseUrl.origin || !`${url.pathname}`.startsWith(baseUrl.pathname.replace(/\/+$/, ''))) {
-    throw new ProxyPathInvalidError('leaves the provider\'s API base');
+    throw new ProxyPathInvalidError("leaves the provider's API base");
   }
   return url;
 }

@@ -36,7 +36,9 @@ export function signSigV4(
   // S3 requires the payload hash header (and alone accepts UNSIGNED-PAYLOAD); other services hash the body in the canonical request only.
   if (credential.service === 's3' || payloadHash === 'UNSIGNED-PAYLOAD') out['x-amz-content-sha256'] = payloadHash;
   if (credential.sessionToken) out['x-amz-security-token'] = credential.sessionToken;
-  const signedNames = Object.keys(out).map((k) => k.toLowerCase()).sort();
+  const signedNames = Object.keys(out)
+    .map((k) => k.toLowerCase())
+    .sort();
   const canonicalHeaders = signedNames
     .map((name) => {
       const v = out[name]!;

@@ -228,7 +228,7 @@ export class ReturnUrlNotAllowedError extends NexusError {
   readonly kind = 'invalid_argument';
   readonly reason = 'RETURN_URL_NOT_ALLOWED';
   constructor() {
-    super('return_url is not on the allow-list (the project\'s allowed_return_urls, else NEXUS_ALLOWED_RETURN_URLS)', { field: 'return_url' });
+    super("return_url is not on the allow-list (the project's allowed_return_urls, else NEXUS_ALLOWED_RETURN_URLS)", { field: 'return_url' });
   }
 }
 

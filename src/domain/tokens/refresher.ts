@@ -209,12 +209,7 @@ export class Refresher {
     if (lease.kind === 'unusable') return done(fail(lease.error));
     if (lease.kind === 'wait') return lease;
     if (lease.kind === 'abandoned' && (await this.mayRotate(locked, tx))) {
-      await this.changeStatus(
-        locked,
-        'ATTENTION_REQUIRED',
-        { status: 'ATTENTION_REQUIRED', statusReason: REFRESH_INTERRUPTED, refreshLeaseUntil: null },
-        tx,
-      );
+      await this.changeStatus(locked, 'ATTENTION_REQUIRED', { status: 'ATTENTION_REQUIRED', statusReason: REFRESH_INTERRUPTED, refreshLeaseUntil: null }, tx);
       this.observer.refreshed('interrupted', want.trigger, 0, locked);
       this.deps.warn?.('a refresh was abandoned mid-flight; its refresh token may rotate, so it is not resent', {
         connectionId: locked.id,
@@ -312,11 +307,7 @@ export class Refresher {
     return this.finish(claim, seconds, 'transient_failure', async (locked, tx) => {
       const failures = locked.refreshFailures + 1;
       const delay = backoffDelay(failures, options.backoffBaseMs, options.backoffMaxMs);
-      await store.refresh.setState(
-        locked.id,
-        { ...CLEARED_LEASE, refreshFailures: failures, refreshNextAttemptAt: new Date(this.now() + delay) },
-        tx,
-      );
+      await store.refresh.setState(locked.id, { ...CLEARED_LEASE, refreshFailures: failures, refreshNextAttemptAt: new Date(this.now() + delay) }, tx);
       return fail(err);
     });
   }
@@ -384,4 +375,3 @@ export class Refresher {
     }
   }
 }
-

@@ -92,9 +92,7 @@ export class TokenService {
   async forProxy(caller: Principal, connectionId: string, force: boolean): Promise<{ credential: IssuedCredential; apiBaseUrl: string; refreshable: boolean }> {
     const { connection, provider } = await this.requireUsable(caller, connectionId);
     if (!provider.apiBaseUrl) throw new ProxyNotConfiguredError(provider.name);
-    const apiBaseUrl = provider.apiBaseUrl.includes('{')
-      ? fillUrlTemplate('api_base_url', provider.apiBaseUrl, connection.fields)
-      : provider.apiBaseUrl;
+    const apiBaseUrl = provider.apiBaseUrl.includes('{') ? fillUrlTemplate('api_base_url', provider.apiBaseUrl, connection.fields) : provider.apiBaseUrl;
     const refreshable = provider.authType === 'OAUTH2';
     const credential = force && refreshable ? await this.refreshToken(caller, connectionId) : await this.getToken(caller, connectionId, undefined);
     return { credential, apiBaseUrl, refreshable };

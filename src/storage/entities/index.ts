@@ -29,7 +29,18 @@ export * from './one-time-code.js';
 export * from './signing-key.js';
 
 export const entities = [
-  ProjectEntity, ApiKeyEntity, ProviderEntity, ConnectionEntity, AuthStateEntity, ConnectionEventEntity,
-  OAuthClientEntity, AccountEntity, AuthSessionEntity, RefreshTokenEntity, OneTimeCodeEntity, SigningKeyEntity,
-  OAuthClientRegistrationEntity, ProjectQuotaEntity,
+  ProjectEntity,
+  ApiKeyEntity,
+  ProviderEntity,
+  ConnectionEntity,
+  AuthStateEntity,
+  ConnectionEventEntity,
+  OAuthClientEntity,
+  AccountEntity,
+  AuthSessionEntity,
+  RefreshTokenEntity,
+  OneTimeCodeEntity,
+  SigningKeyEntity,
+  OAuthClientRegistrationEntity,
+  ProjectQuotaEntity,
 ];

@@ -62,9 +62,7 @@ export class InitialSchema1763900000000 implements MigrationInterface {
       )`);
     // Listing is newest-first per project; ids are time-ordered, so (project, id) pages.
     await q.query(`CREATE INDEX connections_project_id_idx ON connections (project_id, id DESC)`);
-    await q.query(
-      `CREATE INDEX connections_workspace_provider_idx ON connections (project_id, workspace_id, provider_id)`,
-    );
+    await q.query(`CREATE INDEX connections_workspace_provider_idx ON connections (project_id, workspace_id, provider_id)`);
     await q.query(`
       CREATE TABLE auth_states (
         id text PRIMARY KEY,

@@ -118,7 +118,9 @@ export class AuditRepository implements AuditEventsPort {
     return this.dataSource.transaction(async (tx) => {
       await tx.query('INSERT INTO audit_chain_heads (project_id) VALUES ($1) ON CONFLICT (project_id) DO NOTHING', [projectId]);
       // The chain head's row lock orders every writer of this project, on every replica, until commit.
-      const heads: RawHead[] = await tx.query('SELECT project_id, seq, hash, anchor_seq, anchor_hash FROM audit_chain_heads WHERE project_id = $1 FOR UPDATE', [projectId]);
+      const heads: RawHead[] = await tx.query('SELECT project_id, seq, hash, anchor_seq, anchor_hash FROM audit_chain_heads WHERE project_id = $1 FOR UPDATE', [
+        projectId,
+      ]);
       const head = headFromRaw(heads[0]!);
       const rows = build({ seq: head.seq, hash: head.hash });
       if (rows.length === 0) return rows;
@@ -182,10 +184,10 @@ export class AuditRepository implements AuditEventsPort {
       if (last.length === 0) return 0;
       const anchor = last[0]!;
       await tx.query("SELECT set_config('nexus.audit_prune', 'on', true)");
-      const deleted: { n: number }[] = await tx.query('WITH d AS (DELETE FROM audit_events WHERE project_id = $1 AND seq <= $2 RETURNING 1) SELECT count(*)::int AS n FROM d', [
-        projectId,
-        anchor.seq,
-      ]);
+      const deleted: { n: number }[] = await tx.query(
+        'WITH d AS (DELETE FROM audit_events WHERE project_id = $1 AND seq <= $2 RETURNING 1) SELECT count(*)::int AS n FROM d',
+        [projectId, anchor.seq],
+      );
       await tx.query('UPDATE audit_chain_heads SET anchor_seq = $2, anchor_hash = $3 WHERE project_id = $1', [projectId, anchor.seq, anchor.hash]);
       return deleted[0]!.n;
     });

@@ -9,10 +9,7 @@ export class AuthStateRepository extends BaseRepository<AuthStateRow> implements
     super(dataSource, AuthStateEntity);
   }
 
-  async insert(
-    row: Omit<AuthStateRow, 'createdAt' | 'consumedAt' | ConsentColumns> & Partial<Pick<AuthStateRow, ConsentColumns>>,
-    tx?: Tx,
-  ): Promise<void> {
+  async insert(row: Omit<AuthStateRow, 'createdAt' | 'consumedAt' | ConsentColumns> & Partial<Pick<AuthStateRow, ConsentColumns>>, tx?: Tx): Promise<void> {
     await this.repo(tx).insert(row);
   }
 
@@ -58,11 +55,7 @@ export class AuthStateRepository extends BaseRepository<AuthStateRow> implements
 
   /** Drops states that expired more than a day ago. */
   async purgeExpired(tx?: Tx): Promise<number> {
-    const result = await this.repo(tx)
-      .createQueryBuilder()
-      .delete()
-      .where(`expires_at < now() - interval '1 day'`)
-      .execute();
+    const result = await this.repo(tx).createQueryBuilder().delete().where(`expires_at < now() - interval '1 day'`).execute();
     return result.affected ?? 0;
   }
 }

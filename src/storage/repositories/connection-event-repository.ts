@@ -78,18 +78,12 @@ export class ConnectionEventRepository extends BaseRepository<ConnectionEventRow
   /** Events with these ids, oldest first. */
   findByIds(ids: string[], tx?: Tx): Promise<ConnectionEventRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.repo(tx)
-      .createQueryBuilder('e')
-      .where('e.id IN (:...ids)', { ids })
-      .orderBy('e.id', 'ASC')
-      .getMany();
+    return this.repo(tx).createQueryBuilder('e').where('e.id IN (:...ids)', { ids }).orderBy('e.id', 'ASC').getMany();
   }
 
   /** One page of the events after `afterId` that match the filter, oldest first. */
   listAfter(filter: EventFilter, afterId: string, limit: number, tx?: Tx): Promise<ConnectionEventRow[]> {
-    const q = this.repo(tx)
-      .createQueryBuilder('e')
-      .where('e.project_id = :projectId AND e.id > :afterId', { projectId: filter.projectId, afterId });
+    const q = this.repo(tx).createQueryBuilder('e').where('e.project_id = :projectId AND e.id > :afterId', { projectId: filter.projectId, afterId });
     if (filter.workspaceId) q.andWhere('e.workspace_id = :w', { w: filter.workspaceId });
     if (filter.providerId) q.andWhere('e.provider_id = :p', { p: filter.providerId });
     if (filter.connectionId) q.andWhere('e.connection_id = :c', { c: filter.connectionId });

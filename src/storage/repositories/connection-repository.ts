@@ -45,11 +45,7 @@ export class ConnectionRepository extends BaseRepository<ConnectionRow> implemen
    * mutex that makes a refresh single-flight across processes.
    */
   findByIdForUpdate(projectId: string, id: string, tx: Tx): Promise<ConnectionRow | null> {
-    return this.repo(tx)
-      .createQueryBuilder('c')
-      .setLock('pessimistic_write')
-      .where('c.project_id = :projectId AND c.id = :id', { projectId, id })
-      .getOne();
+    return this.repo(tx).createQueryBuilder('c').setLock('pessimistic_write').where('c.project_id = :projectId AND c.id = :id', { projectId, id }).getOne();
   }
 
   list(query: ConnectionListQuery, tx?: Tx): Promise<ConnectionRow[]> {

@@ -20,12 +20,7 @@ export class ProjectRepository extends BaseRepository<ProjectRow> implements Pro
 
   /** Inserts the project unless one with that name exists; returns the stored one. */
   async ensure(id: string, name: string, tx?: Tx): Promise<ProjectRow> {
-    await this.repo(tx)
-      .createQueryBuilder()
-      .insert()
-      .values({ id, name })
-      .orIgnore()
-      .execute();
+    await this.repo(tx).createQueryBuilder().insert().values({ id, name }).orIgnore().execute();
     const row = await this.findByName(name, tx);
     if (!row) throw new Error(`project ${name} vanished after insert`);
     return row;

@@ -32,9 +32,7 @@ export class ProviderRepository extends BaseRepository<ProviderRow> implements P
 
   /** Ids start with `prv_`, which no valid name does, so the two never collide. */
   findByIdOrName(projectId: string, idOrName: string, tx?: Tx): Promise<ProviderRow | null> {
-    return idOrName.startsWith('prv_')
-      ? this.findById(projectId, idOrName, tx)
-      : this.findByName(projectId, idOrName, tx);
+    return idOrName.startsWith('prv_') ? this.findById(projectId, idOrName, tx) : this.findByName(projectId, idOrName, tx);
   }
 
   list(query: ProviderListQuery, tx?: Tx): Promise<ProviderRow[]> {
@@ -51,18 +49,11 @@ export class ProviderRepository extends BaseRepository<ProviderRow> implements P
 
   /** Takes the provider's row lock for the rest of the transaction (serializes per-provider work such as client registration). */
   async lockById(projectId: string, id: string, tx: Tx): Promise<void> {
-    await this.repo(tx)
-      .createQueryBuilder('p')
-      .setLock('pessimistic_write')
-      .where('p.project_id = :projectId AND p.id = :id', { projectId, id })
-      .getOne();
+    await this.repo(tx).createQueryBuilder('p').setLock('pessimistic_write').where('p.project_id = :projectId AND p.id = :id', { projectId, id }).getOne();
   }
 
   /** Every provider with a sealed secret, for key rotation. */
   listWithSecrets(tx?: Tx): Promise<ProviderRow[]> {
-    return this.repo(tx)
-      .createQueryBuilder('p')
-      .where('p.client_secret_sealed IS NOT NULL')
-      .getMany();
+    return this.repo(tx).createQueryBuilder('p').where('p.client_secret_sealed IS NOT NULL').getMany();
   }
 }

@@ -28,12 +28,7 @@ export class SigningKeyRepository extends BaseRepository<SigningKeyRow> implemen
   }
 
   async retireAllExcept(id: string, now: Date, tx?: Tx): Promise<void> {
-    await this.repo(tx)
-      .createQueryBuilder()
-      .update()
-      .set({ retiredAt: now })
-      .where('id <> :id AND retired_at IS NULL', { id })
-      .execute();
+    await this.repo(tx).createQueryBuilder().update().set({ retiredAt: now }).where('id <> :id AND retired_at IS NULL', { id }).execute();
   }
 
   async updateSealed(id: string, privateKeySealed: string, tx?: Tx): Promise<void> {

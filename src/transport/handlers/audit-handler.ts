@@ -87,7 +87,9 @@ export class AuditHandler implements ServiceImpl<typeof AuditServiceDesc> {
     for await (const item of items) {
       yield create(
         WatchAuditEventsResponseSchema,
-        'event' in item ? { kind: { case: 'event', value: auditEventToProto(item.event) } } : { kind: { case: 'heartbeatAfterSeq', value: BigInt(item.heartbeatAfterSeq) } },
+        'event' in item
+          ? { kind: { case: 'event', value: auditEventToProto(item.event) } }
+          : { kind: { case: 'heartbeatAfterSeq', value: BigInt(item.heartbeatAfterSeq) } },
       );
     }
   }

@@ -35,7 +35,13 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
   ) {}
 
   /** A successful end-user auth event (the interceptor has no project for client-authenticated calls; refusals of those are not recorded). */
-  private record(ctx: HandlerContext, action: string, session: { id: string; projectId: string; clientId: string }, account: { id: string; workspaceId: string }, detail?: Record<string, string>) {
+  private record(
+    ctx: HandlerContext,
+    action: string,
+    session: { id: string; projectId: string; clientId: string },
+    account: { id: string; workspaceId: string },
+    detail?: Record<string, string>,
+  ) {
     recordCall(this.audit, ctx, {
       projectId: session.projectId,
       actor: { kind: 'end_user', accountId: account.id, workspaceId: account.workspaceId, clientId: session.clientId },
@@ -102,7 +108,9 @@ export class AuthHandler implements ServiceImpl<typeof AuthServiceDesc> {
 
   async redeemHandoff(req: RedeemHandoffRequest, ctx: HandlerContext) {
     const session = await this.service.redeemHandoff(req.code, clientIpOf(ctx));
-    this.record(ctx, 'auth.redeem_handoff', { id: '', projectId: session.account.projectId, clientId: session.client.id }, session.account, { intent: session.intent });
+    this.record(ctx, 'auth.redeem_handoff', { id: '', projectId: session.account.projectId, clientId: session.client.id }, session.account, {
+      intent: session.intent,
+    });
     return create(RedeemHandoffResponseSchema, {
       accessToken: session.accessToken,
       tokenType: 'Bearer',

@@ -20,9 +20,7 @@ import { clientInputFromProto, clientToProto } from '../mappers/client-mapper.js
 
 /** The admin API for OAuth clients (`admin` API keys only: see ACCESS in access.ts). */
 export class ClientHandler implements ServiceImpl<typeof ClientServiceDesc> {
-  constructor(
-    private readonly clients: ClientRegistry,
-  ) {}
+  constructor(private readonly clients: ClientRegistry) {}
 
   async createClient(req: CreateClientRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);

@@ -116,7 +116,13 @@ export class ConnectionHandler implements ServiceImpl<typeof ConnectionServiceDe
     const result = await this.connections.submitCredentials(req.state, req.credentials ?? {});
     // The capture page's state is the only authority: the person holding it, as the system sees them.
     const c = result.connection;
-    recordCall(this.audit, ctx, { projectId: c.projectId, actor: { kind: 'system' }, action: 'connection.submit_credentials', target: { type: 'connection', id: c.id }, outcome: 'success' });
+    recordCall(this.audit, ctx, {
+      projectId: c.projectId,
+      actor: { kind: 'system' },
+      action: 'connection.submit_credentials',
+      target: { type: 'connection', id: c.id },
+      outcome: 'success',
+    });
     return create(SubmitCredentialsResponseSchema, {
       connection: connectionToProto(result.connection),
       redirectUrl: result.redirectUrl,

@@ -12,15 +12,11 @@ import { callerOf } from '../access.js';
 import { credentialToProto } from '../mappers/token-mapper.js';
 
 export class TokenHandler implements ServiceImpl<typeof TokenServiceDesc> {
-  constructor(
-    private readonly tokens: TokenService,
-  ) {}
+  constructor(private readonly tokens: TokenService) {}
 
   async getToken(req: GetTokenRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
-    const margin = req.minRemaining
-      ? Number(req.minRemaining.seconds) * 1000 + Math.floor(req.minRemaining.nanos / 1e6)
-      : undefined;
+    const margin = req.minRemaining ? Number(req.minRemaining.seconds) * 1000 + Math.floor(req.minRemaining.nanos / 1e6) : undefined;
     const credential = credentialToProto(req.connectionId, await this.tokens.getToken(caller, req.connectionId, margin));
     return create(GetTokenResponseSchema, { credential });
   }

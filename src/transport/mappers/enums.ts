@@ -36,8 +36,7 @@ export const authTypeToWire = (v: AuthTypeName) => lookup(AUTH_TYPES, v, 1) as A
 export const clientAuthToWire = (v: ClientAuthMethodName) => lookup(CLIENT_AUTH, v, 1) as ClientAuthMethod;
 export const statusToDomain = (v: ConnectionStatus) => lookup(STATUSES, v, 0) as ConnectionStatusName | undefined;
 export const statusToWire = (v: ConnectionStatusName) => lookup(STATUSES, v, 1) as ConnectionStatus;
-export const apiKeyLocationToWire = (v: 'header' | 'query'): ApiKeyLocation =>
-  v === 'query' ? ApiKeyLocation.QUERY : ApiKeyLocation.HEADER;
+export const apiKeyLocationToWire = (v: 'header' | 'query'): ApiKeyLocation => (v === 'query' ? ApiKeyLocation.QUERY : ApiKeyLocation.HEADER);
 export const rotationToWire = (v: RefreshTokenRotationName | undefined): RefreshTokenRotation =>
   v === 'rotates' ? RefreshTokenRotation.ROTATES : v === 'stable' ? RefreshTokenRotation.STABLE : RefreshTokenRotation.UNSPECIFIED;
 

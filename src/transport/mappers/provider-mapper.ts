@@ -6,14 +6,7 @@ import { InvalidFieldError } from '../../domain/shared/errors.js';
 import { providerInputFromDocument, type ProviderDocument } from '../../domain/providers/provider-document.js';
 import type { ProviderInput } from '../../domain/providers/provider-input.js';
 import type { ProviderRow } from '../../domain/model/provider.js';
-import {
-  apiKeyLocationToWire,
-  authTypeToWire,
-  clientAuthToWire,
-  rotationToWire,
-  pkceToWire,
-  tokenFormatToWire,
-} from './enums.js';
+import { apiKeyLocationToWire, authTypeToWire, clientAuthToWire, rotationToWire, pkceToWire, tokenFormatToWire } from './enums.js';
 import { isOutputOnly } from './field-behavior.js';
 
 /**

@@ -89,9 +89,7 @@ describe('the import graph of src/', () => {
   });
 
   it('transport never imports storage; the domain imports no storage file', () => {
-    const crossing = edges.filter(
-      ([from, to]) => (from.startsWith('src/transport/') || from.startsWith('src/domain/')) && to.startsWith('src/storage/'),
-    );
+    const crossing = edges.filter(([from, to]) => (from.startsWith('src/transport/') || from.startsWith('src/domain/')) && to.startsWith('src/storage/'));
     expect(crossing).toEqual([]);
   });
 });

@@ -8,7 +8,13 @@ import { ChainVerifier, chain, hashOf, REDACTED, toUnchained } from '../../../sr
 import type { AuditEventInput } from '../../../src/domain/audit/types.js';
 import { actionOf } from '../../../src/transport/audit-interceptor.js';
 
-const input = (i: number): AuditEventInput => ({ projectId: 'p', actor: { kind: 'api_key', keyId: `k${i}` }, action: 'token.read', outcome: 'success', detail: { i } });
+const input = (i: number): AuditEventInput => ({
+  projectId: 'p',
+  actor: { kind: 'api_key', keyId: `k${i}` },
+  action: 'token.read',
+  outcome: 'success',
+  detail: { i },
+});
 
 describe('audit actions', () => {
   it('derives the action from the method', () => {
@@ -26,7 +32,10 @@ describe('audit actions', () => {
 });
 
 describe('audit chain', () => {
-  const rows = chain({ seq: 0, hash: '' }, [1, 2, 3].map((i) => toUnchained(input(i), new Date(1_700_000_000_000 + i))));
+  const rows = chain(
+    { seq: 0, hash: '' },
+    [1, 2, 3].map((i) => toUnchained(input(i), new Date(1_700_000_000_000 + i))),
+  );
   const head = { projectId: 'p', seq: 3, hash: rows[2]!.hash, anchorSeq: 0, anchorHash: '' };
   const verify = (r: typeof rows) => {
     const v = new ChainVerifier(head);
@@ -42,7 +51,14 @@ describe('audit chain', () => {
   });
 
   it('covers every field: any change breaks the hash', () => {
-    for (const change of [{ actorId: 'x' }, { action: 'token.refresh' }, { outcome: 'denied' }, { clientIp: '1.1.1.1' }, { time: new Date(0) }, { detail: { i: 9 } }]) {
+    for (const change of [
+      { actorId: 'x' },
+      { action: 'token.refresh' },
+      { outcome: 'denied' },
+      { clientIp: '1.1.1.1' },
+      { time: new Date(0) },
+      { detail: { i: 9 } },
+    ]) {
       const edited = rows.map((r, i) => (i === 1 ? { ...r, ...change } : r));
       expect(verify(edited)).toMatchObject({ ok: false, seq: 2 });
     }

@@ -60,11 +60,30 @@ function oauth(name: string, o: Partial<NonNullable<ProviderInput['oauth2']>>): 
   return {
     name,
     input: {
-      name, displayName: name, description: '', logoUrl: '', categories: [], authType: 'OAUTH2', enabled: true,
-      credentialSchema: undefined, postOauthFieldsSchema: undefined, apiKey: undefined, awsSigv4: undefined, mcp: undefined,
+      name,
+      displayName: name,
+      description: '',
+      logoUrl: '',
+      categories: [],
+      authType: 'OAUTH2',
+      enabled: true,
+      credentialSchema: undefined,
+      postOauthFieldsSchema: undefined,
+      apiKey: undefined,
+      awsSigv4: undefined,
+      mcp: undefined,
       oauth2: {
-        clientId: '', clientSecret: '', authorizationUrl: '', tokenUrl: '', revocationUrl: '', issuer: '', defaultScopes: [],
-        scopeSeparator: '', authorizeParams: {}, clientAuthMethod: undefined, ...o,
+        clientId: '',
+        clientSecret: '',
+        authorizationUrl: '',
+        tokenUrl: '',
+        revocationUrl: '',
+        issuer: '',
+        defaultScopes: [],
+        scopeSeparator: '',
+        authorizeParams: {},
+        clientAuthMethod: undefined,
+        ...o,
       },
     },
   };
@@ -82,7 +101,15 @@ describe('nexus catalog check', () => {
       oauth('no-discovery', { issuer: `${base}/nothing` }),
       oauth('failing', { authorizationUrl: `${base}/failing/authorize`, tokenUrl: `${base}/live/token` }),
       oauth('tenant', { authorizationUrl: 'https://{subdomain}.example.com/authorize', tokenUrl: 'https://{subdomain}.example.com/token' }),
-      { name: 'mcp', input: { ...oauth('mcp', {}).input, authType: 'MCP', oauth2: undefined, mcp: { serverUrl: `${base}/mcp`, clientId: '', clientSecret: '', defaultScopes: [] } } },
+      {
+        name: 'mcp',
+        input: {
+          ...oauth('mcp', {}).input,
+          authType: 'MCP',
+          oauth2: undefined,
+          mcp: { serverUrl: `${base}/mcp`, clientId: '', clientSecret: '', defaultScopes: [] },
+        },
+      },
       { name: 'static', input: { ...oauth('static', {}).input, authType: 'BEARER', oauth2: undefined } },
     ];
     const results = await checkCatalog(entries, fetch, 3);

@@ -11,8 +11,27 @@ const schema = JSON.parse(readFileSync(CATALOG_SCHEMA_FILE, 'utf8'));
 const entries = doc.providers;
 
 const REQUIRED = [
-  'google', 'microsoft', 'github', 'gitlab', 'slack', 'notion', 'atlassian', 'linear', 'salesforce', 'hubspot',
-  'dropbox', 'box', 'zoom', 'discord', 'asana', 'figma', 'airtable', 'stripe', 'openai', 'anthropic', 'aws-s3',
+  'google',
+  'microsoft',
+  'github',
+  'gitlab',
+  'slack',
+  'notion',
+  'atlassian',
+  'linear',
+  'salesforce',
+  'hubspot',
+  'dropbox',
+  'box',
+  'zoom',
+  'discord',
+  'asana',
+  'figma',
+  'airtable',
+  'stripe',
+  'openai',
+  'anthropic',
+  'aws-s3',
 ];
 
 describe('catalog/providers.yaml', () => {
@@ -61,7 +80,10 @@ describe('catalog/providers.yaml', () => {
       const sourced = new Set(sources.flatMap((s) => s.values));
       const unverified = (e.unverified ?? []) as string[];
       expect(new Set(unverified).size, `${e.name}: an unverified value listed twice`).toBe(unverified.length);
-      expect(unverified.filter((u) => sourced.has(u)), `${e.name}: both sourced and unverified`).toEqual([]);
+      expect(
+        unverified.filter((u) => sourced.has(u)),
+        `${e.name}: both sourced and unverified`,
+      ).toEqual([]);
       expect([...sourced, ...unverified].sort(), `${e.name}: sources + unverified`).toEqual(settings(e).sort());
       checked += sourced.size;
     }
@@ -88,7 +110,12 @@ describe('catalog/providers.yaml', () => {
 
   it('uses https for every URL and keeps a docs_url per entry', () => {
     for (const e of entries) {
-      const urls = [e.docs_url, ...Object.entries(e.oauth2 ?? {}).filter(([k]) => k.endsWith('_url') || k === 'issuer').map(([, v]) => v)];
+      const urls = [
+        e.docs_url,
+        ...Object.entries(e.oauth2 ?? {})
+          .filter(([k]) => k.endsWith('_url') || k === 'issuer')
+          .map(([, v]) => v),
+      ];
       for (const u of urls) expect(new URL(String(u).replace(/\{[a-z_]+\}/g, 'x')).protocol, `${e.name}: ${u}`).toBe('https:');
     }
   });

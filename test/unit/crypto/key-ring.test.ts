@@ -114,9 +114,15 @@ describe('KeyRing rotation helpers', () => {
     expect(ring.get('k1')?.equals(k1)).toBe(true);
     // A ring that drops a key, or holds another key under the same id, would strand sealed values.
     expect(() => ring.adopt(ring.withoutKey('k1'))).toThrow(/drops or changes key "k1"/);
-    expect(() => ring.adopt(KeyRing.fromKeys([{ id: 'k3', key: randomBytes(32) }, { id: 'k2', key: randomBytes(32) }, { id: 'k1', key: k1 }]))).toThrow(
-      /drops or changes key "k2"/,
-    );
+    expect(() =>
+      ring.adopt(
+        KeyRing.fromKeys([
+          { id: 'k3', key: randomBytes(32) },
+          { id: 'k2', key: randomBytes(32) },
+          { id: 'k1', key: k1 },
+        ]),
+      ),
+    ).toThrow(/drops or changes key "k2"/);
     expect(ring.ids).toEqual(['k2', 'k1']);
   });
 

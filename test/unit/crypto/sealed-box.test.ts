@@ -1,16 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  DecryptionError,
-  KeyRing,
-  keyIdOf,
-  needsReseal,
-  open,
-  openJson,
-  reseal,
-  seal,
-  sealJson,
-} from '../../../src/crypto/index.js';
+import { DecryptionError, KeyRing, keyIdOf, needsReseal, open, openJson, reseal, seal, sealJson } from '../../../src/crypto/index.js';
 
 const AAD = 'connection:conn_A:credentials';
 
@@ -92,9 +82,7 @@ describe('seal / open', () => {
     const impostor = KeyRing.generate('k1');
     expect(failure(() => open(impostor, sealed, AAD)).cause).toBe('auth_failed');
     const relabelled = sealed.replace(/^v1\.k1\./, 'v1.k9.');
-    expect(failure(() => open(KeyRing.parse(`k9:${ring.primary.key.toString('base64')}`), relabelled, AAD)).cause).toBe(
-      'auth_failed',
-    );
+    expect(failure(() => open(KeyRing.parse(`k9:${ring.primary.key.toString('base64')}`), relabelled, AAD)).cause).toBe('auth_failed');
   });
 
   it('rejects malformed strings with a DecryptionError', () => {
@@ -159,9 +147,7 @@ describe('rotation', () => {
   it('reseal refuses a value bound to another row instead of carrying it forward', () => {
     const ring = KeyRing.generate('k1');
     const sealed = seal(ring, 'x', AAD);
-    expect(failure(() => reseal(ring.withNewPrimary(), sealed, 'connection:other:credentials')).cause).toBe(
-      'auth_failed',
-    );
+    expect(failure(() => reseal(ring.withNewPrimary(), sealed, 'connection:other:credentials')).cause).toBe('auth_failed');
   });
 });
 

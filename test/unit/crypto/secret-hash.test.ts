@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  generateApiKey,
-  hashSecret,
-  pkceChallengeS256,
-  pkceVerifier,
-  randomToken,
-  secretMatches,
-  displayPrefixOf,
-} from '../../../src/crypto/index.js';
+import { generateApiKey, hashSecret, pkceChallengeS256, pkceVerifier, randomToken, secretMatches, displayPrefixOf } from '../../../src/crypto/index.js';
 
 describe('API keys and secret hashes', () => {
   it('generates nxs_ + 43 base64url chars, unique, with a display prefix', () => {
@@ -22,7 +14,7 @@ describe('API keys and secret hashes', () => {
     expect(a.key.startsWith(a.prefix)).toBe(true);
   });
 
-  it('stores no prefix of a key that is not in the generated format (an operator\'s, possibly short)', () => {
+  it("stores no prefix of a key that is not in the generated format (an operator's, possibly short)", () => {
     expect(displayPrefixOf('nxs_0123456789abcdef')).toBe('');
     expect(displayPrefixOf('my-own-admin-key-0123456789')).toBe('');
     expect(displayPrefixOf(`nxs_${'A'.repeat(43)}`)).toBe('nxs_AAAA');
@@ -57,9 +49,7 @@ describe('API keys and secret hashes', () => {
 
 describe('PKCE', () => {
   it('matches the RFC 7636 appendix B example', () => {
-    expect(pkceChallengeS256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
-      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    );
+    expect(pkceChallengeS256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
   });
 
   it('makes 43-char verifiers and refuses invalid ones', () => {

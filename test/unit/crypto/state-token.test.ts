@@ -1,13 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import {
-  KeyRing,
-  StateExpiredError,
-  StateInvalidError,
-  signState,
-  verifyState,
-} from '../../../src/crypto/index.js';
+import { KeyRing, StateExpiredError, StateInvalidError, signState, verifyState } from '../../../src/crypto/index.js';
 import type { StateInput } from '../../../src/crypto/index.js';
 
 const T0 = new Date('2025-06-01T12:00:00Z');
@@ -54,7 +48,10 @@ describe('state tokens', () => {
     const token = await signState(ring, CLAIMS, 600, T0);
     const claims = await verifyState(ring, token, new Date(T0.getTime() + 60_000));
     expect(claims).toEqual({ ...CLAIMS, iat: T0_S, exp: T0_S + 600 });
-    const [header, payload] = token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header).toEqual({ alg: 'HS256', kid: 'k1', typ: 'nexus-state+jwt' });
     expect(payload).toMatchObject({ iss: 'nexus', aud: 'nexus:state', sub: 'conn_01', prj: 'prj_01', jti: 'st_01' });
     // The derivation is the documented one (and verifyState accepts tokens made with it).
@@ -119,9 +116,7 @@ describe('state tokens', () => {
   it('rejects missing or ill-typed claims and future-dated tokens', async () => {
     const key = derivedKey(ring, 'k1');
     expect(await invalid(verifyState(ring, await forge(key, { payload: { kind: 'oauth' } }), T0))).toBe('missing_claims');
-    expect(await invalid(verifyState(ring, await forge(key, { payload: { prj: 'p', kind: 'admin' } }), T0))).toBe(
-      'missing_claims',
-    );
+    expect(await invalid(verifyState(ring, await forge(key, { payload: { prj: 'p', kind: 'admin' } }), T0))).toBe('missing_claims');
     const future = await forge(key, { iat: T0_S + 60, exp: T0_S + 600 });
     expect(await invalid(verifyState(ring, future, T0))).toBe('claims_mismatch');
   });

@@ -33,9 +33,7 @@ describe('credential schemas', () => {
 
   it('refuses schemas that are not object schemas or do not compile', () => {
     expect(() => checkSchema({ type: 'string' }, 'credential_schema')).toThrow(ProviderMisconfiguredError);
-    expect(() => checkSchema({ type: 'object', properties: { a: { type: 'nope' } } }, 'credential_schema')).toThrow(
-      ProviderMisconfiguredError,
-    );
+    expect(() => checkSchema({ type: 'object', properties: { a: { type: 'nope' } } }, 'credential_schema')).toThrow(ProviderMisconfiguredError);
     expect(() => checkSchema({ type: 'object', properties: { a: { type: 'string', format: 'password' } } }, 'x')).not.toThrow();
   });
 });

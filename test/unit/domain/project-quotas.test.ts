@@ -38,7 +38,7 @@ function fakePort() {
 }
 
 describe('project quotas', () => {
-  it('applies a project\'s overrides over the defaults, field by field', async () => {
+  it("applies a project's overrides over the defaults, field by field", async () => {
     const db = fakePort();
     db.rows.set('p', { projectId: 'p', ...NONE, keyRatePerSecond: 5, updatedAt: new Date(0) });
     const quotas = new ProjectQuotas({ projectQuotas: db.port }, DEFAULTS, { clock: () => 0 });

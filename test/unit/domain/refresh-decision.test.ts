@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AttentionRequiredError, ConnectionNotActiveError } from '../../../src/domain/shared/errors.js';
 import type { TokenSet } from '../../../src/domain/oauth/token-set.js';
-import {
-  isFresh,
-  judgeLease,
-  judgeTokens,
-  mayRotate,
-  type RefreshFacts,
-  type RefreshWant,
-} from '../../../src/domain/tokens/refresh-decision.js';
+import { isFresh, judgeLease, judgeTokens, mayRotate, type RefreshFacts, type RefreshWant } from '../../../src/domain/tokens/refresh-decision.js';
 
 // The refresh decision as a table: every row is one situation a GetToken,
 // a RefreshToken or the background worker can find under the row lock.

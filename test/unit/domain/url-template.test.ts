@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { InvalidFieldError, UrlTemplateInvalidError } from '../../../src/domain/shared/errors.js';
 import { checkUrlTemplate, fillUrlTemplate, placeholders } from '../../../src/domain/oauth/url-template.js';
 
-const schema = { type: 'object', required: ['subdomain', 'tenant'], properties: { subdomain: { type: 'string' }, tenant: { type: 'string' }, optional: { type: 'string' } } };
+const schema = {
+  type: 'object',
+  required: ['subdomain', 'tenant'],
+  properties: { subdomain: { type: 'string' }, tenant: { type: 'string' }, optional: { type: 'string' } },
+};
 
 describe('OAuth2 URL templates', () => {
   it('accepts leading host labels before a fixed domain, and path segments', () => {

@@ -25,7 +25,7 @@ describe('cookies', () => {
 });
 
 describe('redactUrl', () => {
-  it('keeps a consent link\'s secret out of logs', () => {
+  it("keeps a consent link's secret out of logs", () => {
     expect(redactUrl('/connect/q3H0abcdefghijklmnopqrstuvwxyz0123456789ABC')).toBe('/connect/[redacted]');
     expect(redactUrl('/connect/q3H0abcdefghijklmnopqrstuvwxyz0123456789ABC?x=1&state=s')).toBe('/connect/[redacted]?x=1&state=%5Bredacted%5D');
     expect(redactUrl('/connect/capture?state=abc')).toBe('/connect/capture?state=%5Bredacted%5D');

@@ -17,7 +17,13 @@ describe('the cluster aggregate of two workers', () => {
       w.workerBackoff.set(7);
     }
     const text = await AggregatorRegistry.aggregate(await Promise.all(workers.map((w) => w.registry.getMetricsAsJSON()))).metrics();
-    const value = (series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
+    const value = (series: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${series} `))
+          ?.split(' ')[1],
+      );
     expect(value('nexus_rpc_requests_total{service="nexus.v1.TokenService",method="GetToken",code="ok"}')).toBe(7);
     expect(value('nexus_streams_open{method="WatchConnections"}')).toBe(15);
     expect(value('nexus_refresh_worker_due')).toBe(42);

@@ -119,7 +119,12 @@ function transport(): Transport {
           const record = (ctx: HandlerContext) => {
             const policy = policyOf(service.typeName, m.name);
             seen = {
-              caller: policy?.kind === 'scope' || policy?.kind === 'operator' || policy?.kind === 'user' ? callerOf(ctx).keyId : policy?.kind === 'optional' ? optionalCallerOf(ctx)?.keyId : undefined,
+              caller:
+                policy?.kind === 'scope' || policy?.kind === 'operator' || policy?.kind === 'user'
+                  ? callerOf(ctx).keyId
+                  : policy?.kind === 'optional'
+                    ? optionalCallerOf(ctx)?.keyId
+                    : undefined,
               ...(policy ? { recheck: recheckOf(ctx) } : {}),
             };
           };
@@ -147,7 +152,17 @@ function call(t: Transport, m: DescMethod, as?: string) {
 
 describe('the access table', () => {
   it('covers every service of the published proto package', () => {
-    const generated = [file_nexus_v1_api_key, file_nexus_v1_audit, file_nexus_v1_auth, file_nexus_v1_client, file_nexus_v1_connection, file_nexus_v1_errors, file_nexus_v1_project, file_nexus_v1_provider, file_nexus_v1_token]
+    const generated = [
+      file_nexus_v1_api_key,
+      file_nexus_v1_audit,
+      file_nexus_v1_auth,
+      file_nexus_v1_client,
+      file_nexus_v1_connection,
+      file_nexus_v1_errors,
+      file_nexus_v1_project,
+      file_nexus_v1_provider,
+      file_nexus_v1_token,
+    ]
       .flatMap((f) => f.services)
       .map((s) => s.typeName)
       .sort();
@@ -181,7 +196,11 @@ describe('the access interceptor, over every method of every service', () => {
         expect(err, procedure(m)).toBeUndefined();
         expect(seen.caller, procedure(m)).toBeUndefined();
       } else {
-        expect({ p: procedure(m), code: err && Code[err.code], reason: reasonOf(err) }).toEqual({ p: procedure(m), code: 'Unauthenticated', reason: 'ERROR_REASON_UNAUTHENTICATED' });
+        expect({ p: procedure(m), code: err && Code[err.code], reason: reasonOf(err) }).toEqual({
+          p: procedure(m),
+          code: 'Unauthenticated',
+          reason: 'ERROR_REASON_UNAUTHENTICATED',
+        });
         expect(seen, procedure(m)).toEqual({});
       }
     }
@@ -196,7 +215,7 @@ describe('the access interceptor, over every method of every service', () => {
     }
   });
 
-  it('lets each scope call exactly the methods that need it (admin: all but the operator\'s), and hands the handler the caller', async () => {
+  it("lets each scope call exactly the methods that need it (admin: all but the operator's), and hands the handler the caller", async () => {
     for (const key of Object.keys(KEYS)) {
       for (const m of methods) {
         seen = {};
@@ -205,8 +224,7 @@ describe('the access interceptor, over every method of every service', () => {
         const p = KEYS[key]!;
         const isOperator = p.scopes.has('operator') && p.projectId === 'prj_default' && !p.user;
         const allowed =
-          !needs ||
-          (needs === 'user' ? p.user !== undefined : needs === 'operator' ? isOperator : p.scopes.has(needs) || p.scopes.has('admin') || isOperator);
+          !needs || (needs === 'user' ? p.user !== undefined : needs === 'operator' ? isOperator : p.scopes.has(needs) || p.scopes.has('admin') || isOperator);
         if (allowed) {
           expect(err, `${key} -> ${procedure(m)}`).toBeUndefined();
           const policy = policyOf(m.parent.typeName, m.name)!;

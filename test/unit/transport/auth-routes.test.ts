@@ -60,13 +60,27 @@ describe('AuthService routes over fake ports', () => {
       clients: registry,
       keys,
       siwe,
-      settings: { baseUrl: 'http://nexus.test', accessTokenTtlSeconds: 900, sessionTtlSeconds: 86_400, webSessionTtlSeconds: 3_600, handoffIpBindingRelaxed: false, maxLiveNonces: 3 },
+      settings: {
+        baseUrl: 'http://nexus.test',
+        accessTokenTtlSeconds: 900,
+        sessionTtlSeconds: 86_400,
+        webSessionTtlSeconds: 3_600,
+        handoffIpBindingRelaxed: false,
+        maxLiveNonces: 3,
+      },
       clock,
     });
     const authenticator = new Authenticator(new ApiKeys(store, clock), authService);
-    const transport = createRouterTransport((router) => router.service(AuthServiceDesc, new AuthHandler(authService, new TokenEndpoint({ auth: authService, clients: registry, tokens: {} as TokenService, store }))), {
-      router: { interceptors: [errorInterceptor(() => {}), accessInterceptor((ctx) => authenticator.verify(ctx))] },
-    });
+    const transport = createRouterTransport(
+      (router) =>
+        router.service(
+          AuthServiceDesc,
+          new AuthHandler(authService, new TokenEndpoint({ auth: authService, clients: registry, tokens: {} as TokenService, store })),
+        ),
+      {
+        router: { interceptors: [errorInterceptor(() => {}), accessInterceptor((ctx) => authenticator.verify(ctx))] },
+      },
+    );
     api = createClient(AuthServiceDesc, transport);
   });
 
@@ -101,10 +115,18 @@ describe('AuthService routes over fake ports', () => {
     const { nonce } = await api.getNonce({ clientId });
     const message = `${nonce} ${ADDRESS}`;
     await api.authenticate({ clientId, clientSecret, message, signature: 'ok', scopes: ['connections'] });
-    await expectConnectError(api.authenticate({ clientId, clientSecret, message, signature: 'ok', scopes: ['connections'] }), Code.Unauthenticated, 'NONCE_INVALID');
+    await expectConnectError(
+      api.authenticate({ clientId, clientSecret, message, signature: 'ok', scopes: ['connections'] }),
+      Code.Unauthenticated,
+      'NONCE_INVALID',
+    );
     const late = (await api.getNonce({ clientId })).nonce;
     now += 5 * 60_000 + 1;
-    await expectConnectError(api.authenticate({ clientId, clientSecret, message: `${late} ${ADDRESS}`, signature: 'ok', scopes: ['connections'] }), Code.Unauthenticated, 'NONCE_INVALID');
+    await expectConnectError(
+      api.authenticate({ clientId, clientSecret, message: `${late} ${ADDRESS}`, signature: 'ok', scopes: ['connections'] }),
+      Code.Unauthenticated,
+      'NONCE_INVALID',
+    );
   });
 
   it('caps the unused nonces of a client', async () => {

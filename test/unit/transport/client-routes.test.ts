@@ -50,19 +50,27 @@ describe('ClientService routes over fake ports', () => {
     expect(toJsonString(GetClientResponseSchema, await client.getClient({ clientId: made!.id }, auth()))).not.toContain(clientSecret);
     // The registry authenticates it by that secret, and by nothing else.
     expect((await registry.authenticate(() => ({ clientId: made!.id, clientSecret }))).id).toBe(made!.id);
-    await expect(registry.authenticate(() => ({ clientId: made!.id, clientSecret: `${clientSecret}x` }))).rejects.toMatchObject({ reason: 'CLIENT_AUTHENTICATION_FAILED' });
+    await expect(registry.authenticate(() => ({ clientId: made!.id, clientSecret: `${clientSecret}x` }))).rejects.toMatchObject({
+      reason: 'CLIENT_AUTHENTICATION_FAILED',
+    });
   });
 
   it('a public client has no secret and may not present one', async () => {
     const { client: made, clientSecret } = await client.createClient({ client: webApp({ type: ClientType.PUBLIC }) }, auth());
     expect(clientSecret).toBe('');
     expect((await registry.authenticate(() => ({ clientId: made!.id, clientSecret: '' }))).type).toBe('PUBLIC');
-    await expect(registry.authenticate(() => ({ clientId: made!.id, clientSecret: 'guess' }))).rejects.toMatchObject({ reason: 'CLIENT_AUTHENTICATION_FAILED' });
+    await expect(registry.authenticate(() => ({ clientId: made!.id, clientSecret: 'guess' }))).rejects.toMatchObject({
+      reason: 'CLIENT_AUTHENTICATION_FAILED',
+    });
   });
 
   it('refuses a client without a type, and a plain-http redirect URI in production', async () => {
     await expectConnectError(client.createClient({ client: webApp({ type: ClientType.UNSPECIFIED }) }, auth()), Code.InvalidArgument, 'INVALID_FIELD');
-    await expectConnectError(client.createClient({ client: webApp({ redirectUris: ['http://app.example.com/cb'] }) }, auth()), Code.InvalidArgument, 'INVALID_FIELD');
+    await expectConnectError(
+      client.createClient({ client: webApp({ redirectUris: ['http://app.example.com/cb'] }) }, auth()),
+      Code.InvalidArgument,
+      'INVALID_FIELD',
+    );
     expect(store.rows.clients.size).toBe(0);
   });
 

@@ -130,12 +130,23 @@ describe('ConnectionService routes over fake ports', () => {
 
   it('refuses an altered state token', async () => {
     const { state } = await capture();
-    await expectConnectError(client.submitCredentials({ state: `${state.slice(0, -2)}xx`, credentials: { api_key: 'sk' } }), Code.InvalidArgument, 'STATE_INVALID');
+    await expectConnectError(
+      client.submitCredentials({ state: `${state.slice(0, -2)}xx`, credentials: { api_key: 'sk' } }),
+      Code.InvalidArgument,
+      'STATE_INVALID',
+    );
   });
 
   it('an OAuth2 connection starts on the consent page, never on the provider URL', async () => {
     await store.providers.insert(
-      provider('github', { authType: 'OAUTH2', oauth2: { clientId: 'cid', authorizationUrl: 'https://auth.example.com/authorize', tokenUrl: 'https://auth.example.com/token' } as ProviderRow['oauth2'] }),
+      provider('github', {
+        authType: 'OAUTH2',
+        oauth2: {
+          clientId: 'cid',
+          authorizationUrl: 'https://auth.example.com/authorize',
+          tokenUrl: 'https://auth.example.com/token',
+        } as ProviderRow['oauth2'],
+      }),
     );
     const created = await client.createConnection({ workspaceId: 'ws-1', provider: { case: 'providerName', value: 'github' }, returnUrl: RETURN_URL }, auth());
     expect(created.authUrl).toMatch(new RegExp(`^${BASE_URL}/connect/`));
@@ -165,7 +176,11 @@ describe('ConnectionService routes over fake ports', () => {
     const second = await client.listConnections({ workspaceId: 'ws-a', pageSize: 1, pageToken: first.nextPageToken }, auth());
     expect(second.connections.map((c) => c.id)).toEqual([a.id]);
     expect(second.nextPageToken).toBe('');
-    await expectConnectError(client.listConnections({ workspaceId: 'ws-b', pageToken: first.nextPageToken }, auth()), Code.InvalidArgument, 'PAGE_TOKEN_INVALID');
+    await expectConnectError(
+      client.listConnections({ workspaceId: 'ws-b', pageToken: first.nextPageToken }, auth()),
+      Code.InvalidArgument,
+      'PAGE_TOKEN_INVALID',
+    );
   });
 
   it('deletes: REVOKED, credentials erased, twice is harmless', async () => {

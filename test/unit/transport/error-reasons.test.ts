@@ -33,7 +33,7 @@ describe('ErrorInfo reasons come from the generated ErrorReason enum', () => {
   it.each([
     [new OAuthRejectedError('invalid_grant', 400), Code.FailedPrecondition, 'PROVIDER_REJECTED'],
     [new IdentityInvalidError('the ID token does not verify'), Code.FailedPrecondition, 'PROVIDER_IDENTITY_INVALID'],
-    [new IdentityUnavailableError('the issuer\'s JWKS could not be read'), Code.Unavailable, 'PROVIDER_UNAVAILABLE'],
+    [new IdentityUnavailableError("the issuer's JWKS could not be read"), Code.Unavailable, 'PROVIDER_UNAVAILABLE'],
     [new ResponseTooLargeError(1024), Code.Unavailable, 'PROVIDER_UNAVAILABLE'],
     [new TokenVerificationError(true), Code.Unauthenticated, 'UNAUTHENTICATED'],
     [new MalformedClientCredentials(), Code.Unauthenticated, 'CLIENT_AUTHENTICATION_FAILED'],

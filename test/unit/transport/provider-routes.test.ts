@@ -121,8 +121,18 @@ describe('ProviderService routes over fake ports', () => {
     const { provider } = await client.createProvider({ provider: oauthProvider('github') }, auth());
     const id = newId('conn');
     await store.connections.insert({
-      id, projectId: DEFAULT_PROJECT_ID, workspaceId: 'ws', providerId: provider!.id, status: 'ACTIVE', statusReason: '',
-      scopes: [], returnUrl: '', fields: null, supersededBy: null, credentialsSealed: null, tokenExpiresAt: null,
+      id,
+      projectId: DEFAULT_PROJECT_ID,
+      workspaceId: 'ws',
+      providerId: provider!.id,
+      status: 'ACTIVE',
+      statusReason: '',
+      scopes: [],
+      returnUrl: '',
+      fields: null,
+      supersededBy: null,
+      credentialsSealed: null,
+      tokenExpiresAt: null,
     });
     await expectConnectError(client.deleteProvider({ provider: 'github' }, auth()), Code.FailedPrecondition, 'PROVIDER_IN_USE');
     expect(store.rows.providers.has(provider!.id)).toBe(true);
@@ -168,10 +178,14 @@ describe('ProviderService routes over fake ports', () => {
     expect(second.providers[0]!.name > first.providers[1]!.name).toBe(true);
     expect((await client.getCatalogProvider({ name: 'github' })).provider?.name).toBe('github');
     await expectConnectError(client.getCatalogProvider({ name: 'no-such-entry' }), Code.NotFound, 'CATALOG_ENTRY_NOT_FOUND');
-    await expectConnectError(client.listCatalogProviders({ pageSize: 2, pageToken: first.nextPageToken, category: 'dev' }), Code.InvalidArgument, 'PAGE_TOKEN_INVALID');
+    await expectConnectError(
+      client.listCatalogProviders({ pageSize: 2, pageToken: first.nextPageToken, category: 'dev' }),
+      Code.InvalidArgument,
+      'PAGE_TOKEN_INVALID',
+    );
   });
 
-  it('enables a catalog entry as a provider: OAuth2 needs the admin\'s client, a static one takes none', async () => {
+  it("enables a catalog entry as a provider: OAuth2 needs the admin's client, a static one takes none", async () => {
     await expectConnectError(client.enableCatalogProvider({ catalogName: 'github' }, auth()), Code.InvalidArgument, 'INVALID_FIELD');
     const { provider } = await client.enableCatalogProvider({ catalogName: 'github', clientId: 'cid', clientSecret: 'the-client-secret' }, auth());
     const row = store.rows.providers.get(provider!.id)!;

@@ -75,7 +75,9 @@ describe('server credential errors', () => {
     ]);
 
   it('maps each violation to its field (pointer, required, unknown)', () => {
-    const problem = problemOf(invalid('/account_email must match format "email"; / missing required property "api_key"; / has unknown property "extra"; /a~1b must be string'));
+    const problem = problemOf(
+      invalid('/account_email must match format "email"; / missing required property "api_key"; / has unknown property "extra"; /a~1b must be string'),
+    );
     expect(problem).toMatchObject({ code: Code.InvalidArgument, reason: 'CREDENTIALS_INVALID' });
     expect(fieldErrorsOf(problem)).toEqual({
       fields: { account_email: 'Must match format "email".', api_key: 'This field is required.', 'a/b': 'Must be string.' },

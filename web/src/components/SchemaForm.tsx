@@ -25,7 +25,9 @@ interface Props {
 export function SchemaForm({ id, schema, submitLabel, onSubmit, onCancel }: Props) {
   const fields = useMemo(() => fieldsOf(schema), [schema]);
   const [values, setValues] = useState<Values>(() =>
-    Object.fromEntries(fields.map((f) => [f.name, f.kind === 'checkbox' ? f.schema.default === true : typeof f.schema.default === 'string' ? f.schema.default : ''])),
+    Object.fromEntries(
+      fields.map((f) => [f.name, f.kind === 'checkbox' ? f.schema.default === true : typeof f.schema.default === 'string' ? f.schema.default : '']),
+    ),
   );
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState('');

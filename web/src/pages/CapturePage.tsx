@@ -33,8 +33,8 @@ export function CapturePage() {
           <code id="capture-workspace">{form.workspaceId}</code>.
         </p>
         <p class="hint">
-          Whoever controls this workspace in {form.appName} will be able to use them. If someone sent you this link, close this page.
-          Your credentials are encrypted and stored by the service; the app never sees them.
+          Whoever controls this workspace in {form.appName} will be able to use them. If someone sent you this link, close this page. Your credentials are
+          encrypted and stored by the service; the app never sees them.
         </p>
         <SchemaForm
           id="capture-form"

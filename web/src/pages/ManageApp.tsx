@@ -66,7 +66,10 @@ export function ManageApp() {
       pendingConnectionId={phase.pendingConnectionId}
       onSessionLost={() => {
         clearSession();
-        setPhase({ kind: 'problem', problem: { ...PROBLEMS.sessionEnded, returnTo: phase.session.redirectUri, returnLabel: `Back to ${phase.session.client.displayName}` } });
+        setPhase({
+          kind: 'problem',
+          problem: { ...PROBLEMS.sessionEnded, returnTo: phase.session.redirectUri, returnLabel: `Back to ${phase.session.client.displayName}` },
+        });
       }}
     />
   );

@@ -4,7 +4,18 @@ import type { Provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { loadCaptureForm, submitCapture, type CaptureForm } from '../api/capture.js';
 import { createApi, transport } from '../api/client.js';
 import { fieldErrorsOf, isSessionLost, problemOf } from '../api/errors.js';
-import { categoriesOf, categoryLabel, connectionFieldsSchema, filterProviders, label, usesConsent, listAllConnections, listAllProviders, STATUS_TEXT, visibleConnections } from '../api/manage.js';
+import {
+  categoriesOf,
+  categoryLabel,
+  connectionFieldsSchema,
+  filterProviders,
+  label,
+  usesConsent,
+  listAllConnections,
+  listAllProviders,
+  STATUS_TEXT,
+  visibleConnections,
+} from '../api/manage.js';
 import { clearSession, type WebSession } from '../api/session.js';
 import { Dialog } from '../components/Dialog.js';
 import { Logo } from '../components/Logo.js';
@@ -130,23 +141,29 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
       setModal({ type: 'connection-fields', provider, schema: fieldsSchema });
       return Promise.resolve();
     }
-    return guard(async () => {
-      setBusy(provider.id);
-      try {
-        await begin(provider);
-      } finally {
-        setBusy('');
-      }
-    }, `Could not connect ${label(provider)}`);
+    return guard(
+      async () => {
+        setBusy(provider.id);
+        try {
+          await begin(provider);
+        } finally {
+          setBusy('');
+        }
+      },
+      `Could not connect ${label(provider)}`,
+    );
   };
 
   const disconnect = (connection: Connection) =>
-    guard(async () => {
-      await api.connections.deleteConnection({ connectionId: connection.id });
-      setModal(undefined);
-      setNotice({ kind: 'success', text: `Disconnected ${nameOf(connection)}.` });
-      await reload();
-    }, `Could not disconnect ${nameOf(connection)}`);
+    guard(
+      async () => {
+        await api.connections.deleteConnection({ connectionId: connection.id });
+        setModal(undefined);
+        setNotice({ kind: 'success', text: `Disconnected ${nameOf(connection)}.` });
+        await reload();
+      },
+      `Could not disconnect ${nameOf(connection)}`,
+    );
 
   const back = () => clearSession();
 
@@ -197,16 +214,29 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
                       <p>
                         <span class={`badge status-${ConnectionStatus[c.status].toLowerCase()}`}>{STATUS_TEXT[c.status]}</span>
                         {c.status === ConnectionStatus.ATTENTION_REQUIRED && <span class="reason"> Sign in again to keep it working.</span>}
-                        {c.status === ConnectionStatus.FAILED && <span class="reason"> The last attempt did not succeed{c.statusReason ? ` (${c.statusReason})` : ''}.</span>}
+                        {c.status === ConnectionStatus.FAILED && (
+                          <span class="reason"> The last attempt did not succeed{c.statusReason ? ` (${c.statusReason})` : ''}.</span>
+                        )}
                       </p>
                     </div>
                     <div class="connection-actions">
                       {attention && p && (
-                        <button type="button" class="button primary" disabled={busy === p.id} onClick={() => void connect(p)} aria-label={`Reconnect ${nameOf(c)}`}>
+                        <button
+                          type="button"
+                          class="button primary"
+                          disabled={busy === p.id}
+                          onClick={() => void connect(p)}
+                          aria-label={`Reconnect ${nameOf(c)}`}
+                        >
                           Reconnect
                         </button>
                       )}
-                      <button type="button" class="button danger" onClick={() => setModal({ type: 'disconnect', connection: c })} aria-label={`Disconnect ${nameOf(c)}`}>
+                      <button
+                        type="button"
+                        class="button danger"
+                        onClick={() => setModal({ type: 'disconnect', connection: c })}
+                        aria-label={`Disconnect ${nameOf(c)}`}
+                      >
                         {c.status === ConnectionStatus.FAILED ? 'Remove' : 'Disconnect'}
                       </button>
                     </div>
@@ -222,7 +252,13 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
           <div class="filters" role="search">
             <div class="filter">
               <label for="provider-search">Search services</label>
-              <input id="provider-search" type="search" value={query} onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)} autoComplete="off" />
+              <input
+                id="provider-search"
+                type="search"
+                value={query}
+                onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
+                autoComplete="off"
+              />
             </div>
             <div class="filter">
               <label for="provider-category">Category</label>
@@ -254,7 +290,13 @@ export function ManagePage({ session, notice: initialNotice, pendingConnectionId
                     ))}
                   </ul>
                 )}
-                <button type="button" class="button primary" disabled={busy === p.id} onClick={() => void connect(p)} aria-label={`${activeProviders.has(p.id) ? 'Reconnect' : 'Connect'} ${label(p)}`}>
+                <button
+                  type="button"
+                  class="button primary"
+                  disabled={busy === p.id}
+                  onClick={() => void connect(p)}
+                  aria-label={`${activeProviders.has(p.id) ? 'Reconnect' : 'Connect'} ${label(p)}`}
+                >
                   {busy === p.id ? 'Connecting…' : activeProviders.has(p.id) ? 'Reconnect' : 'Connect'}
                 </button>
               </li>

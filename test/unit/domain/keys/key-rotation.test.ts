@@ -15,8 +15,18 @@ const PROJECT = 'prj_rotation';
 async function connectionWith(store: ReturnType<typeof fakePersistence>, ring: KeyRing, providerId: string, credentials: unknown) {
   const id = newId('conn');
   await store.connections.insert({
-    id, projectId: PROJECT, workspaceId: 'ws', providerId, status: 'ACTIVE', statusReason: '', scopes: [], returnUrl: '',
-    fields: null, supersededBy: null, credentialsSealed: sealCredentials(ring, id, credentials), tokenExpiresAt: null,
+    id,
+    projectId: PROJECT,
+    workspaceId: 'ws',
+    providerId,
+    status: 'ACTIVE',
+    statusReason: '',
+    scopes: [],
+    returnUrl: '',
+    fields: null,
+    supersededBy: null,
+    credentialsSealed: sealCredentials(ring, id, credentials),
+    tokenExpiresAt: null,
   });
   return id;
 }
@@ -26,7 +36,9 @@ describe('resealAll', () => {
     const store = fakePersistence();
     const old = KeyRing.generate('k1');
     const providerId = newId('prv');
-    await store.providers.insert(providerRow({ id: providerId, projectId: PROJECT, clientSecretSealed: seal(old, 'client-secret', clientSecretAad(providerId)) }));
+    await store.providers.insert(
+      providerRow({ id: providerId, projectId: PROJECT, clientSecretSealed: seal(old, 'client-secret', clientSecretAad(providerId)) }),
+    );
     const connectionId = await connectionWith(store, old, providerId, { accessToken: 'at' });
     await new SigningKeys(store, old, 'http://nexus.test').ensure();
 

@@ -37,7 +37,11 @@ describe('McpAuthorization.target', () => {
       forget: async (_projectId: string, id: string) => void forgotten.push(`registration:${id}`),
     } as unknown as McpClients;
     mcp = new McpAuthorization({ discovery, clients, fetch: globalThis.fetch, redirectUri: 'http://nexus.test/oauth/callback', clock: () => now });
-    provider = { ...providerRow({ projectId: 'prj_a', authType: 'MCP', mcp: { serverUrl: SERVER_URL, clientId: '', defaultScopes: [] } }), createdAt: new Date(NOW), updatedAt: new Date(NOW) };
+    provider = {
+      ...providerRow({ projectId: 'prj_a', authType: 'MCP', mcp: { serverUrl: SERVER_URL, clientId: '', defaultScopes: [] } }),
+      createdAt: new Date(NOW),
+      updatedAt: new Date(NOW),
+    };
   });
 
   it('resolves once, reuses it for a minute of the clock, then resolves again', async () => {
@@ -66,7 +70,10 @@ describe('McpAuthorization.target', () => {
   });
 
   it('refuses a provider that is not an MCP provider', async () => {
-    await expect(mcp.target({ ...provider, authType: 'OAUTH2', mcp: null }, '')).rejects.toMatchObject({ reason: 'PROVIDER_MISCONFIGURED', kind: 'failed_precondition' });
+    await expect(mcp.target({ ...provider, authType: 'OAUTH2', mcp: null }, '')).rejects.toMatchObject({
+      reason: 'PROVIDER_MISCONFIGURED',
+      kind: 'failed_precondition',
+    });
     expect(discovered).toEqual([]);
   });
 });

@@ -85,10 +85,16 @@ describe('MCP discovery', () => {
     ['a non-string authorization server', (self: string) => ({ resource: self, authorization_servers: [42] }), McpDiscoveryFailedError],
     ['a resource that is not a string', () => ({ resource: 7 }), McpDiscoveryFailedError],
     ['an authorization server on a private address', (self: string) => ({ resource: self, authorization_servers: ['https://10.1.1.1/'] }), UrlNotAllowedError],
-    ['an http authorization server off the allow-list', (self: string) => ({ resource: self, authorization_servers: ['http://as.example/'] }), UrlNotAllowedError],
+    [
+      'an http authorization server off the allow-list',
+      (self: string) => ({ resource: self, authorization_servers: ['http://as.example/'] }),
+      UrlNotAllowedError,
+    ],
   ])('refuses protected-resource metadata with %s', async (_what, body, kind) => {
     prm = (self) => ({ status: 200, body: JSON.stringify(body(self)) });
-    const err = await discovery().discover(`${origin}/bad/mcp`).catch((e: unknown) => e);
+    const err = await discovery()
+      .discover(`${origin}/bad/mcp`)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(kind);
     if (err instanceof UrlNotAllowedError) expect(err.kind).toBe('failed_precondition');
   });
