@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { UniversalHandler } from '@connectrpc/connect/protocol';
 import { fastifyConnectPlugin } from '@connectrpc/connect-fastify';
@@ -106,6 +107,9 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
     // On close, idle keep-alive sockets go at once and HTTP/2 sessions get a GOAWAY; busy ones finish.
     forceCloseConnections: 'idle',
     logController: new OneLinePerRequest(),
+    // Request ids name a request in the logs and the audit log of every replica: fastify's default
+    // (req-1, req-2, ... per process) repeats across replicas and restarts.
+    genReqId: () => randomUUID(),
   });
   // First, so every route and plugin registered below inherits it.
   registerSecurityHeaders(app);

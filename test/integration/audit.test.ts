@@ -70,7 +70,8 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     const read = (await rows()).filter((r) => r.action === 'token.read');
     expect(read).toHaveLength(1);
     expect(read[0]).toMatchObject({ target_type: 'connection', target_id: id, outcome: 'success', client_ip: '127.0.0.1' });
-    expect(read[0]!.request_id).not.toBe('');
+    // A UUID: unique across replicas and restarts (fastify's default req-N is not).
+    expect(read[0]!.request_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const all = await rows();
     expect(all.find((r) => r.action === 'connection.create')).toMatchObject({ target_type: 'connection', target_id: id });
     // The capture page's submit (no API key: the state is the authority) is recorded by its handler.
