@@ -1,4 +1,5 @@
 import type { AccountRow } from '../../src/domain/model/account.js';
+import type { AuditChainHead, AuditEventRow } from '../../src/domain/model/audit-event.js';
 import type { ApiKeyRow } from '../../src/domain/model/api-key.js';
 import type { AuthSessionRow } from '../../src/domain/model/auth-session.js';
 import type { AuthStateRow } from '../../src/domain/model/auth-state.js';
@@ -13,6 +14,7 @@ import type {
   AccountsPort,
   ApiKeysPort,
   AuthSessionsPort,
+  AuditEventsPort,
   AuthStatesPort,
   ClientRegistrationsPort,
   ConnectionsPort,
@@ -57,6 +59,9 @@ export interface FakePersistence extends Persistence {
     sessions: Map<string, AuthSessionRow>;
     oneTimeCodes: Map<string, OneTimeCodeRow>;
     refreshTokens: Map<string, RefreshTokenRow>;
+    projects: Map<string, ProjectRow>;
+    /** Each project's audit chain, ascending seq. */
+    audit: Map<string, AuditEventRow[]>;
   };
 }
 
@@ -84,24 +89,61 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
   const sessions = new Map<string, AuthSessionRow>();
   const oneTimeCodes = new Map<string, OneTimeCodeRow>();
   const refreshTokens = new Map<string, RefreshTokenRow>();
+  const audit = new Map<string, AuditEventRow[]>();
+  const auditHeads = new Map<string, AuditChainHead>();
   const copy = <T>(row: T | undefined): T | null => (row ? structuredClone(row) : null);
   const now = () => new Date(clock());
   const own = <T extends { projectId: string }>(row: T | undefined, projectId: string) => (row && row.projectId === projectId ? structuredClone(row) : null);
 
   const store: Partial<FakePersistence> = {
-    rows: { apiKeys, providers, connections, authStates, clients, signingKeys, accounts, sessions, oneTimeCodes, refreshTokens },
+    rows: { apiKeys, providers, connections, authStates, clients, signingKeys, accounts, sessions, oneTimeCodes, refreshTokens, projects, audit },
     transaction: <T>(work: (tx: Tx) => Promise<T>) => work({}),
     projects: unfaked<ProjectsPort>('projects', {
       async ensure(id, name) {
         const existing = [...projects.values()].find((p) => p.name === name);
         if (existing) return structuredClone(existing);
-        const row = { id, name, createdAt: now() } as ProjectRow;
+        const row: ProjectRow = { id, name, displayName: '', allowedReturnUrls: [], corsOrigins: [], branding: {}, createdAt: now(), updatedAt: now() };
         projects.set(id, row);
         return structuredClone(row);
       },
       async findById(id) {
+        return copy(projects.get(id));
+      },
+      async findByName(name) {
+        return copy([...projects.values()].find((p) => p.name === name));
+      },
+      async insert(row) {
+        if (projects.has(row.id) || [...projects.values()].some((p) => p.name === row.name)) return null;
+        const stored: ProjectRow = { displayName: '', allowedReturnUrls: [], corsOrigins: [], branding: {}, ...row, createdAt: now(), updatedAt: now() };
+        projects.set(row.id, stored);
+        return structuredClone(stored);
+      },
+      async list(q) {
+        return [...projects.values()]
+          .filter((p) => q.afterId === undefined || p.id > q.afterId)
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .slice(0, q.limit)
+          .map((p) => structuredClone(p));
+      },
+      async update(id, patch) {
         const row = projects.get(id);
-        return row ? structuredClone(row) : null;
+        if (!row) return null;
+        Object.assign(row, patch, { updatedAt: now() });
+        return structuredClone(row);
+      },
+      async delete(id) {
+        if (!projects.delete(id)) return false;
+        // The database's cascade: every row of the project goes with it.
+        for (const table of [apiKeys, providers, connections, clients] as Map<string, { projectId: string }>[]) {
+          for (const [key, row] of table) if (row.projectId === id) table.delete(key);
+        }
+        return true;
+      },
+      async listCorsOrigins() {
+        return [...new Set([...projects.values()].flatMap((p) => p.corsOrigins))];
+      },
+      async countLiveConnections(id) {
+        return [...connections.values()].filter((c) => c.projectId === id && c.status !== 'REVOKED').length;
       },
     }),
     apiKeys: unfaked<ApiKeysPort>('apiKeys', {
@@ -118,6 +160,13 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       async lockBootstrap() {},
       async listByProject(projectId) {
         return [...apiKeys.values()].filter((k) => k.projectId === projectId).map((k) => structuredClone(k));
+      },
+      async page(q) {
+        return [...apiKeys.values()]
+          .filter((k) => k.projectId === q.projectId && (q.afterId === undefined || k.id > q.afterId))
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .slice(0, q.limit)
+          .map((k) => structuredClone(k));
       },
       async listActiveNamed(projectId, name, keepHash) {
         return [...apiKeys.values()]
@@ -408,7 +457,32 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
       },
     }),
   };
-  for (const port of ['projectQuotas', 'events', 'audit'] as const) {
+  // The audit log: each project's chain, as the repository keeps it (one head per project, appends after it).
+  (store as { audit: AuditEventsPort }).audit = unfaked<AuditEventsPort>('audit', {
+    async appendChain(projectId, build) {
+      const head = auditHeads.get(projectId) ?? { projectId, seq: 0, hash: '', anchorSeq: 0, anchorHash: '' };
+      const rows = build({ seq: head.seq, hash: head.hash });
+      const chainRows = audit.get(projectId) ?? [];
+      chainRows.push(...rows.map((r) => structuredClone(r)));
+      audit.set(projectId, chainRows);
+      const last = rows[rows.length - 1];
+      auditHeads.set(projectId, last ? { ...head, seq: last.seq, hash: last.hash } : head);
+      return rows;
+    },
+    async heads(projectId) {
+      return [...auditHeads.values()].filter((h) => projectId === undefined || h.projectId === projectId).map((h) => ({ ...h }));
+    },
+    async query(q) {
+      return (audit.get(q.projectId) ?? [])
+        .filter((e) => e.seq > q.afterSeq && (!q.since || e.time >= q.since) && (!q.until || e.time < q.until))
+        .filter((e) => (!q.actorId || e.actorId === q.actorId) && (!q.outcome || e.outcome === q.outcome))
+        .filter((e) => !q.action || (q.action.endsWith('.') ? e.action.startsWith(q.action) : e.action === q.action))
+        .filter((e) => (!q.targetType || e.targetType === q.targetType) && (!q.targetId || e.targetId === q.targetId))
+        .slice(0, q.limit)
+        .map((e) => structuredClone(e));
+    },
+  });
+  for (const port of ['projectQuotas', 'events'] as const) {
     (store as Record<string, unknown>)[port] = unfaked(port, {});
   }
   return store as FakePersistence;
