@@ -1,4 +1,9 @@
-import { TokenEndpoint } from '../../../src/domain/token-exchange/token-endpoint.js';
+import { ACCESS_TOKEN_TYPE, CONNECTION_URN_PREFIX, TOKEN_EXCHANGE_GRANT, TokenEndpoint } from '../../../src/domain/token-exchange/token-endpoint.js';
+import type { AuditEventInput } from '../../../src/domain/audit/types.js';
+import type { ConnectionRow } from '../../../src/domain/model/connection.js';
+import { newId } from '../../../src/crypto/index.js';
+import { unreachable } from '../../support/admin-router.js';
+import { providerRow } from '../../support/rows.js';
 import type { TokenService } from '../../../src/domain/tokens/token-service.js';
 import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +40,7 @@ describe('AuthService routes over fake ports', () => {
   let publicClientId: string;
   let clientSecret: string;
   let api: ReturnType<typeof createClient<typeof AuthServiceDesc>>;
+  let audited: AuditEventInput[];
 
   beforeEach(async () => {
     now = NOW;
@@ -70,17 +76,20 @@ describe('AuthService routes over fake ports', () => {
       },
       clock,
     });
+    audited = [];
+    // The refusals below all happen before a token is read: TokenService must stay untouched.
+    const endpoint = new TokenEndpoint({
+      auth: authService,
+      clients: registry,
+      tokens: unreachable<TokenService>('tokens'),
+      store,
+      audit: { record: (e) => audited.push(e) },
+      clock,
+    });
     const authenticator = new Authenticator(new ApiKeys(store, clock), authService);
-    const transport = createRouterTransport(
-      (router) =>
-        router.service(
-          AuthServiceDesc,
-          new AuthHandler(authService, new TokenEndpoint({ auth: authService, clients: registry, tokens: {} as TokenService, store })),
-        ),
-      {
-        router: { interceptors: [errorInterceptor(() => {}), accessInterceptor((ctx) => authenticator.verify(ctx))] },
-      },
-    );
+    const transport = createRouterTransport((router) => router.service(AuthServiceDesc, new AuthHandler(authService, endpoint)), {
+      router: { interceptors: [errorInterceptor(() => {}), accessInterceptor((ctx) => authenticator.verify(ctx))] },
+    });
     api = createClient(AuthServiceDesc, transport);
   });
 
@@ -179,5 +188,91 @@ describe('AuthService routes over fake ports', () => {
     const second = await signIn();
     now += 900_001;
     await expect(authService.principalOf(second.accessToken)).rejects.toMatchObject({ reason: 'UNAUTHENTICATED', message: /expired/ });
+  });
+
+  describe('the token-exchange grant (RFC 8693) refuses', () => {
+    const exchange = (subjectToken: string, over: Record<string, unknown> = {}) =>
+      api.exchangeToken({
+        grantType: TOKEN_EXCHANGE_GRANT,
+        clientId,
+        clientSecret,
+        subjectToken,
+        subjectTokenType: ACCESS_TOKEN_TYPE,
+        resource: `${CONNECTION_URN_PREFIX}${newId('conn', NOW)}`,
+        ...over,
+      });
+    const withTokens = async () => (await signIn({ scopes: ['tokens'] })).accessToken;
+    const lastAudit = () => audited[audited.length - 1];
+
+    it('a wrong client secret, before anything is audited', async () => {
+      await expectConnectError(exchange(await withTokens(), { clientSecret: `${clientSecret}x` }), Code.Unauthenticated, 'CLIENT_AUTHENTICATION_FAILED');
+      expect(audited.filter((e) => e.action === 'token.exchange')).toEqual([]);
+    });
+
+    it('a public client, and a malformed request', async () => {
+      const subject = await withTokens();
+      await expectConnectError(exchange(subject, { clientId: publicClientId, clientSecret: '' }), Code.PermissionDenied, 'EXCHANGE_CLIENT_NOT_ALLOWED');
+      expect(lastAudit()).toMatchObject({ action: 'token.exchange', outcome: 'denied', reason: 'EXCHANGE_CLIENT_NOT_ALLOWED', actor: { kind: 'system' } });
+      await expectConnectError(exchange(''), Code.InvalidArgument, 'INVALID_FIELD');
+      await expectConnectError(
+        exchange(subject, { subjectTokenType: 'urn:ietf:params:oauth:token-type:id_token' }),
+        Code.InvalidArgument,
+        'SUBJECT_TOKEN_TYPE_UNSUPPORTED',
+      );
+      await expectConnectError(
+        exchange(subject, { requestedTokenType: 'urn:ietf:params:oauth:token-type:refresh_token' }),
+        Code.InvalidArgument,
+        'SUBJECT_TOKEN_TYPE_UNSUPPORTED',
+      );
+      await expectConnectError(exchange(subject, { audience: 'svc' }), Code.InvalidArgument, 'INVALID_FIELD');
+      await expectConnectError(exchange(subject, { resource: '' }), Code.InvalidArgument, 'INVALID_FIELD');
+      await expectConnectError(exchange(subject, { resource: `${CONNECTION_URN_PREFIX}${'x'.repeat(65)}` }), Code.NotFound, 'EXCHANGE_TARGET_NOT_FOUND');
+      expect(lastAudit()).toMatchObject({ outcome: 'denied', reason: 'EXCHANGE_TARGET_NOT_FOUND', actor: { kind: 'end_user', clientId } });
+    });
+
+    it('a subject token that is forged, expired, of an ended session, of another client, or without the tokens scope', async () => {
+      await expectConnectError(exchange('not-a-token'), Code.InvalidArgument, 'SUBJECT_TOKEN_INVALID');
+      const noTokensScope = (await signIn()).accessToken;
+      await expectConnectError(exchange(noTokensScope), Code.PermissionDenied, 'SCOPE_MISSING');
+      // Issued to the public client: another client may not spend it.
+      const verifier = pkceVerifier();
+      const publicTokens = await api.exchangeToken({
+        grantType: 'authorization_code',
+        clientId: publicClientId,
+        code: await code(verifier),
+        redirectUri: REDIRECT,
+        codeVerifier: verifier,
+      });
+      const err = await expectConnectError(exchange(publicTokens.accessToken), Code.InvalidArgument, 'SUBJECT_TOKEN_INVALID');
+      expect(err.rawMessage).toContain('another client');
+      const revoked = await signIn({ scopes: ['tokens'] });
+      await api.revoke({ clientId, clientSecret, token: revoked.refreshToken });
+      await expectConnectError(exchange(revoked.accessToken), Code.InvalidArgument, 'SUBJECT_TOKEN_INVALID');
+      const subject = await withTokens();
+      now += 900_001;
+      expect((await expectConnectError(exchange(subject), Code.InvalidArgument, 'SUBJECT_TOKEN_INVALID')).rawMessage).toContain('expired');
+      expect(lastAudit()).toMatchObject({ outcome: 'denied', reason: 'SUBJECT_TOKEN_INVALID', detail: { client_id: clientId } });
+      expect(JSON.stringify(audited)).not.toContain(subject);
+    });
+
+    it('an audience naming no provider, no live connection, or more than one', async () => {
+      const subject = await withTokens();
+      const { workspaceId } = (await authService.principalOf(subject)).user!;
+      await expectConnectError(exchange(subject, { resource: '', audience: 'nope' }), Code.NotFound, 'EXCHANGE_TARGET_NOT_FOUND');
+      const provider = providerRow({ projectId: DEFAULT_PROJECT_ID, name: 'svc' });
+      await store.providers.insert(provider);
+      const connect = (ws: string, status: ConnectionRow['status']) => {
+        const id = newId('conn', now);
+        store.rows.connections.set(id, { id, projectId: DEFAULT_PROJECT_ID, workspaceId: ws, providerId: provider.id, status } as ConnectionRow);
+      };
+      connect(workspaceId, 'REVOKED');
+      connect(workspaceId, 'PENDING');
+      connect('another-workspace', 'ACTIVE');
+      await expectConnectError(exchange(subject, { resource: '', audience: 'svc' }), Code.NotFound, 'EXCHANGE_TARGET_NOT_FOUND');
+      connect(workspaceId, 'ACTIVE');
+      connect(workspaceId, 'ATTENTION_REQUIRED');
+      await expectConnectError(exchange(subject, { resource: '', audience: provider.id }), Code.FailedPrecondition, 'EXCHANGE_TARGET_AMBIGUOUS');
+      expect(lastAudit()).toMatchObject({ projectId: DEFAULT_PROJECT_ID, outcome: 'denied', reason: 'EXCHANGE_TARGET_AMBIGUOUS' });
+    });
   });
 });
