@@ -4,7 +4,10 @@ import type { ConnectionRow } from '../../../src/domain/model/connection.js';
 import { newId } from '../../../src/crypto/index.js';
 import { unreachable } from '../../support/admin-router.js';
 import { providerRow } from '../../support/rows.js';
-import type { TokenService } from '../../../src/domain/tokens/token-service.js';
+import { TokenService } from '../../../src/domain/tokens/token-service.js';
+import type { Refresher } from '../../../src/domain/tokens/refresher.js';
+import { sealCredentials } from '../../../src/domain/connections/sealed-credentials.js';
+import type { ProviderRow } from '../../../src/domain/model/provider.js';
 import { Code, createClient, createRouterTransport } from '@connectrpc/connect';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuthService as AuthServiceDesc } from '../../../gen/ts/nexus/v1/auth_pb.js';
@@ -41,6 +44,7 @@ describe('AuthService routes over fake ports', () => {
   let clientSecret: string;
   let api: ReturnType<typeof createClient<typeof AuthServiceDesc>>;
   let audited: AuditEventInput[];
+  let ring: KeyRing;
 
   beforeEach(async () => {
     now = NOW;
@@ -77,11 +81,13 @@ describe('AuthService routes over fake ports', () => {
       clock,
     });
     audited = [];
-    // The refusals below all happen before a token is read: TokenService must stay untouched.
+    ring = KeyRing.generate('k1');
+    // Fresh tokens only: a refresh (and so the provider) is never reached.
+    const tokens = new TokenService({ store, keyRing: ring, refresher: unreachable<Refresher>('refresher'), clock });
     const endpoint = new TokenEndpoint({
       auth: authService,
       clients: registry,
-      tokens: unreachable<TokenService>('tokens'),
+      tokens,
       store,
       audit: { record: (e) => audited.push(e) },
       clock,
@@ -190,7 +196,7 @@ describe('AuthService routes over fake ports', () => {
     await expect(authService.principalOf(second.accessToken)).rejects.toMatchObject({ reason: 'UNAUTHENTICATED', message: /expired/ });
   });
 
-  describe('the token-exchange grant (RFC 8693) refuses', () => {
+  describe('the token-exchange grant (RFC 8693)', () => {
     const exchange = (subjectToken: string, over: Record<string, unknown> = {}) =>
       api.exchangeToken({
         grantType: TOKEN_EXCHANGE_GRANT,
@@ -204,12 +210,77 @@ describe('AuthService routes over fake ports', () => {
     const withTokens = async () => (await signIn({ scopes: ['tokens'] })).accessToken;
     const lastAudit = () => audited[audited.length - 1];
 
-    it('a wrong client secret, before anything is audited', async () => {
+    async function connect(
+      workspaceId: string,
+      over: Partial<ProviderRow> = {},
+      credentials: unknown = { accessToken: 'at-1', tokenType: 'bearer', expiresAt: now + 1_800_000 },
+    ) {
+      const provider = providerRow({ projectId: DEFAULT_PROJECT_ID, ...over });
+      if (!(await store.providers.findByName(DEFAULT_PROJECT_ID, provider.name))) await store.providers.insert(provider);
+      const providerId = (await store.providers.findByName(DEFAULT_PROJECT_ID, provider.name))!.id;
+      const id = newId('conn', now);
+      await store.connections.insert({
+        id,
+        projectId: DEFAULT_PROJECT_ID,
+        workspaceId,
+        providerId,
+        status: 'ACTIVE',
+        statusReason: '',
+        scopes: ['read'],
+        returnUrl: 'https://app.example.com/done',
+        fields: null,
+        supersededBy: null,
+        credentialsSealed: sealCredentials(ring, id, credentials),
+        tokenExpiresAt: null,
+      });
+      return id;
+    }
+
+    it("hands out the federated token of the user's own connection, by resource or by audience, audited", async () => {
+      const subject = await withTokens();
+      const { workspaceId, accountId } = (await authService.principalOf(subject)).user!;
+      const id = await connect(workspaceId);
+      const byResource = await exchange(subject, { resource: `${CONNECTION_URN_PREFIX}${id}` });
+      expect(byResource).toMatchObject({ accessToken: 'at-1', tokenType: 'Bearer', expiresIn: 1800, issuedTokenType: ACCESS_TOKEN_TYPE, refreshToken: '' });
+      expect(lastAudit()).toMatchObject({
+        action: 'token.exchange',
+        outcome: 'success',
+        actor: { kind: 'end_user', accountId, workspaceId, clientId },
+        target: { type: 'connection', id },
+        detail: { by: 'resource', client_id: clientId },
+      });
+      expect(JSON.stringify(audited)).not.toContain('at-1');
+      now += 600_000;
+      expect(await exchange(subject, { resource: '', audience: 'svc' })).toMatchObject({ accessToken: 'at-1', expiresIn: 1200 });
+    });
+
+    it("refuses another workspace's connection, and a static credential", async () => {
+      const subject = await withTokens();
+      const { workspaceId } = (await authService.principalOf(subject)).user!;
+      const theirs = await connect('another-workspace');
+      // Another workspace's connection and one that does not exist get the same answer (no oracle).
+      for (const id of [theirs, newId('conn', now)])
+        await expectConnectError(exchange(subject, { resource: id }), Code.PermissionDenied, 'WORKSPACE_FORBIDDEN');
+      expect(audited.slice(-2).map((e) => [e.outcome, e.reason])).toEqual([
+        ['denied', 'WORKSPACE_FORBIDDEN'],
+        ['denied', 'WORKSPACE_FORBIDDEN'],
+      ]);
+      const apiKeyProvider = {
+        name: 'keyed',
+        authType: 'API_KEY' as const,
+        apiKey: { location: 'header' as const, name: 'X-Key', prefix: '', field: 'api_key' },
+      };
+      const keyed = await connect(workspaceId, apiKeyProvider, { api_key: 'sk-static' });
+      const err = await expectConnectError(exchange(subject, { resource: keyed }), Code.FailedPrecondition, 'EXCHANGE_STATIC_CREDENTIAL');
+      expect(err.rawMessage).not.toContain('sk-static');
+    });
+
+    it('refuses a wrong client secret, before anything is audited', async () => {
       await expectConnectError(exchange(await withTokens(), { clientSecret: `${clientSecret}x` }), Code.Unauthenticated, 'CLIENT_AUTHENTICATION_FAILED');
       expect(audited.filter((e) => e.action === 'token.exchange')).toEqual([]);
     });
 
-    it('a public client, and a malformed request', async () => {
+    it('refuses a public client, and a malformed request', async () => {
       const subject = await withTokens();
       await expectConnectError(exchange(subject, { clientId: publicClientId, clientSecret: '' }), Code.PermissionDenied, 'EXCHANGE_CLIENT_NOT_ALLOWED');
       expect(lastAudit()).toMatchObject({ action: 'token.exchange', outcome: 'denied', reason: 'EXCHANGE_CLIENT_NOT_ALLOWED', actor: { kind: 'system' } });
@@ -230,7 +301,7 @@ describe('AuthService routes over fake ports', () => {
       expect(lastAudit()).toMatchObject({ outcome: 'denied', reason: 'EXCHANGE_TARGET_NOT_FOUND', actor: { kind: 'end_user', clientId } });
     });
 
-    it('a subject token that is forged, expired, of an ended session, of another client, or without the tokens scope', async () => {
+    it('refuses a subject token that is forged, expired, of an ended session, of another client, or without the tokens scope', async () => {
       await expectConnectError(exchange('not-a-token'), Code.InvalidArgument, 'SUBJECT_TOKEN_INVALID');
       const noTokensScope = (await signIn()).accessToken;
       await expectConnectError(exchange(noTokensScope), Code.PermissionDenied, 'SCOPE_MISSING');
@@ -255,7 +326,7 @@ describe('AuthService routes over fake ports', () => {
       expect(JSON.stringify(audited)).not.toContain(subject);
     });
 
-    it('an audience naming no provider, no live connection, or more than one', async () => {
+    it('refuses an audience naming no provider, no live connection, or more than one', async () => {
       const subject = await withTokens();
       const { workspaceId } = (await authService.principalOf(subject)).user!;
       await expectConnectError(exchange(subject, { resource: '', audience: 'nope' }), Code.NotFound, 'EXCHANGE_TARGET_NOT_FOUND');
