@@ -26,9 +26,10 @@ describe('the Node flags the server ships with', () => {
     expect(JSON.parse(entrypoint)).toEqual(['/usr/local/bin/node', ...flags, '/app/bin/nexus.js']);
   });
 
-  it('are accepted by this Node when the bin runs as an executable (a bad flag stops node at once)', async () => {
-    const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` };
-    const { stdout } = await promisify(execFile)(path.join(ROOT, 'bin/nexus.js'), ['--help'], { env });
-    expect(stdout).toContain('Usage: nexus');
+  it('are accepted by this Node (a bad flag stops node at once)', async () => {
+    // Node itself, not the bin: the bin needs dist/, and the unit tier runs without a build
+    // (the e2e and artifact tiers run the built bin with these flags).
+    const { stdout } = await promisify(execFile)(process.execPath, [...shebangFlags(), '-e', 'process.stdout.write("ok")']);
+    expect(stdout).toBe('ok');
   });
 });
