@@ -239,7 +239,8 @@ describe('Manage Connections web app (headless Chromium)', () => {
       await page.locator('#credentials-form-account_email-error').waitFor();
       expect(await page.locator('#credentials-form-account_email-error').textContent()).toBe('Must match format "email".');
       expect(await page.locator('#credentials-form-api_key-error').count()).toBe(0);
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe('credentials-form-account_email');
+      // Focus moves once the server's violation is rendered (an effect after that render): wait for it, bounded.
+      await page.waitForFunction(() => document.activeElement?.id === 'credentials-form-account_email', undefined, { timeout: 2_000 });
 
       await page.fill('#credentials-form-account_email', 'billing@example.com');
       await page.click('#credentials-form button[type="submit"]');
