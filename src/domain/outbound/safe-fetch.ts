@@ -51,19 +51,10 @@ export function createSafeFetch(policy: OutboundPolicy, options: SafeFetchOption
   // tokens are fresh may never make one. One agent per safe fetch, made once.
   let undici: Promise<{ agent: Agent; fetch: typeof undiciFetch }> | undefined;
   const load = () =>
-    (undici ??= import('undici').then(({ Agent, buildConnector, fetch }) => {
-      // The connect-time address check knows the port: an allow-list entry admits its own port only.
-      const checked = buildConnector({ lookup: checkedLookup(policy, false), timeout: options.timeoutMs });
-      const trusted = buildConnector({ lookup: checkedLookup(policy, true), timeout: options.timeoutMs });
-      const agent = new Agent({
-        connect: (opts, callback) => (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-        // Checked connections are not worth keeping: each new one is checked again.
-        keepAliveTimeout: 1_000,
-      });
-      return { agent, fetch };
-    }));
+    (undici ??= import('undici').then((lib) => ({
+      agent: checkedAgent(lib, policy, { connectTimeoutMs: options.timeoutMs, headersTimeoutMs: options.timeoutMs, bodyTimeoutMs: options.timeoutMs }),
+      fetch: lib.fetch,
+    })));
 
   const run = async (input: string, init: RequestInit, discardBody: boolean): Promise<Response> => {
     const timeout = AbortSignal.timeout(options.timeoutMs);
@@ -150,17 +141,14 @@ export type SafeStream = (url: URL, init: StreamRequest) => Promise<StreamedResp
 export function createSafeStream(policy: OutboundPolicy, options: SafeStreamOptions): SafeStream {
   let undici: Promise<{ agent: Agent; request: typeof undiciRequest }> | undefined;
   const load = () =>
-    (undici ??= import('undici').then(({ Agent, buildConnector, request }) => {
-      const checked = buildConnector({ lookup: checkedLookup(policy, false), timeout: options.connectTimeoutMs });
-      const trusted = buildConnector({ lookup: checkedLookup(policy, true), timeout: options.connectTimeoutMs });
-      const agent = new Agent({
-        connect: (opts, callback) => (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
-        headersTimeout: options.headersTimeoutMs,
-        bodyTimeout: options.idleTimeoutMs,
-        keepAliveTimeout: 1_000,
-      });
-      return { agent, request };
-    }));
+    (undici ??= import('undici').then((lib) => ({
+      agent: checkedAgent(lib, policy, {
+        connectTimeoutMs: options.connectTimeoutMs,
+        headersTimeoutMs: options.headersTimeoutMs,
+        bodyTimeoutMs: options.idleTimeoutMs,
+      }),
+      request: lib.request,
+    })));
   return async (url, init) => {
     const checked = policy.checkUrl(url.href, 'url');
     const { agent, request } = await load();
@@ -182,6 +170,27 @@ export function createSafeStream(policy: OutboundPolicy, options: SafeStreamOpti
 }
 
 /** The socket's DNS lookup: refuses internal addresses unless the host and port are allow-listed (`trusted`). */
+/**
+ * The undici agent of every outbound call (safe fetch and proxy stream): each new socket's DNS
+ * lookup refuses internal addresses unless the endpoint is trusted. The connect-time address check
+ * knows the port: an allow-list entry admits its own port only.
+ */
+function checkedAgent(
+  { Agent, buildConnector }: Pick<typeof import('undici'), 'Agent' | 'buildConnector'>,
+  policy: OutboundPolicy,
+  timeouts: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number },
+): Agent {
+  const checked = buildConnector({ lookup: checkedLookup(policy, false), timeout: timeouts.connectTimeoutMs });
+  const trusted = buildConnector({ lookup: checkedLookup(policy, true), timeout: timeouts.connectTimeoutMs });
+  return new Agent({
+    connect: (opts, callback) => (policy.trustsEndpoint(opts.hostname, opts.port, opts.protocol) ? trusted : checked)(opts, callback),
+    headersTimeout: timeouts.headersTimeoutMs,
+    bodyTimeout: timeouts.bodyTimeoutMs,
+    // Checked connections are not worth keeping: each new one is checked again.
+    keepAliveTimeout: 1_000,
+  });
+}
+
 function checkedLookup(policy: OutboundPolicy, trusted: boolean) {
   return (hostname: string, opts: LookupOptions, callback: LookupCallback): void => {
     // An IP literal is its own answer (a resolver need not know it).
