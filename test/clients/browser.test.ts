@@ -9,14 +9,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyLocation, AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { ADMIN_KEY, RETURN_URL, clients, startTestApp, type TestApp } from '../support/test-app.js';
 import { copySource, removeTempDirs, run, tempDir } from './build.js';
+import { CHROMIUM, launchChromium } from '../webapp/support.js';
 import { REPO_ROOT } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PAGE_TIMEOUT_MS = 20_000;
 
 // The page's program, compiled against the installed package. Its config comes in the URL
@@ -237,20 +237,7 @@ describe('TypeScript client package in a browser (headless Chromium)', () => {
       });
     }
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 30_000,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 300_000);
 
   afterAll(async () => {

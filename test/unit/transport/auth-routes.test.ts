@@ -3,7 +3,7 @@ import type { AuditEventInput } from '../../../src/domain/audit/types.js';
 import type { ConnectionRow } from '../../../src/domain/model/connection.js';
 import { newId } from '../../../src/crypto/index.js';
 import { unreachable } from '../../support/admin-router.js';
-import { providerRow } from '../../support/rows.js';
+import { activeConnectionRow, providerRow } from '../../support/rows.js';
 import { TokenService } from '../../../src/domain/tokens/token-service.js';
 import type { Refresher } from '../../../src/domain/tokens/refresher.js';
 import { sealCredentials } from '../../../src/domain/connections/sealed-credentials.js';
@@ -219,20 +219,17 @@ describe('AuthService routes over fake ports', () => {
       if (!(await store.providers.findByName(DEFAULT_PROJECT_ID, provider.name))) await store.providers.insert(provider);
       const providerId = (await store.providers.findByName(DEFAULT_PROJECT_ID, provider.name))!.id;
       const id = newId('conn', now);
-      await store.connections.insert({
-        id,
-        projectId: DEFAULT_PROJECT_ID,
-        workspaceId,
-        providerId,
-        status: 'ACTIVE',
-        statusReason: '',
-        scopes: ['read'],
-        returnUrl: 'https://app.example.com/done',
-        fields: null,
-        supersededBy: null,
-        credentialsSealed: sealCredentials(ring, id, credentials),
-        tokenExpiresAt: null,
-      });
+      await store.connections.insert(
+        activeConnectionRow({
+          id,
+          projectId: DEFAULT_PROJECT_ID,
+          workspaceId,
+          providerId,
+          scopes: ['read'],
+          returnUrl: 'https://app.example.com/done',
+          credentialsSealed: sealCredentials(ring, id, credentials),
+        }),
+      );
       return id;
     }
 

@@ -18,6 +18,7 @@ import { isOutputOnly } from '../../../src/transport/mappers/field-behavior.js';
 import { ProviderHandler } from '../../../src/transport/handlers/provider-handler.js';
 import { expectConnectError } from '../../support/errors.js';
 import { fakePersistence, type FakePersistence } from '../../support/fake-persistence.js';
+import { activeConnectionRow } from '../../support/rows.js';
 
 // ProviderService's routes over createRouterTransport with in-memory
 // persistence ports (see token-routes.test.ts): the handler, the access
@@ -120,20 +121,7 @@ describe('ProviderService routes over fake ports', () => {
   it('refuses to delete a provider in use unless forced, then revokes its connections', async () => {
     const { provider } = await client.createProvider({ provider: oauthProvider('github') }, auth());
     const id = newId('conn');
-    await store.connections.insert({
-      id,
-      projectId: DEFAULT_PROJECT_ID,
-      workspaceId: 'ws',
-      providerId: provider!.id,
-      status: 'ACTIVE',
-      statusReason: '',
-      scopes: [],
-      returnUrl: '',
-      fields: null,
-      supersededBy: null,
-      credentialsSealed: null,
-      tokenExpiresAt: null,
-    });
+    await store.connections.insert(activeConnectionRow({ id, projectId: DEFAULT_PROJECT_ID, providerId: provider!.id }));
     await expectConnectError(client.deleteProvider({ provider: 'github' }, auth()), Code.FailedPrecondition, 'PROVIDER_IN_USE');
     expect(store.rows.providers.has(provider!.id)).toBe(true);
     await client.deleteProvider({ provider: 'github', force: true }, auth());

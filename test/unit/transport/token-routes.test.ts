@@ -18,7 +18,7 @@ import { errorInterceptor } from '../../../src/transport/error-interceptor.js';
 import { TokenHandler } from '../../../src/transport/handlers/token-handler.js';
 import { expectConnectError } from '../../support/errors.js';
 import { fakePersistence, type FakePersistence } from '../../support/fake-persistence.js';
-import { providerRow } from '../../support/rows.js';
+import { activeConnectionRow, providerRow } from '../../support/rows.js';
 
 // The unit tier in the connect-es examples style: the real TokenService
 // routes (handler, access table, authentication, error mapping, domain
@@ -45,20 +45,16 @@ describe('TokenService routes over fake ports', () => {
   async function connect(p: Omit<ProviderRow, 'createdAt' | 'updatedAt'>, credentials: unknown): Promise<string> {
     await store.providers.insert(p);
     const id = newId('conn', now);
-    await store.connections.insert({
-      id,
-      projectId: PROJECT,
-      workspaceId: 'ws-1',
-      providerId: p.id,
-      status: 'ACTIVE',
-      statusReason: '',
-      scopes: [],
-      returnUrl: 'http://localhost/done',
-      fields: null,
-      supersededBy: null,
-      credentialsSealed: sealCredentials(ring, id, credentials),
-      tokenExpiresAt: null,
-    });
+    await store.connections.insert(
+      activeConnectionRow({
+        id,
+        projectId: PROJECT,
+        workspaceId: 'ws-1',
+        providerId: p.id,
+        returnUrl: 'http://localhost/done',
+        credentialsSealed: sealCredentials(ring, id, credentials),
+      }),
+    );
     return id;
   }
 

@@ -5,7 +5,7 @@ import { openCredentials, sealCredentials } from '../../../../src/domain/connect
 import { resealAll } from '../../../../src/domain/keys/key-rotation.js';
 import { clientSecretAad } from '../../../../src/domain/keys/sealed-secrets.js';
 import { fakePersistence } from '../../../support/fake-persistence.js';
-import { providerRow } from '../../../support/rows.js';
+import { activeConnectionRow, providerRow } from '../../../support/rows.js';
 
 // Key rotation over in-memory ports: every sealed secret kind moves to the
 // new primary key, each with its own AAD, and one bad row stops nothing.
@@ -14,20 +14,7 @@ const PROJECT = 'prj_rotation';
 
 async function connectionWith(store: ReturnType<typeof fakePersistence>, ring: KeyRing, providerId: string, credentials: unknown) {
   const id = newId('conn');
-  await store.connections.insert({
-    id,
-    projectId: PROJECT,
-    workspaceId: 'ws',
-    providerId,
-    status: 'ACTIVE',
-    statusReason: '',
-    scopes: [],
-    returnUrl: '',
-    fields: null,
-    supersededBy: null,
-    credentialsSealed: sealCredentials(ring, id, credentials),
-    tokenExpiresAt: null,
-  });
+  await store.connections.insert(activeConnectionRow({ id, projectId: PROJECT, providerId, credentialsSealed: sealCredentials(ring, id, credentials) }));
   return id;
 }
 
