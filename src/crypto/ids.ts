@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 
-export const ID_PREFIXES = ['prj', 'key', 'prv', 'conn', 'st', 'cli', 'acct', 'ses', 'sk', 'ocr'] as const;
+export const ID_PREFIXES = ['prj', 'key', 'prv', 'conn', 'st', 'cli', 'acct', 'ses', 'sk', 'ocr', 'whep', 'whs'] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 // Crockford base32 (no I, L, O, U). Its characters are in ASCII order, so

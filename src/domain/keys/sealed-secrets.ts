@@ -13,6 +13,7 @@
  * | providers.client_secret_sealed                   | provider:<provider id>:client_secret             |
  * | oauth_client_registrations.client_secret_sealed  | oauth_client_registration:<id>:client_secret     |
  * | signing_keys.private_key_sealed                  | signing_key:<key id>                             |
+ * | webhook_endpoints.secrets[].sealed               | webhook_endpoint:<endpoint id>:secret:<secret id> |
  *
  * (The PKCE verifier is short-lived and not re-sealed by rotation: a flow in
  * progress across a rotation opens it with the older key, which stays in the
@@ -37,4 +38,8 @@ export function registrationSecretAad(id: string): string {
 
 export function signingKeyAad(id: string): string {
   return `signing_key:${id}`;
+}
+
+export function webhookSecretAad(endpointId: string, secretId: string): string {
+  return `webhook_endpoint:${endpointId}:secret:${secretId}`;
 }

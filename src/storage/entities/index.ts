@@ -12,6 +12,7 @@ import { AuthSessionEntity } from './auth-session.js';
 import { RefreshTokenEntity } from './refresh-token.js';
 import { OneTimeCodeEntity } from './one-time-code.js';
 import { SigningKeyEntity } from './signing-key.js';
+import { WebhookDeliveryEntity, WebhookEndpointEntity } from './webhook.js';
 
 export * from './api-key.js';
 export * from './auth-state.js';
@@ -27,6 +28,7 @@ export * from './auth-session.js';
 export * from './refresh-token.js';
 export * from './one-time-code.js';
 export * from './signing-key.js';
+export * from './webhook.js';
 
 export const entities = [
   ProjectEntity,
@@ -43,4 +45,6 @@ export const entities = [
   SigningKeyEntity,
   OAuthClientRegistrationEntity,
   ProjectQuotaEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
 ];

@@ -10,6 +10,7 @@ import { ProviderApiBaseUrl1796085337745 } from './1796085337745-provider-api-ba
 import { AuditLog1796090000000 } from './1796090000000-audit-log.js';
 import { ProjectQuotas1796092339961 } from './1796092339961-project-quotas.js';
 import { ProjectSettingsAndKeyLifecycle1796093588760 } from './1796093588760-project-settings-and-key-lifecycle.js';
+import { Webhooks1796102990338 } from './1796102990338-webhooks.js';
 
 /** Every migration, oldest first. TypeORM runs the ones not yet recorded. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   AuditLog1796090000000,
   ProjectQuotas1796092339961,
   ProjectSettingsAndKeyLifecycle1796093588760,
+  Webhooks1796102990338,
 ];
