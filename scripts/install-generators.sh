@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned code generators that buf.gen.yaml uses into .tools/ (gitignored):
 #   .tools/bin/protoc-gen-go, .tools/bin/protoc-gen-connect-go   (go install)
-#   .tools/venv  with grpcio-tools (bundles protoc, the python/pyi and grpc_python generators)
+#   .tools/venv  with grpcio-tools (bundles protoc, the python and grpc_python generators) and
+#                mypy-protobuf (protoc-gen-mypy, protoc-gen-mypy_grpc: the .pyi stubs)
 # protoc-gen-es comes from node_modules (npm ci), buf from node_modules too.
 # Idempotent: does nothing when the pinned versions are already installed.
 set -euo pipefail
