@@ -1,9 +1,9 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
-import { ErrorInfoSchema, RetryInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
 import { ErrorReason, ErrorReasonSchema } from '../../gen/ts/nexus/v1/errors_pb.js';
-import { NexusError, type ErrorKind, type ErrorReasonName } from '../domain/shared/errors.js';
+import { NexusError, type ErrorKind, type ErrorReasonName, type FieldViolation } from '../domain/shared/errors.js';
 
 /** ErrorInfo.domain for every Nexus error. */
 export const ERROR_DOMAIN = 'nexus';
@@ -34,8 +34,17 @@ export function retryInfo(delayMs: number) {
   return { desc: RetryInfoSchema, value: create(RetryInfoSchema, { retryDelay: durationFromMs(Math.max(1, Math.ceil(delayMs))) }) };
 }
 
+/** google.rpc.BadRequest: one field violation per broken rule (path and rule, never the value). */
+export function badRequest(violations: readonly FieldViolation[]) {
+  return { desc: BadRequestSchema, value: create(BadRequestSchema, { fieldViolations: violations.map((v) => ({ field: v.field, description: v.description })) }) };
+}
+
 export function connectErrorFrom(err: NexusError): ConnectError {
-  const details = [errorInfo(err.reason, err.metadata), ...(err.retryDelayMs === undefined ? [] : [retryInfo(err.retryDelayMs)])];
+  const details = [
+    errorInfo(err.reason, err.metadata),
+    ...(err.retryDelayMs === undefined ? [] : [retryInfo(err.retryDelayMs)]),
+    ...(err.fieldViolations === undefined ? [] : [badRequest(err.fieldViolations)]),
+  ];
   return new ConnectError(err.message, CODES[err.kind], undefined, details);
 }
 

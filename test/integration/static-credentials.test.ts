@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Code, type ConnectError } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
+import { BadRequestSchema, ErrorInfoSchema } from '../../gen/ts/google/rpc/error_details_pb.js';
 import { ConnectionStatus } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { ApiKeyLocation, AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
@@ -41,7 +41,12 @@ const CUSTOM_SCHEMA = {
 
 function violationText(err: ConnectError): string {
   const info = err.findDetails(ErrorInfoSchema)[0];
-  return `${err.rawMessage} ${JSON.stringify(info?.metadata ?? {})}`;
+  return `${err.rawMessage} ${JSON.stringify(info?.metadata ?? {})} ${JSON.stringify(fieldViolations(err))}`;
+}
+
+/** The google.rpc.BadRequest detail's (field, description) pairs. */
+function fieldViolations(err: ConnectError): { field: string; description: string }[] {
+  return err.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations.map((v) => ({ field: v.field, description: v.description })));
 }
 
 describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
@@ -138,6 +143,10 @@ describe.each(BACKENDS)('static credential capture (%s)', (backend) => {
     );
     expect(violationText(wrongType)).toContain('api_key');
     expect(wrongType.findDetails(ErrorInfoSchema)[0]?.metadata.violations).toContain('/api_key');
+    // Structured violations: one (field path, rule) pair each, in a google.rpc.BadRequest.
+    expect(fieldViolations(missing)).toEqual([{ field: 'credentials.api_key', description: 'is required' }]);
+    expect(fieldViolations(extra)).toEqual([{ field: 'credentials.surprise_field', description: 'is not a known property' }]);
+    expect(fieldViolations(wrongType)).toEqual([{ field: 'credentials.api_key', description: 'must be string' }]);
     for (const err of [missing, extra, wrongType]) {
       for (const v of [apiKey, other, '4242424242']) expect(violationText(err)).not.toContain(v);
     }

@@ -1,7 +1,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import * as addFormatsModule from 'ajv-formats';
 import type { AuthTypeName, JsonSchema } from '../model/provider.js';
-import { CredentialsInvalidError, echo, ProviderMisconfiguredError } from '../shared/errors.js';
+import { CredentialsInvalidError, echo, type FieldViolation, ProviderMisconfiguredError } from '../shared/errors.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
 // Node hands over module.exports as the default import, whose own `default` is the plugin.
@@ -63,21 +63,45 @@ export function checkSchema(schema: JsonSchema, field: string): void {
 }
 
 /**
- * Validates `value` against `schema`. Violations name the JSON pointer and the
+ * A request field path from a field name and a JSON pointer into its value:
+ * identifiers are dot-joined (`credentials.api_key`), list indexes bracketed
+ * (`fields.hosts[2]`), other keys quoted (`fields["x-y"]`), each key echoed
+ * at most ECHO_MAX_CHARS characters.
+ */
+export function fieldPath(field: string, pointer: string, extra?: string): string {
+  const segments = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (extra !== undefined) segments.push(extra);
+  let path = field;
+  for (const seg of segments) {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) path += `.${echo(seg)}`;
+    else if (/^(0|[1-9][0-9]{0,8})$/.test(seg)) path += `[${seg}]`;
+    else path += `[${JSON.stringify(echo(seg))}]`;
+  }
+  return path;
+}
+
+/**
+ * Validates `value` against `schema`. Violations name the field path and the
  * rule broken, never the submitted value, because the value may be a secret.
  */
 export function validateAgainst(schema: JsonSchema, value: unknown, field: string): void {
   const validate = compile(schema);
   if (validate(value)) return;
-  const violations = (validate.errors ?? []).map((e) => {
+  const errors = validate.errors ?? [];
+  const violations = errors.map((e): FieldViolation => {
+    if (e.keyword === 'required') return { field: fieldPath(field, e.instancePath, String(e.params.missingProperty)), description: 'is required' };
+    if (e.keyword === 'additionalProperties') {
+      return { field: fieldPath(field, e.instancePath, String(e.params.additionalProperty)), description: 'is not a known property' };
+    }
+    return { field: fieldPath(field, e.instancePath), description: e.message ?? e.keyword };
+  });
+  const pointerLines = errors.map((e) => {
     const where = echo(e.instancePath || '/');
     if (e.keyword === 'required') return `${where} missing required property "${echo(String(e.params.missingProperty))}"`;
-    if (e.keyword === 'additionalProperties') {
-      return `${where} has unknown property "${echo(String(e.params.additionalProperty))}"`;
-    }
+    if (e.keyword === 'additionalProperties') return `${where} has unknown property "${echo(String(e.params.additionalProperty))}"`;
     return `${where} ${e.message ?? e.keyword}`;
   });
-  throw new CredentialsInvalidError(violations, field);
+  throw new CredentialsInvalidError(violations, field, pointerLines);
 }
 
 /** Names of properties marked `format: password`, which are never echoed back. */

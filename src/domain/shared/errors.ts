@@ -47,12 +47,22 @@ export function echo(value: string, max = ECHO_MAX_CHARS): string {
   return `${value.slice(0, end)}…`;
 }
 
+/** One broken rule of a request: the path to the field and what is wrong with it, never the value. */
+export interface FieldViolation {
+  /** A request field path, e.g. `credentials.api_key` or `fields["x-y"]`. */
+  field: string;
+  /** What rule the value breaks, e.g. "is required". */
+  description: string;
+}
+
 export abstract class NexusError extends Error {
   abstract readonly kind: ErrorKind;
   abstract readonly reason: ErrorReasonName;
   readonly metadata: Record<string, string>;
   /** Set on load-shedding errors: sent as a google.rpc.RetryInfo (how long to wait before retrying). */
   retryDelayMs?: number;
+  /** Set on schema refusals: sent as a google.rpc.BadRequest, one field violation each. */
+  fieldViolations?: readonly FieldViolation[];
 
   constructor(message: string, metadata: Record<string, string> = {}) {
     super(echo(message, ERROR_TEXT_MAX_CHARS));
@@ -235,16 +245,26 @@ export class ReturnUrlNotAllowedError extends NexusError {
 export class CredentialsInvalidError extends NexusError {
   readonly kind = 'invalid_argument';
   readonly reason = 'CREDENTIALS_INVALID';
-  readonly violations: string[];
-  /** `violations` are JSON-pointer + keyword descriptions: never the submitted values. */
-  constructor(violations: string[], field = 'credentials') {
-    super(`${field} do not match the schema: ${violations.join('; ')}`, {
+  /** One entry per schema rule broken: the field path and the rule, never the submitted value. */
+  readonly violations: readonly FieldViolation[];
+  /**
+   * `violations` go out as a google.rpc.BadRequest. `pointerLines` ("/pointer rule", the
+   * same violations as JSON pointers) are ErrorInfo metadata `violations`, "; "-joined,
+   * kept for clients that read ErrorInfo only (the web app's form).
+   */
+  constructor(violations: readonly FieldViolation[], field = 'credentials', pointerLines: readonly string[] = []) {
+    const kept = violations.slice(0, MAX_FIELD_VIOLATIONS);
+    super(`${field} do not match the schema: ${kept.map((v) => `${v.field} ${v.description}`).join('; ')}`, {
       field,
-      violations: violations.join('; '),
+      violations: pointerLines.slice(0, MAX_FIELD_VIOLATIONS).join('; '),
     });
-    this.violations = violations;
+    this.violations = kept;
+    this.fieldViolations = kept;
   }
 }
+
+/** The most violations one CREDENTIALS_INVALID answer lists (a schema with many rules cannot grow it unbounded). */
+export const MAX_FIELD_VIOLATIONS = 32;
 
 export class ScopesInvalidError extends NexusError {
   readonly kind = 'invalid_argument';

@@ -83,7 +83,12 @@ const (
 	// The return_url is not on the NEXUS_ALLOWED_RETURN_URLS allow-list.
 	ErrorReason_ERROR_REASON_RETURN_URL_NOT_ALLOWED ErrorReason = 33
 	// Submitted credentials or fields do not match the provider's JSON Schema.
-	// ErrorInfo metadata "violations" lists the failing JSON pointers.
+	// A google.rpc.BadRequest detail lists the violations, one per broken
+	// rule: `field` is the request field path (e.g. "credentials.api_key",
+	// `fields["x-y"]`, "fields.hosts[2]"), `description` the rule (e.g.
+	// "is required"), never the submitted value; at most 32 are listed.
+	// ErrorInfo metadata "violations" repeats them as "; "-joined
+	// "/json-pointer rule" lines, for clients that read ErrorInfo only.
 	ErrorReason_ERROR_REASON_CREDENTIALS_INVALID ErrorReason = 34
 	// The requested scopes are malformed.
 	ErrorReason_ERROR_REASON_SCOPES_INVALID ErrorReason = 35

@@ -186,7 +186,12 @@ export enum ErrorReason {
 
   /**
    * Submitted credentials or fields do not match the provider's JSON Schema.
-   * ErrorInfo metadata "violations" lists the failing JSON pointers.
+   * A google.rpc.BadRequest detail lists the violations, one per broken
+   * rule: `field` is the request field path (e.g. "credentials.api_key",
+   * `fields["x-y"]`, "fields.hosts[2]"), `description` the rule (e.g.
+   * "is required"), never the submitted value; at most 32 are listed.
+   * ErrorInfo metadata "violations" repeats them as "; "-joined
+   * "/json-pointer rule" lines, for clients that read ErrorInfo only.
    *
    * @generated from enum value: ERROR_REASON_CREDENTIALS_INVALID = 34;
    */
