@@ -80,7 +80,16 @@ export async function getProject(services: ProjectServices, id: string): Promise
 
 export async function updateProject(services: ProjectServices, id: string, o: ProjectOptions): Promise<string> {
   const current = await services.projects.get(OPERATOR, id);
-  const row = await services.projects.update(OPERATOR, id, input(current.name, current, o), [...MUTABLE_FIELDS]);
+  // Only the settings given change (never the quotas: `nexus quotas` sets those).
+  const given: Record<(typeof MUTABLE_FIELDS)[number], boolean> = {
+    display_name: o.displayName !== undefined,
+    allowed_return_urls: o.returnUrls !== undefined,
+    cors_origins: o.corsOrigins !== undefined,
+    branding: o.brandName !== undefined || o.brandLogo !== undefined || o.brandColor !== undefined,
+    quotas: false,
+  };
+  const paths = MUTABLE_FIELDS.filter((f) => given[f]);
+  const row = await services.projects.update(OPERATOR, id, input(current.name, current, o), paths);
   return `updated project ${row.id}\n${describe(row)}`;
 }
 

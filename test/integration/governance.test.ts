@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../../gen/ts/nexus/v1/api_key_pb.js';
 import { createApiKey, listApiKeys, parseDuration, rotateApiKey } from '../../src/cli/api-keys.js';
 import { createProject, deleteProject, getProject, listProjects, updateProject } from '../../src/cli/projects.js';
+import { setQuotas } from '../../src/cli/quotas.js';
 import { BACKENDS } from '../support/databases.js';
 import { expectConnectError } from '../support/errors.js';
 import { apiKeyProvider } from '../support/fixtures.js';
@@ -72,6 +73,41 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
     await expectConnectError(projects.updateProject({ project: { id: created.id }, updateMask: { paths: ['name'] } }), Code.InvalidArgument, 'INVALID_FIELD');
     await expectConnectError(projects.updateProject({ project: { id: 'prj_nosuchproject' } }), Code.NotFound, 'PROJECT_NOT_FOUND');
     await expectConnectError(projects.deleteProject({ projectId: 'prj_default', force: true }), Code.FailedPrecondition, 'PROJECT_PROTECTED');
+  });
+
+  it('an update without a mask changes only the fields it sets (AIP-134): quotas and settings left out are kept', async () => {
+    const { projects } = operator();
+    const made = (
+      await projects.createProject({
+        project: {
+          name: 'masked',
+          displayName: 'Masked',
+          corsOrigins: ['https://masked.example'],
+          allowedReturnUrls: ['https://masked.example/back/'],
+          branding: { accentColor: '#112233' },
+          quotas: { keyRatePerSecond: 7, ipBurst: 9 },
+        },
+      })
+    ).project!;
+    // The bug: an empty mask reset every mutable field the request left out, quotas included.
+    const renamed = (await projects.updateProject({ project: { id: made.id, displayName: 'Renamed' } })).project!;
+    expect(renamed).toMatchObject({
+      displayName: 'Renamed',
+      corsOrigins: ['https://masked.example'],
+      allowedReturnUrls: ['https://masked.example/back/'],
+      branding: { accentColor: '#112233' },
+      quotas: { keyRatePerSecond: 7, ipBurst: 9 },
+    });
+    expect((await projects.getProject({ projectId: made.id })).project).toMatchObject({ displayName: 'Renamed', quotas: { keyRatePerSecond: 7, ipBurst: 9 } });
+    // Quotas sent without a mask replace the project's quotas (all four, as the `quotas` path does); the rest stays.
+    const requoted = (await projects.updateProject({ project: { id: made.id, quotas: { keyBurst: 40 } } })).project!;
+    expect(requoted.quotas).toEqual(expect.objectContaining({ keyBurst: 40 }));
+    expect(requoted.quotas?.keyRatePerSecond).toBeUndefined();
+    expect([requoted.displayName, requoted.corsOrigins]).toEqual(['Renamed', ['https://masked.example']]);
+    // Nothing set, no mask: nothing changes. Clearing a field takes a mask naming it.
+    expect((await projects.updateProject({ project: { id: made.id } })).project).toMatchObject({ displayName: 'Renamed', corsOrigins: ['https://masked.example'] });
+    const cleared = (await projects.updateProject({ project: { id: made.id, corsOrigins: [] }, updateMask: { paths: ['cors_origins'] } })).project!;
+    expect([cleared.corsOrigins, cleared.quotas?.keyBurst]).toEqual([[], 40]);
   });
 
   it('a project uses its own return URLs (else the global ones), and its CORS origins are allowed', async () => {
@@ -226,7 +262,10 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
     const created = await createProject(nexus.app, 'cli-made', { displayName: 'CLI', returnUrls: 'https://cli.example/back/' });
     const id = /created project (prj_\w+)/.exec(created)![1]!;
     expect(await listProjects(nexus.app)).toMatch(new RegExp(`${id}\\s+cli-made\\s+CLI`));
+    await setQuotas(nexus.app, id, { keyBurst: '33' });
     expect(await updateProject(nexus.app, id, { corsOrigins: 'https://cli-console.example' })).toContain('CORS origins: https://cli-console.example');
+    // `projects update` changes what it is given, not the quotas (`nexus quotas` owns those).
+    expect((await nexus.app.projectQuotas.view(id)).override.keyBurst).toBe(33);
     expect(await getProject(nexus.app, id)).toContain('return URLs:  https://cli.example/back/');
     const key = await createApiKey(nexus.app, id, 'ci', ['tokens'], parseDuration('30d', '--expires-in'));
     expect(key).toMatch(/^created key_\w+ \(tokens, expires \d{4}-/);

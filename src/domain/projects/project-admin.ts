@@ -76,7 +76,7 @@ export class ProjectAdmin {
     return { projects, nextPageToken: rows.length > limit ? encodePageToken(projects[projects.length - 1]!.id, { projects: true }) : '' };
   }
 
-  /** Changes the fields named in `paths` (every mutable field when empty). */
+  /** Changes the fields named in `paths` and only those (none: nothing changes; the transport derives them per AIP-134). */
   async update(caller: Principal, id: string, input: ProjectInput, paths: string[]): Promise<ProjectRow> {
     requireOperator(caller, 'changing a project');
     for (const path of paths) {
@@ -84,8 +84,9 @@ export class ProjectAdmin {
         throw new InvalidFieldError('update_mask', `"${echo(path)}" is not a field UpdateProject changes (${MUTABLE_FIELDS.join(', ')})`);
       }
     }
-    await this.require(id);
-    const changed = paths.length ? paths : [...MUTABLE_FIELDS];
+    const current = await this.require(id);
+    if (paths.length === 0) return current;
+    const changed = paths;
     // Checked before anything is written, so a bad quota changes nothing.
     const quotas = changed.includes('quotas') ? this.checkQuotas(input) : undefined;
     const row = await this.store.projects.update(id, this.settings(input, changed));

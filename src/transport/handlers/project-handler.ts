@@ -5,6 +5,7 @@ import {
   DeleteProjectResponseSchema,
   GetProjectResponseSchema,
   ListProjectsResponseSchema,
+  ProjectSchema,
   UpdateProjectResponseSchema,
   type CreateProjectRequest,
   type DeleteProjectRequest,
@@ -14,10 +15,11 @@ import {
   type UpdateProjectRequest,
 } from '../../../gen/ts/nexus/v1/project_pb.js';
 import { InvalidFieldError } from '../../domain/shared/errors.js';
-import type { ProjectAdmin } from '../../domain/projects/project-admin.js';
+import { MUTABLE_FIELDS, type ProjectAdmin } from '../../domain/projects/project-admin.js';
 import type { ProjectRow } from '../../domain/model/project.js';
 import type { ProjectQuotas } from '../../domain/quotas/project-quotas.js';
 import { callerOf } from '../access.js';
+import { impliedMask } from '../mappers/field-mask.js';
 import { projectInputFromProto, projectToProto } from '../mappers/project-mapper.js';
 
 /** ProjectService: the installation operator only (see ACCESS in access.ts). */
@@ -50,7 +52,8 @@ export class ProjectHandler implements ServiceImpl<typeof ProjectServiceDesc> {
   async updateProject(req: UpdateProjectRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
     if (!req.project?.id) throw new InvalidFieldError('project.id', 'identifies the project to update');
-    const row = await this.projects.update(caller, req.project.id, projectInputFromProto(req.project), req.updateMask?.paths ?? []);
+    const paths = impliedMask(ProjectSchema, req.project, req.updateMask?.paths, MUTABLE_FIELDS);
+    const row = await this.projects.update(caller, req.project.id, projectInputFromProto(req.project), paths);
     return create(UpdateProjectResponseSchema, { project: await this.withQuotas(row) });
   }
 

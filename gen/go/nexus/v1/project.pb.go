@@ -539,7 +539,7 @@ type UpdateProjectRequest struct {
 	// The project with its id and the new values.
 	Project *Project `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
 	// Fields to change: display_name, allowed_return_urls, cors_origins,
-	// branding, quotas.
+	// branding, quotas. Empty: the fields `project` sets.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
