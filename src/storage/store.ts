@@ -17,6 +17,7 @@ import { RefreshTokenRepository } from './repositories/refresh-token-repository.
 import { OneTimeCodeRepository } from './repositories/one-time-code-repository.js';
 import { SigningKeyRepository } from './repositories/signing-key-repository.js';
 import { RefreshRepository } from './repositories/refresh-repository.js';
+import { WebhookEndpointRepository } from './repositories/webhook-endpoint-repository.js';
 
 /** The repositories over one data source, and the transactions that span them. */
 export class Store implements Persistence {
@@ -36,6 +37,7 @@ export class Store implements Persistence {
   readonly refresh: RefreshRepository;
   readonly clientRegistrations: OAuthClientRegistrationRepository;
   readonly audit: AuditRepository;
+  readonly webhooks: WebhookEndpointRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.projects = new ProjectRepository(dataSource);
@@ -54,6 +56,7 @@ export class Store implements Persistence {
     this.refresh = new RefreshRepository(dataSource);
     this.clientRegistrations = new OAuthClientRegistrationRepository(dataSource);
     this.audit = new AuditRepository(dataSource);
+    this.webhooks = new WebhookEndpointRepository(dataSource);
   }
 
   /** `repeatableRead` gives every read in `work` one consistent snapshot (a watch's snapshot and its cursor). */

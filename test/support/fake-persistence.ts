@@ -482,7 +482,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
         .map((e) => structuredClone(e));
     },
   });
-  for (const port of ['projectQuotas', 'events'] as const) {
+  for (const port of ['projectQuotas', 'events', 'webhooks'] as const) {
     (store as Record<string, unknown>)[port] = unfaked(port, {});
   }
   return store as FakePersistence;

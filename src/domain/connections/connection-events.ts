@@ -3,6 +3,7 @@ import type { ConnectionView } from '../model/connection.js';
 import { CREDENTIAL_REVOKED_SUFFIX, PROVIDERS_CHANGED_SUFFIX } from '../ports/persistence.js';
 import type { EventListener, Persistence, Tx } from '../ports/persistence.js';
 import { systemClock, type Clock } from '../ports/clock.js';
+import { enqueueForEvent } from '../webhooks/events.js';
 
 export type { ConnectionEventRow, ConnectionEventTypeName };
 
@@ -97,10 +98,18 @@ export class ConnectionEvents {
     this.pruneTimer.unref();
   }
 
-  /** Records a change to `connection` in the caller's transaction; watchers everywhere see it after commit. */
-  publish(tx: Tx, type: ConnectionEventTypeName, connection: ConnectionView): Promise<ConnectionEventRow> {
+  /**
+   * Records a change to `connection` in the caller's transaction; watchers
+   * everywhere see it after commit. The webhook outbox rows for it are
+   * written in the same transaction (webhooks/events.ts), after the event
+   * under its per-project lock, so deliveries of a connection are queued in
+   * commit order too.
+   */
+  async publish(tx: Tx, type: ConnectionEventTypeName, connection: ConnectionView): Promise<ConnectionEventRow> {
     for (const hook of this.publishHooks) hook(connection.id);
-    return this.store.events.append({ type, connection: snapshotOf(connection) }, tx);
+    const event = await this.store.events.append({ type, connection: snapshotOf(connection) }, tx);
+    await enqueueForEvent(this.store, event, new Date((this.options.clock ?? systemClock)()), tx);
+    return event;
   }
 
   /**

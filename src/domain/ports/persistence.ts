@@ -18,6 +18,7 @@ import type { ProjectQuotaRow, QuotaOverride } from '../model/project-quotas.js'
 import type { ProviderRow } from '../model/provider.js';
 import type { RefreshTokenRow } from '../model/refresh-token.js';
 import type { SigningKeyRow } from '../model/signing-key.js';
+import type { WebhookDeliveryRow, WebhookDeliveryStatus, WebhookEndpointRow, WebhookEventType, WebhookPayload } from '../model/webhook.js';
 
 /**
  * A transaction handle. The domain passes it through without looking inside;
@@ -303,6 +304,64 @@ export interface ClientRegistrationsPort {
   updateSecret(id: string, clientSecretSealed: string, tx?: Tx): Promise<void>;
 }
 
+/** One outbox message for the matching endpoints of a project (webhooks/events.ts). */
+export interface WebhookMessage {
+  projectId: string;
+  connectionId: string;
+  /** The connection event's id ('0' for a message with no event: a failed refresh). */
+  eventId: string;
+  /** The message id without its endpoint: each delivery's `webhook-id` is `<messageKey>_<endpoint id>`. */
+  messageKey: string;
+  type: WebhookEventType;
+  payload: WebhookPayload;
+  /** When the deliveries are created and first due. */
+  now: Date;
+}
+
+export type WebhookEndpointInsert = Omit<WebhookEndpointRow, 'createdAt' | 'updatedAt'>;
+export type WebhookEndpointPatch = Partial<Pick<WebhookEndpointRow, 'url' | 'description' | 'eventTypes' | 'enabled' | 'secrets'>>;
+
+export interface WebhookDeliveryQuery {
+  projectId: string;
+  endpointId: string;
+  status?: WebhookDeliveryStatus | undefined;
+  /** Keyset cursor: ids strictly before this one (newest first). */
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+/** A project's webhook endpoints, and the outbox rows the API shows and redelivers. */
+export interface WebhookEndpointsPort {
+  insert(row: WebhookEndpointInsert, tx?: Tx): Promise<WebhookEndpointRow>;
+  findById(projectId: string, id: string, tx?: Tx): Promise<WebhookEndpointRow | null>;
+  /** Locks the endpoint row until the transaction ends (rotations serialize on it). */
+  findByIdForUpdate(projectId: string, id: string, tx: Tx): Promise<WebhookEndpointRow | null>;
+  /** Oldest first (ids are time-ordered), keyset-paged: ids strictly after `afterId`. */
+  list(q: { projectId: string; afterId?: string | undefined; limit: number }, tx?: Tx): Promise<WebhookEndpointRow[]>;
+  countByProject(projectId: string, tx?: Tx): Promise<number>;
+  update(projectId: string, id: string, patch: WebhookEndpointPatch, tx?: Tx): Promise<WebhookEndpointRow | null>;
+  /** Deletes the endpoint and, by cascade, its deliveries. False when there was none. */
+  delete(projectId: string, id: string, tx?: Tx): Promise<boolean>;
+  /** Every endpoint, for key rotation. */
+  listAll(tx?: Tx): Promise<WebhookEndpointRow[]>;
+  /**
+   * The outbox insert, in the caller's transaction: one pending delivery per
+   * enabled endpoint of the project whose event filter is empty or names the
+   * type. Returns how many were queued.
+   */
+  enqueue(message: WebhookMessage, tx: Tx): Promise<number>;
+  /** An endpoint's deliveries, newest first. */
+  listDeliveries(q: WebhookDeliveryQuery, tx?: Tx): Promise<WebhookDeliveryRow[]>;
+  findDelivery(projectId: string, id: string, tx?: Tx): Promise<WebhookDeliveryRow | null>;
+  /**
+   * Queues a new pending delivery copying `original` (same endpoint, message
+   * id and payload: the receiver dedupes on the id), created and due at
+   * `now`, with no attempts yet: the worker's maximum age runs anew. The
+   * original row stays as history.
+   */
+  redeliver(original: WebhookDeliveryRow, now: Date, tx?: Tx): Promise<WebhookDeliveryRow>;
+}
+
 /** Every port over one database, and the transactions that span them. */
 export interface Persistence {
   readonly projects: ProjectsPort;
@@ -321,6 +380,7 @@ export interface Persistence {
   readonly refresh: RefreshStatePort;
   readonly clientRegistrations: ClientRegistrationsPort;
   readonly audit: AuditEventsPort;
+  readonly webhooks: WebhookEndpointsPort;
   /** `repeatableRead` gives every read in `work` one consistent snapshot. */
   transaction<T>(work: (tx: Tx) => Promise<T>, options?: { repeatableRead?: boolean }): Promise<T>;
 }

@@ -4,6 +4,8 @@ import type { KeyRing } from '../../crypto/index.js';
 import type { ConnectionRow, RefreshState } from '../model/connection.js';
 import type { ConnectionEvents, ConnectionEventTypeName } from '../connections/connection-events.js';
 import { openCredentials, sealCredentials } from '../connections/sealed-credentials.js';
+import { snapshotOf } from '../connections/connection-events.js';
+import { enqueueRefreshFailed } from '../webhooks/events.js';
 import { AttentionRequiredError, ConnectionNotFoundError, ProviderUnavailableError, REFRESH_INTERRUPTED } from '../shared/errors.js';
 import type { OAuthClient } from '../oauth/oauth-client.js';
 import { OAuthRejectedError } from '../oauth/oauth-errors.js';
@@ -308,6 +310,9 @@ export class Refresher {
       const failures = locked.refreshFailures + 1;
       const delay = backoffDelay(failures, options.backoffBaseMs, options.backoffMaxMs);
       await store.refresh.setState(locked.id, { ...CLEARED_LEASE, refreshFailures: failures, refreshNextAttemptAt: new Date(this.now() + delay) }, tx);
+      // No connection event (the status stays), but webhook endpoints hear of it, in this transaction.
+      const provider = await store.providers.findById(locked.projectId, locked.providerId, tx);
+      await enqueueRefreshFailed(store, snapshotOf({ ...locked, providerName: provider?.name ?? '' }), claim.attemptId, new Date(this.now()), tx);
       return fail(err);
     });
   }
