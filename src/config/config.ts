@@ -46,6 +46,8 @@ export interface Config {
   audit?: AuditConfig;
   /** The credential-injecting proxy's limits (NEXUS_PROXY_*); defaults when unset. */
   proxy?: ProxyConfig;
+  /** The webhook delivery worker (NEXUS_WEBHOOK_*); defaults when unset. */
+  webhooks?: WebhookDeliveryConfig;
   // End-user sign-in (AuthService). Optional so that configs built in code
   // keep working; createApp applies the defaults.
   /** NEXUS_ACCESS_TOKEN_TTL_SECONDS: user access token lifetime (default 900). */
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventRetentionMs: get('NEXUS_EVENT_RETENTION_HOURS') * 3_600_000,
     audit: loadAuditConfig(env),
     proxy: loadProxyConfig(env),
+    webhooks: loadWebhookDeliveryConfig(env),
     accessTokenTtlSeconds: get('NEXUS_ACCESS_TOKEN_TTL_SECONDS'),
     sessionTtlSeconds: get('NEXUS_SESSION_TTL_SECONDS'),
     webSessionTtlSeconds: get('NEXUS_WEB_SESSION_TTL_SECONDS'),
@@ -331,6 +334,44 @@ export function loadProxyConfig(env: Env): ProxyConfig {
     connectTimeoutMs: get('NEXUS_PROXY_CONNECT_TIMEOUT_MS'),
     headersTimeoutMs: get('NEXUS_PROXY_HEADERS_TIMEOUT_MS'),
     idleTimeoutMs: get('NEXUS_PROXY_IDLE_TIMEOUT_MS'),
+  };
+}
+
+export interface WebhookDeliveryConfig {
+  /** Deliver from this process (where the refresh worker runs). */
+  worker: boolean;
+  pollMs: number;
+  batchSize: number;
+  concurrency: number;
+  /** Upper bound on one attempt (connect to response headers). */
+  timeoutMs: number;
+  /** How long an attempt's holder is trusted before another replica presumes it dead. */
+  leaseMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** A delivery still failing this long after it was written is dead. */
+  maxAgeMs: number;
+}
+
+/** NEXUS_WEBHOOK_*; loadWebhookDeliveryConfig({}) gives the defaults. The lease outlasts an attempt. */
+export function loadWebhookDeliveryConfig(env: Env): WebhookDeliveryConfig {
+  const get = settingsReader(env);
+  const timeoutMs = get('NEXUS_WEBHOOK_TIMEOUT_MS');
+  const leaseMs = get('NEXUS_WEBHOOK_LEASE_MS');
+  atLeast('NEXUS_WEBHOOK_LEASE_MS', leaseMs, timeoutMs + 1_000, 3_600_000);
+  const backoffBaseMs = get('NEXUS_WEBHOOK_BACKOFF_BASE_MS');
+  const backoffMaxMs = get('NEXUS_WEBHOOK_BACKOFF_MAX_MS');
+  atLeast('NEXUS_WEBHOOK_BACKOFF_MAX_MS', backoffMaxMs, backoffBaseMs, 86_400_000);
+  return {
+    worker: get('NEXUS_WEBHOOK_WORKER'),
+    pollMs: get('NEXUS_WEBHOOK_POLL_MS'),
+    batchSize: get('NEXUS_WEBHOOK_BATCH_SIZE'),
+    concurrency: get('NEXUS_WEBHOOK_CONCURRENCY'),
+    timeoutMs,
+    leaseMs,
+    backoffBaseMs,
+    backoffMaxMs,
+    maxAgeMs: get('NEXUS_WEBHOOK_MAX_AGE_SECONDS') * 1_000,
   };
 }
 

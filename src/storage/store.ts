@@ -18,6 +18,7 @@ import { OneTimeCodeRepository } from './repositories/one-time-code-repository.j
 import { SigningKeyRepository } from './repositories/signing-key-repository.js';
 import { RefreshRepository } from './repositories/refresh-repository.js';
 import { WebhookEndpointRepository } from './repositories/webhook-endpoint-repository.js';
+import { WebhookDeliveryRepository } from './repositories/webhook-delivery-repository.js';
 
 /** The repositories over one data source, and the transactions that span them. */
 export class Store implements Persistence {
@@ -38,6 +39,8 @@ export class Store implements Persistence {
   readonly clientRegistrations: OAuthClientRegistrationRepository;
   readonly audit: AuditRepository;
   readonly webhooks: WebhookEndpointRepository;
+  /** The webhook delivery queue (not a Persistence port: only the delivery worker and redelivery use it). */
+  readonly webhookDeliveries: WebhookDeliveryRepository;
 
   constructor(private readonly dataSource: DataSource) {
     this.projects = new ProjectRepository(dataSource);
@@ -57,6 +60,7 @@ export class Store implements Persistence {
     this.clientRegistrations = new OAuthClientRegistrationRepository(dataSource);
     this.audit = new AuditRepository(dataSource);
     this.webhooks = new WebhookEndpointRepository(dataSource);
+    this.webhookDeliveries = new WebhookDeliveryRepository(dataSource);
   }
 
   /** `repeatableRead` gives every read in `work` one consistent snapshot (a watch's snapshot and its cursor). */
