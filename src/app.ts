@@ -5,6 +5,7 @@ import { ConfigError, loadAuditConfig, loadLoadConfig, loadProxyConfig, type Con
 import { defaultOf } from './config/settings.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { AuditRetention } from './domain/audit/audit-retention.js';
+import { RefusalThrottle } from './domain/audit/refusal-throttle.js';
 import { auditRefreshFailures } from './domain/tokens/refresh-audit.js';
 import { observers } from './domain/tokens/refresh-observer.js';
 import { AuditQueries } from './domain/audit/audit-queries.js';
@@ -148,6 +149,10 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       ...(options.quotaClock ? { now: options.quotaClock } : {}),
     });
     const proxyConfig = config.proxy ?? loadProxyConfig({});
+    const refusals = new RefusalThrottle(core.audit, {
+      perIp: config.audit?.refusalsPerIpPerMinute ?? loadAuditConfig({}).refusalsPerIpPerMinute!,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     const server = await build({
       logger,
       corsOrigins: core.corsOrigins,
@@ -157,6 +162,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       metrics,
       audit: core.audit,
       auditRpcs: options.auditRpcs ?? true,
+      auditRefusals: { refusals, clients: (id) => core.clients.find(id) },
       metricsToken: config.metricsToken,
       signingKeys: core.signingKeys,
       tokenEndpoint: { endpoint: tokenEndpoint, baseUrl: config.baseUrl },
@@ -207,6 +213,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         // Then the worker: its refreshes in flight finish and commit while the database is still open.
         await worker?.stop();
         await server.close();
+        // The last window's suppressed-refusal summaries, before the audit writer's last flush.
+        refusals.close();
         await core.close();
       },
     });

@@ -39,7 +39,7 @@ import { connectRoutes, type Handlers } from './transport/handlers/connect-route
 import { errorInterceptor } from './transport/error-interceptor.js';
 import { inputValidationInterceptor } from './transport/input-validation.js';
 import { accessInterceptor } from './transport/access.js';
-import { auditInterceptor, requestIdKey } from './transport/audit-interceptor.js';
+import { auditInterceptor, requestIdKey, type AuditInterceptorOptions } from './transport/audit-interceptor.js';
 import type { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { READ_MAX_BYTES, withSafeProtocolErrors } from './transport/protocol-errors.js';
 
@@ -79,6 +79,8 @@ export interface ServerDeps {
   audit: AuditRecorder;
   /** false: no audit interceptor (the audit benchmark's reference only). */
   auditRpcs?: boolean;
+  /** Bounds and records the refusals of callers that proved nothing (unknown, revoked or expired keys; unauthenticated clients). */
+  auditRefusals?: AuditInterceptorOptions;
   /** Bearer token required by GET /metrics; unset leaves it open. */
   metricsToken?: string | undefined;
   /** The built Manage Connections web app; web/dist by default. */
@@ -154,7 +156,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
       admission.interceptor(),
       rateLimits(buckets, verify, deps.quotas),
       // After the rate limiter (it verified the credentials), before access, so refusals are recorded too.
-      ...(deps.auditRpcs === false ? [] : [auditInterceptor(deps.audit)]),
+      ...(deps.auditRpcs === false ? [] : [auditInterceptor(deps.audit, deps.auditRefusals)]),
       inputValidationInterceptor(),
       accessInterceptor(verify, () => unguarded),
     ],

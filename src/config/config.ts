@@ -317,6 +317,8 @@ export interface AuditConfig {
   retentionMs: number;
   flushMs: number;
   maxBuffered: number;
+  /** Refusal events of unproven callers recorded per client IP and project each minute (RefusalThrottle). */
+  refusalsPerIpPerMinute?: number;
 }
 
 export interface ProxyConfig {
@@ -382,5 +384,6 @@ export function loadAuditConfig(env: Env): AuditConfig {
     retentionMs: get('NEXUS_AUDIT_RETENTION_DAYS') * 86_400_000,
     flushMs: get('NEXUS_AUDIT_FLUSH_MS'),
     maxBuffered: get('NEXUS_AUDIT_BUFFER_MAX'),
+    refusalsPerIpPerMinute: get('NEXUS_AUDIT_REFUSALS_PER_IP_PER_MINUTE'),
   };
 }

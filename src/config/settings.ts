@@ -527,6 +527,12 @@ export const SETTINGS = {
     shown: '`20000`',
     doc: 'Audit events waiting to be written before new calls are refused with `UNAVAILABLE` / `AUDIT_BACKLOG_FULL` (the database is slow or down): calls are refused, never run unrecorded.',
   },
+  NEXUS_AUDIT_REFUSALS_PER_IP_PER_MINUTE: {
+    parse: whole(1, 100_000),
+    default: '30',
+    shown: '`30`',
+    doc: 'Refusals of callers that prove nothing (an unknown, revoked or expired API key; an OAuth client that failed to authenticate) recorded per client IP and project each minute (at most 1,000 a minute in all); the rest are counted in one `audit.refusals_suppressed` event per address, so spraying guessed keys cannot flood the audit log.',
+  },
   NEXUS_METRICS_TOKEN: {
     parse: text(),
     shown: 'unset: `/metrics` is open',

@@ -1,8 +1,10 @@
 import { ConnectError, Code, createContextKey, type ContextValues, type HandlerContext, type Interceptor } from '@connectrpc/connect';
 import type { AuditRecorder } from '../domain/audit/audit-recorder.js';
 import type { AuditActor, AuditEventInput, AuditLog, AuditOutcome } from '../domain/audit/types.js';
-import { ApiKeyExpiredError, NexusError } from '../domain/shared/errors.js';
-import { isOperator, type Principal } from '../domain/shared/principal.js';
+import { clientCredentials } from '../domain/auth/client-credentials.js';
+import type { RefusalThrottle } from '../domain/audit/refusal-throttle.js';
+import { ApiKeyExpiredError, ApiKeyRefusedError, NexusError } from '../domain/shared/errors.js';
+import { isOperator, OPERATOR_PROJECT_ID, type Principal } from '../domain/shared/principal.js';
 import { policyOf, SERVICES } from './access.js';
 import { clientIpKey } from './client-ip.js';
 import { verifiedPrincipalKey } from './rate-limit.js';
@@ -117,16 +119,67 @@ function outcomeOf(err: unknown): { outcome: AuditOutcome; reason: string } {
 
 /**
  * Who to record a call against: the verified caller, or the owner of an
- * expired API key (a refusal where the project is known). Unknown and
- * revoked keys have no project to record into.
+ * expired API key (a refusal where the project is known).
  */
 async function principalOf(values: ContextValues): Promise<Principal | undefined> {
   const verified = values.get(verifiedPrincipalKey);
   if (!verified) return undefined;
   return verified.then(
     (p) => p,
-    (err: unknown) => (err instanceof ApiKeyExpiredError && err.key ? { ...err.key, scopes: new Set() } : undefined),
+    () => undefined,
   );
+}
+
+/** A refused API key as the audit log records it: in its owner's project when known, else the installation's, never the secret. */
+async function refusedKeyOf(values: ContextValues): Promise<Pick<AuditEventInput, 'projectId' | 'actor' | 'detail'> | undefined> {
+  const verified = values.get(verifiedPrincipalKey);
+  if (!verified) return undefined;
+  return verified.then(
+    () => undefined,
+    (err: unknown) => {
+      if (err instanceof ApiKeyExpiredError && err.key)
+        return { projectId: err.key.projectId, actor: { kind: 'api_key', keyId: err.key.keyId }, detail: { key_state: 'expired' } } as const;
+      if (!(err instanceof ApiKeyRefusedError)) return undefined;
+      const r = err.refused;
+      if (r.state === 'revoked') return { projectId: r.projectId, actor: { kind: 'api_key', keyId: r.keyId }, detail: { key_state: 'revoked' } } as const;
+      return { projectId: OPERATOR_PROJECT_ID, actor: { kind: 'anonymous', presented: r.prefix }, detail: { key_state: 'unknown' } } as const;
+    },
+  );
+}
+
+/** Finds an OAuth client by id (ClientRegistry.find), to record a client's refused call in its project. */
+export type ClientLookup = (clientId: string) => Promise<{ projectId: string; id: string }>;
+
+export interface AuditInterceptorOptions {
+  /** Bounds the refusals of callers that proved nothing (unknown, revoked or expired keys; unauthenticated clients); without it they are not recorded. */
+  refusals?: RefusalThrottle;
+  /** Places a client-authenticated call's refusal in the client's project (else the installation's). */
+  clients?: ClientLookup;
+}
+
+/** The refusal of a client-authenticated AuthService call: the client it claimed (its id, never its secret), in its project when it exists. */
+async function recordClientRefusal(
+  refusals: RefusalThrottle,
+  clients: ClientLookup | undefined,
+  req: { header: Headers; message: unknown },
+  base: Pick<AuditEventInput, 'action' | 'clientIp' | 'requestId'>,
+  err: unknown,
+): Promise<void> {
+  const m = (req.message ?? {}) as { clientId?: unknown; clientSecret?: unknown };
+  let claimed = '';
+  try {
+    claimed = clientCredentials(req.header.get('authorization'), String(m.clientId ?? ''), String(m.clientSecret ?? '')).clientId;
+  } catch {
+    // Malformed Basic credentials: no client named.
+  }
+  const client = claimed && clients ? await clients(claimed).catch(() => undefined) : undefined;
+  refusals.record({
+    ...base,
+    projectId: client?.projectId ?? OPERATOR_PROJECT_ID,
+    actor: { kind: 'anonymous', presented: claimed.slice(0, 100) },
+    ...(client ? { target: { type: 'client', id: client.id } } : {}),
+    ...outcomeOf(err),
+  });
 }
 
 /**
@@ -134,20 +187,27 @@ async function principalOf(values: ContextValues): Promise<Principal | undefined
  * action from the method, the target from the request's resource field,
  * the project and actor from the verified credentials, the outcome (with
  * the ErrorReason of a refusal or failure), the client IP and request id.
- * Calls with no verified caller have no project to record into and are
- * skipped here: `public`, `state` and `client` methods (sign-in, token
- * exchange, handoff, revoke, the capture page) are audited by the domain,
- * which knows their project and account; an unknown or revoked key is too.
+ * `public` and `state` methods have no caller and are audited by the
+ * domain where it matters (the OAuth callback, the capture page).
+ *
+ * Refusals of callers that proved nothing go through `refusals` (a per-IP
+ * bound, counted summaries): an unknown API key (actor `anonymous` with the
+ * key's public prefix, in the installation project), a revoked or expired
+ * one (its key id, in its project), and a failed client-authenticated
+ * AuthService call (the client id claimed, in the client's project when it
+ * exists). Successful AuthService calls are audited by the domain, which
+ * knows the account.
  *
  * Sits after the rate limiter (which verified the credentials) and before
  * the access interceptor, so it sees access refusals. While the audit
  * buffer is full, calls are refused (UNAVAILABLE, AUDIT_BACKLOG_FULL)
  * before they run.
  */
-export function auditInterceptor(audit: AuditRecorder): Interceptor {
+export function auditInterceptor(audit: AuditRecorder, options: AuditInterceptorOptions = {}): Interceptor {
+  const { refusals, clients } = options;
   return (next) => async (req) => {
     const policy = policyOf(req.service.typeName, req.method.name);
-    if (!policy || policy.kind === 'public' || policy.kind === 'state' || policy.kind === 'client') return next(req);
+    if (!policy || policy.kind === 'public' || policy.kind === 'state') return next(req);
     audit.admit();
     const noun = NOUNS.get(req.service.typeName)!;
     const action = cachedActionOf(req.service.typeName, req.method.name);
@@ -156,6 +216,14 @@ export function auditInterceptor(audit: AuditRecorder): Interceptor {
       clientIp: req.contextValues.get(clientIpKey) || undefined,
       requestId: req.contextValues.get(requestIdKey) || undefined,
     };
+    if (policy.kind === 'client') {
+      try {
+        return await next(req);
+      } catch (err) {
+        if (refusals) await recordClientRefusal(refusals, clients, req, base, err);
+        throw err;
+      }
+    }
     let res;
     try {
       res = await next(req);
@@ -163,6 +231,10 @@ export function auditInterceptor(audit: AuditRecorder): Interceptor {
       const principal = await principalOf(req.contextValues);
       if (principal)
         audit.record({ ...base, projectId: principal.projectId, actor: actorOf(principal), target: targetOf(req.message, noun), ...outcomeOf(err) });
+      else {
+        const refused = refusals && (await refusedKeyOf(req.contextValues));
+        if (refused) refusals.record({ ...base, ...refused, target: targetOf(req.message, noun), ...outcomeOf(err) });
+      }
       throw err;
     }
     const principal = await principalOf(req.contextValues);

@@ -3,6 +3,7 @@ import { AuditOutcome, AuditService } from '../../gen/ts/nexus/v1/audit_pb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../../gen/ts/nexus/v1/api_key_pb.js';
 import { ClientType } from '../../gen/ts/nexus/v1/client_pb.js';
+import { verifyAudit } from '../../src/cli/audit.js';
 import { registerClient, signInUser } from '../support/auth-flows.js';
 import { connectViaConsent } from '../support/consent.js';
 import { BACKENDS } from '../support/databases.js';
@@ -230,22 +231,68 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     expect(rowsNow.find((r) => r.action === 'api_key.create')).toMatchObject({ project_id: 'prj_default', target_type: 'api_key' });
   });
 
-  it('records a refusal of an expired key in its project; an unknown key has no project and is not recorded', async () => {
+  it('records refusals of expired and revoked keys in their project, and unknown keys by their public prefix only', async () => {
     const { apiKeys } = governanceClients(nexus.baseUrl, ADMIN_KEY);
     const created = await apiKeys.createApiKey({ name: 'short-lived', scopes: [ApiKeyScope.TOKENS], ttl: { seconds: 3600n, nanos: 0 } });
     const id = created.apiKey!.id;
     await nexus.app.database.dataSource.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
     await expectConnectError(clients(nexus.baseUrl, created.secret).tokens.getToken({ connectionId: 'conn_x' }), Code.Unauthenticated, 'API_KEY_EXPIRED');
+    const revoked = await apiKeys.createApiKey({ name: 'to-revoke', scopes: [ApiKeyScope.TOKENS] });
+    await apiKeys.revokeApiKey({ keyId: revoked.apiKey!.id });
+    // The caller learns nothing more than for an unknown key.
+    await expectConnectError(clients(nexus.baseUrl, revoked.secret).tokens.getToken({ connectionId: 'conn_r' }), Code.Unauthenticated, 'UNAUTHENTICATED');
+    const guessed = `nxs_Zq9X${'a'.repeat(39)}`;
+    await expectConnectError(clients(nexus.baseUrl, guessed).tokens.getToken({ connectionId: 'conn_y' }), Code.Unauthenticated, 'UNAUTHENTICATED');
+    const pasted = 'ghp_not_a_nexus_key_but_someones_secret';
+    await expectConnectError(clients(nexus.baseUrl, pasted).tokens.getToken({ connectionId: 'conn_z' }), Code.Unauthenticated, 'UNAUTHENTICATED');
+    const all = await rows();
+    const pick = (r: Row) => [r.project_id, r.actor_kind, r.actor_id, r.action, r.outcome, r.reason, r.target_id];
+    expect(all.filter((r) => r.actor_id === id).map(pick)).toEqual([['prj_default', 'api_key', id, 'token.read', 'denied', 'API_KEY_EXPIRED', 'conn_x']]);
+    expect(all.filter((r) => r.target_id === 'conn_r').map(pick)).toEqual([
+      ['prj_default', 'api_key', revoked.apiKey!.id, 'token.read', 'denied', 'UNAUTHENTICATED', 'conn_r'],
+    ]);
+    expect(all.filter((r) => r.target_id === 'conn_y').map(pick)).toEqual([['prj_default', 'anonymous', 'nxs_Zq9X', 'token.read', 'denied', 'UNAUTHENTICATED', 'conn_y']]);
+    expect(all.filter((r) => r.target_id === 'conn_z').map(pick)).toEqual([['prj_default', 'anonymous', '', 'token.read', 'denied', 'UNAUTHENTICATED', 'conn_z']]);
+    const states = await nexus.app.database.dataSource.query(
+      `SELECT target_id, detail->>'key_state' AS state FROM audit_events WHERE target_id IN ('conn_x', 'conn_r', 'conn_y') ORDER BY target_id`,
+    );
+    expect(states).toEqual([
+      { target_id: 'conn_r', state: 'revoked' },
+      { target_id: 'conn_x', state: 'expired' },
+      { target_id: 'conn_y', state: 'unknown' },
+    ]);
+    const text = JSON.stringify(all);
+    for (const secret of [created.secret, revoked.secret, guessed, pasted, guessed.slice(0, 12)]) expect(text).not.toContain(secret);
+  });
+
+  it("records a client-authenticated AuthService refusal: in the client's project when it exists, never its secret", async () => {
+    const { projects, apiKeys } = governanceClients(nexus.baseUrl, ADMIN_KEY);
+    const tenant = (await projects.createProject({ project: { name: 'refusals-tenant' } })).project!;
+    const tenantAdmin = (await apiKeys.createApiKey({ projectId: tenant.id, name: 'admin', scopes: [ApiKeyScope.ADMIN] })).secret;
+    const client = await registerClient(nexus.baseUrl, ClientType.CONFIDENTIAL, { adminKey: tenantAdmin });
+    const anonAuth = authClients(nexus.baseUrl).auth;
+    const wrongSecret = 'definitely-not-the-client-secret';
+    const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
     await expectConnectError(
-      clients(nexus.baseUrl, 'nxs_unknown_key_value_123456').tokens.getToken({ connectionId: 'conn_y' }),
+      anonAuth.exchangeToken({ grantType: 'refresh_token', refreshToken: 'x' }, { headers: basic(client.id, wrongSecret) }),
       Code.Unauthenticated,
-      'UNAUTHENTICATED',
+      'CLIENT_AUTHENTICATION_FAILED',
+    );
+    await expectConnectError(
+      anonAuth.revoke({ token: 'x' }, { headers: basic('cli_NOSUCHCLIENT0000000000000', wrongSecret) }),
+      Code.Unauthenticated,
+      'CLIENT_AUTHENTICATION_FAILED',
     );
     const all = await rows();
-    expect(all.filter((r) => r.actor_id === id).map((r) => [r.project_id, r.action, r.outcome, r.reason, r.target_id])).toEqual([
-      ['prj_default', 'token.read', 'denied', 'API_KEY_EXPIRED', 'conn_x'],
+    const pick = (r: Row) => [r.project_id, r.actor_kind, r.actor_id, r.action, r.outcome, r.reason, r.target_type, r.target_id];
+    expect(all.filter((r) => r.project_id === tenant.id && r.action === 'auth.exchange_token').map(pick)).toEqual([
+      [tenant.id, 'anonymous', client.id, 'auth.exchange_token', 'denied', 'CLIENT_AUTHENTICATION_FAILED', 'client', client.id],
     ]);
-    expect(all.some((r) => r.target_id === 'conn_y')).toBe(false);
-    expect(JSON.stringify(all)).not.toContain(created.secret);
+    expect(all.filter((r) => r.actor_id === 'cli_NOSUCHCLIENT0000000000000').map(pick)).toEqual([
+      ['prj_default', 'anonymous', 'cli_NOSUCHCLIENT0000000000000', 'auth.revoke', 'denied', 'CLIENT_AUTHENTICATION_FAILED', '', ''],
+    ]);
+    expect(JSON.stringify(all)).not.toContain(wrongSecret);
+    expect(JSON.stringify(all)).not.toContain(client.secret);
+    expect(await verifyAudit(nexus.app, tenant.id)).toMatch(/^OK /);
   });
 });

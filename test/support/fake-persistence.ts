@@ -191,9 +191,6 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
           if (row && (!row.lastUsedAt || row.lastUsedAt < at)) row.lastUsedAt = at;
         }
       },
-      async findActiveByHash(keyHash) {
-        return [...apiKeys.values()].find((k) => k.keyHash === keyHash && !k.revokedAt) ?? null;
-      },
     }),
     providers: unfaked<ProvidersPort>('providers', {
       async insert(row) {

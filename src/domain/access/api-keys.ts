@@ -1,7 +1,7 @@
 import { displayPrefixOf, generateApiKey, hashSecret, newId, secretMatches } from '../../crypto/index.js';
 import type { ApiKeyRow, ApiKeyScope } from '../model/api-key.js';
 import type { ConnectionEvents, CredentialRevocation } from '../connections/connection-events.js';
-import { ApiKeyExpiredError, ApiKeyNotActiveError, ApiKeyNotFoundError, InvalidFieldError, UnauthenticatedError } from '../shared/errors.js';
+import { ApiKeyExpiredError, ApiKeyNotActiveError, ApiKeyNotFoundError, ApiKeyRefusedError, InvalidFieldError } from '../shared/errors.js';
 import { decodePageToken, encodePageToken, pageSize } from '../shared/page-token.js';
 import { OPERATOR_PROJECT_ID, type Principal } from '../shared/principal.js';
 import { systemClock, type Clock } from '../ports/clock.js';
@@ -212,7 +212,7 @@ export class ApiKeys {
   /** Undefined when no key was presented; throws when a presented key is unknown, revoked or expired. */
   async authenticate(presented: string | undefined): Promise<Principal | undefined> {
     if (presented === undefined) return undefined;
-    if (presented.length === 0 || presented.length > 512) throw new UnauthenticatedError('API key is not valid');
+    if (presented.length === 0 || presented.length > 512) throw new ApiKeyRefusedError({ state: 'unknown', prefix: displayPrefixOf(presented) });
     const hash = hashSecret(presented);
     const wall = this.clock();
     const cached = this.cache.get(hash);
@@ -221,10 +221,12 @@ export class ApiKeys {
       principal = cached.principal;
     } else {
       const generation = this.generation;
-      const row = await this.store.apiKeys.findActiveByHash(hash);
+      // Revoked rows too (one lookup either way), so the audit log can name a revoked key's owner.
+      const row = await this.store.apiKeys.findByHash(hash);
       // The lookup is by hash; the constant-time comparison guards against a
       // store that ever matches loosely (collation, truncation).
-      if (!row || !secretMatches(presented, row.keyHash)) throw new UnauthenticatedError('API key is not valid');
+      if (!row || !secretMatches(presented, row.keyHash)) throw new ApiKeyRefusedError({ state: 'unknown', prefix: displayPrefixOf(presented) });
+      if (row.revokedAt) throw new ApiKeyRefusedError({ state: 'revoked', projectId: row.projectId, keyId: row.id });
       principal = { projectId: row.projectId, keyId: row.id, scopes: new Set(row.scopes), ...(row.expiresAt ? { expiresAt: row.expiresAt } : {}) };
       if (generation === this.generation) {
         if (this.cache.size >= CACHE_MAX) this.cache.clear();

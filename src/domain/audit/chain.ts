@@ -46,7 +46,7 @@ export function toUnchained(event: AuditEventInput, time: Date): UnchainedEvent 
     projectId: event.projectId,
     time,
     actorKind: actor.kind,
-    actorId: cut(actor.kind === 'end_user' ? actor.accountId : actor.kind === 'system' ? '' : actor.keyId),
+    actorId: cut(actor.kind === 'end_user' ? actor.accountId : actor.kind === 'system' ? '' : actor.kind === 'anonymous' ? actor.presented : actor.keyId),
     actorWorkspace: cut(actor.kind === 'end_user' ? actor.workspaceId : ''),
     actorClient: cut(actor.kind === 'end_user' ? actor.clientId : ''),
     action: cut(event.action, 64),

@@ -7,7 +7,14 @@ export type AuditActor =
   | { kind: 'api_key'; keyId: string }
   | { kind: 'end_user'; accountId: string; workspaceId: string; clientId: string }
   | { kind: 'operator'; keyId: string }
-  | { kind: 'system' };
+  | { kind: 'system' }
+  /**
+   * A caller that proved nothing: an unknown API key (`presented` is its
+   * public prefix, `nxs_` + 4 characters, or empty when it has not the
+   * generated format) or an OAuth client that did not authenticate
+   * (`presented` is the client id it claimed). Never a secret.
+   */
+  | { kind: 'anonymous'; presented: string };
 
 export type AuditOutcome = 'success' | 'denied' | 'failed';
 

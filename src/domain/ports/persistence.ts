@@ -111,8 +111,6 @@ export interface ApiKeysPort {
   insert(row: Omit<ApiKeyRow, 'createdAt' | 'revokedAt' | 'expiresAt' | 'lastUsedAt'> & { expiresAt?: Date | null }, tx?: Tx): Promise<void>;
   /** Serializes start-up registrations of the operator's key in a project, until the transaction ends. */
   lockBootstrap(projectId: string, tx: Tx): Promise<void>;
-  /** The unrevoked key with this hash (it may have expired: the caller compares expiresAt with its clock). */
-  findActiveByHash(keyHash: string, tx?: Tx): Promise<ApiKeyRow | null>;
   listByProject(projectId: string, tx?: Tx): Promise<ApiKeyRow[]>;
   /** Oldest first (ids are time-ordered), keyset-paged: ids strictly after `afterId`. */
   page(q: { projectId: string; afterId?: string | undefined; limit: number }, tx?: Tx): Promise<ApiKeyRow[]>;

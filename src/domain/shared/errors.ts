@@ -573,6 +573,19 @@ export class OperatorRequiredError extends NexusError {
   }
 }
 
+/**
+ * A presented API key that is unknown or revoked. The caller gets the same
+ * UNAUTHENTICATED answer either way; `refused` is for the audit log only
+ * (never sent: not metadata).
+ */
+export class ApiKeyRefusedError extends UnauthenticatedError {
+  readonly refused: { state: 'unknown'; prefix: string } | { state: 'revoked'; projectId: string; keyId: string };
+  constructor(refused: ApiKeyRefusedError['refused']) {
+    super('API key is not valid');
+    this.refused = refused;
+  }
+}
+
 export class ApiKeyExpiredError extends NexusError {
   readonly kind = 'unauthenticated';
   readonly reason = 'API_KEY_EXPIRED';

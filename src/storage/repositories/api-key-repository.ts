@@ -22,10 +22,6 @@ export class ApiKeyRepository extends BaseRepository<ApiKeyRow> implements ApiKe
     await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [BOOTSTRAP_LOCK_CLASS, projectId]);
   }
 
-  findActiveByHash(keyHash: string, tx?: Tx): Promise<ApiKeyRow | null> {
-    return this.repo(tx).findOneBy({ keyHash, revokedAt: IsNull() });
-  }
-
   listByProject(projectId: string, tx?: Tx): Promise<ApiKeyRow[]> {
     return this.repo(tx).find({ where: { projectId }, order: { createdAt: 'ASC' } });
   }

@@ -84,10 +84,14 @@ func (AuditOutcome) EnumDescriptor() ([]byte, []int) {
 // AuditActor is who acted.
 type AuditActor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "api_key", "end_user", "operator" or "system".
+	// "api_key", "end_user", "operator", "system", or "anonymous" (a caller
+	// that proved nothing: an unknown API key, an OAuth client that failed to
+	// authenticate).
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	// The API key id (api_key, operator), the account id (end_user); empty
-	// for the system.
+	// for the system; anonymous: the unknown key's public prefix ("nxs_" and
+	// 4 characters, empty for a key of another format) or the client id the
+	// caller claimed.
 	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
 	// end_user: the workspace the user acts in.
 	WorkspaceId string `protobuf:"bytes,3,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`

@@ -67,10 +67,15 @@ class AuditActor(_message.Message):
     WORKSPACE_ID_FIELD_NUMBER: _builtins.int
     CLIENT_ID_FIELD_NUMBER: _builtins.int
     kind: _builtins.str
-    """"api_key", "end_user", "operator" or "system"."""
+    """"api_key", "end_user", "operator", "system", or "anonymous" (a caller
+    that proved nothing: an unknown API key, an OAuth client that failed to
+    authenticate).
+    """
     id: _builtins.str
     """The API key id (api_key, operator), the account id (end_user); empty
-    for the system.
+    for the system; anonymous: the unknown key's public prefix ("nxs_" and
+    4 characters, empty for a key of another format) or the client id the
+    caller claimed.
     """
     workspace_id: _builtins.str
     """end_user: the workspace the user acts in."""

@@ -84,7 +84,12 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The return_url is not on the NEXUS_ALLOWED_RETURN_URLS allow-list."""
     ERROR_REASON_CREDENTIALS_INVALID: _ErrorReason.ValueType  # 34
     """Submitted credentials or fields do not match the provider's JSON Schema.
-    ErrorInfo metadata "violations" lists the failing JSON pointers.
+    A google.rpc.BadRequest detail lists the violations, one per broken
+    rule: `field` is the request field path (e.g. "credentials.api_key",
+    `fields["x-y"]`, "fields.hosts[2]"), `description` the rule (e.g.
+    "is required"), never the submitted value; at most 32 are listed.
+    ErrorInfo metadata "violations" repeats them as "; "-joined
+    "/json-pointer rule" lines, for clients that read ErrorInfo only.
     """
     ERROR_REASON_SCOPES_INVALID: _ErrorReason.ValueType  # 35
     """The requested scopes are malformed."""
@@ -445,7 +450,12 @@ ERROR_REASON_RETURN_URL_NOT_ALLOWED: ErrorReason.ValueType  # 33
 """The return_url is not on the NEXUS_ALLOWED_RETURN_URLS allow-list."""
 ERROR_REASON_CREDENTIALS_INVALID: ErrorReason.ValueType  # 34
 """Submitted credentials or fields do not match the provider's JSON Schema.
-ErrorInfo metadata "violations" lists the failing JSON pointers.
+A google.rpc.BadRequest detail lists the violations, one per broken
+rule: `field` is the request field path (e.g. "credentials.api_key",
+`fields["x-y"]`, "fields.hosts[2]"), `description` the rule (e.g.
+"is required"), never the submitted value; at most 32 are listed.
+ErrorInfo metadata "violations" repeats them as "; "-joined
+"/json-pointer rule" lines, for clients that read ErrorInfo only.
 """
 ERROR_REASON_SCOPES_INVALID: ErrorReason.ValueType  # 35
 """The requested scopes are malformed."""

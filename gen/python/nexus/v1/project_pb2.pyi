@@ -327,7 +327,7 @@ class UpdateProjectRequest(_message.Message):
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
         """Fields to change: display_name, allowed_return_urls, cors_origins,
-        branding, quotas.
+        branding, quotas. Empty: the fields `project` sets.
         """
 
     def __init__(

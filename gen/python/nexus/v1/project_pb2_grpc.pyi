@@ -69,9 +69,10 @@ class ProjectServiceStub:
     """
     UpdateProject: _grpc.UnaryUnaryMultiCallable[_project_pb2.UpdateProjectRequest, _project_pb2.UpdateProjectResponse]
     """UpdateProject changes the fields named in update_mask: display_name,
-    allowed_return_urls, cors_origins, branding, quotas (all of them when
-    the mask is empty; `quotas` sets all four quota fields, an unset one
-    back to the installation default). The name and id never change. New
+    allowed_return_urls, cors_origins, branding, quotas (`quotas` sets all
+    four quota fields, an unset one back to the installation default).
+    Without a mask (AIP-134), the fields the request sets: a field left
+    unset or empty keeps its value; clearing one takes a mask naming it. The name and id never change. New
     quotas apply to the next call on the replica that took the change and
     within 5 s on the others.
 
@@ -136,9 +137,10 @@ class ProjectServiceAsyncStub(ProjectServiceStub):
     """
     UpdateProject: _aio.UnaryUnaryMultiCallable[_project_pb2.UpdateProjectRequest, _project_pb2.UpdateProjectResponse]  # type: ignore[assignment]
     """UpdateProject changes the fields named in update_mask: display_name,
-    allowed_return_urls, cors_origins, branding, quotas (all of them when
-    the mask is empty; `quotas` sets all four quota fields, an unset one
-    back to the installation default). The name and id never change. New
+    allowed_return_urls, cors_origins, branding, quotas (`quotas` sets all
+    four quota fields, an unset one back to the installation default).
+    Without a mask (AIP-134), the fields the request sets: a field left
+    unset or empty keeps its value; clearing one takes a mask naming it. The name and id never change. New
     quotas apply to the next call on the replica that took the change and
     within 5 s on the others.
 
@@ -224,9 +226,10 @@ class ProjectServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_project_pb2.UpdateProjectResponse, _abc.Awaitable[_project_pb2.UpdateProjectResponse]]:
         """UpdateProject changes the fields named in update_mask: display_name,
-        allowed_return_urls, cors_origins, branding, quotas (all of them when
-        the mask is empty; `quotas` sets all four quota fields, an unset one
-        back to the installation default). The name and id never change. New
+        allowed_return_urls, cors_origins, branding, quotas (`quotas` sets all
+        four quota fields, an unset one back to the installation default).
+        Without a mask (AIP-134), the fields the request sets: a field left
+        unset or empty keeps its value; clearing one takes a mask naming it. The name and id never change. New
         quotas apply to the next call on the replica that took the change and
         within 5 s on the others.
 

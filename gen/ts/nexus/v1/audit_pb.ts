@@ -21,7 +21,9 @@ export const file_nexus_v1_audit: GenFile = /*@__PURE__*/
  */
 export type AuditActor = Message<"nexus.v1.AuditActor"> & {
   /**
-   * "api_key", "end_user", "operator" or "system".
+   * "api_key", "end_user", "operator", "system", or "anonymous" (a caller
+   * that proved nothing: an unknown API key, an OAuth client that failed to
+   * authenticate).
    *
    * @generated from field: string kind = 1;
    */
@@ -29,7 +31,9 @@ export type AuditActor = Message<"nexus.v1.AuditActor"> & {
 
   /**
    * The API key id (api_key, operator), the account id (end_user); empty
-   * for the system.
+   * for the system; anonymous: the unknown key's public prefix ("nxs_" and
+   * 4 characters, empty for a key of another format) or the client id the
+   * caller claimed.
    *
    * @generated from field: string id = 2;
    */
