@@ -65,10 +65,13 @@ function freshCall(baseUrl: string): Promise<number> {
 function scrapeMetrics(baseUrl: string): Promise<string> {
   return new Promise((resolve, reject) => {
     http
-      .get(`${baseUrl}/metrics`, { agent: false, headers: { connection: 'close' } }, (res) => {
+      .get(`${baseUrl}/metrics`, { agent: false, headers: { connection: 'close' }, timeout: 10_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (c: string) => (body += c));
         res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`/metrics answered ${res.statusCode}`))));
+      })
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy(new Error('/metrics did not answer within 10 s'));
       })
       .on('error', reject);
   });
@@ -122,19 +125,21 @@ describe('nexus start --workers (node:cluster)', () => {
   it('replaces a worker that dies', { timeout: 120_000 }, async () => {
     const [victim] = [...readyPids(server)];
     process.kill(victim!, 'SIGKILL');
+    // node:cluster's round-robin hands a new connection to a worker until the primary has seen it
+    // exit; one handed to the dead worker in that instant is never answered (a Node limitation,
+    // docs/scale-out.md). Scrape once the primary has taken the victim out of the rotation.
+    await until('the primary to see the worker exit', () =>
+      logLines(server).some((l) => l.msg === 'worker exited; starting a replacement' && l.pid === server.pid),
+    );
     // While the replacement boots, scrapes keep answering at once: a starting worker answers
     // the primary's collection (with nothing yet) instead of leaving it to time out.
-    let scrapes = 0;
-    while (readyPids(server).size < 3) {
+    do {
       const started = Date.now();
       await scrapeMetrics(server.baseUrl);
       expect(Date.now() - started).toBeLessThan(4_000);
-      scrapes++;
       await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(scrapes).toBeGreaterThan(0);
+    } while (readyPids(server).size < 3);
     await until('a replacement worker', () => readyPids(server).size === 3);
-    expect(logLines(server).some((l) => l.msg === 'worker exited; starting a replacement' && l.pid === server.pid)).toBe(true);
     for (let i = 0; i < 6; i++) expect(await freshCall(server.baseUrl)).toBe(200);
   });
 
