@@ -1,7 +1,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ConfigError, loadAuditConfig, loadLoadConfig, loadProxyConfig, type Config } from './config/config.js';
+import { ConfigError, loadAuditConfig, loadLoadConfig, loadProxyConfig, loadWebhookDeliveryConfig, type Config } from './config/config.js';
 import { defaultOf } from './config/settings.js';
 import { createCore, type Core, type CoreOptions } from './core.js';
 import { AuditRetention } from './domain/audit/audit-retention.js';
@@ -19,6 +19,10 @@ import { ConnectionWatch } from './domain/connections/connection-watch.js';
 import { StreamCredentials } from './domain/connections/stream-credentials.js';
 import { invalidateOnEvents, TokenCache } from './domain/tokens/token-cache.js';
 import { RefreshWorker } from './domain/tokens/refresh-worker.js';
+import { DeliveryWorker } from './domain/webhooks/delivery-worker.js';
+import { openWebhookSecret } from './domain/webhooks/sealed-secret.js';
+import { createWebhookSender } from './domain/webhooks/sender.js';
+import { signWebhook } from './domain/webhooks/signing.js';
 import { Refresher } from './domain/tokens/refresher.js';
 import { TokenService } from './domain/tokens/token-service.js';
 import type { DualProtocolServer } from './http/dual-protocol-server.js';
@@ -48,6 +52,8 @@ export interface App extends Core {
   tokenCache: TokenCache;
   /** The background refresh worker, when this process runs one (started by createApp). */
   refreshWorker: RefreshWorker | undefined;
+  /** The webhook delivery worker, where the refresh worker runs unless NEXUS_WEBHOOK_WORKER=false (started by createApp). */
+  webhookWorker: DeliveryWorker | undefined;
   /** This app's metrics registry (one per app). */
   metrics: Metrics;
   watch: ConnectionWatch;
@@ -102,6 +108,25 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     const worker = options.refreshWorker
       ? new RefreshWorker({ store, refresher, observer: metrics, warn: (message, context) => logger.warn(context, message) }, config.refresh)
       : undefined;
+    const webhookConfig = config.webhooks ?? loadWebhookDeliveryConfig({});
+    const webhookWorker =
+      options.refreshWorker && webhookConfig.worker
+        ? new DeliveryWorker(
+            {
+              deliveries: store.webhookDeliveries,
+              send: createWebhookSender(core.outbound, { timeoutMs: webhookConfig.timeoutMs }),
+              sign: signWebhook,
+              openSecret: (endpointId, secret) => openWebhookSecret(config.keyRing, endpointId, secret),
+              audit: core.audit,
+              observer: metrics.webhookDelivery,
+              warn: (message, context) => logger.warn(context, message),
+              ...(options.clock ? { clock: options.clock } : {}),
+            },
+            webhookConfig,
+          )
+        : undefined;
+    // A connection event committed by any replica may have queued deliveries: poll now rather than at the next interval.
+    if (webhookWorker) events.subscribe({ filter: {}, onEvent: () => webhookWorker.nudge() });
     const watch = new ConnectionWatch(
       store,
       events,
@@ -190,6 +215,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       },
     });
     worker?.start();
+    webhookWorker?.start();
     // Audit retention runs beside the refresh worker (one process or a few, not every replica).
     const retention = options.refreshWorker
       ? new AuditRetention(store.audit, (config.audit ?? loadAuditConfig({})).retentionMs, (message, context) => logger.warn(context, message))
@@ -205,13 +231,15 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       auth: authService,
       quotas,
       refreshWorker: worker,
+      webhookWorker,
       async close() {
         // Open streams end first (UNAVAILABLE, SERVER_SHUTTING_DOWN: clients resume elsewhere with their
         // cursor); otherwise they would hold the drain until its timeout.
         await events.close();
         retention?.stop();
-        // Then the worker: its refreshes in flight finish and commit while the database is still open.
-        await worker?.stop();
+        // Then the workers: refreshes in flight finish and commit while the database is still open; webhook
+        // requests get the drain deadline, then are handed back (or left to their lease).
+        await Promise.all([worker?.stop(), webhookWorker?.stop(load.shutdownTimeoutMs)]);
         await server.close();
         // The last window's suppressed-refusal summaries, before the audit writer's last flush.
         refusals.close();

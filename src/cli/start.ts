@@ -89,6 +89,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       baseUrl: config.baseUrl,
       database: app.database.embedded ? `embedded (${config.dataDir})` : 'postgresql',
       refreshWorker: app.refreshWorker !== undefined,
+      webhookWorker: app.webhookWorker !== undefined,
     },
     mode === 'worker' ? 'nexus refresh worker is ready' : 'nexus is ready',
   );

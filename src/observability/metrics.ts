@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DataSource } from 'typeorm';
 import type { RefreshObserver, RefreshOutcomeLabel, RefreshTrigger } from '../domain/tokens/refresh-observer.js';
 import type { WorkerObserver } from '../domain/tokens/refresh-worker.js';
+import type { DeliveryObserver } from '../domain/webhooks/delivery-worker.js';
 import { poolOf, type PoolLike } from '../storage/data-source.js';
 
 /** Connect codes as the Connect protocol spells them (index = numeric code). */
@@ -135,6 +136,52 @@ export class Metrics implements RefreshObserver, WorkerObserver {
     help: "Refreshes this replica's worker is running now",
     registers: [this.registry],
   });
+
+  readonly webhookAttempts = new Counter({
+    name: 'nexus_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (succeeded; failed: retried later; dead: failed past NEXUS_WEBHOOK_MAX_AGE_SECONDS)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDuration = new Histogram({
+    name: 'nexus_webhook_delivery_duration_seconds',
+    help: 'Webhook delivery attempts, from the request to the answer (or the failure), by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: REFRESH_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly webhookPolls = new Counter({
+    name: 'nexus_webhook_worker_polls_total',
+    help: 'Claim queries run by the webhook delivery worker',
+    registers: [this.registry],
+  });
+  readonly webhookInFlight = new Gauge({
+    name: 'nexus_webhook_worker_in_flight',
+    help: "Webhook requests this replica's delivery worker has in flight now",
+    registers: [this.registry],
+  });
+  readonly webhookBacklog = new Gauge({
+    name: 'nexus_webhook_backlog',
+    help: 'Unfinished webhook deliveries at the last poll (all replicas), by state (due: to be sent now; backing_off: waiting for a retry)',
+    labelNames: ['state'] as const,
+    // The same database-wide figure in every worker: a cluster scrape reports it once, not summed.
+    aggregator: 'max',
+    registers: [this.registry],
+  });
+
+  /** What the webhook delivery worker reports. */
+  readonly webhookDelivery: DeliveryObserver = {
+    polled: () => this.webhookPolls.inc(),
+    attempted: (outcome, seconds) => {
+      this.webhookAttempts.inc({ outcome });
+      this.webhookDuration.observe({ outcome }, seconds);
+    },
+    inFlight: (count) => this.webhookInFlight.set(count),
+    backlog: (due, backingOff) => {
+      this.webhookBacklog.set({ state: 'due' }, due);
+      this.webhookBacklog.set({ state: 'backing_off' }, backingOff);
+    },
+  };
 
   readonly tokenCacheLookups = new Counter({
     name: 'nexus_token_cache_lookups_total',

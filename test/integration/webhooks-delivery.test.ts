@@ -205,12 +205,24 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
       queued.push({ connection, messageId: (await deliver(e.id, connection, t0)).messageId });
     }
     receiver.mode = { kind: 'ok', delayMs: 30 };
+    // On PostgreSQL the second worker is another replica (its own app and connection pool on the same database);
+    // the embedded database belongs to one process, so there both workers share it.
+    const replica =
+      backend === 'postgres'
+        ? await startTestApp({ backend, databaseUrl: nexus.config.databaseUrl!, keyRing: nexus.config.keyRing })
+        : undefined;
     const a = testWorker(nexus.app, nexus.config.keyRing, { clock, name: 'worker-a', batchSize: 3 });
-    const b = testWorker(nexus.app, nexus.config.keyRing, { clock, name: 'worker-b', batchSize: 3 });
+    const b = testWorker((replica ?? nexus).app, nexus.config.keyRing, { clock, name: 'worker-b', batchSize: 3 });
     const deadline = Date.now() + 30_000;
-    while (receiver.verifiedIds().length < queued.length && Date.now() < deadline) {
-      await Promise.all([pollAndSettle(a), pollAndSettle(b)]);
+    try {
+      while (receiver.verifiedIds().length < queued.length && Date.now() < deadline) {
+        await Promise.all([pollAndSettle(a), pollAndSettle(b)]);
+      }
+    } finally {
+      await replica?.close();
     }
+    const attempts = (await ds().query(`SELECT DISTINCT attempts FROM webhook_deliveries WHERE connection_id LIKE 'conn_pair_%'`)) as { attempts: number }[];
+    expect(attempts).toEqual([{ attempts: 1 }]);
     // Each message exactly once (no lease lapsed, so at-least-once means exactly once here).
     expect(receiver.received.map((r) => r.id).sort()).toEqual(queued.map((q) => q.messageId).sort());
     expect(receiver.maxConcurrentPerConnection).toBe(1);
@@ -219,6 +231,46 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
       const connection = `conn_pair_${c}`;
       const order = receiver.received.filter((r) => JSON.parse(r.body).data.id === connection).map((r) => r.id);
       expect(order).toEqual(queued.filter((q) => q.connection === connection).map((q) => q.messageId));
+    }
+  });
+
+  it('stop drains the attempts in flight within the deadline, and hands back those past it', async () => {
+    const e = await endpoint();
+    const quick = await deliver(e.id, 'conn_drain');
+    receiver.mode = { kind: 'ok', delayMs: 300 };
+    const worker = testWorker(nexus.app, nexus.config.keyRing, { timeoutMs: 10_000 });
+    worker.start();
+    await receiver.waitFor((r) => r.length === 1, 10_000, 'the first attempt');
+    await worker.stop(5_000);
+    expect(await readDelivery(ds(), quick.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+
+    const slow = await deliver(e.id, 'conn_drain_hang');
+    receiver.mode = { kind: 'hang' };
+    const again = testWorker(nexus.app, nexus.config.keyRing, { timeoutMs: 10_000 });
+    again.start();
+    await receiver.waitFor((r) => r.length === 2, 10_000, 'the hanging attempt');
+    const stopping = Date.now();
+    await again.stop(300);
+    expect(Date.now() - stopping).toBeLessThan(2_000);
+    // Not the receiver's failure: due again at once, for whichever worker polls next; the attempt still counted.
+    const row = await readDelivery(ds(), slow.id);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, lease_owner: null, lease_until: null, last_error: null });
+    expect(row.next_attempt_at.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('a connection event nudges a running worker: no wait for the poll interval', async () => {
+    const e = await endpoint();
+    const worker = testWorker(nexus.app, nexus.config.keyRing, { pollMs: 60_000 });
+    worker.start();
+    try {
+      await new Promise((r) => setTimeout(r, 200)); // the first poll ran and found nothing
+      const d = await deliver(e.id, 'conn_nudge');
+      worker.nudge();
+      const started = Date.now();
+      await receiver.waitFor((r) => r.some((x) => x.id === d.messageId), 5_000, 'the nudged delivery');
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await worker.stop(1_000);
     }
   });
 

@@ -16,7 +16,7 @@ export interface TestSecret {
 
 /** Inserts an endpoint row directly (the delivery worker's tests do not depend on the endpoint RPCs); returns its id and secrets. */
 export async function insertEndpoint(
-  ds: DataSource,
+  ds: Pick<DataSource, 'query'> | { query(sql: string, params: unknown[]): Promise<unknown> },
   ring: KeyRing,
   p: { projectId: string; url: string; secrets?: TestSecret[]; enabled?: boolean },
 ): Promise<{ id: string; secrets: string[] }> {
