@@ -1,57 +1,254 @@
 // nexus-broker (clients/python), as a user gets it: a wheel built with `pip wheel`, installed
-// into a fresh virtual environment, and used by an agent program over gRPC against a live Nexus.
+// into a fresh virtual environment, and used by agent programs over gRPC (blocking and
+// asyncio) and through the real /proxy route against a live Nexus.
 import { copyFileSync, readdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copySource, removeTempDirs, run, tempDir } from './build.js';
+import { ApiKeyLocation, AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
+import { throughNexus, user } from '../support/consent.js';
+import { allowOutbound } from '../support/outbound-hosts.js';
+import { ADMIN_KEY, clients } from '../support/test-app.js';
+import { removeTempDirs, run, tempDir } from './build.js';
+import { MYPY, pythonApp, type PythonApp } from './python-venv.js';
 import { Agent, REPO_ROOT, runScenario, startEnv, type Env } from './support.js';
 
-const PYTHON = process.env.PYTHON ?? 'python3';
+const SCRIPTS = path.join(REPO_ROOT, 'test/clients/python');
+
+/**
+ * The upstream API behind the proxy, built to tell a streamed body from a buffered one:
+ * POST /up records the bytes as they arrive (GET /seen, asked directly by the agent, reports
+ * them), and GET /down sends its first chunk, then the rest only once the agent, having
+ * received that chunk, calls POST /ack directly. A buffering hop deadlocks both.
+ */
+class StreamingUpstream {
+  readonly key = `up_${randomBytes(12).toString('hex')}`;
+  url = '';
+  seen = 0;
+  private acked: (() => void) | null = null;
+  private ackedEarly = false;
+  readonly headers: Record<string, string | string[] | undefined>[] = [];
+  private server!: Server;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/seen') return void res.end(JSON.stringify({ bytes: this.seen }));
+      if (url.pathname === '/reset') {
+        this.seen = 0;
+        return void res.end('{}');
+      }
+      if (url.pathname === '/ack') {
+        if (this.acked) this.acked();
+        else this.ackedEarly = true;
+        return void res.end('{}');
+      }
+      this.headers.push(req.headers);
+      const keyOk = req.headers['x-upstream-key'] === this.key;
+      if (url.pathname === '/up') {
+        const hash = createHash('sha256');
+        let bytes = 0;
+        req.on('data', (c: Buffer) => {
+          hash.update(c);
+          bytes += c.length;
+          this.seen += c.length;
+        });
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ bytes, sha256: hash.digest('hex'), query: url.search, key_ok: keyOk }));
+        });
+        return;
+      }
+      if (url.pathname === '/down') {
+        res.writeHead(keyOk ? 200 : 401, { 'content-type': 'text/plain' });
+        res.write(`first ${'.'.repeat(1000)}\n`);
+        const rest = () => res.end(`${'-'.repeat(100_000)}\nlast\n`);
+        if (this.ackedEarly) {
+          this.ackedEarly = false;
+          rest();
+        } else {
+          const timer = setTimeout(() => res.destroy(), 20_000);
+          this.acked = () => {
+            clearTimeout(timer);
+            this.acked = null;
+            rest();
+          };
+        }
+        return;
+      }
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
 
 describe('Python client package', () => {
   let env: Env;
-  let appDir: string;
-  let python: string;
+  let app: PythonApp;
+  let upstream: StreamingUpstream;
+  let agentEnv: Record<string, string>;
 
   beforeAll(async () => {
-    // Build the wheel from a copy of the source, as a release would.
-    const src = tempDir('nexus-py-src-');
-    copySource(path.join(REPO_ROOT, 'clients/python'), src);
-    const wheels = tempDir('nexus-py-wheel-');
-    await run(PYTHON, ['-m', 'pip', 'wheel', '--no-deps', '--disable-pip-version-check', '-w', wheels, src], {
-      cwd: src,
-      env: { NEXUS_GEN_PYTHON: path.join(REPO_ROOT, 'gen/python') },
-    });
-    const wheel = path.join(wheels, readdirSync(wheels).find((f) => f.endsWith('.whl'))!);
-
-    // A user's environment: a fresh venv with the wheel (and its dependencies from PyPI).
-    appDir = tempDir('nexus-py-app-');
-    await run(PYTHON, ['-m', 'venv', path.join(appDir, 'venv')], { cwd: appDir });
-    python = path.join(appDir, 'venv/bin/python');
-    await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', `nexus-broker[aws,requests] @ file://${wheel}`], { cwd: appDir });
-    copyFileSync(path.join(REPO_ROOT, 'clients/examples/python/agent.py'), path.join(appDir, 'agent.py'));
-
+    app = await pythonApp(['aws', 'requests']);
+    copyFileSync(path.join(REPO_ROOT, 'clients/examples/python/agent.py'), path.join(app.dir, 'agent.py'));
+    upstream = new StreamingUpstream();
+    await upstream.start();
+    allowOutbound(new URL(upstream.url).host);
     env = await startEnv();
+    await clients(env.nexus.baseUrl, ADMIN_KEY).providers.createProvider({
+      provider: {
+        name: 'stream-api',
+        displayName: 'Streaming API',
+        authType: AuthType.API_KEY,
+        enabled: true,
+        apiKey: { location: ApiKeyLocation.HEADER, name: 'X-Upstream-Key' },
+        apiBaseUrl: upstream.url,
+      },
+    });
+    agentEnv = {
+      ...env.agentEnv,
+      NEXUS_ADDR: env.nexus.baseUrl.replace(/^http:\/\//, ''),
+      NEXUS_URL: env.nexus.baseUrl,
+      UPSTREAM_URL: upstream.url,
+      UPSTREAM_KEY: upstream.key,
+      PYTHONPATH: SCRIPTS,
+    };
   }, 300_000);
   afterAll(async () => {
+    await upstream?.stop();
     await env?.close();
     removeTempDirs();
   });
 
-  it('installs a typed package with the generated stubs', async () => {
+  const lines = (out: string) => out.trim().split('\n');
+
+  it('installs a typed package with the generated stubs, gRPC modules included', async () => {
     const out = await run(
-      python,
+      app.python,
       [
         '-c',
-        'import importlib.resources as r, nexus_broker, nexus.v1.token_pb2 as t; print(nexus_broker.__version__, r.files("nexus_broker").joinpath("py.typed").is_file(), r.files("nexus.v1").joinpath("token_pb2.pyi").is_file(), t.STRATEGY_TYPE_AWS_SIGV4)',
+        'import importlib.resources as r, nexus_broker, nexus.v1.token_pb2 as t; v = r.files("nexus.v1"); print(nexus_broker.__version__, r.files("nexus_broker").joinpath("py.typed").is_file(), v.joinpath("token_pb2.pyi").is_file(), v.joinpath("token_pb2_grpc.pyi").is_file(), v.joinpath("connection_pb2_grpc.pyi").is_file(), t.STRATEGY_TYPE_AWS_SIGV4)',
       ],
-      { cwd: appDir },
+      { cwd: app.dir },
     );
-    expect(out.trim()).toBe('0.1.0 True True 4');
+    const version = (await import('node:fs')).readFileSync(path.join(REPO_ROOT, 'clients/VERSION'), 'utf8').trim();
+    expect(out.trim()).toBe(`${version} True True True True 4`);
   });
 
   it('runs an agent over gRPC: connections, tokens, injection for every strategy, typed errors', async () => {
-    const agent = new Agent(python, ['agent.py'], { cwd: appDir, env: { ...env.agentEnv, NEXUS_ADDR: env.nexus.baseUrl.replace(/^http:\/\//, '') } });
+    const agent = new Agent(app.python, ['agent.py'], { cwd: app.dir, env: { ...env.agentEnv, NEXUS_ADDR: env.nexus.baseUrl.replace(/^http:\/\//, '') } });
     await runScenario(env, agent, { notFound: 'NotFoundError', invalidArgument: 'InvalidArgumentError', attention: 'AttentionRequiredError' });
   }, 120_000);
+
+  it('types stream errors like unary ones, shows code and reason in repr, retries a read once on a reset socket', async () => {
+    const out = lines(await run(app.python, [path.join(SCRIPTS, 'streams_and_retry.py')], { cwd: app.dir, env: agentEnv }));
+    const missing = 'conn_00000000000000000000000000';
+    const repr = `NotFoundError(code=NOT_FOUND, reason='CONNECTION_NOT_FOUND', message='connection "${missing}" not found', metadata={'connection_id': '${missing}'})`;
+    expect(out).toEqual([
+      `stream NotFoundError CONNECTION_NOT_FOUND ${repr}`,
+      `unary NotFoundError CONNECTION_NOT_FOUND ${repr}`,
+      // ListProviders on a connection reset under it: one reset, one new connection, success.
+      'retried True 1 2',
+      // CreateConnection is not retried: the reset surfaces as UNAVAILABLE, no new connection.
+      'not_retried UnavailableError UNAVAILABLE 2 2',
+      'unreachable UnavailableError UNAVAILABLE',
+      'async_stream NotFoundError CONNECTION_NOT_FOUND',
+      'async_unary InvalidArgumentError INVALID_FIELD',
+      'async_retried True 1 1',
+      'done',
+    ]);
+  }, 90_000);
+
+  it('waits for a connection while the user consents, blocking and asyncio; ends on FAILED, REVOKED, timeout, cancel', async () => {
+    const agent = new Agent(app.python, [path.join(SCRIPTS, 'wait_agent.py')], { cwd: app.dir, env: agentEnv });
+    // Plays the user: opens the printed consent link, confirms, consents (or denies) at the
+    // authorization server, and lands on the callback.
+    const consent = async (prefix: string) => {
+      const link = await agent.waitFor(prefix);
+      return user.fetch(await env.auth.consent(await throughNexus(link)));
+    };
+    try {
+      await agent.waitFor('consent ');
+      // The agent is blocked in wait_for_connection: nothing printed after the link.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(agent.lines.at(-1)).toMatch(/^consent /);
+      const cb = await consent('consent ');
+      expect(new URL(cb.headers.get('location')!).searchParams.get('status')).toBe('success');
+      expect(await agent.waitFor('active ')).toBe('True CONNECTION_STATUS_ACTIVE');
+
+      env.auth.denyConsent = true;
+      await consent('deny ');
+      env.auth.denyConsent = false;
+      expect(await agent.waitFor('denied ')).toBe('ConnectionEndedError CONNECTION_STATUS_FAILED CONNECTION_NOT_ACTIVE');
+      expect(await agent.waitFor('timeout ')).toBe('DeadlineExceededError True DEADLINE_EXCEEDED');
+      expect(await agent.waitFor('cancelled ')).toBe('CANCELLED');
+      expect(await agent.waitFor('revoked ')).toBe('CONNECTION_STATUS_REVOKED');
+      expect(await agent.waitFor('not_found ')).toBe('NotFoundError CONNECTION_NOT_FOUND');
+
+      await consent('async_consent ');
+      expect(await agent.waitFor('async_active ')).toBe('CONNECTION_STATUS_ACTIVE');
+      expect(await agent.waitFor('async_timeout ')).toBe('DeadlineExceededError True');
+      expect(await agent.waitFor('async_cancelled ')).toBe('True');
+      await agent.waitFor('done');
+      expect(await agent.exit()).toBe(0);
+    } catch (err) {
+      (err as Error).message += `\n--- agent stdout:\n${agent.lines.join('\n')}\n--- agent stderr:\n${agent.stderr}`;
+      throw err;
+    } finally {
+      agent.kill();
+    }
+  }, 120_000);
+
+  it('runs the asyncio client, and the proxy transports against the real proxy route, streaming both ways', async () => {
+    const out = lines(await run(app.python, [path.join(SCRIPTS, 'async_and_proxy.py')], { cwd: app.dir, env: agentEnv }));
+    expect(out).toEqual([
+      'upload_streamed True',
+      'upload 200 True True ?run=sync True',
+      'download 200 True True',
+      'proxy_error NotFoundError CONNECTION_NOT_FOUND 404',
+      'async_call key-header STRATEGY_TYPE_API_KEY True 200',
+      'async_call sigv4 STRATEGY_TYPE_AWS_SIGV4 True 200',
+      'async_upload_streamed True',
+      'async_upload 200 True True ?run=async',
+      'async_download 200 True True',
+      'async_proxy_error NotFoundError CONNECTION_NOT_FOUND',
+      'done',
+    ]);
+    // Nexus applied the connection's key; the agent's Nexus API key never reached the upstream.
+    expect(upstream.headers.length).toBeGreaterThanOrEqual(4);
+    for (const h of upstream.headers) {
+      expect(h['x-upstream-key']).toBe(upstream.key);
+      expect(JSON.stringify(h)).not.toContain(ADMIN_KEY);
+    }
+    expect(env.api.ok('key-header').length + env.api.ok('sigv4').length).toBeGreaterThanOrEqual(2);
+  }, 120_000);
+
+  it('passes mypy --strict: the package, the example agent and these test programs', async () => {
+    await run(app.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', `nexus-broker[typing] @ file://${app.wheel}`, MYPY], { cwd: app.dir });
+    const files = [path.join(app.dir, 'agent.py'), ...readdirSync(SCRIPTS).filter((f) => f.endsWith('.py')).map((f) => path.join(SCRIPTS, f))];
+    const mypy = (args: string[]) =>
+      run(app.python, ['-m', 'mypy', '--strict', '--no-incremental', ...args], { cwd: tempDir('nexus-py-mypy-'), env: { MYPYPATH: SCRIPTS } });
+    expect(await mypy(['-p', 'nexus_broker'])).toMatch(/^Success: no issues found/m);
+    expect(await mypy(files)).toMatch(/^Success: no issues found in 5 source files/m);
+  }, 180_000);
+
+  it('builds an sdist and a wheel that pass twine check', async () => {
+    const dist = tempDir('nexus-py-dist-');
+    await run(app.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', 'build', 'twine', 'setuptools>=68', 'wheel'], { cwd: app.dir });
+    await run(app.python, ['-m', 'build', '--no-isolation', '--sdist', '--wheel', '--outdir', dist, app.src], {
+      cwd: app.src,
+      env: { NEXUS_GEN_PYTHON: path.join(REPO_ROOT, 'gen/python') },
+    });
+    const built = readdirSync(dist).sort();
+    expect(built.some((f) => f.endsWith('.tar.gz')) && built.some((f) => f.endsWith('.whl'))).toBe(true);
+    const out = await run(app.python, ['-m', 'twine', 'check', '--strict', ...built.map((f) => path.join(dist, f))], { cwd: dist });
+    expect(out.match(/PASSED/g)).toHaveLength(2);
+  }, 180_000);
 });

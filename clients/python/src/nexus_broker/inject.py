@@ -3,10 +3,11 @@ requests that apply GetToken's credentials according to the strategy."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
 import time
-from typing import Any, Callable, Dict, Generator, List, Mapping, Optional, Tuple
+from typing import Any, AsyncGenerator, Callable, Dict, Generator, List, Mapping, Optional, Tuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -14,50 +15,105 @@ from google.protobuf import duration_pb2
 
 from nexus.v1 import provider_pb2, token_pb2
 
-from .client import NexusClient
+from .client import AsyncNexusClient, NexusClient
 
 
-class TokenSource:
+class _TokenCache:
+    """What TokenSource and AsyncTokenSource share: the cache and the requests."""
+
+    def __init__(self, connection_id: str, refresh_margin: float, clock: Callable[[], float]) -> None:
+        self.connection_id = connection_id
+        self.refresh_margin = refresh_margin
+        self._clock = clock
+        self._cached: Optional[token_pb2.Credential] = None
+
+    def _cached_fresh(self) -> Optional[token_pb2.Credential]:
+        token = self._cached
+        if token is None:
+            return None
+        if not token.HasField("expire_time"):
+            return token
+        fresh = token.expire_time.seconds + token.expire_time.nanos / 1e9 - self.refresh_margin > self._clock()
+        return token if fresh else None
+
+    def _get_request(self, *, min_remaining: bool = True) -> token_pb2.GetTokenRequest:
+        if not min_remaining:
+            return token_pb2.GetTokenRequest(connection_id=self.connection_id)
+        seconds = min(3600, int(self.refresh_margin) + 30)
+        return token_pb2.GetTokenRequest(connection_id=self.connection_id, min_remaining=duration_pb2.Duration(seconds=seconds))
+
+    def _refresh_is_get(self) -> bool:
+        """Whether a forced refresh is a fresh GetToken (static credentials), not RefreshToken."""
+        previous, self._cached = self._cached, None
+        return previous is not None and previous.strategy.type != token_pb2.STRATEGY_TYPE_OAUTH2
+
+    def _refresh_request(self) -> token_pb2.RefreshTokenRequest:
+        return token_pb2.RefreshTokenRequest(connection_id=self.connection_id)
+
+
+class TokenSource(_TokenCache):
     """Gets a connection's credentials with GetToken and caches them until
     ``refresh_margin`` seconds before they expire (static credentials, which do not expire,
     until ``invalidate()``). Thread-safe; concurrent callers share one request.
     Raises ``NexusError`` subclasses."""
 
     def __init__(self, client: NexusClient, connection_id: str, *, refresh_margin: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(connection_id, refresh_margin, clock)
         self.client = client
-        self.connection_id = connection_id
-        self.refresh_margin = refresh_margin
-        self._clock = clock
         self._lock = threading.Lock()
-        self._cached: Optional[token_pb2.Credential] = None
 
     def token(self) -> token_pb2.Credential:
         with self._lock:
-            if self._cached is not None and self._fresh(self._cached):
-                return self._cached
-            min_remaining = duration_pb2.Duration(seconds=min(3600, int(self.refresh_margin) + 30))
-            self._cached = self.client.tokens.GetToken(token_pb2.GetTokenRequest(connection_id=self.connection_id, min_remaining=min_remaining)).credential
-            return self._cached
+            cached = self._cached_fresh()
+            if cached is None:
+                cached = self._cached = self.client.tokens.GetToken(self._get_request()).credential
+            return cached
 
     def refresh(self) -> token_pb2.Credential:
         """Forces new credentials: RefreshToken for OAuth2, a fresh GetToken for static ones.
         Raises AttentionRequiredError when the user must reconnect."""
         with self._lock:
-            previous, self._cached = self._cached, None
-            if previous is not None and previous.strategy.type != token_pb2.STRATEGY_TYPE_OAUTH2:
-                self._cached = self.client.tokens.GetToken(token_pb2.GetTokenRequest(connection_id=self.connection_id)).credential
+            if self._refresh_is_get():
+                token = self.client.tokens.GetToken(self._get_request(min_remaining=False)).credential
             else:
-                self._cached = self.client.tokens.RefreshToken(token_pb2.RefreshTokenRequest(connection_id=self.connection_id)).credential
-            return self._cached
+                token = self.client.tokens.RefreshToken(self._refresh_request()).credential
+            self._cached = token
+            return token
 
     def invalidate(self) -> None:
         with self._lock:
             self._cached = None
 
-    def _fresh(self, token: token_pb2.Credential) -> bool:
-        if not token.HasField("expire_time"):
-            return True
-        return token.expire_time.seconds + token.expire_time.nanos / 1e9 - self.refresh_margin > self._clock()
+
+class AsyncTokenSource(_TokenCache):
+    """The asyncio twin of ``TokenSource``, over an ``AsyncNexusClient``: ``await
+    source.token()``, ``await source.refresh()``. Concurrent tasks share one request (an
+    ``asyncio.Lock``); use it from one event loop."""
+
+    def __init__(self, client: AsyncNexusClient, connection_id: str, *, refresh_margin: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(connection_id, refresh_margin, clock)
+        self.client = client
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> token_pb2.Credential:
+        async with self._lock:
+            cached = self._cached_fresh()
+            if cached is None:
+                cached = self._cached = (await self.client.tokens.GetToken(self._get_request())).credential
+            return cached
+
+    async def refresh(self) -> token_pb2.Credential:
+        """Forces new credentials (see ``TokenSource.refresh``)."""
+        async with self._lock:
+            if self._refresh_is_get():
+                token = (await self.client.tokens.GetToken(self._get_request(min_remaining=False))).credential
+            else:
+                token = (await self.client.tokens.RefreshToken(self._refresh_request())).credential
+            self._cached = token
+            return token
+
+    def invalidate(self) -> None:
+        self._cached = None
 
 
 _SIGV4_DROP = {"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"}
@@ -67,9 +123,9 @@ _SIGV4_UNSIGNED = {"connection", "accept-encoding", "user-agent", "expect", "tra
 def sign_aws_sigv4(method: str, url: str, headers: Mapping[str, str], body: bytes, creds: token_pb2.AwsSigV4Credentials) -> Dict[str, str]:
     """The headers that sign this request with AWS Signature Version 4 (botocore's SigV4Auth)."""
     try:
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
+        from botocore.auth import SigV4Auth  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped, import-not-found, unused-ignore]
+        from botocore.credentials import Credentials  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except ImportError as e:  # pragma: no cover
         raise RuntimeError("AWS SigV4 needs botocore: pip install 'nexus-broker[aws]'") from e
     to_sign = {k: v for k, v in headers.items() if k.lower() not in _SIGV4_DROP | _SIGV4_UNSIGNED}
@@ -113,19 +169,42 @@ class NexusAuth(httpx.Auth):
     def __init__(self, source: TokenSource) -> None:
         self.source = source
 
-    def _apply(self, request: httpx.Request, token: token_pb2.Credential) -> None:
-        for name in _SIGV4_DROP:
-            request.headers.pop(name, None)
-        url, headers = apply_credentials(request.method, str(request.url), dict(request.headers), request.content, token)
-        request.url = httpx.URL(url)
-        request.headers.update(headers)
-
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        self._apply(request, self.source.token())
+        _apply_httpx(request, self.source.token())
         response = yield request
         if response.status_code == 401:
-            self._apply(request, self.source.refresh())
+            _apply_httpx(request, self.source.refresh())
             yield request
+
+
+class AsyncNexusAuth(httpx.Auth):
+    """httpx auth for ``httpx.AsyncClient(auth=AsyncNexusAuth(source))``, with an
+    ``AsyncTokenSource``: the token requests are awaited, never blocking the event loop. On a
+    401 from the provider it forces one refresh and retries once."""
+
+    requires_request_body = True
+
+    def __init__(self, source: AsyncTokenSource) -> None:
+        self.source = source
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError("AsyncNexusAuth works with httpx.AsyncClient; use NexusAuth with httpx.Client")
+        yield request  # pragma: no cover
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        _apply_httpx(request, await self.source.token())
+        response = yield request
+        if response.status_code == 401:
+            _apply_httpx(request, await self.source.refresh())
+            yield request
+
+
+def _apply_httpx(request: httpx.Request, token: token_pb2.Credential) -> None:
+    for name in _SIGV4_DROP:
+        request.headers.pop(name, None)
+    url, headers = apply_credentials(request.method, str(request.url), dict(request.headers), request.content, token)
+    request.url = httpx.URL(url)
+    request.headers.update(headers)
 
 
 class NexusRequestsAuth:
