@@ -3,9 +3,12 @@ package nexusauth
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"connectrpc.com/connect"
 
@@ -18,6 +21,9 @@ type Client struct {
 	Providers   nexusv1connect.ProviderServiceClient
 	Connections nexusv1connect.ConnectionServiceClient
 	Tokens      nexusv1connect.TokenServiceClient
+
+	mu      sync.Mutex
+	sources map[string]*TokenSource
 }
 
 type options struct {
@@ -78,8 +84,9 @@ func defaultHTTPClient(baseURL, protocol string) *http.Client {
 	}}
 }
 
-// authInterceptor sends the API key on every call (unary and streaming) and
-// turns unary failures into *Error (a stream's error comes from its Err()).
+// authInterceptor sends the API key on every call (unary and streaming), turns
+// failures into *Error (unary calls and streams alike: a stream's Err() is an *Error),
+// and retries an idempotent unary call once when its connection was reset.
 func authInterceptor(apiKey string) connect.Interceptor {
 	return &apiKeyInterceptor{apiKey: apiKey}
 }
@@ -92,11 +99,22 @@ func (i *apiKeyInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc 
 			req.Header().Set("Authorization", "Bearer "+i.apiKey)
 		}
 		res, err := next(ctx, req)
+		if err != nil && idempotent(req.Spec().Procedure) && isConnectionReset(err) && ctx.Err() == nil {
+			// A keep-alive socket the server (or a proxy) had just closed: the call never
+			// reached Nexus, or it did and had no side effect. Once, on a fresh connection.
+			res, err = next(ctx, req)
+		}
 		if err != nil {
 			return nil, FromError(err)
 		}
 		return res, nil
 	}
+}
+
+// idempotent: the calls that are safe to send twice (Get*, List*; GetToken included).
+func idempotent(procedure string) bool {
+	method := procedure[strings.LastIndex(procedure, "/")+1:]
+	return strings.HasPrefix(method, "Get") || strings.HasPrefix(method, "List")
 }
 
 func (i *apiKeyInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
@@ -105,8 +123,33 @@ func (i *apiKeyInterceptor) WrapStreamingClient(next connect.StreamingClientFunc
 		if i.apiKey != "" {
 			conn.RequestHeader().Set("Authorization", "Bearer "+i.apiKey)
 		}
-		return conn
+		return typedStreamConn{conn}
 	}
+}
+
+// typedStreamConn turns a stream's failures into *Error, as for unary calls: the error
+// of Send, Receive (so the stream's Err()) and CloseResponse.
+type typedStreamConn struct{ connect.StreamingClientConn }
+
+func (c typedStreamConn) Send(msg any) error {
+	return streamError(c.StreamingClientConn.Send(msg))
+}
+
+func (c typedStreamConn) Receive(msg any) error {
+	return streamError(c.StreamingClientConn.Receive(msg))
+}
+
+func (c typedStreamConn) CloseResponse() error {
+	return streamError(c.StreamingClientConn.CloseResponse())
+}
+
+// streamError keeps io.EOF (the end of a stream, or Send's "look at Receive") as it is.
+func streamError(err error) error {
+	var ce *connect.Error
+	if err == nil || (errors.Is(err, io.EOF) && !errors.As(err, &ce)) {
+		return err
+	}
+	return FromError(err)
 }
 
 func (i *apiKeyInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {

@@ -1,9 +1,13 @@
 package nexusauth
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"connectrpc.com/connect"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -49,7 +53,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("nexus: %s: %s", e.Code, e.Message)
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error {
+	if e.Err == nil {
+		return nil
+	}
+	return e.Err
+}
 
 // Is matches the sentinels.
 func (e *Error) Is(target error) bool {
@@ -68,7 +77,9 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// FromError turns an error from a Nexus RPC into an *Error (other errors are returned as is).
+// FromError turns an error from a Nexus RPC into an *Error. A network failure (refused,
+// reset, closed, timed out at the socket) is an *Error with Code Unavailable
+// (errors.Is(err, ErrUnavailable)); other errors are returned as is.
 func FromError(err error) error {
 	if err == nil {
 		return nil
@@ -79,9 +90,18 @@ func FromError(err error) error {
 	}
 	var ce *connect.Error
 	if !errors.As(err, &ce) {
-		return err
+		if !isNetworkError(err) {
+			return err
+		}
+		ce = connect.NewError(connect.CodeUnavailable, err)
 	}
-	out := &Error{Code: ce.Code(), Message: ce.Message(), Metadata: map[string]string{}, Err: ce}
+	code := ce.Code()
+	if (code == connect.CodeUnknown || code == connect.CodeCanceled) && isNetworkError(ce.Unwrap()) {
+		// connect-go reports some transport failures as Unknown (a body cut off) or as
+		// Canceled (a connection reset, which it reads as the peer going away).
+		code = connect.CodeUnavailable
+	}
+	out := &Error{Code: code, Message: ce.Message(), Metadata: map[string]string{}, Err: ce}
 	for _, d := range ce.Details() {
 		v, derr := d.Value()
 		if derr != nil {
@@ -96,4 +116,35 @@ func FromError(err error) error {
 		}
 	}
 	return out
+}
+
+// isNetworkError: the call failed on the wire, not at Nexus.
+func isNetworkError(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || isConnectionReset(err) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// isConnectionReset: the connection was reset or closed under the call (a keep-alive
+// socket the server had just closed, an HTTP/2 connection lost).
+func isConnectionReset(err error) bool {
+	var ce *connect.Error
+	if errors.As(err, &ce) && ce.Code() != connect.CodeUnavailable && ce.Code() != connect.CodeUnknown && ce.Code() != connect.CodeCanceled {
+		return false // Nexus answered
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"connection reset", "broken pipe", "server closed idle connection", "client connection lost", "http2: server sent GOAWAY", "unexpected EOF"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -32,9 +32,30 @@ type TokenSource struct {
 	cached        *nexusv1.Credential
 }
 
-// TokenSource returns a cached token source for the connection.
+// TokenSource returns the connection's cached token source: one per connection and Client,
+// shared by every TokenSource and HTTPClient call for that connection (so by every
+// http.Client they return), hence one GetToken per token lifetime however many clients
+// the agent makes. Forget drops it.
 func (c *Client) TokenSource(connectionID string) *TokenSource {
-	return &TokenSource{client: c, connectionID: connectionID, RefreshMargin: 60 * time.Second}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.sources[connectionID]; ok {
+		return s
+	}
+	if c.sources == nil {
+		c.sources = map[string]*TokenSource{}
+	}
+	s := &TokenSource{client: c, connectionID: connectionID, RefreshMargin: 60 * time.Second}
+	c.sources[connectionID] = s
+	return s
+}
+
+// Forget drops the connection's token source and its cached credentials (e.g. once the
+// connection is deleted); the next TokenSource or HTTPClient call starts a new one.
+func (c *Client) Forget(connectionID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.sources, connectionID)
 }
 
 // Token returns the connection's credentials, from the cache when fresh enough.
@@ -150,7 +171,8 @@ type Transport struct {
 	Base http.RoundTripper
 }
 
-// HTTPClient returns an http.Client whose requests carry the connection's credentials.
+// HTTPClient returns an http.Client whose requests carry the connection's credentials,
+// from the connection's shared TokenSource.
 func (c *Client) HTTPClient(connectionID string) *http.Client {
 	return &http.Client{Transport: &Transport{Source: c.TokenSource(connectionID)}}
 }

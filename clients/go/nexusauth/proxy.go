@@ -1,10 +1,16 @@
 package nexusauth
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+
+	"connectrpc.com/connect"
 )
 
 // ProxyTransport is an http.RoundTripper that sends every request through
@@ -12,8 +18,10 @@ import (
 // https://api.provider.com/x?y becomes {BaseURL}/proxy/{ConnectionID}/x?y,
 // authenticated with APIKey (an API key or an end user's access token with the
 // `tokens` scope). The agent never holds the provider's credential. Nexus's own
-// errors carry the Nexus-Error response header (docs/proxy.md); the provider's
-// answers come back as they are.
+// errors (the Nexus-Error response header, docs/proxy.md) come back from the
+// http.Client call as *Error, like Transport's (errors.Is(err, ErrAttentionRequired),
+// ErrNotFound, ...); the provider's answers, errors included, come back as they are,
+// streamed.
 //
 //	httpClient := &http.Client{Transport: &nexusauth.ProxyTransport{BaseURL: nexusURL, APIKey: key, ConnectionID: id}}
 type ProxyTransport struct {
@@ -59,5 +67,41 @@ func (t *ProxyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	return rt.RoundTrip(out)
+	res, err := rt.RoundTrip(out)
+	if err != nil {
+		return nil, FromError(err)
+	}
+	if res.Header.Get("Nexus-Error") == "" {
+		return res, nil
+	}
+	defer res.Body.Close()
+	return nil, proxyError(res)
+}
+
+// proxyError reads a Nexus error answer of the proxy: {"code", "reason", "message"}.
+func proxyError(res *http.Response) error {
+	var body struct {
+		Code    string `json:"code"`
+		Reason  string `json:"reason"`
+		Message string `json:"message"`
+	}
+	_ = json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&body)
+	var code connect.Code
+	if code.UnmarshalText([]byte(body.Code)) != nil {
+		code = connect.CodeUnknown
+	}
+	reason := res.Header.Get("Nexus-Error")
+	if body.Reason != "" {
+		reason = body.Reason
+	}
+	if body.Message == "" {
+		body.Message = res.Status
+	}
+	return &Error{
+		Code:     code,
+		Reason:   strings.TrimPrefix(reason, "ERROR_REASON_"),
+		Message:  body.Message,
+		Metadata: map[string]string{"http_status": strconv.Itoa(res.StatusCode)},
+		Err:      connect.NewError(code, errors.New(body.Message)),
+	}
 }
