@@ -326,6 +326,9 @@ describe('TypeScript client package in a browser (headless Chromium)', () => {
     const { result, log } = await runPage({ mode: 'list', nexus: refusing.baseUrl });
     expect(result.list?.ok, `ListProviders from ${pageUrl} should have been blocked; page log:\n${log.join('\n')}`).toBe(false);
     expect(result.list?.error?.message).toMatch(/failed to fetch/i);
+    // Typed: a network failure is an UnavailableError (a NexusError), as docs/clients/typescript.md says.
+    expect(result.list?.error?.name).toBe('UnavailableError');
+    expect(result.list?.error?.nexus).toBe(true);
     expect(log.join('\n')).toMatch(/blocked by CORS policy/);
     // The allowed Nexus, for contrast, answers the same preflight for this origin.
     const preflight = (base: string) =>

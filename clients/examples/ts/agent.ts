@@ -12,6 +12,7 @@ import {
   createNexusClient,
   nexusFetch,
 } from '@nexus-broker/client';
+import { awsSigV4 } from '@nexus-broker/client/aws';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -32,7 +33,7 @@ const staticCredentials = JSON.parse(env('NEXUS_STATIC_CREDENTIALS')) as Record<
 
 /** Calls the provider's API through the injection layer. */
 async function call(provider: string, connectionId: string): Promise<number> {
-  const fetchWithCredentials = nexusFetch({ client: nexus, connectionId });
+  const fetchWithCredentials = nexusFetch({ client: nexus, connectionId, awsSigV4 });
   const res = await fetchWithCredentials(`${testApi}/check/${provider}?q=a%20b&z=1`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -1,12 +1,21 @@
 // Hand-written. Credential injection: a cached token source and a fetch wrapper that
-// applies GetToken's credentials to outgoing requests according to the strategy.
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { Credential } from './gen/nexus/v1/token_pb.js';
+// applies GetToken's credentials to outgoing requests according to the strategy. AWS SigV4
+// signing lives in ./aws.ts (the "@nexus-broker/client/aws" export), so that bundles that
+// do not sign carry none of its dependencies.
+import type { AwsSigV4Credentials, Credential } from './gen/nexus/v1/token_pb.js';
 import { StrategyType } from './gen/nexus/v1/token_pb.js';
 import { ApiKeyLocation } from './gen/nexus/v1/provider_pb.js';
 import { createNexusClient, type NexusClient, type NexusClientOptions } from './client.js';
 import { toNexusError } from './errors.js';
+
+/** Signs a request with AWS SigV4 credentials, in place: `awsSigV4` from "@nexus-broker/client/aws". */
+export type AwsSigner = (req: OutgoingRequest, credentials: AwsSigV4Credentials) => Promise<void>;
+
+/** The moment `token` expires, or undefined for credentials that do not expire (static ones). */
+export function expireDate(token: { expireTime?: { seconds: bigint; nanos: number } | undefined }): Date | undefined {
+  if (!token.expireTime) return undefined;
+  return new Date(Number(token.expireTime.seconds) * 1000 + Math.floor(token.expireTime.nanos / 1e6));
+}
 
 export interface TokenSourceOptions extends NexusClientOptions {
   /** The connection whose credentials to use. */
@@ -72,9 +81,8 @@ export class TokenSource {
   }
 
   private fresh(token: Credential): boolean {
-    if (!token.expireTime) return true;
-    const expiresAt = Number(token.expireTime.seconds) * 1000 + Math.floor(token.expireTime.nanos / 1e6);
-    return expiresAt - this.marginMs > this.now();
+    const expiresAt = expireDate(token);
+    return expiresAt === undefined || expiresAt.getTime() - this.marginMs > this.now();
   }
 
   private share(load: () => Promise<Credential>): Promise<Credential> {
@@ -116,8 +124,14 @@ function base64(text: string): string {
   return btoa(binary);
 }
 
+/** Options of applyCredentials and nexusFetch. */
+export interface ApplyOptions {
+  /** The AWS SigV4 signer (`awsSigV4` from "@nexus-broker/client/aws"): needed for AWS_SIGV4 connections only. */
+  awsSigV4?: AwsSigner;
+}
+
 /** Applies `token` to `req` in place, according to its strategy. */
-export async function applyCredentials(req: OutgoingRequest, token: Credential): Promise<void> {
+export async function applyCredentials(req: OutgoingRequest, token: Credential, options: ApplyOptions = {}): Promise<void> {
   const type = token.strategy?.type;
   const creds = token.credentials;
   switch (creds.case) {
@@ -140,45 +154,18 @@ export async function applyCredentials(req: OutgoingRequest, token: Credential):
       }
       return;
     }
-    case 'awsSigv4': {
-      const c = creds.value;
-      const signer = new SignatureV4({
-        service: c.service,
-        region: c.region,
-        sha256: Sha256,
-        credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken || undefined },
-      });
-      const headers: Record<string, string> = { host: req.url.host };
-      req.headers.forEach((value, name) => {
-        headers[name] = value;
-      });
-      const query: Record<string, string | string[]> = {};
-      for (const [k, v] of req.url.searchParams) {
-        const prev = query[k];
-        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    case 'awsSigv4':
+      if (!options.awsSigV4) {
+        throw new Error("nexus: AWS SigV4 credentials need the signer: import { awsSigV4 } from '@nexus-broker/client/aws' and pass it as the awsSigV4 option");
       }
-      const signed = await signer.sign({
-        method: req.method,
-        protocol: req.url.protocol,
-        hostname: req.url.hostname,
-        port: req.url.port ? Number(req.url.port) : undefined,
-        path: req.url.pathname,
-        query,
-        headers,
-        body: req.body,
-      });
-      for (const [name, value] of Object.entries(signed.headers)) {
-        // fetch sets Host itself, to the same value.
-        if (name.toLowerCase() !== 'host') req.headers.set(name, value);
-      }
+      await options.awsSigV4(req, creds.value);
       return;
-    }
     default:
       throw new Error(`nexus: unsupported strategy ${type === undefined ? 'none' : StrategyType[type]}`);
   }
 }
 
-export interface NexusFetchOptions extends TokenSourceOptions {
+export interface NexusFetchOptions extends TokenSourceOptions, ApplyOptions {
   /** The fetch to wrap (default: globalThis.fetch). */
   fetch?: typeof fetch;
 }
@@ -188,15 +175,16 @@ export interface NexusFetchOptions extends TokenSourceOptions {
  * provider it forces one refresh and retries once. Nexus errors are thrown as NexusError
  * subclasses; AttentionRequiredError means the user must reconnect and is never retried.
  */
-export function nexusFetch(options: NexusFetchOptions | TokenSource): typeof fetch {
+export function nexusFetch(options: NexusFetchOptions | TokenSource, extra: ApplyOptions & { fetch?: typeof fetch } = {}): typeof fetch {
   const source = options instanceof TokenSource ? options : new TokenSource(options);
-  const inner = (options instanceof TokenSource ? undefined : options.fetch) ?? globalThis.fetch.bind(globalThis);
+  const settings = options instanceof TokenSource ? extra : { ...options, ...extra };
+  const inner = settings.fetch ?? globalThis.fetch.bind(globalThis);
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const original = new Request(input, init);
     const body = original.method === 'GET' || original.method === 'HEAD' ? undefined : new Uint8Array(await original.arrayBuffer());
     const send = async (token: Credential): Promise<Response> => {
       const req: OutgoingRequest = { method: original.method, url: new URL(original.url), headers: new Headers(original.headers), body };
-      await applyCredentials(req, token);
+      await applyCredentials(req, token, settings);
       return inner(req.url, {
         method: req.method,
         headers: req.headers,

@@ -874,9 +874,9 @@ const file_nexus_v1_token_proto_rawDesc = "" +
 	"\x15STRATEGY_TYPE_API_KEY\x10\x02\x12\x1c\n" +
 	"\x18STRATEGY_TYPE_BASIC_AUTH\x10\x03\x12\x1b\n" +
 	"\x17STRATEGY_TYPE_AWS_SIGV4\x10\x04\x12\x18\n" +
-	"\x14STRATEGY_TYPE_BEARER\x10\x052\xa4\x01\n" +
-	"\fTokenService\x12C\n" +
-	"\bGetToken\x12\x19.nexus.v1.GetTokenRequest\x1a\x1a.nexus.v1.GetTokenResponse\"\x00\x12O\n" +
+	"\x14STRATEGY_TYPE_BEARER\x10\x052\xa7\x01\n" +
+	"\fTokenService\x12F\n" +
+	"\bGetToken\x12\x19.nexus.v1.GetTokenRequest\x1a\x1a.nexus.v1.GetTokenResponse\"\x03\x90\x02\x02\x12O\n" +
 	"\fRefreshToken\x12\x1d.nexus.v1.RefreshTokenRequest\x1a\x1e.nexus.v1.RefreshTokenResponse\"\x00B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (

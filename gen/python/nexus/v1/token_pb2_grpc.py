@@ -91,6 +91,8 @@ class TokenServiceServicer:
         """GetToken returns the connection's credentials, refreshing an OAuth2
         token first when it expires within `min_remaining`. Concurrent calls
         that need a refresh share one refresh at the provider, across replicas.
+        IDEMPOTENT: sending it twice has the effect of sending it once (the
+        clients retry it once on a reset connection).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

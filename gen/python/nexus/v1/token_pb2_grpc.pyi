@@ -56,6 +56,8 @@ class TokenServiceStub:
     """GetToken returns the connection's credentials, refreshing an OAuth2
     token first when it expires within `min_remaining`. Concurrent calls
     that need a refresh share one refresh at the provider, across replicas.
+    IDEMPOTENT: sending it twice has the effect of sending it once (the
+    clients retry it once on a reset connection).
     """
     RefreshToken: _grpc.UnaryUnaryMultiCallable[_token_pb2.RefreshTokenRequest, _token_pb2.RefreshTokenResponse]
     """RefreshToken forces a refresh of an OAuth2 connection.
@@ -93,6 +95,8 @@ class TokenServiceAsyncStub(TokenServiceStub):
     """GetToken returns the connection's credentials, refreshing an OAuth2
     token first when it expires within `min_remaining`. Concurrent calls
     that need a refresh share one refresh at the provider, across replicas.
+    IDEMPOTENT: sending it twice has the effect of sending it once (the
+    clients retry it once on a reset connection).
     """
     RefreshToken: _aio.UnaryUnaryMultiCallable[_token_pb2.RefreshTokenRequest, _token_pb2.RefreshTokenResponse]  # type: ignore[assignment]
     """RefreshToken forces a refresh of an OAuth2 connection.
@@ -133,6 +137,8 @@ class TokenServiceServicer(metaclass=_abc_1.ABCMeta):
         """GetToken returns the connection's credentials, refreshing an OAuth2
         token first when it expires within `min_remaining`. Concurrent calls
         that need a refresh share one refresh at the provider, across replicas.
+        IDEMPOTENT: sending it twice has the effect of sending it once (the
+        clients retry it once on a reset connection).
         """
 
     @_abc_1.abstractmethod

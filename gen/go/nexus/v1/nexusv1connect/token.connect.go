@@ -45,6 +45,8 @@ type TokenServiceClient interface {
 	// GetToken returns the connection's credentials, refreshing an OAuth2
 	// token first when it expires within `min_remaining`. Concurrent calls
 	// that need a refresh share one refresh at the provider, across replicas.
+	// IDEMPOTENT: sending it twice has the effect of sending it once (the
+	// clients retry it once on a reset connection).
 	GetToken(context.Context, *connect.Request[v1.GetTokenRequest]) (*connect.Response[v1.GetTokenResponse], error)
 	// RefreshToken forces a refresh of an OAuth2 connection.
 	//
@@ -69,6 +71,7 @@ func NewTokenServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			httpClient,
 			baseURL+TokenServiceGetTokenProcedure,
 			connect.WithSchema(tokenServiceMethods.ByName("GetToken")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
 		refreshToken: connect.NewClient[v1.RefreshTokenRequest, v1.RefreshTokenResponse](
@@ -101,6 +104,8 @@ type TokenServiceHandler interface {
 	// GetToken returns the connection's credentials, refreshing an OAuth2
 	// token first when it expires within `min_remaining`. Concurrent calls
 	// that need a refresh share one refresh at the provider, across replicas.
+	// IDEMPOTENT: sending it twice has the effect of sending it once (the
+	// clients retry it once on a reset connection).
 	GetToken(context.Context, *connect.Request[v1.GetTokenRequest]) (*connect.Response[v1.GetTokenResponse], error)
 	// RefreshToken forces a refresh of an OAuth2 connection.
 	//
@@ -121,6 +126,7 @@ func NewTokenServiceHandler(svc TokenServiceHandler, opts ...connect.HandlerOpti
 		TokenServiceGetTokenProcedure,
 		svc.GetToken,
 		connect.WithSchema(tokenServiceMethods.ByName("GetToken")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
 	tokenServiceRefreshTokenHandler := connect.NewUnaryHandler(
