@@ -40,6 +40,7 @@ import { ConnectionHandler } from './transport/handlers/connection-handler.js';
 import { ProjectHandler } from './transport/handlers/project-handler.js';
 import { ProviderHandler } from './transport/handlers/provider-handler.js';
 import { TokenHandler } from './transport/handlers/token-handler.js';
+import { WebhookHandler } from './transport/handlers/webhook-handler.js';
 
 /** How often a WatchAuditEvents stream looks for events other replicas wrote (this process's own wake it at once). */
 const AUDIT_POLL_MS = 1_000;
@@ -212,6 +213,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
         audit: new AuditHandler(auditQueries, watch, streamCredentials),
         projects: new ProjectHandler(core.projects, core.projectQuotas),
         apiKeys: new ApiKeyHandler(core.apiKeyAdmin),
+        webhooks: new WebhookHandler(core.webhooks),
       },
     });
     worker?.start();

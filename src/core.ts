@@ -26,6 +26,7 @@ import { createEventListener } from './storage/event-listener.js';
 import { Store } from './storage/store.js';
 import { hostedApp } from './hosted-command.js';
 import type { Clock } from './domain/ports/clock.js';
+import { WebhookService } from './domain/webhooks/webhook-service.js';
 
 /**
  * What every command needs: the migrated database, the store, the domain
@@ -67,6 +68,8 @@ export interface Core {
   audit: AuditRecorder;
   /** Reads the audit log: verify, list, export. */
   auditReader: AuditReader;
+  /** WebhookService and `nexus webhooks`: a project's webhook endpoints and their deliveries. */
+  webhooks: WebhookService;
   /** Set when this start generated the default project's admin key. */
   generatedAdminKey: string | undefined;
   close(): Promise<void>;
@@ -175,6 +178,7 @@ export async function createCore(config: Config, logger: Logger, options: CoreOp
       events,
       signingKeys: new SigningKeys(store, config.keyRing, config.baseUrl, clock),
       clients: new ClientRegistry(store, !config.production),
+      webhooks: new WebhookService(store, config.keyRing, outbound, { clock }),
       generatedAdminKey,
       audit,
       auditReader: new AuditReader(store.audit),

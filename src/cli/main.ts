@@ -322,7 +322,7 @@ program
 
 function describe(report: ResealReport): string {
   const unreadable = report.unreadable.length ? `; ${report.unreadable.length} unreadable row(s) left as they were: ${report.unreadable.join(', ')}` : '';
-  return `re-sealed ${report.connections} connection(s), ${report.providerSecrets} provider secret(s), ${report.signingKeys} signing key(s)${unreadable}`;
+  return `re-sealed ${report.connections} connection(s), ${report.providerSecrets} provider secret(s), ${report.signingKeys} signing key(s), ${report.webhookSecrets} webhook secret(s)${unreadable}`;
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -8,6 +8,7 @@ import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { ProjectService } from '../../gen/ts/nexus/v1/project_pb.js';
 import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
+import { WebhookService } from '../../gen/ts/nexus/v1/webhook_pb.js';
 import { UnauthenticatedError } from '../domain/shared/errors.js';
 import type { ApiKeyScope } from '../domain/model/api-key.js';
 import { requireOperator, requireScope, type Principal } from '../domain/shared/principal.js';
@@ -62,6 +63,7 @@ export const SERVICES = {
   audit: AuditService,
   projects: ProjectService,
   apiKeys: ApiKeyService,
+  webhooks: WebhookService,
 } as const;
 
 type Services = typeof SERVICES;
@@ -129,6 +131,17 @@ export const ACCESS: AccessTable = {
     listApiKeys: ADMIN,
     revokeApiKey: ADMIN,
     rotateApiKey: ADMIN,
+  },
+  // A project's admin, its own project's endpoints (the project comes from the key; others are NOT_FOUND).
+  webhooks: {
+    createWebhookEndpoint: ADMIN,
+    getWebhookEndpoint: ADMIN,
+    listWebhookEndpoints: ADMIN,
+    updateWebhookEndpoint: ADMIN,
+    deleteWebhookEndpoint: ADMIN,
+    rotateWebhookSecret: ADMIN,
+    listWebhookDeliveries: ADMIN,
+    redeliverWebhook: ADMIN,
   },
 };
 

@@ -212,7 +212,7 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     const resealed = await timed('keys:reseal', ['keys:reseal']);
     expect(resealed, resealed.stderr).toMatchObject({
       code: 0,
-      stdout: `under ${newPrimary}: re-sealed 0 connection(s), 0 provider secret(s), 0 signing key(s)\n`,
+      stdout: `under ${newPrimary}: re-sealed 0 connection(s), 0 provider secret(s), 0 signing key(s), 0 webhook secret(s)\n`,
     });
 
     // keys:rotate-signing: run in the embedded server, its JWKS publishes the new key at once. On

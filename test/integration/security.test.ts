@@ -132,7 +132,13 @@ describe('secrets at rest and in logs', () => {
        UNION ALL SELECT id, private_key_sealed FROM signing_keys`,
     );
     for (const r of rows) expect(keyIdOf(r.sealed)).toBe(report.unreadable.includes(r.id) ? 'k1' : 'k2');
-    expect(await resealAll(nexus.app.store, ring2)).toEqual({ connections: 0, providerSecrets: 0, signingKeys: 0, unreadable: report.unreadable });
+    expect(await resealAll(nexus.app.store, ring2)).toEqual({
+      connections: 0,
+      providerSecrets: 0,
+      signingKeys: 0,
+      webhookSecrets: 0,
+      unreadable: report.unreadable,
+    });
 
     // A replica that only knows k2 serves every credential, and the OAuth client secret still works.
     const onlyK2 = ring2.withoutKey('k1');

@@ -15,6 +15,7 @@ import type {
   ApiKeysPort,
   AuthSessionsPort,
   AuditEventsPort,
+  WebhookEndpointsPort,
   AuthStatesPort,
   ClientRegistrationsPort,
   ConnectionsPort,
@@ -479,7 +480,13 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
         .map((e) => structuredClone(e));
     },
   });
-  for (const port of ['projectQuotas', 'events', 'webhooks'] as const) {
+  // No webhook endpoints in the unit tier (key rotation lists them).
+  (store as { webhooks: WebhookEndpointsPort }).webhooks = unfaked<WebhookEndpointsPort>('webhooks', {
+    async listAll() {
+      return [];
+    },
+  });
+  for (const port of ['projectQuotas', 'events'] as const) {
     (store as Record<string, unknown>)[port] = unfaked(port, {});
   }
   return store as FakePersistence;

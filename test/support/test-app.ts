@@ -8,6 +8,7 @@ import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { ProjectService } from '../../gen/ts/nexus/v1/project_pb.js';
 import { ProviderService } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { TokenService } from '../../gen/ts/nexus/v1/token_pb.js';
+import { WebhookService } from '../../gen/ts/nexus/v1/webhook_pb.js';
 import { createApp, type App } from '../../src/app.js';
 import { loadLoadConfig, loadRefreshConfig, type Config } from '../../src/config/config.js';
 import { KeyRing } from '../../src/crypto/index.js';
@@ -161,4 +162,9 @@ export interface GovernanceClients {
 export function governanceClients(baseUrl: string, apiKey?: string, kind: TransportKind = 'connect'): GovernanceClients {
   const t = transport(baseUrl, kind, apiKey);
   return { projects: createClient(ProjectService, t), apiKeys: createClient(ApiKeyService, t) };
+}
+
+/** WebhookService, as `apiKey`. */
+export function webhookClient(baseUrl: string, apiKey?: string, kind: TransportKind = 'connect'): Client<typeof WebhookService> {
+  return createClient(WebhookService, transport(baseUrl, kind, apiKey));
 }

@@ -1,5 +1,5 @@
 import { DecryptionError, needsReseal, reseal, type KeyRing } from '../../crypto/index.js';
-import { clientSecretAad, credentialsAad, registrationSecretAad, signingKeyAad } from './sealed-secrets.js';
+import { clientSecretAad, credentialsAad, registrationSecretAad, signingKeyAad, webhookSecretAad } from './sealed-secrets.js';
 import type { Persistence } from '../ports/persistence.js';
 
 export interface ResealReport {
@@ -8,6 +8,8 @@ export interface ResealReport {
   providerSecrets: number;
   /** JWT signing keys (their private halves are sealed). */
   signingKeys: number;
+  /** Webhook endpoints' signing secrets (one endpoint holds one or two). */
+  webhookSecrets: number;
   /** Rows whose sealed value does not open with any key in the ring: left as they are, listed for the operator. */
   unreadable: string[];
 }
@@ -19,7 +21,7 @@ export interface ResealReport {
  * re-read under lock so a concurrent refresh is never overwritten.
  */
 export async function resealAll(store: Persistence, ring: KeyRing): Promise<ResealReport> {
-  const report: ResealReport = { connections: 0, providerSecrets: 0, signingKeys: 0, unreadable: [] };
+  const report: ResealReport = { connections: 0, providerSecrets: 0, signingKeys: 0, webhookSecrets: 0, unreadable: [] };
   // One altered or orphaned row must not stop the rotation of all the others.
   const attempt = async (id: string, work: () => Promise<void>) => {
     try {
@@ -60,6 +62,25 @@ export async function resealAll(store: Persistence, ring: KeyRing): Promise<Rese
       await store.clientRegistrations.updateSecret(row.id, reseal(ring, row.clientSecretSealed!, registrationSecretAad(row.id)));
       report.providerSecrets++;
     });
+  }
+  for (const row of await store.webhooks.listAll()) {
+    if (!row.secrets.some((r) => needsReseal(ring, r.sealed))) continue;
+    await attempt(row.id, () =>
+      store.transaction(async (tx) => {
+        // Under the row lock: a rotation at the same moment is not overwritten.
+        const locked = await store.webhooks.findByIdForUpdate(row.projectId, row.id, tx);
+        if (!locked) return;
+        let moved = 0;
+        const secrets = locked.secrets.map((r) => {
+          if (!needsReseal(ring, r.sealed)) return r;
+          moved++;
+          return { ...r, sealed: reseal(ring, r.sealed, webhookSecretAad(row.id, r.id)) };
+        });
+        if (moved === 0) return;
+        await store.webhooks.update(row.projectId, row.id, { secrets }, tx);
+        report.webhookSecrets += moved;
+      }),
+    );
   }
   return report;
 }

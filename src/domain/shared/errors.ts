@@ -605,3 +605,35 @@ export class ProxyNotConfiguredError extends NexusError {
     super(`provider "${providerName}" has no api_base_url: the proxy cannot forward its calls (set api_base_url)`);
   }
 }
+
+export class WebhookEndpointNotFoundError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'WEBHOOK_ENDPOINT_NOT_FOUND';
+  constructor(id: string) {
+    super(`webhook endpoint "${echo(id)}" not found`, { endpoint_id: echo(id) });
+  }
+}
+
+export class WebhookDeliveryNotFoundError extends NexusError {
+  readonly kind = 'not_found';
+  readonly reason = 'WEBHOOK_DELIVERY_NOT_FOUND';
+  constructor(id: string) {
+    super(`webhook delivery "${echo(id)}" not found`, { delivery_id: echo(id) });
+  }
+}
+
+export class WebhookDeliveryUnfinishedError extends NexusError {
+  readonly kind = 'failed_precondition';
+  readonly reason = 'WEBHOOK_DELIVERY_UNFINISHED';
+  constructor(id: string, status: string) {
+    super(`webhook delivery ${echo(id)} is still ${status}: redeliver it once it has succeeded or is dead`, { delivery_id: echo(id), status });
+  }
+}
+
+export class WebhookEndpointLimitError extends NexusError {
+  readonly kind = 'resource_exhausted';
+  readonly reason = 'WEBHOOK_ENDPOINT_LIMIT';
+  constructor(max: number) {
+    super(`the project already has ${max} webhook endpoints: delete one first`, { max: String(max) });
+  }
+}

@@ -8,6 +8,7 @@ import type { ConnectionHandler } from './connection-handler.js';
 import type { ProjectHandler } from './project-handler.js';
 import type { ProviderHandler } from './provider-handler.js';
 import type { TokenHandler } from './token-handler.js';
+import type { WebhookHandler } from './webhook-handler.js';
 
 /** One handler per published service (SERVICES in access.ts, where each of their methods has its access policy). */
 export interface Handlers {
@@ -19,6 +20,7 @@ export interface Handlers {
   audit: AuditHandler;
   projects: ProjectHandler;
   apiKeys: ApiKeyHandler;
+  webhooks: WebhookHandler;
 }
 
 export function connectRoutes(handlers: Handlers) {
@@ -31,5 +33,6 @@ export function connectRoutes(handlers: Handlers) {
     router.service(SERVICES.audit, handlers.audit);
     router.service(SERVICES.projects, handlers.projects);
     router.service(SERVICES.apiKeys, handlers.apiKeys);
+    router.service(SERVICES.webhooks, handlers.webhooks);
   };
 }

@@ -10,6 +10,7 @@ import { file_nexus_v1_errors } from '../../../gen/ts/nexus/v1/errors_pb.js';
 import { file_nexus_v1_project } from '../../../gen/ts/nexus/v1/project_pb.js';
 import { file_nexus_v1_provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { file_nexus_v1_token } from '../../../gen/ts/nexus/v1/token_pb.js';
+import { file_nexus_v1_webhook } from '../../../gen/ts/nexus/v1/webhook_pb.js';
 import { UnauthenticatedError } from '../../../src/domain/shared/errors.js';
 import type { Principal } from '../../../src/domain/shared/principal.js';
 import { ACCESS, accessInterceptor, callerOf, optionalCallerOf, policyOf, recheckOf, SERVICES } from '../../../src/transport/access.js';
@@ -68,6 +69,14 @@ const NEEDS: Record<string, 'admin' | 'connections' | 'tokens' | 'user' | 'opera
   'nexus.v1.ApiKeyService/ListApiKeys': 'admin',
   'nexus.v1.ApiKeyService/RevokeApiKey': 'admin',
   'nexus.v1.ApiKeyService/RotateApiKey': 'admin',
+  'nexus.v1.WebhookService/CreateWebhookEndpoint': 'admin',
+  'nexus.v1.WebhookService/GetWebhookEndpoint': 'admin',
+  'nexus.v1.WebhookService/ListWebhookEndpoints': 'admin',
+  'nexus.v1.WebhookService/UpdateWebhookEndpoint': 'admin',
+  'nexus.v1.WebhookService/DeleteWebhookEndpoint': 'admin',
+  'nexus.v1.WebhookService/RotateWebhookSecret': 'admin',
+  'nexus.v1.WebhookService/ListWebhookDeliveries': 'admin',
+  'nexus.v1.WebhookService/RedeliverWebhook': 'admin',
 };
 
 const published: DescService[] = Object.values(SERVICES);
@@ -162,6 +171,7 @@ describe('the access table', () => {
       file_nexus_v1_project,
       file_nexus_v1_provider,
       file_nexus_v1_token,
+      file_nexus_v1_webhook,
     ]
       .flatMap((f) => f.services)
       .map((s) => s.typeName)

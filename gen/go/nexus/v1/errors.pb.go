@@ -326,6 +326,19 @@ const (
 	// no secret and cannot be trusted with a federated credential). Sent with
 	// PERMISSION_DENIED (unauthorized_client).
 	ErrorReason_ERROR_REASON_EXCHANGE_CLIENT_NOT_ALLOWED ErrorReason = 245
+	// No webhook endpoint has this id in the caller's project
+	// (WebhookService). Sent with NOT_FOUND.
+	ErrorReason_ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND ErrorReason = 250
+	// No delivery has this id in the caller's project (WebhookService). Sent
+	// with NOT_FOUND.
+	ErrorReason_ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND ErrorReason = 251
+	// RedeliverWebhook: the delivery is still pending or being delivered;
+	// redeliver it once it has succeeded or been dead-lettered. Sent with
+	// FAILED_PRECONDITION.
+	ErrorReason_ERROR_REASON_WEBHOOK_DELIVERY_UNFINISHED ErrorReason = 252
+	// The project has the most webhook endpoints allowed (20); delete one
+	// first. Sent with RESOURCE_EXHAUSTED.
+	ErrorReason_ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT ErrorReason = 253
 )
 
 // Enum value maps for ErrorReason.
@@ -419,6 +432,10 @@ var (
 		243: "ERROR_REASON_EXCHANGE_TARGET_AMBIGUOUS",
 		244: "ERROR_REASON_EXCHANGE_STATIC_CREDENTIAL",
 		245: "ERROR_REASON_EXCHANGE_CLIENT_NOT_ALLOWED",
+		250: "ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND",
+		251: "ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND",
+		252: "ERROR_REASON_WEBHOOK_DELIVERY_UNFINISHED",
+		253: "ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                    0,
@@ -509,6 +526,10 @@ var (
 		"ERROR_REASON_EXCHANGE_TARGET_AMBIGUOUS":      243,
 		"ERROR_REASON_EXCHANGE_STATIC_CREDENTIAL":     244,
 		"ERROR_REASON_EXCHANGE_CLIENT_NOT_ALLOWED":    245,
+		"ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND":     250,
+		"ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND":     251,
+		"ERROR_REASON_WEBHOOK_DELIVERY_UNFINISHED":    252,
+		"ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT":         253,
 	}
 )
 
@@ -543,7 +564,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xd4\x1a\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\x89\x1c\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -633,7 +654,11 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"&ERROR_REASON_EXCHANGE_TARGET_NOT_FOUND\x10\xf2\x01\x12+\n" +
 	"&ERROR_REASON_EXCHANGE_TARGET_AMBIGUOUS\x10\xf3\x01\x12,\n" +
 	"'ERROR_REASON_EXCHANGE_STATIC_CREDENTIAL\x10\xf4\x01\x12-\n" +
-	"(ERROR_REASON_EXCHANGE_CLIENT_NOT_ALLOWED\x10\xf5\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"(ERROR_REASON_EXCHANGE_CLIENT_NOT_ALLOWED\x10\xf5\x01\x12,\n" +
+	"'ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND\x10\xfa\x01\x12,\n" +
+	"'ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND\x10\xfb\x01\x12-\n" +
+	"(ERROR_REASON_WEBHOOK_DELIVERY_UNFINISHED\x10\xfc\x01\x12(\n" +
+	"#ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT\x10\xfd\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_errors_proto_rawDescOnce sync.Once

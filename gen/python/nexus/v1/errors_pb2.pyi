@@ -379,6 +379,23 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     no secret and cannot be trusted with a federated credential). Sent with
     PERMISSION_DENIED (unauthorized_client).
     """
+    ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND: _ErrorReason.ValueType  # 250
+    """No webhook endpoint has this id in the caller's project
+    (WebhookService). Sent with NOT_FOUND.
+    """
+    ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: _ErrorReason.ValueType  # 251
+    """No delivery has this id in the caller's project (WebhookService). Sent
+    with NOT_FOUND.
+    """
+    ERROR_REASON_WEBHOOK_DELIVERY_UNFINISHED: _ErrorReason.ValueType  # 252
+    """RedeliverWebhook: the delivery is still pending or being delivered;
+    redeliver it once it has succeeded or been dead-lettered. Sent with
+    FAILED_PRECONDITION.
+    """
+    ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT: _ErrorReason.ValueType  # 253
+    """The project has the most webhook endpoints allowed (20); delete one
+    first. Sent with RESOURCE_EXHAUSTED.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason is the machine-readable reason attached to every error Nexus
@@ -744,5 +761,22 @@ ERROR_REASON_EXCHANGE_CLIENT_NOT_ALLOWED: ErrorReason.ValueType  # 245
 """Token exchange: the client may not use the grant (public clients hold
 no secret and cannot be trusted with a federated credential). Sent with
 PERMISSION_DENIED (unauthorized_client).
+"""
+ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND: ErrorReason.ValueType  # 250
+"""No webhook endpoint has this id in the caller's project
+(WebhookService). Sent with NOT_FOUND.
+"""
+ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND: ErrorReason.ValueType  # 251
+"""No delivery has this id in the caller's project (WebhookService). Sent
+with NOT_FOUND.
+"""
+ERROR_REASON_WEBHOOK_DELIVERY_UNFINISHED: ErrorReason.ValueType  # 252
+"""RedeliverWebhook: the delivery is still pending or being delivered;
+redeliver it once it has succeeded or been dead-lettered. Sent with
+FAILED_PRECONDITION.
+"""
+ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT: ErrorReason.ValueType  # 253
+"""The project has the most webhook endpoints allowed (20); delete one
+first. Sent with RESOURCE_EXHAUSTED.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015

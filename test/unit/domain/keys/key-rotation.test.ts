@@ -30,8 +30,8 @@ describe('resealAll', () => {
     await new SigningKeys(store, old, 'http://nexus.test').ensure();
 
     const ring = old.withNewPrimary('k2');
-    expect(await resealAll(store, ring)).toEqual({ connections: 1, providerSecrets: 1, signingKeys: 1, unreadable: [] });
-    expect(await resealAll(store, ring)).toEqual({ connections: 0, providerSecrets: 0, signingKeys: 0, unreadable: [] });
+    expect(await resealAll(store, ring)).toEqual({ connections: 1, providerSecrets: 1, signingKeys: 1, webhookSecrets: 0, unreadable: [] });
+    expect(await resealAll(store, ring)).toEqual({ connections: 0, providerSecrets: 0, signingKeys: 0, webhookSecrets: 0, unreadable: [] });
 
     // k1 can now leave the ring: everything opens without it.
     const onlyNew = ring.withoutKey('k1');
