@@ -43,12 +43,43 @@ function getToken(server: BenchServer, protocol: Protocol, callable: Callable[])
   };
 }
 
-async function window(server: BenchServer, call: (i: number) => Promise<void>): Promise<Window> {
+/** Each server's database sessions carry its name (application_name), so the CPU of the PostgreSQL backends serving it can be read. */
+const APP_NAME = { on: 'nexus-bench-audit-on', off: 'nexus-bench-audit-off' } as const;
+const withAppName = (url: string, name: string) => {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.href;
+};
+
+/** CPU ms of each PostgreSQL backend serving `appName` (PostgreSQL runs on this machine: its pids are ours to read). */
+async function backendCpu(monitor: pg.Client, appName: string): Promise<Map<number, number>> {
+  const { rows } = await monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [appName]);
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      cpu.set(pid, processCpuMs(pid));
+    } catch {
+      // The session ended (or PostgreSQL is not local): not counted.
+    }
+  }
+  return cpu;
+}
+
+/** PostgreSQL CPU ms a window cost: the server's backends (a session opened during the window counts from zero). */
+function cpuSpent(before: Map<number, number>, after: Map<number, number>): number {
+  let ms = 0;
+  for (const [pid, end] of after) ms += end - (before.get(pid) ?? 0);
+  return ms;
+}
+
+async function window(server: BenchServer, call: (i: number) => Promise<void>, monitor: pg.Client, appName: string): Promise<Window & { dbCpuMs: number }> {
   const cpu = processCpuMs(server.pid);
+  const db = await backendCpu(monitor, appName);
   const w = await runLoad(CONCURRENCY, WINDOW_MS, call);
   w.serverCpuMs = processCpuMs(server.pid) - cpu;
+  const dbCpuMs = cpuSpent(db, await backendCpu(monitor, appName));
   if (w.errors > 0) throw new Error(`${w.errors} calls failed: ${String(w.firstError)}`);
-  return w;
+  return { ...w, dbCpuMs };
 }
 
 async function auditedReads(url: string): Promise<number> {
@@ -73,22 +104,29 @@ console.log(
 );
 
 const url = await ensureDatabase(ADMIN_URL, 'nexus_bench_audit');
-const on = await startBenchServer(url);
+const on = await startBenchServer(withAppName(url, APP_NAME.on));
 let off: BenchServer | undefined;
+const monitor = new pg.Client({ connectionString: url });
+await monitor.connect();
 const results: { protocol: Protocol; ratio: number }[] = [];
 try {
   const callable = await seed(url, SIZE - CONCURRENCY, CONCURRENCY);
-  off = await startBenchServer(url, { env: { NEXUS_BENCH_AUDIT: 'off' } });
+  off = await startBenchServer(withAppName(url, APP_NAME.off), { env: { NEXUS_BENCH_AUDIT: 'off' } });
   for (const protocol of ['connect', 'grpc'] as Protocol[]) {
     const calls = { on: getToken(on, protocol, callable), off: getToken(off, protocol, callable) };
     await runLoad(CONCURRENCY, 1_500, calls.on);
     await runLoad(CONCURRENCY, 1_500, calls.off);
     const windows = { on: [] as Window[], off: [] as Window[] };
+    const dbCpuMs = { on: 0, off: 0 };
     const before = await auditedReads(url);
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which goes first, so neither always runs on the warmer machine.
       const order: ('on' | 'off')[] = round % 2 ? ['off', 'on'] : ['on', 'off'];
-      for (const which of order) windows[which].push(await window(which === 'on' ? on : off, calls[which]));
+      for (const which of order) {
+        const w = await window(which === 'on' ? on : off, calls[which], monitor, APP_NAME[which]);
+        windows[which].push(w);
+        dbCpuMs[which] += w.dbCpuMs;
+      }
     }
     // Give the last batch its flush interval, then check every audited call was written.
     await new Promise((r) => setTimeout(r, 1_000));
@@ -101,9 +139,17 @@ try {
     console.log(`  audit on          ${fmt(a.throughput)} ${fmt(a.p50Ms, 2)} ${fmt(a.p99Ms, 2)} ${fmt(a.serverCpuUsPerCall)}`);
     console.log(`  audit off         ${fmt(b.throughput)} ${fmt(b.p50Ms, 2)} ${fmt(b.p99Ms, 2)} ${fmt(b.serverCpuUsPerCall)}`);
     console.log(`  throughput ratio on/off ${ratio.toFixed(3)}; CPU/call ratio ${(a.serverCpuUsPerCall / b.serverCpuUsPerCall).toFixed(3)}`);
+    // The PostgreSQL backends serving each server, per call: the audit log's INSERTs land here, not in the server process.
+    const dbOn = (dbCpuMs.on * 1000) / a.calls;
+    const dbOff = (dbCpuMs.off * 1000) / b.calls;
+    console.log(
+      `  PostgreSQL backend CPU us/call: audit on ${dbOn.toFixed(0)}, off ${dbOff.toFixed(0)} (+${(dbOn - dbOff).toFixed(0)}); ` +
+        `server + database CPU us/call on/off ${((a.serverCpuUsPerCall + dbOn) / (b.serverCpuUsPerCall + dbOff)).toFixed(3)}`,
+    );
     console.log(`  token.read events written during the windows: ${written} (audited calls: ${a.calls} measured + warm-up excluded)`);
   }
 } finally {
+  await monitor.end();
   await on.stop();
   await off?.stop();
 }

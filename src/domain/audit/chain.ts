@@ -20,6 +20,8 @@ export type UnchainedEvent = Omit<AuditEventRow, 'seq' | 'prevHash' | 'hash'>;
 
 /** NULs and lone surrogates: PostgreSQL refuses the first, and the second would be stored as U+FFFD, unlike what was hashed. */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** A NUL or any surrogate: only then is UNSTORABLE's slower replace run (recorded values are ids, nearly always ASCII). */
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
 
 /**
  * Bounds a field and makes it storable as is. Recorded values include what a
@@ -28,7 +30,8 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  */
 function cut(value: string | undefined, max = FIELD_MAX_CHARS): string {
   if (!value) return '';
-  return (value.length <= max ? value : value.slice(0, max)).replace(UNSTORABLE, '\uFFFD');
+  const bounded = value.length <= max ? value : value.slice(0, max);
+  return MAYBE_UNSTORABLE.test(bounded) ? bounded.replace(UNSTORABLE, '\uFFFD') : bounded;
 }
 
 /** Turns a recorded event into a row: flattens the actor, bounds every field, redacts secret-looking detail. */
@@ -99,9 +102,9 @@ export function chain(head: { seq: number; hash: string }, events: UnchainedEven
   let { seq, hash } = head;
   return events.map((e) => {
     seq += 1;
-    const row = { ...e, seq, prevHash: hash };
-    hash = hashOf(row);
-    return { ...row, hash };
+    const row: AuditEventRow = { ...e, seq, prevHash: hash, hash: '' };
+    hash = row.hash = hashOf(row);
+    return row;
   });
 }
 

@@ -22,8 +22,33 @@ const COLUMNS = [
   'hash',
 ] as const;
 
-/** Rows per INSERT statement (17 parameters each, well under PostgreSQL's 65535). */
-const ROWS_PER_INSERT = 500;
+/** Each column's SQL type: the INSERT takes one array per column (unnest), not one parameter per value. */
+const TYPES: Record<(typeof COLUMNS)[number], string> = {
+  project_id: 'text',
+  seq: 'bigint',
+  time: 'timestamptz',
+  actor_kind: 'text',
+  actor_id: 'text',
+  actor_workspace: 'text',
+  actor_client: 'text',
+  action: 'text',
+  target_type: 'text',
+  target_id: 'text',
+  outcome: 'text',
+  reason: 'text',
+  client_ip: 'text',
+  request_id: 'text',
+  detail: 'jsonb',
+  prev_hash: 'text',
+  hash: 'text',
+};
+
+/**
+ * One statement for any number of rows, its text always the same: 17 array
+ * parameters unnested into rows. A VALUES list of 500 rows was 8,500
+ * parameters for PostgreSQL to parse, coerce and plan on every batch.
+ */
+const INSERT = `INSERT INTO audit_events (${COLUMNS.join(', ')}) SELECT * FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${TYPES[c]}[]`).join(', ')})`;
 
 interface RawEvent {
   project_id: string;
@@ -67,26 +92,29 @@ function fromRaw(r: RawEvent): AuditEventRow {
   };
 }
 
-function values(row: AuditEventRow): unknown[] {
-  return [
-    row.projectId,
-    row.seq,
-    row.time,
-    row.actorKind,
-    row.actorId,
-    row.actorWorkspace,
-    row.actorClient,
-    row.action,
-    row.targetType,
-    row.targetId,
-    row.outcome,
-    row.reason,
-    row.clientIp,
-    row.requestId,
-    JSON.stringify(row.detail),
-    row.prevHash,
-    row.hash,
-  ];
+/** The INSERT's parameters: one array per column, in COLUMNS order. */
+function columnArrays(rows: AuditEventRow[]): unknown[][] {
+  const columns: unknown[][] = COLUMNS.map(() => new Array<unknown>(rows.length));
+  rows.forEach((row, i) => {
+    columns[0]![i] = row.projectId;
+    columns[1]![i] = row.seq;
+    columns[2]![i] = row.time.toISOString();
+    columns[3]![i] = row.actorKind;
+    columns[4]![i] = row.actorId;
+    columns[5]![i] = row.actorWorkspace;
+    columns[6]![i] = row.actorClient;
+    columns[7]![i] = row.action;
+    columns[8]![i] = row.targetType;
+    columns[9]![i] = row.targetId;
+    columns[10]![i] = row.outcome;
+    columns[11]![i] = row.reason;
+    columns[12]![i] = row.clientIp;
+    columns[13]![i] = row.requestId;
+    columns[14]![i] = JSON.stringify(row.detail);
+    columns[15]![i] = row.prevHash;
+    columns[16]![i] = row.hash;
+  });
+  return columns;
 }
 
 interface RawHead {
@@ -124,16 +152,7 @@ export class AuditRepository implements AuditEventsPort {
       const head = headFromRaw(heads[0]!);
       const rows = build({ seq: head.seq, hash: head.hash });
       if (rows.length === 0) return rows;
-      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-        const slice = rows.slice(i, i + ROWS_PER_INSERT);
-        const params: unknown[] = [];
-        const tuples = slice.map((row) => {
-          const base = params.length;
-          params.push(...values(row));
-          return `(${COLUMNS.map((c, j) => (c === 'detail' ? `$${base + j + 1}::jsonb` : `$${base + j + 1}`)).join(', ')})`;
-        });
-        await tx.query(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
-      }
+      await tx.query(INSERT, columnArrays(rows));
       const last = rows[rows.length - 1]!;
       await tx.query('UPDATE audit_chain_heads SET seq = $2, hash = $3 WHERE project_id = $1', [projectId, last.seq, last.hash]);
       return rows;
