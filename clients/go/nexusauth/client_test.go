@@ -59,6 +59,32 @@ func (f *fakeNexus) CreateConnection(context.Context, *connect.Request[nexusv1.C
 	return connect.NewResponse(&nexusv1.CreateConnectionResponse{}), nil
 }
 
+func (f *fakeNexus) SubmitCredentials(context.Context, *connect.Request[nexusv1.SubmitCredentialsRequest]) (*connect.Response[nexusv1.SubmitCredentialsResponse], error) {
+	err := connect.NewError(connect.CodeInvalidArgument, errors.New("credentials do not match the provider's schema"))
+	info, _ := connect.NewErrorDetail(&errdetails.ErrorInfo{Reason: "ERROR_REASON_CREDENTIALS_INVALID", Domain: "nexus"})
+	bad, _ := connect.NewErrorDetail(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+		{Field: "credentials.api_key", Description: "is required"},
+		{Field: `credentials.fields["x-y"]`, Description: "must be a string"},
+	}})
+	err.AddDetail(info)
+	err.AddDetail(bad)
+	return nil, err
+}
+
+func TestCredentialViolations(t *testing.T) {
+	_, backend := startFake(t)
+	nexus := NewClient(backend, "nxs_key")
+	_, err := nexus.Connections.SubmitCredentials(context.Background(), connect.NewRequest(&nexusv1.SubmitCredentialsRequest{State: "s"}))
+	var nerr *Error
+	if !errors.As(err, &nerr) || !errors.Is(err, ErrInvalidArgument) || nerr.Reason != "CREDENTIALS_INVALID" {
+		t.Fatalf("%#v", err)
+	}
+	want := []Violation{{"credentials.api_key", "is required"}, {`credentials.fields["x-y"]`, "must be a string"}}
+	if len(nerr.Violations) != 2 || nerr.Violations[0] != want[0] || nerr.Violations[1] != want[1] {
+		t.Fatalf("violations %v", nerr.Violations)
+	}
+}
+
 func event(id string, status nexusv1.ConnectionStatus, cursor string) *nexusv1.WatchConnectionResponse {
 	return &nexusv1.WatchConnectionResponse{Item: &nexusv1.WatchConnectionResponse_Event{Event: &nexusv1.ConnectionEvent{
 		Connection: &nexusv1.Connection{Id: id, Status: status}, Cursor: cursor,

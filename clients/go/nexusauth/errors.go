@@ -42,8 +42,20 @@ type Error struct {
 	Message string
 	// Metadata is the ErrorInfo metadata, e.g. "connection_id" or "field".
 	Metadata map[string]string
+	// Violations: for CREDENTIALS_INVALID (and any error with a google.rpc.BadRequest
+	// detail), one entry per broken rule, e.g. {"credentials.api_key", "is required"}.
+	Violations []Violation
 	// Err is the underlying *connect.Error.
 	Err *connect.Error
+}
+
+// Violation is one broken rule of a request: the field path and what is wrong with it
+// (never the submitted value).
+type Violation struct {
+	// Field is the request field path: "credentials.api_key", `fields["x-y"]`, "fields.hosts[2]".
+	Field string
+	// Description is the rule that was broken.
+	Description string
 }
 
 func (e *Error) Error() string {
@@ -107,12 +119,18 @@ func FromError(err error) error {
 		if derr != nil {
 			continue
 		}
-		if info, ok := v.(*errdetails.ErrorInfo); ok {
-			out.Reason = strings.TrimPrefix(info.GetReason(), "ERROR_REASON_")
-			for k, val := range info.GetMetadata() {
-				out.Metadata[k] = val
+		switch d := v.(type) {
+		case *errdetails.ErrorInfo:
+			if out.Reason == "" {
+				out.Reason = strings.TrimPrefix(d.GetReason(), "ERROR_REASON_")
+				for k, val := range d.GetMetadata() {
+					out.Metadata[k] = val
+				}
 			}
-			break
+		case *errdetails.BadRequest:
+			for _, fv := range d.GetFieldViolations() {
+				out.Violations = append(out.Violations, Violation{Field: fv.GetField(), Description: fv.GetDescription()})
+			}
 		}
 	}
 	return out
