@@ -20,7 +20,7 @@ import { StreamCredentials } from './domain/connections/stream-credentials.js';
 import { invalidateOnEvents, TokenCache } from './domain/tokens/token-cache.js';
 import { RefreshWorker } from './domain/tokens/refresh-worker.js';
 import { DeliveryWorker } from './domain/webhooks/delivery-worker.js';
-import { openWebhookSecret } from './domain/webhooks/sealed-secret.js';
+import { liveWebhookSecrets } from './domain/webhooks/secrets.js';
 import { createWebhookSender } from './domain/webhooks/sender.js';
 import { signWebhook } from './domain/webhooks/signing.js';
 import { Refresher } from './domain/tokens/refresher.js';
@@ -117,7 +117,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
               deliveries: store.webhookDeliveries,
               send: createWebhookSender(core.outbound, { timeoutMs: webhookConfig.timeoutMs }),
               sign: signWebhook,
-              openSecret: (endpointId, secret) => openWebhookSecret(config.keyRing, endpointId, secret),
+              liveSecrets: (endpoint, nowMs) => liveWebhookSecrets(config.keyRing, endpoint, nowMs),
               audit: core.audit,
               observer: metrics.webhookDelivery,
               warn: (message, context) => logger.warn(context, message),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/databases.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { KeyRing } from '../../src/crypto/index.js';
 import { generateWebhookSecret } from '../../src/domain/webhooks/signing.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 import { insertDelivery, insertEndpoint, pollAndSettle, readDelivery, testWorker } from '../support/webhook-deliveries.js';
@@ -59,6 +60,10 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
     const row = await readDelivery(ds(), d.id);
     expect(row).toMatchObject({ status: 'succeeded', attempts: 1, last_status_code: 204, last_error: null, lease_owner: null, lease_until: null });
     expect(row.delivered_at).toBeInstanceOf(Date);
+    const metrics = await nexus.app.metrics.registry.metrics();
+    expect(metrics).toMatch(/^nexus_webhook_deliveries_total\{outcome="succeeded"\} [1-9]/m);
+    expect(metrics).toMatch(/^nexus_webhook_delivery_duration_seconds_count\{outcome="succeeded"\} [1-9]/m);
+    expect(metrics).toMatch(/^nexus_webhook_backlog\{state="due"\} 1$/m);
   });
 
   it('receiver down: the attempt fails and is retried after a backoff; once it is up the message arrives with the same id', async () => {
@@ -194,6 +199,14 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
     expect(got.id).toBe(d.messageId);
     expect(got.verifiedWith).toEqual([oldSecret, newSecret]);
     expect(got.signature.split(' ')).toHaveLength(2);
+  });
+
+  it('never sends an unsigned message: a secret that does not open (its key left the ring) fails the attempt', async () => {
+    const e = await insertEndpoint(ds(), KeyRing.generate('gone'), { projectId, url: receiver.url });
+    const d = await deliver(e.id, 'conn_unopenable');
+    await pollAndSettle(testWorker(nexus.app, nexus.config.keyRing, { clock }));
+    expect(await readDelivery(ds(), d.id)).toMatchObject({ status: 'pending', attempts: 1, last_error: 'no live signing secret of the endpoint opens' });
+    expect(receiver.received).toHaveLength(0);
   });
 
   it('two workers polling the same database at once never deliver one row twice, nor two rows of one connection together', async () => {

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { App } from '../../src/app.js';
 import type { KeyRing } from '../../src/crypto/index.js';
-import { newId } from '../../src/crypto/index.js';
+import { newId, seal } from '../../src/crypto/index.js';
+import { webhookSecretAad } from '../../src/domain/keys/sealed-secrets.js';
 import { DeliveryWorker, type DeliveryWorkerOptions } from '../../src/domain/webhooks/delivery-worker.js';
-import { openWebhookSecret, sealWebhookSecret } from '../../src/domain/webhooks/sealed-secret.js';
+import { liveWebhookSecrets } from '../../src/domain/webhooks/secrets.js';
 import { createWebhookSender } from '../../src/domain/webhooks/sender.js';
 import { generateWebhookSecret, signWebhook } from '../../src/domain/webhooks/signing.js';
 
@@ -26,7 +27,7 @@ export async function insertEndpoint(
     const secretId = newId('whs');
     return {
       id: secretId,
-      sealed: sealWebhookSecret(ring, id, secretId, s.secret),
+      sealed: seal(ring, s.secret, webhookSecretAad(id, secretId)),
       created_at: new Date().toISOString(),
       expires_at: s.expiresAt ? s.expiresAt.toISOString() : null,
     };
@@ -98,8 +99,9 @@ export function testWorker(
       deliveries: app.store.webhookDeliveries,
       send: createWebhookSender(app.outbound, { timeoutMs }),
       sign: signWebhook,
-      openSecret: (endpointId, secret) => openWebhookSecret(ring, endpointId, secret),
+      liveSecrets: (endpoint, nowMs) => liveWebhookSecrets(ring, endpoint, nowMs),
       audit: app.audit,
+      observer: app.metrics.webhookDelivery,
       warn: () => undefined,
       ...(clock ? { clock } : {}),
       ...(name ? { name } : {}),

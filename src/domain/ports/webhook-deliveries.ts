@@ -1,7 +1,6 @@
-import type { Tx } from './persistence.js';
 import type { ClaimedDelivery, DeliveryOutcome } from '../model/webhook-delivery.js';
 
-/** The webhook delivery queue (webhook_deliveries): what the delivery worker and RedeliverWebhook need of it. */
+/** The webhook delivery queue (webhook_deliveries): what the delivery worker needs of it. */
 export interface WebhookDeliveriesPort {
   /**
    * Claims up to `limit` deliveries that are due (pending or with a lapsed
@@ -21,10 +20,4 @@ export interface WebhookDeliveriesPort {
   release(claim: Pick<ClaimedDelivery, 'id' | 'leaseOwner' | 'attempts'>, now: Date): Promise<boolean>;
   /** Unfinished deliveries (every replica's): due now, waiting out a backoff. For the gauges. */
   backlog(now: Date): Promise<{ due: number; backingOff: number }>;
-  /**
-   * A new pending delivery of the same message (same webhook-id, payload,
-   * endpoint and connection), due at `now`, queued behind the connection's
-   * unfinished ones; its id, or null when the project has no such delivery.
-   */
-  redeliver(projectId: string, id: string, now: Date, tx?: Tx): Promise<string | null>;
 }

@@ -32,8 +32,8 @@ export interface DeliveryWorkerDeps {
   send: WebhookSender;
   /** Standard Webhooks headers for the body, signed with every given secret (signing.ts). */
   sign: (input: { id: string; timestamp: number; body: string; secrets: string[] }) => Record<string, string>;
-  /** Opens an endpoint's sealed secret (the `whsec_...` string). */
-  openSecret: (endpointId: string, secret: WebhookSecretRecord) => string;
+  /** The endpoint's secrets that sign at `nowMs`, opened (secrets.ts liveWebhookSecrets); throws when none opens. */
+  liveSecrets: (endpoint: { id: string; secrets: WebhookSecretRecord[] }, nowMs: number) => string[];
   audit: AuditLog;
   observer?: DeliveryObserver | undefined;
   warn: (message: string, context: Record<string, unknown>) => void;
@@ -46,7 +46,7 @@ export interface DeliveryWorkerDeps {
 
 class NoLiveSecretError extends Error {
   constructor() {
-    super('the endpoint has no live secret');
+    super('no live signing secret of the endpoint opens');
   }
 }
 
@@ -209,8 +209,13 @@ export class DeliveryWorker {
     let error: string | undefined;
     try {
       const now = this.now();
-      const secrets = claim.secrets.filter((s) => s.expires_at === null || Date.parse(s.expires_at) > now).map((s) => this.deps.openSecret(claim.endpointId, s));
-      if (secrets.length === 0) throw new NoLiveSecretError();
+      let secrets: string[];
+      try {
+        secrets = this.deps.liveSecrets({ id: claim.endpointId, secrets: claim.secrets }, now);
+      } catch {
+        // A key left the ring (or every secret expired): never send an unsigned message. Retried, then dead.
+        throw new NoLiveSecretError();
+      }
       const body = JSON.stringify(claim.payload);
       const headers = this.deps.sign({ id: claim.messageId, timestamp: Math.floor(now / 1000), body, secrets });
       const response = await this.deps.send(claim.url, { headers, body, signal });

@@ -2,7 +2,6 @@ import type { DataSource } from 'typeorm';
 import type { ClaimedDelivery, DeliveryOutcome } from '../../domain/model/webhook-delivery.js';
 import type { WebhookSecretRecord } from '../../domain/model/webhook.js';
 import type { WebhookDeliveriesPort } from '../../domain/ports/webhook-deliveries.js';
-import type { Tx } from './base.js';
 
 const UNFINISHED = `('pending', 'delivering')`;
 
@@ -35,7 +34,7 @@ interface ClaimedRow {
   secrets: WebhookSecretRecord[] | null;
 }
 
-/** The webhook delivery queue: the worker's claim and completion, and redelivery. */
+/** The webhook delivery queue: the worker's claim and completion (the API's reads and redelivery: webhook-endpoint-repository.ts). */
 export class WebhookDeliveryRepository implements WebhookDeliveriesPort {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -120,18 +119,5 @@ export class WebhookDeliveryRepository implements WebhookDeliveriesPort {
       [now],
     )) as { due: string; backing_off: string }[];
     return { due: Number(row?.due ?? 0), backingOff: Number(row?.backing_off ?? 0) };
-  }
-
-  async redeliver(projectId: string, id: string, now: Date, tx?: Tx): Promise<string | null> {
-    if (!/^\d{1,18}$/.test(id)) return null;
-    const rows: { id: string }[] = await (tx ?? this.dataSource.manager).query(
-      `INSERT INTO webhook_deliveries
-         (project_id, endpoint_id, message_id, connection_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at)
-       SELECT project_id, endpoint_id, message_id, connection_id, event_id, event_type, payload, 'pending', 0, $3, $3
-         FROM webhook_deliveries WHERE project_id = $1 AND id = $2
-       RETURNING id`,
-      [projectId, id, now],
-    );
-    return rows[0] ? String(rows[0].id) : null;
   }
 }
