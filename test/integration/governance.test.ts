@@ -3,7 +3,7 @@
 import { Code } from '@connectrpc/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyScope } from '../../gen/ts/nexus/v1/api_key_pb.js';
-import { createApiKey, listApiKeys, parseDuration, rotateApiKey } from '../../src/cli/api-keys.js';
+import { createApiKey, listApiKeys, parseDuration, revokeApiKey, rotateApiKey } from '../../src/cli/api-keys.js';
 import { createProject, deleteProject, getProject, listProjects, updateProject } from '../../src/cli/projects.js';
 import { setQuotas } from '../../src/cli/quotas.js';
 import { BACKENDS } from '../support/databases.js';
@@ -272,6 +272,15 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
     const keyId = /created (key_\w+)/.exec(key)![1]!;
     expect(await rotateApiKey(nexus.app, id, keyId, parseDuration('10m', '--overlap'))).toMatch(new RegExp(`to replace ${keyId}, which stops working at`));
     expect(await listApiKeys(nexus.app, id)).toMatch(/EXPIRES\s+LAST USED/);
+    // Another project's key, named under this project: refused, and it keeps working.
+    const otherKey = await createApiKey(nexus.app, 'prj_default', 'other-project', ['tokens']);
+    const otherId = /created (key_\w+)/.exec(otherKey)![1]!;
+    const otherSecret = otherKey.trim().split('\n').at(-1)!;
+    await expect(revokeApiKey(nexus.app, id, otherId)).rejects.toThrow(`project ${id} has no API key ${otherId}`);
+    await expect(rotateApiKey(nexus.app, id, otherId)).rejects.toMatchObject({ reason: 'API_KEY_NOT_FOUND' });
+    await expectConnectError(clients(nexus.baseUrl, otherSecret).tokens.getToken({ connectionId: 'conn_nosuch' }), Code.NotFound, 'CONNECTION_NOT_FOUND');
+    expect(await revokeApiKey(nexus.app, 'prj_default', otherId)).toBe(`revoked ${otherId}`);
+    await expectConnectError(clients(nexus.baseUrl, otherSecret).tokens.getToken({ connectionId: 'conn_nosuch' }), Code.Unauthenticated, 'UNAUTHENTICATED');
     expect(() => parseDuration('5y', '--expires-in')).toThrow(/--expires-in must be a number/);
     await expect(createApiKey(nexus.app, id, 'op', ['operator'])).rejects.toMatchObject({ reason: 'INVALID_FIELD' });
     expect(await deleteProject(nexus.app, id, false)).toBe(`deleted project ${id}`);
