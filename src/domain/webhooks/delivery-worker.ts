@@ -5,6 +5,7 @@ import type { ClaimedDelivery, DeliveryOutcome } from '../model/webhook-delivery
 import type { WebhookSecretRecord } from '../model/webhook.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { WebhookDeliveriesPort } from '../ports/webhook-deliveries.js';
+import type { ErrorReasonName } from '../shared/errors.js';
 import { isPastMaxAge, retryDelay } from './backoff.js';
 import { describeFailure, type WebhookSender } from './sender.js';
 
@@ -51,8 +52,8 @@ class NoLiveSecretError extends Error {
 }
 
 /** The ErrorReason of a failed attempt in the audit log; the last one of a dead delivery. */
-const FAILED_REASON = 'WEBHOOK_DELIVERY_FAILED';
-const DEAD_REASON = 'WEBHOOK_DELIVERY_DEAD';
+const FAILED_REASON: ErrorReasonName = 'WEBHOOK_DELIVERY_FAILED';
+const DEAD_REASON: ErrorReasonName = 'WEBHOOK_DELIVERY_DEAD';
 
 /**
  * Delivers webhooks from the outbox (webhook_deliveries), in every replica

@@ -339,6 +339,17 @@ const (
 	// The project has the most webhook endpoints allowed (20); delete one
 	// first. Sent with RESOURCE_EXHAUSTED.
 	ErrorReason_ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT ErrorReason = 253
+	// Not an RPC error: the reason the audit log records for a webhook
+	// delivery attempt that failed (the receiver answered other than 2xx, did
+	// not answer in time, could not be reached, or its URL was refused by the
+	// outbound policy). The delivery is retried with backoff; its last_error
+	// says what happened.
+	ErrorReason_ERROR_REASON_WEBHOOK_DELIVERY_FAILED ErrorReason = 257
+	// Not an RPC error: the reason the audit log records for the last failed
+	// attempt of a webhook delivery that was still failing past
+	// NEXUS_WEBHOOK_MAX_AGE_SECONDS. It is dead-lettered (status dead) and not
+	// retried; RedeliverWebhook sends it again.
+	ErrorReason_ERROR_REASON_WEBHOOK_DELIVERY_DEAD ErrorReason = 258
 )
 
 // Enum value maps for ErrorReason.
@@ -436,6 +447,8 @@ var (
 		251: "ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND",
 		252: "ERROR_REASON_WEBHOOK_DELIVERY_UNFINISHED",
 		253: "ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT",
+		257: "ERROR_REASON_WEBHOOK_DELIVERY_FAILED",
+		258: "ERROR_REASON_WEBHOOK_DELIVERY_DEAD",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                    0,
@@ -530,6 +543,8 @@ var (
 		"ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND":     251,
 		"ERROR_REASON_WEBHOOK_DELIVERY_UNFINISHED":    252,
 		"ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT":         253,
+		"ERROR_REASON_WEBHOOK_DELIVERY_FAILED":        257,
+		"ERROR_REASON_WEBHOOK_DELIVERY_DEAD":          258,
 	}
 )
 
@@ -564,7 +579,7 @@ var File_nexus_v1_errors_proto protoreflect.FileDescriptor
 
 const file_nexus_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\x89\x1c\n" +
+	"\x15nexus/v1/errors.proto\x12\bnexus.v1*\xdd\x1c\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_UNAUTHENTICATED\x10\x01\x12\x1e\n" +
@@ -658,7 +673,9 @@ const file_nexus_v1_errors_proto_rawDesc = "" +
 	"'ERROR_REASON_WEBHOOK_ENDPOINT_NOT_FOUND\x10\xfa\x01\x12,\n" +
 	"'ERROR_REASON_WEBHOOK_DELIVERY_NOT_FOUND\x10\xfb\x01\x12-\n" +
 	"(ERROR_REASON_WEBHOOK_DELIVERY_UNFINISHED\x10\xfc\x01\x12(\n" +
-	"#ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT\x10\xfd\x01B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
+	"#ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT\x10\xfd\x01\x12)\n" +
+	"$ERROR_REASON_WEBHOOK_DELIVERY_FAILED\x10\x81\x02\x12'\n" +
+	"\"ERROR_REASON_WEBHOOK_DELIVERY_DEAD\x10\x82\x02B7Z5github.com/nexus-broker/nexus/gen/go/nexus/v1;nexusv1b\x06proto3"
 
 var (
 	file_nexus_v1_errors_proto_rawDescOnce sync.Once

@@ -396,6 +396,19 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """The project has the most webhook endpoints allowed (20); delete one
     first. Sent with RESOURCE_EXHAUSTED.
     """
+    ERROR_REASON_WEBHOOK_DELIVERY_FAILED: _ErrorReason.ValueType  # 257
+    """Not an RPC error: the reason the audit log records for a webhook
+    delivery attempt that failed (the receiver answered other than 2xx, did
+    not answer in time, could not be reached, or its URL was refused by the
+    outbound policy). The delivery is retried with backoff; its last_error
+    says what happened.
+    """
+    ERROR_REASON_WEBHOOK_DELIVERY_DEAD: _ErrorReason.ValueType  # 258
+    """Not an RPC error: the reason the audit log records for the last failed
+    attempt of a webhook delivery that was still failing past
+    NEXUS_WEBHOOK_MAX_AGE_SECONDS. It is dead-lettered (status dead) and not
+    retried; RedeliverWebhook sends it again.
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason is the machine-readable reason attached to every error Nexus
@@ -778,5 +791,18 @@ FAILED_PRECONDITION.
 ERROR_REASON_WEBHOOK_ENDPOINT_LIMIT: ErrorReason.ValueType  # 253
 """The project has the most webhook endpoints allowed (20); delete one
 first. Sent with RESOURCE_EXHAUSTED.
+"""
+ERROR_REASON_WEBHOOK_DELIVERY_FAILED: ErrorReason.ValueType  # 257
+"""Not an RPC error: the reason the audit log records for a webhook
+delivery attempt that failed (the receiver answered other than 2xx, did
+not answer in time, could not be reached, or its URL was refused by the
+outbound policy). The delivery is retried with backoff; its last_error
+says what happened.
+"""
+ERROR_REASON_WEBHOOK_DELIVERY_DEAD: ErrorReason.ValueType  # 258
+"""Not an RPC error: the reason the audit log records for the last failed
+attempt of a webhook delivery that was still failing past
+NEXUS_WEBHOOK_MAX_AGE_SECONDS. It is dead-lettered (status dead) and not
+retried; RedeliverWebhook sends it again.
 """
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
