@@ -96,7 +96,8 @@ describe('Python client package', () => {
   let agentEnv: Record<string, string>;
 
   beforeAll(async () => {
-    app = await pythonApp(['aws', 'requests']);
+    // One pip run for the package, its extras and the tools the checks below use.
+    app = await pythonApp(['aws', 'requests', 'typing'], [MYPY, 'build', 'twine', 'setuptools>=68', 'wheel']);
     copyFileSync(path.join(REPO_ROOT, 'clients/examples/python/agent.py'), path.join(app.dir, 'agent.py'));
     upstream = new StreamingUpstream();
     await upstream.start();
@@ -231,7 +232,6 @@ describe('Python client package', () => {
   }, 120_000);
 
   it('passes mypy --strict: the package, the example agent and these test programs', async () => {
-    await run(app.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', `nexus-broker[typing] @ file://${app.wheel}`, MYPY], { cwd: app.dir });
     const files = [path.join(app.dir, 'agent.py'), ...readdirSync(SCRIPTS).filter((f) => f.endsWith('.py')).map((f) => path.join(SCRIPTS, f))];
     const mypy = (args: string[]) =>
       run(app.python, ['-m', 'mypy', '--strict', '--no-incremental', ...args], { cwd: tempDir('nexus-py-mypy-'), env: { MYPYPATH: SCRIPTS } });
@@ -239,16 +239,12 @@ describe('Python client package', () => {
     expect(await mypy(files)).toMatch(/^Success: no issues found in 5 source files/m);
   }, 180_000);
 
-  it('builds an sdist and a wheel that pass twine check', async () => {
+  it('builds an sdist that, with the wheel, passes twine check', async () => {
     const dist = tempDir('nexus-py-dist-');
-    await run(app.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', 'build', 'twine', 'setuptools>=68', 'wheel'], { cwd: app.dir });
-    await run(app.python, ['-m', 'build', '--no-isolation', '--sdist', '--wheel', '--outdir', dist, app.src], {
-      cwd: app.src,
-      env: { NEXUS_GEN_PYTHON: path.join(REPO_ROOT, 'gen/python') },
-    });
-    const built = readdirSync(dist).sort();
-    expect(built.some((f) => f.endsWith('.tar.gz')) && built.some((f) => f.endsWith('.whl'))).toBe(true);
-    const out = await run(app.python, ['-m', 'twine', 'check', '--strict', ...built.map((f) => path.join(dist, f))], { cwd: dist });
+    await run(app.python, ['-m', 'build', '--no-isolation', '--sdist', '--outdir', dist, app.src], { cwd: app.src });
+    const sdist = readdirSync(dist).find((f) => f.endsWith('.tar.gz'));
+    expect(sdist).toBeDefined();
+    const out = await run(app.python, ['-m', 'twine', 'check', '--strict', path.join(dist, sdist!), app.wheel], { cwd: dist });
     expect(out.match(/PASSED/g)).toHaveLength(2);
   }, 180_000);
 });
