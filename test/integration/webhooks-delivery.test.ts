@@ -201,6 +201,21 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
     expect(got.signature.split(' ')).toHaveLength(2);
   });
 
+  it('a disabled endpoint pauses: its queued deliveries wait, out of the backlog, and go once it is enabled again', async () => {
+    const e = await insertEndpoint(ds(), nexus.config.keyRing, { projectId, url: receiver.url, enabled: false });
+    receiver.secrets = e.secrets;
+    const d = await deliver(e.id, 'conn_paused');
+    const worker = testWorker(nexus.app, nexus.config.keyRing, { clock });
+    await pollAndSettle(worker);
+    expect(await readDelivery(ds(), d.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await nexus.app.store.webhookDeliveries.backlog(new Date(clock()))).toEqual({ due: 0, backingOff: 0 });
+    expect(receiver.received).toHaveLength(0);
+    await ds().query(`UPDATE webhook_endpoints SET enabled = true WHERE id = $1`, [e.id]);
+    await pollAndSettle(worker);
+    expect(await readDelivery(ds(), d.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(receiver.verifiedIds()).toEqual([d.messageId]);
+  });
+
   it('never sends an unsigned message: a secret that does not open (its key left the ring) fails the attempt', async () => {
     const e = await insertEndpoint(ds(), KeyRing.generate('gone'), { projectId, url: receiver.url });
     const d = await deliver(e.id, 'conn_unopenable');

@@ -18,6 +18,6 @@ export interface WebhookDeliveriesPort {
   complete(claim: Pick<ClaimedDelivery, 'id' | 'leaseOwner' | 'attempts'>, outcome: DeliveryOutcome): Promise<boolean>;
   /** Hands a claimed delivery back unfinished (the worker is stopping): due again at `now`, the attempt still counted. */
   release(claim: Pick<ClaimedDelivery, 'id' | 'leaseOwner' | 'attempts'>, now: Date): Promise<boolean>;
-  /** Unfinished deliveries (every replica's): due now, waiting out a backoff. For the gauges. */
+  /** Unfinished deliveries of enabled endpoints (every replica's): due now, waiting out a backoff. For the gauges. */
   backlog(now: Date): Promise<{ due: number; backingOff: number }>;
 }

@@ -6,8 +6,9 @@ import type { WebhookDeliveriesPort } from '../../domain/ports/webhook-deliverie
 const UNFINISHED = `('pending', 'delivering')`;
 
 // Due: unfinished, its backoff over, no live lease (a 'delivering' row whose
-// lease lapsed is a dead replica's: it is sent again, at least once), and
-// its endpoint enabled. $1 = now.
+// lease lapsed is a dead replica's: it is sent again, at least once). $1 = now.
+// A disabled endpoint's deliveries wait (neither attempted nor aged out) until
+// it is enabled again: disabling is how an admin pauses a broken receiver.
 const DUE = `d.status IN ${UNFINISHED} AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)`;
 
 // Per-connection order: a delivery waits while an older one of the same
@@ -114,8 +115,9 @@ export class WebhookDeliveryRepository implements WebhookDeliveriesPort {
 
   async backlog(now: Date): Promise<{ due: number; backingOff: number }> {
     const [row] = (await this.dataSource.query(
-      `SELECT count(*) FILTER (WHERE next_attempt_at <= $1) AS due, count(*) FILTER (WHERE next_attempt_at > $1) AS backing_off
-         FROM webhook_deliveries WHERE status IN ${UNFINISHED}`,
+      `SELECT count(*) FILTER (WHERE d.next_attempt_at <= $1) AS due, count(*) FILTER (WHERE d.next_attempt_at > $1) AS backing_off
+         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
+        WHERE d.status IN ${UNFINISHED}`,
       [now],
     )) as { due: string; backing_off: string }[];
     return { due: Number(row?.due ?? 0), backingOff: Number(row?.backing_off ?? 0) };
