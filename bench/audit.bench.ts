@@ -4,6 +4,9 @@
  * (NEXUS_BENCH_AUDIT=off, the reference), measured in interleaved windows
  * (on, off, on, off, ...) over Connect (HTTP/1.1) and gRPC (h2c). Target:
  * throughput with the audit log on >= 0.9 of off, on both protocols.
+ * A second reference server (NEXUS_BENCH_AA=0 leaves it out) runs in the
+ * same rounds: its ratio to the first (an A/A comparison of two identical
+ * processes) is the noise floor the on/off ratio should be read against.
  *
  *   npm run bench -- audit
  *
@@ -44,7 +47,9 @@ function getToken(server: BenchServer, protocol: Protocol, callable: Callable[])
 }
 
 /** Each server's database sessions carry its name (application_name), so the CPU of the PostgreSQL backends serving it can be read. */
-const APP_NAME = { on: 'nexus-bench-audit-on', off: 'nexus-bench-audit-off' } as const;
+const APP_NAME = { on: 'nexus-bench-audit-on', off: 'nexus-bench-audit-off', ref: 'nexus-bench-audit-off-2' } as const;
+type Which = keyof typeof APP_NAME;
+const AA = process.env.NEXUS_BENCH_AA !== '0';
 const withAppName = (url: string, name: string) => {
   const u = new URL(url);
   u.searchParams.set('application_name', name);
@@ -100,30 +105,33 @@ console.log(
     .join(' ')}`,
 );
 console.log(
-  `${CONCURRENCY} callers, ${ROUNDS} rounds of interleaved ${WINDOW_MS / 1000}-second windows (audit on, audit off), ${SIZE.toLocaleString('en')} connections`,
+  `${CONCURRENCY} callers, ${ROUNDS} rounds of interleaved ${WINDOW_MS / 1000}-second windows (audit on, audit off${AA ? ', a second audit-off server' : ''}), ${SIZE.toLocaleString('en')} connections`,
 );
 
 const url = await ensureDatabase(ADMIN_URL, 'nexus_bench_audit');
 const on = await startBenchServer(withAppName(url, APP_NAME.on));
 let off: BenchServer | undefined;
+let ref: BenchServer | undefined;
 const monitor = new pg.Client({ connectionString: url });
 await monitor.connect();
 const results: { protocol: Protocol; ratio: number }[] = [];
 try {
   const callable = await seed(url, SIZE - CONCURRENCY, CONCURRENCY);
   off = await startBenchServer(withAppName(url, APP_NAME.off), { env: { NEXUS_BENCH_AUDIT: 'off' } });
+  ref = AA ? await startBenchServer(withAppName(url, APP_NAME.ref), { env: { NEXUS_BENCH_AUDIT: 'off' } }) : undefined;
+  const servers: Record<Which, BenchServer | undefined> = { on, off, ref };
   for (const protocol of ['connect', 'grpc'] as Protocol[]) {
-    const calls = { on: getToken(on, protocol, callable), off: getToken(off, protocol, callable) };
-    await runLoad(CONCURRENCY, 1_500, calls.on);
-    await runLoad(CONCURRENCY, 1_500, calls.off);
-    const windows = { on: [] as Window[], off: [] as Window[] };
-    const dbCpuMs = { on: 0, off: 0 };
+    const present = (['on', 'off', 'ref'] as Which[]).filter((w) => servers[w]);
+    const calls = Object.fromEntries(present.map((w) => [w, getToken(servers[w]!, protocol, callable)])) as Record<Which, (i: number) => Promise<void>>;
+    for (const w of present) await runLoad(CONCURRENCY, 1_500, calls[w]);
+    const windows: Record<Which, Window[]> = { on: [], off: [], ref: [] };
+    const dbCpuMs: Record<Which, number> = { on: 0, off: 0, ref: 0 };
     const before = await auditedReads(url);
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which goes first, so neither always runs on the warmer machine.
-      const order: ('on' | 'off')[] = round % 2 ? ['off', 'on'] : ['on', 'off'];
+      // Rotate which goes first, so none always runs on the warmer machine.
+      const order = present.map((_, i) => present[(i + round) % present.length]!);
       for (const which of order) {
-        const w = await window(which === 'on' ? on : off, calls[which], monitor, APP_NAME[which]);
+        const w = await window(servers[which]!, calls[which], monitor, APP_NAME[which]);
         windows[which].push(w);
         dbCpuMs[which] += w.dbCpuMs;
       }
@@ -146,12 +154,19 @@ try {
       `  PostgreSQL backend CPU us/call: audit on ${dbOn.toFixed(0)}, off ${dbOff.toFixed(0)} (+${(dbOn - dbOff).toFixed(0)}); ` +
         `server + database CPU us/call on/off ${((a.serverCpuUsPerCall + dbOn) / (b.serverCpuUsPerCall + dbOff)).toFixed(3)}`,
     );
+    if (windows.ref.length > 0) {
+      const r = summarize(windows.ref);
+      console.log(
+        `  noise floor (A/A, two reference servers): throughput ${(r.throughput / b.throughput).toFixed(3)}, CPU/call ${(r.serverCpuUsPerCall / b.serverCpuUsPerCall).toFixed(3)} (${fmt(r.throughput).trim()} rpc/s)`,
+      );
+    }
     console.log(`  token.read events written during the windows: ${written} (audited calls: ${a.calls} measured + warm-up excluded)`);
   }
 } finally {
   await monitor.end();
   await on.stop();
   await off?.stop();
+  await ref?.stop();
 }
 console.log('\n== targets');
 for (const r of results)

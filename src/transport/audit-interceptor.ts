@@ -52,11 +52,11 @@ export function actionOf(typeName: string, methodName: string): string {
   return `${noun}.${rest ? `${verb}_${rest}` : verb}`;
 }
 
-const ACTIONS = new Map<string, string>();
-function cachedActionOf(typeName: string, methodName: string): string {
-  const key = `${typeName}/${methodName}`;
-  let action = ACTIONS.get(key);
-  if (action === undefined) ACTIONS.set(key, (action = actionOf(typeName, methodName)));
+/** By method descriptor (one object per method for the process's life): no key string built per call. */
+const ACTIONS = new WeakMap<object, string>();
+function cachedActionOf(method: { parent: { typeName: string }; name: string }): string {
+  let action = ACTIONS.get(method);
+  if (action === undefined) ACTIONS.set(method, (action = actionOf(method.parent.typeName, method.name)));
   return action;
 }
 
@@ -210,7 +210,7 @@ export function auditInterceptor(audit: AuditRecorder, options: AuditInterceptor
     if (!policy || policy.kind === 'public' || policy.kind === 'state') return next(req);
     audit.admit();
     const noun = NOUNS.get(req.service.typeName)!;
-    const action = cachedActionOf(req.service.typeName, req.method.name);
+    const action = cachedActionOf(req.method);
     const base = {
       action,
       clientIp: req.contextValues.get(clientIpKey) || undefined,
