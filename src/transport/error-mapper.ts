@@ -36,7 +36,10 @@ export function retryInfo(delayMs: number) {
 
 /** google.rpc.BadRequest: one field violation per broken rule (path and rule, never the value). */
 export function badRequest(violations: readonly FieldViolation[]) {
-  return { desc: BadRequestSchema, value: create(BadRequestSchema, { fieldViolations: violations.map((v) => ({ field: v.field, description: v.description })) }) };
+  return {
+    desc: BadRequestSchema,
+    value: create(BadRequestSchema, { fieldViolations: violations.map((v) => ({ field: v.field, description: v.description })) }),
+  };
 }
 
 export function connectErrorFrom(err: NexusError): ConnectError {

@@ -232,7 +232,12 @@ describe('Python client package', () => {
   }, 120_000);
 
   it('passes mypy --strict: the package, the example agent and these test programs', async () => {
-    const files = [path.join(app.dir, 'agent.py'), ...readdirSync(SCRIPTS).filter((f) => f.endsWith('.py')).map((f) => path.join(SCRIPTS, f))];
+    const files = [
+      path.join(app.dir, 'agent.py'),
+      ...readdirSync(SCRIPTS)
+        .filter((f) => f.endsWith('.py'))
+        .map((f) => path.join(SCRIPTS, f)),
+    ];
     const mypy = (args: string[]) =>
       run(app.python, ['-m', 'mypy', '--strict', '--no-incremental', ...args], { cwd: tempDir('nexus-py-mypy-'), env: { MYPYPATH: SCRIPTS } });
     expect(await mypy(['-p', 'nexus_broker'])).toMatch(/^Success: no issues found/m);

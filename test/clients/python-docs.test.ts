@@ -7,7 +7,20 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY } from '../support/test-app.js';
 import { removeTempDirs, tempDir } from './build.js';
-import { DEMO_KEY, accountFor, consentWhenAsked, extractBlocks, isLang, live, programs, runShell, startDocsEnv, where, type DocBlock, type DocsEnv } from './docs-as-tests.js';
+import {
+  DEMO_KEY,
+  accountFor,
+  consentWhenAsked,
+  extractBlocks,
+  isLang,
+  live,
+  programs,
+  runShell,
+  startDocsEnv,
+  where,
+  type DocBlock,
+  type DocsEnv,
+} from './docs-as-tests.js';
 import { Agent, REPO_ROOT } from './support.js';
 
 const PAGE = 'docs/clients/python.md';

@@ -95,7 +95,13 @@ describe('nexus audit verify on the embedded database (a one-shot process on the
       const app = await startTestApp({ backend: 'embedded', keyRing: ring, config: { dataDir } });
       try {
         for (let i = 1; i <= 4; i++) {
-          app.app.audit.record({ projectId: 'prj_embedded', actor: { kind: 'system' }, action: 'token.read', target: { type: 'connection', id: `conn_${i}` }, outcome: 'success' });
+          app.app.audit.record({
+            projectId: 'prj_embedded',
+            actor: { kind: 'system' },
+            action: 'token.read',
+            target: { type: 'connection', id: `conn_${i}` },
+            outcome: 'success',
+          });
         }
         await app.app.audit.flush();
         if (tamper) {
@@ -116,6 +122,8 @@ describe('nexus audit verify on the embedded database (a one-shot process on the
     await write(`DELETE FROM audit_events WHERE project_id = 'prj_embedded' AND seq >= 7`);
     const truncated = await verifyFails();
     expect(truncated?.code).toBe(1);
-    expect(truncated?.stderr).toContain('BROKEN prj_embedded: first bad event at seq 7: events 7 to 8 are missing (the chain head is at 8): deleted or truncated');
+    expect(truncated?.stderr).toContain(
+      'BROKEN prj_embedded: first bad event at seq 7: events 7 to 8 are missing (the chain head is at 8): deleted or truncated',
+    );
   });
 });

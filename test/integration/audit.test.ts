@@ -251,8 +251,12 @@ describe.each(BACKENDS)('audit log (%s)', (backend) => {
     expect(all.filter((r) => r.target_id === 'conn_r').map(pick)).toEqual([
       ['prj_default', 'api_key', revoked.apiKey!.id, 'token.read', 'denied', 'UNAUTHENTICATED', 'conn_r'],
     ]);
-    expect(all.filter((r) => r.target_id === 'conn_y').map(pick)).toEqual([['prj_default', 'anonymous', 'nxs_Zq9X', 'token.read', 'denied', 'UNAUTHENTICATED', 'conn_y']]);
-    expect(all.filter((r) => r.target_id === 'conn_z').map(pick)).toEqual([['prj_default', 'anonymous', '', 'token.read', 'denied', 'UNAUTHENTICATED', 'conn_z']]);
+    expect(all.filter((r) => r.target_id === 'conn_y').map(pick)).toEqual([
+      ['prj_default', 'anonymous', 'nxs_Zq9X', 'token.read', 'denied', 'UNAUTHENTICATED', 'conn_y'],
+    ]);
+    expect(all.filter((r) => r.target_id === 'conn_z').map(pick)).toEqual([
+      ['prj_default', 'anonymous', '', 'token.read', 'denied', 'UNAUTHENTICATED', 'conn_z'],
+    ]);
     const states = await nexus.app.database.dataSource.query(
       `SELECT target_id, detail->>'key_state' AS state FROM audit_events WHERE target_id IN ('conn_x', 'conn_r', 'conn_y') ORDER BY target_id`,
     );

@@ -105,7 +105,10 @@ describe.each(BACKENDS)('projects and API keys (%s)', (backend) => {
     expect(requoted.quotas?.keyRatePerSecond).toBeUndefined();
     expect([requoted.displayName, requoted.corsOrigins]).toEqual(['Renamed', ['https://masked.example']]);
     // Nothing set, no mask: nothing changes. Clearing a field takes a mask naming it.
-    expect((await projects.updateProject({ project: { id: made.id } })).project).toMatchObject({ displayName: 'Renamed', corsOrigins: ['https://masked.example'] });
+    expect((await projects.updateProject({ project: { id: made.id } })).project).toMatchObject({
+      displayName: 'Renamed',
+      corsOrigins: ['https://masked.example'],
+    });
     const cleared = (await projects.updateProject({ project: { id: made.id, corsOrigins: [] }, updateMask: { paths: ['cors_origins'] } })).project!;
     expect([cleared.corsOrigins, cleared.quotas?.keyBurst]).toEqual([[], 40]);
   });

@@ -44,7 +44,8 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
     receiver.secrets = e.secrets;
     return e;
   };
-  const deliver = (endpointId: string, connectionId: string, createdAt = new Date(clock())) => insertDelivery(ds(), { projectId, endpointId, connectionId, createdAt });
+  const deliver = (endpointId: string, connectionId: string, createdAt = new Date(clock())) =>
+    insertDelivery(ds(), { projectId, endpointId, connectionId, createdAt });
 
   it('delivers a signed message that the standardwebhooks package verifies, and records the success', async () => {
     const e = await endpoint();
@@ -191,7 +192,11 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
 
   it('rotation: with two live secrets both signatures verify, with either secret alone; an expired secret no longer signs', async () => {
     const [oldSecret, newSecret, expired] = [generateWebhookSecret(), generateWebhookSecret(), generateWebhookSecret()];
-    const e = await endpoint([{ secret: expired, expiresAt: new Date(clock() - 1_000) }, { secret: oldSecret, expiresAt: new Date(clock() + 3_600_000) }, { secret: newSecret }]);
+    const e = await endpoint([
+      { secret: expired, expiresAt: new Date(clock() - 1_000) },
+      { secret: oldSecret, expiresAt: new Date(clock() + 3_600_000) },
+      { secret: newSecret },
+    ]);
     receiver.secrets = [oldSecret, newSecret, expired];
     const d = await deliver(e.id, 'conn_rotation');
     await pollAndSettle(testWorker(nexus.app, nexus.config.keyRing, { clock }));
@@ -235,10 +240,7 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
     receiver.mode = { kind: 'ok', delayMs: 30 };
     // On PostgreSQL the second worker is another replica (its own app and connection pool on the same database);
     // the embedded database belongs to one process, so there both workers share it.
-    const replica =
-      backend === 'postgres'
-        ? await startTestApp({ backend, databaseUrl: nexus.config.databaseUrl!, keyRing: nexus.config.keyRing })
-        : undefined;
+    const replica = backend === 'postgres' ? await startTestApp({ backend, databaseUrl: nexus.config.databaseUrl!, keyRing: nexus.config.keyRing }) : undefined;
     const a = testWorker(nexus.app, nexus.config.keyRing, { clock, name: 'worker-a', batchSize: 3 });
     const b = testWorker((replica ?? nexus).app, nexus.config.keyRing, { clock, name: 'worker-b', batchSize: 3 });
     const deadline = Date.now() + 30_000;

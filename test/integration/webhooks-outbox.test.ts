@@ -58,7 +58,11 @@ describe.each(BACKENDS)('webhook outbox (%s)', (backend) => {
     const wantsRevoked = await endpoint(['connection.revoked']); // filtered out
     const disabled = await endpoint([], false); // every event, but disabled
 
-    const created = await admin.connections.createConnection({ workspaceId: 'ws-outbox', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const created = await admin.connections.createConnection({
+      workspaceId: 'ws-outbox',
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     const id = created.connection!.id;
     // CREATED matches no endpoint: nothing queued yet.
     expect(await deliveries(id)).toEqual([]);
@@ -99,7 +103,11 @@ describe.each(BACKENDS)('webhook outbox (%s)', (backend) => {
 
   it('a rolled-back change queues nothing', async () => {
     const e = await endpoint([]);
-    const created = await admin.connections.createConnection({ workspaceId: 'ws-rollback', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const created = await admin.connections.createConnection({
+      workspaceId: 'ws-rollback',
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     const id = created.connection!.id;
     const queued = await deliveries(id);
     expect(queued.map((r) => r.event_type)).toEqual(['connection.created']);
@@ -118,7 +126,9 @@ describe.each(BACKENDS)('webhook outbox (%s)', (backend) => {
     ).rejects.toThrow('roll back');
     // ...and after the rollback neither it nor the event does.
     expect((await deliveries(id)).map((r) => r.event_type)).toEqual(['connection.created']);
-    const activeEvents = (await nexus.app.database.dataSource.query(`SELECT 1 FROM connection_events WHERE connection_id = $1 AND type = 'ACTIVE'`, [id])) as unknown[];
+    const activeEvents = (await nexus.app.database.dataSource.query(`SELECT 1 FROM connection_events WHERE connection_id = $1 AND type = 'ACTIVE'`, [
+      id,
+    ])) as unknown[];
     expect(activeEvents).toEqual([]);
     await store.webhooks.delete(DEFAULT_PROJECT_ID, e.id);
   });
@@ -126,7 +136,11 @@ describe.each(BACKENDS)('webhook outbox (%s)', (backend) => {
   it("another project's endpoints get nothing of this project's events", async () => {
     const project = (await nexus.app.store.projects.insert({ id: newId('prj'), name: `outbox-other-${backend}` }))!;
     const foreign = await endpoint([], true, project.id);
-    const created = await admin.connections.createConnection({ workspaceId: 'ws-iso', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const created = await admin.connections.createConnection({
+      workspaceId: 'ws-iso',
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     await anon.connections.submitCredentials({ state: created.state, credentials: { api_key: 'ak_outbox_secret_value_5678' } });
     const rows = (await nexus.app.database.dataSource.query(`SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1`, [foreign.id])) as unknown[];
     expect(rows).toEqual([]);
@@ -134,7 +148,11 @@ describe.each(BACKENDS)('webhook outbox (%s)', (backend) => {
 
   it('deleting an endpoint deletes its deliveries', async () => {
     const e = await endpoint([]);
-    const created = await admin.connections.createConnection({ workspaceId: 'ws-cascade', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const created = await admin.connections.createConnection({
+      workspaceId: 'ws-cascade',
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     expect(await deliveries(created.connection!.id)).toHaveLength(1);
     expect(await nexus.app.store.webhooks.delete(DEFAULT_PROJECT_ID, e.id)).toBe(true);
     expect(await deliveries(created.connection!.id)).toEqual([]);

@@ -21,7 +21,8 @@ describe('webhook delivery refuses internal targets and bounds what it reads', (
   let internalPort: number;
   let receiver: WebhookReceiver;
   // A public-looking name that (now) resolves to loopback: DNS changed after the endpoint was saved.
-  const resolver: Resolver = async (host) => (host === 'hooks.rebound.example' ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '93.184.216.34', family: 4 }]);
+  const resolver: Resolver = async (host) =>
+    host === 'hooks.rebound.example' ? [{ address: '127.0.0.1', family: 4 }] : [{ address: '93.184.216.34', family: 4 }];
 
   beforeAll(async () => {
     // A loopback service that is NOT on NEXUS_OUTBOUND_ALLOWED_HOSTS (a metadata endpoint, an admin port, ...).

@@ -24,7 +24,11 @@ export interface ReceivedWebhook {
  * - `hold`: keeps each request until `release()` (then answers 204): the e2e kills the sender meanwhile.
  * `down()` closes the port altogether (connection refused) and `up()` opens it again.
  */
-export type ReceiverMode = { kind: 'ok'; delayMs?: number } | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> } | { kind: 'hang' } | { kind: 'hold' };
+export type ReceiverMode =
+  | { kind: 'ok'; delayMs?: number }
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
+  | { kind: 'hang' }
+  | { kind: 'hold' };
 
 /**
  * A webhook receiver on loopback for the delivery tests, allow-listed for
@@ -75,7 +79,8 @@ export class WebhookReceiver {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.received)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.received.map((r) => ({ id: r.id, answered: r.answered })))}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.received.map((r) => ({ id: r.id, answered: r.answered })))}`);
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
@@ -137,7 +142,11 @@ export class WebhookReceiver {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const header = (name: string) => String(req.headers[name] ?? '');
-      const headers = { 'webhook-id': header('webhook-id'), 'webhook-timestamp': header('webhook-timestamp'), 'webhook-signature': header('webhook-signature') };
+      const headers = {
+        'webhook-id': header('webhook-id'),
+        'webhook-timestamp': header('webhook-timestamp'),
+        'webhook-signature': header('webhook-signature'),
+      };
       const verifiedWith = this.secrets.filter((secret) => {
         try {
           new Webhook(secret).verify(body, headers);

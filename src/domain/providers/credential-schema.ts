@@ -69,7 +69,13 @@ export function checkSchema(schema: JsonSchema, field: string): void {
  * at most ECHO_MAX_CHARS characters.
  */
 export function fieldPath(field: string, pointer: string, extra?: string): string {
-  const segments = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segments =
+    pointer === ''
+      ? []
+      : pointer
+          .slice(1)
+          .split('/')
+          .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (extra !== undefined) segments.push(extra);
   let path = field;
   for (const seg of segments) {

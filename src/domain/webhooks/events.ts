@@ -57,7 +57,15 @@ export function enqueueForEvent(
   if (!type) return Promise.resolve(0);
   const c = event.connection;
   return store.webhooks.enqueue(
-    { projectId: c.projectId, connectionId: c.id, eventId: event.id, messageKey: `msg_${event.id}`, type, payload: webhookPayload(type, event.createdAt, c), now },
+    {
+      projectId: c.projectId,
+      connectionId: c.id,
+      eventId: event.id,
+      messageKey: `msg_${event.id}`,
+      type,
+      payload: webhookPayload(type, event.createdAt, c),
+      now,
+    },
     tx,
   );
 }
@@ -77,7 +85,15 @@ export function enqueueRefreshFailed(
 ): Promise<number> {
   const type = 'connection.refresh_failed';
   return store.webhooks.enqueue(
-    { projectId: connection.projectId, connectionId: connection.id, eventId: '0', messageKey: `msg_rf_${attemptId}`, type, payload: webhookPayload(type, now, connection), now },
+    {
+      projectId: connection.projectId,
+      connectionId: connection.id,
+      eventId: '0',
+      messageKey: `msg_rf_${attemptId}`,
+      type,
+      payload: webhookPayload(type, now, connection),
+      now,
+    },
     tx,
   );
 }

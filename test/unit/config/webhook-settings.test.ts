@@ -21,7 +21,9 @@ describe('webhook delivery settings (NEXUS_WEBHOOK_*)', () => {
     expect(() => loadWebhookDeliveryConfig({ NEXUS_WEBHOOK_TIMEOUT_MS: '5000', NEXUS_WEBHOOK_LEASE_MS: '5500' })).toThrow(
       /NEXUS_WEBHOOK_LEASE_MS "5500" must be a whole number from 6000 to 3600000/,
     );
-    expect(() => loadWebhookDeliveryConfig({ NEXUS_WEBHOOK_BACKOFF_BASE_MS: '1000', NEXUS_WEBHOOK_BACKOFF_MAX_MS: '500' })).toThrow(/NEXUS_WEBHOOK_BACKOFF_MAX_MS/);
+    expect(() => loadWebhookDeliveryConfig({ NEXUS_WEBHOOK_BACKOFF_BASE_MS: '1000', NEXUS_WEBHOOK_BACKOFF_MAX_MS: '500' })).toThrow(
+      /NEXUS_WEBHOOK_BACKOFF_MAX_MS/,
+    );
     expect(() => loadWebhookDeliveryConfig({ NEXUS_WEBHOOK_CONCURRENCY: '0' })).toThrow(ConfigError);
     expect(() => loadWebhookDeliveryConfig({ NEXUS_WEBHOOK_MAX_AGE_SECONDS: '1' })).toThrow(/NEXUS_WEBHOOK_MAX_AGE_SECONDS/);
     expect(() => loadWebhookDeliveryConfig({ NEXUS_WEBHOOK_WORKER: 'maybe' })).toThrow(/NEXUS_WEBHOOK_WORKER/);

@@ -26,19 +26,17 @@ describe('RefusalThrottle', () => {
     const { throttle, recorded, advance } = setup({ perIp: 3 });
     for (let i = 0; i < 10; i++) throttle.record(refusal('203.0.113.9'));
     throttle.record(refusal('198.51.100.1'));
-    expect(recorded.filter((e) => e.action === 'token.read').map((e) => e.clientIp)).toEqual([
-      '203.0.113.9',
-      '203.0.113.9',
-      '203.0.113.9',
-      '198.51.100.1',
-    ]);
+    expect(recorded.filter((e) => e.action === 'token.read').map((e) => e.clientIp)).toEqual(['203.0.113.9', '203.0.113.9', '203.0.113.9', '198.51.100.1']);
     expect(summaries(recorded)).toEqual([]);
     advance(60_000);
     // The next refusal opens a new window: the last one's summary first, then the refusal, recorded again.
     throttle.record(refusal('203.0.113.9'));
     expect(summaries(recorded)).toEqual([['prj_default', '203.0.113.9', 7]]);
     expect(recorded.at(-1)).toMatchObject({ action: 'token.read', clientIp: '203.0.113.9' });
-    expect(recorded.find((e) => e.action === 'audit.refusals_suppressed')).toMatchObject({ actor: { kind: 'system' }, detail: { recorded: 3, window_seconds: 60 } });
+    expect(recorded.find((e) => e.action === 'audit.refusals_suppressed')).toMatchObject({
+      actor: { kind: 'system' },
+      detail: { recorded: 3, window_seconds: 60 },
+    });
   });
 
   it('counts per project: one address spraying two projects gets a budget and a summary in each', () => {
