@@ -155,6 +155,7 @@ describe('Python client package', () => {
     expect(out).toEqual([
       `stream NotFoundError CONNECTION_NOT_FOUND ${repr}`,
       `unary NotFoundError CONNECTION_NOT_FOUND ${repr}`,
+      "violations CREDENTIALS_INVALID [('credentials.password', 'is required'), ('credentials.username', 'is required')] True",
       // ListProviders on a connection reset under it: one reset, one new connection, success.
       'retried True 1 2',
       // CreateConnection is not retried: the reset surfaces as UNAVAILABLE, no new connection.

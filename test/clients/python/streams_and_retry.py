@@ -8,10 +8,11 @@ import asyncio
 import os
 import time
 
+from google.protobuf import struct_pb2
 from reset_proxy import ResetProxy
 
 from nexus.v1 import connection_pb2, provider_pb2, token_pb2
-from nexus_broker import AsyncNexusClient, NexusClient, NexusError, NotFoundError, UnavailableError
+from nexus_broker import AsyncNexusClient, InvalidArgumentError, NexusClient, NexusError, NotFoundError, UnavailableError
 
 address = os.environ["NEXUS_ADDR"]
 api_key = os.environ["NEXUS_API_KEY"]
@@ -32,6 +33,13 @@ try:
     nexus.tokens.GetToken(token_pb2.GetTokenRequest(connection_id=missing))
 except NotFoundError as err:
     say("unary", type(err).__name__, err.reason, repr(err))
+
+# CREDENTIALS_INVALID: one violation per broken rule (google.rpc.BadRequest), in repr() too.
+capture = nexus.connections.CreateConnection(connection_pb2.CreateConnectionRequest(workspace_id="violations-user", provider_name="basic", return_url=os.environ["NEXUS_RETURN_URL"]))
+try:
+    nexus.connections.SubmitCredentials(connection_pb2.SubmitCredentialsRequest(state=capture.state, credentials=struct_pb2.Struct()))
+except InvalidArgumentError as err:
+    say("violations", err.reason, sorted(tuple(v) for v in err.violations), "violations=" in repr(err))
 
 # Nexus behind a proxy that resets the live connection under the next call.
 host, _sep, port = address.rpartition(":")
