@@ -10,6 +10,7 @@
 // throughput side is measured in bench/RESULTS.md ("Runtime").
 import { existsSync } from 'node:fs';
 import module from 'node:module';
+import { compileCacheOptions } from './compile-cache.js';
 
 const main = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(main)) {
@@ -19,8 +20,12 @@ if (!existsSync(main)) {
   );
   process.exit(1);
 }
-// V8 keeps the code it compiles for our modules and the dependencies' on disk (Node >= 22.1; in
-// NODE_COMPILE_CACHE, else the OS temp dir; NODE_DISABLE_COMPILE_CACHE=1 turns it off): later
-// starts skip most of the parsing. Where the directory is not writable it silently does nothing.
-module.enableCompileCache?.();
+// V8 keeps the code it compiles for our modules and the dependencies' on disk (Node >= 22.1), so
+// a start skips most of the parsing. The build fills dist/.compile-cache with the modules a
+// start loads (scripts/warm-compile-cache.mjs), so even the first start of a fresh install or
+// image uses it; see ./compile-cache.js for where and when. Node files it per user (a
+// subdirectory named with the uid): a user for whom it was not built and who cannot write there
+// falls back to the OS temp directory, as before there was a shipped cache.
+const cache = module.enableCompileCache?.(compileCacheOptions());
+if (cache && cache.status === module.constants?.compileCacheStatus?.FAILED) module.enableCompileCache();
 await import(main.href);

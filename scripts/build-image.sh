@@ -67,6 +67,11 @@ cp -r bin catalog "$FS/app/"
 cp -r web/dist "$FS/app/web/dist"
 cp -r dist "$FS/app/dist"
 find "$FS/app/dist" -type f \( -name '*.map' -o -name '.tsbuildinfo' \) -delete
+# The compile cache the build made (bin/compile-cache.js): Node files it under a subdirectory
+# named <node version>-<arch>-<flags hash>-<uid>, and the image runs as 10001, not as the builder.
+for cache in "$FS/app/dist/.compile-cache"/*-"$(id -u)"; do
+  if [[ -d "$cache" ]]; then mv "$cache" "${cache%-*}-10001"; fi
+done
 cp -al "$DEPS/node_modules" "$FS/app/node_modules" # hard links: the context is only read
 chmod -R a+rX,go-w "$FS"
 

@@ -1,5 +1,6 @@
 // Builds what `npm start` and the `nexus` bin run:
-//   server  tsc -p tsconfig.build.json: src/ and gen/ts/ compiled to dist/ (dist/src/cli/main.js)
+//   server  tsc -p tsconfig.build.json: src/ and gen/ts/ compiled to dist/ (dist/src/cli/main.js),
+//           then dist/.compile-cache (V8's code for what a start loads: scripts/warm-compile-cache.mjs)
 //   web     vite: the Manage Connections web app (web/) into web/dist, served under /manage/
 //
 //   node scripts/build.mjs [--if-needed] [server] [web]     (no target: both)
@@ -9,7 +10,7 @@
 // TypeScript loader; the compilers it calls (typescript, vite) are dev dependencies: in an
 // install without them, a present build is used as it is and a missing one is an error.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,16 @@ const at = (...parts) => path.join(ROOT, ...parts);
 /** Each target: what it is made from, and the file whose time says when it was last built. */
 const TARGETS = {
   server: {
-    sources: [at('src'), at('gen', 'ts'), at('tsconfig.json'), at('tsconfig.build.json')],
+    sources: [
+      at('src'),
+      at('gen', 'ts'),
+      at('tsconfig.json'),
+      at('tsconfig.build.json'),
+      // What makes dist/.compile-cache.
+      at('scripts', 'build.mjs'),
+      at('scripts', 'warm-compile-cache.mjs'),
+      at('bin', 'compile-cache.js'),
+    ],
     stamp: at('dist', '.built'),
     compiler: 'typescript',
     build: buildServer,
@@ -61,7 +71,30 @@ async function buildServer() {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const run = spawnSync(process.execPath, [tsc, '-p', at('tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
   if (run.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${run.status ?? run.signal})`);
+  warmCompileCache();
   writeFileSync(TARGETS.server.stamp, `${new Date().toISOString()}\n`);
+}
+
+/** bin/nexus.js's shebang flags (`#!/usr/bin/env -S node --flag=value ...`): the shipped default. */
+export function shippedNodeFlags() {
+  const shebang = readFileSync(at('bin', 'nexus.js'), 'utf8').split('\n')[0];
+  return shebang.split(' ').filter((w) => w.startsWith('--'));
+}
+
+/**
+ * Fills dist/.compile-cache afresh (scripts/warm-compile-cache.mjs, then `nexus --help` for the
+ * CLI entry), with the shipped Node flags: V8 files its cache under a hash of them, and a start
+ * with other flags would not find it. NODE_COMPILE_CACHE is unset so the shipped directory is used.
+ */
+export function warmCompileCache() {
+  rmSync(at('dist', '.compile-cache'), { recursive: true, force: true });
+  const env = { ...process.env };
+  delete env.NODE_COMPILE_CACHE;
+  delete env.NODE_DISABLE_COMPILE_CACHE;
+  for (const args of [[at('scripts', 'warm-compile-cache.mjs')], [at('bin', 'nexus.js'), '--help']]) {
+    const run = spawnSync(process.execPath, [...shippedNodeFlags(), ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (run.status !== 0) throw new Error(`${path.basename(args[0])} failed while filling the compile cache (exit ${run.status ?? run.signal})`);
+  }
 }
 
 async function buildWeb() {
