@@ -8,6 +8,18 @@ import { createApiKey, listApiKeys, parseDuration, revokeApiKey, rotateApiKey } 
 import { createProject, deleteProject, getProject, listProjects, updateProject } from './projects.js';
 import { QUOTA_OPTIONS, setQuotas, showQuotas } from './quotas.js';
 import { exportAudit, parseCursor, parseSince, verifyAudit } from './audit.js';
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listDeliveries,
+  listWebhooks,
+  parseList,
+  parseStatus,
+  redeliverWebhook,
+  rotateWebhookSecret,
+  updateWebhook,
+} from './webhooks.js';
 import { ConfigError, loadConfig, loadOutboundSettings, type Config } from '../config/config.js';
 import { EmbeddedDatabaseLockedError } from '../storage/data-dir-lock.js';
 import { resealAll, type ResealReport } from '../domain/keys/key-rotation.js';
@@ -181,6 +193,81 @@ quotas
       setQuotas(app, opts.project, { keyRatePerSecond: opts.keyRate, keyBurst: opts.keyBurst, ipRatePerSecond: opts.ipRate, ipBurst: opts.ipBurst }),
     ),
   );
+
+const webhooks = program.command('webhooks').description("a project's signed webhook endpoints and their deliveries (docs/webhooks.md)");
+webhooks
+  .command('create')
+  .description('add an endpoint and print its signing secret once')
+  .requiredOption('--url <url>', 'where to POST messages: https (http only for a host on NEXUS_OUTBOUND_ALLOWED_HOSTS, outside production)')
+  .option('--events <types>', 'comma-separated event types, e.g. connection.active,connection.revoked (default: every event)')
+  .option('--description <text>', 'a note for people')
+  .option('--disabled', 'create it disabled (nothing is queued for it until enabled)')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (opts: { url: string; events?: string; description?: string; disabled?: boolean; project: string }) =>
+    oneShot((app) =>
+      createWebhook(app, opts.project, { url: opts.url, eventTypes: parseList(opts.events), description: opts.description, enabled: !opts.disabled }),
+    ),
+  );
+webhooks
+  .command('list')
+  .description("the project's endpoints: id, URL, events, status (never a secret)")
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (opts: { project: string }) => oneShot((app) => listWebhooks(app, opts.project)));
+webhooks
+  .command('get')
+  .description('an endpoint and its live secrets (ids and expiry only)')
+  .argument('<id>', 'the endpoint id, as "nexus webhooks list" shows it')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (id: string, opts: { project: string }) => oneShot((app) => getWebhook(app, opts.project, id)));
+webhooks
+  .command('update')
+  .description('change the settings given (others stay)')
+  .argument('<id>', 'the endpoint id')
+  .option('--url <url>', 'a new URL (checked as on create)')
+  .option('--events <types>', 'comma-separated event types ("" for every event)')
+  .option('--description <text>', 'a note for people')
+  .option('--enable', 'queue messages for it again')
+  .option('--disable', 'queue nothing new for it')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (id: string, opts: { url?: string; events?: string; description?: string; enable?: boolean; disable?: boolean; project: string }) => {
+    if (opts.enable && opts.disable) throw new Error('give --enable or --disable, not both');
+    const enabled = opts.enable ? true : opts.disable ? false : undefined;
+    await oneShot((app) => updateWebhook(app, opts.project, id, { url: opts.url, eventTypes: parseList(opts.events), description: opts.description, enabled }));
+  });
+webhooks
+  .command('delete')
+  .description('delete an endpoint and its deliveries')
+  .argument('<id>', 'the endpoint id')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (id: string, opts: { project: string }) => oneShot((app) => deleteWebhook(app, opts.project, id)));
+webhooks
+  .command('rotate-secret')
+  .description('print a new signing secret once; the previous one keeps signing too until the overlap ends')
+  .argument('<id>', 'the endpoint id')
+  .option('--overlap <duration>', 'how long the previous secret also signs: 0s to 7d', '24h')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (id: string, opts: { overlap: string; project: string }) =>
+    oneShot((app) => rotateWebhookSecret(app, opts.project, id, parseDuration(opts.overlap, '--overlap'))),
+  );
+webhooks
+  .command('deliveries')
+  .description("an endpoint's deliveries, newest first: status, attempts, next attempt, last error")
+  .argument('<id>', 'the endpoint id')
+  .option('--status <status>', 'only pending, delivering, succeeded or dead')
+  .option('--limit <n>', 'how many, 1 to 500', '50')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (id: string, opts: { status?: string; limit: string; project: string }) => {
+    const status = parseStatus(opts.status);
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new Error('--limit must be a whole number from 1 to 500');
+    await oneShot((app) => listDeliveries(app, opts.project, id, { status, limit }));
+  });
+webhooks
+  .command('redeliver')
+  .description('send a succeeded or dead delivery again (same message id, fresh retries)')
+  .argument('<delivery-id>', 'the delivery id, as "nexus webhooks deliveries" shows it')
+  .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
+  .action(async (deliveryId: string, opts: { project: string }) => oneShot((app) => redeliverWebhook(app, opts.project, deliveryId)));
 
 const audit = program.command('audit').description('verify and export the audit log');
 audit

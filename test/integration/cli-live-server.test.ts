@@ -1,14 +1,17 @@
 import { execFile } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyIdOf } from '../../src/crypto/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { ADMIN_KEY, RETURN_URL, clients } from '../support/test-app.js';
+import { ADMIN_KEY, RETURN_URL, clients, webhookClient } from '../support/test-app.js';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -45,6 +48,10 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
   let server: ServerProcess;
   let env: NodeJS.ProcessEnv;
   const covered = new Set<string>();
+  // A webhook receiver on loopback (allow-listed for the server), recording what it is sent.
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  let receiver: Server;
+  let receiverUrl: string;
 
   const nexus = async (args: string[], options: { cwd?: string; extraEnv?: NodeJS.ProcessEnv } = {}): Promise<Result> => {
     const began = Date.now();
@@ -63,9 +70,27 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'nexus-cli-'));
     if (backend === 'postgres') db = await createTestDatabase();
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiverHost = `127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    receiverUrl = `http://${receiverHost}/hooks`;
     // The key ring lives in the data directory (no NEXUS_ENCRYPTION_KEYS) on both: keys:rotate
     // rotates it in the running server.
-    env = { ...process.env, NEXUS_DATA_DIR: dataDir, NEXUS_ADMIN_API_KEY: ADMIN_KEY, NEXUS_ALLOWED_RETURN_URLS: RETURN_URL, LOG_LEVEL: 'warn' };
+    env = {
+      ...process.env,
+      NEXUS_DATA_DIR: dataDir,
+      NEXUS_ADMIN_API_KEY: ADMIN_KEY,
+      NEXUS_ALLOWED_RETURN_URLS: RETURN_URL,
+      NEXUS_OUTBOUND_ALLOWED_HOSTS: receiverHost,
+      LOG_LEVEL: 'warn',
+    };
     delete env.DATABASE_URL;
     delete env.NEXUS_ENCRYPTION_KEYS;
     if (db) env.DATABASE_URL = db.url;
@@ -75,6 +100,7 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
 
   afterAll(async () => {
     await server?.stop();
+    receiver?.close();
     await db?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -260,6 +286,72 @@ describe.each(['embedded', 'postgres'] as const)('every CLI command while a serv
     const restored = await nexus(['quotas', 'set', '--key-rate', 'default', '--key-burst', 'default']);
     expect(restored, restored.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/--key-rate\s+\d+\s+\(installation default\)/) });
     await expect.poll(async () => !(await burst()), { timeout: 15_000, interval: 1_000 }).toBe(true);
+
+    // webhooks: an endpoint made, read, changed, rotated and deleted by the CLI is the server's;
+    // the server's delivery worker signs with the secret the CLI printed (verified here by the
+    // independent standardwebhooks package), and a delivery the CLI lists is redelivered.
+    const wh = webhookClient(server.baseUrl, ADMIN_KEY);
+    const hook = await timed('webhooks create', ['webhooks', 'create', '--url', receiverUrl, '--events', 'connection.created', '--description', 'ops']);
+    expect(hook, hook.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(/^created whep_\S+ for /) });
+    const hookId = /^created (\S+) /.exec(hook.stdout)![1]!;
+    const hookSecret = hook.stdout.trim().split('\n').at(-1)!;
+    expect(hookSecret).toMatch(/^whsec_/);
+    expect((await wh.getWebhookEndpoint({ endpointId: hookId })).endpoint).toMatchObject({
+      url: receiverUrl,
+      description: 'ops',
+      eventTypes: ['connection.created'],
+    });
+    const hooks = await timed('webhooks list', ['webhooks', 'list']);
+    expect(hooks, hooks.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`${hookId}\\s+http://127\\.0\\.0\\.1`)) });
+    const hookShown = await timed('webhooks get', ['webhooks', 'get', hookId]);
+    expect(hookShown, hookShown.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`url: ${receiverUrl}`) });
+    for (const out of [hooks.stdout, hookShown.stdout]) expect(out).not.toContain(hookSecret.slice('whsec_'.length, 24));
+    const hookUpdated = await timed('webhooks update', ['webhooks', 'update', hookId, '--description', 'from the cli']);
+    expect(hookUpdated, hookUpdated.stderr).toMatchObject({ code: 0 });
+    expect((await wh.getWebhookEndpoint({ endpointId: hookId })).endpoint!.description).toBe('from the cli');
+
+    const hooked = await admin.connections.createConnection({
+      workspaceId: 'ws-hook',
+      provider: { case: 'providerName', value: 'vault' },
+      returnUrl: RETURN_URL,
+    });
+    await expect.poll(() => received.some((r) => r.body.includes(hooked.connection!.id)), { timeout: 20_000, interval: 200 }).toBe(true);
+    const message = received.find((r) => r.body.includes(hooked.connection!.id))!;
+    expect(new Webhook(hookSecret).verify(message.body, message.headers as Record<string, string>)).toMatchObject({ type: 'connection.created' });
+    let listedDeliveries: Result | undefined;
+    await expect
+      .poll(
+        async () => {
+          listedDeliveries = await nexus(['webhooks', 'deliveries', hookId, '--status', 'succeeded']);
+          return listedDeliveries.stdout;
+        },
+        { timeout: 20_000, interval: 500 },
+      )
+      .toContain(String(message.headers['webhook-id']));
+    covered.add('webhooks deliveries');
+    timings['webhooks deliveries'] = listedDeliveries!.ms;
+    const deliveryId = /^(\d+)\s+connection\.created\s/m.exec(listedDeliveries!.stdout)![1]!;
+    const again = await timed('webhooks redeliver', ['webhooks', 'redeliver', deliveryId]);
+    expect(again, again.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`to send delivery ${deliveryId} again`) });
+    await expect.poll(() => received.filter((r) => r.headers['webhook-id'] === message.headers['webhook-id']).length, { timeout: 20_000 }).toBe(2);
+
+    // rotate-secret: the next message verifies with the new secret and, during the overlap, the old.
+    const rotatedHook = await timed('webhooks rotate-secret', ['webhooks', 'rotate-secret', hookId, '--overlap', '1h']);
+    expect(rotatedHook, rotatedHook.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('the previous secret also signs until') });
+    const newHookSecret = rotatedHook.stdout.trim().split('\n').at(-1)!;
+    const hooked2 = await admin.connections.createConnection({
+      workspaceId: 'ws-hook-2',
+      provider: { case: 'providerName', value: 'vault' },
+      returnUrl: RETURN_URL,
+    });
+    await expect.poll(() => received.some((r) => r.body.includes(hooked2.connection!.id)), { timeout: 20_000, interval: 200 }).toBe(true);
+    const message2 = received.find((r) => r.body.includes(hooked2.connection!.id))!;
+    for (const secret of [hookSecret, newHookSecret])
+      expect(() => new Webhook(secret).verify(message2.body, message2.headers as Record<string, string>)).not.toThrow();
+
+    const hookDeleted = await timed('webhooks delete', ['webhooks', 'delete', hookId]);
+    expect(hookDeleted, hookDeleted.stderr).toMatchObject({ code: 0, stdout: `deleted ${hookId} and its deliveries\n` });
+    await expect(wh.getWebhookEndpoint({ endpointId: hookId })).rejects.toThrow(/not found/i);
 
     // catalog check needs no database: it runs in this process whatever runs beside it.
     const checked = await timed('catalog check', ['catalog', 'check', 'sendgrid']);
