@@ -1,5 +1,6 @@
 import type { AccountRow } from '../../src/domain/model/account.js';
 import type { AuditChainHead, AuditEventRow } from '../../src/domain/model/audit-event.js';
+import type { WebhookEndpointRow } from '../../src/domain/model/webhook.js';
 import type { ApiKeyRow } from '../../src/domain/model/api-key.js';
 import type { AuthSessionRow } from '../../src/domain/model/auth-session.js';
 import type { AuthStateRow } from '../../src/domain/model/auth-state.js';
@@ -480,10 +481,42 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
         .map((e) => structuredClone(e));
     },
   });
-  // No webhook endpoints in the unit tier (key rotation lists them).
+  // Webhook endpoints as the repository keeps them (the outbox and deliveries: see the integration tier).
+  const webhookEndpoints = new Map<string, WebhookEndpointRow>();
+  const endpointsOf = (projectId: string) => [...webhookEndpoints.values()].filter((e) => e.projectId === projectId).sort((a, b) => (a.id < b.id ? -1 : 1));
   (store as { webhooks: WebhookEndpointsPort }).webhooks = unfaked<WebhookEndpointsPort>('webhooks', {
+    async insert(row) {
+      const stored: WebhookEndpointRow = { ...structuredClone(row), createdAt: now(), updatedAt: now() };
+      webhookEndpoints.set(row.id, stored);
+      return structuredClone(stored);
+    },
+    async findById(projectId, id) {
+      return own(webhookEndpoints.get(id), projectId);
+    },
+    async findByIdForUpdate(projectId, id) {
+      return own(webhookEndpoints.get(id), projectId);
+    },
+    async list(q) {
+      return endpointsOf(q.projectId)
+        .filter((e) => q.afterId === undefined || e.id > q.afterId)
+        .slice(0, q.limit)
+        .map((e) => structuredClone(e));
+    },
+    async countByProject(projectId) {
+      return endpointsOf(projectId).length;
+    },
+    async update(projectId, id, patch) {
+      const row = webhookEndpoints.get(id);
+      if (!row || row.projectId !== projectId) return null;
+      Object.assign(row, structuredClone(patch), { updatedAt: now() });
+      return structuredClone(row);
+    },
+    async delete(projectId, id) {
+      const row = webhookEndpoints.get(id);
+      return row?.projectId === projectId && webhookEndpoints.delete(id);
+    },
     async listAll() {
-      return [];
+      return [...webhookEndpoints.values()].map((e) => structuredClone(e));
     },
   });
   for (const port of ['projectQuotas', 'events'] as const) {

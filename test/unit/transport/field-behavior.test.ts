@@ -7,6 +7,7 @@ import { file_nexus_v1_connection } from '../../../gen/ts/nexus/v1/connection_pb
 import { file_nexus_v1_project } from '../../../gen/ts/nexus/v1/project_pb.js';
 import { file_nexus_v1_provider } from '../../../gen/ts/nexus/v1/provider_pb.js';
 import { file_nexus_v1_token } from '../../../gen/ts/nexus/v1/token_pb.js';
+import { file_nexus_v1_webhook } from '../../../gen/ts/nexus/v1/webhook_pb.js';
 import { FieldBehavior, fieldBehaviors } from '../../../src/transport/mappers/field-behavior.js';
 
 // The google.api.field_behavior annotations in proto/nexus/v1, as the generated
@@ -21,6 +22,7 @@ const FILES = [
   file_nexus_v1_project,
   file_nexus_v1_provider,
   file_nexus_v1_token,
+  file_nexus_v1_webhook,
 ];
 const messages: DescMessage[] = FILES.flatMap((f) =>
   f.messages.flatMap(function all(m): DescMessage[] {
@@ -37,7 +39,16 @@ const behaviourOf = (message: string, field: string) => {
 describe('google.api.field_behavior', () => {
   it('marks the server-assigned fields of every resource OUTPUT_ONLY', () => {
     const resources = messages.filter((m) => m.fields.some((f) => f.name === 'create_time'));
-    expect(resources.map((m) => m.name).sort()).toEqual(['ApiKey', 'Client', 'Connection', 'Project', 'Provider']);
+    expect(resources.map((m) => m.name).sort()).toEqual([
+      'ApiKey',
+      'Client',
+      'Connection',
+      'Project',
+      'Provider',
+      'WebhookDelivery',
+      'WebhookEndpoint',
+      'WebhookSecretInfo',
+    ]);
     for (const m of resources) {
       // An API key never changes (rotation makes a new one): it has no update_time.
       for (const name of ['id', 'create_time', 'update_time'].filter((n) => m.fields.some((f) => f.name === n))) {
@@ -74,5 +85,20 @@ describe('google.api.field_behavior', () => {
     }
     expect(behaviourOf('GetProviderRequest', 'provider')).toContain(FieldBehavior.REQUIRED);
     expect(behaviourOf('DeleteProviderRequest', 'provider')).toContain(FieldBehavior.REQUIRED);
+    // WebhookService: every endpoint_id and delivery_id that names the resource acted on.
+    for (const m of messages.filter((x) => x.name.endsWith('Request'))) {
+      for (const f of m.fields.filter((x) => x.name === 'endpoint_id' || x.name === 'delivery_id')) {
+        expect(fieldBehaviors(f), `${m.name}.${f.name}`).toContain(FieldBehavior.REQUIRED);
+      }
+    }
+  });
+
+  it('marks every field of a webhook delivery, and the server-set ones of an endpoint, OUTPUT_ONLY', () => {
+    const delivery = messages.find((m) => m.name === 'WebhookDelivery')!;
+    for (const f of delivery.fields) expect(fieldBehaviors(f), `WebhookDelivery.${f.name}`).toEqual([FieldBehavior.OUTPUT_ONLY]);
+    for (const name of ['id', 'project_id', 'secrets', 'create_time', 'update_time']) {
+      expect(behaviourOf('WebhookEndpoint', name), `WebhookEndpoint.${name}`).toEqual([FieldBehavior.OUTPUT_ONLY]);
+    }
+    expect(behaviourOf('WebhookEndpoint', 'url')).toEqual([FieldBehavior.REQUIRED]);
   });
 });
