@@ -12,6 +12,8 @@ export const CLIENT_SECRET_PREFIX = 'nxcs_';
 // Compared against when the client id is unknown, so both paths hash once.
 const DUMMY_HASH = hashSecret('no such client');
 
+/** The paths UpdateClient changes. */
+export const CLIENT_MASK_FIELDS = ['display_name', 'redirect_uris', 'branding', 'siwe_origins', 'siwe_chain_ids', 'handoff_ip_binding'] as const;
 const MASK_FIELDS: Record<string, keyof ReturnType<typeof validateClient>> = {
   display_name: 'displayName',
   redirect_uris: 'redirectUris',
@@ -61,8 +63,10 @@ export class ClientRegistry {
   async update(caller: Principal, id: string, input: ClientInput, mask: string[]): Promise<OAuthClientRow> {
     const current = await this.get(caller, id);
     if (input.type && input.type !== current.type) throw new InvalidFieldError('client.type', 'cannot change');
-    const paths = mask.length > 0 ? mask : Object.keys(MASK_FIELDS);
-    for (const p of paths) if (!MASK_FIELDS[p]) throw new InvalidFieldError('update_mask', `"${echo(p)}" cannot be updated`);
+    for (const p of mask) if (!MASK_FIELDS[p]) throw new InvalidFieldError('update_mask', `"${echo(p)}" cannot be updated`);
+    // The transport derives the paths (AIP-134: the fields the request sets when it names none); none changes nothing.
+    if (mask.length === 0) return current;
+    const paths = mask;
     // Merge first, validate the result: a partial update must leave a valid client.
     const merged: ClientInput = {
       type: current.type,

@@ -4,6 +4,7 @@ import {
   CreateClientResponseSchema,
   DeleteClientResponseSchema,
   GetClientResponseSchema,
+  ClientSchema,
   ListClientsResponseSchema,
   UpdateClientResponseSchema,
   type ClientService as ClientServiceDesc,
@@ -13,10 +14,11 @@ import {
   type ListClientsRequest,
   type UpdateClientRequest,
 } from '../../../gen/ts/nexus/v1/client_pb.js';
-import type { ClientRegistry } from '../../domain/auth/client-registry.js';
+import { CLIENT_MASK_FIELDS, type ClientRegistry } from '../../domain/auth/client-registry.js';
 import { InvalidFieldError } from '../../domain/shared/errors.js';
 import { callerOf } from '../access.js';
 import { clientInputFromProto, clientToProto } from '../mappers/client-mapper.js';
+import { impliedMask } from '../mappers/field-mask.js';
 
 /** The admin API for OAuth clients (`admin` API keys only: see ACCESS in access.ts). */
 export class ClientHandler implements ServiceImpl<typeof ClientServiceDesc> {
@@ -42,7 +44,8 @@ export class ClientHandler implements ServiceImpl<typeof ClientServiceDesc> {
   async updateClient(req: UpdateClientRequest, ctx: HandlerContext) {
     const caller = callerOf(ctx);
     if (!req.client?.id) throw new InvalidFieldError('client.id', 'identifies the client to update');
-    const row = await this.clients.update(caller, req.client.id, clientInputFromProto(req.client), req.updateMask?.paths ?? []);
+    const paths = impliedMask(ClientSchema, req.client, req.updateMask?.paths, CLIENT_MASK_FIELDS);
+    const row = await this.clients.update(caller, req.client.id, clientInputFromProto(req.client), paths);
     return create(UpdateClientResponseSchema, { client: clientToProto(row) });
   }
 

@@ -8,6 +8,7 @@ import {
   DeleteProviderResponseSchema,
   GetProviderResponseSchema,
   ListProvidersResponseSchema,
+  ProviderSchema,
   UpdateProviderResponseSchema,
   type CreateProviderRequest,
   type DeleteProviderRequest,
@@ -25,6 +26,8 @@ import type { ProviderService } from '../../domain/providers/provider-service.js
 import type { ProviderRemoval } from '../../domain/connections/provider-removal.js';
 import { callerOf, optionalCallerOf } from '../access.js';
 import { catalogEntryToProto, providerInputFromProto, providerToProto } from '../mappers/provider-mapper.js';
+import { impliedMask } from '../mappers/field-mask.js';
+import { UPDATABLE_FIELDS } from '../../domain/providers/provider-input.js';
 
 export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> {
   constructor(
@@ -64,7 +67,9 @@ export class ProviderHandler implements ServiceImpl<typeof ProviderServiceDesc> 
     const input = providerInputFromProto(req.provider);
     const ref = req.provider?.id || req.provider?.name;
     if (!ref) throw new InvalidFieldError('provider.id', 'id or name identifies the provider to update');
-    const row = await this.providers.update(caller, ref, input, req.updateMask?.paths ?? []);
+    // AIP-134: without a mask, the fields the request sets; none set changes nothing (the domain's empty mask is a full replacement, for `providers apply`).
+    const paths = impliedMask(ProviderSchema, req.provider!, req.updateMask?.paths, UPDATABLE_FIELDS);
+    const row = paths.length > 0 ? await this.providers.update(caller, ref, input, paths) : await this.providers.require(caller.projectId, ref);
     return create(UpdateProviderResponseSchema, { provider: providerToProto(row) });
   }
 

@@ -106,6 +106,16 @@ describe('ProviderService routes over fake ports', () => {
     expect(second.nextPageToken).toBe('');
   });
 
+  it('without a mask, updates the fields the request sets and keeps the rest (AIP-134)', async () => {
+    const { provider } = await client.createProvider({ provider: { ...oauthProvider('github'), description: 'Code hosting' } }, auth());
+    const { provider: updated } = await client.updateProvider({ provider: { name: 'github', displayName: 'GitHub' } }, auth());
+    expect([updated?.displayName, updated?.description, updated?.oauth2?.tokenUrl]).toEqual(['GitHub', 'Code hosting', provider!.oauth2?.tokenUrl]);
+    // Nothing set: nothing changes.
+    expect((await client.updateProvider({ provider: { name: 'github' } }, auth())).provider?.description).toBe('Code hosting');
+    await expectConnectError(client.updateProvider({ provider: { name: 'no-such', displayName: 'x' } }, auth()), Code.NotFound, 'PROVIDER_NOT_FOUND');
+    await expectConnectError(client.updateProvider({ provider: { name: 'no-such' } }, auth()), Code.NotFound, 'PROVIDER_NOT_FOUND');
+  });
+
   it('updates the masked fields only and tells the caches', async () => {
     const { provider } = await client.createProvider({ provider: oauthProvider('github') }, auth());
     const { provider: updated } = await client.updateProvider(

@@ -1953,7 +1953,7 @@ type UpdateProviderRequest struct {
 	// The provider; `id` or `name` identifies it.
 	Provider *Provider `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
 	// Fields to change, for example "display_name", "oauth2.client_secret".
-	// All mutable fields when empty.
+	// Empty: the fields `provider` sets.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

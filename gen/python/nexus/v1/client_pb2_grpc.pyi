@@ -63,8 +63,10 @@ class ClientServiceStub:
     - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID.
     """
     UpdateClient: _grpc.UnaryUnaryMultiCallable[_client_pb2.UpdateClientRequest, _client_pb2.UpdateClientResponse]
-    """UpdateClient changes the fields named in update_mask (all mutable
-    fields when the mask is empty). The type cannot change.
+    """UpdateClient changes the fields named in update_mask. Without a mask
+    (AIP-134), the fields the request sets: a field left unset or empty
+    keeps its value; clearing one takes a mask naming it. The type cannot
+    change.
 
     Errors: as CreateClient, plus NOT_FOUND, ERROR_REASON_CLIENT_NOT_FOUND.
     """
@@ -111,8 +113,10 @@ class ClientServiceAsyncStub(ClientServiceStub):
     - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID.
     """
     UpdateClient: _aio.UnaryUnaryMultiCallable[_client_pb2.UpdateClientRequest, _client_pb2.UpdateClientResponse]  # type: ignore[assignment]
-    """UpdateClient changes the fields named in update_mask (all mutable
-    fields when the mask is empty). The type cannot change.
+    """UpdateClient changes the fields named in update_mask. Without a mask
+    (AIP-134), the fields the request sets: a field left unset or empty
+    keeps its value; clearing one takes a mask naming it. The type cannot
+    change.
 
     Errors: as CreateClient, plus NOT_FOUND, ERROR_REASON_CLIENT_NOT_FOUND.
     """
@@ -180,8 +184,10 @@ class ClientServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _client_pb2.UpdateClientRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_client_pb2.UpdateClientResponse, _abc.Awaitable[_client_pb2.UpdateClientResponse]]:
-        """UpdateClient changes the fields named in update_mask (all mutable
-        fields when the mask is empty). The type cannot change.
+        """UpdateClient changes the fields named in update_mask. Without a mask
+        (AIP-134), the fields the request sets: a field left unset or empty
+        keeps its value; clearing one takes a mask naming it. The type cannot
+        change.
 
         Errors: as CreateClient, plus NOT_FOUND, ERROR_REASON_CLIENT_NOT_FOUND.
         """

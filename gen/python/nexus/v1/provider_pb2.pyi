@@ -1129,7 +1129,7 @@ class UpdateProviderRequest(_message.Message):
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
         """Fields to change, for example "display_name", "oauth2.client_secret".
-        All mutable fields when empty.
+        Empty: the fields `provider` sets.
         """
 
     def __init__(

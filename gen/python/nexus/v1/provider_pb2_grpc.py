@@ -143,8 +143,9 @@ class ProviderServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateProvider(self, request, context):
-        """UpdateProvider changes the fields named in update_mask (all mutable
-        fields when the mask is empty).
+        """UpdateProvider changes the fields named in update_mask. Without a mask
+        (AIP-134), the fields the request sets: a field left unset or empty
+        keeps its value; clearing one takes a mask naming it.
 
         Errors: as CreateProvider, plus NOT_FOUND,
         ERROR_REASON_PROVIDER_NOT_FOUND.

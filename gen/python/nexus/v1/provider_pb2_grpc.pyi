@@ -76,8 +76,9 @@ class ProviderServiceStub:
     - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
     """
     UpdateProvider: _grpc.UnaryUnaryMultiCallable[_provider_pb2.UpdateProviderRequest, _provider_pb2.UpdateProviderResponse]
-    """UpdateProvider changes the fields named in update_mask (all mutable
-    fields when the mask is empty).
+    """UpdateProvider changes the fields named in update_mask. Without a mask
+    (AIP-134), the fields the request sets: a field left unset or empty
+    keeps its value; clearing one takes a mask naming it.
 
     Errors: as CreateProvider, plus NOT_FOUND,
     ERROR_REASON_PROVIDER_NOT_FOUND.
@@ -171,8 +172,9 @@ class ProviderServiceAsyncStub(ProviderServiceStub):
     - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
     """
     UpdateProvider: _aio.UnaryUnaryMultiCallable[_provider_pb2.UpdateProviderRequest, _provider_pb2.UpdateProviderResponse]  # type: ignore[assignment]
-    """UpdateProvider changes the fields named in update_mask (all mutable
-    fields when the mask is empty).
+    """UpdateProvider changes the fields named in update_mask. Without a mask
+    (AIP-134), the fields the request sets: a field left unset or empty
+    keeps its value; clearing one takes a mask naming it.
 
     Errors: as CreateProvider, plus NOT_FOUND,
     ERROR_REASON_PROVIDER_NOT_FOUND.
@@ -287,8 +289,9 @@ class ProviderServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _provider_pb2.UpdateProviderRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_provider_pb2.UpdateProviderResponse, _abc.Awaitable[_provider_pb2.UpdateProviderResponse]]:
-        """UpdateProvider changes the fields named in update_mask (all mutable
-        fields when the mask is empty).
+        """UpdateProvider changes the fields named in update_mask. Without a mask
+        (AIP-134), the fields the request sets: a field left unset or empty
+        keeps its value; clearing one takes a mask naming it.
 
         Errors: as CreateProvider, plus NOT_FOUND,
         ERROR_REASON_PROVIDER_NOT_FOUND.

@@ -471,8 +471,10 @@ export const ClientService: GenService<{
     output: typeof ListClientsResponseSchema;
   },
   /**
-   * UpdateClient changes the fields named in update_mask (all mutable
-   * fields when the mask is empty). The type cannot change.
+   * UpdateClient changes the fields named in update_mask. Without a mask
+   * (AIP-134), the fields the request sets: a field left unset or empty
+   * keeps its value; clearing one takes a mask naming it. The type cannot
+   * change.
    *
    * Errors: as CreateClient, plus NOT_FOUND, ERROR_REASON_CLIENT_NOT_FOUND.
    *

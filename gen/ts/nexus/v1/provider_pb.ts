@@ -969,7 +969,7 @@ export type UpdateProviderRequest = Message<"nexus.v1.UpdateProviderRequest"> & 
 
   /**
    * Fields to change, for example "display_name", "oauth2.client_secret".
-   * All mutable fields when empty.
+   * Empty: the fields `provider` sets.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -1372,8 +1372,9 @@ export const ProviderService: GenService<{
     output: typeof CreateProviderResponseSchema;
   },
   /**
-   * UpdateProvider changes the fields named in update_mask (all mutable
-   * fields when the mask is empty).
+   * UpdateProvider changes the fields named in update_mask. Without a mask
+   * (AIP-134), the fields the request sets: a field left unset or empty
+   * keeps its value; clearing one takes a mask naming it.
    *
    * Errors: as CreateProvider, plus NOT_FOUND,
    * ERROR_REASON_PROVIDER_NOT_FOUND.

@@ -69,8 +69,10 @@ type ClientServiceClient interface {
 	// - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: page_size out of range.
 	// - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID.
 	ListClients(context.Context, *connect.Request[v1.ListClientsRequest]) (*connect.Response[v1.ListClientsResponse], error)
-	// UpdateClient changes the fields named in update_mask (all mutable
-	// fields when the mask is empty). The type cannot change.
+	// UpdateClient changes the fields named in update_mask. Without a mask
+	// (AIP-134), the fields the request sets: a field left unset or empty
+	// keeps its value; clearing one takes a mask naming it. The type cannot
+	// change.
 	//
 	// Errors: as CreateClient, plus NOT_FOUND, ERROR_REASON_CLIENT_NOT_FOUND.
 	UpdateClient(context.Context, *connect.Request[v1.UpdateClientRequest]) (*connect.Response[v1.UpdateClientResponse], error)
@@ -182,8 +184,10 @@ type ClientServiceHandler interface {
 	// - INVALID_ARGUMENT, ERROR_REASON_INVALID_FIELD: page_size out of range.
 	// - INVALID_ARGUMENT, ERROR_REASON_PAGE_TOKEN_INVALID.
 	ListClients(context.Context, *connect.Request[v1.ListClientsRequest]) (*connect.Response[v1.ListClientsResponse], error)
-	// UpdateClient changes the fields named in update_mask (all mutable
-	// fields when the mask is empty). The type cannot change.
+	// UpdateClient changes the fields named in update_mask. Without a mask
+	// (AIP-134), the fields the request sets: a field left unset or empty
+	// keeps its value; clearing one takes a mask naming it. The type cannot
+	// change.
 	//
 	// Errors: as CreateClient, plus NOT_FOUND, ERROR_REASON_CLIENT_NOT_FOUND.
 	UpdateClient(context.Context, *connect.Request[v1.UpdateClientRequest]) (*connect.Response[v1.UpdateClientResponse], error)

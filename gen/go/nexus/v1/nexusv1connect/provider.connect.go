@@ -91,8 +91,9 @@ type ProviderServiceClient interface {
 	//     host resolves to an internal address.
 	//   - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
 	CreateProvider(context.Context, *connect.Request[v1.CreateProviderRequest]) (*connect.Response[v1.CreateProviderResponse], error)
-	// UpdateProvider changes the fields named in update_mask (all mutable
-	// fields when the mask is empty).
+	// UpdateProvider changes the fields named in update_mask. Without a mask
+	// (AIP-134), the fields the request sets: a field left unset or empty
+	// keeps its value; clearing one takes a mask naming it.
 	//
 	// Errors: as CreateProvider, plus NOT_FOUND,
 	// ERROR_REASON_PROVIDER_NOT_FOUND.
@@ -285,8 +286,9 @@ type ProviderServiceHandler interface {
 	//     host resolves to an internal address.
 	//   - ALREADY_EXISTS, ERROR_REASON_PROVIDER_ALREADY_EXISTS: name is taken.
 	CreateProvider(context.Context, *connect.Request[v1.CreateProviderRequest]) (*connect.Response[v1.CreateProviderResponse], error)
-	// UpdateProvider changes the fields named in update_mask (all mutable
-	// fields when the mask is empty).
+	// UpdateProvider changes the fields named in update_mask. Without a mask
+	// (AIP-134), the fields the request sets: a field left unset or empty
+	// keeps its value; clearing one takes a mask naming it.
 	//
 	// Errors: as CreateProvider, plus NOT_FOUND,
 	// ERROR_REASON_PROVIDER_NOT_FOUND.
