@@ -77,11 +77,7 @@ describe('ClientService routes over fake ports', () => {
   it('without a mask, updates the fields the request sets and keeps the rest (AIP-134)', async () => {
     const { client: made } = await client.createClient({ client: webApp() }, auth());
     const { client: renamed } = await client.updateClient({ client: { id: made!.id, displayName: 'Renamed' } }, auth());
-    expect([renamed?.displayName, renamed?.redirectUris, renamed?.branding?.accentColor]).toEqual([
-      'Renamed',
-      made!.redirectUris,
-      made!.branding?.accentColor,
-    ]);
+    expect([renamed?.displayName, renamed?.redirectUris, renamed?.branding?.accentColor]).toEqual(['Renamed', made!.redirectUris, made!.branding?.accentColor]);
     // Nothing set: nothing changes; the type still cannot change.
     expect((await client.updateClient({ client: { id: made!.id } }, auth())).client?.redirectUris).toEqual(made!.redirectUris);
     await expectConnectError(client.updateClient({ client: { id: made!.id, type: ClientType.PUBLIC } }, auth()), Code.InvalidArgument, 'INVALID_FIELD');
