@@ -232,6 +232,26 @@ describe('Python client package', () => {
     expect(env.api.ok('key-header').length + env.api.ok('sigv4').length).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
+  it('rewrites requests for the proxy as docs/proxy.md says (no server: what it hands the transport below)', async () => {
+    const out = lines(await run(app.python, [path.join(SCRIPTS, 'proxy_rewrite.py')], { cwd: app.dir, env: agentEnv }));
+    expect(out).toEqual([
+      // The agent's host is dropped, the connection id is one encoded segment, path and query
+      // pass as sent, the agent's own X-API-Key is removed, Host is Nexus's.
+      'GET https://nexus.example.com/proxy/conn_a%2Fb/user/repos?per_page=5&q=a%20b host=nexus.example.com auth=Bearer key1 x-api-key=None body=',
+      'POST https://nexus.example.com/proxy/conn_a%2Fb/a%2Fb/c host=nexus.example.com auth=Bearer key1 x-api-key=None body=payload',
+      // api_base_url's path is stripped once, only on a segment boundary; base_url's path is kept.
+      'GET http://nexus.local:8080/base/proxy/conn_c/calendars/primary/events host=nexus.local:8080 auth=Bearer key2 x-api-key=None body=',
+      'GET http://nexus.local:8080/base/proxy/conn_c host=nexus.local:8080 auth=Bearer key2 x-api-key=None body=',
+      'GET http://nexus.local:8080/base/proxy/conn_c/calendar/v30/other host=nexus.local:8080 auth=Bearer key2 x-api-key=None body=',
+      // Only a Nexus-Error header makes an answer Nexus's error; the same body from the provider passes.
+      "nexus_error NexusError(code=FAILED_PRECONDITION, reason='CONNECTION_NOT_ACTIVE', message='connection is pending', metadata={'http_status': '409'})",
+      'provider_error 409',
+      'refused nexus.example.com',
+      'refused ftp://nexus.example.com',
+      'async PUT https://nexus.example.com/proxy/conn_d/x?y=1 host=nexus.example.com auth=Bearer key3 x-api-key=None body=async-body',
+    ]);
+  });
+
   it('passes mypy --strict: the package, the example agent and these test programs', async () => {
     const files = [
       path.join(app.dir, 'agent.py'),
@@ -242,7 +262,7 @@ describe('Python client package', () => {
     const mypy = (args: string[]) =>
       run(app.python, ['-m', 'mypy', '--strict', '--no-incremental', ...args], { cwd: tempDir('nexus-py-mypy-'), env: { MYPYPATH: SCRIPTS } });
     expect(await mypy(['-p', 'nexus_broker'])).toMatch(/^Success: no issues found/m);
-    expect(await mypy(files)).toMatch(/^Success: no issues found in 5 source files/m);
+    expect(await mypy(files)).toMatch(/^Success: no issues found in 6 source files/m);
   }, 180_000);
 
   it('builds an sdist that, with the wheel, passes twine check', async () => {
