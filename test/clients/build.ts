@@ -1,6 +1,6 @@
 // Builds and installs the client packages the way a user would, in temporary directories.
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -46,4 +46,31 @@ export function copySource(from: string, to: string): void {
     recursive: true,
     filter: (src) => !skip.has(path.basename(src)) && !src.endsWith('.tgz') && !src.endsWith('.egg-info') && !src.includes(`${path.sep}src${path.sep}gen`),
   });
+}
+
+/**
+ * Type-checks (and, unless `noEmit`, compiles next to themselves) a user's TypeScript `files`
+ * in `appDir` against its installed packages, strictly, with this repository's TypeScript and
+ * @types/node.
+ */
+export async function tscAgent(appDir: string, files: string[], options: { noEmit?: boolean } = {}): Promise<void> {
+  const repoRoot = new URL('../../', import.meta.url).pathname;
+  writeFileSync(
+    path.join(appDir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        skipLibCheck: true,
+        noEmit: options.noEmit ?? false,
+        types: ['node'],
+        typeRoots: [path.join(repoRoot, 'node_modules/@types')],
+      },
+      files,
+    }),
+  );
+  await run(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', appDir], { cwd: appDir });
 }

@@ -13,7 +13,9 @@
 //   Connect).
 // - `sh` blocks are shell commands, run by bash (`set -euo pipefail`) in the directory named
 //   by their `cwd=` attribute (`repo`: a copy of the parts of the repository the clients
-//   build from; `app`: the user's project, the default).
+//   build from; `app`: the user's project, the default). As in one terminal, the `export`
+//   lines of earlier `sh` blocks are in effect for later ones (`shellScript`). A block with
+//   `role=run` starts the agent; the suite runs it as an Agent and plays the user.
 // - Before running, the live environment's values replace the documented defaults
 //   (`http://localhost:8080` becomes the test server's URL, and so on: LIVE_DEFAULTS).
 // - Every block must be run by the suite: `accountFor` fails on a block nobody ran.
@@ -26,7 +28,7 @@ import { ApiKeyLocation, AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { user, isConsentLink, throughNexus } from '../support/consent.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
-import { ADMIN_KEY, clients, startTestApp, type TestApp } from '../support/test-app.js';
+import { clients, startTestApp, type TestApp } from '../support/test-app.js';
 import { userEnv } from './build.js';
 import { REPO_ROOT, type Agent } from './support.js';
 
@@ -139,7 +141,8 @@ export class DemoApi {
         const body = Buffer.concat(chunks).toString();
         this.received.push({ method: req.method!, url: req.url!, headers: req.headers, body });
         const key = req.headers['x-demo-key'];
-        const bearer = /^Bearer \S+$/.test(req.headers.authorization ?? '');
+        // A bearer token, or an AWS SigV4 signature (which the suites verify themselves).
+        const bearer = /^(Bearer \S+|AWS4-HMAC-SHA256 \S.*)$/.test(req.headers.authorization ?? '');
         const ok = key === this.demoKey || bearer;
         res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
         res.end(JSON.stringify(ok ? { ok: true, path: req.url, method: req.method } : { error: 'no valid credential' }));
@@ -157,6 +160,8 @@ export class DemoApi {
 
 /** The key the docs submit for the `demo-api-key` connection. */
 export const DEMO_KEY = 'demo-key-123';
+/** The admin API key of the README's walkthrough (`NEXUS_ADMIN_API_KEY`), the live server's admin key. */
+export const DEMO_ADMIN_KEY = 'nexus-demo-admin-key';
 
 export interface DocsEnv {
   nexus: TestApp;
@@ -164,7 +169,7 @@ export interface DocsEnv {
   api: DemoApi;
   /** Documented default -> live value, applied to every block before it runs. */
   live: [string, string][];
-  /** The environment a reader has exported when they run a program (README's walkthrough). */
+  /** The environment of the README's walkthrough, for programs run outside the page's `sh` blocks. */
   env: Record<string, string>;
   close(): Promise<void>;
 }
@@ -182,9 +187,9 @@ export async function startDocsEnv(): Promise<DocsEnv> {
   const apiHost = new URL(api.url).host;
   const nexus = await startTestApp({
     backend: 'embedded',
-    config: { allowedReturnUrls: ['http://localhost:3000/'], outboundAllowedHosts: [apiHost], corsOrigins: [] },
+    config: { adminApiKey: DEMO_ADMIN_KEY, allowedReturnUrls: ['http://localhost:3000/'], outboundAllowedHosts: [apiHost], corsOrigins: [] },
   });
-  const admin = clients(nexus.baseUrl, ADMIN_KEY);
+  const admin = clients(nexus.baseUrl, DEMO_ADMIN_KEY);
   await admin.providers.createProvider({ provider: oauthProvider(auth, { name: 'demo-oauth', displayName: 'Demo OAuth', apiBaseUrl: api.url }) });
   await admin.providers.createProvider({
     provider: {
@@ -206,7 +211,7 @@ export async function startDocsEnv(): Promise<DocsEnv> {
       ['localhost:8080', nexusHost],
       ['http://127.0.0.1:9091', api.url],
     ],
-    env: { NEXUS_API_KEY: ADMIN_KEY, DEMO_API_URL: api.url },
+    env: { NEXUS_API_KEY: DEMO_ADMIN_KEY, API_URL: api.url },
     async close() {
       await api.stop();
       await nexus.close();
@@ -222,10 +227,20 @@ export function live(code: string, env: DocsEnv): string {
   return out;
 }
 
-/** Runs an `sh` block with bash in `cwd`; returns stdout, or throws with both outputs. */
-export async function runShell(block: DocBlock, cwd: string, env: Record<string, string> = {}): Promise<string> {
+/**
+ * The bash script of `block`: the `export` lines of the `sh` blocks before it in `blocks`
+ * (what a reader's terminal still has), then the block itself.
+ */
+export function shellScript(blocks: DocBlock[], block: DocBlock): string {
+  const earlier = blocks.slice(0, blocks.indexOf(block)).filter((b) => isLang(b, 'sh'));
+  const exports = earlier.flatMap((b) => b.code.split('\n').filter((l) => /^export\s+[A-Za-z_]/.test(l)));
+  return `set -euo pipefail\n${exports.join('\n')}\n${block.code}`;
+}
+
+/** Runs an `sh` block (after the exports of the earlier ones in `blocks`) with bash in `cwd`; returns stdout, or throws with both outputs. */
+export async function runShell(blocks: DocBlock[], block: DocBlock, cwd: string, docsEnv: DocsEnv, env: Record<string, string> = {}): Promise<string> {
   try {
-    const { stdout } = await pexec('bash', ['-c', `set -euo pipefail\n${block.code}`], { cwd, env: userEnv(env), maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await pexec('bash', ['-c', live(shellScript(blocks, block), docsEnv)], { cwd, env: userEnv(env), maxBuffer: 64 * 1024 * 1024 });
     return stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };

@@ -4,7 +4,7 @@
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copySource, removeTempDirs, run, tempDir } from './build.js';
+import { copySource, removeTempDirs, run, tempDir, tscAgent } from './build.js';
 import { Agent, REPO_ROOT, runScenario, startEnv, type Env } from './support.js';
 
 describe('TypeScript client package', () => {
@@ -26,23 +26,7 @@ describe('TypeScript client package', () => {
     // AWS SigV4 signing (@nexus-broker/client/aws) needs the optional peer dependencies.
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, '@smithy/signature-v4', '@aws-crypto/sha256-js'], { cwd: appDir });
     copyFileSync(path.join(REPO_ROOT, 'clients/examples/ts/agent.ts'), path.join(appDir, 'agent.ts'));
-    writeFileSync(
-      path.join(appDir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noUncheckedIndexedAccess: true,
-          skipLibCheck: true,
-          types: ['node'],
-          typeRoots: [path.join(REPO_ROOT, 'node_modules/@types')],
-        },
-        files: ['agent.ts'],
-      }),
-    );
-    await run(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', appDir], { cwd: appDir });
+    await tscAgent(appDir, ['agent.ts']);
 
     env = await startEnv();
   }, 300_000);
