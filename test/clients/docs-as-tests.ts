@@ -28,7 +28,7 @@ import { ApiKeyLocation, AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { user, isConsentLink, throughNexus } from '../support/consent.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
-import { clients, startTestApp, type TestApp } from '../support/test-app.js';
+import { ADMIN_KEY, clients, startTestApp, type TestApp } from '../support/test-app.js';
 import { userEnv } from './build.js';
 import { REPO_ROOT, type Agent } from './support.js';
 
@@ -160,7 +160,7 @@ export class DemoApi {
 
 /** The key the docs submit for the `demo-api-key` connection. */
 export const DEMO_KEY = 'demo-key-123';
-/** The admin API key of the README's walkthrough (`NEXUS_ADMIN_API_KEY`), the live server's admin key. */
+/** The admin API key of the README's walkthrough (`NEXUS_ADMIN_API_KEY`): the live values replace it with the test server's. */
 export const DEMO_ADMIN_KEY = 'nexus-demo-admin-key';
 
 export interface DocsEnv {
@@ -187,9 +187,9 @@ export async function startDocsEnv(): Promise<DocsEnv> {
   const apiHost = new URL(api.url).host;
   const nexus = await startTestApp({
     backend: 'embedded',
-    config: { adminApiKey: DEMO_ADMIN_KEY, allowedReturnUrls: ['http://localhost:3000/'], outboundAllowedHosts: [apiHost], corsOrigins: [] },
+    config: { allowedReturnUrls: ['http://localhost:3000/'], outboundAllowedHosts: [apiHost], corsOrigins: [] },
   });
-  const admin = clients(nexus.baseUrl, DEMO_ADMIN_KEY);
+  const admin = clients(nexus.baseUrl, ADMIN_KEY);
   await admin.providers.createProvider({ provider: oauthProvider(auth, { name: 'demo-oauth', displayName: 'Demo OAuth', apiBaseUrl: api.url }) });
   await admin.providers.createProvider({
     provider: {
@@ -210,8 +210,9 @@ export async function startDocsEnv(): Promise<DocsEnv> {
       ['http://localhost:8080', nexus.baseUrl],
       ['localhost:8080', nexusHost],
       ['http://127.0.0.1:9091', api.url],
+      [DEMO_ADMIN_KEY, ADMIN_KEY],
     ],
-    env: { NEXUS_API_KEY: DEMO_ADMIN_KEY, API_URL: api.url },
+    env: { NEXUS_API_KEY: ADMIN_KEY, API_URL: api.url },
     async close() {
       await api.stop();
       await nexus.close();
@@ -237,15 +238,20 @@ export function shellScript(blocks: DocBlock[], block: DocBlock): string {
   return `set -euo pipefail\n${exports.join('\n')}\n${block.code}`;
 }
 
-/** Runs an `sh` block (after the exports of the earlier ones in `blocks`) with bash in `cwd`; returns stdout, or throws with both outputs. */
-export async function runShell(blocks: DocBlock[], block: DocBlock, cwd: string, docsEnv: DocsEnv, env: Record<string, string> = {}): Promise<string> {
+/** Runs an `sh` block's code as it is with bash in `cwd`; returns stdout, or throws with both outputs. */
+export async function runShell(block: DocBlock, cwd: string, env: Record<string, string> = {}): Promise<string> {
   try {
-    const { stdout } = await pexec('bash', ['-c', live(shellScript(blocks, block), docsEnv)], { cwd, env: userEnv(env), maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await pexec('bash', ['-c', `set -euo pipefail\n${block.code}`], { cwd, env: userEnv(env), maxBuffer: 64 * 1024 * 1024 });
     return stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${where(block)} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
   }
+}
+
+/** Runs an `sh` block of `blocks` as a reader's terminal would (shellScript), with the live values, in `cwd`. */
+export function runShellBlock(blocks: DocBlock[], block: DocBlock, cwd: string, docsEnv: DocsEnv, env: Record<string, string> = {}): Promise<string> {
+  return runShell({ ...block, code: live(shellScript(blocks, block), docsEnv).replace(/^set -euo pipefail\n/, '') }, cwd, env);
 }
 
 /**

@@ -7,10 +7,9 @@ import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
-import { clients } from '../support/test-app.js';
+import { ADMIN_KEY, clients } from '../support/test-app.js';
 import { copySource, removeTempDirs, run, tempDir, tscAgent } from './build.js';
 import {
-  DEMO_ADMIN_KEY,
   DEMO_KEY,
   accountFor,
   consentWhenAsked,
@@ -18,7 +17,7 @@ import {
   isLang,
   live,
   programs,
-  runShell,
+  runShellBlock,
   shellScript,
   startDocsEnv,
   where,
@@ -59,7 +58,7 @@ describe(`${PAGE} runs as pasted`, () => {
     for (const p of tsPrograms) writeFileSync(path.join(appDir, p.file), live(p.source, env));
 
     // An AWS_SIGV4 connection for aws.ts (the demo providers have none).
-    const admin = clients(env.nexus.baseUrl, DEMO_ADMIN_KEY);
+    const admin = clients(env.nexus.baseUrl, ADMIN_KEY);
     await admin.providers.createProvider({
       provider: {
         name: 'demo-aws',
@@ -90,7 +89,7 @@ describe(`${PAGE} runs as pasted`, () => {
   it('installs: the sh blocks build, pack and install the package', async () => {
     for (const block of blocks.filter((b) => isLang(b, 'sh') && b.attrs.role !== 'run')) {
       const cwd = block.attrs.cwd === 'repo' ? repoDir : appDir;
-      await runShell(blocks, block, cwd, env);
+      await runShellBlock(blocks, block, cwd, env);
       ran.push(block);
     }
     // What the reader has now: the package and its optional extras in the project.
@@ -131,7 +130,7 @@ describe(`${PAGE} runs as pasted`, () => {
       expect(injected.body).toBe('{"a":1}');
       const proxied = seen.find((r) => r.url === '/v1/things?page=2')!;
       expect(proxied.headers['x-demo-key']).toBe(DEMO_KEY);
-      for (const r of seen) expect(JSON.stringify(r.headers)).not.toContain(DEMO_ADMIN_KEY);
+      for (const r of seen) expect(JSON.stringify(r.headers)).not.toContain(ADMIN_KEY);
     } catch (err) {
       (err as Error).message += `\n--- agent stdout:\n${agent.lines.join('\n')}\n--- agent stderr:\n${agent.stderr}`;
       throw err;

@@ -32,7 +32,7 @@ import { ConnectionService } from '../../gen/ts/nexus/v1/connection_pb.js';
 import { user } from '../support/consent.js';
 import { freePort } from '../support/ports.js';
 import { ADMIN_KEY, startTestApp } from '../support/test-app.js';
-import { DEMO_ADMIN_KEY, DEMO_KEY, startDocsEnv, type DocsEnv } from './docs-as-tests.js';
+import { DEMO_KEY, startDocsEnv, type DocsEnv } from './docs-as-tests.js';
 
 /**
  * A TCP proxy to `target` that resets (RST) the first `resets` connections once their
@@ -93,7 +93,7 @@ describe('TypeScript client: typed errors, retry, waitForConnection', () => {
 
   beforeAll(async () => {
     env = await startDocsEnv();
-    nexus = createNexusClient({ baseUrl: env.nexus.baseUrl, apiKey: DEMO_ADMIN_KEY });
+    nexus = createNexusClient({ baseUrl: env.nexus.baseUrl, apiKey: ADMIN_KEY });
     const created = await nexus.connections.createConnection({
       workspaceId: 'typed-user',
       provider: { case: 'providerName', value: 'demo-api-key' },
@@ -209,7 +209,7 @@ describe('TypeScript client: typed errors, retry, waitForConnection', () => {
     const proxy = new ResettingProxy(new URL(env.nexus.baseUrl), 0);
     await proxy.start();
     try {
-      const viaProxy = createNexusClient({ baseUrl: proxy.url, apiKey: DEMO_ADMIN_KEY });
+      const viaProxy = createNexusClient({ baseUrl: proxy.url, apiKey: ADMIN_KEY });
       // Safe calls (NO_SIDE_EFFECTS, IDEMPOTENT): the first connection is reset, the retry succeeds.
       for (const call of [
         () => viaProxy.tokens.getToken({ connectionId: apiKeyConnection }),
