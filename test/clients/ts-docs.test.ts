@@ -101,7 +101,11 @@ describe(`${PAGE} runs as pasted`, () => {
   it('type-checks every program strictly against the installed package', async () => {
     // Each program is its own module (top-level await, its own imports).
     for (const p of tsPrograms) writeFileSync(path.join(appDir, p.file), `${live(p.source, env)}export {};\n`);
-    await tscAgent(appDir, tsPrograms.map((p) => p.file), { noEmit: true });
+    await tscAgent(
+      appDir,
+      tsPrograms.map((p) => p.file),
+      { noEmit: true },
+    );
   }, 120_000);
 
   it('runs agent.ts: connections, consent and wait, tokens, injection, proxy, errors, watch', async () => {
