@@ -201,7 +201,7 @@ webhooks
   .requiredOption('--url <url>', 'where to POST messages: https (http only for a host on NEXUS_OUTBOUND_ALLOWED_HOSTS, outside production)')
   .option('--events <types>', 'comma-separated event types, e.g. connection.active,connection.revoked (default: every event)')
   .option('--description <text>', 'a note for people')
-  .option('--disabled', 'create it disabled (nothing is queued for it until enabled)')
+  .option('--disabled', 'create it paused (nothing is queued or sent until it is enabled)')
   .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
   .action(async (opts: { url: string; events?: string; description?: string; disabled?: boolean; project: string }) =>
     oneShot((app) =>
@@ -226,8 +226,8 @@ webhooks
   .option('--url <url>', 'a new URL (checked as on create)')
   .option('--events <types>', 'comma-separated event types ("" for every event)')
   .option('--description <text>', 'a note for people')
-  .option('--enable', 'queue messages for it again')
-  .option('--disable', 'queue nothing new for it')
+  .option('--enable', 'resume: queue new events again and send what waited')
+  .option('--disable', 'pause: queue no new events; queued deliveries wait, neither sent nor aged out')
   .option('--project <id>', 'project id', DEFAULT_PROJECT_ID)
   .action(async (id: string, opts: { url?: string; events?: string; description?: string; enable?: boolean; disable?: boolean; project: string }) => {
     if (opts.enable && opts.disable) throw new Error('give --enable or --disable, not both');

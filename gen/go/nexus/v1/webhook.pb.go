@@ -103,7 +103,8 @@ type WebhookEndpoint struct {
 	// connection.attention_required, connection.failed, connection.revoked,
 	// connection.deleted, connection.refresh_failed); empty: every type.
 	EventTypes []string `protobuf:"bytes,5,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
-	// True: nothing new is queued for it (queued deliveries still go).
+	// True: paused. Events are not queued for it, and deliveries already
+	// queued wait (neither sent nor aged out) until it is enabled again.
 	Disabled bool `protobuf:"varint,6,opt,name=disabled,proto3" json:"disabled,omitempty"`
 	// Output only: the live signing secrets (metadata only): one, or two
 	// during a rotation's overlap.

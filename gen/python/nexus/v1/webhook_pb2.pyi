@@ -84,7 +84,9 @@ class WebhookEndpoint(_message.Message):
     description: _builtins.str
     """A note for people, at most 500 characters."""
     disabled: _builtins.bool
-    """True: nothing new is queued for it (queued deliveries still go)."""
+    """True: paused. Events are not queued for it, and deliveries already
+    queued wait (neither sent nor aged out) until it is enabled again.
+    """
     @_builtins.property
     def event_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The event types to send (connection.created, connection.active,

@@ -60,7 +60,8 @@ export type WebhookEndpoint = Message<"nexus.v1.WebhookEndpoint"> & {
   eventTypes: string[];
 
   /**
-   * True: nothing new is queued for it (queued deliveries still go).
+   * True: paused. Events are not queued for it, and deliveries already
+   * queued wait (neither sent nor aged out) until it is enabled again.
    *
    * @generated from field: bool disabled = 6;
    */
