@@ -13,7 +13,10 @@ describe('webhook retryDelay (full jitter)', () => {
     expect(retryDelay(4, 1_000, 60_000, () => 0)).toBe(0);
     expect(retryDelay(4, 1_000, 60_000, () => 0.5)).toBe(4_000);
     const delays = Array.from({ length: 200 }, () => retryDelay(4, 1_000, 60_000));
-    for (const d of delays) expect(d).toBeGreaterThanOrEqual(0), expect(d).toBeLessThan(8_000);
+    for (const d of delays) {
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThan(8_000);
+    }
     // Spread over the window, not bunched at its top (equal jitter would keep every delay >= 4 000).
     expect(delays.some((d) => d < 2_000)).toBe(true);
     expect(delays.some((d) => d > 6_000)).toBe(true);
