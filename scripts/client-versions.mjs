@@ -32,6 +32,10 @@ const places = {
   'clients/python/pyproject.toml': line(/^version = "[^"]*"$/m, (v) => `version = "${v}"`),
   'clients/python/src/nexus_broker/_version.py': line(/^__version__ = "[^"]*"$/m, (v) => `__version__ = "${v}"`),
   'clients/go/nexusauth/version.go': line(/^const Version = "[^"]*"$/m, (v) => `const Version = "${v}"`),
+  // The Go client requires the generated module at the same tag (gen/go/vX.Y.Z).
+  'clients/go/go.mod': line(/^(\tgithub\.com\/nexus-broker\/nexus\/gen\/go) v\S+$/m, (v) => `$1 v${v}`),
+  // The docs' install lines name the packed tarball.
+  'docs/clients/typescript.md': line(/nexus-broker-client-\d+\.\d+\.\d+[^/\s]*?\.tgz/g, (v) => `nexus-broker-client-${v}.tgz`),
 };
 
 const stale = [];

@@ -13,6 +13,8 @@ const PLACES = [
   'clients/python/pyproject.toml',
   'clients/python/src/nexus_broker/_version.py',
   'clients/go/nexusauth/version.go',
+  'clients/go/go.mod',
+  'docs/clients/typescript.md',
 ];
 
 const read = (p: string) => readFileSync(path.join(REPO_ROOT, p), 'utf8');
@@ -60,6 +62,8 @@ describe('client package versions', () => {
       expect(at('clients/python/pyproject.toml')).toMatch(/^version = "7\.8\.9"$/m);
       expect(at('clients/python/src/nexus_broker/_version.py')).toContain('__version__ = "7.8.9"');
       expect(at('clients/go/nexusauth/version.go')).toContain('const Version = "7.8.9"');
+      expect(at('clients/go/go.mod')).toMatch(/^\tgithub\.com\/nexus-broker\/nexus\/gen\/go v7\.8\.9$/m);
+      expect(at('docs/clients/typescript.md')).toContain('npm install /path/to/nexus-broker-client-7.8.9.tgz');
       // Only the version moved.
       for (const file of PLACES) {
         expect(at(file).replaceAll('7.8.9', version)).toBe(read(file));
