@@ -189,6 +189,7 @@ export async function build(deps: ServerDeps): Promise<FastifyInstance> {
       verify,
       quotas: deps.quotas,
       audit: deps.audit,
+      refusals: deps.auditRpcs === false ? undefined : deps.auditRefusals?.refusals,
       metrics: deps.metrics,
       clientIp: (req) => deps.clientIps.resolve(req.socket.remoteAddress, req.headers['x-forwarded-for']),
       logError: (err) => deps.logger.error({ err }, 'unexpected error in the proxy'),

@@ -131,20 +131,20 @@ async function principalOf(values: ContextValues): Promise<Principal | undefined
 }
 
 /** A refused API key as the audit log records it: in its owner's project when known, else the installation's, never the secret. */
-async function refusedKeyOf(values: ContextValues): Promise<Pick<AuditEventInput, 'projectId' | 'actor' | 'detail'> | undefined> {
+export function refusedKeyOf(err: unknown): Pick<AuditEventInput, 'projectId' | 'actor' | 'detail'> | undefined {
+  if (err instanceof ApiKeyExpiredError && err.key)
+    return { projectId: err.key.projectId, actor: { kind: 'api_key', keyId: err.key.keyId }, detail: { key_state: 'expired' } };
+  if (!(err instanceof ApiKeyRefusedError)) return undefined;
+  const r = err.refused;
+  if (r.state === 'revoked') return { projectId: r.projectId, actor: { kind: 'api_key', keyId: r.keyId }, detail: { key_state: 'revoked' } };
+  return { projectId: OPERATOR_PROJECT_ID, actor: { kind: 'anonymous', presented: r.prefix }, detail: { key_state: 'unknown' } };
+}
+
+/** The call's refused API key (see refusedKeyOf), when its credentials did not verify. */
+async function refusedCallerOf(values: ContextValues): Promise<Pick<AuditEventInput, 'projectId' | 'actor' | 'detail'> | undefined> {
   const verified = values.get(verifiedPrincipalKey);
   if (!verified) return undefined;
-  return verified.then(
-    () => undefined,
-    (err: unknown) => {
-      if (err instanceof ApiKeyExpiredError && err.key)
-        return { projectId: err.key.projectId, actor: { kind: 'api_key', keyId: err.key.keyId }, detail: { key_state: 'expired' } } as const;
-      if (!(err instanceof ApiKeyRefusedError)) return undefined;
-      const r = err.refused;
-      if (r.state === 'revoked') return { projectId: r.projectId, actor: { kind: 'api_key', keyId: r.keyId }, detail: { key_state: 'revoked' } } as const;
-      return { projectId: OPERATOR_PROJECT_ID, actor: { kind: 'anonymous', presented: r.prefix }, detail: { key_state: 'unknown' } } as const;
-    },
-  );
+  return verified.then(() => undefined, refusedKeyOf);
 }
 
 /** Finds an OAuth client by id (ClientRegistry.find), to record a client's refused call in its project. */
@@ -232,7 +232,7 @@ export function auditInterceptor(audit: AuditRecorder, options: AuditInterceptor
       if (principal)
         audit.record({ ...base, projectId: principal.projectId, actor: actorOf(principal), target: targetOf(req.message, noun), ...outcomeOf(err) });
       else {
-        const refused = refusals && (await refusedKeyOf(req.contextValues));
+        const refused = refusals && (await refusedCallerOf(req.contextValues));
         if (refused) refusals.record({ ...base, ...refused, target: targetOf(req.message, noun), ...outcomeOf(err) });
       }
       throw err;

@@ -12,7 +12,8 @@ import type { Principal } from '../domain/shared/principal.js';
 import type { IssuedCredential } from '../domain/model/issued-credential.js';
 import type { Metrics } from '../observability/metrics.js';
 import { authorize } from './access.js';
-import { actorOf } from './audit-interceptor.js';
+import { actorOf, refusedKeyOf } from './audit-interceptor.js';
+import type { RefusalThrottle } from '../domain/audit/refusal-throttle.js';
 import { errorReasonValueName } from './error-mapper.js';
 import { enforceHttpQuota, type QuotaCheck } from '../http/quota.js';
 
@@ -30,6 +31,8 @@ export interface ProxyRouteDeps {
   stream: SafeStream;
   limits: ProxyConfig;
   audit: AuditLog;
+  /** Records the refusals of unknown, revoked and expired keys, bounded per client IP; without it they are not recorded. */
+  refusals?: RefusalThrottle | undefined;
   metrics: Metrics;
   clientIp: (request: FastifyRequest) => string;
   /** Unexpected failures (never with a secret: the error only). */
@@ -297,7 +300,22 @@ function sendError(reply: FastifyReply, err: NexusError): void {
 }
 
 function audit(deps: ProxyRouteDeps, request: FastifyRequest, call: CallRecord, err: unknown): void {
-  if (!call.principal) return;
+  if (!call.principal) {
+    const refused = deps.refusals && refusedKeyOf(err);
+    if (!refused) return;
+    const ip = deps.clientIp(request);
+    deps.refusals!.record({
+      ...refused,
+      action: 'proxy.request',
+      target: { type: 'connection', id: call.connectionId.slice(0, 128) },
+      outcome: 'denied',
+      reason: (err as NexusError).reason,
+      ...(ip ? { clientIp: ip } : {}),
+      requestId: request.id,
+      detail: { ...refused.detail, method: call.method },
+    });
+    return;
+  }
   const ip = deps.clientIp(request);
   let outcome: 'success' | 'denied' | 'failed' = 'success';
   let reason: string | undefined;

@@ -306,6 +306,9 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
 
   it('records an audit event and metrics per proxied call', async () => {
     await request(nexus.baseUrl, `/proxy/${acme}/echo/audited?secret=q`, { headers: as(tokensKey) });
+    // A refused key is recorded too: unknown, by its public prefix only.
+    const guessed = `nxs_PrXy${'q'.repeat(39)}`;
+    expectNexusError(await request(nexus.baseUrl, `/proxy/${acme}/echo/guessed`, { headers: as(guessed) }), 401, 'UNAUTHENTICATED');
     await nexus.app.audit.flush();
     const rows = (await nexus.app.database.dataSource.query(
       `SELECT action, outcome, target_id, detail FROM audit_events WHERE action = 'proxy.request' ORDER BY seq DESC LIMIT 20`,
@@ -316,6 +319,21 @@ describe.each(BACKENDS)('credential-injecting proxy (%s)', (backend) => {
     expect(JSON.stringify(rows)).not.toContain('secret=q');
     const denied = rows.find((r) => r.outcome === 'denied');
     expect(denied).toBeDefined();
+    const refused = await nexus.app.database.dataSource.query(
+      `SELECT project_id, actor_kind, actor_id, outcome, reason, target_id, detail->>'key_state' AS state FROM audit_events WHERE actor_id = 'nxs_PrXy'`,
+    );
+    expect(refused).toEqual([
+      {
+        project_id: 'prj_default',
+        actor_kind: 'anonymous',
+        actor_id: 'nxs_PrXy',
+        outcome: 'denied',
+        reason: 'UNAUTHENTICATED',
+        target_id: acme,
+        state: 'unknown',
+      },
+    ]);
+    expect(JSON.stringify(await nexus.app.database.dataSource.query('SELECT * FROM audit_events'))).not.toContain('nxs_PrXyq');
     const text = await nexus.app.metrics.registry.metrics();
     expect(text).toMatch(/nexus_proxy_requests_total\{status_class="2xx",source="provider"\} \d+/);
     expect(text).toMatch(/nexus_proxy_requests_total\{status_class="4xx",source="nexus"\} \d+/);
