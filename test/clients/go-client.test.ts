@@ -3,10 +3,11 @@
 // github.com/nexus-broker/nexus/gen/go (gen/go). A program in its own module requires
 // both by path, with replaces to the local copies, is built with `go build` and run over
 // gRPC against a live Nexus.
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeTempDirs, run, tempDir } from './build.js';
+import { buildGoApp } from './go-app.js';
 import { Agent, REPO_ROOT, runScenario, startEnv, type Env } from './support.js';
 
 describe('Go client module', () => {
@@ -15,27 +16,7 @@ describe('Go client module', () => {
 
   beforeAll(async () => {
     appDir = tempDir('nexus-go-app-');
-    writeFileSync(
-      path.join(appDir, 'go.mod'),
-      [
-        'module example.com/nexus-agent',
-        '',
-        'go 1.26.0',
-        '',
-        'require (',
-        '\tgithub.com/nexus-broker/nexus/clients/go v0.1.0',
-        '\tgithub.com/nexus-broker/nexus/gen/go v0.1.0',
-        ')',
-        '',
-        `replace github.com/nexus-broker/nexus/clients/go => ${path.join(REPO_ROOT, 'clients/go')}`,
-        '',
-        `replace github.com/nexus-broker/nexus/gen/go => ${path.join(REPO_ROOT, 'gen/go')}`,
-        '',
-      ].join('\n'),
-    );
-    copyFileSync(path.join(REPO_ROOT, 'clients/examples/go/main.go'), path.join(appDir, 'main.go'));
-    await run('go', ['mod', 'tidy'], { cwd: appDir });
-    await run('go', ['build', '-o', 'agent', '.'], { cwd: appDir });
+    await buildGoApp(appDir, 'example.com/nexus-agent', 'clients/examples/go/main.go');
     env = await startEnv();
   }, 300_000);
   afterAll(async () => {
