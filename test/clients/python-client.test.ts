@@ -176,6 +176,11 @@ describe('Python client package', () => {
       const link = await agent.waitFor(prefix);
       return user.fetch(await env.auth.consent(await throughNexus(link)));
     };
+    // The provider API refuses the first OAuth access token it sees (reset: the scenario test
+    // may have run before and revoked access).
+    env.api.oauthAlways401 = false;
+    env.api.rejectFirstOauthToken = true;
+    const refreshesBefore = env.auth.refreshRequests;
     try {
       await agent.waitFor('consent ');
       // The agent is blocked in wait_for_connection: nothing printed after the link.
@@ -196,6 +201,11 @@ describe('Python client package', () => {
 
       await consent('async_consent ');
       expect(await agent.waitFor('async_active ')).toBe('CONNECTION_STATUS_ACTIVE');
+      // One 401, one RefreshToken at the authorization server, one retry with the new token.
+      expect(await agent.waitFor('async_oauth_call ')).toBe('200 1');
+      expect(env.auth.refreshRequests).toBe(refreshesBefore + 1);
+      const oauthCalls = env.api.received.filter((r) => r.provider === 'local-oauth').slice(-2);
+      expect(oauthCalls.map((r) => r.problem)).toEqual(['access token rejected', null]);
       expect(await agent.waitFor('async_timeout ')).toBe('DeadlineExceededError True');
       expect(await agent.waitFor('async_cancelled ')).toBe('True');
       await agent.waitFor('done');

@@ -9,8 +9,10 @@ import asyncio
 import os
 import threading
 
+import httpx
+
 from nexus.v1 import connection_pb2
-from nexus_broker import AsyncNexusClient, ConnectionEndedError, DeadlineExceededError, NexusClient, NexusError, NotFoundError
+from nexus_broker import AsyncNexusAuth, AsyncNexusClient, AsyncTokenSource, ConnectionEndedError, DeadlineExceededError, NexusClient, NexusError, NotFoundError
 
 address = os.environ["NEXUS_ADDR"]
 api_key = os.environ["NEXUS_API_KEY"]
@@ -75,6 +77,11 @@ async def main() -> None:
         say("async_consent", created.auth_url)
         conn = await aio.wait_for_connection(created.connection.id, timeout=60)
         say("async_active", connection_pb2.ConnectionStatus.Name(conn.status))
+        # The provider API refuses the first access token: AsyncNexusAuth refreshes once, retries.
+        source = AsyncTokenSource(aio, conn.id)
+        async with httpx.AsyncClient(auth=AsyncNexusAuth(source), timeout=10) as http:
+            res = await http.post(f"{os.environ['TEST_API_URL']}/check/local-oauth", content='{"hello":"world"}')
+        say("async_oauth_call", res.status_code, len(res.history))
         pending = await aio.connections.CreateConnection(connection_pb2.CreateConnectionRequest(workspace_id="wait-user-5", provider_name=provider, return_url=return_url))
         try:
             await aio.wait_for_connection(pending.connection.id, timeout=1.5)
