@@ -262,13 +262,16 @@ console.log(
 );
 
 // Memory: idle after the first GetToken, then the peak under 32 concurrent GetToken callers; with
-// the shipped flags (the figures against the targets) and V8's defaults (the other side of the
-// flags). The servers run at once and take the load in alternating windows (shipped, default,
-// shipped, ...), so background load hits them alike; server
+// the shipped flags (the figures against the targets), the flags shipped before and V8's
+// defaults (the other sides of the flags). The servers run at once and take the load in
+// alternating windows (shipped, before, default, shipped, ...), so background load hits them
+// alike; server
 // CPU per call is the throughput cost that does not depend on how busy the machine is.
 {
   const sides = [
     { label: '', flags: SHIPPED_FLAGS },
+    // The flags shipped before --heap-growing-percent=30 (until 2026-12-01 06:30 UTC): that flag's before/after, in the same run.
+    { label: ' [--max-semi-space-size=2 only, shipped before]', flags: ['--max-semi-space-size=2'] },
     { label: ' [V8 default flags, not shipped]', flags: [] as string[] },
   ];
   const servers = [];

@@ -39,7 +39,7 @@ describe('the image', () => {
     expect(config.user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
     expect(config.volumes).toEqual(['/data']);
     expect(config.env).toMatchObject({ NODE_ENV: 'production', NEXUS_DATA_DIR: '/data' });
-    expect(config.entrypoint).toEqual(['/usr/local/bin/node', '--max-semi-space-size=2', '/app/bin/nexus.js']);
+    expect(config.entrypoint).toEqual(['/usr/local/bin/node', '--max-semi-space-size=2', '--heap-growing-percent=30', '/app/bin/nexus.js']);
     expect(config.cmd).toEqual(['start']);
     expect(config.healthcheck[0]).toBe('CMD');
     expect(config.healthcheck.join(' ')).toContain('/readyz');

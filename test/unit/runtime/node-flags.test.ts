@@ -19,6 +19,7 @@ describe('the Node flags the server ships with', () => {
   it('are the same in the bin, npm start, npm run nexus and the image', () => {
     const flags = shebangFlags();
     expect(flags).toContain('--max-semi-space-size=2');
+    expect(flags).toContain('--heap-growing-percent=30');
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.start).toBe(`node ${flags.join(' ')} bin/nexus.js start`);
     expect(scripts.nexus).toBe(`node ${flags.join(' ')} bin/nexus.js`);
