@@ -69,6 +69,8 @@ const TARGET_FIELDS: readonly [string, string | undefined][] = [
   ['providerId', 'provider'],
   ['clientId', 'client'],
   ['keyId', 'api_key'],
+  ['endpointId', 'webhook_endpoint'],
+  ['deliveryId', 'webhook_delivery'],
   ['projectId', 'project'],
   ['id', undefined],
   ['name', undefined],
@@ -83,6 +85,20 @@ function targetOf(message: unknown, noun: string): AuditEventInput['target'] {
     const value = m[field];
     if (typeof value === 'string' && value !== '') return { type: type ?? noun, id: value };
   }
+  return resourceElsewhere(m, noun);
+}
+
+/** Services whose resource is not named after them: the message field that holds it, and its target type. */
+const RESOURCE_ELSEWHERE: Readonly<Record<string, { field: string; type: string }>> = { webhook: { field: 'endpoint', type: 'webhook_endpoint' } };
+
+/** The resource of a service not named after it (WebhookService's webhook endpoint), in a request or response message field. */
+function resourceElsewhere(message: Record<string, unknown>, noun: string): AuditEventInput['target'] {
+  const other = RESOURCE_ELSEWHERE[noun];
+  const resource = other && message[other.field];
+  if (resource && typeof resource === 'object') {
+    const id = (resource as Record<string, unknown>).id;
+    if (typeof id === 'string' && id !== '') return { type: other.type, id };
+  }
   return undefined;
 }
 
@@ -94,7 +110,7 @@ function createdTargetOf(message: unknown, noun: string): AuditEventInput['targe
     const id = (nested as Record<string, unknown>).id;
     if (typeof id === 'string' && id !== '') return { type: noun, id };
   }
-  return undefined;
+  return resourceElsewhere(message as Record<string, unknown>, noun);
 }
 
 export function actorOf(p: Principal): AuditActor {
@@ -241,7 +257,7 @@ export function auditInterceptor(audit: AuditRecorder, options: AuditInterceptor
     if (principal) {
       const verb = action.slice(noun.length + 1);
       // A created resource is the target (not the workspace it was created in).
-      const created = verb === 'create' && !res.stream ? createdTargetOf(res.message, noun) : undefined;
+      const created = /^create(_|$)/.test(verb) && !res.stream ? createdTargetOf(res.message, noun) : undefined;
       const target = created ?? targetOf(req.message, noun);
       const event: AuditEventInput = { ...base, projectId: principal.projectId, actor: actorOf(principal), outcome: 'success', ...(target ? { target } : {}) };
       if (READ_VERBS.test(verb)) audit.record(event);

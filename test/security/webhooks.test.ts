@@ -104,7 +104,19 @@ describe.each(BACKENDS)('webhook endpoints under attack (%s)', (backend) => {
         expect(haystack.includes(key.slice(0, 16)), `${where} holds part of a secret`).toBe(false);
       }
     }
-    expect(audit).toContain('webhook.rotate_secret');
+    // Audited with the endpoint as target (create: from the response; rotate and update: from the request).
+    await admin().updateWebhookEndpoint({ endpoint: { id: created.endpoint!.id, description: 'audited' } });
+    await nexus.app.audit.flush();
+    const targets = (await nexus.app.database.dataSource.query(
+      `SELECT action, target_type, target_id FROM audit_events WHERE project_id = $1 AND action LIKE 'webhook.%' AND target_id = $2 ORDER BY seq`,
+      [DEFAULT_PROJECT_ID, created.endpoint!.id],
+    )) as { action: string; target_type: string }[];
+    expect(targets.map((t) => `${t.action} ${t.target_type}`).sort()).toEqual([
+      'webhook.create_endpoint webhook_endpoint',
+      'webhook.read_endpoint webhook_endpoint',
+      'webhook.rotate_secret webhook_endpoint',
+      'webhook.update_endpoint webhook_endpoint',
+    ]);
     await admin().deleteWebhookEndpoint({ endpointId: created.endpoint!.id });
   });
 
