@@ -41,6 +41,12 @@ func (f *fakeNexus) GetToken(_ context.Context, req *connect.Request[nexusv1.Get
 	switch req.Msg.GetConnectionId() {
 	case "conn_missing":
 		return nil, notFound("conn_missing")
+	case "conn_busy":
+		// Nexus's own UNAVAILABLE, whose message happens to read like a network failure.
+		err := connect.NewError(connect.CodeUnavailable, errors.New("the provider: connection reset by peer"))
+		detail, _ := connect.NewErrorDetail(&errdetails.ErrorInfo{Reason: "ERROR_REASON_PROVIDER_UNAVAILABLE", Domain: "nexus"})
+		err.AddDetail(detail)
+		return nil, err
 	case "conn_key":
 		return connect.NewResponse(&nexusv1.GetTokenResponse{Credential: &nexusv1.Credential{
 			Strategy:    &nexusv1.Strategy{Type: nexusv1.StrategyType_STRATEGY_TYPE_API_KEY},
@@ -234,6 +240,19 @@ func TestIdempotentCallIsRetriedOnlyOnce(t *testing.T) {
 	}
 	if proxy.accepted.Load() != 2 || fake.getTokens.Load() != 0 {
 		t.Fatalf("connections %d, calls %d; want 2 and 0", proxy.accepted.Load(), fake.getTokens.Load())
+	}
+}
+
+func TestNexusAnswersAreNotRetried(t *testing.T) {
+	fake, backend := startFake(t)
+	nexus := NewClient(backend, "nxs_key")
+	_, err := nexus.Tokens.GetToken(context.Background(), connect.NewRequest(&nexusv1.GetTokenRequest{ConnectionId: "conn_busy"}))
+	var nerr *Error
+	if !errors.As(err, &nerr) || nerr.Reason != "PROVIDER_UNAVAILABLE" || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("%#v", err)
+	}
+	if fake.getTokens.Load() != 1 {
+		t.Fatalf("%d GetToken calls, want 1: an answer of Nexus is not retried", fake.getTokens.Load())
 	}
 }
 

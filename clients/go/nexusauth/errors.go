@@ -149,8 +149,8 @@ func isNetworkError(err error) bool {
 // socket the server had just closed, an HTTP/2 connection lost).
 func isConnectionReset(err error) bool {
 	var ce *connect.Error
-	if errors.As(err, &ce) && ce.Code() != connect.CodeUnavailable && ce.Code() != connect.CodeUnknown && ce.Code() != connect.CodeCanceled {
-		return false // Nexus answered
+	if errors.As(err, &ce) && (connect.IsWireError(ce) || (ce.Code() != connect.CodeUnavailable && ce.Code() != connect.CodeUnknown && ce.Code() != connect.CodeCanceled)) {
+		return false // Nexus answered (even UNAVAILABLE: the caller decides)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
