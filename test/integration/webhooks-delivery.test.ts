@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../support/databases.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { eventually } from '../support/refresh-fixtures.js';
+import { loadRefreshConfig, loadWebhookDeliveryConfig } from '../../src/config/config.js';
+import { apiKeyProvider } from '../support/fixtures.js';
+import { ADMIN_KEY, clients, RETURN_URL, startTestApp, type TestApp } from '../support/test-app.js';
 import { KeyRing } from '../../src/crypto/index.js';
 import { generateWebhookSecret } from '../../src/domain/webhooks/signing.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
@@ -322,5 +325,48 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
     expect(events[0]).toMatchObject({ actorKind: 'system', targetType: 'webhook_delivery', detail: { status_code: 502, message_id: d.messageId } });
     const text = JSON.stringify(events);
     for (const s of e.secrets) expect(text).not.toContain(s.slice('whsec_'.length));
+  });
+});
+
+describe.each(BACKENDS)("the server's own worker, from the outbox (%s)", (backend) => {
+  let receiver: WebhookReceiver;
+  let nexus: TestApp;
+
+  beforeAll(async () => {
+    receiver = await WebhookReceiver.start();
+    nexus = await startTestApp({
+      backend,
+      config: {
+        refresh: { ...loadRefreshConfig({}, 2_000), worker: true },
+        // A long poll: only the nudge of the connection event can make the delivery prompt.
+        webhooks: { ...loadWebhookDeliveryConfig({}), pollMs: 60_000 },
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await nexus?.close();
+    await receiver?.stop();
+  });
+
+  it('delivers a connection event promptly, signed, through the app wiring and the nudge', async () => {
+    expect(nexus.app.webhookWorker).toBeDefined();
+    const ds = nexus.app.database.dataSource;
+    const [project] = (await ds.query(`SELECT id FROM projects ORDER BY created_at LIMIT 1`)) as { id: string }[];
+    const e = await insertEndpoint(ds, nexus.config.keyRing, { projectId: project!.id, url: receiver.url });
+    receiver.secrets = e.secrets;
+    await new Promise((r) => setTimeout(r, 300)); // the worker's first poll has run and found nothing
+    const api = clients(nexus.baseUrl, ADMIN_KEY);
+    await api.providers.createProvider({ provider: apiKeyProvider() });
+    const started = Date.now();
+    const created = await api.connections.createConnection({ workspaceId: 'ws-hook', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const [got] = await receiver.waitFor((r) => r.length >= 1, 10_000, 'the connection.created webhook');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(got!.verifiedWith).toEqual(e.secrets);
+    expect(JSON.parse(got!.body)).toMatchObject({ type: 'connection.created', data: { id: created.connection!.id, workspace_id: 'ws-hook' } });
+    const row = await eventually('the delivery recorded as succeeded', async () => {
+      const [r] = (await ds.query(`SELECT status, message_id FROM webhook_deliveries WHERE endpoint_id = $1`, [e.id])) as { status: string; message_id: string }[];
+      return r?.status === 'succeeded' ? r : undefined;
+    });
+    expect(row.message_id).toBe(got!.id);
   });
 });
