@@ -358,13 +358,20 @@ describe.each(BACKENDS)("the server's own worker, from the outbox (%s)", (backen
     const api = clients(nexus.baseUrl, ADMIN_KEY);
     await api.providers.createProvider({ provider: apiKeyProvider() });
     const started = Date.now();
-    const created = await api.connections.createConnection({ workspaceId: 'ws-hook', provider: { case: 'providerName', value: 'acme-api' }, returnUrl: RETURN_URL });
+    const created = await api.connections.createConnection({
+      workspaceId: 'ws-hook',
+      provider: { case: 'providerName', value: 'acme-api' },
+      returnUrl: RETURN_URL,
+    });
     const [got] = await receiver.waitFor((r) => r.length >= 1, 10_000, 'the connection.created webhook');
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(got!.verifiedWith).toEqual(e.secrets);
     expect(JSON.parse(got!.body)).toMatchObject({ type: 'connection.created', data: { id: created.connection!.id, workspace_id: 'ws-hook' } });
     const row = await eventually('the delivery recorded as succeeded', async () => {
-      const [r] = (await ds.query(`SELECT status, message_id FROM webhook_deliveries WHERE endpoint_id = $1`, [e.id])) as { status: string; message_id: string }[];
+      const [r] = (await ds.query(`SELECT status, message_id FROM webhook_deliveries WHERE endpoint_id = $1`, [e.id])) as {
+        status: string;
+        message_id: string;
+      }[];
       return r?.status === 'succeeded' ? r : undefined;
     });
     expect(row.message_id).toBe(got!.id);
