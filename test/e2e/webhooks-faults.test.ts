@@ -9,8 +9,8 @@ import { ADMIN_KEY, clients, RETURN_URL } from '../support/test-app.js';
 import { insertEndpoint } from '../support/webhook-deliveries.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
-const TIMEOUT_MS = 3_000;
-const LEASE_MS = 4_000;
+const TIMEOUT_MS = 6_000;
+const LEASE_MS = 7_000;
 const EVENTS = 3;
 
 /**
