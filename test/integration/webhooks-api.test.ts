@@ -143,6 +143,16 @@ describe.each(BACKENDS)('WebhookService (%s)', (backend) => {
     await expectConnectError(admin().listWebhookEndpoints({ pageToken: 'garbage' }), Code.InvalidArgument, 'PAGE_TOKEN_INVALID');
     await expectConnectError(admin().listWebhookEndpoints({ pageSize: 501 }), Code.InvalidArgument, 'INVALID_FIELD');
     for (const id of ids) await admin().deleteWebhookEndpoint({ endpointId: id });
+
+    // Concurrent creates cannot pass the cap together: 30 at once from none, exactly 20 succeed.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => admin().createWebhookEndpoint({ endpoint: { url: `https://hooks.example.com/race/${i}` } })),
+    );
+    const made = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.endpoint!.id] : []));
+    expect(made).toHaveLength(20);
+    for (const o of outcomes) if (o.status === 'rejected') expect(String(o.reason)).toMatch(/resource_exhausted/);
+    expect((await admin().listWebhookEndpoints({ pageSize: 500 })).endpoints).toHaveLength(20);
+    for (const id of made) await admin().deleteWebhookEndpoint({ endpointId: id });
   });
 
   it('rotates the secret: both sign during the overlap, then only the new one', async () => {

@@ -505,6 +505,7 @@ export function fakePersistence(clock: () => number = Date.now): FakePersistence
     async countByProject(projectId) {
       return endpointsOf(projectId).length;
     },
+    async lockProject() {},
     async update(projectId, id, patch) {
       const row = webhookEndpoints.get(id);
       if (!row || row.projectId !== projectId) return null;

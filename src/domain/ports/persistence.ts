@@ -337,6 +337,8 @@ export interface WebhookEndpointsPort {
   /** Oldest first (ids are time-ordered), keyset-paged: ids strictly after `afterId`. */
   list(q: { projectId: string; afterId?: string | undefined; limit: number }, tx?: Tx): Promise<WebhookEndpointRow[]>;
   countByProject(projectId: string, tx?: Tx): Promise<number>;
+  /** Serializes endpoint creation in the project until the transaction ends (the per-project cap holds under concurrency). */
+  lockProject(projectId: string, tx: Tx): Promise<void>;
   update(projectId: string, id: string, patch: WebhookEndpointPatch, tx?: Tx): Promise<WebhookEndpointRow | null>;
   /** Deletes the endpoint and, by cascade, its deliveries. False when there was none. */
   delete(projectId: string, id: string, tx?: Tx): Promise<boolean>;

@@ -67,6 +67,8 @@ export class WebhookService {
     const id = newId('whep', now);
     const { secret, record } = newSecretRecord(this.keyRing, id, now);
     const row = await this.store.transaction(async (tx) => {
+      // Count and insert under one per-project lock: concurrent creates cannot pass the cap together.
+      await this.store.webhooks.lockProject(projectId, tx);
       if ((await this.store.webhooks.countByProject(projectId, tx)) >= MAX_ENDPOINTS_PER_PROJECT)
         throw new WebhookEndpointLimitError(MAX_ENDPOINTS_PER_PROJECT);
       return this.store.webhooks.insert({ id, projectId, url, description, eventTypes, enabled: input.enabled ?? true, secrets: [record] }, tx);

@@ -10,6 +10,9 @@ import type { WebhookDeliveryRow, WebhookEndpointRow } from '../../domain/model/
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from '../entities/webhook.js';
 import { BaseRepository, type Tx } from './base.js';
 
+// Two-key advisory lock class (object: the project), apart from the events' (72_420) and the key bootstrap's (72_430).
+const WEBHOOK_LOCK_CLASS = 72_421;
+
 /** A project's webhook endpoints, the outbox insert, and the deliveries the API shows. */
 export class WebhookEndpointRepository extends BaseRepository<WebhookEndpointRow> implements WebhookEndpointsPort {
   constructor(dataSource: DataSource) {
@@ -43,6 +46,10 @@ export class WebhookEndpointRepository extends BaseRepository<WebhookEndpointRow
 
   countByProject(projectId: string, tx?: Tx): Promise<number> {
     return this.repo(tx).countBy({ projectId });
+  }
+
+  async lockProject(projectId: string, tx: Tx): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [WEBHOOK_LOCK_CLASS, projectId]);
   }
 
   async update(projectId: string, id: string, patch: WebhookEndpointPatch, tx?: Tx): Promise<WebhookEndpointRow | null> {
