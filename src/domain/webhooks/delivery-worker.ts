@@ -45,6 +45,9 @@ export interface DeliveryWorkerDeps {
   name?: string;
 }
 
+/** How soon a nudge polls: events committed together make one poll. */
+const NUDGE_MS = 20;
+
 class NoLiveSecretError extends Error {
   constructor() {
     super('no live signing secret of the endpoint opens');
@@ -68,8 +71,9 @@ const DEAD_REASON: ErrorReasonName = 'WEBHOOK_DELIVERY_DEAD';
  * lapse; the delivery is then claimed and sent again with the same
  * webhook-id (at least once: receivers deduplicate on it).
  *
- * Cheap when idle: one indexed claim query per poll interval, and `nudge()`
- * (a connection event committed) brings the next poll forward.
+ * Cheap when idle: one indexed count per poll interval (the claim runs only
+ * when something is due), and `nudge()` (a connection event committed)
+ * brings the next poll forward.
  */
 export class DeliveryWorker {
   private readonly inFlight = new Map<Promise<void>, AbortController>();
@@ -81,6 +85,8 @@ export class DeliveryWorker {
   private stopCalled: Promise<void> = new Promise(() => undefined);
   private onStop: () => void = () => undefined;
   private nudged = false;
+  /** When the scheduled poll fires (process clock). */
+  private dueAt = 0;
   private readonly name: string;
   private claims = 0;
 
@@ -105,7 +111,9 @@ export class DeliveryWorker {
       this.nudged = true;
       return;
     }
-    this.schedule(20);
+    // Already due that soon: a steady stream of events must not keep pushing the poll back.
+    if (this.dueAt <= Date.now() + NUDGE_MS) return;
+    this.schedule(NUDGE_MS);
   }
 
   /**
@@ -147,6 +155,7 @@ export class DeliveryWorker {
   private schedule(ms: number): void {
     if (!this.running) return;
     clearTimeout(this.timer);
+    this.dueAt = Date.now() + ms;
     this.timer = setTimeout(() => {
       this.polling = this.poll().finally(() => {
         this.polling = undefined;
