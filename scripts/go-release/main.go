@@ -144,7 +144,7 @@ func writeProxy(root, path, dir, version string) error {
 	}
 	info, _ := json.Marshal(map[string]any{"Version": version, "Time": time.Now().UTC().Format(time.RFC3339)})
 	for name, data := range map[string][]byte{
-		"list":              []byte(version + "\n"),
+		"list":            []byte(version + "\n"),
 		version + ".info": info,
 		version + ".mod":  goMod,
 		version + ".zip":  buf.Bytes(),

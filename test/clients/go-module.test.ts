@@ -2,7 +2,7 @@
 // network failures as ErrUnavailable, the once-only retry of idempotent calls on a reset
 // connection (through a TCP proxy that resets the first connection), WaitForConnection
 // (wanted, terminal, timeout, a dropped stream resumed from its cursor), one token source per
-// connection, the oauth2.TokenSource adapter, ProxyTransport's rewrite. go vet first.
+// connection, the oauth2.TokenSource adapter, ProxyTransport's rewrite. gofmt and go vet first.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from './build.js';
@@ -10,6 +10,11 @@ import { REPO_ROOT } from './support.js';
 
 describe('Go module clients/go', () => {
   const cwd = path.join(REPO_ROOT, 'clients/go');
+
+  it('is gofmt-formatted, with the examples and the release tool', async () => {
+    const dirs = ['clients/go', 'clients/examples/go', 'clients/examples/go-proxy', 'scripts/go-release'];
+    expect(await run('gofmt', ['-l', ...dirs], { cwd: REPO_ROOT })).toBe('');
+  });
 
   it('passes go vet and go test', async () => {
     await run('go', ['vet', './...'], { cwd });

@@ -6,8 +6,10 @@
 // the agent has printed the first), an upload of unknown length streamed (the agent writes
 // its second part only once the API has received the first), the provider's own error passed
 // through, and Nexus's own refusal (ATTENTION_REQUIRED, 424) as a typed *nexusauth.Error.
+// First the reset retry against the real server: GetToken through a TCP proxy that resets
+// the first connection once the request is on it succeeds on the second.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyProvider } from '../support/fixtures.js';
@@ -40,6 +42,9 @@ describe('Go ProxyTransport through the real proxy route', () => {
   let firstPart: ReturnType<typeof gate>;
   let firstPartBeforeEnd = false;
   let secondLineHeld: boolean | undefined;
+
+  let resetter: net.Server;
+  const resetterConnections: net.Socket[] = [];
 
   beforeAll(async () => {
     api = http.createServer((req, res) => {
@@ -86,24 +91,49 @@ describe('Go ProxyTransport through the real proxy route', () => {
     await admin.connections.submitCredentials({ state: made.state, credentials: { api_key: PROVIDER_KEY } });
     connectionId = made.connection!.id;
 
+    // Resets (RST) the first connection once the client has sent on it; pipes the others to Nexus.
+    const nexusPort = Number(new URL(nexus.baseUrl).port);
+    resetter = net.createServer((socket) => {
+      resetterConnections.push(socket);
+      if (resetterConnections.length === 1) {
+        socket.once('data', () => socket.resetAndDestroy());
+        return;
+      }
+      const upstream = net.connect(nexusPort, '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', resolve));
+
     appDir = tempDir('nexus-go-proxy-');
     await buildGoApp(appDir, 'example.com/nexus-proxy-agent', 'clients/examples/go-proxy/main.go');
   }, 300_000);
   afterAll(async () => {
+    for (const socket of resetterConnections) socket.destroy();
+    await new Promise((resolve) => resetter?.close(resolve));
     await nexus?.close();
     api?.closeAllConnections();
     await new Promise((resolve) => api?.close(resolve));
     removeTempDirs();
   });
 
-  it('streams both ways, passes the provider through and types Nexus refusals', async () => {
+  it('retries a read on a reset connection; streams both ways, passes the provider through, types Nexus refusals', async () => {
     secondLine = gate(20_000);
     firstPart = gate(20_000);
     const agent = new Agent(path.join(appDir, 'agent'), [], {
       cwd: appDir,
-      env: { NEXUS_URL: nexus.baseUrl, NEXUS_API_KEY: ADMIN_KEY, CONNECTION_ID: connectionId },
+      env: {
+        NEXUS_URL: nexus.baseUrl,
+        NEXUS_RESET_URL: `http://127.0.0.1:${(resetter.address() as AddressInfo).port}`,
+        NEXUS_API_KEY: ADMIN_KEY,
+        CONNECTION_ID: connectionId,
+      },
     });
     try {
+      expect(await agent.waitFor('token after reset ')).toBe('STRATEGY_TYPE_API_KEY');
+      expect(resetterConnections.length, 'one reset connection, one retry').toBe(2);
+
       // The first line reaches the agent while the API still holds the second back.
       expect(await agent.waitFor('got line 1', 20_000)).toBe('');
       expect(secondLineHeld).toBeUndefined();

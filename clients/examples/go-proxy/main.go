@@ -1,11 +1,13 @@
 // An agent that reaches a provider's API only through Nexus's proxy (nexusauth.ProxyTransport),
 // driven by test/clients/go-proxy.test.ts against a live Nexus and a local provider API:
-// a streamed download, a streamed upload, and Nexus's own refusals as typed errors. It prints
-// one line per step and waits for a line on stdin where the test has to act in between.
+// a streamed download, a streamed upload, and Nexus's own refusals as typed errors. First,
+// one GetToken through a TCP proxy that resets the first connection (the reset retry). It
+// prints one line per step and waits for a line on stdin where the test has to act.
 package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,11 +15,22 @@ import (
 	"os"
 	"strings"
 
+	"connectrpc.com/connect"
+
 	"github.com/nexus-broker/nexus/clients/go/nexusauth"
+	nexusv1 "github.com/nexus-broker/nexus/gen/go/nexus/v1"
 )
 
 func main() {
 	stdin := bufio.NewReader(os.Stdin)
+
+	// GetToken through a TCP proxy that resets the first connection: retried once, succeeds.
+	resetting := nexusauth.NewClient(os.Getenv("NEXUS_RESET_URL"), os.Getenv("NEXUS_API_KEY"))
+	tok, err := resetting.Tokens.GetToken(context.Background(), connect.NewRequest(&nexusv1.GetTokenRequest{ConnectionId: os.Getenv("CONNECTION_ID")}))
+	if err != nil {
+		fail(err)
+	}
+	fmt.Println("token after reset", tok.Msg.GetCredential().GetStrategy().GetType())
 	client := &http.Client{Transport: &nexusauth.ProxyTransport{
 		BaseURL:      os.Getenv("NEXUS_URL"),
 		APIKey:       os.Getenv("NEXUS_API_KEY"),

@@ -19,8 +19,8 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	nexusv1 "github.com/nexus-broker/nexus/gen/go/nexus/v1"
 	"github.com/nexus-broker/nexus/clients/go/nexusauth"
+	nexusv1 "github.com/nexus-broker/nexus/gen/go/nexus/v1"
 )
 
 var stdin = bufio.NewReader(os.Stdin)
