@@ -26,6 +26,9 @@ command -v buildah >/dev/null || { echo "build-image: buildah is not installed (
 node scripts/build.mjs --if-needed >&2
 
 NODE_BIN="$(bash scripts/node24.sh)/node"
+# The compile cache (dist/.compile-cache, bin/compile-cache.js) made again by the Node the image
+# runs: Node files it under its version, and the build above ran whichever node is on PATH.
+"$NODE_BIN" --input-type=module -e "import { warmCompileCache } from './scripts/build.mjs'; warmCompileCache();" >&2
 
 # Production dependencies, installed once per package-lock.json. TypeScript sources and
 # declarations (Node never loads .ts from node_modules), source maps, docs and TypeScript

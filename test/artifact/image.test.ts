@@ -2,7 +2,7 @@
 // here with buildah and run from its own root filesystem, read-only, as its non-root user,
 // on the embedded database and on PostgreSQL; it answers /readyz, its HEALTHCHECK passes, and
 // an API client creates a provider and a static-credential connection and gets its token.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StrategyType } from '../../gen/ts/nexus/v1/token_pb.js';
@@ -43,6 +43,18 @@ describe('the image', () => {
     expect(config.cmd).toEqual(['start']);
     expect(config.healthcheck[0]).toBe('CMD');
     expect(config.healthcheck.join(' ')).toContain('/readyz');
+  });
+});
+
+describe('the compile cache in the image', () => {
+  it('is filed for its Node, flags and user: the CLI compiles no module afresh', () => {
+    const { command, args, env } = container.launch(container.dataDir(), [...config.entrypoint, '--help']);
+    const run = spawnSync(command, args, { env: { ...env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }, encoding: 'utf8' });
+    expect(run.status, run.stderr.slice(-2000)).toBe(0);
+    const lines = run.stderr.split('\n');
+    const misses = lines.filter((l) => /\[compile cache\] V8 code cache for .* was (not initialized|rejected)/.test(l));
+    expect(misses, misses.slice(0, 5).join('\n')).toEqual([]);
+    expect(lines.filter((l) => /\[compile cache\] V8 code cache for .* was accepted/.test(l)).length).toBeGreaterThan(500);
   });
 });
 
