@@ -15,21 +15,31 @@
  * State lives in memory: restarting the demo provider forgets every refresh
  * token, which is how you can watch a connection go ATTENTION_REQUIRED.
  *
- * Environment: DEMO_PROVIDER_PORT (9090), DEMO_TOKEN_TTL (300),
- * DEMO_CLIENT_ID (nexus-demo-client), DEMO_CLIENT_SECRET (demo-client-secret).
+ * Beside it, on DEMO_API_PORT, the demo provider's API (demo/demo-api.ts): the
+ * HTTP API the docs' agents call with their credential, or through Nexus's
+ * proxy (demo/providers.yaml gives both demo providers it as api_base_url). It
+ * accepts the access tokens issued here while they are valid, and the demo key.
+ *
+ * Environment: DEMO_PROVIDER_PORT (9090), DEMO_API_PORT (9091), DEMO_TOKEN_TTL (300),
+ * DEMO_CLIENT_ID (nexus-demo-client), DEMO_CLIENT_SECRET (demo-client-secret),
+ * DEMO_API_KEY (demo-key-123).
  * These are demo values, never use them for anything real.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { OAuth2Server } from 'oauth2-mock-server';
+import { DemoApi } from './demo-api.js';
 
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.DEMO_PROVIDER_PORT ?? 9090);
+const API_PORT = Number(process.env.DEMO_API_PORT ?? 9091);
+const API_KEY = process.env.DEMO_API_KEY ?? 'demo-key-123';
 const TOKEN_TTL = Number(process.env.DEMO_TOKEN_TTL ?? 300);
 const CLIENT_ID = process.env.DEMO_CLIENT_ID ?? 'nexus-demo-client';
 const CLIENT_SECRET = process.env.DEMO_CLIENT_SECRET ?? 'demo-client-secret';
 
 if (!Number.isInteger(PORT) || PORT <= 0 || PORT > 65535) throw new Error(`DEMO_PROVIDER_PORT "${PORT}" is not a port`);
+if (!Number.isInteger(API_PORT) || API_PORT <= 0 || API_PORT > 65535) throw new Error(`DEMO_API_PORT "${API_PORT}" is not a port`);
 if (!Number.isInteger(TOKEN_TTL) || TOKEN_TTL <= 0) throw new Error(`DEMO_TOKEN_TTL "${TOKEN_TTL}" is not a number of seconds`);
 
 type Form = Record<string, string | undefined>;
@@ -39,6 +49,8 @@ type TokenResponse = { statusCode: number; body: Record<string, unknown> };
 /** Live grants: the scope each unused code or refresh token stands for. */
 const codes = new Map<string, string>();
 const refreshTokens = new Map<string, string>();
+/** Access tokens issued here, with when they expire (ms): the demo API accepts these. */
+const accessTokens = new Map<string, number>();
 
 const log = (message: string) => console.log(`${new Date().toISOString().slice(11, 19)}  ${message}`);
 const short = (token: string) => `${token.slice(0, 8)}…`;
@@ -90,6 +102,8 @@ service.on('beforeResponse', (response: TokenResponse, req: TokenRequest) => {
   }
   const refreshToken = randomUUID();
   refreshTokens.set(refreshToken, scope);
+  const accessToken = response.body.access_token;
+  if (typeof accessToken === 'string') accessTokens.set(accessToken, Date.now() + TOKEN_TTL * 1000);
   response.body = { ...response.body, scope, expires_in: TOKEN_TTL, refresh_token: refreshToken };
   log(`token: ${body.grant_type} OK, access token valid ${TOKEN_TTL}s, new refresh token ${short(refreshToken)}`);
 });
@@ -129,6 +143,16 @@ function clientAuthenticated(req: TokenRequest): boolean {
 
 await server.start(PORT, HOST);
 const base = `http://${HOST}:${PORT}`;
+
+const api = new DemoApi(API_KEY, {
+  acceptBearer(token) {
+    const expires = accessTokens.get(token);
+    if (expires !== undefined && expires <= Date.now()) accessTokens.delete(token);
+    return expires !== undefined && expires > Date.now();
+  },
+  onRequest: (request, status) => log(`api: ${request.method} ${request.url} -> ${status}${status === 401 ? ' (no valid access token or demo key)' : ''}`),
+});
+await api.start(API_PORT, HOST);
 server.issuer.url = base; // the mock would say "localhost"; keep one spelling
 console.log(`
 Demo OAuth 2.0 provider (oauth2-mock-server) on ${base}
@@ -138,10 +162,13 @@ Demo OAuth 2.0 provider (oauth2-mock-server) on ${base}
   client id               ${CLIENT_ID}
   client secret           ${CLIENT_SECRET}    (a demo value: export DEMO_CLIENT_SECRET=${CLIENT_SECRET})
   access token lifetime   ${TOKEN_TTL}s       (DEMO_TOKEN_TTL)
+Demo API on ${api.url} (the providers' api_base_url in demo/providers.yaml)
+  accepts                 Authorization: Bearer <an access token issued above>, or X-Demo-Key: ${API_KEY}
 Everything is kept in memory; a restart forgets all tokens. Ctrl-C to stop.
 `);
 
 const stop = async () => {
+  await api.stop();
   await server.stop();
   process.exit(0);
 };

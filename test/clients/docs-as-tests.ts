@@ -21,13 +21,13 @@
 // - Every block must be run by the suite: `accountFor` fails on a block nobody ran.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ApiKeyLocation, AuthType } from '../../gen/ts/nexus/v1/provider_pb.js';
 import { user, isConsentLink, throughNexus } from '../support/consent.js';
 import { oauthProvider } from '../support/fixtures.js';
 import { TestAuthServer } from '../support/oauth-server.js';
+import { DemoApi } from '../../demo/demo-api.js';
 import { ADMIN_KEY, clients, startTestApp, type TestApp } from '../support/test-app.js';
 import { userEnv } from './build.js';
 import { REPO_ROOT, type Agent } from './support.js';
@@ -122,41 +122,9 @@ export function accountFor(blocks: DocBlock[], ran: Iterable<DocBlock>): string[
 
 // --- the live environment -------------------------------------------------------------------
 
-/**
- * The provider API the docs' agents call: answers 200 with what it received when the request
- * carries the demo key in X-Demo-Key, or any bearer token, and 401 otherwise. It records
- * every request, so a suite can check which credential reached it.
- */
-export class DemoApi {
-  readonly received: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: string }[] = [];
-  url = '';
-  private server!: Server;
-  constructor(readonly demoKey: string) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString();
-        this.received.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-        const key = req.headers['x-demo-key'];
-        // A bearer token, or an AWS SigV4 signature (which the suites verify themselves).
-        const bearer = /^(Bearer \S+|AWS4-HMAC-SHA256 \S.*)$/.test(req.headers.authorization ?? '');
-        const ok = key === this.demoKey || bearer;
-        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(ok ? { ok: true, path: req.url, method: req.method } : { error: 'no valid credential' }));
-      });
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
+// The provider API the docs' agents call: the one `npm run demo-provider` serves (demo/demo-api.ts),
+// here on a free port, accepting any bearer token (the local authorization server issues them).
+export { DemoApi };
 
 /** The key the docs submit for the `demo-api-key` connection. */
 export const DEMO_KEY = 'demo-key-123';
