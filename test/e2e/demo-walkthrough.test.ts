@@ -49,7 +49,9 @@ describe('the demo provider, its API and demo/providers.yaml', () => {
     const providersFile = path.join(dataDir, 'providers.yaml');
     writeFileSync(
       providersFile,
-      readFileSync(path.join(ROOT, 'demo/providers.yaml'), 'utf8').replaceAll('127.0.0.1:9090', `127.0.0.1:${authPort}`).replaceAll('127.0.0.1:9091', `127.0.0.1:${apiPort}`),
+      readFileSync(path.join(ROOT, 'demo/providers.yaml'), 'utf8')
+        .replaceAll('127.0.0.1:9090', `127.0.0.1:${authPort}`)
+        .replaceAll('127.0.0.1:9091', `127.0.0.1:${apiPort}`),
     );
     const env = {
       NEXUS_DATA_DIR: path.join(dataDir, 'data'),
@@ -58,7 +60,10 @@ describe('the demo provider, its API and demo/providers.yaml', () => {
       NEXUS_OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${authPort},127.0.0.1:${apiPort}`,
     };
     const { DATABASE_URL: _unused, ...inherited } = process.env;
-    const applied = await execFileAsync(process.execPath, ['bin/nexus.js', 'providers:apply', '-f', providersFile], { cwd: ROOT, env: { ...inherited, ...env } });
+    const applied = await execFileAsync(process.execPath, ['bin/nexus.js', 'providers:apply', '-f', providersFile], {
+      cwd: ROOT,
+      env: { ...inherited, ...env },
+    });
     expect(applied.stdout).toMatch(/\+ demo-oauth \(create OAUTH2\)/);
     server = await startServerProcess(env);
   }, 180_000);
