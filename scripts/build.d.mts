@@ -5,3 +5,5 @@ export function build(options?: { ifNeeded?: boolean; targets?: BuildTarget[]; l
 export function shippedNodeFlags(): string[];
 /** Makes dist/.compile-cache afresh, as the server build does. */
 export function warmCompileCache(): void;
+/** Deletes dist/ files whose TypeScript source is gone (tsc's incremental build keeps them). */
+export function pruneStaleOutput(): void;

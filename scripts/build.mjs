@@ -71,8 +71,27 @@ async function buildServer() {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   const run = spawnSync(process.execPath, [tsc, '-p', at('tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
   if (run.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${run.status ?? run.signal})`);
+  pruneStaleOutput();
   warmCompileCache();
   writeFileSync(TARGETS.server.stamp, `${new Date().toISOString()}\n`);
+}
+
+/**
+ * Deletes compiled files whose TypeScript source is gone (a module moved or deleted since the
+ * last build): tsc's incremental build never removes them, and they would be shipped, loaded by
+ * warm-compile-cache.mjs (which imports every module in dist/) and could shadow nothing but
+ * still fail there on a vanished import.
+ */
+export function pruneStaleOutput() {
+  for (const top of ['src', path.join('gen', 'ts')]) {
+    const dir = at('dist', top);
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      const source = /^(.*)\.(?:js|js\.map|d\.ts|d\.ts\.map)$/.exec(file)?.[1];
+      if (source === undefined || existsSync(at(top, `${source}.ts`))) continue;
+      rmSync(path.join(dir, file), { force: true });
+    }
+  }
 }
 
 /** bin/nexus.js's shebang flags (`#!/usr/bin/env -S node --flag=value ...`): the shipped default. */
