@@ -169,9 +169,13 @@ describe('one HTTP/2 connection cannot starve the others', () => {
     const seen = await bystander(server.baseUrl, attack);
     peer.close();
 
-    expect(peer.received.serverResets).toBeGreaterThan(0);
-    expect(peer.received.goaway).toBe(true);
+    // Refused (RST_STREAM) and told (GOAWAY). On a busy machine the server may read the whole
+    // over-limit burst in one go: Node then cuts the session off inside that read, and the queued
+    // RST_STREAMs, sometimes the GOAWAY too, never leave. Either way the peer is gone and was
+    // answered on at most the allowed 100 streams.
+    expect(peer.received.serverResets > 0 || peer.received.goaway, JSON.stringify(peer.received)).toBe(true);
     expect(peer.received.closed).toBe(true);
+    expect(peer.received.headers).toBeLessThanOrEqual(100);
     expect(seen.errors).toEqual([]);
   });
 
