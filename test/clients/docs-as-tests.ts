@@ -249,17 +249,12 @@ export async function consentWhenAsked(agent: Agent, env: DocsEnv, timeoutMs = 6
  * the missing prefix, so an assertion on it shows the whole output).
  */
 export async function runAsUser(agent: Agent, env: DocsEnv, block: DocBlock): Promise<(prefix: string) => string> {
-  try {
+  await agent.drive(async () => {
     const landed = await consentWhenAsked(agent, env);
     if (new URL(landed).searchParams.get('status') !== 'success') throw new Error(`${where(block)}: consent landed on ${landed}`);
     const code = await agent.exit();
     if (code !== 0) throw new Error(`${where(block)}: the program exited ${code}`);
-  } catch (err) {
-    (err as Error).message += `\n--- agent stdout:\n${agent.lines.join('\n')}\n--- agent stderr:\n${agent.stderr}`;
-    throw err;
-  } finally {
-    agent.kill();
-  }
+  });
   const out = agent.lines;
   return (prefix) => out.find((l) => l.startsWith(prefix)) ?? `(no "${prefix}" line in:\n${out.join('\n')})`;
 }

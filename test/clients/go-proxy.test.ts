@@ -130,7 +130,7 @@ describe('Go ProxyTransport through the real proxy route', () => {
         CONNECTION_ID: connectionId,
       },
     });
-    try {
+    await agent.drive(async () => {
       expect(await agent.waitFor('token after reset ')).toBe('STRATEGY_TYPE_API_KEY');
       expect(resetterConnections.length, 'one reset connection, one retry').toBe(2);
 
@@ -158,12 +158,7 @@ describe('Go ProxyTransport through the real proxy route', () => {
       expect(await agent.waitFor('error ')).toBe('failed_precondition ATTENTION_REQUIRED 424 true');
       await agent.waitFor('done');
       expect(await agent.exit()).toBe(0);
-    } catch (err) {
-      (err as Error).message += `\n--- agent stdout:\n${agent.lines.join('\n')}\n--- agent stderr:\n${agent.stderr}`;
-      throw err;
-    } finally {
-      agent.kill();
-    }
+    });
 
     // Rewritten under the provider's api_base_url, with the provider's key and never Nexus's.
     expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /base/stream?lines=2', 'POST /base/upload', 'GET /base/teapot']);

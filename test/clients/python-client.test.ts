@@ -181,7 +181,7 @@ describe('Python client package', () => {
     env.api.oauthAlways401 = false;
     env.api.rejectFirstOauthToken = true;
     const refreshesBefore = env.auth.refreshRequests;
-    try {
+    await agent.drive(async () => {
       await agent.waitFor('consent ');
       // The agent is blocked in wait_for_connection: nothing printed after the link.
       await new Promise((r) => setTimeout(r, 1000));
@@ -210,12 +210,7 @@ describe('Python client package', () => {
       expect(await agent.waitFor('async_cancelled ')).toBe('True');
       await agent.waitFor('done');
       expect(await agent.exit()).toBe(0);
-    } catch (err) {
-      (err as Error).message += `\n--- agent stdout:\n${agent.lines.join('\n')}\n--- agent stderr:\n${agent.stderr}`;
-      throw err;
-    } finally {
-      agent.kill();
-    }
+    });
   }, 120_000);
 
   it('runs the asyncio client, and the proxy transports against the real proxy route, streaming both ways', async () => {

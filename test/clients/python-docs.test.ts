@@ -10,14 +10,13 @@ import { removeTempDirs, tempDir } from './build.js';
 import {
   DEMO_KEY,
   accountFor,
-  consentWhenAsked,
   extractBlocks,
   isLang,
   live,
   programs,
+  runAsUser,
   runShell,
   startDocsEnv,
-  where,
   type DocBlock,
   type DocsEnv,
 } from './docs-as-tests.js';
@@ -75,18 +74,7 @@ describe(`${PAGE} as pasted`, () => {
 
     ran.push(runBlock!);
     const agent = new Agent('bash', ['-c', `set -euo pipefail\n${live(runBlock!.code, env)}`], { cwd: app, env: env.env });
-    try {
-      const landed = await consentWhenAsked(agent, env);
-      expect(new URL(landed).searchParams.get('status'), where(runBlock!)).toBe('success');
-      expect(await agent.exit()).toBe(0);
-    } catch (err) {
-      (err as Error).message += `\n--- agent stdout:\n${agent.lines.join('\n')}\n--- agent stderr:\n${agent.stderr}`;
-      throw err;
-    } finally {
-      agent.kill();
-    }
-    const out = agent.lines;
-    const line = (prefix: string) => out.find((l) => l.startsWith(prefix)) ?? `(no "${prefix}" line in:\n${out.join('\n')})`;
+    const line = await runAsUser(agent, env, runBlock!);
     expect(line('connected ')).toMatch(/^connected conn_/);
     expect(line('CREDENTIALS_INVALID ')).toBe("CREDENTIALS_INVALID [('credentials.api_key', 'is required')]");
     expect(line('oauth connection ')).toMatch(/^oauth connection conn_\S+ CONNECTION_STATUS_ACTIVE$/);
@@ -99,7 +87,7 @@ describe(`${PAGE} as pasted`, () => {
     expect(line('async httpx ')).toBe('async httpx 200');
     expect(line('async wait ')).toBe('async wait CONNECTION_STATUS_ACTIVE');
     expect(line('NotFoundError(')).toMatch(/^NotFoundError\(code=NOT_FOUND, reason='CONNECTION_NOT_FOUND', /);
-    expect(out.filter((l) => l.startsWith('CONNECTION_EVENT_TYPE_SNAPSHOT ')).length).toBeGreaterThanOrEqual(2);
+    expect(agent.lines.filter((l) => l.startsWith('CONNECTION_EVENT_TYPE_SNAPSHOT ')).length).toBeGreaterThanOrEqual(2);
 
     // The demo API got the key from Nexus (injected, then through the proxy), never Nexus's own key.
     const demo = env.api.received.filter((r) => r.url === '/v1/things');

@@ -233,6 +233,21 @@ export class Agent {
   kill(): void {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
+
+  /**
+   * Runs `script`, the test's side of a conversation with this agent: a failure carries the
+   * agent's stdout and stderr, and the agent is killed either way.
+   */
+  async drive<T>(script: () => Promise<T>): Promise<T> {
+    try {
+      return await script();
+    } catch (err) {
+      (err as Error).message += `\n--- agent stdout:\n${this.lines.join('\n')}\n--- agent stderr:\n${this.stderr}`;
+      throw err;
+    } finally {
+      this.kill();
+    }
+  }
 }
 
 /**
@@ -249,7 +264,7 @@ export class Agent {
  */
 export async function runScenario(env: Env, agent: Agent, names: { attention: string; notFound: string; invalidArgument: string }): Promise<void> {
   const { api, auth, nexus, creds } = env;
-  try {
+  await agent.drive(async () => {
     const authUrl = await agent.waitFor('auth_url ');
     // The agent hands out Nexus's consent link; the person confirms there, then at the provider.
     expect(isConsentLink(authUrl)).toBe(true);
@@ -302,10 +317,5 @@ export async function runScenario(env: Env, agent: Agent, names: { attention: st
     // Secrets never reach Nexus's logs.
     const logs = nexus.logs.join('');
     for (const c of Object.values(creds)) for (const v of Object.values(c)) if (v.length > 12) expect(logs).not.toContain(v);
-  } catch (err) {
-    (err as Error).message += `\n--- agent stdout:\n${agent.lines.join('\n')}\n--- agent stderr:\n${agent.stderr}`;
-    throw err;
-  } finally {
-    agent.kill();
-  }
+  });
 }

@@ -111,7 +111,7 @@ describe(`${PAGE} runs as pasted`, () => {
   it('runs agent.ts: connections, consent and wait, tokens, injection, proxy, errors, watch', async () => {
     const runBlock = blocks.find((b) => b.attrs.role === 'run')!;
     const agent = new Agent('bash', ['-c', live(shellScript(blocks, runBlock), env)], { cwd: appDir, env: {} });
-    try {
+    await agent.drive(async () => {
       const redirect = await consentWhenAsked(agent, env);
       expect(new URL(redirect).searchParams.get('status')).toBe('success');
       const keyConnection = await agent.waitFor('connected demo-api-key ');
@@ -135,12 +135,7 @@ describe(`${PAGE} runs as pasted`, () => {
       const proxied = seen.find((r) => r.url === '/v1/things?page=2')!;
       expect(proxied.headers['x-demo-key']).toBe(DEMO_KEY);
       for (const r of seen) expect(JSON.stringify(r.headers)).not.toContain(ADMIN_KEY);
-    } catch (err) {
-      (err as Error).message += `\n--- agent stdout:\n${agent.lines.join('\n')}\n--- agent stderr:\n${agent.stderr}`;
-      throw err;
-    } finally {
-      agent.kill();
-    }
+    });
     ran.push(runBlock, ...tsPrograms.find((p) => p.file === 'agent.ts')!.blocks);
   }, 120_000);
 
