@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PROJECT_ID } from '../../src/domain/model/project.js';
 import { KeyRing } from '../../src/crypto/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 import { apiKeyProvider } from '../support/fixtures.js';
@@ -56,8 +57,7 @@ describe('kill -9 of the delivering replica mid-delivery', () => {
     const first = await startServerProcess(env);
     servers.push(first);
     await sql.connect();
-    const [project] = (await sql.query(`SELECT id FROM projects ORDER BY created_at LIMIT 1`)).rows as { id: string }[];
-    const endpoint = await insertEndpoint(sql, KeyRing.parse(keys), { projectId: project!.id, url: receiver.url });
+    const endpoint = await insertEndpoint(sql, KeyRing.parse(keys), { projectId: DEFAULT_PROJECT_ID, url: receiver.url });
     receiver.secrets = endpoint.secrets;
     receiver.mode = { kind: 'hold' };
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_PROJECT_ID } from '../../src/domain/model/project.js';
 import { BACKENDS } from '../support/databases.js';
 import { eventually } from '../support/refresh-fixtures.js';
 import { loadRefreshConfig, loadWebhookDeliveryConfig } from '../../src/config/config.js';
@@ -25,8 +26,7 @@ describe.each(BACKENDS)('webhook delivery worker (%s)', (backend) => {
   beforeAll(async () => {
     receiver = await WebhookReceiver.start();
     nexus = await startTestApp({ backend });
-    const [project] = (await nexus.app.database.dataSource.query(`SELECT id FROM projects ORDER BY created_at LIMIT 1`)) as { id: string }[];
-    projectId = project!.id;
+    projectId = DEFAULT_PROJECT_ID;
   }, 120_000);
   afterAll(async () => {
     await nexus?.close();

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_PROJECT_ID } from '../../src/domain/model/project.js';
 import type { Resolver } from '../../src/domain/outbound/outbound-policy.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { insertDelivery, insertEndpoint, pollAndSettle, readDelivery, testWorker } from '../support/webhook-deliveries.js';
@@ -34,8 +35,7 @@ describe('webhook delivery refuses internal targets and bounds what it reads', (
     internalPort = (internal.address() as AddressInfo).port;
     receiver = await WebhookReceiver.start();
     nexus = await startTestApp({ backend: 'postgres', outboundResolver: resolver });
-    const [project] = (await nexus.app.database.dataSource.query(`SELECT id FROM projects ORDER BY created_at LIMIT 1`)) as { id: string }[];
-    projectId = project!.id;
+    projectId = DEFAULT_PROJECT_ID;
   }, 120_000);
   afterAll(async () => {
     await nexus?.close();

@@ -19,18 +19,10 @@ export const MAX_ENDPOINTS_PER_PROJECT = 20;
 export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 3_600_000;
 export const MAX_ROTATION_OVERLAP_MS = 7 * 24 * 3_600_000;
 
-/** An endpoint as the API shows it: secrets as metadata only, live ones only. */
-export interface WebhookEndpointView {
-  id: string;
-  projectId: string;
-  url: string;
-  description: string;
-  eventTypes: string[];
-  enabled: boolean;
+/** An endpoint as the API shows it: the stored row with its secrets as metadata only, live ones only. */
+export type WebhookEndpointView = Omit<WebhookEndpointRow, 'secrets'> & {
   secrets: { id: string; createdAt: Date; expiresAt: Date | null }[];
-  createdAt: Date;
-  updatedAt: Date;
-}
+};
 
 export interface WebhookEndpointInput {
   url?: string | undefined;
