@@ -54,15 +54,16 @@ describe('the demo provider, its API and demo/providers.yaml', () => {
         .replaceAll('127.0.0.1:9091', `127.0.0.1:${apiPort}`),
     );
     const env = {
+      // The README's walkthrough: the embedded database (an empty value counts as unset), for the CLI and the server alike.
+      DATABASE_URL: '',
       NEXUS_DATA_DIR: path.join(dataDir, 'data'),
       NEXUS_ADMIN_API_KEY: ADMIN_KEY,
       DEMO_CLIENT_SECRET: 'demo-client-secret',
       NEXUS_OUTBOUND_ALLOWED_HOSTS: `127.0.0.1:${authPort},127.0.0.1:${apiPort}`,
     };
-    const { DATABASE_URL: _unused, ...inherited } = process.env;
     const applied = await execFileAsync(process.execPath, ['bin/nexus.js', 'providers:apply', '-f', providersFile], {
       cwd: ROOT,
-      env: { ...inherited, ...env },
+      env: { ...process.env, ...env },
     });
     expect(applied.stdout).toMatch(/\+ demo-oauth \(create OAUTH2\)/);
     server = await startServerProcess(env);
