@@ -273,6 +273,19 @@ func TestACallWithSideEffectsIsNotRetried(t *testing.T) {
 	}
 }
 
+// An HTTP/2 connection reset before the server's SETTINGS arrived fails with x/net/http2's
+// "client conn could not be established" (which of the two errors a reset gives depends on
+// timing): it is a reset like the others, so an idempotent call is retried on it.
+func TestConnectionLostDuringHTTP2SetupCountsAsReset(t *testing.T) {
+	err := connect.NewError(connect.CodeUnavailable, errors.New("http2: client conn could not be established"))
+	if !isConnectionReset(err) {
+		t.Fatal("a connection lost during HTTP/2 setup is not treated as a reset")
+	}
+	if isConnectionReset(connect.NewError(connect.CodeUnavailable, errors.New("nexus is overloaded"))) {
+		t.Fatal("an UNAVAILABLE without a reset is treated as one")
+	}
+}
+
 func TestNetworkFailuresAreUnavailable(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()

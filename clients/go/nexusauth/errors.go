@@ -146,7 +146,9 @@ func isNetworkError(err error) bool {
 }
 
 // isConnectionReset: the connection was reset or closed under the call (a keep-alive
-// socket the server had just closed, an HTTP/2 connection lost).
+// socket the server had just closed, an HTTP/2 connection lost, or one lost before the
+// server's SETTINGS arrived: x/net/http2 then says "client conn could not be established",
+// and the server never saw the request).
 func isConnectionReset(err error) bool {
 	var ce *connect.Error
 	if errors.As(err, &ce) && (connect.IsWireError(ce) || (ce.Code() != connect.CodeUnavailable && ce.Code() != connect.CodeUnknown && ce.Code() != connect.CodeCanceled)) {
@@ -159,7 +161,7 @@ func isConnectionReset(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	for _, s := range []string{"connection reset", "broken pipe", "server closed idle connection", "client connection lost", "http2: server sent GOAWAY", "unexpected EOF"} {
+	for _, s := range []string{"connection reset", "broken pipe", "server closed idle connection", "client connection lost", "http2: server sent GOAWAY", "http2: client conn could not be established", "unexpected EOF"} {
 		if strings.Contains(msg, s) {
 			return true
 		}
